@@ -1,0 +1,114 @@
+# shadoweval: build, test, bench, demo.
+#
+#   make            release binaries in bin/ (shadoweval, shadowsim)
+#   make test       install missing packages, sanitized unit suites, then e2e
+#   make check T=config   one suite (tests/test_config.c), sanitized
+#   make bench      benchmarks (figures and ratios; see bench/)
+#   make demo       shadowsim on a free port + an example shadow eval
+#   make fmt / lint / clean
+#
+# BUILD=dir keeps object files apart (parallel work trees share one checkout).
+
+BUILD   ?= build
+BIN     ?= bin
+CC      ?= cc
+PKGS    := libcurl libcjson libpcre2-8 libmicrohttpd
+WERROR  ?= -Werror
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
+CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral $(WERROR)
+BASE    := -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(WARN) -MMD -MP
+REL_CFLAGS  := $(BASE) -O2 -g
+SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CFLAGS := $(BASE) -O1 -g $(SAN)
+
+SRC_ALL  := $(shell find src -name '*.c' | sort)
+MAINS    := src/main.c src/sim/main.c
+LIB_SRC  := $(filter-out $(MAINS),$(SRC_ALL))
+UNIT_SRC := $(sort $(wildcard tests/test_*.c))
+E2E_SRC  := $(sort $(wildcard tests/e2e/test_*.c))
+TEST_HELPERS := $(sort $(wildcard tests/support/*.c))
+
+REL_LIB  := $(BUILD)/rel/libse.a
+ASAN_LIB := $(BUILD)/asan/libse.a
+REL_OBJ  := $(LIB_SRC:%.c=$(BUILD)/rel/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+HELP_OBJ := $(TEST_HELPERS:%.c=$(BUILD)/asan/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/asan/tests/%)
+E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/asan/tests/e2e/%)
+ASAN_BIN := $(BUILD)/asan/bin/shadoweval $(BUILD)/asan/bin/shadowsim
+
+.PHONY: all deps test check unit e2e bench demo fmt lint clean asan
+all: $(BIN)/shadoweval $(BIN)/shadowsim
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+$(REL_LIB): $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(ASAN_LIB): $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/shadoweval: $(BUILD)/rel/src/main.o $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) $^ $(PKG_LIBS) -o $@
+$(BIN)/shadowsim: $(BUILD)/rel/src/sim/main.o $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) $^ $(PKG_LIBS) -lpthread -o $@
+
+$(BUILD)/asan/bin/shadoweval: $(BUILD)/asan/src/main.o $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) -o $@
+$(BUILD)/asan/bin/shadowsim: $(BUILD)/asan/src/sim/main.o $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) -lpthread -o $@
+asan: $(ASAN_BIN)
+
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(HELP_OBJ) $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) $(CRIT_LIBS) -lpthread -o $@
+
+# Tests run from the repository root and find the sanitized binaries here.
+export SE_BIN_DIR := $(BUILD)/asan/bin
+
+test: deps
+	@$(MAKE) --no-print-directory $(ASAN_BIN) $(UNIT_BIN) $(E2E_BIN)
+	@bash tests/run.sh $(UNIT_BIN) $(E2E_BIN)
+
+unit: $(UNIT_BIN)
+	@bash tests/run.sh $(UNIT_BIN)
+e2e: $(ASAN_BIN) $(E2E_BIN)
+	@bash tests/run.sh $(E2E_BIN)
+check: $(ASAN_BIN) $(BUILD)/asan/tests/test_$(T)
+	@bash tests/run.sh $(BUILD)/asan/tests/test_$(T)
+
+bench: 
+	@BENCH=1 bash scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo.sh
+
+fmt:
+	clang-format -i $(SRC_ALL) $(shell find src -name '*.h') $(UNIT_SRC) $(E2E_SRC)
+lint:
+	clang-format --dry-run --Werror $(SRC_ALL) $(shell find src -name '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(E2E_BIN:=.d)

@@ -1,0 +1,85 @@
+/* checks.h: scoring a model's output against an item's expected answers.
+ *
+ * A check set is compiled once from the config's "checks" array (PCRE2 with
+ * JIT when available, UTF mode, a match limit so a catastrophic pattern ends
+ * with an error instead of hanging) and then applied to every output. Checks:
+ *   exact          normalized output == normalized expected (any of them)
+ *   contains       normalized output contains normalized expected
+ *   regex          output matches "pattern"
+ *   not_regex      output does not match "pattern"
+ *   regex_extract  a capture group of "pattern" (select first/last match),
+ *                  normalized, equals normalized expected
+ * Normalizers, applied in order to both sides: trim, lowercase,
+ * collapse_whitespace, strip_punctuation, strip_commas, numeric (compare as
+ * numbers when both sides parse as numbers: "18.0" == "18").
+ * Several checks combine with "all" (default), "any", or "weighted" (score =
+ * sum of weights of passing checks / sum of weights; pass when score >=
+ * pass_threshold).
+ *
+ * Ownership: chk_set owns its compiled patterns; chk_set_free releases them.
+ * chk_eval only reads the set, so one set serves every request.
+ */
+#ifndef SE_CHECKS_H
+#define SE_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct cJSON;
+
+enum chk_type { CHK_EXACT, CHK_CONTAINS, CHK_REGEX, CHK_NOT_REGEX, CHK_REGEX_EXTRACT };
+enum chk_combine { CHK_ALL, CHK_ANY, CHK_WEIGHTED };
+
+struct chk_check; /* opaque: compiled pattern and options */
+
+struct chk_set {
+	struct chk_check *checks;
+	size_t n;
+	enum chk_combine combine;
+	double pass_threshold; /* CHK_WEIGHTED only; default 1.0 */
+};
+
+/* The verdict of one check on one output. */
+struct chk_result {
+	const char *name;  /* the check's name (owned by the set) */
+	bool pass;
+	bool error;        /* the check could not run (match limit hit...) */
+	char detail[160];  /* extracted value, or the error; "" when none */
+};
+
+struct chk_outcome {
+	struct chk_result *results; /* n entries, owned by the outcome */
+	size_t n;
+	bool pass;
+	double score; /* 0..1 */
+};
+
+/* Compiles `checks` (a JSON array) with the "combine" mode (NULL: "all") and
+ * "pass_threshold". `file` and `path` ("checks") prefix error locations, e.g.
+ * "evals/x.json: checks[1].pattern". Returns 0 or -1 with err set. */
+int chk_compile(struct chk_set *set, const struct cJSON *checks, const struct cJSON *combine,
+		const struct cJSON *pass_threshold, const char *file, const char *path,
+		struct se_err *err);
+void chk_set_free(struct chk_set *set);
+
+/* Scores output (n bytes) against the expected answers (NULL/0 when the item
+ * has none: then only regex/not_regex can pass). Fills *out, which the caller
+ * releases with chk_outcome_free. Never fails: a check that cannot run is
+ * recorded as error (and not passed). */
+void chk_eval(const struct chk_set *set, const char *output, size_t n,
+	      const char *const *expected, size_t n_expected, struct chk_outcome *out);
+void chk_outcome_free(struct chk_outcome *out);
+
+/* Appends the outcome's per-check results as a JSON object
+ * {"name":{"pass":true,"detail":"18"},...} (the "checks" field of a result). */
+void chk_outcome_json(const struct chk_outcome *out, struct buf *b);
+
+/* Applies the named normalizers (bitmask from chk_normalizer_bit) to s; the
+ * result is written to b. Exposed for tests and for shadowsim. */
+unsigned chk_normalizer_bit(const char *name); /* 0 when unknown */
+void chk_normalize(unsigned mask, const char *s, size_t n, struct buf *b);
+
+#endif

@@ -1,0 +1,44 @@
+/* fileio.h: whole-file reads, atomic replacement, and whole-line appends.
+ *
+ * Two promises the program makes about every file it writes:
+ * - a summary (CSV, manifest, report) is either the old version or the new one,
+ *   never half: it is written to "<path>.tmp", flushed, fsync'd, closed with the
+ *   close checked, then renamed over <path> (git's lockfile.h);
+ * - an appended line (results.jsonl) is written with one write(2) on an
+ *   O_APPEND descriptor, short writes resumed, so a crash leaves at most one
+ *   torn last line, which the reader drops.
+ */
+#ifndef SE_FILEIO_H
+#define SE_FILEIO_H
+
+#include <stdio.h>
+
+#include "core/err.h"
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees). */
+int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err);
+
+/* Starts an atomic replacement of `path`: *fp is "<path>.tmp" opened for writing. */
+int fio_replace_begin(const char *path, FILE **fp, struct se_err *err);
+/* Finishes it: fflush, fsync, fclose (checked), rename. On failure the tmp is
+ * removed and the old file stays. fp is closed either way. */
+int fio_replace_commit(const char *path, FILE *fp, struct se_err *err);
+/* Abandons it: closes fp and removes the tmp. */
+void fio_replace_abort(const char *path, FILE *fp);
+/* Writes `len` bytes as the new content of path, atomically. */
+int fio_write_atomic(const char *path, const void *data, size_t len, struct se_err *err);
+
+/* Opens (creating) a file for appending; returns the fd or -1. */
+int fio_open_append(const char *path, struct se_err *err);
+/* Writes all n bytes (resuming short writes and EINTR). */
+int fio_write_full(int fd, const void *data, size_t n, const char *path, struct se_err *err);
+
+/* mkdir -p for one path (mode 0755). */
+int fio_mkdirs(const char *path, struct se_err *err);
+/* Joins a folder and a relative name into a malloc'd path; an absolute name
+ * or an empty folder returns a copy of name. */
+char *fio_join(const char *dir, const char *name);
+/* The folder part of a path ("." when there is none); malloc'd. */
+char *fio_dirname(const char *path);
+
+#endif

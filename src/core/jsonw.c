@@ -1,0 +1,154 @@
+/* jsonw.c: JSON text writer and UTF-8 helpers; see jsonw.h. */
+#include "core/jsonw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	unsigned min;
+	unsigned cp;
+	if ((c & 0xE0) == 0xC0) {
+		len = 2, min = 0x80, cp = c & 0x1F;
+	} else if ((c & 0xF0) == 0xE0) {
+		len = 3, min = 0x800, cp = c & 0x0F;
+	} else if ((c & 0xF8) == 0xF0) {
+		len = 4, min = 0x10000, cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		size_t k = utf8_seq(p + i, n - i);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+size_t utf8_count(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, count = 0;
+	while (i < n) {
+		size_t k = utf8_seq(p + i, n - i);
+		i += k ? k : 1;
+		count++;
+	}
+	return count;
+}
+
+void jsonw_strn(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	buf_reserve(b, n + 2);
+	buf_putc(b, '"');
+	size_t i = 0, run = 0;
+	while (i < n) {
+		unsigned c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			run++;
+			i++;
+			continue;
+		}
+		if (run) {
+			buf_append(b, p + i - run, run);
+			run = 0;
+		}
+		if (c >= 0x80) {
+			size_t k = utf8_seq(p + i, n - i);
+			if (k) {
+				buf_append(b, p + i, k);
+				i += k;
+			} else {
+				buf_puts(b, "\xEF\xBF\xBD");
+				i++;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"': buf_puts(b, "\\\""); break;
+		case '\\': buf_puts(b, "\\\\"); break;
+		case '\n': buf_puts(b, "\\n"); break;
+		case '\r': buf_puts(b, "\\r"); break;
+		case '\t': buf_puts(b, "\\t"); break;
+		case '\b': buf_puts(b, "\\b"); break;
+		case '\f': buf_puts(b, "\\f"); break;
+		default: {
+			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			buf_append(b, esc, 6);
+		}
+		}
+		i++;
+	}
+	if (run)
+		buf_append(b, p + n - run, run);
+	buf_putc(b, '"');
+}
+
+void jsonw_str(struct buf *b, const char *s)
+{
+	if (!s)
+		buf_puts(b, "null");
+	else
+		jsonw_strn(b, s, strlen(s));
+}
+
+void jsonw_double(struct buf *b, double v)
+{
+	if (!isfinite(v)) {
+		buf_puts(b, "null");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		buf_printf(b, "%.0f", v);
+		return;
+	}
+	/* Shortest of %.15g / %.17g that reads back to the same double. */
+	char tmp[40];
+	snprintf(tmp, sizeof(tmp), "%.15g", v);
+	if (strtod(tmp, NULL) != v)
+		snprintf(tmp, sizeof(tmp), "%.17g", v);
+	buf_puts(b, tmp);
+}
+
+void jsonw_long(struct buf *b, long long v)
+{
+	buf_printf(b, "%lld", v);
+}
+
+void jsonw_bool(struct buf *b, bool v)
+{
+	buf_puts(b, v ? "true" : "false");
+}
+
+void jsonw_key(struct buf *b, const char *key)
+{
+	buf_putc(b, '"');
+	buf_puts(b, key);
+	buf_puts(b, "\":");
+}

@@ -1,0 +1,86 @@
+/* wire.h: the OpenAI chat-completions wire format, as OpenRouter speaks it.
+ *
+ * Builds request bodies and parses what comes back: a chat.completion object,
+ * stream chunks (chat.completion.chunk, the usage chunk with empty or one
+ * choice, a mid-stream error chunk with a top-level "error" and
+ * finish_reason "error"), error bodies ({"error":{"code","message","metadata"}},
+ * code an int, a string, or absent as in availability errors), and the
+ * /models list. The harness and shadowsim's conformance tests use the same
+ * functions, so "what we send" and "what we understand" cannot drift apart.
+ *
+ * Parse errors name the JSON path ("choices[0].message.content: expected a
+ * string") in err->where/msg, kind SE_INPUT.
+ */
+#ifndef SE_WIRE_H
+#define SE_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct cJSON;
+struct cfg_params;
+
+struct wire_usage {
+	bool present;
+	long prompt_tokens;
+	long completion_tokens;
+	long cached_tokens; /* prompt_tokens_details.cached_tokens, 0 when absent */
+	bool has_cost;
+	double cost; /* usage.cost, USD */
+};
+
+/* What a response (whole or accumulated from a stream) said. */
+struct wire_reply {
+	struct buf content;   /* message content, or the concatenated deltas */
+	char model[256];      /* the model that served ("" when absent) */
+	char finish_reason[32];
+	struct wire_usage usage;
+	bool error;           /* an error object was present (mid-stream or embedded) */
+	char error_code[32];  /* error.code as text ("502", "server_error"), "" if absent */
+	char error_message[512];
+	int n_chunks;         /* stream chunks seen */
+	bool done;            /* stream saw data: [DONE] */
+};
+
+void wire_reply_init(struct wire_reply *r);
+void wire_reply_reset(struct wire_reply *r);
+void wire_reply_free(struct wire_reply *r);
+
+/* Appends the request body: {"model":..., "messages": <messages_json>,
+ * temperature, max_tokens, stream, extra params...}. */
+void wire_build_request(struct buf *b, const char *model, const char *messages_json,
+			size_t messages_len, const struct cfg_params *params);
+
+/* Parses a non-streaming body (leading whitespace allowed) into r. */
+int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, struct se_err *err);
+
+/* Applies one stream event's data to r: "[DONE]" sets done; a chunk appends
+ * its delta content, records model, finish_reason, usage, and an error chunk
+ * sets error. */
+int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct se_err *err);
+
+/* Parses an error body. Fills code (int, 0 when absent or not numeric),
+ * message ("" when absent), and retry_after_s from error.availability.retry_after
+ * (-1 when absent). Returns -1 when the body is not an error object. */
+int wire_parse_error(const char *body, size_t len, int *code, char *message, size_t message_size,
+		     double *retry_after_s);
+
+/* One model of a /models list. Prices in USD per token (per request for
+ * `request`); a missing price is -1. */
+struct wire_model_price {
+	const char *id;
+	double prompt;
+	double completion;
+	double request;
+	double cache_read;
+	long context_length; /* -1 when absent */
+};
+typedef int (*wire_model_fn)(void *ctx, const struct wire_model_price *m);
+/* Calls fn for each entry of {"data":[...]}; errors name the JSON path. */
+int wire_parse_models(const char *body, size_t len, const char *where, wire_model_fn fn,
+		      void *ctx, struct se_err *err);
+
+#endif

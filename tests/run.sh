@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs Criterion test binaries one after another and closes with one line,
+# "tests: N passed, N failed", summed over every binary's Synthesis line.
+# Exits non-zero if any binary failed, crashed or printed no Synthesis.
+set -u
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+passed=0 failed=0 rc=0
+for bin in "$@"; do
+  name=${bin##*/}
+  out=$(mktemp)
+  "$bin" --short-filename 2>&1 | tee "$out"
+  status=${PIPESTATUS[0]}
+  line=$(grep -a 'Synthesis:' "$out" | tail -n 1)
+  rm -f "$out"
+  if [ -z "$line" ]; then
+    echo "run.sh: $name printed no Synthesis line (exit $status)" >&2
+    failed=$((failed + 1)); rc=1; continue
+  fi
+  t=$(sed -E 's/.*Tested: ([0-9]+).*/\1/' <<<"$line")
+  p=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + t - p))
+  [ "$status" -ne 0 ] && rc=1
+done
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || rc=1
+exit $rc
