@@ -1,0 +1,64 @@
+/* main.c: the shadoweval command table, and the only place that prints an
+ * error and chooses an exit code (0 ok, 1 finding, 2 bad input or usage,
+ * 130 interrupted). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct se_err *err);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"run", cmd_run, "run EVAL.json: send every item to its primary and the shadows, score, summarize"},
+	{"validate", cmd_validate, "validate EVAL.json: load everything, print what would run, send nothing"},
+	{"route", cmd_route, "route EVAL.json [--csv]: the slot and model the policy picks per item, and why"},
+	{"summarize", cmd_summarize, "summarize DIR: rebuild every CSV of a run from results.jsonl"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: shadoweval <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'shadoweval <command> --help' shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("shadoweval %s\n", SE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		struct se_err err;
+		se_clear(&err);
+		if (commands[i].fn(argc - 1, argv + 1, &err) == 0)
+			return 0;
+		if (err.kind == SE_OK)
+			err.kind = SE_INPUT;
+		if (err.where[0])
+			fprintf(stderr, "shadoweval %s: %s: %s\n", argv[1], err.where, err.msg);
+		else
+			fprintf(stderr, "shadoweval %s: %s\n", argv[1], err.msg);
+		if (err.kind == SE_USAGE)
+			fprintf(stderr, "see 'shadoweval %s --help'\n", argv[1]);
+		return se_exit_code(err.kind);
+	}
+	fprintf(stderr, "shadoweval: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
