@@ -27,7 +27,9 @@ int pricing_load(const char *path, struct pricing **out, struct se_err *err);
 void pricing_free(struct pricing *p);
 /* NULL when the model has no (valid) price, or p is NULL. */
 const struct price *pricing_find(const struct pricing *p, const char *model);
-/* Cost of a request from its tokens; cached tokens at the cache price when known. */
+/* Cost of a request from its tokens; cached tokens (part of prompt_tokens) at
+ * the cache price when known, else at the prompt price; plus the per-request
+ * price. -1 when pr is NULL (unknown, never 0). */
 double pricing_cost(const struct price *pr, long prompt_tokens, long completion_tokens,
 		    long cached_tokens);
 

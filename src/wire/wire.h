@@ -50,21 +50,34 @@ void wire_reply_reset(struct wire_reply *r);
 void wire_reply_free(struct wire_reply *r);
 
 /* Appends the request body: {"model":..., "messages": <messages_json>,
- * temperature, max_tokens, stream, extra params...}. */
+ * temperature, max_tokens, stream, extra params...}. messages_json is pasted
+ * as is (it must be a JSON array). When streaming, "stream_options":
+ * {"include_usage":true} is added (unless extra has its own) so that servers
+ * other than OpenRouter send usage too. A key of extra that a typed param
+ * already wrote is skipped. params may be NULL. */
 void wire_build_request(struct buf *b, const char *model, const char *messages_json,
 			size_t messages_len, const struct cfg_params *params);
 
-/* Parses a non-streaming body (leading whitespace allowed) into r. */
+/* Parses a non-streaming body (leading whitespace allowed) into r. An error
+ * object (top-level "error", or choices[0].error next to partial content)
+ * sets r->error and finish_reason "error" when none is given; choices may
+ * then be absent. On failure err->where is the JSON path ("choices[0].message
+ * .content", "body" for invalid JSON, "(root)") and err->msg says what was
+ * expected. r may be partly filled on failure. */
 int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, struct se_err *err);
 
 /* Applies one stream event's data to r: "[DONE]" sets done; a chunk appends
  * its delta content, records model, finish_reason, usage, and an error chunk
- * sets error. */
+ * sets error (and finish_reason "error" when the chunk gives none). choices
+ * may be empty (the usage chunk). Errors are worded as for
+ * wire_parse_completion. */
 int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct se_err *err);
 
-/* Parses an error body. Fills code (int, 0 when absent or not numeric),
- * message ("" when absent), and retry_after_s from error.availability.retry_after
- * (-1 when absent). Returns -1 when the body is not an error object. */
+/* Parses an error body. Fills code (int, 0 when absent or not numeric; a
+ * numeric string counts), message ("" when absent), and retry_after_s from
+ * error.availability.retry_after, else error.metadata.retry_after(_seconds),
+ * else error.retry_after (-1 when absent). Returns -1 when the body is not a
+ * JSON object with an "error" object. Any pointer may be NULL. */
 int wire_parse_error(const char *body, size_t len, int *code, char *message, size_t message_size,
 		     double *retry_after_s);
 
@@ -79,7 +92,11 @@ struct wire_model_price {
 	long context_length; /* -1 when absent */
 };
 typedef int (*wire_model_fn)(void *ctx, const struct wire_model_price *m);
-/* Calls fn for each entry of {"data":[...]}; errors name the JSON path. */
+/* Calls fn for each entry of {"data":[...]}; errors name the JSON path, with
+ * where = "<where>: data[3].pricing.prompt" (or "<where>:line:col" for
+ * invalid JSON). m and m->id are only valid during the call. fn returning
+ * non-zero stops the walk and makes wire_parse_models return -1 without
+ * touching err (fn reports through its ctx). */
 int wire_parse_models(const char *body, size_t len, const char *where, wire_model_fn fn,
 		      void *ctx, struct se_err *err);
 

@@ -1,0 +1,636 @@
+/* wire.c: the wire room: OpenAI chat-completions bodies, as OpenRouter
+ * speaks them; see wire.h.
+ *
+ * Builds request bodies by hand (jsonw, no tree: one per request on the hot
+ * path) and parses replies with cJSON. Whatever a server sends, a parser
+ * returns 0 or -1 with the JSON path of the first thing it could not use; it
+ * never trusts a type it has not checked. It does not decide what a reply
+ * means for a run (status classes, retries: engine/) nor parse SSE framing
+ * (sse/).
+ */
+#include "wire/wire.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "core/jsonw.h"
+
+/* Token counts above this are not counts: refuse them rather than overflow. */
+#define WIRE_MAX_COUNT 1e15
+
+void wire_reply_init(struct wire_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->content);
+}
+
+void wire_reply_reset(struct wire_reply *r)
+{
+	struct buf content = r->content;
+	memset(r, 0, sizeof(*r));
+	r->content = content;
+	buf_reset(&r->content);
+}
+
+void wire_reply_free(struct wire_reply *r)
+{
+	if (!r)
+		return;
+	buf_free(&r->content);
+	wire_reply_reset(r);
+}
+
+/* ---- request ---- */
+
+static bool extra_has(const struct cfg_params *params, const char *key)
+{
+	return params && params->extra && cJSON_IsObject(params->extra) &&
+	       cJSON_GetObjectItemCaseSensitive(params->extra, key) != NULL;
+}
+
+void wire_build_request(struct buf *b, const char *model, const char *messages_json,
+			size_t messages_len, const struct cfg_params *params)
+{
+	bool temp = params && params->has_temperature;
+	bool max_tokens = params && params->max_tokens > 0;
+	bool stream = params && params->stream;
+
+	buf_putc(b, '{');
+	jsonw_key(b, "model");
+	jsonw_str(b, model ? model : "");
+	buf_putc(b, ',');
+	jsonw_key(b, "messages");
+	if (messages_json && messages_len)
+		buf_append(b, messages_json, messages_len);
+	else
+		buf_puts(b, "[]");
+	if (temp) {
+		buf_putc(b, ',');
+		jsonw_key(b, "temperature");
+		jsonw_double(b, params->temperature);
+	}
+	if (max_tokens) {
+		buf_putc(b, ',');
+		jsonw_key(b, "max_tokens");
+		jsonw_long(b, params->max_tokens);
+	}
+	if (stream) {
+		buf_putc(b, ',');
+		jsonw_key(b, "stream");
+		jsonw_bool(b, true);
+		/* OpenRouter always sends usage; other OpenAI-compatible servers
+		 * only do when asked. A user's own stream_options wins. */
+		if (!extra_has(params, "stream_options")) {
+			buf_putc(b, ',');
+			jsonw_key(b, "stream_options");
+			buf_puts(b, "{\"include_usage\":true}");
+		}
+	}
+	if (params && params->extra && cJSON_IsObject(params->extra)) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, params->extra)
+		{
+			const char *k = it->string;
+			if (!k)
+				continue;
+			/* The typed fields above were written already: a duplicate
+			 * key would leave the server to pick one. */
+			if (!strcmp(k, "model") || !strcmp(k, "messages") ||
+			    (temp && !strcmp(k, "temperature")) ||
+			    (max_tokens && !strcmp(k, "max_tokens")) ||
+			    (stream && !strcmp(k, "stream")))
+				continue;
+			char *text = cJSON_PrintUnformatted(it);
+			buf_putc(b, ',');
+			jsonw_str(b, k);
+			buf_putc(b, ':');
+			buf_puts(b, text ? text : "null");
+			cJSON_free(text);
+		}
+	}
+	buf_putc(b, '}');
+}
+
+/* ---- parsing helpers ---- */
+
+/* Fails with where = "<file>: <path>" (or just path), kind SE_INPUT. */
+static int jfail(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
+    SE_PRINTF(4, 5);
+static int jfail(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
+{
+	char where[512];
+	char msg[1024];
+	va_list ap;
+	if (file && *file)
+		snprintf(where, sizeof(where), "%s: %s", file, path);
+	else
+		snprintf(where, sizeof(where), "%s", path);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return se_fail(err, SE_INPUT, where, "%s", msg);
+}
+
+static const char *jtype(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "an invalid value";
+}
+
+static bool only_space(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* A parse failure at byte `at`: where is "<file>:<line>:<col>" for a file,
+ * "body" for a reply. */
+static int syntax_fail(struct se_err *err, const char *file, const char *body, size_t at,
+		       const char *fmt, ...) SE_PRINTF(5, 6);
+static int syntax_fail(struct se_err *err, const char *file, const char *body, size_t at,
+		       const char *fmt, ...)
+{
+	char where[512];
+	char msg[1024];
+	va_list ap;
+	if (file && *file) {
+		size_t line = 1, col = 1;
+		for (size_t i = 0; i < at; i++) {
+			if (body[i] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		snprintf(where, sizeof(where), "%s:%zu:%zu", file, line, col);
+	} else {
+		snprintf(where, sizeof(where), "body");
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return se_fail(err, SE_INPUT, where, "%s", msg);
+}
+
+/* Parses exactly one JSON value (whitespace around it allowed) that must be
+ * an object. The caller deletes *out. */
+static int parse_object(const char *body, size_t len, const char *file, cJSON **out,
+			struct se_err *err)
+{
+	*out = NULL;
+	if (!body || only_space(body, len))
+		return syntax_fail(err, file, "", 0, "empty body, expected a JSON object");
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (!root) {
+		/* end points at the failure (cJSON also keeps it in a global,
+		 * which the next parse overwrites: use it right away). */
+		size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
+		if (at + 1 >= len)
+			return syntax_fail(err, file, body, at,
+					   "invalid JSON near byte %zu (end of input: truncated?)",
+					   at);
+		return syntax_fail(err, file, body, at, "invalid JSON near byte %zu", at);
+	}
+	size_t used = (end && end >= body && end <= body + len) ? (size_t)(end - body) : len;
+	if (!only_space(body + used, len - used)) {
+		cJSON_Delete(root);
+		return syntax_fail(err, file, body, used,
+				   "unexpected data after the JSON value at byte %zu", used);
+	}
+	if (!cJSON_IsObject(root)) {
+		int rc = jfail(err, file, "(root)", "expected an object, got %s", jtype(root));
+		cJSON_Delete(root);
+		return rc;
+	}
+	*out = root;
+	return 0;
+}
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+	return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+}
+
+static bool absent(const cJSON *v)
+{
+	return v == NULL || cJSON_IsNull(v);
+}
+
+/* Copies src into dst[size], cut at a UTF-8 character boundary when too long:
+ * a message cut inside a character would be invalid UTF-8 downstream. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	if (!size)
+		return;
+	size_t n = src ? strlen(src) : 0;
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* A decimal number in a string ("0.000003", "2.376e-05"), all of it. */
+static bool parse_decimal(const char *s, double *out)
+{
+	if (!s)
+		return false;
+	unsigned char c = (unsigned char)s[0];
+	if (!(isdigit(c) || c == '-' || c == '+' || c == '.'))
+		return false;
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end != '\0' || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A number, or a string holding one; false for anything else. */
+static bool num_or_numstr(const cJSON *v, double *out)
+{
+	if (cJSON_IsNumber(v)) {
+		if (!isfinite(v->valuedouble))
+			return false;
+		*out = v->valuedouble;
+		return true;
+	}
+	if (cJSON_IsString(v))
+		return parse_decimal(v->valuestring, out);
+	return false;
+}
+
+/* A token count at obj.key: absent or null leaves *out at 0. */
+static int get_count(const cJSON *obj, const char *key, const char *path, long *out,
+		     struct se_err *err)
+{
+	const cJSON *v = get(obj, key);
+	*out = 0;
+	if (absent(v))
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return jfail(err, NULL, path, "expected a number, got %s", jtype(v));
+	double d = v->valuedouble;
+	if (!isfinite(d) || d < 0 || d > WIRE_MAX_COUNT)
+		return jfail(err, NULL, path, "expected a token count, got %g", d);
+	*out = (long)d;
+	return 0;
+}
+
+static int parse_usage(const cJSON *u, const char *path, struct wire_usage *us, struct se_err *err)
+{
+	char p[128];
+	if (absent(u))
+		return 0;
+	if (!cJSON_IsObject(u))
+		return jfail(err, NULL, path, "expected an object, got %s", jtype(u));
+	struct wire_usage n = {.present = true};
+	snprintf(p, sizeof(p), "%s.prompt_tokens", path);
+	if (get_count(u, "prompt_tokens", p, &n.prompt_tokens, err))
+		return -1;
+	snprintf(p, sizeof(p), "%s.completion_tokens", path);
+	if (get_count(u, "completion_tokens", p, &n.completion_tokens, err))
+		return -1;
+	const cJSON *det = get(u, "prompt_tokens_details");
+	if (!absent(det)) {
+		snprintf(p, sizeof(p), "%s.prompt_tokens_details", path);
+		if (!cJSON_IsObject(det))
+			return jfail(err, NULL, p, "expected an object, got %s", jtype(det));
+		snprintf(p, sizeof(p), "%s.prompt_tokens_details.cached_tokens", path);
+		if (get_count(det, "cached_tokens", p, &n.cached_tokens, err))
+			return -1;
+	}
+	const cJSON *cost = get(u, "cost");
+	if (!absent(cost)) {
+		snprintf(p, sizeof(p), "%s.cost", path);
+		if (!num_or_numstr(cost, &n.cost))
+			return jfail(err, NULL, p, "expected a number, got %s", jtype(cost));
+		if (n.cost < 0)
+			return jfail(err, NULL, p, "expected a cost of 0 or more, got %g", n.cost);
+		n.has_cost = true;
+	}
+	*us = n;
+	return 0;
+}
+
+/* Records an error object ({"code","message",...}) into r. */
+static void take_error(const cJSON *e, struct wire_reply *r)
+{
+	const cJSON *code = get(e, "code");
+	const cJSON *msg = get(e, "message");
+	r->error = true;
+	r->error_code[0] = '\0';
+	if (cJSON_IsString(code)) {
+		copy_str(r->error_code, sizeof(r->error_code), code->valuestring);
+	} else if (cJSON_IsNumber(code) && isfinite(code->valuedouble)) {
+		double d = code->valuedouble;
+		if (d == floor(d) && fabs(d) < 1e15)
+			snprintf(r->error_code, sizeof(r->error_code), "%lld", (long long)d);
+		else
+			snprintf(r->error_code, sizeof(r->error_code), "%g", d);
+	}
+	copy_str(r->error_message, sizeof(r->error_message),
+		 cJSON_IsString(msg) ? msg->valuestring : "");
+}
+
+static int take_string(const cJSON *obj, const char *key, const char *path, char *dst, size_t size,
+		       struct se_err *err)
+{
+	const cJSON *v = get(obj, key);
+	if (absent(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return jfail(err, NULL, path, "expected a string or null, got %s", jtype(v));
+	copy_str(dst, size, v->valuestring);
+	return 0;
+}
+
+/* content at obj.key: a string is appended, absent or null is "". */
+static int take_content(const cJSON *obj, const char *path, struct wire_reply *r,
+			struct se_err *err)
+{
+	const cJSON *v = get(obj, "content");
+	if (absent(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return jfail(err, NULL, path, "expected a string or null, got %s", jtype(v));
+	buf_puts(&r->content, v->valuestring);
+	return 0;
+}
+
+/* ---- non-streaming ---- */
+
+static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
+{
+	const cJSON *top_err = get(root, "error");
+	if (cJSON_IsObject(top_err))
+		take_error(top_err, r);
+	if (take_string(root, "model", "model", r->model, sizeof(r->model), err))
+		return -1;
+
+	const cJSON *choices = get(root, "choices");
+	if (absent(choices)) {
+		if (!r->error)
+			return jfail(err, NULL, "choices", "missing");
+	} else if (!cJSON_IsArray(choices)) {
+		return jfail(err, NULL, "choices", "expected an array, got %s", jtype(choices));
+	} else if (cJSON_GetArraySize(choices) == 0) {
+		if (!r->error)
+			return jfail(err, NULL, "choices", "expected at least one choice");
+	} else {
+		const cJSON *c = cJSON_GetArrayItem(choices, 0);
+		if (!cJSON_IsObject(c))
+			return jfail(err, NULL, "choices[0]", "expected an object, got %s",
+				     jtype(c));
+		if (take_string(c, "finish_reason", "choices[0].finish_reason", r->finish_reason,
+				sizeof(r->finish_reason), err))
+			return -1;
+		const cJSON *ce = get(c, "error");
+		if (cJSON_IsObject(ce))
+			take_error(ce, r);
+		const cJSON *m = get(c, "message");
+		if (absent(m)) {
+			if (!r->error)
+				return jfail(err, NULL, "choices[0].message", "missing");
+		} else if (!cJSON_IsObject(m)) {
+			return jfail(err, NULL, "choices[0].message", "expected an object, got %s",
+				     jtype(m));
+		} else if (take_content(m, "choices[0].message.content", r, err)) {
+			return -1;
+		}
+	}
+	if (r->error && !r->finish_reason[0])
+		copy_str(r->finish_reason, sizeof(r->finish_reason), "error");
+	return parse_usage(get(root, "usage"), "usage", &r->usage, err);
+}
+
+int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, struct se_err *err)
+{
+	cJSON *root;
+	if (parse_object(body, len, NULL, &root, err))
+		return -1;
+	int rc = completion_fields(root, r, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- streaming ---- */
+
+static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
+{
+	const cJSON *top_err = get(root, "error");
+	if (cJSON_IsObject(top_err))
+		take_error(top_err, r);
+	if (take_string(root, "model", "model", r->model, sizeof(r->model), err))
+		return -1;
+	const cJSON *choices = get(root, "choices");
+	if (!absent(choices)) {
+		if (!cJSON_IsArray(choices))
+			return jfail(err, NULL, "choices", "expected an array, got %s",
+				     jtype(choices));
+		const cJSON *c = cJSON_GetArrayItem(choices, 0);
+		if (c) {
+			if (!cJSON_IsObject(c))
+				return jfail(err, NULL, "choices[0]", "expected an object, got %s",
+					     jtype(c));
+			if (take_string(c, "finish_reason", "choices[0].finish_reason",
+					r->finish_reason, sizeof(r->finish_reason), err))
+				return -1;
+			const cJSON *ce = get(c, "error");
+			if (cJSON_IsObject(ce))
+				take_error(ce, r);
+			const cJSON *d = get(c, "delta");
+			if (!absent(d)) {
+				if (!cJSON_IsObject(d))
+					return jfail(err, NULL, "choices[0].delta",
+						     "expected an object, got %s", jtype(d));
+				if (take_content(d, "choices[0].delta.content", r, err))
+					return -1;
+			}
+		}
+	}
+	if (cJSON_IsObject(top_err) && !r->finish_reason[0])
+		copy_str(r->finish_reason, sizeof(r->finish_reason), "error");
+	return parse_usage(get(root, "usage"), "usage", &r->usage, err);
+}
+
+int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct se_err *err)
+{
+	size_t a = 0, b = len;
+	while (a < b && isspace((unsigned char)data[a]))
+		a++;
+	while (b > a && isspace((unsigned char)data[b - 1]))
+		b--;
+	if (b - a == 6 && memcmp(data + a, "[DONE]", 6) == 0) {
+		r->done = true;
+		return 0;
+	}
+	cJSON *root;
+	if (parse_object(data, len, NULL, &root, err))
+		return -1;
+	r->n_chunks++;
+	int rc = chunk_fields(root, r, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- error bodies ---- */
+
+static bool retry_after(const cJSON *obj, const char *key, double *out)
+{
+	double v;
+	if (!num_or_numstr(get(obj, key), &v) || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+int wire_parse_error(const char *body, size_t len, int *code, char *message, size_t message_size,
+		     double *retry_after_s)
+{
+	if (code)
+		*code = 0;
+	if (message && message_size)
+		message[0] = '\0';
+	if (retry_after_s)
+		*retry_after_s = -1;
+	cJSON *root;
+	if (parse_object(body, len, NULL, &root, NULL))
+		return -1;
+	const cJSON *e = get(root, "error");
+	if (!cJSON_IsObject(e)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	double c;
+	if (code && num_or_numstr(get(e, "code"), &c) && c == floor(c) && c >= 0 && c <= 99999)
+		*code = (int)c;
+	const cJSON *m = get(e, "message");
+	if (message && message_size && cJSON_IsString(m))
+		copy_str(message, message_size, m->valuestring);
+	if (retry_after_s) {
+		double ra;
+		const cJSON *meta = get(e, "metadata");
+		if (retry_after(get(e, "availability"), "retry_after", &ra) ||
+		    retry_after(meta, "retry_after", &ra) ||
+		    retry_after(meta, "retry_after_seconds", &ra) ||
+		    retry_after(e, "retry_after", &ra))
+			*retry_after_s = ra;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* ---- /models ---- */
+
+/* A price at pricing.key: absent, null or negative (openrouter/auto's "-1")
+ * is -1; otherwise a decimal string or a number. */
+static int get_price(const cJSON *pricing, const char *key, size_t i, const char *file, double *out,
+		     struct se_err *err)
+{
+	const cJSON *v = get(pricing, key);
+	char path[96];
+	*out = -1;
+	if (absent(v))
+		return 0;
+	double d;
+	if (!num_or_numstr(v, &d)) {
+		snprintf(path, sizeof(path), "data[%zu].pricing.%s", i, key);
+		if (cJSON_IsString(v))
+			return jfail(err, file, path, "expected a decimal number, got \"%.64s\"",
+				     v->valuestring);
+		return jfail(err, file, path, "expected a decimal string, got %s", jtype(v));
+	}
+	if (d >= 0)
+		*out = d;
+	return 0;
+}
+
+static int model_entry(const cJSON *m, size_t i, const char *file, wire_model_fn fn, void *ctx,
+		       struct se_err *err)
+{
+	char path[96];
+	if (!cJSON_IsObject(m)) {
+		snprintf(path, sizeof(path), "data[%zu]", i);
+		return jfail(err, file, path, "expected an object, got %s", jtype(m));
+	}
+	const cJSON *id = get(m, "id");
+	if (!cJSON_IsString(id) || !id->valuestring[0]) {
+		snprintf(path, sizeof(path), "data[%zu].id", i);
+		return jfail(err, file, path, "expected a non-empty string, got %s",
+			     cJSON_IsString(id) ? "\"\""
+			     : id		? jtype(id)
+						: "nothing");
+	}
+	struct wire_model_price mp = {.id = id->valuestring, .context_length = -1};
+	const cJSON *pricing = get(m, "pricing");
+	if (!absent(pricing) && !cJSON_IsObject(pricing)) {
+		snprintf(path, sizeof(path), "data[%zu].pricing", i);
+		return jfail(err, file, path, "expected an object, got %s", jtype(pricing));
+	}
+	if (get_price(pricing, "prompt", i, file, &mp.prompt, err) ||
+	    get_price(pricing, "completion", i, file, &mp.completion, err) ||
+	    get_price(pricing, "request", i, file, &mp.request, err) ||
+	    get_price(pricing, "input_cache_read", i, file, &mp.cache_read, err))
+		return -1;
+	const cJSON *cl = get(m, "context_length");
+	if (!absent(cl)) {
+		if (!cJSON_IsNumber(cl) || !isfinite(cl->valuedouble) || cl->valuedouble < 0 ||
+		    cl->valuedouble > WIRE_MAX_COUNT) {
+			snprintf(path, sizeof(path), "data[%zu].context_length", i);
+			return jfail(err, file, path, "expected a token count, got %s", jtype(cl));
+		}
+		mp.context_length = (long)cl->valuedouble;
+	}
+	return fn(ctx, &mp) ? -1 : 0;
+}
+
+int wire_parse_models(const char *body, size_t len, const char *where, wire_model_fn fn, void *ctx,
+		      struct se_err *err)
+{
+	cJSON *root;
+	if (parse_object(body, len, where, &root, err))
+		return -1;
+	const cJSON *data = get(root, "data");
+	int rc = 0;
+	if (!cJSON_IsArray(data)) {
+		rc = jfail(err, where, "data", "expected an array, got %s",
+			   data ? jtype(data) : "nothing");
+	} else {
+		size_t i = 0;
+		const cJSON *m;
+		cJSON_ArrayForEach(m, data)
+		{
+			if (model_entry(m, i++, where, fn, ctx, err)) {
+				rc = -1;
+				break;
+			}
+		}
+	}
+	cJSON_Delete(root);
+	return rc;
+}
