@@ -58,6 +58,9 @@ struct res_row {
 	bool pass;
 	double score;
 	const char *error;
+	/* Reading only: the whole line as read, without its newline. */
+	const char *raw;
+	size_t raw_len;
 };
 
 void res_row_init(struct res_row *row); /* all unknown */

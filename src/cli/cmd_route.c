@@ -1,0 +1,114 @@
+/* cmd_route.c: `shadoweval route EVAL.json [--csv] [--limit N]`, the routing
+ * policy applied to every item, with the reason, sending nothing. */
+#include <csv.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "dataset/dataset.h"
+#include "prompt/prompt.h"
+#include "route/route.h"
+
+static const char route_usage[] =
+	"usage: shadoweval route EVAL.json [--csv] [--limit N]\n"
+	"  prints, per item, the slot and model the routing policy picks and why\n"
+	"  --csv      machine-readable: id,task,est_tokens,slot,model,rule\n"
+	"  --limit N  only the first N items\n";
+
+static void csv_field(FILE *out, const char *s, int last)
+{
+	csv_fwrite(out, s, strlen(s));
+	fputc(last ? '\n' : ',', out);
+}
+
+int cmd_route(int argc, char **argv, struct se_err *err)
+{
+	static const struct option opts[] = {
+		{"csv", no_argument, NULL, 'c'},
+		{"limit", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int as_csv = 0, c;
+	long limit = -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			as_csv = 1;
+			break;
+		case 'l':
+			if (cli_parse_long("--limit", optarg, 0, 1L << 40, &limit, err))
+				return -1;
+			break;
+		case 'h':
+			fputs(route_usage, stdout);
+			return 0;
+		default:
+			return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return se_fail(err, SE_USAGE, NULL, "expected one EVAL.json");
+
+	struct cfg *cfg;
+	if (cfg_load(argv[optind], &cfg, err))
+		return -1;
+	struct ds_reader *ds;
+	if (ds_open(&ds, &cfg->dataset, err)) {
+		cfg_free(cfg);
+		return -1;
+	}
+	struct ds_item item = {0};
+	struct buf messages;
+	buf_init(&messages);
+	int rc = 0;
+	long count = 0;
+	if (as_csv)
+		fputs("id,task,est_tokens,slot,model,rule\n", stdout);
+	else
+		printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot", "model",
+		       "rule");
+	while (limit < 0 || count < limit) {
+		int got = ds_next(ds, &item, err);
+		if (got <= 0) {
+			rc = got;
+			break;
+		}
+		long est;
+		buf_reset(&messages);
+		if (prompt_render(cfg, &item, &messages, &est, err)) {
+			rc = -1;
+			break;
+		}
+		struct route_decision d;
+		route_pick(cfg, &item, est, &d);
+		const char *slot = cfg->slots[d.slot].name;
+		const char *model = cfg->models[d.model].id;
+		if (as_csv) {
+			char num[32];
+			snprintf(num, sizeof(num), "%ld", est);
+			csv_field(stdout, item.id, 0);
+			csv_field(stdout, item.task, 0);
+			csv_field(stdout, num, 0);
+			csv_field(stdout, slot, 0);
+			csv_field(stdout, model, 0);
+			csv_field(stdout, d.why, 1);
+		} else {
+			printf("%-24s %-10s %8ld  %-10s %-36s %s\n", item.id, item.task, est, slot,
+			       model, d.why);
+		}
+		count++;
+	}
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = se_fail_errno(err, "stdout", "write failed");
+	buf_free(&messages);
+	ds_item_clear(&item);
+	ds_close(ds);
+	cfg_free(cfg);
+	return rc;
+}

@@ -1,0 +1,200 @@
+/* cmd_validate.c: `shadoweval validate EVAL.json`: load the config, stream the
+ * whole dataset through rendering and routing, and print what a run would do
+ * (items, per-task and per-slot counts, models and roles, requests, estimated
+ * cost) without sending anything. Memory: counters per task, slot and model;
+ * nothing per item. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "dataset/dataset.h"
+#include "pricing/pricing.h"
+#include "prompt/prompt.h"
+#include "route/route.h"
+
+/* Completion tokens assumed per request when params.max_tokens is not set. */
+#define VALIDATE_DEFAULT_COMPLETION 256
+
+struct task_count {
+	char *task;
+	long n;
+};
+
+struct model_plan {
+	long as_primary;
+	long as_shadow;
+	long prompt_tokens; /* estimated, over every request to the model */
+};
+
+struct plan {
+	long items;
+	struct task_count *tasks;
+	size_t n_tasks, cap_tasks;
+	long *per_slot;
+	struct model_plan *models;
+};
+
+static void count_task(struct plan *p, const char *task)
+{
+	for (size_t i = 0; i < p->n_tasks; i++)
+		if (!strcmp(p->tasks[i].task, task)) {
+			p->tasks[i].n++;
+			return;
+		}
+	p->tasks = xgrow(p->tasks, &p->cap_tasks, p->n_tasks + 1, sizeof(*p->tasks));
+	p->tasks[p->n_tasks].task = xstrdup(task);
+	p->tasks[p->n_tasks].n = 1;
+	p->n_tasks++;
+}
+
+static int shadow_role(const struct cfg *cfg, int model)
+{
+	for (size_t i = 0; i < cfg->n_shadows; i++)
+		if (cfg->shadows[i] == model)
+			return 1;
+	return 0;
+}
+
+static void print_plan(const struct cfg *cfg, const struct plan *p, const struct pricing *prices)
+{
+	long completion = cfg->params.max_tokens > 0 ? cfg->params.max_tokens
+						     : VALIDATE_DEFAULT_COMPLETION;
+	printf("eval       %s (%s)\n", cfg->name, cfg->path);
+	printf("dataset    %s: %ld items\n", cfg->dataset.path, p->items);
+	printf("tasks     ");
+	for (size_t i = 0; i < p->n_tasks; i++)
+		printf(" %s %ld%s", p->tasks[i].task[0] ? p->tasks[i].task : "(none)", p->tasks[i].n,
+		       i + 1 < p->n_tasks ? "," : "\n");
+	if (!p->n_tasks)
+		printf(" (none)\n");
+	printf("\nslots (share of items routed to each)\n");
+	for (size_t s = 0; s < cfg->n_slots; s++)
+		printf("  %-10s %-40s %6ld  %5.1f%%\n", cfg->slots[s].name,
+		       cfg->models[cfg->slots[s].model].id, p->per_slot[s],
+		       p->items ? 100.0 * (double)p->per_slot[s] / (double)p->items : 0.0);
+
+	printf("\nmodels\n");
+	long requests = 0, primary = 0;
+	double total = 0;
+	int unpriced = 0;
+	for (size_t m = 0; m < cfg->n_models; m++) {
+		const struct model_plan *mp = &p->models[m];
+		long n = mp->as_primary + mp->as_shadow;
+		char roles[256] = "";
+		for (size_t s = 0; s < cfg->n_slots; s++)
+			if (cfg->slots[s].model == (int)m)
+				snprintf(roles + strlen(roles), sizeof(roles) - strlen(roles),
+					 "%sslot %s", roles[0] ? ", " : "", cfg->slots[s].name);
+		if (shadow_role(cfg, (int)m))
+			snprintf(roles + strlen(roles), sizeof(roles) - strlen(roles), "%sshadow",
+				 roles[0] ? ", " : "");
+		if (!roles[0])
+			snprintf(roles, sizeof(roles), "fallback only");
+		requests += n;
+		primary += mp->as_primary;
+		const struct price *pr = prices ? pricing_find(prices, cfg->models[m].id) : NULL;
+		char cost[48];
+		if (!n) {
+			snprintf(cost, sizeof(cost), "-");
+		} else if (pr) {
+			double c = pricing_cost(pr, mp->prompt_tokens, completion * n, 0);
+			total += c;
+			snprintf(cost, sizeof(cost), "$%.4f", c);
+		} else {
+			snprintf(cost, sizeof(cost), "unknown");
+			unpriced++;
+		}
+		printf("  %-40s %-28s %7ld requests  est. %s\n", cfg->models[m].id, roles, n, cost);
+	}
+	printf("\nrequests   %ld (%ld primary + %ld shadow)\n", requests, primary, requests - primary);
+	if (!prices)
+		printf("est. cost  unknown (no \"pricing\" file in the config)\n");
+	else
+		printf("est. cost  $%.4f upper bound (prompt chars/4, completion %ld tokens each)%s\n",
+		       total, completion, unpriced ? "; models without a price not included" : "");
+	printf("retry      up to %d attempts, timeout %gs; %zu check(s), combine %s\n",
+	       cfg->retry.max_attempts, cfg->timeout_s, cfg->checks.n,
+	       cfg->checks.combine == CHK_ANY ? "any"
+	       : cfg->checks.combine == CHK_WEIGHTED ? "weighted" : "all");
+}
+
+int cmd_validate(int argc, char **argv, struct se_err *err)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs("usage: shadoweval validate EVAL.json\n"
+		      "  loads config, dataset, checks and pricing, routes every item, and prints\n"
+		      "  what a run would send (items, slots, models, requests, estimated cost)\n",
+		      stdout);
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-')
+		return se_fail(err, SE_USAGE, NULL, "expected one EVAL.json");
+
+	struct cfg *cfg;
+	if (cfg_load(argv[1], &cfg, err))
+		return -1;
+	struct pricing *prices = NULL;
+	struct ds_reader *ds = NULL;
+	int rc = 0;
+	if (cfg->pricing_path && pricing_load(cfg->pricing_path, &prices, err)) {
+		cfg_free(cfg);
+		return -1;
+	}
+	if (ds_open(&ds, &cfg->dataset, err)) {
+		pricing_free(prices);
+		cfg_free(cfg);
+		return -1;
+	}
+	struct plan p = {0};
+	p.per_slot = xcalloc(cfg->n_slots, sizeof(*p.per_slot));
+	p.models = xcalloc(cfg->n_models, sizeof(*p.models));
+	struct ds_item item = {0};
+	struct buf messages;
+	buf_init(&messages);
+	for (;;) {
+		int got = ds_next(ds, &item, err);
+		if (got <= 0) {
+			rc = got;
+			break;
+		}
+		long est;
+		buf_reset(&messages);
+		if (prompt_render(cfg, &item, &messages, &est, err)) {
+			rc = -1;
+			break;
+		}
+		struct route_decision d;
+		route_pick(cfg, &item, est, &d);
+		p.items++;
+		count_task(&p, item.task);
+		p.per_slot[d.slot]++;
+		p.models[d.model].as_primary++;
+		p.models[d.model].prompt_tokens += est;
+		for (size_t i = 0; i < cfg->n_shadows; i++) {
+			int m = cfg->shadows[i];
+			if (m == d.model)
+				continue;
+			p.models[m].as_shadow++;
+			p.models[m].prompt_tokens += est;
+		}
+	}
+	if (rc == 0)
+		print_plan(cfg, &p, prices);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = se_fail_errno(err, "stdout", "write failed");
+	for (size_t i = 0; i < p.n_tasks; i++)
+		free(p.tasks[i].task);
+	free(p.tasks);
+	free(p.per_slot);
+	free(p.models);
+	buf_free(&messages);
+	ds_item_clear(&item);
+	ds_close(ds);
+	pricing_free(prices);
+	cfg_free(cfg);
+	return rc;
+}

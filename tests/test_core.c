@@ -1,0 +1,164 @@
+/* test_core.c: the core room: SHA-256 vectors, JSON string escaping and
+ * UTF-8 repair, buffers, atomic replacement and write errors. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/jsonw.h"
+#include "core/sha256.h"
+
+Test(core, sha256_matches_fips_vectors)
+{
+	char hex[65];
+	sha256_hex("", 0, hex);
+	cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_hex("abc", 3, hex);
+	cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	sha256_hex(two, strlen(two), hex);
+	cr_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+Test(core, sha256_streaming_equals_one_shot)
+{
+	char big[1000], a[65], b[65];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	sha256_hex(big, sizeof(big), a);
+	struct sha256 s;
+	sha256_init(&s);
+	for (size_t i = 0; i < sizeof(big); i += 13)
+		sha256_update(&s, big + i, i + 13 <= sizeof(big) ? 13 : sizeof(big) - i);
+	sha256_final_hex(&s, b);
+	cr_assert_str_eq(a, b);
+}
+
+Test(core, json_strings_escape_and_parse_back)
+{
+	const char *nasty = "quote\" back\\ nl\n tab\t ctl\x01 utf8 \xc3\xa9 end";
+	struct buf b;
+	buf_init(&b);
+	jsonw_str(&b, nasty);
+	cJSON *v = cJSON_Parse(b.data);
+	cr_assert(cJSON_IsString(v), "not JSON: %s", b.data);
+	cr_assert_str_eq(v->valuestring, nasty);
+	cJSON_Delete(v);
+	buf_free(&b);
+}
+
+Test(core, invalid_utf8_becomes_replacement_character)
+{
+	struct buf b;
+	buf_init(&b);
+	/* a lone continuation byte, a truncated 3-byte sequence, an overlong '/' */
+	jsonw_strn(&b, "a\x80" "b\xe2\x82" "c\xc0\xaf", 8);
+	cr_assert(utf8_valid(b.data, b.len), "output must be valid UTF-8: %s", b.data);
+	cJSON *v = cJSON_Parse(b.data);
+	cr_assert_not_null(v);
+	cr_assert_str_eq(v->valuestring, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd");
+	cJSON_Delete(v);
+	buf_free(&b);
+}
+
+Test(core, utf8_validation_and_counting)
+{
+	cr_assert(utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+	cr_assert_not(utf8_valid("\xed\xa0\x80", 3), "surrogates are not UTF-8");
+	cr_assert_not(utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF");
+	cr_assert_eq(utf8_count("h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10), 4);
+}
+
+Test(core, doubles_round_trip_and_nan_is_null)
+{
+	struct buf b;
+	buf_init(&b);
+	jsonw_double(&b, 0.0035352);
+	buf_putc(&b, ' ');
+	jsonw_double(&b, 2.376e-05);
+	buf_putc(&b, ' ');
+	jsonw_double(&b, NAN);
+	buf_putc(&b, ' ');
+	jsonw_double(&b, 42.0);
+	cr_assert_str_eq(b.data, "0.0035352 2.376e-05 null 42");
+	buf_free(&b);
+}
+
+Test(core, buf_printf_grows_past_small_buffer)
+{
+	struct buf b;
+	buf_init(&b);
+	char big[1000];
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	buf_printf(&b, "<%s>", big);
+	cr_assert_eq(b.len, 1001);
+	cr_assert_eq(b.data[0], '<');
+	cr_assert_eq(b.data[1000], '>');
+	cr_assert_eq(b.data[1001], '\0');
+	buf_free(&b);
+}
+
+Test(core, atomic_replace_keeps_old_file_until_commit)
+{
+	char dir[] = "/tmp/se-core-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *path = fio_join(dir, "out.csv");
+	struct se_err err;
+	cr_assert_eq(fio_write_atomic(path, "old\n", 4, &err), 0);
+	FILE *fp;
+	cr_assert_eq(fio_replace_begin(path, &fp, &err), 0);
+	fputs("new\n", fp);
+	char *data;
+	size_t len;
+	cr_assert_eq(fio_read_all(path, &data, &len, &err), 0);
+	cr_assert_str_eq(data, "old\n", "the old content stays until commit");
+	free(data);
+	cr_assert_eq(fio_replace_commit(path, fp, &err), 0);
+	cr_assert_eq(fio_read_all(path, &data, &len, &err), 0);
+	cr_assert_str_eq(data, "new\n");
+	free(data);
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	cr_assert_neq(access(tmp, F_OK), 0, "no temporary file is left");
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
+Test(core, write_to_full_device_is_an_error_not_a_crash)
+{
+	char dir[] = "/tmp/se-core-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *link = fio_join(dir, "full");
+	cr_assert_eq(symlink("/dev/full", link), 0);
+	struct se_err err;
+	se_clear(&err);
+	int fd = fio_open_append(link, &err);
+	cr_assert_geq(fd, 0, "%s", err.msg);
+	char line[100];
+	memset(line, 'x', sizeof(line));
+	cr_assert_eq(fio_write_full(fd, line, sizeof(line), link, &err), -1);
+	cr_assert_eq(err.kind, SE_IO);
+	cr_assert(strstr(err.msg, "write failed"), "%s", err.msg);
+	close(fd);
+	unlink(link);
+	rmdir(dir);
+	free(link);
+}
+
+Test(core, error_kinds_map_to_exit_codes)
+{
+	cr_assert_eq(se_exit_code(SE_OK), 0);
+	cr_assert_eq(se_exit_code(SE_FINDING), 1);
+	cr_assert_eq(se_exit_code(SE_INPUT), 2);
+	cr_assert_eq(se_exit_code(SE_USAGE), 2);
+	cr_assert_eq(se_exit_code(SE_IO), 2);
+	cr_assert_eq(se_exit_code(SE_INTERRUPT), 130);
+}
