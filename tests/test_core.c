@@ -69,7 +69,7 @@ Test(core, invalid_utf8_becomes_replacement_character)
 
 Test(core, utf8_validation_and_counting)
 {
-	cr_assert(utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+	cr_assert(utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));
 	cr_assert_not(utf8_valid("\xed\xa0\x80", 3), "surrogates are not UTF-8");
 	cr_assert_not(utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF");
 	cr_assert_eq(utf8_count("h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10), 4);
