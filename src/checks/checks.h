@@ -72,14 +72,56 @@ void chk_set_free(struct chk_set *set);
 void chk_eval(const struct chk_set *set, const char *output, size_t n,
 	      const char *const *expected, size_t n_expected, struct chk_outcome *out);
 void chk_outcome_free(struct chk_outcome *out);
+/* Details of chk_eval, beyond the summary at the top:
+ * - "ignore" regexes delete their matches from the compared sides before the
+ *   normalizers run: for exact/contains the output and each expected; for
+ *   regex_extract the extracted text and each expected (as lm-evaluation-
+ *   harness's regexes_to_ignore); for regex/not_regex the output before the
+ *   match (the normalizers also run on it first).
+ * - "value" replaces the expected answers (exact, contains, regex_extract).
+ * - "ignore_case" makes patterns caseless and comparisons ASCII-caseless.
+ * - regex_extract without "group" takes the first group that took part in the
+ *   match (group 0 when the pattern has none), so alternations of groups work.
+ * - output (and expected) that is not valid UTF-8 has each invalid byte
+ *   replaced by U+FFFD before matching.
+ * - a set with no checks (no "checks" given) never passes: pass false, score 0.
+ * - a result's detail: regex_extract the extracted text, or "no match"; regex
+ *   and not_regex the matched text, or "no match"; "no expected answer";
+ *   "regex match limit exceeded" (with error set). */
 
 /* Appends the outcome's per-check results as a JSON object
- * {"name":{"pass":true,"detail":"18"},...} (the "checks" field of a result). */
+ * {"name":{"pass":true,"detail":"18"},...} (the "checks" field of a result);
+ * a check that could not run also has "error":true. */
 void chk_outcome_json(const struct chk_outcome *out, struct buf *b);
 
 /* Applies the named normalizers (bitmask from chk_normalizer_bit) to s; the
- * result is written to b. Exposed for tests and for shadowsim. */
+ * result replaces b's contents (b is reset first). Exposed for tests and for
+ * shadowsim. */
 unsigned chk_normalizer_bit(const char *name); /* 0 when unknown */
 void chk_normalize(unsigned mask, const char *s, size_t n, struct buf *b);
+
+/* Normalizer indices: chk_normalizer_bit(name) == 1u << index. chk_normalize
+ * applies a mask in this order; a check applies its list in the user's order
+ * (chk_normalize_seq). All normalizers are ASCII-only and copy bytes >= 0x80
+ * unchanged (lowercase does not fold "É"; strip_punctuation removes every
+ * ASCII punctuation character, also "-" and "." inside numbers). numeric
+ * rewrites a string that is (whitespace aside) a finite decimal number, with
+ * an optional sign and "$", thousands commas in groups of three ("1,800") and
+ * an exponent, as "%.15g" ("$1,800.0" -> "1800", "-0" -> "0"); anything else
+ * ("1,8", "0x10", "inf", "18 apples") is left unchanged. */
+enum chk_norm {
+	CHK_NORM_TRIM,
+	CHK_NORM_LOWERCASE,
+	CHK_NORM_COLLAPSE_WS, /* each run of ASCII whitespace -> one space */
+	CHK_NORM_STRIP_PUNCT,
+	CHK_NORM_STRIP_COMMAS,
+	CHK_NORM_NUMERIC,
+	CHK_N_NORMALIZERS
+};
+/* Applies ops (enum chk_norm values) in order to s[0..n); b is reset first. */
+void chk_normalize_seq(const unsigned char *ops, size_t n_ops, const char *s, size_t n,
+		       struct buf *b);
+/* "trim, lowercase, ...": the known names, for error messages. */
+const char *chk_normalizer_known(void);
 
 #endif

@@ -1,0 +1,870 @@
+/* checks.c: the checks room: compiling a config's "checks" array into PCRE2
+ * patterns once, and scoring each model output against an item's expected
+ * answers (see checks.h).
+ *
+ * It does not read files, decide where results go, or retry anything: a check
+ * that cannot run (a catastrophic pattern hitting the match limit) is recorded
+ * as an error in the outcome, never as a program failure. Normalizers live in
+ * normalize.c.
+ *
+ * Per check, in this order (after lm-evaluation-harness's exact_match):
+ *   exact/contains   both sides: delete "ignore" matches, normalize, compare
+ *   regex/not_regex  the output: delete "ignore" matches, normalize, match
+ *   regex_extract    match the raw output, take the group; then the extracted
+ *                    text and each expected: delete "ignore", normalize, compare
+ * "ignore_case" makes patterns PCRE2_CASELESS and comparisons ASCII-caseless.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "checks/checks.h"
+
+#include <cjson/cJSON.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/jsonw.h"
+#include "core/xalloc.h"
+
+/* Enough for any honest pattern on a long answer; a catastrophic one (nested
+ * quantifiers on a near-match) stops here in milliseconds instead of hanging. */
+#define CHK_MATCH_LIMIT 1000000u
+/* A greedy group over a long answer ("^(a|b|\\s)+$" on 100 KB) needs one
+ * backtracking frame per character: these let such honest patterns finish
+ * (the JIT default stack is only 32 KiB) while the match limit still stops
+ * catastrophic ones. The big JIT stack is made per call, only after the
+ * default one overflowed, so the set itself stays read-only. */
+#define CHK_DEPTH_LIMIT 1000000u
+#define CHK_JIT_STACK_MIN (32u * 1024)
+#define CHK_JIT_STACK_MAX (16u * 1024 * 1024)
+
+struct chk_check {
+	char *name;
+	enum chk_type type;
+	pcre2_code *re;	     /* regex types only */
+	pcre2_code **ignore; /* n_ignore patterns whose matches are deleted */
+	size_t n_ignore;
+	unsigned char *norm; /* enum chk_norm, in the user's order */
+	size_t n_norm;
+	pcre2_match_context *mctx; /* match and depth limits; read-only when matching */
+	bool ignore_case;
+	int group; /* regex_extract: -1 = first group that took part */
+	bool select_last;
+	char *value; /* compare against this instead of expected */
+	double weight;
+};
+
+static const char *const type_names[] = {"exact", "contains", "regex", "not_regex",
+					 "regex_extract"};
+#define TYPES_KNOWN "exact, contains, regex, not_regex, regex_extract"
+#define KEYS_KNOWN                                                                                 \
+	"name, type, pattern, normalize, ignore, ignore_case, group, select, value, weight"
+
+static bool is_regex_type(enum chk_type t)
+{
+	return t == CHK_REGEX || t == CHK_NOT_REGEX || t == CHK_REGEX_EXTRACT;
+}
+
+/* ---- compiling ---------------------------------------------------------- */
+
+struct cctx {
+	const char *file;
+	const char *path;
+	size_t i;
+	struct se_err *err;
+};
+
+/* "<file>: <path>[i]<suffix>" */
+static const char *where_of(const struct cctx *c, char *w, size_t cap, const char *suffix)
+{
+	snprintf(w, cap, "%s: %s[%zu]%s", c->file ? c->file : "", c->path ? c->path : "checks",
+		 c->i, suffix ? suffix : "");
+	return w;
+}
+
+static int fail_at(const struct cctx *c, const char *suffix, const char *fmt, ...) SE_PRINTF(3, 4);
+static int fail_at(const struct cctx *c, const char *suffix, const char *fmt, ...)
+{
+	char w[512], msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	where_of(c, w, sizeof w, suffix);
+	return se_fail(c->err, SE_INPUT, w, "%s", msg);
+}
+
+static int compile_re(const struct cctx *c, const char *suffix, const char *pat, bool caseless,
+		      pcre2_code **out)
+{
+	int code = 0;
+	PCRE2_SIZE off = 0;
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | (caseless ? PCRE2_CASELESS : 0);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		if (pcre2_get_error_message(code, msg, sizeof msg) < 0)
+			snprintf((char *)msg, sizeof msg, "error %d", code);
+		char w[512];
+		where_of(c, w, sizeof w, suffix);
+		return se_fail(c->err, SE_INPUT, w, "invalid regex at offset %zu: %s", (size_t)off,
+			       (const char *)msg);
+	}
+	/* JIT is an optimisation: when it is unavailable the interpreter runs. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	*out = re;
+	return 0;
+}
+
+static void check_free(struct chk_check *k)
+{
+	free(k->name);
+	pcre2_code_free(k->re);
+	for (size_t j = 0; j < k->n_ignore; j++)
+		pcre2_code_free(k->ignore[j]);
+	free(k->ignore);
+	free(k->norm);
+	pcre2_match_context_free(k->mctx);
+	free(k->value);
+	memset(k, 0, sizeof *k);
+}
+
+static bool known_key(const char *key)
+{
+	static const char *const keys[] = {"name",   "type",	    "pattern", "normalize",
+					   "ignore", "ignore_case", "group",   "select",
+					   "value",  "weight"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check *k)
+{
+	if (!cJSON_IsObject(obj))
+		return fail_at(c, NULL, "check must be an object");
+	for (const cJSON *it = obj->child; it; it = it->next)
+		if (!it->string || !known_key(it->string))
+			return fail_at(c, NULL, "unknown key \"%s\" (known: " KEYS_KNOWN ")",
+				       it->string ? it->string : "");
+
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
+	if (!type)
+		return fail_at(c, NULL, "missing \"type\" (known: %s)", TYPES_KNOWN);
+	if (!cJSON_IsString(type))
+		return fail_at(c, ".type", "\"type\" must be a string (known: %s)", TYPES_KNOWN);
+	size_t t = 0;
+	while (t < sizeof type_names / sizeof type_names[0] &&
+	       strcmp(type->valuestring, type_names[t]) != 0)
+		t++;
+	if (t == sizeof type_names / sizeof type_names[0]) {
+		char w[512];
+		where_of(c, w, sizeof w, ".type");
+		return se_fail(c->err, SE_INPUT, w, "unknown type \"%s\" (known: %s)",
+			       type->valuestring, TYPES_KNOWN);
+	}
+	k->type = (enum chk_type)t;
+	k->group = -1;
+	k->weight = 1.0;
+
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "name");
+	if (name) {
+		if (!cJSON_IsString(name) || !name->valuestring[0])
+			return fail_at(c, ".name", "\"name\" must be a non-empty string");
+		k->name = xstrdup(name->valuestring);
+	}
+
+	const cJSON *ic = cJSON_GetObjectItemCaseSensitive(obj, "ignore_case");
+	if (ic) {
+		if (!cJSON_IsBool(ic))
+			return fail_at(c, ".ignore_case", "\"ignore_case\" must be true or false");
+		k->ignore_case = cJSON_IsTrue(ic);
+	}
+
+	const cJSON *pat = cJSON_GetObjectItemCaseSensitive(obj, "pattern");
+	if (is_regex_type(k->type)) {
+		if (!pat)
+			return fail_at(c, NULL, "missing \"pattern\" (required for type \"%s\")",
+				       type_names[t]);
+		if (!cJSON_IsString(pat))
+			return fail_at(c, ".pattern", "\"pattern\" must be a string");
+		if (compile_re(c, ".pattern", pat->valuestring, k->ignore_case, &k->re) < 0)
+			return -1;
+	} else if (pat) {
+		return fail_at(c, ".pattern", "\"pattern\" is not allowed for type \"%s\"",
+			       type_names[t]);
+	}
+
+	const cJSON *norm = cJSON_GetObjectItemCaseSensitive(obj, "normalize");
+	if (norm) {
+		if (!cJSON_IsArray(norm))
+			return fail_at(c, ".normalize",
+				       "\"normalize\" must be an array of names (known: %s)",
+				       chk_normalizer_known());
+		size_t n = (size_t)cJSON_GetArraySize(norm), j = 0;
+		k->norm = xcalloc(n, 1);
+		for (const cJSON *e = norm->child; e; e = e->next, j++) {
+			char sfx[64];
+			snprintf(sfx, sizeof sfx, ".normalize[%zu]", j);
+			unsigned bit = cJSON_IsString(e) ? chk_normalizer_bit(e->valuestring) : 0;
+			if (!bit) {
+				char w[512];
+				where_of(c, w, sizeof w, sfx);
+				return se_fail(
+				    c->err, SE_INPUT, w, "unknown normalizer \"%s\" (known: %s)",
+				    cJSON_IsString(e) ? e->valuestring : "(not a string)",
+				    chk_normalizer_known());
+			}
+			unsigned char op = 0;
+			while ((1u << op) != bit)
+				op++;
+			k->norm[k->n_norm++] = op;
+		}
+	}
+
+	const cJSON *ign = cJSON_GetObjectItemCaseSensitive(obj, "ignore");
+	if (ign) {
+		if (!cJSON_IsArray(ign))
+			return fail_at(c, ".ignore", "\"ignore\" must be an array of regexes");
+		size_t n = (size_t)cJSON_GetArraySize(ign), j = 0;
+		k->ignore = xcalloc(n, sizeof *k->ignore);
+		for (const cJSON *e = ign->child; e; e = e->next, j++) {
+			char sfx[64];
+			snprintf(sfx, sizeof sfx, ".ignore[%zu]", j);
+			if (!cJSON_IsString(e))
+				return fail_at(c, sfx, "\"ignore\" entries must be strings");
+			if (compile_re(c, sfx, e->valuestring, k->ignore_case,
+				       &k->ignore[k->n_ignore]) < 0)
+				return -1;
+			k->n_ignore++;
+		}
+	}
+
+	const cJSON *grp = cJSON_GetObjectItemCaseSensitive(obj, "group");
+	if (grp) {
+		if (k->type != CHK_REGEX_EXTRACT)
+			return fail_at(c, ".group", "\"group\" is only allowed for type %s",
+				       "\"regex_extract\"");
+		double g = cJSON_IsNumber(grp) ? grp->valuedouble : -1;
+		if (!(g >= 0 && g <= 65535) || g != (double)(int)g)
+			return fail_at(c, ".group", "\"group\" must be an integer >= 0");
+		uint32_t caps = 0;
+		pcre2_pattern_info(k->re, PCRE2_INFO_CAPTURECOUNT, &caps);
+		if ((uint32_t)g > caps) {
+			char w[512];
+			where_of(c, w, sizeof w, ".group");
+			return se_fail(c->err, SE_INPUT, w,
+				       "group %d does not exist (the pattern has %u groups)",
+				       (int)g, (unsigned)caps);
+		}
+		k->group = (int)g;
+	}
+
+	const cJSON *sel = cJSON_GetObjectItemCaseSensitive(obj, "select");
+	if (sel) {
+		if (k->type != CHK_REGEX_EXTRACT)
+			return fail_at(c, ".select", "\"select\" is only allowed for type %s",
+				       "\"regex_extract\"");
+		if (!cJSON_IsString(sel) || (strcmp(sel->valuestring, "first") != 0 &&
+					     strcmp(sel->valuestring, "last") != 0))
+			return fail_at(c, ".select", "\"select\" must be \"first\" or \"last\"");
+		k->select_last = strcmp(sel->valuestring, "last") == 0;
+	}
+
+	const cJSON *val = cJSON_GetObjectItemCaseSensitive(obj, "value");
+	if (val) {
+		if (k->type == CHK_REGEX || k->type == CHK_NOT_REGEX)
+			return fail_at(c, ".value", "\"value\" is not allowed for type \"%s\"",
+				       type_names[t]);
+		if (!cJSON_IsString(val))
+			return fail_at(c, ".value", "\"value\" must be a string");
+		k->value = xstrdup(val->valuestring);
+	}
+
+	const cJSON *wt = cJSON_GetObjectItemCaseSensitive(obj, "weight");
+	if (wt) {
+		if (!cJSON_IsNumber(wt) || !(wt->valuedouble > 0) || wt->valuedouble > 1e300)
+			return fail_at(c, ".weight", "\"weight\" must be a number > 0");
+		k->weight = wt->valuedouble;
+	}
+
+	k->mctx = pcre2_match_context_create(NULL);
+	if (!k->mctx) {
+		fprintf(stderr, "shadoweval: out of memory (pcre2 match context)\n");
+		abort();
+	}
+	pcre2_set_match_limit(k->mctx, CHK_MATCH_LIMIT);
+	pcre2_set_depth_limit(k->mctx, CHK_DEPTH_LIMIT);
+	return 0;
+}
+
+static bool name_taken(const struct chk_check *ks, size_t n, const char *name)
+{
+	for (size_t j = 0; j < n; j++)
+		if (ks[j].name && strcmp(ks[j].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Explicit names must be unique; a missing name becomes "<type>", or
+ * "<type>_<i>" when that is taken by any other check. */
+static int assign_names(struct chk_set *set, const char *file, const char *path, struct se_err *err)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const char *nm = set->checks[i].name;
+		if (!nm)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			if (set->checks[j].name && strcmp(set->checks[j].name, nm) == 0) {
+				char w[512];
+				snprintf(w, sizeof w, "%s: %s[%zu].name", file ? file : "",
+					 path ? path : "checks", i);
+				return se_fail(err, SE_INPUT, w,
+					       "duplicate check name \"%s\" (also %s[%zu])", nm,
+					       path ? path : "checks", j);
+			}
+		}
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		struct chk_check *k = &set->checks[i];
+		if (k->name)
+			continue;
+		const char *tn = type_names[k->type];
+		char cand[64];
+		snprintf(cand, sizeof cand, "%s", tn);
+		if (name_taken(set->checks, set->n, cand))
+			snprintf(cand, sizeof cand, "%s_%zu", tn, i);
+		if (name_taken(set->checks, set->n, cand)) {
+			char w[512];
+			snprintf(w, sizeof w, "%s: %s[%zu]", file ? file : "",
+				 path ? path : "checks", i);
+			return se_fail(err, SE_INPUT, w,
+				       "default check name \"%s\" is taken: give this check a "
+				       "\"name\"",
+				       cand);
+		}
+		k->name = xstrdup(cand);
+	}
+	return 0;
+}
+
+static int compile_combine(struct chk_set *set, const cJSON *combine, const cJSON *thr,
+			   const char *file, struct se_err *err)
+{
+	char w[512];
+	set->combine = CHK_ALL;
+	set->pass_threshold = 1.0;
+	if (combine && !cJSON_IsNull(combine)) {
+		const char *s = cJSON_IsString(combine) ? combine->valuestring : NULL;
+		snprintf(w, sizeof w, "%s: combine", file ? file : "");
+		if (s && strcmp(s, "all") == 0)
+			set->combine = CHK_ALL;
+		else if (s && strcmp(s, "any") == 0)
+			set->combine = CHK_ANY;
+		else if (s && strcmp(s, "weighted") == 0)
+			set->combine = CHK_WEIGHTED;
+		else
+			return se_fail(err, SE_INPUT, w,
+				       "unknown combine \"%s\" (known: all, any, weighted)",
+				       s ? s : "(not a string)");
+	}
+	if (thr && !cJSON_IsNull(thr)) {
+		snprintf(w, sizeof w, "%s: pass_threshold", file ? file : "");
+		if (!cJSON_IsNumber(thr) || !(thr->valuedouble >= 0 && thr->valuedouble <= 1))
+			return se_fail(err, SE_INPUT, w,
+				       "pass_threshold must be a number from 0 to 1");
+		set->pass_threshold = thr->valuedouble;
+	}
+	return 0;
+}
+
+int chk_compile(struct chk_set *set, const cJSON *checks, const cJSON *combine,
+		const cJSON *pass_threshold, const char *file, const char *path, struct se_err *err)
+{
+	memset(set, 0, sizeof *set);
+	if (compile_combine(set, combine, pass_threshold, file, err) < 0)
+		return -1;
+	if (!checks || cJSON_IsNull(checks))
+		return 0;
+	if (!cJSON_IsArray(checks)) {
+		char w[512];
+		snprintf(w, sizeof w, "%s: %s", file ? file : "", path ? path : "checks");
+		return se_fail(err, SE_INPUT, w, "\"%s\" must be an array of checks",
+			       path ? path : "checks");
+	}
+	size_t n = (size_t)cJSON_GetArraySize(checks);
+	set->checks = xcalloc(n, sizeof *set->checks);
+	struct cctx c = {.file = file, .path = path, .i = 0, .err = err};
+	for (const cJSON *e = checks->child; e; e = e->next, c.i++) {
+		set->n = c.i + 1; /* so chk_set_free releases a half-built check */
+		if (compile_one(&c, e, &set->checks[c.i]) < 0)
+			goto fail;
+	}
+	if (assign_names(set, file, path, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	chk_set_free(set);
+	return -1;
+}
+
+void chk_set_free(struct chk_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		check_free(&set->checks[i]);
+	free(set->checks);
+	set->checks = NULL;
+	set->n = 0;
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+/* Result of running a pattern: a match, none, or a limit hit. */
+enum mres { M_MATCH, M_NONE, M_LIMIT, M_ERROR };
+
+static enum mres map_rc(int rc)
+{
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		return M_LIMIT;
+	return rc == PCRE2_ERROR_NOMATCH ? M_NONE : M_ERROR;
+}
+
+/* Calls fn for every non-overlapping match of re in s[0..n) (valid UTF-8),
+ * left to right, until fn returns false. Empty matches advance one code point
+ * (as pcre2demo does). Returns M_MATCH if any match was seen. */
+typedef bool (*match_fn)(void *ctx, const PCRE2_SIZE *ov, int rc);
+
+static enum mres each_match(const pcre2_code *re, const pcre2_match_context *mctx, const char *s,
+			    size_t n, match_fn fn, void *ctx)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	if (!md) {
+		fprintf(stderr, "shadoweval: out of memory (pcre2 match data)\n");
+		abort();
+	}
+	pcre2_match_context *big = NULL; /* a copy of mctx with a large JIT stack */
+	pcre2_jit_stack *stack = NULL;
+	enum mres res = M_NONE;
+	size_t start = 0;
+	uint32_t opts = 0;
+	for (;;) {
+		int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, opts | PCRE2_NO_UTF_CHECK, md,
+				     big ? big : (pcre2_match_context *)mctx);
+		if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !big) {
+			stack = pcre2_jit_stack_create(CHK_JIT_STACK_MIN, CHK_JIT_STACK_MAX, NULL);
+			big = stack ? pcre2_match_context_copy((pcre2_match_context *)mctx) : NULL;
+			if (big) {
+				pcre2_jit_stack_assign(big, NULL, stack);
+				continue; /* the same attempt, with room to backtrack */
+			}
+		}
+		if (rc == PCRE2_ERROR_NOMATCH && opts) {
+			/* no non-empty match here: step over one code point */
+			if (start >= n)
+				break;
+			start++;
+			while (start < n && ((unsigned char)s[start] & 0xC0) == 0x80)
+				start++;
+			opts = 0;
+			continue;
+		}
+		if (rc < 0) {
+			enum mres m = map_rc(rc);
+			if (m != M_NONE)
+				res = m;
+			break;
+		}
+		const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		res = M_MATCH;
+		if (!fn(ctx, ov, rc))
+			break;
+		if (ov[1] < ov[0]) /* \K tricks: stop rather than loop */
+			break;
+		if (ov[1] == ov[0]) {
+			if (ov[0] >= n)
+				break;
+			opts = PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED;
+		} else {
+			opts = 0;
+		}
+		start = ov[1];
+	}
+	pcre2_match_context_free(big);
+	pcre2_jit_stack_free(stack);
+	pcre2_match_data_free(md);
+	return res;
+}
+
+struct del_ctx {
+	const char *s;
+	size_t pos;
+	struct buf *out;
+};
+
+static bool del_fn(void *ctx, const PCRE2_SIZE *ov, int rc)
+{
+	struct del_ctx *d = ctx;
+	(void)rc;
+	if (ov[0] >= d->pos && ov[1] >= ov[0]) {
+		buf_append(d->out, d->s + d->pos, ov[0] - d->pos);
+		d->pos = ov[1];
+	}
+	return true;
+}
+
+struct pick_ctx {
+	int group;
+	bool last;
+	bool found;
+	PCRE2_SIZE a, z; /* the chosen span */
+};
+
+static bool pick_fn(void *ctx, const PCRE2_SIZE *ov, int rc)
+{
+	struct pick_ctx *p = ctx;
+	int g = p->group;
+	if (g < 0) {
+		/* the first group that took part, so alternations of groups work */
+		g = 0;
+		for (int k = 1; k < rc; k++) {
+			if (ov[2 * k] != PCRE2_UNSET) {
+				g = k;
+				break;
+			}
+		}
+	}
+	if (g < rc && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] >= ov[2 * g]) {
+		p->a = ov[2 * g];
+		p->z = ov[2 * g + 1];
+	} else {
+		p->a = p->z = ov[0]; /* the group did not take part: empty */
+	}
+	p->found = true;
+	return p->last;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], cp, min;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xE0) == 0xC0)
+		len = 2, min = 0x80, cp = c & 0x1F;
+	else if ((c & 0xF0) == 0xE0)
+		len = 3, min = 0x800, cp = c & 0x0F;
+	else if ((c & 0xF8) == 0xF0)
+		len = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/* Makes s valid UTF-8 for PCRE2_NO_UTF_CHECK: returns s itself when it is,
+ * else a copy in tmp with every invalid byte replaced by U+FFFD. */
+static const char *utf8_fix(const char *s, size_t *n, struct buf *tmp)
+{
+	if (utf8_valid(s, *n))
+		return s;
+	const unsigned char *p = (const unsigned char *)s;
+	buf_reset(tmp);
+	for (size_t i = 0; i < *n;) {
+		size_t k = utf8_len(p + i, *n - i);
+		if (k) {
+			buf_append(tmp, s + i, k);
+			i += k;
+		} else {
+			buf_append(tmp, "\xEF\xBF\xBD", 3);
+			i++;
+		}
+	}
+	*n = tmp->len;
+	return tmp->data;
+}
+
+/* Copies s into detail, cut at a code point boundary. */
+static void set_detail(struct chk_result *r, const char *s, size_t n)
+{
+	size_t cap = sizeof r->detail - 1;
+	if (n > cap) {
+		n = cap;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(r->detail, s, n);
+	r->detail[n] = '\0';
+}
+
+static void set_limit(struct chk_result *r)
+{
+	r->error = true;
+	r->pass = false;
+	snprintf(r->detail, sizeof r->detail, "regex match limit exceeded");
+}
+
+static void set_match_error(struct chk_result *r, enum mres m)
+{
+	if (m == M_LIMIT) {
+		set_limit(r);
+		return;
+	}
+	r->error = true;
+	r->pass = false;
+	snprintf(r->detail, sizeof r->detail, "regex match failed");
+}
+
+/* One side of a comparison: ignore-deletion then normalizers, into out.
+ * s must be valid UTF-8. Returns M_NONE on success or the failing M_*. */
+static enum mres prepare(const struct chk_check *k, const char *s, size_t n, struct buf *out)
+{
+	struct buf a, b;
+	buf_init(&a);
+	buf_init(&b);
+	buf_append(&a, s, n);
+	for (size_t j = 0; j < k->n_ignore; j++) {
+		struct del_ctx d = {.s = a.data, .pos = 0, .out = &b};
+		buf_reset(&b);
+		enum mres m = each_match(k->ignore[j], k->mctx, a.data, a.len, del_fn, &d);
+		if (m == M_LIMIT || m == M_ERROR) {
+			buf_free(&a);
+			buf_free(&b);
+			return m;
+		}
+		buf_append(&b, a.data + d.pos, a.len - d.pos);
+		struct buf t = a;
+		a = b;
+		b = t;
+	}
+	chk_normalize_seq(k->norm, k->n_norm, a.data, a.len, out);
+	buf_free(&a);
+	buf_free(&b);
+	return M_NONE;
+}
+
+static bool ascii_eq(const char *a, size_t na, const char *b, size_t nb, bool fold)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (fold) {
+			x = (unsigned char)(x >= 'A' && x <= 'Z' ? x + 32 : x);
+			y = (unsigned char)(y >= 'A' && y <= 'Z' ? y + 32 : y);
+		}
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+static bool ascii_contains(const char *hay, size_t nh, const char *needle, size_t nn, bool fold)
+{
+	if (nn > nh)
+		return false;
+	for (size_t i = 0; i + nn <= nh; i++)
+		if (ascii_eq(hay + i, nn, needle, nn, fold))
+			return true;
+	return false;
+}
+
+/* Compares the prepared text against every target (value or expected). */
+static void compare_targets(const struct chk_check *k, const struct buf *mine,
+			    const char *const *expected, size_t n_expected, struct chk_result *r)
+{
+	const char *one[1];
+	if (k->value) {
+		one[0] = k->value;
+		expected = one;
+		n_expected = 1;
+	}
+	if (!n_expected || !expected)
+		return; /* eval_one has said "no expected answer" */
+	struct buf fix, prep;
+	buf_init(&fix);
+	buf_init(&prep);
+	for (size_t e = 0; e < n_expected && !r->pass; e++) {
+		if (!expected[e])
+			continue;
+		size_t n = strlen(expected[e]);
+		const char *s = utf8_fix(expected[e], &n, &fix);
+		buf_reset(&prep);
+		enum mres m = prepare(k, s, n, &prep);
+		if (m != M_NONE) {
+			set_match_error(r, m);
+			break;
+		}
+		if (k->type == CHK_CONTAINS)
+			r->pass = ascii_contains(mine->data, mine->len, prep.data, prep.len,
+						 k->ignore_case);
+		else
+			r->pass =
+			    ascii_eq(mine->data, mine->len, prep.data, prep.len, k->ignore_case);
+	}
+	buf_free(&fix);
+	buf_free(&prep);
+}
+
+static void eval_one(const struct chk_check *k, const char *out, size_t n,
+		     const char *const *expected, size_t n_expected, struct chk_result *r)
+{
+	struct buf mine;
+	buf_init(&mine);
+	r->name = k->name;
+	enum mres m;
+	switch (k->type) {
+	case CHK_EXACT:
+	case CHK_CONTAINS:
+		if (!k->value && (!expected || !n_expected)) {
+			snprintf(r->detail, sizeof r->detail, "no expected answer");
+			break;
+		}
+		m = prepare(k, out, n, &mine);
+		if (m != M_NONE) {
+			set_match_error(r, m);
+			break;
+		}
+		compare_targets(k, &mine, expected, n_expected, r);
+		break;
+	case CHK_REGEX:
+	case CHK_NOT_REGEX: {
+		m = prepare(k, out, n, &mine);
+		if (m != M_NONE) {
+			set_match_error(r, m);
+			break;
+		}
+		struct pick_ctx p = {.group = 0, .last = false};
+		m = each_match(k->re, k->mctx, mine.data, mine.len, pick_fn, &p);
+		if (m == M_LIMIT || m == M_ERROR) {
+			set_match_error(r, m);
+			break;
+		}
+		r->pass = (m == M_MATCH) == (k->type == CHK_REGEX);
+		if (m == M_MATCH)
+			set_detail(r, mine.data + p.a, p.z - p.a);
+		else
+			snprintf(r->detail, sizeof r->detail, "no match");
+		break;
+	}
+	case CHK_REGEX_EXTRACT: {
+		struct pick_ctx p = {.group = k->group, .last = k->select_last};
+		m = each_match(k->re, k->mctx, out, n, pick_fn, &p);
+		if (m == M_LIMIT || m == M_ERROR) {
+			set_match_error(r, m);
+			break;
+		}
+		if (!p.found) {
+			snprintf(r->detail, sizeof r->detail, "no match");
+			break;
+		}
+		set_detail(r, out + p.a, p.z - p.a);
+		if (!k->value && (!expected || !n_expected)) {
+			snprintf(r->detail, sizeof r->detail, "no expected answer");
+			break;
+		}
+		m = prepare(k, out + p.a, p.z - p.a, &mine);
+		if (m != M_NONE) {
+			set_match_error(r, m);
+			break;
+		}
+		compare_targets(k, &mine, expected, n_expected, r);
+		break;
+	}
+	}
+	buf_free(&mine);
+}
+
+void chk_eval(const struct chk_set *set, const char *output, size_t n, const char *const *expected,
+	      size_t n_expected, struct chk_outcome *out)
+{
+	memset(out, 0, sizeof *out);
+	out->n = set ? set->n : 0;
+	out->results = xcalloc(out->n, sizeof *out->results);
+	if (!output)
+		output = "", n = 0;
+	struct buf fix;
+	buf_init(&fix);
+	const char *s = utf8_fix(output, &n, &fix);
+
+	double w_all = 0, w_pass = 0;
+	size_t passed = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		const struct chk_check *k = &set->checks[i];
+		eval_one(k, s, n, expected, n_expected, &out->results[i]);
+		w_all += k->weight;
+		if (out->results[i].pass) {
+			passed++;
+			w_pass += k->weight;
+		}
+	}
+	buf_free(&fix);
+
+	if (!out->n) {
+		/* nothing was verified: neither a pass nor a score */
+		out->pass = false;
+		out->score = 0;
+		return;
+	}
+	switch (set->combine) {
+	case CHK_ALL:
+		out->score = (double)passed / (double)out->n;
+		out->pass = passed == out->n;
+		break;
+	case CHK_ANY:
+		out->pass = passed > 0;
+		out->score = out->pass ? 1.0 : 0.0;
+		break;
+	case CHK_WEIGHTED:
+		out->score = w_all > 0 ? w_pass / w_all : 0;
+		/* 1e-12 absorbs rounding in sums like 0.1 + 0.2 */
+		out->pass = out->score + 1e-12 >= set->pass_threshold;
+		break;
+	}
+}
+
+void chk_outcome_free(struct chk_outcome *out)
+{
+	if (!out)
+		return;
+	free(out->results);
+	out->results = NULL;
+	out->n = 0;
+}
+
+void chk_outcome_json(const struct chk_outcome *out, struct buf *b)
+{
+	buf_putc(b, '{');
+	for (size_t i = 0; out && i < out->n; i++) {
+		const struct chk_result *r = &out->results[i];
+		if (i)
+			buf_putc(b, ',');
+		jsonw_str(b, r->name ? r->name : "");
+		buf_puts(b, ":{");
+		jsonw_key(b, "pass");
+		jsonw_bool(b, r->pass);
+		buf_putc(b, ',');
+		jsonw_key(b, "detail");
+		jsonw_str(b, r->detail);
+		if (r->error) {
+			buf_putc(b, ',');
+			jsonw_key(b, "error");
+			jsonw_bool(b, true);
+		}
+		buf_putc(b, '}');
+	}
+	buf_putc(b, '}');
+}
