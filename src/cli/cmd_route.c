@@ -59,7 +59,7 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 	if (cfg_load(argv[optind], &cfg, err))
 		return -1;
 	struct ds_reader *ds;
-	if (ds_open(&ds, &cfg->dataset, err)) {
+	if (ds_open_cfg(&ds, cfg, err)) {
 		cfg_free(cfg);
 		return -1;
 	}

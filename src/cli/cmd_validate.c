@@ -144,7 +144,7 @@ int cmd_validate(int argc, char **argv, struct se_err *err)
 		cfg_free(cfg);
 		return -1;
 	}
-	if (ds_open(&ds, &cfg->dataset, err)) {
+	if (ds_open_cfg(&ds, cfg, err)) {
 		pricing_free(prices);
 		cfg_free(cfg);
 		return -1;

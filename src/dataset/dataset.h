@@ -1,23 +1,36 @@
 /* dataset.h: reading eval items from JSONL or CSV as a stream.
  *
  * One item at a time: memory follows the longest line (bounded by
- * DS_MAX_LINE), never the file's size. JSONL is read with getline into one
- * reused buffer; CSV (RFC 4180 with a header row, quoted newlines, CRLF, a
- * UTF-8 BOM) is fed to libcsv in fread chunks.
+ * DS_MAX_LINE), never the file's size. The file is read in fread chunks and
+ * split into lines in one reused buffer (getline, but with the length limit
+ * checked before the memory is taken). JSONL: one item per line, blank lines
+ * skipped. CSV (RFC 4180 with a header row, quoted newlines, CRLF or LF, a
+ * UTF-8 BOM) is fed to libcsv one physical line at a time, so errors know
+ * their line (and column, for a stray quote).
  *
  * Each item is a JSON object (a cJSON tree): for JSONL the line itself, for
  * CSV the header's columns as string fields (a column named "metadata" or
  * "messages" holding JSON text is parsed; columns "metadata.KEY" fill the
- * metadata object). Known fields: id (else the 1-based line or record number,
- * as a string), task (else ""), prompt or messages, expected (string or list
- * of strings; or taken from the field and regex of cfg_dataset), metadata.
+ * metadata object; empty id, task, metadata, messages and expected cells are
+ * absent; an expected cell holding a JSON array of strings is a list). Known
+ * fields: id (a string, or a number rendered as text; else the 1-based line
+ * number for JSONL, the 1-based record number for CSV), task (else ""),
+ * prompt or messages (one of them required, unless a template builds the
+ * prompt: see ds_open_cfg), expected (string, number or list of them; read
+ * from cfg_dataset.expected_field, default "expected", and when
+ * expected_regex is set, capture group 1 of its match is the one answer; a
+ * missing field means no expected answers), metadata (an object).
  *
  * Errors name "file:line" (and ":col" for CSV where known) and what is wrong:
  * invalid JSON, not an object, missing prompt and messages, duplicate id,
  * undecodable UTF-8, a line longer than DS_MAX_LINE.
  *
- * Duplicate ids are found with a set of 64-bit id hashes: 8 bytes per item,
- * the only per-item memory the reader keeps.
+ * Duplicate ids are found with a set of 64-bit id hashes and the line each was
+ * first seen at: 16 bytes per item, the only per-item memory the reader keeps.
+ *
+ * Ownership: the reader owns its buffers (ds_close); an item owns its object,
+ * id and expected strings until the next ds_next or ds_item_clear. An item
+ * must start zeroed (struct ds_item it = {0}).
  */
 #ifndef SE_DATASET_H
 #define SE_DATASET_H
@@ -28,16 +41,17 @@
 #include "core/err.h"
 
 struct cJSON;
+struct cfg;
 struct cfg_dataset;
 
 #define DS_MAX_LINE (16u << 20) /* 16 MiB */
 
 struct ds_item {
-	size_t line;        /* 1-based line (JSONL) or first line of the record (CSV) */
-	size_t index;       /* 0-based position in the dataset */
-	const char *id;     /* owned by obj or by the item */
-	const char *task;   /* "" when absent */
-	struct cJSON *obj;  /* the whole item */
+	size_t line;	       /* 1-based line (JSONL) or first line of the record (CSV) */
+	size_t index;	       /* 0-based position in the dataset */
+	const char *id;	       /* owned by obj or by the item */
+	const char *task;      /* "" when absent */
+	struct cJSON *obj;     /* the whole item */
 	const char **expected; /* n_expected strings (owned by the item) */
 	size_t n_expected;
 	/* private */
@@ -47,15 +61,24 @@ struct ds_item {
 
 struct ds_reader;
 
-/* Opens the dataset described by ds (path, format, expected field/regex). */
+/* Opens the dataset described by ds (path, format, expected field/regex).
+ * format NULL: "csv" for a .csv path, else "jsonl". A CSV header is read
+ * here. A missing file is SE_IO, anything else SE_INPUT. Items must have a
+ * prompt or messages. */
 int ds_open(struct ds_reader **out, const struct cfg_dataset *ds, struct se_err *err);
+/* ds_open for an eval: with a prompt template configured, items need no
+ * prompt or messages field (the template builds the prompt). */
+int ds_open_cfg(struct ds_reader **out, const struct cfg *cfg, struct se_err *err);
+/* Whether items must have a prompt or messages (true after ds_open). */
+void ds_set_require_prompt(struct ds_reader *r, bool require);
 /* Reads the next item into *item (clearing what it held). Returns 1 for an
  * item, 0 at the end, -1 on error (err says file:line). */
 int ds_next(struct ds_reader *r, struct ds_item *item, struct se_err *err);
 void ds_item_clear(struct ds_item *item);
 void ds_close(struct ds_reader *r);
 
-/* Feeds the bytes read so far into a running SHA-256 (for the manifest). */
+/* SHA-256 of the bytes read from the file so far (read ahead in chunks): the
+ * whole file's once ds_next has returned 0. Reading may go on afterwards. */
 void ds_sha256_hex(struct ds_reader *r, char hex[65]);
 
 /* Field lookup for templates and metadata rules: "name" looks in the item,

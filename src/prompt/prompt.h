@@ -8,9 +8,16 @@
  * prepended as a system message (unless the item's messages already start
  * with one).
  *
+ * Placeholders allow spaces inside the braces ("{{ question }}"); numbers and
+ * booleans are rendered as text; a "{{" without "}}" stays as written. An
+ * item with neither a template, "messages" nor "prompt" is an error. Messages
+ * are copied whole (name, content parts and any other keys).
+ *
  * The token estimate the routing policy uses is computed here, on what is
  * actually sent: chars/4, where chars counts Unicode code points of every
- * message's content, integer division (so 1999 chars -> 499 tokens).
+ * message's content (the system text included; for content parts, their
+ * "text"), summed and then divided, integer division (so 1999 chars -> 499
+ * tokens). Not done here: request bodies (engine/), reading items (dataset/).
  */
 #ifndef SE_PROMPT_H
 #define SE_PROMPT_H

@@ -1,0 +1,504 @@
+/* test_dataset.c: the dataset room (src/dataset/): JSONL and CSV items, ids,
+ * expected answers, errors with their file:line, and the shipped datasets.
+ * Bad inputs live in tests/fixtures/dataset/; the over-long line is made in a
+ * temporary file. Run from the project root. */
+#include <criterion/criterion.h>
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/fileio.h"
+#include "core/sha256.h"
+#include "dataset/dataset.h"
+
+#define FIX "tests/fixtures/dataset/"
+
+static struct ds_reader *open_ds(const char *path, const char *field, const char *regex)
+{
+	struct cfg_dataset d = {
+	    .path = (char *)path, .expected_field = (char *)field, .expected_regex = (char *)regex};
+	struct ds_reader *r = NULL;
+	struct se_err err = {0};
+	int rc = ds_open(&r, &d, &err);
+	cr_assert_eq(rc, 0, "ds_open %s: %s: %s", path, err.where, err.msg);
+	return r;
+}
+
+static void next_ok(struct ds_reader *r, struct ds_item *it)
+{
+	struct se_err err = {0};
+	int rc = ds_next(r, it, &err);
+	cr_assert_eq(rc, 1, "ds_next: rc %d: %s: %s", rc, err.where, err.msg);
+}
+
+static void at_end(struct ds_reader *r, struct ds_item *it)
+{
+	struct se_err err = {0};
+	int rc = ds_next(r, it, &err);
+	cr_assert_eq(rc, 0, "expected the end, got rc %d: %s: %s", rc, err.where, err.msg);
+}
+
+static void expect_answers(const struct ds_item *it, size_t n, const char *const *want)
+{
+	cr_assert_eq(it->n_expected, n, "item %s: %zu expected answers, want %zu", it->id,
+		     it->n_expected, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(it->expected[i], want[i]);
+}
+
+/* Reads until the first error and checks its kind, where and message. */
+static void expect_failure(struct ds_reader *r, const char *where, const char *frag)
+{
+	struct ds_item it = {0};
+	struct se_err err = {0};
+	int rc;
+	while ((rc = ds_next(r, &it, &err)) == 1)
+		;
+	cr_assert_eq(rc, -1, "no error, want %s: %s", where, frag);
+	cr_assert_eq(err.kind, SE_INPUT);
+	cr_assert_str_eq(err.where, where);
+	cr_assert(strstr(err.msg, frag), "message \"%s\" lacks \"%s\"", err.msg, frag);
+	cr_assert_null(it.obj, "a failed ds_next leaves the item cleared");
+	ds_item_clear(&it);
+	ds_close(r);
+}
+
+static void expect_file_failure(const char *path, const char *where, const char *frag)
+{
+	expect_failure(open_ds(path, NULL, NULL), where, frag);
+}
+
+Test(dataset, jsonl_ids_tasks_and_expected_answers)
+{
+	struct ds_reader *r = open_ds(FIX "items.jsonl", NULL, NULL);
+	struct ds_item it = {0};
+	char tmp[64];
+
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "alpha");
+	cr_assert_str_eq(it.task, "reason");
+	cr_assert_eq(it.line, 1);
+	cr_assert_eq(it.index, 0);
+	expect_answers(&it, 1, (const char *[]){"4"});
+
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "7", "a numeric id is rendered");
+	cr_assert_str_eq(it.task, "", "task defaults to empty");
+	expect_answers(&it, 3, (const char *[]){"a", "b", "3"});
+
+	next_ok(r, &it);
+	cr_assert_eq(it.line, 4, "blank line 3 is skipped but counted");
+	cr_assert_eq(it.index, 2);
+	cr_assert_str_eq(it.id, "4", "without an id, the line number");
+	expect_answers(&it, 1, (const char *[]){"2.5"});
+
+	next_ok(r, &it);
+	cr_assert_eq(it.line, 6, "a whitespace-only line is skipped");
+	cr_assert_str_eq(it.id, "12.5");
+	cr_assert_str_eq(it.task, "classify");
+	cr_assert_eq(it.n_expected, 0);
+	cr_assert(cJSON_IsArray(cJSON_GetObjectItem(it.obj, "messages")));
+
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "no-expected");
+	cr_assert_eq(it.n_expected, 0, "a missing expected field gives no answers");
+	cr_assert_null(it.expected);
+	cr_assert_str_eq(ds_field(&it, "metadata.tier", tmp, sizeof(tmp)), "premium");
+	cr_assert_str_eq(ds_field(&it, "tier", tmp, sizeof(tmp)), "premium");
+	cr_assert_str_eq(ds_field(&it, "n", tmp, sizeof(tmp)), "3");
+	cr_assert_str_eq(ds_field(&it, "id", tmp, sizeof(tmp)), "no-expected");
+	cr_assert_str_eq(ds_field(&it, "prompt", tmp, sizeof(tmp)), "x");
+	cr_assert_null(ds_field(&it, "nope", tmp, sizeof(tmp)));
+	cr_assert_null(ds_field(&it, "metadata.nope", tmp, sizeof(tmp)));
+
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+}
+
+Test(dataset, jsonl_bom_crlf_lines_and_missing_final_newline)
+{
+	struct ds_reader *r = open_ds(FIX "crlf.jsonl", NULL, NULL);
+	struct ds_item it = {0};
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "crlf");
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "last");
+	cr_assert_eq(it.line, 3);
+	expect_answers(&it, 1, (const char *[]){"-12"});
+	at_end(r, &it);
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+}
+
+Test(dataset, rejects_invalid_json_with_line_and_column)
+{
+	expect_file_failure(FIX "bad_json.jsonl", FIX "bad_json.jsonl:3",
+			    "invalid JSON at column 40");
+}
+
+Test(dataset, rejects_item_that_is_not_an_object)
+{
+	expect_file_failure(FIX "not_object.jsonl", FIX "not_object.jsonl:2", "not a JSON object");
+}
+
+Test(dataset, rejects_item_without_prompt_or_messages)
+{
+	expect_file_failure(FIX "missing_prompt.jsonl", FIX "missing_prompt.jsonl:2",
+			    "missing \"prompt\" or \"messages\"");
+}
+
+Test(dataset, accepts_item_without_prompt_when_a_template_builds_it)
+{
+	struct cfg cfg = {0};
+	cfg.dataset.path = FIX "missing_prompt.jsonl";
+	cfg.prompt.template = "{{question}}";
+	struct ds_reader *r = NULL;
+	struct se_err err = {0};
+	cr_assert_eq(ds_open_cfg(&r, &cfg, &err), 0, "%s", err.msg);
+	struct ds_item it = {0};
+	next_ok(r, &it);
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "b");
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+}
+
+Test(dataset, rejects_duplicate_id_naming_the_first_line)
+{
+	expect_file_failure(FIX "duplicate_id.jsonl", FIX "duplicate_id.jsonl:4",
+			    "duplicate id \"b\" (first at line 2)");
+}
+
+Test(dataset, rejects_line_number_id_that_repeats_an_explicit_id)
+{
+	expect_file_failure(FIX "duplicate_line_id.jsonl", FIX "duplicate_line_id.jsonl:2",
+			    "duplicate id \"2\" (first at line 1)");
+}
+
+Test(dataset, rejects_invalid_utf8_naming_the_byte)
+{
+	expect_file_failure(FIX "bad_utf8.jsonl", FIX "bad_utf8.jsonl:2",
+			    "invalid UTF-8 at byte 28");
+}
+
+static char *temp_path(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = NULL;
+	cr_assert(asprintf(&path, "%s/se-dataset-XXXXXX", dir && *dir ? dir : "/tmp") > 0);
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0, "mkstemp %s", path);
+	close(fd);
+	return path;
+}
+
+/* Line 1 fine, line 2 a JSON object of exactly `len` bytes. */
+static char *write_long_line(size_t len)
+{
+	char *path = temp_path();
+	FILE *f = fopen(path, "wb");
+	cr_assert(f);
+	fputs("{\"id\": \"short\", \"prompt\": \"x\"}\n", f);
+	const char *head = "{\"id\": \"long\", \"prompt\": \"";
+	fputs(head, f);
+	size_t fill = len - strlen(head) - 2;
+	char *a = malloc(fill);
+	cr_assert(a);
+	memset(a, 'a', fill);
+	fwrite(a, 1, fill, f);
+	free(a);
+	fputs("\"}\n", f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+Test(dataset, rejects_line_longer_than_16_mib)
+{
+	char *path = write_long_line((17u << 20));
+	char where[600];
+	snprintf(where, sizeof(where), "%s:2", path);
+	expect_failure(open_ds(path, NULL, NULL), where, "line longer than 16 MiB");
+	unlink(path);
+	free(path);
+}
+
+Test(dataset, accepts_line_of_exactly_16_mib)
+{
+	char *path = write_long_line(DS_MAX_LINE);
+	struct ds_reader *r = open_ds(path, NULL, NULL);
+	struct ds_item it = {0};
+	next_ok(r, &it);
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "long");
+	cr_assert_eq(strlen(cJSON_GetObjectItem(it.obj, "prompt")->valuestring),
+		     DS_MAX_LINE - strlen("{\"id\": \"long\", \"prompt\": \"\"}"));
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+	unlink(path);
+	free(path);
+}
+
+Test(dataset, missing_file_is_an_io_error)
+{
+	struct cfg_dataset d = {.path = FIX "no-such-file.jsonl"};
+	struct ds_reader *r = (struct ds_reader *)1;
+	struct se_err err = {0};
+	cr_assert_eq(ds_open(&r, &d, &err), -1);
+	cr_assert_null(r);
+	cr_assert_eq(err.kind, SE_IO);
+	cr_assert(strstr(err.msg, "no-such-file.jsonl"), "%s", err.msg);
+}
+
+Test(dataset, rejects_unknown_format)
+{
+	struct cfg_dataset d = {.path = FIX "items.jsonl", .format = "xml"};
+	struct ds_reader *r = NULL;
+	struct se_err err = {0};
+	cr_assert_eq(ds_open(&r, &d, &err), -1);
+	cr_assert_eq(err.kind, SE_INPUT);
+	cr_assert(strstr(err.msg, "unknown dataset format \"xml\""), "%s", err.msg);
+}
+
+Test(dataset, csv_quoting_crlf_bom_and_metadata_columns)
+{
+	struct ds_reader *r = open_ds(FIX "items.csv", NULL, NULL);
+	struct ds_item it = {0};
+	char tmp[64];
+
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "1", "the BOM is not part of the first column name");
+	cr_assert_eq(it.line, 2);
+	cr_assert_str_eq(it.task, "classify");
+	cr_assert_str_eq(ds_field(&it, "prompt", tmp, sizeof(tmp)), "plain prompt");
+	expect_answers(&it, 1, (const char *[]){"card_arrival"});
+	cr_assert_str_eq(ds_field(&it, "metadata.tier", tmp, sizeof(tmp)), "premium");
+	cr_assert_str_eq(ds_field(&it, "bucket", tmp, sizeof(tmp)), "a");
+
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "q2");
+	cr_assert_eq(it.line, 3);
+	cr_assert_str_eq(ds_field(&it, "prompt", tmp, sizeof(tmp)),
+			 "line one\r\nline two, with a comma\nand \"quotes\"");
+	expect_answers(&it, 2, (const char *[]){"x", "y"});
+	cr_assert_null(ds_field(&it, "metadata.tier", tmp, sizeof(tmp)),
+		       "an empty metadata cell is absent");
+	cr_assert_str_eq(ds_field(&it, "metadata.bucket", tmp, sizeof(tmp)), "b");
+
+	next_ok(r, &it);
+	cr_assert_eq(it.line, 7, "the record after a 3-line record and a blank line");
+	cr_assert_str_eq(it.id, "3", "an empty id is the record number");
+	cr_assert_str_eq(ds_field(&it, "prompt", tmp, sizeof(tmp)), "  spaces kept  ");
+	cr_assert_eq(it.n_expected, 0);
+	cr_assert_str_eq(ds_field(&it, "tier", tmp, sizeof(tmp)), "standard");
+
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+}
+
+Test(dataset, csv_metadata_json_column_and_plain_bracket_expected)
+{
+	struct ds_reader *r = open_ds(FIX "metadata.csv", NULL, NULL);
+	struct ds_item it = {0};
+	char tmp[64];
+	next_ok(r, &it);
+	cr_assert_str_eq(ds_field(&it, "prompt", tmp, sizeof(tmp)), "p, one");
+	cr_assert_str_eq(ds_field(&it, "metadata.source", tmp, sizeof(tmp)), "unit");
+	cr_assert_str_eq(ds_field(&it, "metadata.n", tmp, sizeof(tmp)), "5");
+	expect_answers(&it, 1, (const char *[]){"[not json"});
+	next_ok(r, &it);
+	cr_assert_str_eq(it.id, "m2");
+	cr_assert_null(cJSON_GetObjectItem(it.obj, "metadata"));
+	expect_answers(&it, 1, (const char *[]){"12"});
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+}
+
+Test(dataset, csv_header_only_has_no_items)
+{
+	struct ds_reader *r = open_ds(FIX "header_only.csv", NULL, NULL);
+	struct ds_item it = {0};
+	at_end(r, &it);
+	ds_close(r);
+}
+
+Test(dataset, rejects_csv_record_with_wrong_field_count)
+{
+	expect_file_failure(FIX "field_count.csv", FIX "field_count.csv:3",
+			    "record has 2 fields, header has 3");
+}
+
+Test(dataset, rejects_csv_unterminated_quote_at_eof)
+{
+	expect_file_failure(FIX "unterminated.csv", FIX "unterminated.csv:3",
+			    "unterminated quoted field");
+}
+
+Test(dataset, rejects_csv_stray_quote_with_column)
+{
+	expect_file_failure(FIX "stray_quote.csv", FIX "stray_quote.csv:3:5", "invalid CSV");
+}
+
+Test(dataset, rejects_csv_invalid_utf8_on_its_physical_line)
+{
+	expect_file_failure(FIX "bad_utf8.csv", FIX "bad_utf8.csv:3", "invalid UTF-8 at byte 6");
+}
+
+Test(dataset, rejects_csv_messages_column_that_is_not_json)
+{
+	expect_file_failure(FIX "bad_messages.csv", FIX "bad_messages.csv:2",
+			    "column \"messages\" is not valid JSON");
+}
+
+Test(dataset, expected_regex_takes_capture_group_one)
+{
+	struct ds_reader *r = open_ds(FIX "regex.jsonl", "answer", "####\\s*(.+?)\\s*$");
+	struct ds_item it = {0};
+	next_ok(r, &it);
+	expect_answers(&it, 1, (const char *[]){"1,234"});
+	next_ok(r, &it);
+	expect_answers(&it, 1, (const char *[]){"42"});
+	next_ok(r, &it);
+	cr_assert_eq(it.n_expected, 0, "no answer field: no expected answers");
+	ds_item_clear(&it);
+	expect_failure(r, FIX "regex.jsonl:4", "expected: pattern did not match field \"answer\"");
+}
+
+Test(dataset, rejects_expected_regex_that_does_not_compile_or_capture)
+{
+	const char *bad[] = {"(unclosed", "no group"};
+	const char *frag[] = {"invalid regex", "no capture group"};
+	for (int i = 0; i < 2; i++) {
+		struct cfg_dataset d = {.path = FIX "regex.jsonl",
+					.expected_regex = (char *)bad[i]};
+		struct ds_reader *r = NULL;
+		struct se_err err = {0};
+		cr_assert_eq(ds_open(&r, &d, &err), -1);
+		cr_assert_eq(err.kind, SE_INPUT);
+		cr_assert(strstr(err.msg, frag[i]), "%s", err.msg);
+	}
+}
+
+Test(dataset, sha256_covers_every_byte_read)
+{
+	const char *path = "datasets/gsm8k-100.jsonl";
+	char *data;
+	size_t len;
+	struct se_err err = {0};
+	cr_assert_eq(fio_read_all(path, &data, &len, &err), 0, "%s", err.msg);
+	char want[65], got[65];
+	sha256_hex(data, len, want);
+	free(data);
+	struct ds_reader *r = open_ds(path, NULL, NULL);
+	struct ds_item it = {0};
+	while (ds_next(r, &it, &err) == 1)
+		;
+	ds_sha256_hex(r, got);
+	cr_assert_str_eq(got, want);
+	ds_sha256_hex(r, got);
+	cr_assert_str_eq(got, want, "asking twice gives the same digest");
+	ds_item_clear(&it);
+	ds_close(r);
+}
+
+Test(dataset, streams_shipped_gsm8k_100)
+{
+	struct ds_reader *r = open_ds("datasets/gsm8k-100.jsonl", NULL, NULL);
+	struct ds_item it = {0};
+	struct se_err err = {0};
+	size_t n = 0;
+	int rc;
+	while ((rc = ds_next(r, &it, &err)) == 1) {
+		char want[32];
+		snprintf(want, sizeof(want), "gsm8k-test-%04zu", n + 1);
+		cr_assert_str_eq(it.id, want);
+		cr_assert_str_eq(it.task, "reason");
+		cr_assert_eq(it.n_expected, 1);
+		cr_assert_eq(it.line, n + 1);
+		if (n == 0)
+			cr_assert_str_eq(it.expected[0], "18");
+		if (n == 1)
+			cr_assert_str_eq(it.expected[0], "3");
+		n++;
+	}
+	cr_assert_eq(rc, 0, "%s: %s", err.where, err.msg);
+	cr_assert_eq(n, 100);
+	ds_close(r);
+}
+
+Test(dataset, streams_shipped_banking77_csv_with_two_items_per_label)
+{
+	struct ds_reader *r = open_ds("datasets/banking77-154.csv", NULL, NULL);
+	struct ds_item it = {0};
+	struct se_err err = {0};
+	char *labels[154];
+	size_t n = 0, last_line = 0;
+	int rc;
+	while ((rc = ds_next(r, &it, &err)) == 1) {
+		cr_assert_lt(n, 154);
+		cr_assert_str_eq(it.task, "classify");
+		cr_assert_eq(it.n_expected, 1);
+		cr_assert_gt(it.line, last_line + 1, "each record spans several lines");
+		last_line = it.line;
+		labels[n++] = strdup(it.expected[0]);
+		if (n == 1) {
+			cr_assert_str_eq(it.id, "banking77-test-0001");
+			cr_assert_str_eq(it.expected[0], "card_arrival");
+			cr_assert_eq(it.line, 2);
+		}
+	}
+	cr_assert_eq(rc, 0, "%s: %s", err.where, err.msg);
+	cr_assert_eq(n, 154);
+	size_t distinct = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t same = 0, j;
+		for (j = 0; j < n; j++)
+			same += !strcmp(labels[i], labels[j]);
+		cr_assert_eq(same, 2, "label %s appears %zu times", labels[i], same);
+		for (j = 0; j < i && strcmp(labels[i], labels[j]); j++)
+			;
+		distinct += j == i;
+	}
+	cr_assert_eq(distinct, 77);
+	for (size_t i = 0; i < n; i++)
+		free(labels[i]);
+	ds_close(r);
+}
+
+Test(dataset, streams_shipped_mixed_set)
+{
+	struct ds_reader *r = open_ds("datasets/mixed.jsonl", NULL, NULL);
+	struct ds_item it = {0};
+	struct se_err err = {0};
+	size_t n = 0, premium = 0, bucket_a = 0, bucket_b = 0;
+	char tmp[64];
+	int rc;
+	while ((rc = ds_next(r, &it, &err)) == 1) {
+		n++;
+		cr_assert_eq(it.n_expected, 1, "item %s has one expected answer", it.id);
+		cr_assert_neq(it.expected[0][0], '\0');
+		const char *tier = ds_field(&it, "metadata.tier", tmp, sizeof(tmp));
+		premium += tier && !strcmp(tier, "premium");
+		const char *b = ds_field(&it, "metadata.bucket", tmp, sizeof(tmp));
+		cr_assert_not_null(b);
+		bucket_a += !strcmp(b, "a");
+		bucket_b += !strcmp(b, "b");
+	}
+	cr_assert_eq(rc, 0, "%s: %s", err.where, err.msg);
+	cr_assert_geq(n, 100);
+	cr_assert_leq(n, 140);
+	cr_assert_gt(premium, 0);
+	cr_assert_gt(bucket_a, 0);
+	cr_assert_gt(bucket_b, 0);
+	cr_assert_eq(bucket_a + bucket_b, n);
+	ds_close(r);
+}
