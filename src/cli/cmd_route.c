@@ -36,7 +36,7 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 	long limit = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			as_csv = 1;
