@@ -1,0 +1,59 @@
+/* stats.h: the statistics behind every summary: intervals, tests, percentiles.
+ *
+ * Pure functions on counts and sorted arrays: no I/O, no allocation, no
+ * knowledge of results.jsonl (summarize/ owns that). Each function names the
+ * method it implements so the README can cite it; the tests check each one
+ * against values computed independently (published tables, exact fractions).
+ *
+ * Methods (decisions, copied to the README):
+ * - single proportion: Wilson score interval (Wilson 1927), no continuity
+ *   correction; the bounds are clamped to [0, 1] and exactly 0 (1) when k is
+ *   0 (n).
+ * - paired difference of proportions: Newcombe's hybrid score interval for
+ *   paired data ("square and add", Newcombe 1998, Stat Med 17:2635, method
+ *   10): Wilson intervals of both marginals combined with the correlation
+ *   estimate phi, which Newcombe shrinks towards 0 by n/2 when positive. It
+ *   stays inside [-1, 1], is not degenerate when there are no discordant
+ *   pairs, and keeps its coverage near 95% for small n where the Wald interval
+ *   on the paired difference does not.
+ * - paired test: exact McNemar, i.e. a two-sided binomial test with p = 1/2
+ *   on the b + c discordant pairs: min(1, 2 * P(X <= min(b, c))), 1 when
+ *   b + c = 0. It is conservative (discrete), so at alpha 0.05 its false
+ *   positive rate is at most 5%.
+ * - percentiles: linear interpolation between closest ranks, Hyndman & Fan
+ *   type 7 (numpy's and R's default): h = (n - 1) p / 100, value =
+ *   x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
+ * - verdict: "better" when p < alpha and the delta is > 0, "worse" when
+ *   p < alpha and the delta is < 0, else "no_difference".
+ */
+#ifndef SE_STATS_H
+#define SE_STATS_H
+
+#include <stddef.h>
+
+/* The two-sided 95% normal quantile, qnorm(0.975). */
+#define STATS_Z95 1.959963984540054
+#define STATS_ALPHA 0.05
+
+/* Wilson score interval for k successes out of n. n == 0 gives NAN bounds. */
+void stats_wilson(long k, long n, double z, double *lo, double *hi);
+
+/* Newcombe's paired interval for p_b - p_a, where `a` and `b` are the two
+ * answers to the same n = both + only_a + only_b + neither items. n == 0 gives
+ * NAN bounds. */
+void stats_paired_diff_ci(long both, long only_a, long only_b, long neither, double z, double *lo,
+			  double *hi);
+
+/* Exact two-sided McNemar p-value for b and c discordant pairs. */
+double stats_mcnemar_exact(long b, long c);
+
+/* Sorts v ascending (values must not be NAN). */
+void stats_sort(float *v, size_t n);
+
+/* Type-7 percentile `pct` (0..100) of the ascending array v; NAN when n is 0. */
+double stats_percentile(const float *v, size_t n, int pct);
+
+/* "better", "worse" or "no_difference" (see above). */
+const char *stats_verdict(double p, double delta, double alpha);
+
+#endif

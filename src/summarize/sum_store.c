@@ -1,0 +1,374 @@
+/* sum_store.c: results.jsonl -> compact cells in a canonical order.
+ *
+ * Reads each line once through res_scan and keeps only what the tables need
+ * (see struct sum_cell): no output text, no checks. It does not compute any
+ * figure; sum_tables.c does, walking items in the canonical order built by
+ * sum_store_finish.
+ *
+ * Decisions (README "summaries"):
+ * - an item's task and slot are the same on all its lines; a line without
+ *   one takes the others', lines that disagree are an input error;
+ * - at most one line per (item, model, role) and one primary per item: a
+ *   duplicate is an input error rather than a silent double count (a merge
+ *   of overlapping shards must be fixed, not averaged);
+ * - status and role must be known names (see sum_status_names): a line this
+ *   version does not understand is an error, never a guess;
+ * - an errored line (status != ok) never passes, whatever its `pass` says.
+ */
+#include "summarize/sum_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "results/results.h"
+
+const char *const sum_status_names[SUM_NSTATUS] = {
+    "ok",      "rate_limited", "timeout",      "http_4xx", "http_5xx",
+    "network", "bad_response", "stream_error", "budget",
+};
+const char *const sum_role_names[SUM_NROLES] = {"primary", "shadow", "fallback"};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void names_free(struct sum_names *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->name[i]);
+	free(t->name);
+	free(t->table);
+	memset(t, 0, sizeof(*t));
+}
+
+static void names_rehash(struct sum_names *t, size_t size)
+{
+	free(t->table);
+	t->table = xcalloc(size, sizeof(*t->table));
+	t->table_size = size;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = hash_str(t->name[i]) & (size - 1);
+		while (t->table[h])
+			h = (h + 1) & (size - 1);
+		t->table[h] = (uint32_t)(i + 1);
+	}
+}
+
+/* The index of s, added when new. */
+static size_t names_intern(struct sum_names *t, const char *s)
+{
+	if ((t->n + 1) * 2 > t->table_size)
+		names_rehash(t, t->table_size ? t->table_size * 2 : 64);
+	size_t mask = t->table_size - 1, h = hash_str(s) & mask;
+	while (t->table[h]) {
+		size_t i = t->table[h] - 1;
+		if (!strcmp(t->name[i], s))
+			return i;
+		h = (h + 1) & mask;
+	}
+	t->name = xgrow(t->name, &t->cap, t->n + 1, sizeof(*t->name));
+	t->name[t->n] = xstrdup(s);
+	t->table[h] = (uint32_t)(t->n + 1);
+	return t->n++;
+}
+
+void sum_store_init(struct sum_store *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void sum_store_free(struct sum_store *s)
+{
+	if (!s)
+		return;
+	names_free(&s->items);
+	names_free(&s->models);
+	names_free(&s->tasks);
+	names_free(&s->slots);
+	free(s->item_task);
+	free(s->item_slot);
+	free(s->cells);
+	free(s->model_name);
+	free(s->task_name);
+	free(s->slot_name);
+	free(s->order);
+	free(s->first);
+	free(s->idx);
+	memset(s, 0, sizeof(*s));
+}
+
+struct load_ctx {
+	struct sum_store *s;
+	const char *path;
+	struct se_err *err;
+	size_t nth;
+};
+
+static int lookup(const char *const *names, size_t n, const char *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], v))
+			return (int)i;
+	return -1;
+}
+
+static int set_item_name(struct load_ctx *x, struct sum_names *t, uint16_t *slot, const char *v,
+			 const char *what, const char *item)
+{
+	if (!v)
+		return 0;
+	size_t id = names_intern(t, v);
+	if (id >= SUM_NONE16)
+		return se_fail(x->err, SE_INPUT, x->path, "result %zu: more than %d distinct %ss",
+			       x->nth, SUM_NONE16 - 1, what);
+	if (*slot == SUM_NONE16)
+		*slot = (uint16_t)id;
+	else if (*slot != id)
+		return se_fail(
+		    x->err, SE_INPUT, x->path,
+		    "result %zu: item \"%s\" has %s \"%s\" here and \"%s\" on another line", x->nth,
+		    item, what, v, t->name[*slot]);
+	return 0;
+}
+
+static float to_ms(double v)
+{
+	return isfinite(v) && v >= 0 ? (float)v : NAN;
+}
+
+static uint32_t to_tokens(long v)
+{
+	return v >= 0 && v < (long)SUM_NO_TOKENS ? (uint32_t)v : SUM_NO_TOKENS;
+}
+
+static int on_row(void *ctx, const struct res_row *r)
+{
+	struct load_ctx *x = ctx;
+	struct sum_store *s = x->s;
+	x->nth++;
+	int role = lookup(sum_role_names, SUM_NROLES, r->role);
+	if (role < 0)
+		return se_fail(x->err, SE_INPUT, x->path,
+			       "result %zu: unknown role \"%s\" (known: primary, shadow, fallback)",
+			       x->nth, r->role);
+	int status = lookup(sum_status_names, SUM_NSTATUS, r->status);
+	if (status < 0)
+		return se_fail(x->err, SE_INPUT, x->path, "result %zu: unknown status \"%s\"",
+			       x->nth, r->status);
+	if (!r->model[0])
+		return se_fail(x->err, SE_INPUT, x->path, "result %zu: empty model", x->nth);
+
+	size_t item = names_intern(&s->items, r->item_id);
+	if (item >= UINT32_MAX - 1)
+		return se_fail(x->err, SE_INPUT, x->path, "result %zu: too many items", x->nth);
+	if (item >= s->item_cap) {
+		size_t old = s->item_cap, cap = old;
+		s->item_task = xgrow(s->item_task, &cap, item + 1, sizeof(*s->item_task));
+		s->item_slot = xrealloc(s->item_slot, cap * sizeof(*s->item_slot));
+		for (size_t i = old; i < cap; i++)
+			s->item_task[i] = s->item_slot[i] = SUM_NONE16;
+		s->item_cap = cap;
+	}
+	if (set_item_name(x, &s->tasks, &s->item_task[item], r->task, "task", r->item_id) ||
+	    set_item_name(x, &s->slots, &s->item_slot[item], r->slot, "slot", r->item_id))
+		return -1;
+	size_t model = names_intern(&s->models, r->model);
+	if (model >= SUM_NONE16)
+		return se_fail(x->err, SE_INPUT, x->path, "result %zu: too many models", x->nth);
+
+	s->cells = xgrow(s->cells, &s->cells_cap, s->ncells + 1, sizeof(*s->cells));
+	struct sum_cell *c = &s->cells[s->ncells++];
+	memset(c, 0, sizeof(*c));
+	c->item = (uint32_t)item;
+	c->model = (uint16_t)model;
+	c->role = (uint8_t)role;
+	c->status = (uint8_t)status;
+	c->latency_ms = to_ms(r->latency_ms);
+	c->ttft_ms = to_ms(r->ttft_ms);
+	c->prompt_tokens = to_tokens(r->prompt_tokens);
+	c->completion_tokens = to_tokens(r->completion_tokens);
+	c->cost_usd = isfinite(r->cost_usd) && r->cost_usd >= 0 ? r->cost_usd : NAN;
+	if (status == SUM_OK && r->pass)
+		c->flags |= SUM_F_PASS;
+	if (r->cached)
+		c->flags |= SUM_F_CACHED;
+	if (!isnan(c->cost_usd) && r->cost_source && !strcmp(r->cost_source, "reported"))
+		c->flags |= SUM_F_REPORTED;
+	return 0;
+}
+
+int sum_store_load(struct sum_store *s, const char *path, struct se_err *err)
+{
+	struct load_ctx x = {s, path, err, 0};
+	struct res_scan_stats st = {0, 0};
+	int rc = res_scan(path, false, on_row, &x, &st, err);
+	s->lines = st.lines;
+	s->torn = st.torn;
+	return rc ? -1 : 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted copy of t's names and the old index -> rank map. */
+static char **sort_names(const struct sum_names *t, uint16_t **rank)
+{
+	char **sorted = xmalloc((t->n + 1) * sizeof(*sorted));
+	if (t->n)
+		memcpy(sorted, t->name, t->n * sizeof(*sorted));
+	qsort(sorted, t->n, sizeof(*sorted), cmp_name);
+	*rank = xmalloc((t->n + 1) * sizeof(**rank));
+	for (size_t r = 0; r < t->n; r++) {
+		/* names are distinct: find each one's old index by its hash */
+		size_t mask = t->table_size - 1, h = hash_str(sorted[r]) & mask;
+		while (strcmp(t->name[t->table[h] - 1], sorted[r]))
+			h = (h + 1) & mask;
+		(*rank)[t->table[h] - 1] = (uint16_t)r;
+	}
+	return sorted;
+}
+
+static int cmp_item(const void *a, const void *b, void *ctx)
+{
+	char **names = ctx;
+	return strcmp(names[*(const uint32_t *)a], names[*(const uint32_t *)b]);
+}
+
+static int cell_key(const struct sum_cell *c)
+{
+	return c->model * SUM_NROLES + c->role;
+}
+
+int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
+{
+	size_t ni = s->items.n;
+	s->nitems = ni;
+	/* Lines without a task or slot: the empty name, so every item has one. */
+	for (size_t i = 0; i < ni; i++) {
+		if (s->item_task[i] == SUM_NONE16)
+			s->item_task[i] = (uint16_t)names_intern(&s->tasks, "");
+		if (s->item_slot[i] == SUM_NONE16)
+			s->item_slot[i] = (uint16_t)names_intern(&s->slots, "");
+	}
+	uint16_t *mr, *tr, *sr;
+	s->model_name = sort_names(&s->models, &mr);
+	s->task_name = sort_names(&s->tasks, &tr);
+	s->slot_name = sort_names(&s->slots, &sr);
+	s->nmodels = s->models.n;
+	s->ntasks = s->tasks.n;
+	s->nslots = s->slots.n;
+	for (size_t i = 0; i < s->ncells; i++)
+		s->cells[i].model = mr[s->cells[i].model];
+	for (size_t i = 0; i < ni; i++) {
+		s->item_task[i] = tr[s->item_task[i]];
+		s->item_slot[i] = sr[s->item_slot[i]];
+	}
+	free(mr);
+	free(tr);
+	free(sr);
+
+	/* Items by id, then the cells of each item by (model, role): a
+	 * counting sort, so no second copy of the cells. */
+	s->order = xmalloc((ni + 1) * sizeof(*s->order));
+	for (size_t i = 0; i < ni; i++)
+		s->order[i] = (uint32_t)i;
+	qsort_r(s->order, ni, sizeof(*s->order), cmp_item, s->items.name);
+	uint32_t *rank = xmalloc((ni + 1) * sizeof(*rank));
+	for (size_t r = 0; r < ni; r++)
+		rank[s->order[r]] = (uint32_t)r;
+	s->first = xcalloc(ni + 1, sizeof(*s->first));
+	for (size_t i = 0; i < s->ncells; i++)
+		s->first[rank[s->cells[i].item] + 1]++;
+	for (size_t r = 0; r < ni; r++)
+		s->first[r + 1] += s->first[r];
+	s->idx = xmalloc((s->ncells + 1) * sizeof(*s->idx));
+	uint32_t *fill = xmalloc((ni + 1) * sizeof(*fill));
+	memcpy(fill, s->first, ni * sizeof(*fill));
+	for (size_t i = 0; i < s->ncells; i++)
+		s->idx[fill[rank[s->cells[i].item]]++] = (uint32_t)i;
+	free(fill);
+	free(rank);
+
+	for (size_t r = 0; r < ni; r++) {
+		uint32_t *g = s->idx + s->first[r];
+		size_t n = s->first[r + 1] - s->first[r];
+		for (size_t i = 1; i < n; i++) { /* few cells per item */
+			uint32_t v = g[i];
+			size_t j = i;
+			while (j > 0 && cell_key(&s->cells[g[j - 1]]) > cell_key(&s->cells[v])) {
+				g[j] = g[j - 1];
+				j--;
+			}
+			g[j] = v;
+		}
+		int primaries = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct sum_cell *c = &s->cells[g[i]];
+			const char *id = s->items.name[s->order[r]];
+			if (i > 0 && cell_key(&s->cells[g[i - 1]]) == cell_key(c))
+				return se_fail(err, SE_INPUT, path,
+					       "item \"%s\" has two results for model \"%s\" as %s",
+					       id, s->model_name[c->model],
+					       sum_role_names[c->role]);
+			if (c->role == SUM_PRIMARY && ++primaries > 1)
+				return se_fail(err, SE_INPUT, path,
+					       "item \"%s\" has more than one primary result", id);
+		}
+	}
+	return 0;
+}
+
+void sum_view_init(struct sum_view *v, const struct sum_store *s)
+{
+	memset(v, 0, sizeof(*v));
+	v->answer = xcalloc(s->nmodels + 1, sizeof(*v->answer));
+	v->shadow = xcalloc(s->nmodels + 1, sizeof(*v->shadow));
+}
+
+void sum_view_free(struct sum_view *v)
+{
+	free(v->answer);
+	free(v->shadow);
+	memset(v, 0, sizeof(*v));
+}
+
+void sum_view_load(struct sum_view *v, const struct sum_store *s, size_t rank)
+{
+	memset(v->answer, 0, s->nmodels * sizeof(*v->answer));
+	memset(v->shadow, 0, s->nmodels * sizeof(*v->shadow));
+	v->item = s->order[rank];
+	v->task = s->item_task[v->item];
+	v->slot = s->item_slot[v->item];
+	v->primary = v->policy = NULL;
+	v->fallback_served = false;
+	const struct sum_cell *fallback_ok = NULL;
+	/* Cells come by (model, role): primary before shadow before fallback
+	 * for one model, so the first one seen is the model's answer. */
+	for (uint32_t i = s->first[rank]; i < s->first[rank + 1]; i++) {
+		const struct sum_cell *c = &s->cells[s->idx[i]];
+		if (!v->answer[c->model])
+			v->answer[c->model] = c;
+		if (c->role == SUM_PRIMARY)
+			v->primary = c;
+		else if (c->role == SUM_SHADOW)
+			v->shadow[c->model] = c;
+		else if (c->status == SUM_OK && !fallback_ok)
+			fallback_ok = c; /* several ok: the first by model name */
+	}
+	/* Production serves the fallback when the primary failed and a
+	 * fallback answered; else the primary's answer, pass or fail. */
+	if (fallback_ok && !(v->primary && v->primary->status == SUM_OK)) {
+		v->policy = fallback_ok;
+		v->fallback_served = true;
+	} else {
+		v->policy = v->primary;
+	}
+}

@@ -1,0 +1,565 @@
+/* sum_tables.c: models.csv, tasks.csv, slots.csv, pairs.csv and swaps.csv.
+ *
+ * Each table is one walk over the items in canonical order (sum_store.c), so
+ * sums come out bit-identical whatever the line order of results.jsonl. It
+ * does not read files or parse anything.
+ *
+ * Decisions (README "summaries"):
+ * - a model's answer to an item is its primary line, else its shadow line,
+ *   else its fallback line: models.csv and tasks.csv count one answer per
+ *   (item, model), so a model that was both a shadow and a fallback on an
+ *   item is not counted twice;
+ * - the policy result of an item is what production would have served: the
+ *   primary's line when it is ok, else an ok fallback line when there is one
+ *   (the first by model name if several), else the failed primary line. Its
+ *   latency and cost are that line's own (the failed primary's time and cost
+ *   are not added: they are in models.csv);
+ * - slots.csv: per slot (the slot the policy chose, from results.jsonl), the
+ *   items routed to it, their share, how many a fallback served, and the
+ *   figures of the slot's primary lines; a `policy` row gives the figures of
+ *   the policy results over all items;
+ * - pairs.csv compares, on the same items, the primary line (role primary)
+ *   with each shadow model's line: scope `overall` (primary "policy":
+ *   whichever model each item was routed to), `slot` (the slot's model on
+ *   the items routed to it) and `task`. delta = shadow - primary. Fallbacks
+ *   are left out on both sides: model against model;
+ * - swaps.csv: for a slot S and a candidate X that shadowed S's items (and is
+ *   not S's model), the policy with X answering S's items. The items compared
+ *   are the items of S that X answered (n_swapped) plus every item of the
+ *   other slots (unchanged); the current policy is compared on the same
+ *   items, paired. X's failures count as failures (no fallback is assumed);
+ * - errored lines count as failures for quality and are counted in the
+ *   errors columns (primary_errors, shadow_errors, candidate_errors);
+ * - cost deltas are differences of cost per 1,000 items, each the sum of
+ *   known costs over the items compared; the *_cost_unknown columns say how
+ *   many lines had none. Latency deltas are differences of percentiles over
+ *   the same items (not percentiles of differences);
+ * - intervals: Wilson for rates, Newcombe's paired interval for deltas, the
+ *   exact McNemar test for the verdict at alpha 0.05 (stats.h). The interval
+ *   and the test are different methods: near alpha they can disagree.
+ */
+#include "summarize/sum_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "stats/stats.h"
+
+static size_t col_of(const char *const *header, const char *name)
+{
+	for (size_t i = 0; header[i]; i++)
+		if (!strcmp(header[i], name))
+			return i;
+	abort(); /* a column this file names must exist */
+}
+
+static size_t acc_col(const char *name)
+{
+	return col_of(sum_acc_header, name);
+}
+
+static void push_latency(struct sum_fvec *f, const struct sum_cell *c)
+{
+	if (!(c->flags & SUM_F_CACHED) && !isnan(c->latency_ms))
+		sum_fvec_push(f, c->latency_ms);
+}
+
+static double diff(double a, double b)
+{
+	return isnan(a) || isnan(b) ? NAN : a - b;
+}
+
+int sum_write_models(struct sum_ctx *x, struct se_err *err)
+{
+	const struct sum_store *s = x->s;
+	struct sum_acc *acc = xcalloc(s->nmodels + 1, sizeof(*acc));
+	struct sum_view v;
+	sum_view_init(&v, s);
+	for (size_t r = 0; r < s->nitems; r++) {
+		sum_view_load(&v, s, r);
+		for (size_t m = 0; m < s->nmodels; m++)
+			if (v.answer[m])
+				sum_acc_add(&acc[m], v.answer[m]);
+	}
+	sum_view_free(&v);
+
+	static const char *const key[] = {"model", NULL};
+	struct sum_csv csv;
+	int rc = sum_csv_open(&csv, x->dir, "models.csv", key, sum_acc_header, err);
+	struct sum_line *h = sum_tab_row(&x->models_tab);
+	static const char *const th[] = {"model",
+					 "n",
+					 "pass_rate [95% CI]",
+					 "latency_ms_p50",
+					 "latency_ms_p95",
+					 "cost_usd_total",
+					 "cost_usd_per_1k_items"};
+	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
+		sum_line_str(h, th[i]);
+	struct sum_line l;
+	sum_line_init(&l);
+	for (size_t m = 0; m < s->nmodels; m++) {
+		if (acc[m].n == 0 || rc)
+			continue;
+		sum_line_reset(&l);
+		sum_line_str(&l, s->model_name[m]);
+		sum_line_acc(&l, &acc[m]);
+		sum_csv_line(&csv, &l);
+
+		struct sum_line *t = sum_tab_row(&x->models_tab);
+		sum_line_str(t, s->model_name[m]);
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("n")));
+		sum_line_printf(t, "%s [%s, %s]", sum_line_cell(&l, 1 + acc_col("pass_rate")),
+				sum_line_cell(&l, 1 + acc_col("pass_rate_lo")),
+				sum_line_cell(&l, 1 + acc_col("pass_rate_hi")));
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("latency_ms_p50")));
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("latency_ms_p95")));
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("cost_usd_total")));
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("cost_usd_per_1k_items")));
+	}
+	sum_line_free(&l);
+	for (size_t m = 0; m < s->nmodels; m++)
+		sum_acc_free(&acc[m]);
+	free(acc);
+	return rc ? -1 : sum_csv_commit(&csv, err);
+}
+
+int sum_write_tasks(struct sum_ctx *x, struct se_err *err)
+{
+	const struct sum_store *s = x->s;
+	size_t nm = s->nmodels;
+	struct sum_acc *acc = xcalloc(s->ntasks * nm + 1, sizeof(*acc));
+	struct sum_view v;
+	sum_view_init(&v, s);
+	for (size_t r = 0; r < s->nitems; r++) {
+		sum_view_load(&v, s, r);
+		for (size_t m = 0; m < nm; m++)
+			if (v.answer[m])
+				sum_acc_add(&acc[v.task * nm + m], v.answer[m]);
+	}
+	sum_view_free(&v);
+
+	static const char *const key[] = {"task", "model", NULL};
+	struct sum_csv csv;
+	int rc = sum_csv_open(&csv, x->dir, "tasks.csv", key, sum_acc_header, err);
+	struct sum_line l;
+	sum_line_init(&l);
+	for (size_t t = 0; t < s->ntasks && !rc; t++) {
+		for (size_t m = 0; m < nm; m++) {
+			struct sum_acc *a = &acc[t * nm + m];
+			if (a->n == 0)
+				continue;
+			sum_line_reset(&l);
+			sum_line_str(&l, s->task_name[t]);
+			sum_line_str(&l, s->model_name[m]);
+			sum_line_acc(&l, a);
+			sum_csv_line(&csv, &l);
+		}
+	}
+	sum_line_free(&l);
+	for (size_t i = 0; i < s->ntasks * nm; i++)
+		sum_acc_free(&acc[i]);
+	free(acc);
+	return rc ? -1 : sum_csv_commit(&csv, err);
+}
+
+int sum_write_slots(struct sum_ctx *x, struct se_err *err)
+{
+	const struct sum_store *s = x->s;
+	size_t nm = s->nmodels, ns = s->nslots;
+	struct sum_acc *acc = xcalloc(ns + 1, sizeof(*acc)), policy = {0};
+	long *items = xcalloc(ns + 1, sizeof(*items)), *fb = xcalloc(ns + 1, sizeof(*fb));
+	bool *uses = xcalloc(ns * nm + 1, sizeof(*uses));
+	long fb_all = 0;
+	struct sum_view v;
+	sum_view_init(&v, s);
+	for (size_t r = 0; r < s->nitems; r++) {
+		sum_view_load(&v, s, r);
+		items[v.slot]++;
+		if (v.primary) {
+			sum_acc_add(&acc[v.slot], v.primary);
+			uses[v.slot * nm + v.primary->model] = true;
+		}
+		if (v.policy)
+			sum_acc_add(&policy, v.policy);
+		if (v.fallback_served) {
+			fb[v.slot]++;
+			fb_all++;
+		}
+	}
+	sum_view_free(&v);
+
+	/* A slot's model: one name, or several ";"-joined when results of
+	 * different configurations were merged. */
+	x->slot_models = xcalloc(ns + 1, sizeof(*x->slot_models));
+	for (size_t sl = 0; sl < ns; sl++) {
+		struct buf b;
+		buf_init(&b);
+		for (size_t m = 0; m < nm; m++) {
+			if (!uses[sl * nm + m])
+				continue;
+			if (b.len)
+				buf_putc(&b, ';');
+			buf_puts(&b, s->model_name[m]);
+		}
+		x->slot_models[sl] = buf_detach(&b, NULL);
+	}
+
+	static const char *const key[] = {"slot",  "model",	      "items",
+					  "share", "fallback_served", NULL};
+	struct sum_csv csv;
+	int rc = sum_csv_open(&csv, x->dir, "slots.csv", key, sum_acc_header, err);
+	struct sum_line l;
+	sum_line_init(&l);
+	double total = (double)s->nitems;
+	for (size_t sl = 0; sl < ns && !rc; sl++) {
+		sum_line_reset(&l);
+		sum_line_str(&l, s->slot_name[sl]);
+		sum_line_str(&l, x->slot_models[sl]);
+		sum_line_long(&l, items[sl]);
+		sum_line_rate(&l, total > 0 ? (double)items[sl] / total : NAN);
+		sum_line_long(&l, fb[sl]);
+		sum_line_acc(&l, &acc[sl]);
+		sum_csv_line(&csv, &l);
+	}
+	if (!rc) {
+		sum_line_reset(&l);
+		sum_line_str(&l, "policy");
+		sum_line_str(&l, "");
+		sum_line_long(&l, (long long)s->nitems);
+		sum_line_rate(&l, total > 0 ? 1.0 : NAN);
+		sum_line_long(&l, fb_all);
+		sum_line_acc(&l, &policy);
+		sum_csv_line(&csv, &l);
+	}
+	sum_line_free(&l);
+	for (size_t sl = 0; sl < ns; sl++)
+		sum_acc_free(&acc[sl]);
+	sum_acc_free(&policy);
+	free(acc);
+	free(items);
+	free(fb);
+	free(uses);
+	return rc ? -1 : sum_csv_commit(&csv, err);
+}
+
+/* A 2x2 paired table and the side figures of two answers to the same items. */
+struct pair_acc {
+	long n, both, only_a, only_b, neither, a_err, b_err;
+	long a_cost_unknown, b_cost_unknown;
+	double a_cost, b_cost;
+	struct sum_fvec a_lat, b_lat;
+};
+
+static void pair_add(struct pair_acc *p, const struct sum_cell *a, const struct sum_cell *b)
+{
+	bool pa = a->flags & SUM_F_PASS, pb = b->flags & SUM_F_PASS;
+	p->n++;
+	if (pa && pb)
+		p->both++;
+	else if (pa)
+		p->only_a++;
+	else if (pb)
+		p->only_b++;
+	else
+		p->neither++;
+	p->a_err += a->status != SUM_OK;
+	p->b_err += b->status != SUM_OK;
+	if (isnan(a->cost_usd))
+		p->a_cost_unknown++;
+	else
+		p->a_cost += a->cost_usd;
+	if (isnan(b->cost_usd))
+		p->b_cost_unknown++;
+	else
+		p->b_cost += b->cost_usd;
+	push_latency(&p->a_lat, a);
+	push_latency(&p->b_lat, b);
+}
+
+static void pair_free(struct pair_acc *p)
+{
+	sum_fvec_free(&p->a_lat);
+	sum_fvec_free(&p->b_lat);
+}
+
+/* delta_pass_rate, its interval, mcnemar_p and the verdict of b against a. */
+static void pair_verdict(struct sum_line *l, const struct pair_acc *p, bool with_verdict)
+{
+	double n = (double)p->n, lo, hi;
+	double delta = p->n ? (double)(p->only_b - p->only_a) / n : NAN;
+	stats_paired_diff_ci(p->both, p->only_a, p->only_b, p->neither, STATS_Z95, &lo, &hi);
+	double pv = stats_mcnemar_exact(p->only_a, p->only_b);
+	sum_line_rate(l, delta);
+	sum_line_rate(l, lo);
+	sum_line_rate(l, hi);
+	sum_line_rate(l, pv);
+	if (with_verdict)
+		sum_line_str(l, stats_verdict(pv, delta, STATS_ALPHA));
+}
+
+static const char *const pairs_header[] = {
+    "scope",
+    "scope_value",
+    "primary",
+    "shadow",
+    "n",
+    "both_pass",
+    "only_primary",
+    "only_shadow",
+    "neither",
+    "delta_pass_rate",
+    "delta_pass_rate_lo",
+    "delta_pass_rate_hi",
+    "mcnemar_p",
+    "delta_cost_usd_per_1k_items",
+    "delta_latency_ms_p50",
+    "delta_latency_ms_p95",
+    "verdict",
+    "primary_pass_rate",
+    "shadow_pass_rate",
+    "primary_errors",
+    "shadow_errors",
+    "primary_cost_unknown",
+    "shadow_cost_unknown",
+    NULL,
+};
+
+enum scope { SCOPE_OVERALL, SCOPE_SLOT, SCOPE_TASK };
+
+static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope)
+{
+	const struct sum_store *s = x->s;
+	size_t nm = s->nmodels;
+	size_t nk = scope == SCOPE_OVERALL ? 1 : scope == SCOPE_SLOT ? s->nslots : s->ntasks;
+	struct pair_acc *acc = xcalloc(nk * nm + 1, sizeof(*acc));
+	struct sum_view v;
+	sum_view_init(&v, s);
+	for (size_t r = 0; r < s->nitems; r++) {
+		sum_view_load(&v, s, r);
+		if (!v.primary)
+			continue;
+		size_t k = scope == SCOPE_OVERALL ? 0 : scope == SCOPE_SLOT ? v.slot : v.task;
+		for (size_t m = 0; m < nm; m++)
+			if (v.shadow[m])
+				pair_add(&acc[k * nm + m], v.primary, v.shadow[m]);
+	}
+	sum_view_free(&v);
+
+	static const char *const scope_name[] = {"overall", "slot", "task"};
+	struct sum_line l;
+	sum_line_init(&l);
+	for (size_t k = 0; k < nk; k++) {
+		for (size_t m = 0; m < nm; m++) {
+			struct pair_acc *p = &acc[k * nm + m];
+			if (p->n == 0)
+				continue;
+			sum_line_reset(&l);
+			sum_line_str(&l, scope_name[scope]);
+			sum_line_str(&l, scope == SCOPE_OVERALL ? "all"
+					 : scope == SCOPE_SLOT	? s->slot_name[k]
+								: s->task_name[k]);
+			sum_line_str(&l, scope == SCOPE_SLOT ? x->slot_models[k] : "policy");
+			sum_line_str(&l, s->model_name[m]);
+			sum_line_long(&l, p->n);
+			sum_line_long(&l, p->both);
+			sum_line_long(&l, p->only_a);
+			sum_line_long(&l, p->only_b);
+			sum_line_long(&l, p->neither);
+			pair_verdict(&l, p, false);
+			sum_line_usd(&l, diff(sum_cost_per_1k(p->b_cost, p->n, p->b_cost_unknown),
+					      sum_cost_per_1k(p->a_cost, p->n, p->a_cost_unknown)));
+			sum_line_ms(&l,
+				    diff(sum_fvec_pct(&p->b_lat, 50), sum_fvec_pct(&p->a_lat, 50)));
+			sum_line_ms(&l,
+				    diff(sum_fvec_pct(&p->b_lat, 95), sum_fvec_pct(&p->a_lat, 95)));
+			double delta = (double)(p->only_b - p->only_a) / (double)p->n;
+			sum_line_str(&l, stats_verdict(stats_mcnemar_exact(p->only_a, p->only_b),
+						       delta, STATS_ALPHA));
+			sum_line_rate(&l, (double)(p->both + p->only_a) / (double)p->n);
+			sum_line_rate(&l, (double)(p->both + p->only_b) / (double)p->n);
+			sum_line_long(&l, p->a_err);
+			sum_line_long(&l, p->b_err);
+			sum_line_long(&l, p->a_cost_unknown);
+			sum_line_long(&l, p->b_cost_unknown);
+			sum_csv_line(csv, &l);
+
+			if (scope != SCOPE_OVERALL)
+				continue;
+			struct sum_line *t = sum_tab_row(&x->pairs_tab);
+			sum_line_str(t, s->model_name[m]);
+			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "n")));
+			sum_line_printf(
+			    t, "%s [%s, %s]",
+			    sum_line_cell(&l, col_of(pairs_header, "delta_pass_rate")),
+			    sum_line_cell(&l, col_of(pairs_header, "delta_pass_rate_lo")),
+			    sum_line_cell(&l, col_of(pairs_header, "delta_pass_rate_hi")));
+			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "mcnemar_p")));
+			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "verdict")));
+		}
+	}
+	sum_line_free(&l);
+	for (size_t i = 0; i < nk * nm; i++)
+		pair_free(&acc[i]);
+	free(acc);
+}
+
+int sum_write_pairs(struct sum_ctx *x, struct se_err *err)
+{
+	struct sum_csv csv;
+	if (sum_csv_open(&csv, x->dir, "pairs.csv", pairs_header, NULL, err))
+		return -1;
+	struct sum_line *h = sum_tab_row(&x->pairs_tab);
+	static const char *const th[] = {"shadow", "n", "delta_pass_rate [95% CI]", "mcnemar_p",
+					 "verdict"};
+	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
+		sum_line_str(h, th[i]);
+	pairs_scope(x, &csv, SCOPE_OVERALL);
+	pairs_scope(x, &csv, SCOPE_SLOT);
+	pairs_scope(x, &csv, SCOPE_TASK);
+	return sum_csv_commit(&csv, err);
+}
+
+static const char *const swaps_header[] = {
+    "slot",
+    "current_model",
+    "candidate",
+    "n",
+    "n_swapped",
+    "pass_rate",
+    "pass_rate_lo",
+    "pass_rate_hi",
+    "cost_usd_per_1k_items",
+    "latency_ms_p95",
+    "current_pass_rate",
+    "current_cost_usd_per_1k_items",
+    "current_latency_ms_p95",
+    "delta_pass_rate",
+    "delta_pass_rate_lo",
+    "delta_pass_rate_hi",
+    "mcnemar_p",
+    "verdict",
+    "delta_cost_usd_per_1k_items",
+    "delta_latency_ms_p95",
+    "candidate_errors",
+    "current_errors",
+    "candidate_cost_unknown",
+    "current_cost_unknown",
+    NULL,
+};
+
+/* The 95th percentile of the union of two ascending arrays. */
+static double union_p95(const struct sum_fvec *a, struct sum_fvec *b, struct sum_fvec *tmp)
+{
+	sum_fvec_sort(b);
+	tmp->n = 0;
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		if (j >= b->n || (i < a->n && a->v[i] <= b->v[j]))
+			sum_fvec_push(tmp, a->v[i++]);
+		else
+			sum_fvec_push(tmp, b->v[j++]);
+	}
+	return stats_percentile(tmp->v, tmp->n, 95);
+}
+
+/* One slot: the items of the other slots once, then each candidate's table
+ * over the slot's items (a = current policy, b = candidate). */
+static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, struct sum_fvec *tmp)
+{
+	const struct sum_store *s = x->s;
+	size_t nm = s->nmodels;
+	struct pair_acc out = {0}, *acc = xcalloc(nm + 1, sizeof(*acc));
+	long out_pass = 0;
+	bool *current = xcalloc(nm + 1, sizeof(*current));
+	struct sum_view v;
+	sum_view_init(&v, s);
+	for (size_t r = 0; r < s->nitems; r++) {
+		sum_view_load(&v, s, r);
+		if (!v.policy)
+			continue;
+		if (v.slot != slot) {
+			out.n++;
+			out_pass += (v.policy->flags & SUM_F_PASS) != 0;
+			if (isnan(v.policy->cost_usd))
+				out.a_cost_unknown++;
+			else
+				out.a_cost += v.policy->cost_usd;
+			push_latency(&out.a_lat, v.policy);
+			continue;
+		}
+		if (v.primary)
+			current[v.primary->model] = true;
+		for (size_t m = 0; m < nm; m++)
+			if (v.shadow[m])
+				pair_add(&acc[m], v.policy, v.shadow[m]);
+	}
+	sum_view_free(&v);
+	sum_fvec_sort(&out.a_lat);
+
+	struct sum_line l;
+	sum_line_init(&l);
+	for (size_t m = 0; m < nm; m++) {
+		struct pair_acc *p = &acc[m];
+		if (p->n == 0 || current[m])
+			continue;
+		/* the whole traffic: the other slots' items are concordant */
+		struct pair_acc t = *p;
+		t.n += out.n;
+		t.both += out_pass;
+		t.neither += out.n - out_pass;
+		double cur_cost = out.a_cost + p->a_cost, new_cost = out.a_cost + p->b_cost;
+		long cur_unk = out.a_cost_unknown + p->a_cost_unknown;
+		long new_unk = out.a_cost_unknown + p->b_cost_unknown;
+		double nn = (double)t.n, lo, hi;
+		long new_pass = t.both + t.only_b, cur_pass = t.both + t.only_a;
+		double new_p95 = union_p95(&out.a_lat, &p->b_lat, tmp);
+		double cur_p95 = union_p95(&out.a_lat, &p->a_lat, tmp);
+		double new_1k = sum_cost_per_1k(new_cost, t.n, new_unk);
+		double cur_1k = sum_cost_per_1k(cur_cost, t.n, cur_unk);
+
+		sum_line_reset(&l);
+		sum_line_str(&l, s->slot_name[slot]);
+		sum_line_str(&l, x->slot_models[slot]);
+		sum_line_str(&l, s->model_name[m]);
+		sum_line_long(&l, t.n);
+		sum_line_long(&l, p->n);
+		stats_wilson(new_pass, t.n, STATS_Z95, &lo, &hi);
+		sum_line_rate(&l, (double)new_pass / nn);
+		sum_line_rate(&l, lo);
+		sum_line_rate(&l, hi);
+		sum_line_usd(&l, new_1k);
+		sum_line_ms(&l, new_p95);
+		sum_line_rate(&l, (double)cur_pass / nn);
+		sum_line_usd(&l, cur_1k);
+		sum_line_ms(&l, cur_p95);
+		pair_verdict(&l, &t, true);
+		sum_line_usd(&l, diff(new_1k, cur_1k));
+		sum_line_ms(&l, diff(new_p95, cur_p95));
+		sum_line_long(&l, p->b_err);
+		sum_line_long(&l, p->a_err);
+		sum_line_long(&l, new_unk);
+		sum_line_long(&l, cur_unk);
+		sum_csv_line(csv, &l);
+	}
+	sum_line_free(&l);
+	for (size_t m = 0; m < nm; m++)
+		pair_free(&acc[m]);
+	pair_free(&out);
+	free(acc);
+	free(current);
+}
+
+int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
+{
+	struct sum_csv csv;
+	if (sum_csv_open(&csv, x->dir, "swaps.csv", swaps_header, NULL, err))
+		return -1;
+	struct sum_fvec tmp = {0};
+	for (size_t sl = 0; sl < x->s->nslots; sl++)
+		swaps_slot(x, &csv, sl, &tmp);
+	sum_fvec_free(&tmp);
+	return sum_csv_commit(&csv, err);
+}

@@ -1,0 +1,151 @@
+/* test_stats.c: the statistics room against values computed independently.
+ *
+ * Reference values and where they come from:
+ * - Wilson: Newcombe (1998), "Two-sided confidence intervals for the single
+ *   proportion", Stat Med 17:857, table II (81/263, 15/148, 0/20, 1/29, to
+ *   4 decimals); 0/10, 5/10, 10/10 by solving |p - pi| = z sqrt(pi(1-pi)/n)
+ *   for pi by bisection in Python (not the closed form the code uses).
+ * - Newcombe paired: Fagerland, Lydersen & Laake (2017), "Statistical
+ *   Analysis of Contingency Tables", ch. 8, Cavo et al. 2012 data
+ *   (59, 6 / 16, 80): -0.0621 (-0.1186 to -0.0046); the R package
+ *   contingencytables checks the same figures in its tests.
+ * - McNemar exact: by hand (b=0,c=5: 2/32; b=1,c=9: 2*11/1024; b=3,c=3: 1)
+ *   and with exact fractions in Python (sum of C(n,k) / 2^n) for the rest;
+ *   6/16 is the Cavo table (0.0525 in Fagerland et al.).
+ * - Percentiles: Python's statistics.quantiles(method="inclusive"), which is
+ *   Hyndman & Fan type 7.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "stats/stats.h"
+
+static void check_wilson(long k, long n, double lo, double hi, double tol)
+{
+	double l, h;
+	stats_wilson(k, n, STATS_Z95, &l, &h);
+	cr_expect(fabs(l - lo) <= tol, "wilson %ld/%ld lo: got %.12f want %.12f", k, n, l, lo);
+	cr_expect(fabs(h - hi) <= tol, "wilson %ld/%ld hi: got %.12f want %.12f", k, n, h, hi);
+}
+
+Test(stats, wilson_matches_newcombe_table)
+{
+	check_wilson(81, 263, 0.2553, 0.3662, 0.00005);
+	check_wilson(15, 148, 0.0624, 0.1605, 0.00005);
+	check_wilson(0, 20, 0.0, 0.1611, 0.00005);
+	check_wilson(1, 29, 0.0061, 0.1718, 0.00005);
+}
+
+Test(stats, wilson_matches_bisection_reference)
+{
+	check_wilson(0, 10, 0.0, 0.277532799863, 1e-9);
+	check_wilson(10, 10, 0.722467200137, 1.0, 1e-9);
+	check_wilson(5, 10, 0.236593090513, 0.763406909487, 1e-9);
+	check_wilson(81, 263, 0.255288519878, 0.366209576983, 1e-9);
+}
+
+Test(stats, wilson_edges_are_exact_and_empty_is_nan)
+{
+	double l, h;
+	stats_wilson(0, 7, STATS_Z95, &l, &h);
+	cr_expect(l == 0.0 && !signbit(l));
+	stats_wilson(7, 7, STATS_Z95, &l, &h);
+	cr_expect(h == 1.0);
+	stats_wilson(0, 0, STATS_Z95, &l, &h);
+	cr_expect(isnan(l) && isnan(h));
+}
+
+Test(stats, paired_interval_matches_fagerland_cavo_example)
+{
+	double lo, hi;
+	/* rows: before (a), columns: after (b); the book reports p_a - p_b. */
+	stats_paired_diff_ci(59, 6, 16, 80, STATS_Z95, &lo, &hi);
+	cr_expect(fabs(-hi - -0.1186) <= 0.00005, "lo of p_a - p_b: %.6f", -hi);
+	cr_expect(fabs(-lo - -0.0046) <= 0.00005, "hi of p_a - p_b: %.6f", -lo);
+	/* swapping the two answers mirrors the interval */
+	double lo2, hi2;
+	stats_paired_diff_ci(59, 16, 6, 80, STATS_Z95, &lo2, &hi2);
+	cr_expect(fabs(lo2 - -0.1186) <= 0.00005 && fabs(hi2 - -0.0046) <= 0.00005,
+		  "mirrored: %.6f %.6f", lo2, hi2);
+}
+
+Test(stats, paired_interval_without_discordant_pairs_is_not_degenerate)
+{
+	double lo, hi;
+	stats_paired_diff_ci(10, 0, 0, 10, STATS_Z95, &lo, &hi);
+	cr_expect(lo < 0.0 && hi > 0.0, "got [%g, %g]", lo, hi);
+	stats_paired_diff_ci(0, 0, 0, 0, STATS_Z95, &lo, &hi);
+	cr_expect(isnan(lo) && isnan(hi));
+	/* all discordant one way: stays inside [-1, 1] and excludes 0 */
+	stats_paired_diff_ci(0, 0, 12, 0, STATS_Z95, &lo, &hi);
+	cr_expect(lo > 0.0 && hi <= 1.0, "got [%g, %g]", lo, hi);
+}
+
+Test(stats, mcnemar_small_tables_worked_by_hand)
+{
+	cr_expect_eq(stats_mcnemar_exact(0, 5), 0.0625);
+	cr_expect_eq(stats_mcnemar_exact(5, 0), 0.0625);
+	cr_expect_eq(stats_mcnemar_exact(1, 9), 0.021484375);
+	cr_expect_eq(stats_mcnemar_exact(3, 3), 1.0);
+	cr_expect_eq(stats_mcnemar_exact(0, 0), 1.0);
+	cr_expect_eq(stats_mcnemar_exact(0, 1), 1.0);
+	cr_expect_eq(stats_mcnemar_exact(1, 7), 0.0703125);
+}
+
+Test(stats, mcnemar_matches_exact_fractions)
+{
+	struct {
+		long b, c;
+		double p;
+	} ref[] = {
+	    {6, 16, 0.0524787902832031},
+	    {120, 170, 0.00393333651282518},
+	    {700, 820, 0.00226052830829919}, /* n > 1000: the log-space path */
+	};
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+		double p = stats_mcnemar_exact(ref[i].b, ref[i].c);
+		cr_expect(fabs(p - ref[i].p) <= 1e-9 * ref[i].p,
+			  "b=%ld c=%ld: got %.15g want %.15g", ref[i].b, ref[i].c, p, ref[i].p);
+	}
+}
+
+static double pct_of(float *v, size_t n, int pct)
+{
+	stats_sort(v, n);
+	return stats_percentile(v, n, pct);
+}
+
+Test(stats, percentiles_interpolate_with_ties)
+{
+	float a[] = {10, 2, 2, 3, 1, 2};
+	cr_expect_eq(pct_of(a, 6, 50), 2.0);
+	cr_expect(fabs(pct_of(a, 6, 90) - 6.5) < 1e-9);
+	cr_expect(fabs(pct_of(a, 6, 95) - 8.25) < 1e-9);
+	cr_expect(fabs(pct_of(a, 6, 99) - 9.65) < 1e-5);
+
+	float b[] = {5, 1, 4, 4, 4, 2, 9, 9, 100, 3};
+	cr_expect_eq(pct_of(b, 10, 50), 4.0);
+	cr_expect(fabs(pct_of(b, 10, 90) - 18.1) < 1e-5);
+	cr_expect(fabs(pct_of(b, 10, 95) - 59.05) < 1e-5);
+	cr_expect(fabs(pct_of(b, 10, 99) - 91.81) < 1e-5);
+	cr_expect_eq(stats_percentile(b, 10, 0), 1.0);
+	cr_expect_eq(stats_percentile(b, 10, 100), 100.0);
+}
+
+Test(stats, percentile_of_one_value_is_that_value_and_of_none_is_nan)
+{
+	float a[] = {7};
+	cr_expect_eq(pct_of(a, 1, 50), 7.0);
+	cr_expect_eq(pct_of(a, 1, 99), 7.0);
+	cr_expect(isnan(stats_percentile(a, 0, 50)));
+}
+
+Test(stats, verdict_needs_significance_and_a_direction)
+{
+	cr_expect_str_eq(stats_verdict(0.01, 0.05, STATS_ALPHA), "better");
+	cr_expect_str_eq(stats_verdict(0.01, -0.05, STATS_ALPHA), "worse");
+	cr_expect_str_eq(stats_verdict(0.05, 0.05, STATS_ALPHA), "no_difference");
+	cr_expect_str_eq(stats_verdict(0.2, -0.3, STATS_ALPHA), "no_difference");
+	cr_expect_str_eq(stats_verdict(NAN, 0.3, STATS_ALPHA), "no_difference");
+}
