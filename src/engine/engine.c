@@ -1,0 +1,1168 @@
+/* engine.c: the `run` event loop (see engine.h for the design).
+ *
+ * Life of a request: an item is admitted whole (all its jobs: the primary
+ * and each shadow model that differs from it) when in-flight work is below
+ * the concurrency; each job waits in the pending queue until its endpoint's
+ * max_concurrency and rpm bucket allow it, runs as one easy handle on the
+ * multi handle, and when it ends is either retried (a deadline in the heap),
+ * or finished: scored, written as one results.jsonl line, and, for a failed
+ * primary or fallback, followed by the slot's next fallback. The item's
+ * state (refcounted by its jobs) is freed when its last line is written.
+ *
+ * Not here: flag parsing, the manifest and the summaries (cli/cmd_run.c),
+ * wire-format and SSE parsing (wire/, sse/), cache files (cache.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "checks/checks.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/fileio.h"
+#include "core/xalloc.h"
+#include "dataset/dataset.h"
+#include "engine/cache.h"
+#include "engine/engine.h"
+#include "pricing/pricing.h"
+#include "prompt/prompt.h"
+#include "results/results.h"
+#include "route/route.h"
+#include "sse/sse.h"
+#include "wire/wire.h"
+
+#define MAX_BODY (64u << 20)   /* a reply larger than this is a bad_response */
+#define DRAIN_MS 2000.0	       /* SIGINT: how long in-flight requests may finish */
+#define PROGRESS_MS 250.0      /* at most 4 progress updates a second */
+#define DEFAULT_MAX_TOKENS 256 /* budget estimate when params.max_tokens is unset */
+
+/* The only mutable globals: what the SIGINT handler may touch. */
+static volatile sig_atomic_t eng_sigint;
+static int eng_sigint_fd = -1;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	eng_sigint = 1;
+	if (eng_sigint_fd >= 0) {
+		ssize_t r = write(eng_sigint_fd, "x", 1);
+		(void)r;
+	}
+	errno = saved;
+}
+
+enum role { ROLE_PRIMARY, ROLE_SHADOW, ROLE_FALLBACK };
+static const char *const role_names[] = {"primary", "shadow", "fallback"};
+
+enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_DONE };
+
+struct item {
+	int refs; /* live jobs */
+	char *id;
+	char *task;
+	long index;
+	int slot;
+	int primary_model;
+	long est_tokens;
+	char **expected;
+	size_t n_expected;
+	char *messages;
+	size_t messages_len;
+};
+
+struct engine;
+
+struct job {
+	struct engine *e;
+	struct job *next;      /* pending queue or free list */
+	struct job *live_prev; /* every live job, to drop them on SIGINT */
+	struct job *live_next;
+	struct item *item;
+	enum job_state state;
+	enum role role;
+	int model;
+	int endpoint;
+	size_t fb_next; /* the next fallback index to consider after this job */
+	int attempts;
+	double est_cost;
+	CURL *easy;
+	struct buf body; /* the request body, the same for every attempt */
+	struct buf resp; /* raw reply: JSON body, error body, or SSE text to cache */
+	struct sse_parser sse;
+	struct wire_reply reply;
+	bool hit; /* served from the cache */
+	struct eng_cache_entry entry;
+	char key[65];
+	char attempt_hdr[48];
+	struct curl_slist attempt_node; /* heads the endpoint's shared header list */
+	char curl_err[CURL_ERROR_SIZE];
+	double t_start;
+	double ttft;
+	long http;
+	bool code_checked;
+	bool stream_active;
+	bool parse_failed;
+	bool too_big;
+	char parse_err[256];
+};
+
+struct endpoint {
+	char *url;
+	struct curl_slist *headers; /* holds the Authorization line: memory only */
+	int in_flight;
+	struct eng_bucket bucket;
+};
+
+struct engine {
+	const struct eng_opts *o;
+	const struct cfg *cfg;
+	struct eng_stats *st;
+	struct se_err *err;
+	CURLM *multi;
+	struct endpoint *eps;
+	struct ds_reader *ds;
+	struct ds_item dsi;
+	bool ds_done;
+	struct job *pend_head;
+	struct job *pend_tail;
+	struct job *free_jobs;
+	struct job *live;
+	CURL **pool;
+	size_t n_pool;
+	size_t cap_pool;
+	struct eng_heap timers;
+	size_t live_jobs;
+	size_t in_flight;
+	size_t jobs_total; /* jobs created, for the progress line */
+	double inflight_est;
+	struct res_writer w;
+	struct buf msgs;
+	struct buf checks;
+	uint64_t rng;
+	int pipe[2];
+	bool stop_admit;
+	bool failed;
+	double drain_deadline;
+	double t0;
+	double last_progress;
+	bool progress_shown;
+	int max_tokens;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static bool model_in_item(const struct engine *e, const struct item *it, int model)
+{
+	if (model == it->primary_model)
+		return true;
+	for (size_t i = 0; i < e->cfg->n_shadows; i++)
+		if (e->cfg->shadows[i] == model)
+			return true;
+	return false;
+}
+
+static double job_estimate(const struct engine *e, const struct item *it, int model)
+{
+	const struct price *p = pricing_find(e->o->pricing, e->cfg->models[model].id);
+	if (!p)
+		return 0;
+	return it->est_tokens * p->prompt + e->max_tokens * p->completion + p->request;
+}
+
+static bool over_budget(const struct engine *e, double extra)
+{
+	return e->o->max_cost >= 0 && e->st->spent_usd + e->inflight_est + extra > e->o->max_cost;
+}
+
+static void item_free(struct item *it)
+{
+	if (!it)
+		return;
+	free(it->id);
+	free(it->task);
+	for (size_t i = 0; i < it->n_expected; i++)
+		free(it->expected[i]);
+	free(it->expected);
+	free(it->messages);
+	free(it);
+}
+
+static CURL *pool_get(struct engine *e)
+{
+	if (e->n_pool)
+		return e->pool[--e->n_pool];
+	return curl_easy_init();
+}
+
+static void pool_put(struct engine *e, CURL *h)
+{
+	curl_easy_reset(h);
+	e->pool = xgrow(e->pool, &e->cap_pool, e->n_pool + 1, sizeof(*e->pool));
+	e->pool[e->n_pool++] = h;
+}
+
+/* A job from the free list (buffers kept) or a new one; it takes a ref on it. */
+static struct job *job_new(struct engine *e, struct item *it, int model, enum role role)
+{
+	struct job *j = e->free_jobs;
+	if (j) {
+		e->free_jobs = j->next;
+	} else {
+		j = xcalloc(1, sizeof(*j));
+		buf_init(&j->body);
+		buf_init(&j->resp);
+		sse_init(&j->sse);
+		wire_reply_init(&j->reply);
+	}
+	j->e = e;
+	j->next = NULL;
+	j->item = it;
+	it->refs++;
+	j->state = JOB_PENDING;
+	j->role = role;
+	j->model = model;
+	j->endpoint = e->cfg->models[model].endpoint;
+	j->fb_next = 0;
+	j->attempts = 0;
+	j->hit = false;
+	j->easy = NULL;
+	j->est_cost = job_estimate(e, it, model);
+	buf_reset(&j->body);
+	wire_build_request(&j->body, e->cfg->models[model].id, it->messages, it->messages_len,
+			   &e->cfg->params);
+	eng_cache_key(e->cfg->endpoints[j->endpoint].base_url, e->cfg->models[model].id,
+		      j->body.data, j->body.len, j->key);
+	j->live_prev = NULL;
+	j->live_next = e->live;
+	if (e->live)
+		e->live->live_prev = j;
+	e->live = j;
+	e->live_jobs++;
+	e->jobs_total++;
+	e->inflight_est += j->est_cost;
+	return j;
+}
+
+/* Ends a job's life (its line written, or dropped): back to the free list. */
+static void job_release(struct engine *e, struct job *j)
+{
+	if (j->easy) {
+		curl_multi_remove_handle(e->multi, j->easy);
+		pool_put(e, j->easy);
+		j->easy = NULL;
+		e->eps[j->endpoint].in_flight--;
+		e->in_flight--;
+	}
+	if (j->live_prev)
+		j->live_prev->live_next = j->live_next;
+	else
+		e->live = j->live_next;
+	if (j->live_next)
+		j->live_next->live_prev = j->live_prev;
+	e->live_jobs--;
+	e->inflight_est -= j->est_cost;
+	if (e->live_jobs == 0)
+		e->inflight_est = 0; /* no float drift across millions of jobs */
+	if (--j->item->refs == 0)
+		item_free(j->item);
+	j->item = NULL;
+	j->state = JOB_DONE;
+	if (j->body.cap > (1u << 20)) {
+		buf_free(&j->body);
+		buf_init(&j->body);
+	}
+	if (j->resp.cap > (1u << 20)) {
+		buf_free(&j->resp);
+		buf_init(&j->resp);
+	}
+	j->next = e->free_jobs;
+	e->free_jobs = j;
+}
+
+static void pending_push(struct engine *e, struct job *j)
+{
+	j->state = JOB_PENDING;
+	j->next = NULL;
+	if (e->pend_tail)
+		e->pend_tail->next = j;
+	else
+		e->pend_head = j;
+	e->pend_tail = j;
+}
+
+/* ---- transfer callbacks ------------------------------------------------ */
+
+static int on_sse_event(void *ctx, const char *data, size_t len)
+{
+	struct job *j = ctx;
+	size_t before = j->reply.content.len;
+	struct se_err perr;
+	if (wire_apply_chunk(data, len, &j->reply, &perr)) {
+		j->parse_failed = true;
+		snprintf(j->parse_err, sizeof(j->parse_err), "%.100s%s%.140s", perr.where,
+			 perr.where[0] ? ": " : "", perr.msg);
+		return 1;
+	}
+	/* TTFT: the first chunk with non-empty delta content */
+	if (j->ttft < 0 && j->reply.content.len > before)
+		j->ttft = round((clock_now_ms() - j->t_start) * 1000.0) / 1000.0;
+	return 0;
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct job *j = userdata;
+	size_t n = size * nmemb;
+	if (!j->code_checked) {
+		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->http);
+		j->stream_active = j->e->cfg->params.stream && j->http / 100 == 2;
+		j->code_checked = true;
+	}
+	if (j->resp.len + n > MAX_BODY || j->sse.data.len + n > MAX_BODY) {
+		j->too_big = true;
+		return 0;
+	}
+	if (!j->stream_active) {
+		buf_append(&j->resp, ptr, n);
+		return n;
+	}
+	/* the raw SSE text is only kept when it will be stored in the cache */
+	if (j->e->o->cache_mode == ENG_CACHE_USE || j->e->o->cache_mode == ENG_CACHE_REFRESH)
+		buf_append(&j->resp, ptr, n);
+	if (!j->parse_failed && sse_feed(&j->sse, ptr, n, on_sse_event, j) < 0) {
+		j->parse_failed = true;
+		snprintf(j->parse_err, sizeof(j->parse_err), "stream event larger than %u bytes",
+			 SSE_MAX_EVENT);
+	}
+	return n;
+}
+
+static void attempt_reset(struct job *j, bool keep_resp)
+{
+	if (!keep_resp)
+		buf_reset(&j->resp);
+	sse_reset(&j->sse);
+	wire_reply_reset(&j->reply);
+	j->curl_err[0] = '\0';
+	j->ttft = -1;
+	j->http = 0;
+	j->code_checked = false;
+	j->stream_active = false;
+	j->parse_failed = false;
+	j->too_big = false;
+	j->parse_err[0] = '\0';
+}
+
+/* Starts the job's next attempt when its endpoint allows; false when blocked. */
+static bool job_start(struct engine *e, struct job *j, double now)
+{
+	struct endpoint *ep = &e->eps[j->endpoint];
+	const struct cfg_endpoint *ce = &e->cfg->endpoints[j->endpoint];
+	if (ce->max_concurrency > 0 && ep->in_flight >= ce->max_concurrency)
+		return false;
+	if (!eng_bucket_take(&ep->bucket, now))
+		return false;
+	CURL *h = pool_get(e);
+	if (!h)
+		return false;
+	attempt_reset(j, false);
+	j->attempts++;
+	e->st->requests++;
+	/* shadowsim reads the attempt number from this header to replay faults */
+	snprintf(j->attempt_hdr, sizeof(j->attempt_hdr), "X-Shadoweval-Attempt: %d", j->attempts);
+	j->attempt_node.data = j->attempt_hdr;
+	j->attempt_node.next = ep->headers;
+	j->easy = h;
+	curl_easy_setopt(h, CURLOPT_URL, ep->url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body.data);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body.len);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, &j->attempt_node);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->curl_err);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->cfg->timeout_s * 1000));
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	/* wait for an h2 connection to multiplex on rather than open another */
+	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	j->t_start = now;
+	j->state = JOB_RUNNING;
+	if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+		pool_put(e, h);
+		j->easy = NULL;
+		j->attempts--;
+		e->st->requests--;
+		return false;
+	}
+	ep->in_flight++;
+	e->in_flight++;
+	return true;
+}
+
+static void start_pending(struct engine *e, double now)
+{
+	struct job **pp = &e->pend_head, *prev = NULL;
+	while (*pp && e->in_flight < (size_t)e->o->concurrency) {
+		struct job *j = *pp;
+		if (job_start(e, j, now)) {
+			*pp = j->next;
+			if (e->pend_tail == j)
+				e->pend_tail = prev;
+			j->next = NULL;
+		} else {
+			prev = j;
+			pp = &j->next;
+		}
+	}
+}
+
+/* ---- finishing a job ---------------------------------------------------- */
+
+static int job_finish(struct engine *e, struct job *j, enum eng_status status, double latency,
+		      const char *error);
+
+/* Starts the next fallback of a failed primary or fallback, if any. */
+static int start_fallback(struct engine *e, struct item *it, size_t from);
+
+static void copy_error(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+/* Interprets a completed (or cached) reply whose transport was fine. */
+static enum eng_status parse_reply(struct job *j, bool stream, char *error, size_t esize)
+{
+	struct se_err perr;
+	if (j->too_big) {
+		snprintf(error, esize, "reply larger than %u bytes", MAX_BODY);
+		return ENG_BAD_RESPONSE;
+	}
+	if (stream) {
+		if (!j->parse_failed && sse_finish(&j->sse, on_sse_event, j) < 0)
+			j->parse_failed = true;
+		if (j->parse_failed) {
+			copy_error(error, esize, j->parse_err[0] ? j->parse_err : "bad stream");
+			return ENG_BAD_RESPONSE;
+		}
+		if (j->reply.error) {
+			snprintf(error, esize, "mid-stream error %s: %s", j->reply.error_code,
+				 j->reply.error_message);
+			return ENG_STREAM_ERROR;
+		}
+		if (!j->reply.done && !j->reply.finish_reason[0]) {
+			copy_error(error, esize, "stream ended without finish_reason or [DONE]");
+			return ENG_STREAM_ERROR;
+		}
+		return ENG_OK;
+	}
+	if (wire_parse_completion(j->resp.data, j->resp.len, &j->reply, &perr)) {
+		snprintf(error, esize, "%.200s%s%.400s", perr.where, perr.where[0] ? ": " : "",
+			 perr.msg);
+		return ENG_BAD_RESPONSE;
+	}
+	if (j->reply.error) {
+		snprintf(error, esize, "error in reply %s: %s", j->reply.error_code,
+			 j->reply.error_message);
+		return ENG_BAD_RESPONSE;
+	}
+	return ENG_OK;
+}
+
+/* A transfer ended: classify, then retry, or finish with a line. */
+static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
+{
+	double now = clock_now_ms();
+	long http = 0;
+	curl_off_t ra = -1;
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &ra);
+	j->http = http;
+	/* microsecond resolution is plenty and keeps lines short */
+	double latency = round((now - j->t_start) * 1000.0) / 1000.0;
+	double retry_after_ms = ra > 0 ? (double)ra * 1000.0 : -1;
+	char error[700] = "";
+	if (j->too_big)
+		cc = CURLE_OK; /* our own abort: the reply itself is the fault */
+	enum eng_status st = eng_classify(cc, http);
+	/* a 2xx stream cut after some events (connection closed mid-stream)
+	 * is a stream that ended without [DONE]: stream_error, not network */
+	if (st == ENG_NETWORK && j->stream_active && j->reply.n_chunks > 0 &&
+	    (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR))
+		st = ENG_STREAM_ERROR;
+	if (cc != CURLE_OK) {
+		snprintf(error, sizeof(error), "%s%s%s", curl_easy_strerror(cc),
+			 j->curl_err[0] ? ": " : "", j->curl_err);
+	} else if (st == ENG_OK) {
+		st = parse_reply(j, e->cfg->params.stream, error, sizeof(error));
+	} else {
+		int code = 0;
+		char msg[512] = "";
+		double ra_s = -1;
+		if (wire_parse_error(j->resp.data, j->resp.len, &code, msg, sizeof(msg), &ra_s) ==
+		    0) {
+			if (retry_after_ms < 0 && ra_s >= 0)
+				retry_after_ms = ra_s * 1000.0;
+			snprintf(error, sizeof(error), "HTTP %ld: %s", http, msg);
+		} else {
+			snprintf(error, sizeof(error), "HTTP %ld", http);
+		}
+	}
+	/* the handle goes back to the pool now: a retry waits in the heap */
+	curl_multi_remove_handle(e->multi, j->easy);
+	pool_put(e, j->easy);
+	j->easy = NULL;
+	e->eps[j->endpoint].in_flight--;
+	e->in_flight--;
+
+	if (st == ENG_OK &&
+	    (e->o->cache_mode == ENG_CACHE_USE || e->o->cache_mode == ENG_CACHE_REFRESH)) {
+		struct eng_cache_entry ce = {e->cfg->params.stream, latency,
+					     j->ttft >= 0 ? j->ttft : NAN};
+		if (eng_cache_store(e->o->cache_dir, j->key, &ce, j->resp.data, j->resp.len,
+				    e->err))
+			return -1;
+	}
+	if (st != ENG_OK && eng_status_retryable(st) && j->attempts < e->cfg->retry.max_attempts) {
+		if (eng_sigint) {
+			/* interrupted: no line, --resume redoes the pair */
+			job_release(e, j);
+			return 0;
+		}
+		if (!over_budget(e, 0)) {
+			double d =
+			    eng_backoff_ms(&e->cfg->retry, j->attempts, retry_after_ms, &e->rng);
+			j->state = JOB_WAITING;
+			eng_heap_push(&e->timers, now + d, j);
+			return 0;
+		}
+		snprintf(error + strlen(error), sizeof(error) - strlen(error),
+			 "%sa retry would pass --max-cost", error[0] ? "; " : "");
+		st = ENG_BUDGET;
+	}
+	return job_finish(e, j, st, latency, error[0] ? error : NULL);
+}
+
+static int job_finish(struct engine *e, struct job *j, enum eng_status status, double latency,
+		      const char *error)
+{
+	const struct cfg *cfg = e->cfg;
+	struct item *it = j->item;
+	struct res_row row;
+	res_row_init(&row);
+	row.item_id = it->id;
+	row.item_index = it->index;
+	row.task = it->task;
+	row.slot = cfg->slots[it->slot].name;
+	row.model = cfg->models[j->model].id;
+	row.served_model = j->reply.model[0] ? j->reply.model : NULL;
+	row.role = role_names[j->role];
+	row.status = eng_status_name(status);
+	row.http_status = (int)j->http;
+	row.attempts = j->attempts;
+	row.latency_ms = status == ENG_BUDGET && j->attempts == 0 ? NAN : latency;
+	row.ttft_ms = cfg->params.stream && j->ttft >= 0 ? j->ttft : NAN;
+	row.est_tokens = it->est_tokens;
+	row.cached = j->hit;
+	if (j->hit) {
+		row.original_latency_ms = j->entry.latency_ms;
+		row.original_ttft_ms = j->entry.ttft_ms;
+	}
+	const struct wire_usage *u = &j->reply.usage;
+	if (u->present) {
+		row.prompt_tokens = u->prompt_tokens;
+		row.completion_tokens = u->completion_tokens;
+	}
+	const struct price *pr = pricing_find(e->o->pricing, row.model);
+	if (u->has_cost) {
+		row.cost_usd = u->cost;
+		row.cost_source = "reported";
+	} else if (u->present && pr) {
+		row.cost_usd =
+		    pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
+		row.cost_source = "pricing";
+	} else {
+		row.cost_source = "unknown";
+	}
+	/* a cache hit costs nothing now: its cost is reported, not spent */
+	if (!j->hit && isfinite(row.cost_usd))
+		e->st->spent_usd += row.cost_usd;
+	row.output = j->reply.content.len || status == ENG_OK ? j->reply.content.data : NULL;
+	row.output_len = j->reply.content.len;
+	row.finish_reason = j->reply.finish_reason[0] ? j->reply.finish_reason : NULL;
+	struct chk_outcome oc = {0};
+	bool scored = status == ENG_OK;
+	if (scored) {
+		chk_eval(&cfg->checks, j->reply.content.data, j->reply.content.len,
+			 (const char *const *)it->expected, it->n_expected, &oc);
+		buf_reset(&e->checks);
+		chk_outcome_json(&oc, &e->checks);
+		row.checks_json = e->checks.data;
+		row.pass = oc.pass;
+		row.score = oc.score;
+	} else {
+		row.pass = false;
+		row.score = 0;
+	}
+	row.error = error;
+	int rc = res_writer_append(&e->w, &row, e->err);
+	if (scored)
+		chk_outcome_free(&oc);
+	if (rc)
+		return -1;
+	e->st->results_written++;
+	e->st->by_status[status]++;
+	if (j->hit)
+		e->st->cached++;
+
+	enum role role = j->role;
+	size_t fb_next = j->fb_next;
+	it->refs++; /* keep the item while its fallback starts */
+	job_release(e, j);
+	rc = 0;
+	if (role != ROLE_SHADOW && status != ENG_OK && status != ENG_BUDGET && !eng_sigint)
+		rc = start_fallback(e, it, fb_next);
+	if (--it->refs == 0)
+		item_free(it);
+	return rc;
+}
+
+/* ---- the cache path ----------------------------------------------------- */
+
+static int job_from_cache(struct engine *e, struct job *j)
+{
+	double now = clock_now_ms();
+	attempt_reset(j, true); /* resp holds the cached body */
+	j->t_start = now;
+	j->hit = true;
+	j->http = 200;
+	char error[700] = "";
+	if (j->entry.stream) {
+		j->stream_active = true;
+		if (sse_feed(&j->sse, j->resp.data, j->resp.len, on_sse_event, j) < 0)
+			j->parse_failed = true;
+	}
+	enum eng_status st = parse_reply(j, j->entry.stream, error, sizeof(error));
+	return job_finish(e, j, st, clock_now_ms() - now, error[0] ? error : NULL);
+}
+
+/* Looks the job up in the cache per --cache mode. 1: hit (the entry is
+ * loaded, the caller finishes it), 0: go to the network, -1: replay miss. */
+static int cache_lookup(struct engine *e, struct job *j)
+{
+	enum eng_cache_mode m = e->o->cache_mode;
+	if (m != ENG_CACHE_USE && m != ENG_CACHE_REPLAY)
+		return 0;
+	buf_reset(&j->resp);
+	if (eng_cache_load(e->o->cache_dir, j->key, &j->entry, &j->resp)) {
+		if (j->entry.stream != e->cfg->params.stream) {
+			buf_reset(&j->resp);
+		} else {
+			j->hit = true;
+			return 1;
+		}
+	}
+	if (m == ENG_CACHE_REPLAY)
+		return se_fail(e->err, SE_INPUT, e->o->cache_dir,
+			       "cache miss in replay mode for item \"%s\", model \"%s\" (run once "
+			       "with --cache use to fill it)",
+			       j->item->id, e->cfg->models[j->model].id);
+	return 0;
+}
+
+/* Puts a new job on its way: a cache hit finishes at once. */
+static int job_launch(struct engine *e, struct job *j)
+{
+	int r = cache_lookup(e, j);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		return job_from_cache(e, j);
+	pending_push(e, j);
+	return 0;
+}
+
+static int start_fallback(struct engine *e, struct item *it, size_t from)
+{
+	const struct cfg_slot *slot = &e->cfg->slots[it->slot];
+	for (size_t k = from; k < slot->n_fallbacks; k++) {
+		int m = slot->fallbacks[k];
+		/* a model that already answers this item as primary or shadow is
+		 * not asked twice: one line per (item, model) */
+		if (model_in_item(e, it, m))
+			continue;
+		int done = eng_doneset_get(e->o->done, it->id, e->cfg->models[m].id);
+		if (done == 2)
+			return 0;
+		if (done == 1)
+			continue;
+		struct job *j = job_new(e, it, m, ROLE_FALLBACK);
+		j->fb_next = k + 1;
+		if (over_budget(e, 0)) {
+			/* the fallback's own estimate is already in flight */
+			return job_finish(e, j, ENG_BUDGET, NAN,
+					  "a fallback would pass --max-cost");
+		}
+		return job_launch(e, j);
+	}
+	return 0;
+}
+
+/* ---- admission ----------------------------------------------------------- */
+
+/* Next in-scope item (after --shard and --limit); 1, 0 at the end, -1. */
+static int next_in_scope(struct engine *e)
+{
+	for (;;) {
+		if (e->o->limit >= 0 && e->st->items >= (size_t)e->o->limit)
+			return 0;
+		int r = ds_next(e->ds, &e->dsi, e->err);
+		if (r <= 0)
+			return r;
+		if (e->o->shard_n > 0 &&
+		    (long)(e->dsi.index % (size_t)e->o->shard_n) != e->o->shard_k - 1)
+			continue;
+		e->st->items++;
+		return 1;
+	}
+}
+
+static struct item *item_make(struct engine *e, long est, const struct route_decision *d)
+{
+	struct item *it = xcalloc(1, sizeof(*it));
+	it->id = xstrdup(e->dsi.id);
+	it->task = xstrdup(e->dsi.task ? e->dsi.task : "");
+	it->index = (long)e->dsi.index;
+	it->slot = d->slot;
+	it->primary_model = d->model;
+	it->est_tokens = est;
+	it->n_expected = e->dsi.n_expected;
+	if (it->n_expected) {
+		it->expected = xcalloc(it->n_expected, sizeof(char *));
+		for (size_t i = 0; i < it->n_expected; i++)
+			it->expected[i] = xstrdup(e->dsi.expected[i]);
+	}
+	it->messages = xstrndup(e->msgs.data, e->msgs.len);
+	it->messages_len = e->msgs.len;
+	return it;
+}
+
+/* Admits one item whole: every job it still needs. */
+static int admit_one(struct engine *e)
+{
+	int r = next_in_scope(e);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		e->ds_done = true;
+		e->st->items_total = e->st->items;
+		return 0;
+	}
+	long est = 0;
+	buf_reset(&e->msgs);
+	if (prompt_render(e->cfg, &e->dsi, &e->msgs, &est, e->err))
+		return -1;
+	struct route_decision d;
+	route_pick(e->cfg, &e->dsi, est, &d);
+
+	/* the models this item needs: primary (or the rest of its fallback
+	 * chain on --resume) and each shadow that differs from the primary */
+	const struct cfg *cfg = e->cfg;
+	int models[64 + 1];
+	enum role roles[64 + 1];
+	size_t fb_next[64 + 1];
+	size_t n = 0;
+	const char *id = e->dsi.id;
+	int pstate = eng_doneset_get(e->o->done, id, cfg->models[d.model].id);
+	if (pstate == 0) {
+		models[n] = d.model;
+		roles[n] = ROLE_PRIMARY;
+		fb_next[n++] = 0;
+	}
+	struct item probe = {.primary_model = d.model, .slot = d.slot};
+	if (pstate == 1) {
+		const struct cfg_slot *slot = &cfg->slots[d.slot];
+		for (size_t k = 0; k < slot->n_fallbacks; k++) {
+			int m = slot->fallbacks[k];
+			if (model_in_item(e, &probe, m))
+				continue;
+			int s = eng_doneset_get(e->o->done, id, cfg->models[m].id);
+			if (s == 2)
+				break;
+			if (s == 1)
+				continue;
+			models[n] = m;
+			roles[n] = ROLE_FALLBACK;
+			fb_next[n++] = k + 1;
+			break;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_shadows && n < 64; i++) {
+		int m = cfg->shadows[i];
+		bool dup = m == d.model;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = cfg->shadows[k] == m;
+		if (dup || eng_doneset_get(e->o->done, id, cfg->models[m].id))
+			continue;
+		models[n] = m;
+		roles[n] = ROLE_SHADOW;
+		fb_next[n++] = 0;
+	}
+	if (n == 0)
+		return 0; /* --resume: every pair of this item is already written */
+
+	struct item *it = item_make(e, est, &d);
+	it->refs = 1; /* held while the jobs are created */
+	struct job *jobs[64 + 1];
+	double est_cost = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = job_new(e, it, models[i], roles[i]);
+		jobs[i]->fb_next = fb_next[i];
+		e->inflight_est -= jobs[i]->est_cost; /* counted below, once admitted */
+		r = cache_lookup(e, jobs[i]);
+		if (r < 0)
+			rc = -1;
+		if (r == 1)
+			jobs[i]->est_cost = 0; /* a cache hit is free */
+		est_cost += jobs[i]->est_cost;
+	}
+	/* --max-cost: spent + in-flight estimate + this item's estimate */
+	if (rc == 0 && over_budget(e, est_cost)) {
+		e->stop_admit = true;
+		e->st->budget_stopped = true;
+		e->st->items_not_run++;
+		e->jobs_total -= n;
+		for (size_t i = 0; i < n; i++) {
+			jobs[i]->est_cost = 0;
+			job_release(e, jobs[i]);
+		}
+	} else if (rc == 0) {
+		for (size_t i = 0; i < n; i++) {
+			e->inflight_est += jobs[i]->est_cost;
+		}
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			if (jobs[i]->hit)
+				rc = job_from_cache(e, jobs[i]);
+			else
+				pending_push(e, jobs[i]);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			jobs[i]->est_cost = 0;
+			job_release(e, jobs[i]);
+		}
+	}
+	if (--it->refs == 0)
+		item_free(it);
+	return rc;
+}
+
+/* ---- set-up and the loop ------------------------------------------------- */
+
+int eng_check_keys(const struct cfg *cfg, struct se_err *err)
+{
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		const struct cfg_endpoint *ep = &cfg->endpoints[i];
+		if (!ep->api_key_env)
+			continue;
+		const char *v = getenv(ep->api_key_env);
+		if (!v || !*v)
+			return se_fail(err, SE_INPUT, cfg->path,
+				       "endpoint \"%s\": environment variable %s is not set (it "
+				       "should hold the API key)",
+				       ep->name, ep->api_key_env);
+	}
+	return 0;
+}
+
+static int endpoints_init(struct engine *e, double now)
+{
+	const struct cfg *cfg = e->cfg;
+	e->eps = xcalloc(cfg->n_endpoints ? cfg->n_endpoints : 1, sizeof(*e->eps));
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		const struct cfg_endpoint *ce = &cfg->endpoints[i];
+		struct endpoint *ep = &e->eps[i];
+		buf_reset(&b);
+		buf_printf(&b, "%s/chat/completions", ce->base_url);
+		ep->url = xstrdup(b.data);
+		eng_bucket_init(&ep->bucket, ce->rpm, now);
+		struct curl_slist *l = NULL;
+		l = curl_slist_append(l, "Content-Type: application/json");
+		l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
+		for (size_t k = 0; k < ce->n_headers; k++) {
+			buf_reset(&b);
+			buf_printf(&b, "%s: %s", ce->headers[k].name, ce->headers[k].value);
+			l = curl_slist_append(l, b.data);
+		}
+		if (ce->api_key_env) {
+			const char *key = getenv(ce->api_key_env);
+			if (!key || !*key) {
+				curl_slist_free_all(l);
+				buf_free(&b);
+				return eng_check_keys(cfg, e->err);
+			}
+			buf_reset(&b);
+			buf_printf(&b, "Authorization: Bearer %s", key);
+			l = curl_slist_append(l, b.data);
+			/* the key lived in b: wipe it before the buffer is reused */
+			memset(b.data, 0, b.len);
+		}
+		ep->headers = l;
+	}
+	buf_free(&b);
+	return 0;
+}
+
+static void drop_all(struct engine *e)
+{
+	while (e->live)
+		job_release(e, e->live);
+	e->pend_head = e->pend_tail = NULL;
+	e->timers.n = 0;
+}
+
+static void fmt_usd(char *out, size_t size, double v)
+{
+	snprintf(out, size, v < 100 ? "$%.4f" : "$%.2f", v);
+}
+
+static void progress(struct engine *e, double now, bool force)
+{
+	if (!e->o->progress || (!force && now - e->last_progress < PROGRESS_MS))
+		return;
+	e->last_progress = now;
+	double secs = (now - e->t0) / 1000.0;
+	size_t done = e->st->results_written;
+	double rate = secs > 0 ? e->st->requests / secs : 0;
+	size_t errors = done - e->st->by_status[ENG_OK];
+	char total[32] = "?", eta[32] = "?", usd[32];
+	if (e->ds_done) {
+		snprintf(total, sizeof(total), "%zu", e->jobs_total);
+		double lrate = secs > 0 ? done / secs : 0;
+		if (lrate > 0)
+			snprintf(eta, sizeof(eta), "%.0fs",
+				 (double)(e->jobs_total > done ? e->jobs_total - done : 0) / lrate);
+	}
+	fmt_usd(usd, sizeof(usd), e->st->spent_usd);
+	fprintf(stderr, "\r%zu/%s requests  %.0f req/s  %zu errors  %s spent  ETA %s\033[K", done,
+		total, rate, errors, usd, eta);
+	e->progress_shown = true;
+}
+
+static int loop(struct engine *e)
+{
+	struct curl_waitfd wfd = {.fd = e->pipe[0], .events = CURL_WAIT_POLLIN};
+	for (;;) {
+		double now = clock_now_ms();
+		if (eng_sigint && !e->st->interrupted) {
+			/* stop admitting; in-flight requests get DRAIN_MS to finish,
+			 * waiting and pending ones are dropped (--resume redoes them) */
+			e->st->interrupted = true;
+			e->stop_admit = true;
+			e->drain_deadline = now + DRAIN_MS;
+			struct job *j = e->live;
+			while (j) {
+				struct job *nx = j->live_next;
+				if (j->state != JOB_RUNNING)
+					job_release(e, j);
+				j = nx;
+			}
+			e->pend_head = e->pend_tail = NULL;
+			e->timers.n = 0;
+		}
+		struct eng_timer t;
+		while (eng_heap_peek(&e->timers, &t) && t.at <= now) {
+			eng_heap_pop(&e->timers, &t);
+			pending_push(e, t.data);
+		}
+		start_pending(e, now);
+		while (!e->stop_admit && !e->ds_done && e->live_jobs < (size_t)e->o->concurrency) {
+			if (admit_one(e))
+				return -1;
+			start_pending(e, now);
+		}
+		if (e->live_jobs == 0 && (e->ds_done || e->stop_admit))
+			return 0;
+		if (e->st->interrupted && now >= e->drain_deadline)
+			return 0;
+
+		double timeout = 1000;
+		if (eng_heap_peek(&e->timers, &t) && t.at - now < timeout)
+			timeout = t.at - now;
+		if (e->pend_head && e->in_flight < (size_t)e->o->concurrency) {
+			/* blocked by an rpm bucket (wake when a token is due) or by a
+			 * per-endpoint limit (a finishing transfer wakes the poll) */
+			for (struct job *j = e->pend_head; j; j = j->next) {
+				double w = eng_bucket_wait_ms(&e->eps[j->endpoint].bucket, now);
+				if (w > 0 && w < timeout)
+					timeout = w < 1 ? 1 : w;
+			}
+		}
+		if (e->st->interrupted && e->drain_deadline - now < timeout)
+			timeout = e->drain_deadline - now;
+		if (e->o->progress && timeout > PROGRESS_MS)
+			timeout = PROGRESS_MS;
+		if (timeout < 0)
+			timeout = 0;
+		int numfds = 0;
+		wfd.revents = 0;
+		CURLMcode mc = curl_multi_poll(e->multi, &wfd, 1, (int)ceil(timeout), &numfds);
+		if (mc != CURLM_OK)
+			return se_fail(e->err, SE_IO, NULL, "curl_multi_poll failed: %s",
+				       curl_multi_strerror(mc));
+		if (wfd.revents) {
+			char junk[64];
+			while (read(e->pipe[0], junk, sizeof(junk)) > 0)
+				;
+		}
+		int running = 0;
+		mc = curl_multi_perform(e->multi, &running);
+		if (mc != CURLM_OK)
+			return se_fail(e->err, SE_IO, NULL, "curl_multi_perform failed: %s",
+				       curl_multi_strerror(mc));
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(e->multi, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct job *j = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+			if (j && attempt_done(e, j, msg->data.result))
+				return -1;
+		}
+		progress(e, clock_now_ms(), false);
+	}
+}
+
+/* After a budget stop: how many in-scope items were never admitted. */
+static int count_rest(struct engine *e)
+{
+	int r;
+	while ((r = next_in_scope(e)) == 1)
+		e->st->items_not_run++;
+	if (r == 0)
+		e->st->items_total = e->st->items;
+	return r;
+}
+
+int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	struct engine eng = {0};
+	struct engine *e = &eng;
+	e->o = o;
+	e->cfg = o->cfg;
+	e->st = st;
+	e->err = err;
+	e->pipe[0] = e->pipe[1] = -1;
+	e->rng = o->seed ? o->seed : 0x5eed5eedull;
+	e->max_tokens =
+	    o->cfg->params.max_tokens > 0 ? o->cfg->params.max_tokens : DEFAULT_MAX_TOKENS;
+	eng_heap_init(&e->timers);
+	buf_init(&e->msgs);
+	buf_init(&e->checks);
+	e->w.fd = -1;
+	e->t0 = clock_now_ms();
+	e->last_progress = e->t0;
+	int rc = -1;
+	struct sigaction sa, old_sa;
+	bool sig_installed = false;
+
+	if (eng_check_keys(e->cfg, err))
+		goto out;
+	if (endpoints_init(e, e->t0))
+		goto out;
+	e->multi = curl_multi_init();
+	if (!e->multi) {
+		se_fail(err, SE_IO, NULL, "curl_multi_init failed");
+		goto out;
+	}
+	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)o->concurrency + 16);
+	char *rpath = fio_join(o->run_dir, "results.jsonl");
+	int wr = res_writer_open(&e->w, rpath, err);
+	free(rpath);
+	if (wr)
+		goto out;
+	if (ds_open_cfg(&e->ds, e->cfg, err))
+		goto out;
+	if (pipe2(e->pipe, O_NONBLOCK | O_CLOEXEC)) {
+		se_fail_errno(err, NULL, "cannot create the signal pipe");
+		goto out;
+	}
+	eng_sigint = 0;
+	eng_sigint_fd = e->pipe[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, &old_sa);
+	sig_installed = true;
+
+	rc = loop(e);
+	if (rc == 0 && st->budget_stopped && !st->interrupted)
+		rc = count_rest(e) < 0 ? -1 : 0;
+	if (rc == 0 && e->ds_done)
+		ds_sha256_hex(e->ds, st->dataset_sha256);
+out:
+	drop_all(e);
+	if (e->progress_shown) {
+		progress(e, clock_now_ms(), true);
+		fputc('\n', stderr);
+	}
+	if (sig_installed) {
+		sigaction(SIGINT, &old_sa, NULL);
+		eng_sigint_fd = -1;
+	}
+	st->interrupted = st->interrupted || eng_sigint;
+	st->elapsed_ms = clock_now_ms() - e->t0;
+	if (e->pipe[0] >= 0)
+		close(e->pipe[0]);
+	if (e->pipe[1] >= 0)
+		close(e->pipe[1]);
+	ds_item_clear(&e->dsi);
+	ds_close(e->ds);
+	if (e->w.fd >= 0)
+		res_writer_close(&e->w);
+	while (e->free_jobs) {
+		struct job *j = e->free_jobs;
+		e->free_jobs = j->next;
+		buf_free(&j->body);
+		buf_free(&j->resp);
+		sse_free(&j->sse);
+		wire_reply_free(&j->reply);
+		free(j);
+	}
+	for (size_t i = 0; i < e->n_pool; i++)
+		curl_easy_cleanup(e->pool[i]);
+	free(e->pool);
+	if (e->multi)
+		curl_multi_cleanup(e->multi);
+	if (e->eps) {
+		for (size_t i = 0; i < e->cfg->n_endpoints; i++) {
+			free(e->eps[i].url);
+			curl_slist_free_all(e->eps[i].headers);
+		}
+		free(e->eps);
+	}
+	eng_heap_free(&e->timers);
+	buf_free(&e->msgs);
+	buf_free(&e->checks);
+	return rc;
+}

@@ -1,0 +1,168 @@
+/* engine.h: the `run` engine: one libcurl multi event loop that sends every
+ * admitted item to its primary and its shadows, retries, falls back, scores
+ * and appends one results.jsonl line per (item, model).
+ *
+ * What it does not do: parse flags, write the manifest or the summaries
+ * (cli/cmd_run.c does), or parse the wire format (wire/, sse/ do).
+ *
+ * Design (STYLE.md "One event loop"): one CURLM, no threads. Each turn admits
+ * work while in-flight < concurrency and the per-endpoint limits and rpm token
+ * buckets allow, pulling items lazily from ds_next, so memory follows the
+ * concurrency, never the dataset. Backoff and Retry-After are deadlines in a
+ * min-heap, never sleeps. SIGINT sets a flag and writes a self-pipe that sits
+ * in curl_multi_poll's extra_fds.
+ *
+ * The small parts (backoff, timer heap, token bucket, status classes, cache
+ * key, the resume set) are exposed here so tests can check them alone.
+ *
+ * Ownership: eng_run borrows everything in struct eng_opts; it owns and frees
+ * all it allocates before returning. API keys are read from the environment
+ * once, kept only inside curl header lists, and never formatted into text.
+ */
+#ifndef SE_ENGINE_H
+#define SE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct cfg;
+struct cfg_retry;
+struct pricing;
+
+/* The status classes of results.jsonl, in the order of the public names. */
+enum eng_status {
+	ENG_OK = 0,
+	ENG_HTTP_4XX,
+	ENG_HTTP_5XX,
+	ENG_RATE_LIMITED,
+	ENG_TIMEOUT,
+	ENG_NETWORK,
+	ENG_BAD_RESPONSE,
+	ENG_STREAM_ERROR,
+	ENG_BUDGET,
+	ENG_N_STATUS
+};
+
+const char *eng_status_name(enum eng_status s);
+/* Transient server faults are retried; client errors (400/401/402/403/404/422
+ * ...) and budget never are. */
+bool eng_status_retryable(enum eng_status s);
+/* Classifies a finished transfer from its CURLcode and HTTP status (0 when no
+ * response): ENG_OK means "2xx, now parse the body". */
+enum eng_status eng_classify(int curl_code, long http_status);
+
+/* --cache modes; off is the default for `run` (a user expects fresh answers). */
+enum eng_cache_mode { ENG_CACHE_OFF = 0, ENG_CACHE_USE, ENG_CACHE_REFRESH, ENG_CACHE_REPLAY };
+const char *eng_cache_mode_name(enum eng_cache_mode m);
+/* Returns -1 for an unknown name. */
+int eng_cache_mode_parse(const char *s, enum eng_cache_mode *out);
+
+/* The run's PRNG (splitmix64): seeded per run, so jitter never touches rand(). */
+uint64_t eng_rand(uint64_t *state);
+/* Uniform double in [0, 1). */
+double eng_rand01(uint64_t *state);
+
+/* Full-jitter backoff before attempt `attempt`+1, after `attempt` failures:
+ * uniform(0, min(max_ms, base_ms * 2^(attempt-1))), but at least
+ * retry_after_ms when the server sent one (>= 0; -1 when it did not). */
+double eng_backoff_ms(const struct cfg_retry *r, int attempt, double retry_after_ms, uint64_t *rng);
+
+/* A min-heap of deadlines (monotonic ms) with an opaque payload. */
+struct eng_timer {
+	double at;
+	void *data;
+};
+struct eng_heap {
+	struct eng_timer *v;
+	size_t n;
+	size_t cap;
+};
+void eng_heap_init(struct eng_heap *h);
+void eng_heap_free(struct eng_heap *h);
+void eng_heap_push(struct eng_heap *h, double at, void *data);
+/* The earliest timer without removing it; false when empty. */
+bool eng_heap_peek(const struct eng_heap *h, struct eng_timer *out);
+bool eng_heap_pop(struct eng_heap *h, struct eng_timer *out);
+
+/* A token bucket for requests per minute: holds up to one second's worth of
+ * requests (at least one), refilled continuously. rpm 0 means unlimited. */
+struct eng_bucket {
+	double tokens;
+	double cap;
+	double per_ms;
+	double last_ms;
+	bool unlimited;
+};
+void eng_bucket_init(struct eng_bucket *b, int rpm, double now_ms);
+/* Takes one token when available. */
+bool eng_bucket_take(struct eng_bucket *b, double now_ms);
+/* Milliseconds until a token is available (0 when one is). */
+double eng_bucket_wait_ms(struct eng_bucket *b, double now_ms);
+
+/* The response-cache key: sha256 over (endpoint URL, model, request body),
+ * each NUL-separated. Headers (and so keys) never enter it. */
+void eng_cache_key(const char *url, const char *model, const char *body, size_t body_len,
+		   char hex[65]);
+
+/* The --resume set of (item_id, model) pairs already in results.jsonl, with
+ * whether that line was ok (decides whether a failed primary's fallback
+ * chain still has to run). 64-bit hashes in an open-addressing table. */
+struct eng_doneset {
+	uint64_t *keys; /* 0: empty slot */
+	unsigned char *ok;
+	size_t n;
+	size_t cap;
+};
+void eng_doneset_init(struct eng_doneset *d);
+void eng_doneset_free(struct eng_doneset *d);
+void eng_doneset_add(struct eng_doneset *d, const char *item_id, const char *model, bool ok);
+/* 0: absent, 1: present and not ok, 2: present and ok. */
+int eng_doneset_get(const struct eng_doneset *d, const char *item_id, const char *model);
+
+struct eng_opts {
+	const struct cfg *cfg;
+	const struct pricing *pricing; /* NULL: no pricing file */
+	const char *run_dir;
+	long shard_k; /* 1-based; shard_n 0 means no sharding */
+	long shard_n;
+	long limit; /* -1: all */
+	int concurrency;
+	enum eng_cache_mode cache_mode;
+	const char *cache_dir;
+	double max_cost;		/* < 0: no budget */
+	bool progress;			/* a \r progress line on stderr */
+	bool quiet;			/* no final one-line summary */
+	const struct eng_doneset *done; /* --resume: pairs to skip, or NULL */
+	uint64_t seed;
+};
+
+struct eng_stats {
+	size_t items;	      /* items in scope (after shard and limit) seen */
+	size_t items_total;   /* all items in scope, when the dataset was read to its end */
+	size_t items_not_run; /* not admitted (budget stop or interrupt) */
+	size_t requests;      /* HTTP attempts made */
+	size_t results_written;
+	size_t by_status[ENG_N_STATUS];
+	size_t cached;
+	double spent_usd;
+	double elapsed_ms;
+	bool interrupted;
+	bool budget_stopped;
+	char dataset_sha256[65];
+};
+
+/* Checks every endpoint's api_key_env is set (and not empty): SE_INPUT naming
+ * the endpoint and the variable, never a value. Endpoints without
+ * api_key_env need nothing. */
+int eng_check_keys(const struct cfg *cfg, struct se_err *err);
+
+/* Runs the eval into o->run_dir/results.jsonl (appending). Returns 0 when the
+ * loop ended normally, by budget or by SIGINT (see st); -1 with err on a
+ * failure that stops the run (bad dataset line, write error, cache miss in
+ * replay mode). Lines already written stay. */
+int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err);
+
+#endif

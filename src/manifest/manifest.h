@@ -1,0 +1,61 @@
+/* manifest.h: a run folder's manifest.json, the run's identity card.
+ *
+ * Written by `run` at the start (status "running") and at the end
+ * ("complete", "interrupted", "stopped_by_budget"), always atomically (temp
+ * file + rename), so a crash leaves the previous version. It records what was
+ * run (tool and version, eval name, config and dataset paths and their
+ * SHA-256, slots, shadows, shard, limit, concurrency, cache mode) and how it
+ * went (times and counts). It never holds keys or headers: --resume compares
+ * the hashes, nothing else needs secrets.
+ *
+ * Not here: deciding what the counts are (the engine) or reading results.
+ */
+#ifndef SE_MANIFEST_H
+#define SE_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct cfg;
+
+struct man_status_count {
+	const char *name;
+	size_t n;
+};
+
+struct man_info {
+	const struct cfg *cfg; /* name, path, sha256, slots, shadows */
+	const char *dataset_path;
+	const char *dataset_sha256;
+	const char *status; /* running | complete | interrupted | stopped_by_budget */
+	char started_at[32];
+	char ended_at[32]; /* "" while running: written as null */
+	const char *shard; /* "K/N" or NULL */
+	long limit;	   /* -1: null */
+	int concurrency;
+	const char *cache_mode;
+	size_t items;
+	size_t items_not_run;
+	size_t requests;
+	size_t results_written;
+	const struct man_status_count *by_status; /* n_status entries */
+	size_t n_status;
+	double spent_usd;
+};
+
+/* Writes dir/manifest.json atomically. */
+int man_write(const char *dir, const struct man_info *m, struct se_err *err);
+
+/* What --resume needs from an existing manifest. */
+struct man_read {
+	char config_sha256[65];
+	char dataset_sha256[65];
+	char started_at[32];
+};
+
+/* Reads dir/manifest.json; SE_INPUT naming the file when missing or bad. */
+int man_read(const char *dir, struct man_read *out, struct se_err *err);
+
+#endif

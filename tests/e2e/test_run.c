@@ -1,0 +1,859 @@
+/* test_run.c: `shadoweval run` end to end: the real binary against a real
+ * shadowsim on 127.0.0.1, with fault profiles written per test.
+ *
+ * The eval (tests/fixtures/run/eval*.json) has 20 items, slots fast (sim/fast)
+ * and deep (sim/deep, items with task "hard", fallback sim/backup), one
+ * shadow (sim/cand), 3 attempts with a 10-50 ms backoff, a 2 s timeout. Every
+ * test checks the invariant of SPEC.md §6: exactly one results.jsonl line per
+ * (item, model). Nothing here asserts speed.
+ */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../support/simproc.h"
+
+#define FIX "tests/fixtures/run"
+#define N_ITEMS 20
+#define N_HARD 5
+#define KEY "sk-or-v1-TESTKEY-e2e-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char tmpdir[128];
+
+static void make_tmp(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/se-e2e-run-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+static char *tpath(const char *name)
+{
+	static char bufs[8][512];
+	static int k;
+	char *p = bufs[k++ % 8];
+	snprintf(p, 512, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = malloc((size_t)n + 1);
+	size_t got = fread(s, 1, (size_t)n, f);
+	fclose(f);
+	s[got] = '\0';
+	if (len)
+		*len = got;
+	return s;
+}
+
+/* A profiles file: the four models, instant unless latency_ms, and `faults`
+ * (a JSON object, or NULL) on the model `faulty`. */
+static const char *profiles(const char *faulty, const char *faults, int ttft_ms, bool require_key)
+{
+	static const char *const models[] = {"sim/fast", "sim/deep", "sim/cand", "sim/backup"};
+	char *path = tpath("profiles.json");
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "{\"seed\": 7, \"require_key\": %s, \"models\": {",
+		require_key ? "true" : "false");
+	for (int i = 0; i < 4; i++) {
+		fprintf(f,
+			"%s\"%s\": {\"pricing\": {\"prompt\": 0.000001, \"completion\": 0.000002},"
+			" \"latency\": {\"ttft_ms\": %d, \"tokens_per_s\": 0},"
+			" \"accuracy\": {\"default\": 1.0}",
+			i ? ", " : "", models[i], ttft_ms);
+		if (faulty && faults && !strcmp(faulty, models[i]))
+			fprintf(f, ", \"faults\": %s", faults);
+		fputs("}", f);
+	}
+	fputs("}}\n", f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+static void sim_up(struct simproc *sp, const char *prof, const char *eval)
+{
+	int rc = simproc_start(sp, prof, eval, NULL);
+	cr_assert_eq(rc, 0, "shadowsim did not start: %s", sp->error);
+}
+
+struct proc_out {
+	int status; /* exit code, or 128+signal */
+	char *out;
+	char *err;
+};
+
+static void proc_out_free(struct proc_out *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+static const char *se_bin(void)
+{
+	static char path[512];
+	const char *d = getenv("SE_BIN_DIR");
+	snprintf(path, sizeof(path), "%s/shadoweval", d && *d ? d : "build/asan/bin");
+	return path;
+}
+
+/* Runs shadoweval with args (NULL-terminated, after "shadoweval"); with
+ * kill_ms > 0 sends sig after that many ms. */
+static struct proc_out run_se_sig(const char *const *args, int kill_ms, int sig)
+{
+	static int seq;
+	char outp[512], errp[512];
+	snprintf(outp, sizeof(outp), "%s/stdout.%d", tmpdir, seq);
+	snprintf(errp, sizeof(errp), "%s/stderr.%d", tmpdir, seq++);
+	const char *argv[64];
+	int n = 0;
+	argv[n++] = se_bin();
+	for (int i = 0; args[i] && n < 62; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (kill_ms > 0) {
+		struct timespec ts = {kill_ms / 1000, (kill_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		kill(pid, sig);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	struct proc_out r;
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = read_file(outp, NULL);
+	r.err = read_file(errp, NULL);
+	if (!r.out)
+		r.out = strdup("");
+	if (!r.err)
+		r.err = strdup("");
+	return r;
+}
+
+static struct proc_out run_se(const char *const *args)
+{
+	return run_se_sig(args, 0, 0);
+}
+
+/* results.jsonl parsed: one cJSON object per line. */
+struct rows {
+	cJSON **v;
+	size_t n;
+};
+
+static struct rows load_rows(const char *dir)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	size_t len = 0;
+	char *s = read_file(path, &len);
+	struct rows r = {calloc(4096, sizeof(cJSON *)), 0};
+	cr_assert_not_null(s, "no %s", path);
+	cr_assert(len == 0 || s[len - 1] == '\n', "results.jsonl does not end with a newline");
+	char *save = NULL;
+	for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = cJSON_Parse(line);
+		cr_assert_not_null(o, "a line is not JSON: %.200s", line);
+		cr_assert_lt(r.n, 4096);
+		r.v[r.n++] = o;
+	}
+	free(s);
+	return r;
+}
+
+static void rows_free(struct rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_Delete(r->v[i]);
+	free(r->v);
+}
+
+static const char *sfield(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double nfield(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static bool is_null(const cJSON *o, const char *k)
+{
+	return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/* Every (item_id, model) pair at most once; returns the number of lines. */
+static size_t assert_unique_pairs(const struct rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = i + 1; j < r->n; j++) {
+			bool same =
+			    !strcmp(sfield(r->v[i], "item_id"), sfield(r->v[j], "item_id")) &&
+			    !strcmp(sfield(r->v[i], "model"), sfield(r->v[j], "model"));
+			cr_assert_not(same, "duplicate pair (%s, %s)", sfield(r->v[i], "item_id"),
+				      sfield(r->v[i], "model"));
+		}
+	return r->n;
+}
+
+static size_t count_where(const struct rows *r, const char *k, const char *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += sfield(r->v[i], k) && !strcmp(sfield(r->v[i], k), v);
+	return n;
+}
+
+static void run_ok(const char *eval, const char *url, const char *dir, const char *extra1,
+		   const char *extra2)
+{
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", url);
+	const char *args[] = {"run", eval,	"-o",	dir,	"--endpoint",
+			      ep,    "--quiet", extra1, extra2, NULL};
+	struct proc_out p = run_se(args);
+	cr_assert_eq(p.status, 0, "shadoweval run exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+Test(run, writes_one_scored_line_per_item_and_model, .timeout = 60)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), NULL, NULL);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	cr_assert_eq(count_where(&r, "role", "primary"), N_ITEMS);
+	cr_assert_eq(count_where(&r, "role", "shadow"), N_ITEMS);
+	cr_assert_eq(count_where(&r, "model", "sim/deep"), N_HARD);
+	cr_assert_eq(count_where(&r, "status", "ok"), 2 * N_ITEMS);
+	static const char *const fields[] = {"item_id",	    "task",	     "slot",
+					     "model",	    "role",	     "status",
+					     "http_status", "attempts",	     "latency_ms",
+					     "ttft_ms",	    "prompt_tokens", "completion_tokens",
+					     "cost_usd",    "cost_source",   "cached",
+					     "output",	    "finish_reason", "checks",
+					     "pass",	    "score",	     "error"};
+	for (size_t i = 0; i < r.n; i++) {
+		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+			cr_assert(cJSON_HasObjectItem(r.v[i], fields[k]), "line %zu lacks %s", i,
+				  fields[k]);
+		cr_assert_eq(nfield(r.v[i], "attempts"), 1);
+		cr_assert_eq(nfield(r.v[i], "http_status"), 200);
+		cr_assert(is_null(r.v[i], "ttft_ms"), "ttft_ms must be null without streaming");
+		cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.v[i], "pass")),
+			  "accuracy 1.0 must pass: %s", sfield(r.v[i], "output"));
+		cr_assert_gt(nfield(r.v[i], "prompt_tokens"), 0);
+		cr_assert_str_eq(sfield(r.v[i], "cost_source"), "reported");
+		cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.v[i], "cached")));
+	}
+	rows_free(&r);
+	char *m = read_file(tpath("r/manifest.json"), NULL);
+	cr_assert_not_null(m);
+	cJSON *mo = cJSON_Parse(m);
+	cr_assert_str_eq(sfield(mo, "status"), "complete");
+	cr_assert_str_eq(sfield(mo, "tool"), "shadoweval");
+	cr_assert_eq(strlen(sfield(mo, "config_sha256")), 64);
+	cJSON_Delete(mo);
+	free(m);
+	cr_assert_eq(access(tpath("r/models.csv"), F_OK), 0);
+	cr_assert_eq(access(tpath("r/tasks.csv"), F_OK), 0);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, streams_record_ttft_and_usage, .timeout = 60)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 5, false), FIX "/eval-stream.json");
+	run_ok(FIX "/eval-stream.json", sp.base_url, tpath("r"), NULL, NULL);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	for (size_t i = 0; i < r.n; i++) {
+		cr_assert_str_eq(sfield(r.v[i], "status"), "ok", "%s", sfield(r.v[i], "error"));
+		double ttft = nfield(r.v[i], "ttft_ms"), lat = nfield(r.v[i], "latency_ms");
+		cr_assert_geq(ttft, 0, "streaming lines carry ttft_ms");
+		cr_assert_leq(ttft, lat);
+		cr_assert_gt(nfield(r.v[i], "completion_tokens"), 0, "usage from the last chunk");
+		cr_assert_str_eq(sfield(r.v[i], "finish_reason"), "stop");
+		cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.v[i], "pass")));
+	}
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+struct fault_case {
+	const char *eval;
+	const char *faults;
+	const char *status;
+	int attempts;
+};
+
+/* Faults on the shadow (no fallbacks): every shadow line has the class and
+ * the attempts, every primary line is ok. */
+static void check_fault(const struct fault_case *c)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles("sim/cand", c->faults, 0, false), c->eval);
+	run_ok(c->eval, sp.base_url, tpath("r"), "--concurrency", "64");
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS, "%s", c->faults);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *model = sfield(r.v[i], "model");
+		if (strcmp(model, "sim/cand")) {
+			cr_assert_str_eq(sfield(r.v[i], "status"), "ok");
+			continue;
+		}
+		cr_assert_str_eq(sfield(r.v[i], "status"), c->status, "%s: got %s (%s)", c->faults,
+				 sfield(r.v[i], "status"), sfield(r.v[i], "error"));
+		cr_assert_eq(nfield(r.v[i], "attempts"), c->attempts, "%s: attempts %g", c->faults,
+			     nfield(r.v[i], "attempts"));
+		cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.v[i], "pass")));
+		if (strcmp(c->status, "ok"))
+			cr_assert_not_null(sfield(r.v[i], "error"));
+	}
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, rate_limits_are_retried_then_reported, .timeout = 90)
+{
+	struct fault_case c = {FIX "/eval.json", "{\"rate_limit\": 1.0, \"retry_after_s\": 0}",
+			       "rate_limited", 3};
+	check_fault(&c);
+}
+
+Test(run, server_errors_are_retried_then_reported, .timeout = 90)
+{
+	struct fault_case c = {FIX "/eval.json", "{\"http_502\": 1.0}", "http_5xx", 3};
+	check_fault(&c);
+}
+
+Test(run, stalls_end_as_timeouts, .timeout = 120)
+{
+	struct fault_case c = {FIX "/eval.json", "{\"stall\": 1.0, \"stall_ms\": 4000}", "timeout",
+			       3};
+	check_fault(&c);
+}
+
+Test(run, dropped_connections_are_network_errors, .timeout = 90)
+{
+	struct fault_case c = {FIX "/eval.json", "{\"drop\": 1.0}", "network", 3};
+	check_fault(&c);
+}
+
+Test(run, malformed_bodies_are_bad_responses, .timeout = 90)
+{
+	struct fault_case c = {FIX "/eval.json", "{\"malformed\": 1.0}", "bad_response", 3};
+	check_fault(&c);
+}
+
+Test(run, truncated_bodies_are_network_errors, .timeout = 90)
+{
+	struct fault_case c = {FIX "/eval.json", "{\"truncate\": 1.0}", "network", 3};
+	check_fault(&c);
+}
+
+Test(run, midstream_errors_are_stream_errors, .timeout = 90)
+{
+	struct fault_case c = {FIX "/eval-stream.json", "{\"midstream_error\": 1.0}",
+			       "stream_error", 3};
+	check_fault(&c);
+}
+
+Test(run, a_fault_on_the_first_attempt_is_retried_to_success, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles("sim/cand", "{\"http_500\": 1.0, \"first_attempts\": 1}", 0, false),
+	       FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), NULL, NULL);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	cr_assert_eq(count_where(&r, "status", "ok"), 2 * N_ITEMS);
+	for (size_t i = 0; i < r.n; i++)
+		cr_assert_eq(nfield(r.v[i], "attempts"),
+			     strcmp(sfield(r.v[i], "model"), "sim/cand") ? 1 : 2);
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, client_errors_are_never_retried, .timeout = 60)
+{
+	make_tmp();
+	struct simproc sp;
+	/* require_key and no Authorization header: 401 on every request */
+	sim_up(&sp, profiles(NULL, NULL, 0, true), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), NULL, NULL);
+	struct rows r = load_rows(tpath("r"));
+	/* the deep primaries fail, so their fallback is tried (and fails too) */
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS + N_HARD);
+	cr_assert_eq(count_where(&r, "status", "http_4xx"), r.n);
+	for (size_t i = 0; i < r.n; i++) {
+		cr_assert_eq(nfield(r.v[i], "attempts"), 1);
+		cr_assert_eq(nfield(r.v[i], "http_status"), 401);
+	}
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, failed_primaries_fall_back_in_order, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles("sim/deep", "{\"http_503\": 1.0}", 0, false), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), NULL, NULL);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS + N_HARD);
+	cr_assert_eq(count_where(&r, "role", "fallback"), N_HARD);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *model = sfield(r.v[i], "model");
+		if (!strcmp(model, "sim/deep")) {
+			cr_assert_str_eq(sfield(r.v[i], "role"), "primary");
+			cr_assert_str_eq(sfield(r.v[i], "status"), "http_5xx");
+			cr_assert_eq(nfield(r.v[i], "attempts"), 3);
+			cr_assert_eq(nfield(r.v[i], "http_status"), 503);
+		} else if (!strcmp(model, "sim/backup")) {
+			cr_assert_str_eq(sfield(r.v[i], "role"), "fallback");
+			cr_assert_str_eq(sfield(r.v[i], "slot"), "deep");
+			cr_assert_str_eq(sfield(r.v[i], "status"), "ok");
+			cr_assert_str_eq(sfield(r.v[i], "served_model"), "sim/backup");
+		} else {
+			cr_assert_str_eq(sfield(r.v[i], "status"), "ok");
+		}
+	}
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, retry_after_is_honoured, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	/* one 429 with Retry-After: 2 per shadow request; the configured backoff
+	 * (10-50 ms) alone would retry at once */
+	sim_up(&sp,
+	       profiles("sim/cand",
+			"{\"rate_limit\": 1.0, \"retry_after_s\": 2, \"first_attempts\": 1}", 0,
+			false),
+	       FIX "/eval.json");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), "--concurrency", "64");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	cr_assert_eq(count_where(&r, "status", "ok"), 2 * N_ITEMS);
+	for (size_t i = 0; i < r.n; i++)
+		if (!strcmp(sfield(r.v[i], "model"), "sim/cand"))
+			cr_assert_eq(nfield(r.v[i], "attempts"), 2);
+	/* a lower bound, not a speed check: the run waited out the header */
+	cr_assert_geq(secs, 1.9, "the run took %.2f s: Retry-After: 2 was not waited for", secs);
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, max_cost_stops_sending_and_resume_finishes, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	/* each item is estimated at ~0.0001-0.002 USD from pricing.json */
+	const char *args[] = {"run", FIX "/eval.json", "-o", tpath("r"),   "--endpoint",
+			      ep,    "--concurrency",  "1",  "--max-cost", "0.0005",
+			      NULL};
+	struct proc_out p = run_se(args);
+	cr_assert_eq(p.status, 1, "exit %d: %s", p.status, p.err);
+	cr_assert_not_null(strstr(p.err, "stopped by --max-cost after $"), "%s", p.err);
+	cr_assert_not_null(strstr(p.err, "items not run (--resume continues)"), "%s", p.err);
+	struct rows r = load_rows(tpath("r"));
+	size_t n = assert_unique_pairs(&r);
+	cr_assert(n > 0 && n < 2 * N_ITEMS, "%zu lines", n);
+	double spent = 0;
+	for (size_t i = 0; i < r.n; i++)
+		spent += nfield(r.v[i], "cost_usd");
+	cr_assert_leq(spent, 0.0005);
+	rows_free(&r);
+	char *m = read_file(tpath("r/manifest.json"), NULL);
+	cr_assert_not_null(strstr(m, "\"stopped_by_budget\""));
+	free(m);
+	proc_out_free(&p);
+
+	const char *args2[] = {"run", FIX "/eval.json", "-o",	   tpath("r"), "--endpoint",
+			       ep,    "--resume",	"--quiet", NULL};
+	p = run_se(args2);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	rows_free(&r);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* The sorted "item_id model" pairs of a run folder, one per line. */
+static char *pair_set(const char *dir)
+{
+	struct rows r = load_rows(dir);
+	assert_unique_pairs(&r);
+	char **keys = calloc(r.n + 1, sizeof(char *));
+	size_t total = 1;
+	for (size_t i = 0; i < r.n; i++) {
+		char tmp[512];
+		snprintf(tmp, sizeof(tmp), "%s %s %s\n", sfield(r.v[i], "item_id"),
+			 sfield(r.v[i], "model"), sfield(r.v[i], "role"));
+		keys[i] = strdup(tmp);
+		total += strlen(tmp);
+	}
+	for (size_t i = 0; i < r.n; i++)
+		for (size_t j = i + 1; j < r.n; j++)
+			if (strcmp(keys[i], keys[j]) > 0) {
+				char *t = keys[i];
+				keys[i] = keys[j];
+				keys[j] = t;
+			}
+	char *s = calloc(total, 1);
+	for (size_t i = 0; i < r.n; i++) {
+		strcat(s, keys[i]);
+		free(keys[i]);
+	}
+	free(keys);
+	rows_free(&r);
+	return s;
+}
+
+Test(run, resume_after_sigkill_gives_the_same_pairs, .timeout = 240)
+{
+	make_tmp();
+	struct simproc sp;
+	/* some latency so a kill lands mid-run, and faults so fallbacks and
+	 * retries are in flight when it does */
+	sim_up(&sp, profiles("sim/deep", "{\"http_500\": 0.5}", 30, false),
+	       FIX "/eval-stream.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_ok(FIX "/eval-stream.json", sp.base_url, tpath("ref"), "--concurrency", "4");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int ref_ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	char *want = pair_set(tpath("ref"));
+	srand((unsigned)time(NULL));
+	for (int round = 0; round < 4; round++) {
+		char dir[64];
+		snprintf(dir, sizeof(dir), "k%d", round);
+		/* a random moment within the uninterrupted run's duration */
+		int delay = 10 + rand() % (ref_ms > 20 ? ref_ms : 20);
+		const char *args[] = {
+		    "run", FIX "/eval-stream.json", "-o", tpath(dir), "--endpoint",
+		    ep,	   "--concurrency",	    "4",  "--quiet",  NULL};
+		struct proc_out p = run_se_sig(args, delay, SIGKILL);
+		proc_out_free(&p);
+		char rp[128];
+		snprintf(rp, sizeof(rp), "%s/results.jsonl", dir);
+		size_t len = 0, lines = 0;
+		char *text = read_file(tpath(rp), &len);
+		for (size_t i = 0; text && i < len; i++)
+			lines += text[i] == '\n';
+		free(text);
+		fprintf(stderr,
+			"resume_after_sigkill: round %d, SIGKILL after %d ms (full run %d ms): "
+			"%zu lines then\n",
+			round, delay, ref_ms, lines);
+		int status = 1;
+		for (int tries = 0; tries < 5 && status != 0; tries++) {
+			const char *args2[] = {"run",	     FIX "/eval-stream.json",
+					       "-o",	     tpath(dir),
+					       "--endpoint", ep,
+					       "--resume",   "--quiet",
+					       NULL};
+			p = run_se(args2);
+			status = p.status;
+			if (status)
+				fprintf(stderr, "resume exited %d: %s\n", status, p.err);
+			proc_out_free(&p);
+		}
+		cr_assert_eq(status, 0);
+		char *got = pair_set(tpath(dir));
+		cr_assert_str_eq(got, want, "round %d (kill after %d ms)", round, delay);
+		free(got);
+	}
+	free(want);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, sigint_exits_130_and_resume_completes, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 200, false), FIX "/eval.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *args[] = {"run", FIX "/eval.json", "-o", tpath("r"), "--endpoint",
+			      ep,    "--concurrency",  "2",  NULL};
+	struct proc_out p = run_se_sig(args, 500, SIGINT);
+	cr_assert_eq(p.status, 130, "exit %d: %s", p.status, p.err);
+	cr_assert_not_null(strstr(p.err, "--resume"), "%s", p.err);
+	proc_out_free(&p);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_lt(assert_unique_pairs(&r), 2 * N_ITEMS);
+	rows_free(&r);
+	char *m = read_file(tpath("r/manifest.json"), NULL);
+	cr_assert_not_null(strstr(m, "\"interrupted\""));
+	free(m);
+	cr_assert_eq(access(tpath("r/models.csv"), F_OK), 0, "summaries are written after SIGINT");
+	const char *args2[] = {"run", FIX "/eval.json", "-o",	   tpath("r"),	    "--endpoint",
+			       ep,    "--resume",	"--quiet", "--concurrency", "16",
+			       NULL};
+	p = run_se(args2);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_out_free(&p);
+	r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+	size_t la = 0, lb = 0;
+	char *x = read_file(a, &la), *y = read_file(b, &lb);
+	cr_assert_not_null(x, "missing %s", a);
+	cr_assert_not_null(y, "missing %s", b);
+	cr_assert(la == lb && !memcmp(x, y, la), "%s and %s differ", a, b);
+	free(x);
+	free(y);
+}
+
+Test(run, cache_replay_needs_no_network_and_is_reproducible, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval-stream.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *fill[] = {"run",	     FIX "/eval-stream.json",
+			      "-o",	     tpath("fill"),
+			      "--endpoint",  ep,
+			      "--cache",     "use",
+			      "--cache-dir", tpath("cache"),
+			      "--quiet",     NULL};
+	struct proc_out p = run_se(fill);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_out_free(&p);
+	simproc_stop(&sp); /* the network is off from here on */
+	const char *dirs[] = {"rep1", "rep2"};
+	for (int i = 0; i < 2; i++) {
+		const char *rep[] = {"run",	    FIX "/eval-stream.json",
+				     "-o",	    tpath(dirs[i]),
+				     "--endpoint",  ep,
+				     "--cache",	    "replay",
+				     "--cache-dir", tpath("cache"),
+				     "--quiet",	    NULL};
+		p = run_se(rep);
+		cr_assert_eq(p.status, 0, "replay %d: %s", i, p.err);
+		proc_out_free(&p);
+		struct rows r = load_rows(tpath(dirs[i]));
+		cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+		for (size_t k = 0; k < r.n; k++) {
+			cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.v[k], "cached")));
+			cr_assert_eq(nfield(r.v[k], "attempts"), 0);
+			cr_assert_geq(nfield(r.v[k], "original_latency_ms"), 0);
+			cr_assert_str_eq(sfield(r.v[k], "status"), "ok");
+		}
+		rows_free(&r);
+	}
+	assert_same_file(tpath("rep1/models.csv"), tpath("rep2/models.csv"));
+	assert_same_file(tpath("rep1/tasks.csv"), tpath("rep2/tasks.csv"));
+	/* a miss in replay mode fails clearly */
+	const char *miss[] = {
+	    "run",     FIX "/eval.json", "-o",		tpath("miss"),	"--endpoint", ep,
+	    "--cache", "replay",	 "--cache-dir", tpath("cache"), "--quiet",    NULL};
+	p = run_se(miss);
+	cr_assert_eq(p.status, 2);
+	cr_assert_not_null(strstr(p.err, "cache miss in replay mode"), "%s", p.err);
+	proc_out_free(&p);
+	rm_tmp();
+}
+
+/* grep -r for the key in a folder (recursively) */
+static void assert_no_key_in(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			char sub[1024];
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			assert_no_key_in(sub);
+		}
+		closedir(d);
+		return;
+	}
+	size_t len = 0;
+	char *s = read_file(path, &len);
+	cr_assert_not_null(s);
+	cr_assert_null(memmem(s, len, "TESTKEY", 7), "the API key appears in %s", path);
+	free(s);
+}
+
+Test(run, the_key_never_reaches_a_file_or_a_message, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles("sim/cand", "{\"http_500\": 1.0}", 0, true), FIX "/eval-key.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	setenv("SE_E2E_RUN_KEY", KEY, 1);
+	const char *args[] = {
+	    "run", FIX "/eval-key.json", "-o",		 tpath("r"), "--endpoint", ep, "--cache",
+	    "use", "--cache-dir",	 tpath("cache"), NULL};
+	struct proc_out p = run_se(args);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_out_free(&p);
+	/* the key was accepted: primaries are ok (require_key would give 401) */
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(count_where(&r, "status", "ok"), N_ITEMS);
+	rows_free(&r);
+	/* a second, failing run prints an error: no key in it either */
+	const char *args2[] = {"run", FIX "/eval-key.json", "-o", tpath("r"), "--endpoint", ep,
+			       NULL};
+	p = run_se(args2);
+	cr_assert_eq(p.status, 2);
+	proc_out_free(&p);
+	unsetenv("SE_E2E_RUN_KEY");
+	p = run_se(args);
+	cr_assert_eq(p.status, 2, "a missing key variable is bad input");
+	cr_assert_not_null(strstr(p.err, "SE_E2E_RUN_KEY"), "the message names the variable: %s",
+			   p.err);
+	proc_out_free(&p);
+	assert_no_key_in(tmpdir); /* run folder, cache, captured stdout and stderr */
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, refuses_a_folder_with_results_unless_resumed, .timeout = 60)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), "--limit", "3");
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 6);
+	rows_free(&r);
+	const char *again[] = {"run", FIX "/eval.json", "-o", tpath("r"), NULL};
+	struct proc_out p = run_se(again);
+	cr_assert_eq(p.status, 2);
+	cr_assert_not_null(strstr(p.err, "already has results (use --resume"), "%s", p.err);
+	proc_out_free(&p);
+	/* a changed config is refused on --resume */
+	const char *other[] = {"run", FIX "/eval-stream.json", "-o", tpath("r"), "--resume", NULL};
+	p = run_se(other);
+	cr_assert_eq(p.status, 2);
+	cr_assert_not_null(strstr(p.err, "config changed since the run started"), "%s", p.err);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, shards_split_the_items, .timeout = 60)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("s1"), "--shard", "1/3");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("s3"), "--shard", "3/3");
+	struct rows a = load_rows(tpath("s1")), b = load_rows(tpath("s3"));
+	cr_assert_eq(assert_unique_pairs(&a), 2 * 7); /* indexes 0,3,...,18 */
+	cr_assert_eq(assert_unique_pairs(&b), 2 * 6); /* indexes 2,5,...,17 */
+	for (size_t i = 0; i < a.n; i++)
+		cr_assert_eq((long)nfield(a.v[i], "item_index") % 3, 0);
+	for (size_t i = 0; i < b.n; i++)
+		cr_assert_eq((long)nfield(b.v[i], "item_index") % 3, 2);
+	rows_free(&a);
+	rows_free(&b);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(run, usage_errors_exit_2_and_help_exits_0, .timeout = 30)
+{
+	make_tmp();
+	const char *help[] = {"run", "--help", NULL};
+	struct proc_out p = run_se(help);
+	cr_assert_eq(p.status, 0);
+	cr_assert_not_null(strstr(p.out, "usage: shadoweval run EVAL.json"));
+	proc_out_free(&p);
+	const char *bad[] = {"run", FIX "/eval.json", "--cache", "sometimes", NULL};
+	p = run_se(bad);
+	cr_assert_eq(p.status, 2);
+	cr_assert_not_null(strstr(p.err, "--cache"), "%s", p.err);
+	proc_out_free(&p);
+	const char *shard[] = {"run", FIX "/eval.json", "--shard", "4/3", NULL};
+	p = run_se(shard);
+	cr_assert_eq(p.status, 2);
+	proc_out_free(&p);
+	const char *unknown[] = {"run", FIX "/eval.json", "--bogus", NULL};
+	p = run_se(unknown);
+	cr_assert_eq(p.status, 2);
+	proc_out_free(&p);
+	rm_tmp();
+}

@@ -1,0 +1,279 @@
+/* test_engine.c: the engine's small parts alone: status classes, full-jitter
+ * backoff, the timer heap, the rpm token bucket, the cache key and files, the
+ * --resume set and the manifest. The event loop itself is tested end to end
+ * against a real shadowsim in tests/e2e/test_run.c. */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/fileio.h"
+#include "engine/cache.h"
+#include "engine/engine.h"
+#include "manifest/manifest.h"
+
+Test(engine, classifies_curl_and_http_outcomes)
+{
+	cr_assert_eq(eng_classify(CURLE_OPERATION_TIMEDOUT, 0), ENG_TIMEOUT);
+	cr_assert_eq(eng_classify(CURLE_COULDNT_CONNECT, 0), ENG_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_GOT_NOTHING, 0), ENG_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_PARTIAL_FILE, 200), ENG_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_RECV_ERROR, 200), ENG_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_OK, 429), ENG_RATE_LIMITED);
+	cr_assert_eq(eng_classify(CURLE_OK, 408), ENG_TIMEOUT);
+	cr_assert_eq(eng_classify(CURLE_OK, 400), ENG_HTTP_4XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 401), ENG_HTTP_4XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 502), ENG_HTTP_5XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 524), ENG_HTTP_5XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 200), ENG_OK);
+	cr_assert_eq(eng_classify(CURLE_OK, 204), ENG_OK);
+}
+
+Test(engine, retries_transient_faults_only)
+{
+	cr_assert(eng_status_retryable(ENG_RATE_LIMITED));
+	cr_assert(eng_status_retryable(ENG_HTTP_5XX));
+	cr_assert(eng_status_retryable(ENG_TIMEOUT));
+	cr_assert(eng_status_retryable(ENG_NETWORK));
+	cr_assert(eng_status_retryable(ENG_BAD_RESPONSE));
+	cr_assert(eng_status_retryable(ENG_STREAM_ERROR));
+	cr_assert_not(eng_status_retryable(ENG_HTTP_4XX));
+	cr_assert_not(eng_status_retryable(ENG_BUDGET));
+	cr_assert_not(eng_status_retryable(ENG_OK));
+}
+
+Test(engine, names_every_status_as_the_spec_does)
+{
+	const char *want[] = {"ok",	 "http_4xx",	 "http_5xx",	 "rate_limited", "timeout",
+			      "network", "bad_response", "stream_error", "budget"};
+	for (int i = 0; i < ENG_N_STATUS; i++)
+		cr_assert_str_eq(eng_status_name((enum eng_status)i), want[i]);
+}
+
+Test(engine, parses_cache_modes_and_rejects_others)
+{
+	enum eng_cache_mode m;
+	cr_assert_eq(eng_cache_mode_parse("replay", &m), 0);
+	cr_assert_eq(m, ENG_CACHE_REPLAY);
+	cr_assert_eq(eng_cache_mode_parse("use", &m), 0);
+	cr_assert_eq(m, ENG_CACHE_USE);
+	cr_assert_eq(eng_cache_mode_parse("on", &m), -1);
+	cr_assert_str_eq(eng_cache_mode_name(ENG_CACHE_REFRESH), "refresh");
+}
+
+Test(engine, backoff_stays_within_the_full_jitter_window)
+{
+	struct cfg_retry r = {.max_attempts = 10, .base_ms = 100, .max_ms = 1000};
+	uint64_t rng = 42;
+	double max_seen[6] = {0};
+	for (int i = 0; i < 2000; i++) {
+		for (int a = 1; a <= 5; a++) {
+			double d = eng_backoff_ms(&r, a, -1, &rng);
+			double cap = fmin(1000, 100 * pow(2, a - 1));
+			cr_assert(d >= 0 && d <= cap, "attempt %d: %f not in [0, %f]", a, d, cap);
+			if (d > max_seen[a])
+				max_seen[a] = d;
+		}
+	}
+	/* jitter spreads over the whole window, not a fixed delay */
+	cr_assert_gt(max_seen[1], 90);
+	cr_assert_gt(max_seen[5], 900);
+}
+
+Test(engine, backoff_honours_retry_after_as_a_floor)
+{
+	struct cfg_retry r = {.max_attempts = 4, .base_ms = 10, .max_ms = 50};
+	uint64_t rng = 7;
+	for (int i = 0; i < 200; i++)
+		cr_assert_geq(eng_backoff_ms(&r, 1, 2000, &rng), 2000);
+}
+
+Test(engine, prng_is_deterministic_per_seed)
+{
+	uint64_t a = 99, b = 99, c = 100;
+	uint64_t x = eng_rand(&a);
+	cr_assert_eq(x, eng_rand(&b));
+	cr_assert_neq(x, eng_rand(&c));
+	for (int i = 0; i < 1000; i++) {
+		double u = eng_rand01(&a);
+		cr_assert(u >= 0 && u < 1);
+	}
+}
+
+Test(engine, heap_pops_deadlines_in_order)
+{
+	struct eng_heap h;
+	eng_heap_init(&h);
+	uint64_t rng = 3;
+	int tags[500];
+	for (int i = 0; i < 500; i++) {
+		tags[i] = i;
+		eng_heap_push(&h, eng_rand01(&rng) * 1000, &tags[i]);
+	}
+	struct eng_timer t, top;
+	double last = -1;
+	int n = 0;
+	while (eng_heap_peek(&h, &top)) {
+		cr_assert(eng_heap_pop(&h, &t));
+		cr_assert_eq(t.at, top.at);
+		cr_assert_geq(t.at, last);
+		last = t.at;
+		n++;
+	}
+	cr_assert_eq(n, 500);
+	cr_assert_not(eng_heap_pop(&h, &t));
+	eng_heap_free(&h);
+}
+
+Test(engine, bucket_limits_requests_per_minute)
+{
+	struct eng_bucket b;
+	eng_bucket_init(&b, 120, 0); /* 2 per second, burst 2 */
+	cr_assert(eng_bucket_take(&b, 0));
+	cr_assert(eng_bucket_take(&b, 0));
+	cr_assert_not(eng_bucket_take(&b, 0));
+	double w = eng_bucket_wait_ms(&b, 0);
+	cr_assert(w > 499 && w < 501, "wait %f", w);
+	cr_assert_not(eng_bucket_take(&b, 400));
+	cr_assert(eng_bucket_take(&b, 500));
+	/* over a minute at most rpm (+ the burst) are let through */
+	int n = 0;
+	for (double t = 500; t < 60500; t += 10)
+		n += eng_bucket_take(&b, t);
+	cr_assert(n >= 119 && n <= 121, "took %d", n);
+}
+
+Test(engine, bucket_without_rpm_is_unlimited)
+{
+	struct eng_bucket b;
+	eng_bucket_init(&b, 0, 0);
+	for (int i = 0; i < 10000; i++)
+		cr_assert(eng_bucket_take(&b, 0));
+	cr_assert_eq(eng_bucket_wait_ms(&b, 0), 0);
+}
+
+Test(engine, cache_key_depends_on_url_model_and_body)
+{
+	char a[65], b[65], c[65], d[65], e[65];
+	eng_cache_key("http://h/v1", "m/x", "{}", 2, a);
+	eng_cache_key("http://h/v1", "m/x", "{}", 2, b);
+	eng_cache_key("http://h/v2", "m/x", "{}", 2, c);
+	eng_cache_key("http://h/v1", "m/y", "{}", 2, d);
+	eng_cache_key("http://h/v1", "m/x", "{ }", 3, e);
+	cr_assert_str_eq(a, b);
+	cr_assert_str_neq(a, c);
+	cr_assert_str_neq(a, d);
+	cr_assert_str_neq(a, e);
+	cr_assert_eq(strlen(a), 64);
+	/* the separator keeps ("ab","c") apart from ("a","bc") */
+	eng_cache_key("ab", "c", "", 0, b);
+	eng_cache_key("a", "bc", "", 0, c);
+	cr_assert_str_neq(b, c);
+}
+
+Test(engine, cache_round_trips_an_entry_and_misses_others)
+{
+	char dir[] = "/tmp/se-engine-cache-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char key[65], other[65];
+	eng_cache_key("u", "m", "body", 4, key);
+	eng_cache_key("u", "m", "body2", 5, other);
+	struct eng_cache_entry e = {.stream = true, .latency_ms = 12.5, .ttft_ms = 3};
+	const char body[] = "data: {\"x\":\"caf\xc3\xa9\"}\n\ndata: [DONE]\n\n";
+	struct se_err err;
+	cr_assert_eq(eng_cache_store(dir, key, &e, body, strlen(body), &err), 0, "%s", err.msg);
+	struct eng_cache_entry got;
+	struct buf b;
+	buf_init(&b);
+	cr_assert_eq(eng_cache_load(dir, key, &got, &b), 1);
+	cr_assert_str_eq(b.data, body);
+	cr_assert(got.stream);
+	cr_assert_float_eq(got.latency_ms, 12.5, 1e-9);
+	cr_assert_float_eq(got.ttft_ms, 3, 1e-9);
+	buf_reset(&b);
+	cr_assert_eq(eng_cache_load(dir, other, &got, &b), 0);
+	/* a file under the key's own prefix folder */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%.2s/%s.json", dir, key, key);
+	cr_assert_eq(access(path, F_OK), 0);
+	buf_free(&b);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(engine, doneset_remembers_pairs_and_their_outcome)
+{
+	struct eng_doneset d;
+	eng_doneset_init(&d);
+	cr_assert_eq(eng_doneset_get(&d, "1", "a/b"), 0);
+	char id[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "item-%d", i);
+		eng_doneset_add(&d, id, "a/b", i % 2 == 0);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "item-%d", i);
+		cr_assert_eq(eng_doneset_get(&d, id, "a/b"), i % 2 == 0 ? 2 : 1, "%s", id);
+		cr_assert_eq(eng_doneset_get(&d, id, "a/c"), 0);
+	}
+	/* ("ab","c") is not ("a","bc") */
+	eng_doneset_add(&d, "ab", "c", true);
+	cr_assert_eq(eng_doneset_get(&d, "a", "bc"), 0);
+	eng_doneset_free(&d);
+	cr_assert_eq(eng_doneset_get(NULL, "x", "y"), 0);
+}
+
+Test(engine, manifest_round_trips_the_hashes_resume_checks)
+{
+	char dir[] = "/tmp/se-engine-man-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct cfg *cfg = NULL;
+	struct se_err err;
+	cr_assert_eq(cfg_load("tests/fixtures/run/eval.json", &cfg, &err), 0, "%s", err.msg);
+	struct man_status_count counts[2] = {{"ok", 3}, {"http_5xx", 1}};
+	struct man_info mi = {.cfg = cfg,
+			      .dataset_path = "items.jsonl",
+			      .dataset_sha256 = "ab12",
+			      .status = "complete",
+			      .started_at = "2026-01-01T00:00:00Z",
+			      .ended_at = "2026-01-01T00:01:00Z",
+			      .shard = "1/2",
+			      .limit = -1,
+			      .concurrency = 8,
+			      .cache_mode = "off",
+			      .items = 2,
+			      .requests = 5,
+			      .results_written = 4,
+			      .by_status = counts,
+			      .n_status = 2};
+	cr_assert_eq(man_write(dir, &mi, &err), 0, "%s", err.msg);
+	struct man_read got;
+	cr_assert_eq(man_read(dir, &got, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(got.config_sha256, cfg->sha256);
+	cr_assert_str_eq(got.dataset_sha256, "ab12");
+	cr_assert_str_eq(got.started_at, "2026-01-01T00:00:00Z");
+	char path[256];
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	char *text = NULL;
+	size_t len = 0;
+	cr_assert_eq(fio_read_all(path, &text, &len, &err), 0);
+	cr_assert_not_null(strstr(text, "\"slots\": {\"fast\":\"sim/fast\""), "%s", text);
+	cr_assert_not_null(strstr(text, "\"shard\": \"1/2\""), "%s", text);
+	cr_assert_not_null(strstr(text, "\"http_5xx\":1"), "%s", text);
+	cr_assert_null(strstr(text, "Authorization"));
+	free(text);
+	/* a missing manifest is an error naming it */
+	snprintf(path, sizeof(path), "%s/nope", dir);
+	cr_assert_eq(man_read(path, &got, &err), -1);
+	cr_assert_not_null(strstr(err.where, "manifest.json"), "%s", err.where);
+	cfg_free(cfg);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
