@@ -1,4 +1,4 @@
-/* config.h: the eval config (evals/*.json), loaded once, read-only after.
+/* config.h: the eval config (evals/NAME.json), loaded once, read-only after.
  *
  * cfg_load parses and validates the whole file with cJSON: every key is known
  * (an unknown key is an error), every reference resolves (slots, endpoints,
@@ -121,7 +121,7 @@ struct cfg {
 
 	struct cfg_rule *rules;
 	size_t n_rules;
-	int default_slot;
+	int default_slot; /* routing.default, else the "balanced" slot, else the only slot */
 	enum cfg_estimator estimator;
 
 	bool shadow_all_slots; /* "shadow": "all-slots" */
