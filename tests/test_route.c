@@ -91,6 +91,25 @@ Test(route, numeric_metadata_values_compare_as_text)
 	cfg_free(cfg);
 }
 
+/* Config and dataset render numbers the same way, so large numbers and
+ * booleans in metadata rules match the item's values. */
+Test(route, large_numbers_and_booleans_in_metadata_match)
+{
+	struct cfg *cfg = load("tests/fixtures/route/seed.json");
+	struct route_decision d;
+	cr_assert_str_eq(
+		pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234567,\"beta\":true}}", 1, &d),
+		"deep");
+	cr_assert_eq(d.rule, 5);
+	cr_assert_str_eq(
+		pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234568,\"beta\":true}}", 1, &d),
+		"balanced");
+	cr_assert_str_eq(
+		pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234567,\"beta\":false}}", 1, &d),
+		"balanced");
+	cfg_free(cfg);
+}
+
 Test(route, complexity_band_boundaries)
 {
 	struct cfg *cfg = load("tests/fixtures/route/complexity.json");

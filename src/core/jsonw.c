@@ -118,21 +118,23 @@ void jsonw_str(struct buf *b, const char *s)
 		jsonw_strn(b, s, strlen(s));
 }
 
-void jsonw_double(struct buf *b, double v)
+void jsonw_number_text(double v, char *out, size_t size)
 {
 	if (!isfinite(v)) {
-		buf_puts(b, "null");
-		return;
+		snprintf(out, size, "null");
+	} else if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(out, size, "%.0f", v == 0 ? 0.0 : v); /* no "-0" */
+	} else {
+		snprintf(out, size, "%.15g", v);
+		if (strtod(out, NULL) != v)
+			snprintf(out, size, "%.17g", v);
 	}
-	if (v == floor(v) && fabs(v) < 1e15) {
-		buf_printf(b, "%.0f", v);
-		return;
-	}
-	/* Shortest of %.15g / %.17g that reads back to the same double. */
+}
+
+void jsonw_double(struct buf *b, double v)
+{
 	char tmp[40];
-	snprintf(tmp, sizeof(tmp), "%.15g", v);
-	if (strtod(tmp, NULL) != v)
-		snprintf(tmp, sizeof(tmp), "%.17g", v);
+	jsonw_number_text(v, tmp, sizeof(tmp));
 	buf_puts(b, tmp);
 }
 

@@ -17,6 +17,11 @@
 void jsonw_str(struct buf *b, const char *s);            /* "..." ; NULL writes null */
 void jsonw_strn(struct buf *b, const char *s, size_t n); /* "..." of n bytes */
 void jsonw_double(struct buf *b, double v);              /* shortest round-trip, or null */
+/* The text jsonw_double writes, into out: integers without a fraction
+ * ("2", not "2.0" or "2e+00"), others in the shortest form that reads back to
+ * the same double, "null" when not finite. Dataset fields, metadata rules and
+ * result lines all render numbers with it, so they compare equal as text. */
+void jsonw_number_text(double v, char *out, size_t size);
 void jsonw_long(struct buf *b, long long v);
 void jsonw_bool(struct buf *b, bool v);
 /* `"key":` : the key is written unescaped, so it must be a plain literal. */

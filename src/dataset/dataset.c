@@ -23,21 +23,6 @@ static void where_line(const struct ds_reader *r, size_t line, char *w, size_t n
 	snprintf(w, n, "%s:%zu", r->path, line);
 }
 
-/* Renders a JSON number the way a person writes it: integers without a
- * fraction, others in the shortest form that reads back the same. */
-static void render_number(double v, char *out, size_t n)
-{
-	if (!isfinite(v)) {
-		snprintf(out, n, "%s", "null");
-	} else if (v == floor(v) && fabs(v) < 1e15) {
-		snprintf(out, n, "%.0f", v == 0 ? 0.0 : v);
-	} else {
-		snprintf(out, n, "%.15g", v);
-		if (strtod(out, NULL) != v)
-			snprintf(out, n, "%.17g", v);
-	}
-}
-
 int ds_read_line(struct ds_reader *r, struct se_err *err)
 {
 	char w[600];
@@ -226,7 +211,7 @@ static int expected_one(struct ds_reader *r, const cJSON *v, struct ds_item *ite
 	if (cJSON_IsString(v)) {
 		s = v->valuestring;
 	} else if (cJSON_IsNumber(v)) {
-		render_number(v->valuedouble, num, sizeof(num));
+		jsonw_number_text(v->valuedouble, num, sizeof(num));
 		s = num;
 	} else {
 		return se_fail(
@@ -299,7 +284,7 @@ int ds_item_from_obj(struct ds_reader *r, cJSON *obj, size_t line, size_t number
 			return se_fail(err, SE_INPUT, w, "\"id\" is empty");
 		item->id = id->valuestring;
 	} else if (cJSON_IsNumber(id)) {
-		render_number(id->valuedouble, tmp, sizeof(tmp));
+		jsonw_number_text(id->valuedouble, tmp, sizeof(tmp));
 		item->id = item->id_buf = xstrdup(tmp);
 	} else if (!id || cJSON_IsNull(id)) {
 		snprintf(tmp, sizeof(tmp), "%zu", number);
@@ -513,7 +498,7 @@ const char *ds_field(const struct ds_item *item, const char *name, char *tmp, si
 	if (!tmp || !tmp_size)
 		return NULL;
 	if (cJSON_IsNumber(v)) {
-		render_number(v->valuedouble, tmp, tmp_size);
+		jsonw_number_text(v->valuedouble, tmp, tmp_size);
 		return tmp;
 	}
 	if (cJSON_IsBool(v)) {
