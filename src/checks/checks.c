@@ -548,51 +548,14 @@ static bool pick_fn(void *ctx, const PCRE2_SIZE *ov, int rc)
 	return p->last;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], cp, min;
-	size_t len;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0)
-		len = 2, min = 0x80, cp = c & 0x1F;
-	else if ((c & 0xF0) == 0xE0)
-		len = 3, min = 0x800, cp = c & 0x0F;
-	else if ((c & 0xF8) == 0xF0)
-		len = 4, min = 0x10000, cp = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 /* Makes s valid UTF-8 for PCRE2_NO_UTF_CHECK: returns s itself when it is,
  * else a copy in tmp with every invalid byte replaced by U+FFFD. */
 static const char *utf8_fix(const char *s, size_t *n, struct buf *tmp)
 {
 	if (utf8_valid(s, *n))
 		return s;
-	const unsigned char *p = (const unsigned char *)s;
 	buf_reset(tmp);
-	for (size_t i = 0; i < *n;) {
-		size_t k = utf8_len(p + i, *n - i);
-		if (k) {
-			buf_append(tmp, s + i, k);
-			i += k;
-		} else {
-			buf_append(tmp, "\xEF\xBF\xBD", 3);
-			i++;
-		}
-	}
+	utf8_repair(s, *n, tmp);
 	*n = tmp->len;
 	return tmp->data;
 }

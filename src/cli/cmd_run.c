@@ -26,7 +26,6 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/fileio.h"
-#include "core/sha256.h"
 #include "core/xalloc.h"
 #include "engine/engine.h"
 #include "manifest/manifest.h"
@@ -193,25 +192,6 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	return 0;
 }
 
-static int hash_file(const char *path, char hex[65], struct se_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return se_fail_errno(err, path, "cannot open the dataset");
-	struct sha256 s;
-	sha256_init(&s);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		sha256_update(&s, chunk, n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return se_fail_errno(err, path, "cannot read the dataset");
-	sha256_final_hex(&s, hex);
-	return 0;
-}
-
 static bool file_nonempty(const char *path)
 {
 	struct stat st;
@@ -352,7 +332,7 @@ int cmd_run(int argc, char **argv, struct se_err *err)
 		goto out;
 	}
 	char ds_sha[65];
-	if (hash_file(cfg->dataset.path, ds_sha, err))
+	if (fio_sha256_file(cfg->dataset.path, ds_sha, err))
 		goto out;
 	struct man_info mi = {0};
 	mi.cfg = cfg;

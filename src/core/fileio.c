@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/sha256.h"
 #include "core/xalloc.h"
 
 int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err)
@@ -28,6 +29,25 @@ int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err)
 	}
 	fclose(fp);
 	*data = buf_detach(&b, len);
+	return 0;
+}
+
+int fio_sha256_file(const char *path, char hex[65], struct se_err *err)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return se_fail_errno(err, path, "cannot open");
+	struct sha256 s;
+	sha256_init(&s);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		sha256_update(&s, chunk, n);
+	int bad = ferror(fp);
+	fclose(fp);
+	if (bad)
+		return se_fail_errno(err, path, "read failed");
+	sha256_final_hex(&s, hex);
 	return 0;
 }
 

@@ -18,6 +18,9 @@
 /* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees). */
 int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err);
 
+/* SHA-256 of a file's bytes, streamed (64 KiB at a time), as 64 hex digits. */
+int fio_sha256_file(const char *path, char hex[65], struct se_err *err);
+
 /* Starts an atomic replacement of `path`: *fp is "<path>.tmp" opened for writing. */
 int fio_replace_begin(const char *path, FILE **fp, struct se_err *err);
 /* Finishes it: fflush, fsync, fclose (checked), rename. On failure the tmp is

@@ -49,6 +49,21 @@ bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+void utf8_repair(const char *s, size_t n, struct buf *b)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(p + i, n - i);
+		if (k) {
+			buf_append(b, s + i, k);
+			i += k;
+		} else {
+			buf_puts(b, "\xEF\xBF\xBD");
+			i++;
+		}
+	}
+}
+
 size_t utf8_count(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -29,6 +29,8 @@ void jsonw_key(struct buf *b, const char *key);
 
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t n);
+/* Appends s[0..n) to b with every invalid UTF-8 byte replaced by U+FFFD. */
+void utf8_repair(const char *s, size_t n, struct buf *b);
 /* Number of code points in valid UTF-8 (each invalid byte counts as one). */
 size_t utf8_count(const char *s, size_t n);
 
