@@ -1,0 +1,568 @@
+/* reply.c: shadowsim's decisions for one request and the bytes it answers.
+ *
+ * sim_plan_request turns a chat-completions body into a plan: which model
+ * serves, which item it is, whether the answer is correct, which fault fires,
+ * how long the first token and the rest take, tokens and cost. Every choice
+ * is a hash of (seed, model, item key, attempt, purpose), never the clock or
+ * a shared counter, so concurrent requests cannot influence each other.
+ * The rest writes OpenRouter's shapes (see the fixtures in the shared
+ * openrouter folder): chat.completion, chat.completion.chunk, the usage
+ * chunk, the mid-stream error chunk, error bodies, the /models list. Sending
+ * and timing belong to server.c.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/jsonw.h"
+#include "core/sha256.h"
+#include "core/xalloc.h"
+#include "sim/sim.h"
+
+#define SIM_PROVIDER "Shadowsim"
+
+void sim_plan_init(struct sim_plan *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	buf_init(&pl->content);
+	pl->attempt = 1;
+	pl->finish_reason = "stop";
+}
+
+void sim_plan_free(struct sim_plan *pl)
+{
+	buf_free(&pl->content);
+	free(pl->piece_end);
+	pl->piece_end = NULL;
+	pl->n_pieces = 0;
+}
+
+void sim_error_body(struct buf *b, int code, const char *message, const char *error_type)
+{
+	buf_puts(b, "{\"error\":{\"code\":");
+	jsonw_long(b, code);
+	buf_puts(b, ",\"message\":");
+	jsonw_str(b, message);
+	if (error_type) {
+		buf_puts(b, ",\"metadata\":{\"error_type\":");
+		jsonw_str(b, error_type);
+		buf_putc(b, '}');
+	}
+	buf_puts(b, "}}");
+}
+
+int sim_fault_status(enum sim_fault f)
+{
+	switch (f) {
+	case SIM_FAULT_RATE_LIMIT:
+		return 429;
+	case SIM_FAULT_HTTP_500:
+		return 500;
+	case SIM_FAULT_HTTP_502:
+		return 502;
+	case SIM_FAULT_HTTP_503:
+		return 503;
+	default:
+		return 0;
+	}
+}
+
+void sim_fault_body(struct buf *b, const struct sim_plan *pl)
+{
+	switch (pl->fault) {
+	case SIM_FAULT_RATE_LIMIT:
+		sim_error_body(b, 429, "Rate limit exceeded", "rate_limit_exceeded");
+		break;
+	case SIM_FAULT_HTTP_500:
+		sim_error_body(b, 500, "Internal Server Error", "server");
+		break;
+	case SIM_FAULT_HTTP_502:
+		buf_puts(b, "{\"error\":{\"code\":502,\"message\":\"Provider returned error\","
+			    "\"metadata\":{\"raw\":\"{\\\"type\\\":\\\"error\\\",\\\"error\\\":"
+			    "{\\\"type\\\":\\\"api_error\\\",\\\"message\\\":\\\"Internal server "
+			    "error\\\"}}\",\"provider_name\":\"" SIM_PROVIDER "\","
+			    "\"error_type\":\"provider_unavailable\"}}}");
+		break;
+	case SIM_FAULT_HTTP_503:
+		sim_error_body(b, 503, "Service temporarily unavailable", "provider_overloaded");
+		break;
+	default:
+		sim_error_body(b, 500, "Internal Server Error", "server");
+		break;
+	}
+}
+
+/* ---- planning ---- */
+
+/* A multiplicative latency factor: 1 without jitter, mean about 1 otherwise. */
+static double jitter_factor(const struct sim_model *m, uint64_t seed, const char *key, int attempt,
+			    const char *purpose)
+{
+	if (m->jitter == SIM_JITTER_NONE || m->jitter_frac <= 0)
+		return 1.0;
+	char tag[32];
+	snprintf(tag, sizeof(tag), "%s.a", purpose);
+	double u1 = sim_unit(sim_hash(seed, m->id, key, attempt, tag));
+	if (m->jitter == SIM_JITTER_UNIFORM) {
+		double f = 1.0 + m->jitter_frac * (2.0 * u1 - 1.0);
+		return f > 0 ? f : 0;
+	}
+	snprintf(tag, sizeof(tag), "%s.b", purpose);
+	double u2 = sim_unit(sim_hash(seed, m->id, key, attempt, tag));
+	if (u1 < 1e-12)
+		u1 = 1e-12;
+	double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+	double s = m->jitter_frac;
+	return exp(s * z - s * s / 2.0);
+}
+
+static enum sim_fault pick_fault(const struct sim_model *m, uint64_t seed, const char *key,
+				 int attempt)
+{
+	if (m->first_attempts > 0 && attempt > m->first_attempts)
+		return SIM_FAULT_NONE;
+	double u = sim_unit(sim_hash(seed, m->id, key, attempt, "fault"));
+	double acc = 0;
+	for (int f = 1; f < SIM_FAULT_COUNT; f++) {
+		acc += m->fault_rate[f];
+		if (m->fault_rate[f] > 0 && u < acc)
+			return (enum sim_fault)f;
+	}
+	return SIM_FAULT_NONE;
+}
+
+/* Code points of every message's content (non-string content as JSON). */
+static size_t messages_chars(const cJSON *messages)
+{
+	size_t chars = 0;
+	for (const cJSON *m = messages->child; m; m = m->next) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "content");
+		if (cJSON_IsString(c)) {
+			chars += utf8_count(c->valuestring, strlen(c->valuestring));
+		} else if (c && !cJSON_IsNull(c)) {
+			char *t = cJSON_PrintUnformatted(c);
+			if (t)
+				chars += utf8_count(t, strlen(t));
+			cJSON_free(t);
+		}
+	}
+	return chars;
+}
+
+static int bad_request(struct buf *err_body, const char *msg)
+{
+	sim_error_body(err_body, 400, msg, "invalid_request");
+	return 400;
+}
+
+/* Cuts s to at most n bytes on a UTF-8 boundary. */
+static void cut_utf8(struct buf *s, size_t n)
+{
+	if (s->len <= n)
+		return;
+	while (n > 0 && ((unsigned char)s->data[n] & 0xC0) == 0x80)
+		n--;
+	s->len = n;
+	s->data[n] = '\0';
+}
+
+static void split_pieces(struct sim_plan *pl)
+{
+	const char *s = pl->content.data;
+	size_t len = pl->content.len, cap = 0;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		if (s[j] == '\n') {
+			j++;
+		} else {
+			while (j < len && s[j] == ' ')
+				j++;
+			while (j < len && s[j] != ' ' && s[j] != '\n')
+				j++;
+		}
+		pl->piece_end = xgrow(pl->piece_end, &cap, pl->n_pieces + 1, sizeof(size_t));
+		pl->piece_end[pl->n_pieces++] = j;
+		i = j;
+	}
+}
+
+/* Everything about serving `m`, once it is chosen. */
+static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
+		      const struct sim_model *m)
+{
+	pl->model = m;
+	pl->model_index = (int)(m - ctx->profiles->models);
+	const char *task = pl->item ? pl->item->task : NULL;
+	/* Correctness ignores the attempt: a retried request gets the same
+	 * answer, as a temperature-0 model would, so retries never change
+	 * quality figures. Faults and latency do vary per attempt. */
+	double u = sim_unit(sim_hash(ctx->seed, m->id, pl->key, 0, "correct"));
+	pl->correct = u < sim_model_accuracy(m, task);
+
+	buf_reset(&pl->content);
+	if (pl->fault == SIM_FAULT_EMPTY) {
+		/* content stays "" */
+	} else if (pl->item) {
+		const char *text = pl->correct ? pl->item->correct[pl->model_index]
+					       : pl->item->wrong[pl->model_index];
+		buf_puts(&pl->content, text ? text : "unknown");
+	} else {
+		buf_puts(&pl->content, "This is a simulated answer from shadowsim.\n");
+		sim_padding(&pl->content, m->output_tokens);
+	}
+	if (pl->max_tokens > 0 &&
+	    (long)utf8_count(pl->content.data, pl->content.len) / 4 > pl->max_tokens) {
+		cut_utf8(&pl->content, (size_t)pl->max_tokens * 4);
+		pl->finish_reason = "length";
+	}
+	long ct = (long)utf8_count(pl->content.data, pl->content.len) / 4;
+	pl->completion_tokens = ct > 0 ? ct : 1;
+	pl->cost_prompt = (double)pl->prompt_tokens * m->price_prompt;
+	pl->cost_completion = (double)pl->completion_tokens * m->price_completion;
+	pl->cost = pl->cost_prompt + pl->cost_completion + m->price_request;
+
+	pl->ttft_ms = m->ttft_ms * jitter_factor(m, ctx->seed, pl->key, pl->attempt, "ttft");
+	pl->gen_ms = 0;
+	if (m->tokens_per_s > 0)
+		pl->gen_ms = (double)pl->completion_tokens * 1000.0 / m->tokens_per_s *
+			     jitter_factor(m, ctx->seed, pl->key, pl->attempt, "tps");
+
+	pl->created = (long)time(NULL);
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	uint64_t h = sim_hash(ctx->seed, m->id, pl->key, pl->attempt, "id");
+	char rnd[21];
+	for (int i = 0; i < 20; i++) {
+		if (i == 10)
+			h = sim_hash(ctx->seed, m->id, pl->key, pl->attempt, "id2");
+		rnd[i] = alnum[h % 62];
+		h /= 62;
+	}
+	rnd[20] = '\0';
+	snprintf(pl->gen_id, sizeof(pl->gen_id), "gen-%ld-%s", pl->created, rnd);
+	if (pl->stream)
+		split_pieces(pl);
+}
+
+static int context_error(struct buf *err_body, const struct sim_model *m, long tokens)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "This endpoint's maximum context length is %ld tokens. However, you requested "
+		 "about %ld tokens (%ld of text input). Please reduce the length of either one, or "
+		 "use the \"middle-out\" transform to compress your prompt automatically.",
+		 m->context_length, tokens, tokens);
+	sim_error_body(err_body, 400, msg, "context_length_exceeded");
+	return 400;
+}
+
+int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t len,
+		     struct sim_plan *pl, struct buf *err_body)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	if (!root)
+		return bad_request(err_body, "Invalid JSON in request body");
+	int rc = 0;
+	const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+	const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
+	const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
+	const cJSON *max_tokens = cJSON_GetObjectItemCaseSensitive(root, "max_tokens");
+
+	/* The models to try: "model" first, then the OpenRouter "models" list. */
+	const char *cand[16];
+	size_t nc = 0;
+	if (!cJSON_IsObject(root)) {
+		rc = bad_request(err_body, "Request body must be a JSON object");
+		goto out;
+	}
+	if (model && !cJSON_IsString(model)) {
+		rc = bad_request(err_body, "model: expected a string");
+		goto out;
+	}
+	if (model)
+		cand[nc++] = model->valuestring;
+	if (models) {
+		const cJSON *it;
+		if (!cJSON_IsArray(models)) {
+			rc = bad_request(err_body, "models: expected an array of strings");
+			goto out;
+		}
+		cJSON_ArrayForEach(it, models)
+		{
+			if (!cJSON_IsString(it)) {
+				rc = bad_request(err_body, "models: expected an array of strings");
+				goto out;
+			}
+			if (nc < sizeof(cand) / sizeof(cand[0]))
+				cand[nc++] = it->valuestring;
+		}
+	}
+	if (nc == 0) {
+		rc = bad_request(err_body, "No model specified");
+		goto out;
+	}
+	for (size_t i = 0; i < nc; i++) {
+		if (!sim_profiles_find(ctx->profiles, cand[i])) {
+			char msg[400];
+			snprintf(msg, sizeof(msg), "%.300s is not a valid model ID", cand[i]);
+			rc = bad_request(err_body, msg);
+			goto out;
+		}
+	}
+	if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0) {
+		rc = bad_request(err_body, "messages: expected a non-empty array");
+		goto out;
+	}
+	const cJSON *msg;
+	cJSON_ArrayForEach(msg, messages)
+	{
+		const cJSON *role = cJSON_GetObjectItemCaseSensitive(msg, "role");
+		if (!cJSON_IsObject(msg) || !cJSON_IsString(role)) {
+			rc = bad_request(err_body, "messages: each message needs a string role");
+			goto out;
+		}
+	}
+	if (stream && !cJSON_IsBool(stream) && !cJSON_IsNull(stream)) {
+		rc = bad_request(err_body, "stream: expected a boolean");
+		goto out;
+	}
+	if (max_tokens && !cJSON_IsNull(max_tokens)) {
+		if (!cJSON_IsNumber(max_tokens) || max_tokens->valuedouble < 1 ||
+		    max_tokens->valuedouble != floor(max_tokens->valuedouble) ||
+		    max_tokens->valuedouble > 1e9) {
+			char m[400];
+			snprintf(m, sizeof(m), "%.300s: max_tokens must be a positive integer",
+				 cand[0]);
+			rc = bad_request(err_body, m);
+			goto out;
+		}
+		pl->max_tokens = (long)max_tokens->valuedouble;
+	}
+	pl->stream = cJSON_IsTrue(stream);
+	pl->attempt = ctx->attempt > 0 ? ctx->attempt : 1;
+	if (sim_messages_key(messages, pl->key)) {
+		char *t = cJSON_PrintUnformatted(messages);
+		sha256_hex(t ? t : "", t ? strlen(t) : 0, pl->key);
+		cJSON_free(t);
+	}
+	pl->item = sim_items_find(ctx->items, pl->key);
+	long pt = (long)messages_chars(messages) / 4;
+	pl->prompt_tokens = pt > 0 ? pt : 1;
+
+	/* With a fallback list, a model that fails before answering (context
+	 * window, 429, 5xx) hands over to the next, as OpenRouter does; the
+	 * last one's failure is the reply. */
+	for (size_t i = 0; i < nc; i++) {
+		const struct sim_model *m = sim_profiles_find(ctx->profiles, cand[i]);
+		bool last = i + 1 == nc;
+		if (pl->prompt_tokens > m->context_length) {
+			if (last) {
+				rc = context_error(err_body, m, pl->prompt_tokens);
+				goto out;
+			}
+			continue;
+		}
+		pl->fault = pick_fault(m, ctx->seed, pl->key, pl->attempt);
+		if (!last && sim_fault_status(pl->fault))
+			continue;
+		fill_plan(ctx, pl, m);
+		break;
+	}
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- bodies ---- */
+
+static void usage_json(struct buf *b, const struct sim_plan *pl)
+{
+	buf_puts(b, "\"usage\":{\"prompt_tokens\":");
+	jsonw_long(b, pl->prompt_tokens);
+	buf_puts(b, ",\"completion_tokens\":");
+	jsonw_long(b, pl->completion_tokens);
+	buf_puts(b, ",\"total_tokens\":");
+	jsonw_long(b, pl->prompt_tokens + pl->completion_tokens);
+	buf_puts(b, ",\"cost\":");
+	jsonw_double(b, pl->cost);
+	buf_puts(b, ",\"is_byok\":false,\"prompt_tokens_details\":{\"cached_tokens\":0,"
+		    "\"audio_tokens\":0},\"cost_details\":{\"upstream_inference_cost\":");
+	jsonw_double(b, pl->cost);
+	buf_puts(b, ",\"upstream_inference_prompt_cost\":");
+	jsonw_double(b, pl->cost_prompt);
+	buf_puts(b, ",\"upstream_inference_completions_cost\":");
+	jsonw_double(b, pl->cost_completion);
+	buf_puts(b, "},\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0}}");
+}
+
+static void head_json(struct buf *b, const struct sim_plan *pl, const char *object)
+{
+	buf_puts(b, "{\"id\":");
+	jsonw_str(b, pl->gen_id);
+	buf_puts(b, ",\"provider\":\"" SIM_PROVIDER "\",\"model\":");
+	jsonw_str(b, pl->model->id);
+	buf_puts(b, ",\"object\":");
+	jsonw_str(b, object);
+	buf_puts(b, ",\"created\":");
+	jsonw_long(b, pl->created);
+}
+
+static const char midstream_error[] =
+    "{\"code\":502,\"message\":\"Provider disconnected unexpectedly\","
+    "\"metadata\":{\"error_type\":\"provider_unavailable\"}}";
+
+void sim_completion_body(struct buf *b, const struct sim_plan *pl)
+{
+	size_t start = b->len;
+	bool mid = pl->fault == SIM_FAULT_MIDSTREAM;
+	size_t content_len = mid ? pl->content.len / 2 : pl->content.len;
+	while (mid && content_len > 0 &&
+	       ((unsigned char)pl->content.data[content_len] & 0xC0) == 0x80)
+		content_len--;
+	head_json(b, pl, "chat.completion");
+	buf_puts(b, ",\"choices\":[{\"logprobs\":null,\"finish_reason\":");
+	jsonw_str(b, mid ? "error" : pl->finish_reason);
+	buf_puts(b, ",\"native_finish_reason\":");
+	jsonw_str(b, mid ? "error" : pl->finish_reason);
+	buf_puts(b, ",\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+	jsonw_strn(b, pl->content.data, content_len);
+	buf_puts(b, ",\"refusal\":null,\"reasoning\":null}");
+	if (mid) {
+		buf_puts(b, ",\"error\":");
+		buf_puts(b, midstream_error);
+	}
+	buf_puts(b, "}],\"system_fingerprint\":null,");
+	usage_json(b, pl);
+	buf_puts(b, "}");
+	if (pl->fault == SIM_FAULT_MALFORMED) {
+		/* Cut in the middle: never valid JSON. */
+		b->len = start + (b->len - start) / 2;
+		b->data[b->len] = '\0';
+	}
+}
+
+/* One chunk whose delta carries content[0..n) and the finish reason (NULL: null). */
+static void chunk(struct buf *b, const struct sim_plan *pl, const char *content, size_t n,
+		  const char *finish)
+{
+	buf_puts(b, "data: ");
+	head_json(b, pl, "chat.completion.chunk");
+	buf_puts(b, ",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":");
+	jsonw_strn(b, content, n);
+	buf_puts(b, "},\"finish_reason\":");
+	jsonw_str(b, finish);
+	buf_puts(b, ",\"native_finish_reason\":");
+	jsonw_str(b, finish);
+	buf_puts(b, ",\"logprobs\":null}],\"system_fingerprint\":null}\n\n");
+}
+
+void sim_stream_piece(struct buf *b, const struct sim_plan *pl, size_t i)
+{
+	size_t start = i ? pl->piece_end[i - 1] : 0;
+	chunk(b, pl, pl->content.data + start, pl->piece_end[i] - start, NULL);
+}
+
+void sim_stream_role(struct buf *b, const struct sim_plan *pl)
+{
+	chunk(b, pl, "", 0, NULL);
+}
+
+void sim_stream_finish(struct buf *b, const struct sim_plan *pl)
+{
+	chunk(b, pl, "", 0, pl->finish_reason);
+}
+
+void sim_stream_usage(struct buf *b, const struct sim_plan *pl)
+{
+	buf_puts(b, "data: ");
+	head_json(b, pl, "chat.completion.chunk");
+	buf_puts(b, ",\"choices\":[],");
+	usage_json(b, pl);
+	buf_puts(b, ",\"system_fingerprint\":null}\n\n");
+}
+
+void sim_stream_error(struct buf *b, const struct sim_plan *pl)
+{
+	buf_puts(b, "data: ");
+	head_json(b, pl, "chat.completion.chunk");
+	buf_puts(b, ",\"error\":");
+	buf_puts(b, midstream_error);
+	buf_puts(b, ",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},"
+		    "\"finish_reason\":\"error\",\"native_finish_reason\":\"error\"}]}\n\n");
+}
+
+void sim_stream_malformed(struct buf *b, const struct sim_plan *pl)
+{
+	buf_puts(b, "data: ");
+	head_json(b, pl, "chat.completion.chunk");
+	buf_puts(b, ",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\n\n");
+}
+
+/* ---- /models ---- */
+
+void sim_price_str(double v, char *out, size_t size)
+{
+	/* The shortest fixed-point text that reads back as v: OpenRouter
+	 * writes "0.000000075", never "7.5e-08". */
+	for (int prec = 0; prec <= 20; prec++) {
+		snprintf(out, size, "%.*f", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+void sim_models_body(struct buf *b, const struct sim_profiles *p)
+{
+	buf_puts(b, "{\"data\":[");
+	for (size_t i = 0; i < p->n_models; i++) {
+		const struct sim_model *m = &p->models[i];
+		char price[64];
+		if (i)
+			buf_putc(b, ',');
+		buf_puts(b, "{\"id\":");
+		jsonw_str(b, m->id);
+		buf_puts(b, ",\"canonical_slug\":");
+		jsonw_str(b, m->id);
+		buf_puts(b, ",\"hugging_face_id\":null,\"name\":");
+		struct buf name;
+		buf_init(&name);
+		buf_printf(&name, "%s (shadowsim)", m->id);
+		jsonw_str(b, name.data);
+		buf_free(&name);
+		buf_puts(b, ",\"created\":1700000000,\"description\":");
+		jsonw_str(b, "A simulated model served by shadowsim.");
+		buf_puts(b, ",\"context_length\":");
+		jsonw_long(b, m->context_length);
+		buf_puts(b, ",\"architecture\":{\"modality\":\"text->text\",\"input_modalities\":"
+			    "[\"text\"],\"output_modalities\":[\"text\"],\"tokenizer\":\"Other\","
+			    "\"instruct_type\":null},\"pricing\":{\"prompt\":");
+		sim_price_str(m->price_prompt, price, sizeof(price));
+		jsonw_str(b, price);
+		buf_puts(b, ",\"completion\":");
+		sim_price_str(m->price_completion, price, sizeof(price));
+		jsonw_str(b, price);
+		buf_puts(b, ",\"request\":");
+		sim_price_str(m->price_request, price, sizeof(price));
+		jsonw_str(b, price);
+		buf_puts(b, "},\"top_provider\":{\"context_length\":");
+		jsonw_long(b, m->context_length);
+		buf_puts(b,
+			 ",\"max_completion_tokens\":null,\"is_moderated\":false},"
+			 "\"per_request_limits\":null,\"supported_parameters\":[\"max_tokens\","
+			 "\"temperature\",\"top_p\",\"stop\",\"seed\"],\"default_parameters\":null,"
+			 "\"expiration_date\":null,\"links\":{\"details\":");
+		struct buf det;
+		buf_init(&det);
+		buf_printf(&det, "/api/v1/models/%s/endpoints", m->id);
+		jsonw_str(b, det.data);
+		buf_free(&det);
+		buf_puts(b, "}}");
+	}
+	buf_puts(b, "],\"total_count\":");
+	jsonw_long(b, (long long)p->n_models);
+	buf_puts(b, ",\"links\":{\"next\":null}}");
+}

@@ -1,0 +1,688 @@
+/* server.c: shadowsim's HTTP server on libmicrohttpd (see sim.h).
+ *
+ * Threads: MHD's internal polling threads (a pool of one epoll loop per core)
+ * run every handler; one timer thread here wakes connections up. Nothing ever
+ * sleeps in a handler: a connection that must wait (latency, a stall, the next
+ * token of a stream) is suspended with MHD_suspend_connection and a
+ * (deadline, connection) entry goes into a min-heap; the timer thread sleeps
+ * on a condition variable until the earliest deadline and calls
+ * MHD_resume_connection, after which MHD calls us again:
+ *   - non-streaming: the access handler is suspended after planning; when
+ *     resumed, MHD calls the handler again and the prepared reply is queued;
+ *   - streaming: the headers go out at once with a callback response; the
+ *     content reader emits every SSE event whose time has come and, when the
+ *     next one is not due, suspends the connection, schedules the wake-up and
+ *     returns 0. microhttpd.h (0.9.75) documents exactly this: returning 0
+ *     "should only be used in conjunction with MHD_suspend_connection() to
+ *     avoid busy waiting", and the content reader is one of the two places
+ *     where suspending is allowed. A waiting stream costs a heap entry and
+ *     its connection, no thread and no polling.
+ * Suspend and heap push happen under the heap lock after checking `stopping`,
+ * so a shutdown that drains the heap cannot miss a connection: stop sets the
+ * flag, resumes everything in the heap, joins the timer thread, then stops
+ * MHD (which must never see a suspended connection). Resumed requests see the
+ * flag and close.
+ *
+ * With zero latency nothing is suspended: the reply is queued in the first
+ * handler call (the fast path the wrk benchmark measures).
+ *
+ * Shared state (profiles, items, options) is read-only; the heap is the only
+ * mutable shared structure.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/xalloc.h"
+#include "sim/sim.h"
+
+#define SIM_MAX_BODY (16u << 20)
+#define SIM_STREAM_BLOCK 4096
+/* Per-connection pool for headers and I/O buffers (MHD's default is 32 KiB);
+ * bodies are copied out as they arrive, so 16 KiB is plenty and halves the
+ * memory of thousands of idle or streaming connections. */
+#define SIM_CONN_MEMORY (16u << 10)
+#define SIM_KEEPALIVE ": OPENROUTER PROCESSING\n\n"
+
+struct wake {
+	double at; /* monotonic ms */
+	struct MHD_Connection *conn;
+};
+
+struct sim_server {
+	struct MHD_Daemon *d;
+	const struct sim_profiles *p;
+	const struct sim_items *items;
+	struct sim_server_opts o;
+	int port;
+	struct MHD_Response *models;
+
+	pthread_t timer;
+	bool timer_started;
+	pthread_mutex_t mu; /* guards everything below */
+	pthread_cond_t cv;
+	struct wake *heap;
+	size_t n_heap, cap_heap;
+	bool stopping;
+};
+
+enum req_state { REQ_BODY = 0, REQ_WAITING };
+
+/* One request, from its first handler call to MHD's completion notice. */
+struct sim_req {
+	struct buf body;
+	bool too_big;
+	enum req_state state;
+	struct sim_plan plan;
+};
+
+/* A streaming reply, owned by its MHD response (freed by stream_free). */
+struct sim_stream {
+	struct sim_server *s;
+	struct MHD_Connection *conn;
+	struct sim_plan plan;
+	double t0;
+	size_t step;	  /* next event */
+	size_t n_content; /* content pieces to send before the tail */
+	struct buf out;
+	size_t off;
+	int end; /* 0 running, 1 end of stream, 2 end with error */
+};
+
+/* A non-streaming body that stops half-way (the truncate fault). */
+struct sim_cut {
+	struct buf body;
+	size_t limit;
+};
+
+/* ---- the timer heap ---- */
+
+static void heap_push(struct sim_server *s, double at, struct MHD_Connection *c)
+{
+	s->heap = xgrow(s->heap, &s->cap_heap, s->n_heap + 1, sizeof(*s->heap));
+	size_t i = s->n_heap++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (s->heap[parent].at <= at)
+			break;
+		s->heap[i] = s->heap[parent];
+		i = parent;
+	}
+	s->heap[i].at = at;
+	s->heap[i].conn = c;
+}
+
+static struct wake heap_pop(struct sim_server *s)
+{
+	struct wake top = s->heap[0];
+	struct wake last = s->heap[--s->n_heap];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		double at = last.at;
+		if (l < s->n_heap && s->heap[l].at < at) {
+			m = l;
+			at = s->heap[l].at;
+		}
+		if (r < s->n_heap && s->heap[r].at < at)
+			m = r;
+		if (m == i)
+			break;
+		s->heap[i] = s->heap[m];
+		i = m;
+	}
+	if (s->n_heap)
+		s->heap[i] = last;
+	return top;
+}
+
+static bool is_stopping(struct sim_server *s)
+{
+	return __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* Suspends c until `at` (monotonic ms). Only from MHD's callbacks. Returns
+ * -1 (and does not suspend) when the server is stopping. */
+static int park(struct sim_server *s, struct MHD_Connection *c, double at)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	MHD_suspend_connection(c);
+	heap_push(s, at, c);
+	if (s->heap[0].conn == c)
+		pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static void *timer_main(void *arg)
+{
+	struct sim_server *s = arg;
+	struct MHD_Connection *due[256];
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		if (s->n_heap == 0) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		double now = clock_now_ms();
+		if (s->heap[0].at > now) {
+			double at = s->heap[0].at;
+			struct timespec ts;
+			ts.tv_sec = (time_t)(at / 1000.0);
+			ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000.0) * 1e6);
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+			continue;
+		}
+		size_t n = 0;
+		while (n < sizeof(due) / sizeof(due[0]) && s->n_heap && s->heap[0].at <= now)
+			due[n++] = heap_pop(s).conn;
+		pthread_mutex_unlock(&s->mu);
+		for (size_t i = 0; i < n; i++)
+			MHD_resume_connection(due[i]);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ---- replies ---- */
+
+static void add_common_headers(struct MHD_Response *r, const char *type, const char *gen_id)
+{
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (gen_id && *gen_id)
+		MHD_add_response_header(r, "X-Generation-Id", gen_id);
+}
+
+static enum MHD_Result queue_json(struct MHD_Connection *c, unsigned status, struct buf *body,
+				  const char *gen_id, double retry_after_s)
+{
+	size_t len;
+	char *data = buf_detach(body, &len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(data);
+		return MHD_NO;
+	}
+	add_common_headers(r, "application/json", gen_id);
+	if (retry_after_s >= 0) {
+		char ra[32];
+		snprintf(ra, sizeof(ra), "%.0f", retry_after_s);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *c, unsigned status, const char *msg,
+				   const char *type)
+{
+	struct buf b;
+	buf_init(&b);
+	sim_error_body(&b, (int)status, msg, type);
+	return queue_json(c, status, &b, NULL, -1);
+}
+
+static ssize_t cut_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct sim_cut *cut = cls;
+	if (pos >= cut->limit)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	size_t n = cut->limit - (size_t)pos;
+	if (n > max)
+		n = max;
+	memcpy(out, cut->body.data + pos, n);
+	return (ssize_t)n;
+}
+
+static void cut_free(void *cls)
+{
+	struct sim_cut *cut = cls;
+	buf_free(&cut->body);
+	free(cut);
+}
+
+/* The due time (ms after t0) of event `step`, and whether one exists. Events:
+ * 0 keep-alive comment, 1 role chunk, 2.. content pieces, then the tail. */
+static double event_due(const struct sim_stream *st, size_t step)
+{
+	const struct sim_plan *pl = &st->plan;
+	if (step == 0)
+		return 0;
+	if (step == 1 || pl->n_pieces == 0)
+		return pl->ttft_ms;
+	size_t k = step - 1; /* piece k-1 is the k-th piece */
+	if (k > st->n_content)
+		k = st->n_content;
+	return pl->ttft_ms + pl->gen_ms * (double)k / (double)pl->n_pieces;
+}
+
+/* Appends event `step` to st->out (or sets st->end). */
+static void event_emit(struct sim_stream *st)
+{
+	const struct sim_plan *pl = &st->plan;
+	size_t step = st->step++;
+	if (step == 0) {
+		buf_puts(&st->out, SIM_KEEPALIVE);
+		return;
+	}
+	if (step == 1) {
+		sim_stream_role(&st->out, pl);
+		return;
+	}
+	size_t k = step - 2;
+	if (k < st->n_content) {
+		if (k == st->n_content / 2 && k > 0)
+			buf_puts(&st->out, SIM_KEEPALIVE);
+		sim_stream_piece(&st->out, pl, k);
+		return;
+	}
+	size_t tail = k - st->n_content;
+	switch (pl->fault) {
+	case SIM_FAULT_TRUNCATE:
+		st->end = 2;
+		return;
+	case SIM_FAULT_MIDSTREAM:
+		sim_stream_error(&st->out, pl);
+		st->end = 1;
+		return;
+	case SIM_FAULT_MALFORMED:
+		sim_stream_malformed(&st->out, pl);
+		st->end = 1;
+		return;
+	default:
+		break;
+	}
+	if (tail == 0) {
+		sim_stream_finish(&st->out, pl);
+	} else if (tail == 1) {
+		sim_stream_usage(&st->out, pl);
+	} else {
+		buf_puts(&st->out, "data: [DONE]\n\n");
+		st->end = 1;
+	}
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct sim_stream *st = cls;
+	(void)pos;
+	if (is_stopping(st->s))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	double now = clock_now_ms() - st->t0;
+	while (!st->end && st->out.len - st->off < max && event_due(st, st->step) <= now)
+		event_emit(st);
+	size_t avail = st->out.len - st->off;
+	if (avail > 0) {
+		size_t n = avail < max ? avail : max;
+		memcpy(out, st->out.data + st->off, n);
+		st->off += n;
+		if (st->off == st->out.len) {
+			buf_reset(&st->out);
+			st->off = 0;
+		}
+		return (ssize_t)n;
+	}
+	if (st->end)
+		return st->end == 1 ? MHD_CONTENT_READER_END_OF_STREAM
+				    : MHD_CONTENT_READER_END_WITH_ERROR;
+	if (park(st->s, st->conn, st->t0 + event_due(st, st->step)))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return 0;
+}
+
+static void stream_free(void *cls)
+{
+	struct sim_stream *st = cls;
+	sim_plan_free(&st->plan);
+	buf_free(&st->out);
+	free(st);
+}
+
+static void log_request(const struct sim_server *s, const struct sim_plan *pl, unsigned status)
+{
+	if (!s->o.verbose)
+		return;
+	fprintf(stderr,
+		"shadowsim: POST chat/completions model=%s item=%s attempt=%d stream=%d "
+		"status=%u fault=%s correct=%d tokens=%ld+%ld wait_ms=%.0f\n",
+		pl->model ? pl->model->id : "-", pl->item ? pl->item->id : "-", pl->attempt,
+		pl->stream, status, sim_fault_name(pl->fault), pl->correct, pl->prompt_tokens,
+		pl->completion_tokens, pl->ttft_ms + pl->gen_ms);
+}
+
+/* Sends the reply of a planned request (after any waiting). */
+static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection *c,
+				    struct sim_req *rq)
+{
+	struct sim_plan *pl = &rq->plan;
+	int status = sim_fault_status(pl->fault);
+	if (status) {
+		log_request(s, pl, (unsigned)status);
+		struct buf b;
+		buf_init(&b);
+		sim_fault_body(&b, pl);
+		return queue_json(c, (unsigned)status, &b, NULL,
+				  pl->fault == SIM_FAULT_RATE_LIMIT ? pl->model->retry_after_s
+								    : -1);
+	}
+	log_request(s, pl, 200);
+	if (!pl->stream) {
+		struct buf b;
+		buf_init(&b);
+		sim_completion_body(&b, pl);
+		if (pl->fault != SIM_FAULT_TRUNCATE)
+			return queue_json(c, 200, &b, pl->gen_id, -1);
+		struct sim_cut *cut = xcalloc(1, sizeof(*cut));
+		cut->body = b;
+		cut->limit = b.len / 2;
+		struct MHD_Response *r = MHD_create_response_from_callback(
+		    b.len, SIM_STREAM_BLOCK, cut_reader, cut, cut_free);
+		if (!r) {
+			cut_free(cut);
+			return MHD_NO;
+		}
+		add_common_headers(r, "application/json", pl->gen_id);
+		enum MHD_Result ret = MHD_queue_response(c, 200, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	struct sim_stream *st = xcalloc(1, sizeof(*st));
+	st->s = s;
+	st->conn = c;
+	st->plan = *pl; /* the stream takes the plan over */
+	sim_plan_init(pl);
+	st->t0 = clock_now_ms();
+	buf_init(&st->out);
+	switch (st->plan.fault) {
+	case SIM_FAULT_TRUNCATE:
+	case SIM_FAULT_MIDSTREAM:
+		st->n_content = st->plan.n_pieces / 2;
+		break;
+	case SIM_FAULT_MALFORMED:
+		st->n_content = st->plan.n_pieces ? 1 : 0;
+		break;
+	default:
+		st->n_content = st->plan.n_pieces;
+		break;
+	}
+	struct MHD_Response *r = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, SIM_STREAM_BLOCK, stream_reader, st, stream_free);
+	if (!r) {
+		stream_free(st);
+		return MHD_NO;
+	}
+	add_common_headers(r, "text/event-stream", st->plan.gen_id);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static bool authorized(const struct sim_server *s, struct MHD_Connection *c)
+{
+	if (!s->p->require_key)
+		return true;
+	const char *h =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	for (h += 7; *h == ' '; h++)
+		;
+	return *h != '\0';
+}
+
+static int attempt_of(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Shadoweval-Attempt");
+	if (!h)
+		return 1;
+	char *end;
+	long v = strtol(h, &end, 10);
+	return (end != h && *end == '\0' && v >= 1 && v <= 1000000) ? (int)v : 1;
+}
+
+static enum MHD_Result handle_chat(struct sim_server *s, struct MHD_Connection *c,
+				   struct sim_req *rq)
+{
+	if (!authorized(s, c))
+		return queue_error(c, 401, "No auth credentials found", NULL);
+	if (rq->too_big)
+		return queue_error(c, 413, "Request body too large", "invalid_request");
+	struct sim_request_ctx ctx = {
+	    .profiles = s->p, .items = s->items, .seed = s->o.seed, .attempt = attempt_of(c)};
+	struct buf err;
+	buf_init(&err);
+	int status = sim_plan_request(&ctx, rq->body.data, rq->body.len, &rq->plan, &err);
+	buf_free(&rq->body);
+	if (status) {
+		if (s->o.verbose)
+			fprintf(stderr, "shadowsim: POST chat/completions status=%d\n", status);
+		return queue_json(c, (unsigned)status, &err, NULL, -1);
+	}
+	buf_free(&err);
+	struct sim_plan *pl = &rq->plan;
+	if (pl->fault == SIM_FAULT_DROP) {
+		log_request(s, pl, 0);
+		return MHD_NO; /* MHD closes the connection: no status line at all */
+	}
+	double wait = 0;
+	if (pl->fault == SIM_FAULT_STALL)
+		wait = (double)pl->model->stall_ms;
+	else if (sim_fault_status(pl->fault))
+		wait = pl->ttft_ms;
+	else if (!pl->stream)
+		wait = pl->ttft_ms + pl->gen_ms;
+	if (wait > 0) {
+		rq->state = REQ_WAITING;
+		if (park(s, c, clock_now_ms() + wait))
+			return MHD_NO;
+		return MHD_YES;
+	}
+	return send_planned(s, c, rq);
+}
+
+static bool path_is(const char *url, const char *tail)
+{
+	/* Accept ".../v1/<tail>" and ".../api/v1/<tail>". */
+	if (strncmp(url, "/api", 4) == 0)
+		url += 4;
+	return strncmp(url, "/v1/", 4) == 0 && strcmp(url + 4, tail) == 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	struct sim_server *s = cls;
+	struct sim_req *rq = *con_cls;
+	(void)version;
+	if (!rq) {
+		rq = xcalloc(1, sizeof(*rq));
+		buf_init(&rq->body);
+		sim_plan_init(&rq->plan);
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->body.len + *upload_size > SIM_MAX_BODY)
+			rq->too_big = true;
+		else
+			buf_append(&rq->body, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->state == REQ_WAITING) {
+		if (is_stopping(s))
+			return MHD_NO;
+		return send_planned(s, c, rq);
+	}
+	if (path_is(url, "chat/completions")) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return queue_error(c, 405, "Method not allowed", "invalid_request");
+		return handle_chat(s, c, rq);
+	}
+	if (path_is(url, "models")) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+			return queue_error(c, 405, "Method not allowed", "invalid_request");
+		return MHD_queue_response(c, 200, s->models);
+	}
+	return queue_error(c, 404, "Not Found", "invalid_request");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct sim_req *rq = *con_cls;
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!rq)
+		return;
+	buf_free(&rq->body);
+	sim_plan_free(&rq->plan);
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* ---- start and stop ---- */
+
+static unsigned connection_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 10000;
+	return rl.rlim_cur > 64 ? (unsigned)(rl.rlim_cur - 32) : 32;
+}
+
+int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
+		     const struct sim_items *items, const struct sim_server_opts *o,
+		     struct se_err *err)
+{
+	*out = NULL;
+	const char *host = o->host ? o->host : "127.0.0.1";
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)o->port);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)o->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		return se_fail(err, SE_USAGE, NULL, "--host: \"%s\" is not an IPv4 or IPv6 address",
+			       host);
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		flags |= MHD_USE_EPOLL | MHD_USE_TURBO;
+	else
+		flags |= MHD_USE_AUTO;
+	if (o->verbose)
+		flags |= MHD_USE_ERROR_LOG;
+	unsigned threads = o->threads;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+
+	struct sim_server *s = xcalloc(1, sizeof(*s));
+	s->p = p;
+	s->items = items;
+	s->o = *o;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+
+	struct buf models;
+	buf_init(&models);
+	sim_models_body(&models, p);
+	s->models = MHD_create_response_from_buffer(models.len, models.data, MHD_RESPMEM_MUST_COPY);
+	buf_free(&models);
+	if (!s->models) {
+		sim_server_stop(s);
+		return se_fail(err, SE_IO, NULL, "cannot create the models response");
+	}
+	add_common_headers(s->models, "application/json", NULL);
+
+	if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
+		sim_server_stop(s);
+		return se_fail(err, SE_IO, NULL, "cannot start the timer thread");
+	}
+	s->timer_started = true;
+
+	s->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
+	    connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONN_MEMORY,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	if (!s->d) {
+		int e = errno;
+		sim_server_stop(s);
+		errno = e;
+		return se_fail_errno(err, NULL, "cannot listen on %s port %d", host, o->port);
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : o->port;
+	*out = s;
+	return 0;
+}
+
+int sim_server_port(const struct sim_server *s)
+{
+	return s->port;
+}
+
+void sim_server_stop(struct sim_server *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+	size_t n = s->n_heap;
+	struct wake *all = s->heap;
+	s->heap = NULL;
+	s->n_heap = s->cap_heap = 0;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->timer_started)
+		pthread_join(s->timer, NULL);
+	/* Every suspended connection is in the heap: wake them all, they see
+	 * `stopping` and close. MHD must not be stopped with one suspended. */
+	for (size_t i = 0; i < n; i++)
+		MHD_resume_connection(all[i].conn);
+	free(all);
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	if (s->models)
+		MHD_destroy_response(s->models);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}

@@ -1,0 +1,234 @@
+/* sim.h: shadowsim, the local OpenAI-compatible model simulator.
+ *
+ * Four parts, one file each:
+ *   profile.c  the profiles file: per model latency, accuracy, prices,
+ *              context window and fault rates (strict: unknown keys fail)
+ *   items.c    with --eval: every dataset item's identity (sha256 of its last
+ *              user message), task, and a correct and a wrong answer text that
+ *              pass and fail the eval's checks
+ *   reply.c    the decisions for one request (hash-seeded, never timing) and
+ *              the bytes of every reply: completion, stream chunks, errors,
+ *              the /models list, all in OpenRouter's shapes
+ *   server.c   the HTTP server (libmicrohttpd, thread pool + epoll) with a
+ *              timer thread that resumes suspended connections when their
+ *              latency has elapsed
+ * main.c parses the command line and owns the process (signals, exit codes).
+ *
+ * Determinism: every random choice is sim_hash(seed, model, item key,
+ * attempt, purpose) mapped to [0,1), so the same request gets the same answer,
+ * latency and fault whatever the order or concurrency of requests.
+ *
+ * Ownership: sim_profiles and sim_items own everything reachable from them and
+ * are read-only once loaded (the server's threads share them); the server
+ * borrows both and must be stopped before they are freed.
+ */
+#ifndef SE_SIM_H
+#define SE_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* ---- profiles (profile.c) ---- */
+
+enum sim_jitter { SIM_JITTER_NONE = 0, SIM_JITTER_UNIFORM, SIM_JITTER_LOGNORMAL };
+
+/* Faults, in the order their rates are stacked on one uniform draw. */
+enum sim_fault {
+	SIM_FAULT_NONE = 0,
+	SIM_FAULT_RATE_LIMIT, /* 429 with Retry-After */
+	SIM_FAULT_HTTP_500,
+	SIM_FAULT_HTTP_502,
+	SIM_FAULT_HTTP_503,
+	SIM_FAULT_STALL,     /* answer only after stall_ms: the client times out */
+	SIM_FAULT_DROP,	     /* close the connection without a response */
+	SIM_FAULT_MALFORMED, /* 200 with invalid JSON */
+	SIM_FAULT_TRUNCATE,  /* the body or stream stops early, connection closed */
+	SIM_FAULT_MIDSTREAM, /* 200, some content, then finish_reason "error" */
+	SIM_FAULT_EMPTY,     /* 200 with content "" */
+	SIM_FAULT_COUNT
+};
+
+/* "rate_limit", "http_500", ...: the profile key of a fault ("none" for 0). */
+const char *sim_fault_name(enum sim_fault f);
+
+struct sim_task_acc {
+	char *task;
+	double p;
+};
+
+struct sim_model {
+	char *id;
+	long context_length;	 /* tokens (chars/4); default 128000 */
+	double price_prompt;	 /* USD per prompt token */
+	double price_completion; /* USD per completion token */
+	double price_request;	 /* USD per request */
+	double ttft_ms;		 /* time to first token */
+	double tokens_per_s;	 /* 0: instant */
+	enum sim_jitter jitter;
+	double jitter_frac; /* spread of the jitter (uniform: +-frac, lognormal: sigma) */
+	double accuracy;    /* chance of the correct answer, default 0.8 */
+	struct sim_task_acc *by_task;
+	size_t n_by_task;
+	long output_tokens;		    /* typical answer length (padding), default 40 */
+	double fault_rate[SIM_FAULT_COUNT]; /* [0] unused */
+	double retry_after_s;		    /* Retry-After of a 429, default 1 */
+	long stall_ms;			    /* default 60000 */
+	int first_attempts;		    /* >0: faults only on attempts <= this */
+};
+
+struct sim_profiles {
+	char *path;
+	bool has_seed;
+	uint64_t seed;
+	bool require_key;
+	struct sim_model *models;
+	size_t n_models;
+};
+
+/* Loads and validates a profiles file. Errors name the file and the JSON path
+ * (kind SE_INPUT), e.g. `p.json: models["a/b"].latency.jiter: unknown key`.
+ * On failure *p is left empty (sim_profiles_free is still safe). */
+int sim_profiles_load(const char *path, struct sim_profiles *p, struct se_err *err);
+void sim_profiles_free(struct sim_profiles *p);
+/* The model with this id, or NULL. */
+const struct sim_model *sim_profiles_find(const struct sim_profiles *p, const char *id);
+/* The accuracy for a task (by_task, else the default). */
+double sim_model_accuracy(const struct sim_model *m, const char *task);
+
+/* ---- hashing ---- */
+
+/* A 64-bit hash of (seed, model, key, attempt, purpose): FNV-1a over the
+ * fields, finished with splitmix64. */
+uint64_t sim_hash(uint64_t seed, const char *model, const char *key, int attempt,
+		  const char *purpose);
+/* The hash mapped to [0,1). */
+double sim_unit(uint64_t h);
+
+/* ---- eval items (items.c) ---- */
+
+struct sim_item {
+	char key[65]; /* sha256 hex of the last user message's content */
+	char *id;
+	char *task;
+	char **correct; /* per model (index in sim_profiles.models) */
+	char **wrong;	/* per model; NULL when no text fails the checks */
+};
+
+struct sim_items;
+
+/* Loads the eval (cfg_load), reads its dataset, renders each item's messages
+ * and precomputes, per model of p, an answer that passes the eval's checks
+ * and one that fails them. Errors are the config's, dataset's or prompt's. */
+int sim_items_load(struct sim_items **out, const char *eval_path, const struct sim_profiles *p,
+		   struct se_err *err);
+void sim_items_free(struct sim_items *t);
+size_t sim_items_count(const struct sim_items *t);
+/* The item whose key is key_hex, or NULL. */
+const struct sim_item *sim_items_find(const struct sim_items *t, const char *key_hex);
+
+/* Padding text of about `tokens` tokens (4 chars each), no digits. */
+void sim_padding(struct buf *b, long tokens);
+
+struct cJSON;
+/* The identity of a conversation: sha256 hex of the content of its last
+ * message with role "user" (a non-string content is hashed as its compact
+ * JSON). Returns 0, or -1 when messages is not an array or has no user
+ * message. The harness's rendered items and incoming requests use this same
+ * function, so they meet. */
+int sim_messages_key(const struct cJSON *messages, char hex[65]);
+
+/* ---- one request (reply.c) ---- */
+
+/* Everything decided about one request before a byte is sent. */
+struct sim_plan {
+	const struct sim_model *model;
+	int model_index;
+	const struct sim_item *item; /* NULL when unknown */
+	char key[65];
+	int attempt;
+	bool stream;
+	long max_tokens; /* 0: none */
+	enum sim_fault fault;
+	bool correct;
+	struct buf content; /* the full answer text */
+	long prompt_tokens;
+	long completion_tokens;
+	double cost, cost_prompt, cost_completion;
+	double ttft_ms;		   /* after jitter */
+	double gen_ms;		   /* from first to last token, after jitter */
+	const char *finish_reason; /* "stop" or "length" */
+	long created;
+	char gen_id[48];
+	size_t *piece_end; /* streams: end offset of each piece of content */
+	size_t n_pieces;
+};
+
+void sim_plan_init(struct sim_plan *pl);
+void sim_plan_free(struct sim_plan *pl);
+
+/* The outcome of parsing a request: either a plan, or an error reply. */
+struct sim_request_ctx {
+	const struct sim_profiles *profiles;
+	const struct sim_items *items; /* may be NULL */
+	uint64_t seed;
+	int attempt; /* from X-Shadoweval-Attempt, 1 when absent */
+};
+
+/* Parses a chat-completions body and fills pl. Returns 0, or the HTTP status
+ * of an error reply (400) with its JSON body written to err_body. */
+int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t len,
+		     struct sim_plan *pl, struct buf *err_body);
+
+/* OpenRouter's error body {"error":{"code":N,"message":...,"metadata":{"error_type":...}}}. */
+void sim_error_body(struct buf *b, int code, const char *message, const char *error_type);
+/* The error reply of an HTTP-level fault (429, 500, 502, 503) for a plan. */
+int sim_fault_status(enum sim_fault f);
+void sim_fault_body(struct buf *b, const struct sim_plan *pl);
+
+/* A whole non-streaming chat.completion body (honours EMPTY, MIDSTREAM,
+ * MALFORMED: the latter is cut in the middle). */
+void sim_completion_body(struct buf *b, const struct sim_plan *pl);
+
+/* Streams: the answer is split into pieces (a word with its leading spaces,
+ * or a newline) by sim_plan_request; each piece is one chunk. */
+/* Appends "data: {chunk}\n\n" for piece i (0 <= i < n), with delta.role on
+ * the first one. */
+void sim_stream_piece(struct buf *b, const struct sim_plan *pl, size_t i);
+/* The first chunk (role, content ""), the finish chunk, the usage chunk, the
+ * mid-stream error chunk, and an invalid event for the malformed fault. */
+void sim_stream_role(struct buf *b, const struct sim_plan *pl);
+void sim_stream_finish(struct buf *b, const struct sim_plan *pl);
+void sim_stream_usage(struct buf *b, const struct sim_plan *pl);
+void sim_stream_error(struct buf *b, const struct sim_plan *pl);
+void sim_stream_malformed(struct buf *b, const struct sim_plan *pl);
+
+/* GET /models: {"data":[...],"total_count":n,"links":{"next":null}}. */
+void sim_models_body(struct buf *b, const struct sim_profiles *p);
+/* A price as OpenRouter writes it: a decimal string without exponent. */
+void sim_price_str(double v, char *out, size_t size);
+
+/* ---- server (server.c) ---- */
+
+struct sim_server_opts {
+	const char *host; /* IPv4 or IPv6 literal; "127.0.0.1" when NULL */
+	int port;	  /* 0: any free port */
+	uint64_t seed;
+	bool verbose;	  /* one line per request on stderr */
+	unsigned threads; /* 0: one per core */
+};
+
+struct sim_server;
+
+int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
+		     const struct sim_items *items, const struct sim_server_opts *o,
+		     struct se_err *err);
+int sim_server_port(const struct sim_server *s);
+/* Resumes every waiting connection (they are closed), stops the daemon and
+ * the timer thread, and frees s. NULL is safe. */
+void sim_server_stop(struct sim_server *s);
+
+#endif
