@@ -207,7 +207,7 @@ static char *csv_cell(const char *dir, const char *name, const char *prefix, int
 	return hit;
 }
 
-Test(summarize, prints_models_and_pairs_tables_with_the_csv_numbers)
+Test(summarize, prints_models_pairs_and_swaps_tables_with_the_csv_numbers)
 {
 	char *dir = make_dir();
 	char **lines;
@@ -219,7 +219,8 @@ Test(summarize, prints_models_and_pairs_tables_with_the_csv_numbers)
 	struct se_err err;
 	cr_assert_eq(run(dir, fp, &err), 0, "%s: %s", err.where, err.msg);
 	fclose(fp);
-	cr_expect(strstr(out, "models\n") && strstr(out, "pairs ("), "%s", out);
+	cr_expect(strstr(out, "models (") && strstr(out, "\npairs: ") && strstr(out, "\nswaps: "),
+		  "%s", out);
 	/* the pair cand-x overall, as pairs.csv has it */
 	char *d = csv_cell(dir, "pairs.csv", "overall,all,policy,acme/cand-x,", 9);
 	char *lo = csv_cell(dir, "pairs.csv", "overall,all,policy,acme/cand-x,", 10);
@@ -227,7 +228,9 @@ Test(summarize, prints_models_and_pairs_tables_with_the_csv_numbers)
 	char *v = csv_cell(dir, "pairs.csv", "overall,all,policy,acme/cand-x,", 16);
 	cr_assert(d && lo && hi && v);
 	char want[256];
-	snprintf(want, sizeof(want), "%s [%s, %s]", d, lo, hi);
+	/* the table rounds the CSV's figures: a delta in percentage points */
+	snprintf(want, sizeof(want), "%+.1f [%+.1f, %+.1f]", 100 * atof(d), 100 * atof(lo),
+		 100 * atof(hi));
 	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
 	cr_expect(strstr(out, v));
 	/* columns are aligned: the verdict column starts at the same offset */
@@ -237,8 +240,24 @@ Test(summarize, prints_models_and_pairs_tables_with_the_csv_numbers)
 	cr_expect_eq(strstr(h, "verdict") - h, strstr(row, "no_difference") - row, "%s", out);
 	/* and the model table carries models.csv's pass rate */
 	char *pr = csv_cell(dir, "models.csv", "acme/backup,", 3);
-	snprintf(want, sizeof(want), "acme/backup  2  %s [", pr);
-	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+	const char *mrow = strstr(out, "\nacme/backup  2 ");
+	cr_assert(mrow, "%s", out);
+	snprintf(want, sizeof(want), " %.1f%% [", 100 * atof(pr));
+	const char *mat = strstr(mrow, want), *meol = strchr(mrow + 1, '\n');
+	cr_expect(mat && (!meol || mat < meol), "no \"%s\" on acme/backup's line:\n%s", want, out);
+	/* and the swaps table each swap of swaps.csv, with its delta and verdict */
+	char *sd = csv_cell(dir, "swaps.csv", "deep,acme/deep-1,acme/cand-x,", 13);
+	char *sv = csv_cell(dir, "swaps.csv", "deep,acme/deep-1,acme/cand-x,", 17);
+	cr_assert(sd && sv);
+	const char *swap = strstr(out, "acme/deep-1 -> acme/cand-x");
+	cr_assert(swap, "%s", out);
+	snprintf(want, sizeof(want), "%+.1f [", 100 * atof(sd));
+	const char *eol = strchr(swap, '\n');
+	const char *at = strstr(swap, want);
+	cr_expect(at && (!eol || at < eol), "no \"%s\" on the swap's line:\n%s", want, out);
+	at = strstr(swap, sv);
+	cr_expect(at && (!eol || at < eol), "no verdict \"%s\" on the swap's line:\n%s", sv, out);
+	free(sd), free(sv);
 	free(d), free(lo), free(hi), free(v), free(pr), free(out);
 	free_lines(lines, n);
 	remove_dir(dir);

@@ -183,7 +183,7 @@ void sum_tab_print(const struct sum_tab *t, FILE *out);
 struct sum_ctx {
 	const struct sum_store *s;
 	const char *dir;
-	struct sum_tab models_tab, pairs_tab;
+	struct sum_tab models_tab, pairs_tab, swaps_tab;
 	char **slot_models; /* per slot: its primary model(s), ";"-joined */
 };
 

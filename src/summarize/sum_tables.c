@@ -47,6 +47,41 @@
 #include "core/xalloc.h"
 #include "stats/stats.h"
 
+/* ---- the stdout tables: the CSV figures, rounded for people ---- */
+
+/* A CSV cell of l as a number; NAN when empty. */
+static double cell_num(const struct sum_line *l, size_t col)
+{
+	const char *c = sum_line_cell(l, col);
+	return *c ? strtod(c, NULL) : NAN;
+}
+
+/* "95.6% [85.2, 98.8]" */
+static void tab_pct_ci(struct sum_line *t, double v, double lo, double hi)
+{
+	if (isnan(v))
+		sum_line_str(t, "-");
+	else
+		sum_line_printf(t, "%.1f%% [%.1f, %.1f]", 100 * v, 100 * lo, 100 * hi);
+}
+
+/* A difference of rates in percentage points: "+1.7 [-7.4, +10.7]" */
+static void tab_pts_ci(struct sum_line *t, double v, double lo, double hi)
+{
+	if (isnan(v))
+		sum_line_str(t, "-");
+	else
+		sum_line_printf(t, "%+.1f [%+.1f, %+.1f]", 100 * v, 100 * lo, 100 * hi);
+}
+
+static void tab_fmt(struct sum_line *t, const char *fmt, double v)
+{
+	if (isnan(v))
+		sum_line_str(t, "-");
+	else
+		sum_line_printf(t, fmt, v);
+}
+
 static size_t col_of(const char *const *header, const char *name)
 {
 	for (size_t i = 0; header[i]; i++)
@@ -89,13 +124,9 @@ int sum_write_models(struct sum_ctx *x, struct se_err *err)
 	struct sum_csv csv;
 	int rc = sum_csv_open(&csv, x->dir, "models.csv", key, sum_acc_header, err);
 	struct sum_line *h = sum_tab_row(&x->models_tab);
-	static const char *const th[] = {"model",
-					 "n",
-					 "pass_rate [95% CI]",
-					 "latency_ms_p50",
-					 "latency_ms_p95",
-					 "cost_usd_total",
-					 "cost_usd_per_1k_items"};
+	static const char *const th[] = {"model",	  "n",	      "pass rate [95% CI]",
+					 "errors",	  "p50 ms",   "p95 ms",
+					 "cost USD",	  "USD/1k items"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
 	struct sum_line l;
@@ -111,13 +142,14 @@ int sum_write_models(struct sum_ctx *x, struct se_err *err)
 		struct sum_line *t = sum_tab_row(&x->models_tab);
 		sum_line_str(t, s->model_name[m]);
 		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("n")));
-		sum_line_printf(t, "%s [%s, %s]", sum_line_cell(&l, 1 + acc_col("pass_rate")),
-				sum_line_cell(&l, 1 + acc_col("pass_rate_lo")),
-				sum_line_cell(&l, 1 + acc_col("pass_rate_hi")));
-		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("latency_ms_p50")));
-		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("latency_ms_p95")));
-		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("cost_usd_total")));
-		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("cost_usd_per_1k_items")));
+		tab_pct_ci(t, cell_num(&l, 1 + acc_col("pass_rate")),
+			   cell_num(&l, 1 + acc_col("pass_rate_lo")),
+			   cell_num(&l, 1 + acc_col("pass_rate_hi")));
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("errors")));
+		tab_fmt(t, "%.0f", cell_num(&l, 1 + acc_col("latency_ms_p50")));
+		tab_fmt(t, "%.0f", cell_num(&l, 1 + acc_col("latency_ms_p95")));
+		tab_fmt(t, "%.4f", cell_num(&l, 1 + acc_col("cost_usd_total")));
+		tab_fmt(t, "%.4f", cell_num(&l, 1 + acc_col("cost_usd_per_1k_items")));
 	}
 	sum_line_free(&l);
 	for (size_t m = 0; m < s->nmodels; m++)
@@ -391,13 +423,14 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 			struct sum_line *t = sum_tab_row(&x->pairs_tab);
 			sum_line_str(t, s->model_name[m]);
 			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "n")));
-			sum_line_printf(
-			    t, "%s [%s, %s]",
-			    sum_line_cell(&l, col_of(pairs_header, "delta_pass_rate")),
-			    sum_line_cell(&l, col_of(pairs_header, "delta_pass_rate_lo")),
-			    sum_line_cell(&l, col_of(pairs_header, "delta_pass_rate_hi")));
-			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "mcnemar_p")));
+			tab_pts_ci(t, cell_num(&l, col_of(pairs_header, "delta_pass_rate")),
+				   cell_num(&l, col_of(pairs_header, "delta_pass_rate_lo")),
+				   cell_num(&l, col_of(pairs_header, "delta_pass_rate_hi")));
+			tab_fmt(t, "%.3g", cell_num(&l, col_of(pairs_header, "mcnemar_p")));
 			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "verdict")));
+			tab_fmt(t, "%+.4f",
+				cell_num(&l, col_of(pairs_header, "delta_cost_usd_per_1k_items")));
+			tab_fmt(t, "%+.0f", cell_num(&l, col_of(pairs_header, "delta_latency_ms_p95")));
 		}
 	}
 	sum_line_free(&l);
@@ -412,8 +445,9 @@ int sum_write_pairs(struct sum_ctx *x, struct se_err *err)
 	if (sum_csv_open(&csv, x->dir, "pairs.csv", pairs_header, NULL, err))
 		return -1;
 	struct sum_line *h = sum_tab_row(&x->pairs_tab);
-	static const char *const th[] = {"shadow", "n", "delta_pass_rate [95% CI]", "mcnemar_p",
-					 "verdict"};
+	static const char *const th[] = {"shadow",  "n",		"pass rate delta, pts [95% CI]",
+					 "p",	    "verdict",	"USD/1k delta",
+					 "p95 ms delta"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
 	pairs_scope(x, &csv, SCOPE_OVERALL);
@@ -543,6 +577,17 @@ static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, stru
 		sum_line_long(&l, new_unk);
 		sum_line_long(&l, cur_unk);
 		sum_csv_line(csv, &l);
+
+		struct sum_line *tr = sum_tab_row(&x->swaps_tab);
+		sum_line_str(tr, s->slot_name[slot]);
+		sum_line_printf(tr, "%s -> %s", x->slot_models[slot], s->model_name[m]);
+		sum_line_long(tr, p->n);
+		tab_pct_ci(tr, (double)new_pass / nn, lo, hi);
+		tab_pts_ci(tr, cell_num(&l, col_of(swaps_header, "delta_pass_rate")),
+			   cell_num(&l, col_of(swaps_header, "delta_pass_rate_lo")),
+			   cell_num(&l, col_of(swaps_header, "delta_pass_rate_hi")));
+		sum_line_str(tr, sum_line_cell(&l, col_of(swaps_header, "verdict")));
+		tab_fmt(tr, "%+.4f", diff(new_1k, cur_1k));
 	}
 	sum_line_free(&l);
 	for (size_t m = 0; m < nm; m++)
@@ -557,6 +602,13 @@ int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
 	struct sum_csv csv;
 	if (sum_csv_open(&csv, x->dir, "swaps.csv", swaps_header, NULL, err))
 		return -1;
+	struct sum_line *h = sum_tab_row(&x->swaps_tab);
+	static const char *const th[] = {"slot",	    "current -> candidate",
+					 "n swapped",	    "policy pass rate [95% CI]",
+					 "delta, pts [95% CI]", "verdict",
+					 "USD/1k delta"};
+	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
+		sum_line_str(h, th[i]);
 	struct sum_fvec tmp = {0};
 	for (size_t sl = 0; sl < x->s->nslots; sl++)
 		swaps_slot(x, &csv, sl, &tmp);

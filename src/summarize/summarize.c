@@ -1,8 +1,8 @@
 /* summarize.c: sum_run_dir, every CSV of a run rebuilt from results.jsonl.
  *
  * Loads DIR/results.jsonl into the compact store (sum_store.c), writes the
- * five tables (sum_tables.c), then prints the models and overall pairs tables
- * with the same strings the CSVs hold. It does not run anything, read the
+ * five tables (sum_tables.c), then prints the models, overall pairs and swaps
+ * tables: the CSVs' figures, rounded for reading. It does not run anything, read the
  * eval config or the manifest: results.jsonl alone decides, so a crashed,
  * resumed or merged run summarizes the same way.
  */
@@ -15,21 +15,33 @@
 #include "core/xalloc.h"
 #include "summarize/sum_int.h"
 
+static void set_right(struct sum_tab *t, const bool *right, size_t n)
+{
+	t->right = xmalloc(n * sizeof(*right));
+	memcpy(t->right, right, n * sizeof(*right));
+}
+
 static void print_tables(struct sum_ctx *x, FILE *out)
 {
-	static const bool right_models[] = {false, true, false, true, true, true, true};
-	static const bool right_pairs[] = {false, true, false, true, false};
-	x->models_tab.right = xmalloc(sizeof(right_models));
-	x->pairs_tab.right = xmalloc(sizeof(right_pairs));
-	memcpy(x->models_tab.right, right_models, sizeof(right_models));
-	memcpy(x->pairs_tab.right, right_pairs, sizeof(right_pairs));
-	fprintf(out, "models\n");
+	static const bool right_models[] = {false, true, true, true, true, true, true, true};
+	static const bool right_pairs[] = {false, true, true, true, false, true, true};
+	static const bool right_swaps[] = {false, false, true, true, true, false, true};
+	set_right(&x->models_tab, right_models, sizeof(right_models) / sizeof(right_models[0]));
+	set_right(&x->pairs_tab, right_pairs, sizeof(right_pairs) / sizeof(right_pairs[0]));
+	set_right(&x->swaps_tab, right_swaps, sizeof(right_swaps) / sizeof(right_swaps[0]));
+	fprintf(out, "models (errors count as failures)\n");
 	sum_tab_print(&x->models_tab, out);
-	fprintf(out, "\npairs (overall: the routed primary vs each shadow, same items)\n");
+	fprintf(out, "\npairs: each shadow vs the routed primary on the same items "
+		     "(McNemar exact, alpha 0.05)\n");
 	if (x->pairs_tab.n > 1)
 		sum_tab_print(&x->pairs_tab, out);
 	else
 		fprintf(out, "(no shadow results)\n");
+	fprintf(out, "\nswaps: the whole policy with one slot's model replaced\n");
+	if (x->swaps_tab.n > 1)
+		sum_tab_print(&x->swaps_tab, out);
+	else
+		fprintf(out, "(no candidate ran on a slot's items)\n");
 	if (x->s->torn)
 		fprintf(out, "\n(a torn last line of results.jsonl was skipped)\n");
 }
@@ -42,6 +54,7 @@ int sum_run_dir(const char *dir, FILE *table, struct se_err *err)
 	struct sum_ctx x = {.s = &s, .dir = dir};
 	sum_tab_init(&x.models_tab);
 	sum_tab_init(&x.pairs_tab);
+	sum_tab_init(&x.swaps_tab);
 	int rc = sum_store_load(&s, path, err);
 	if (!rc)
 		rc = sum_store_finish(&s, path, err);
@@ -64,6 +77,7 @@ int sum_run_dir(const char *dir, FILE *table, struct se_err *err)
 	free(x.slot_models);
 	sum_tab_free(&x.models_tab);
 	sum_tab_free(&x.pairs_tab);
+	sum_tab_free(&x.swaps_tab);
 	sum_store_free(&s);
 	free(path);
 	return rc;
