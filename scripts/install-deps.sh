@@ -14,6 +14,18 @@ if [ "${BENCH:-0}" = 1 ]; then
   packages+=(wrk)
 fi
 
+# The official openai npm client, when node is here: shadowsim's tests check
+# that it understands shadowsim (streaming and not). Installed into the
+# repository's node_modules/ (git-ignored); without it that one test skips.
+install_openai_client() {
+  command -v npm >/dev/null 2>&1 || return 0
+  [ -d "$root/node_modules/openai" ] && return 0
+  echo "install-deps: installing the openai npm package (for shadowsim's client test)" >&2
+  (cd "$root" && npm install --no-save --no-package-lock --no-audit --no-fund --silent openai@4 >/dev/null 2>&1) ||
+    echo "install-deps: could not install the openai npm package; its test will be skipped" >&2
+}
+root=$(cd "$(dirname "$0")/.." && pwd)
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -21,7 +33,10 @@ for p in "${packages[@]}"; do
   fi
 done
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  install_openai_client
+  exit 0
+fi
 
 echo "install-deps: installing ${missing[*]}" >&2
 SUDO=
@@ -32,4 +47,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_openai_client
 echo "install-deps: done" >&2
