@@ -7,7 +7,7 @@ status=0
 for b in bench/validate-memory.sh bench/sim-bench.sh bench/run-bench.sh bench/summarize-bench.sh; do
   [ -x "$b" ] || continue
   echo "== $b"
-  "$b" || { echo "bench: $b failed" >&2; status=1; }
+  bash "$b" || { echo "bench: $b failed" >&2; status=1; }
   echo
 done
 exit $status

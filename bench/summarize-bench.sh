@@ -6,7 +6,7 @@
 #   bash bench/summarize-bench.sh [LINES]
 set -euo pipefail
 lines=${1:-1000000}
-bin=${SE_BIN:-bin/shadoweval}
+bin=${BIN:-bin}/shadoweval
 [ -x "$bin" ] || { echo "summarize-bench: $bin not built (run make)" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/se-sumbench-XXXXXX")
 trap 'rm -rf "$work"' EXIT
