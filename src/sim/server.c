@@ -596,8 +596,15 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 		return se_fail(err, SE_USAGE, NULL, "--host: \"%s\" is not an IPv4 or IPv6 address",
 			       host);
 	}
+	/* Not MHD_USE_TURBO: under it, libmicrohttpd (0.9.75) skips the
+	 * shutdown(SHUT_WR) of a connection it closes, and a connection that a
+	 * content reader closes (MHD_CONTENT_READER_END_WITH_ERROR: the
+	 * truncate fault, a stream cut by a stop) goes to the "cleanup" event
+	 * state and leaves the ready list without being cleaned up, so its
+	 * socket stays open until some later event on it (the client giving
+	 * up). A truncated stream must end at once, as a dropped connection. */
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
-		flags |= MHD_USE_EPOLL | MHD_USE_TURBO;
+		flags |= MHD_USE_EPOLL;
 	else
 		flags |= MHD_USE_AUTO;
 	if (o->verbose)

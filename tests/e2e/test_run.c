@@ -405,6 +405,37 @@ Test(run, midstream_errors_are_stream_errors, .timeout = 90)
 	check_fault(&c);
 }
 
+/* A primary whose streams are all cut: its lines are stream errors (the
+ * server closes each cut stream at once, so never a client timeout), and the
+ * other models on the same endpoint get through on their first attempt. */
+Test(run, truncated_streams_do_not_hold_up_the_other_models, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles("sim/fast", "{\"truncate\": 1.0}", 0, false), FIX "/eval-stream.json");
+	run_ok(FIX "/eval-stream.json", sp.base_url, tpath("r"), NULL, NULL);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	cr_assert_eq(count_where(&r, "model", "sim/fast"), N_ITEMS - N_HARD);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *model = sfield(r.v[i], "model");
+		const char *status = sfield(r.v[i], "status");
+		if (!strcmp(model, "sim/fast")) {
+			cr_assert_str_eq(status, "stream_error", "sim/fast: got %s (%s)", status,
+					 sfield(r.v[i], "error"));
+			cr_assert_eq(nfield(r.v[i], "attempts"), 3);
+			continue;
+		}
+		cr_assert_str_eq(status, "ok", "%s: got %s (%s)", model, status,
+				 sfield(r.v[i], "error"));
+		cr_assert_eq(nfield(r.v[i], "attempts"), 1, "%s %s: attempts %g", model,
+			     sfield(r.v[i], "item_id"), nfield(r.v[i], "attempts"));
+	}
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
 Test(run, a_fault_on_the_first_attempt_is_retried_to_success, .timeout = 90)
 {
 	make_tmp();

@@ -452,7 +452,10 @@ Test(sim, truncate_fault_cuts_body_and_stream)
 		struct reply r;
 		reply_init(&r);
 		chat(&sp, "fault/truncate", "hi", stream, 0, &r);
-		cr_assert_neq(r.rc, CURLE_OK, "stream=%d: a truncated reply ended cleanly", stream);
+		/* the server closes the connection: not a clean end, not a
+		 * client timeout */
+		cr_assert_eq(r.rc, CURLE_PARTIAL_FILE, "stream=%d: got %s", stream,
+			     curl_easy_strerror(r.rc));
 		cr_assert_eq(r.status, 200);
 		cr_assert_gt(r.body.len, 0);
 		struct parsed p;
@@ -1134,6 +1137,140 @@ Test(simproc, sigterm_stops_cleanly_with_requests_in_flight)
 	}
 	curl_multi_cleanup(multi);
 	item_reqs_free(q, 12);
+}
+
+/* ---- the truncate fault closes its connection, and only that one ---- */
+
+#define CUT_FIX FIX "profiles_truncate.json"
+#define CUT_TIMEOUT_MS 8000L
+
+/* cut/zero, ok/zero, cut/paced, ok/paced, in turn. */
+static const char *mixed_model(size_t i)
+{
+	static const char *const models[] = {"cut/zero", "ok/zero", "cut/paced", "ok/paced"};
+	return models[i % 4];
+}
+
+/* What a reply must look like: a cut one ends with the connection closed
+ * under it (CURLE_PARTIAL_FILE, never a client timeout), a healthy one is
+ * complete (200, parses, has a finish_reason, and [DONE] for a stream). */
+static void assert_outcome(const char *model, bool stream, const struct reply *r, const char *ctx)
+{
+	if (strncmp(model, "cut/", 4) == 0) {
+		cr_assert_eq(r->rc, CURLE_PARTIAL_FILE, "%s %s stream=%d: got %s", ctx, model,
+			     stream, curl_easy_strerror(r->rc));
+		cr_assert_eq(r->status, 200);
+		cr_assert_gt(r->body.len, 0);
+		return;
+	}
+	cr_assert_eq(r->rc, CURLE_OK, "%s %s stream=%d: got %s", ctx, model, stream,
+		     curl_easy_strerror(r->rc));
+	cr_assert_eq(r->status, 200, "%s %s stream=%d: status %ld", ctx, model, stream, r->status);
+	struct parsed p;
+	parse_reply(r, stream, &p);
+	cr_assert_eq(p.errors, 0, "%s %s stream=%d: the reply does not parse", ctx, model, stream);
+	cr_assert_gt(p.w.content.len, 0);
+	cr_assert_str_neq(p.w.finish_reason, "", "%s %s stream=%d: no finish_reason", ctx, model,
+			  stream);
+	if (stream)
+		cr_assert(p.w.done, "%s %s: the stream has no [DONE]", ctx, model);
+	wire_reply_free(&p.w);
+}
+
+Test(simproc, truncated_replies_end_with_the_connection_closed)
+{
+	struct simproc s;
+	cr_assert_eq(simproc_start(&s, CUT_FIX, NULL, NULL), 0, "%s", s.error);
+	/* One handle, so a healthy request follows each cut one the way a
+	 * keep-alive client sends it. */
+	CURL *h = curl_easy_init();
+	for (size_t i = 0; i < 8; i++) {
+		bool stream = i / 4 == 1;
+		const char *model = mixed_model(i);
+		char *body = chat_body(model, "tell me a story", stream);
+		struct reply r;
+		reply_init(&r);
+		request_on(h, &s, "/chat/completions", body, 1, NULL, CUT_TIMEOUT_MS, &r);
+		assert_outcome(model, stream, &r, "sequential");
+		buf_free(&r.body);
+		free(body);
+	}
+	curl_easy_cleanup(h);
+	cr_assert_eq(simproc_stop(&s), 0);
+}
+
+/* All n requests at once on one multi handle; with pipewait, as shadoweval
+ * sets it, transfers may wait for a busy connection instead of opening
+ * their own, so a cut reply that is not closed holds them up too. */
+static void run_mixed(const struct simproc *s, struct item_req *q, size_t n, bool pipewait)
+{
+	CURLM *multi = curl_multi_init();
+	CURL *h[32];
+	struct curl_slist *hl[32];
+	char url[256];
+	snprintf(url, sizeof(url), "%s/chat/completions", s->base_url);
+	cr_assert_leq(n, 32);
+	for (size_t i = 0; i < n; i++) {
+		h[i] = curl_easy_init();
+		reply_init(&q[i].r);
+		hl[i] = prepare(h[i], url, q[i].body, 1, NULL, CUT_TIMEOUT_MS, &q[i].r);
+		curl_easy_setopt(h[i], CURLOPT_PRIVATE, (char *)&q[i]);
+		curl_easy_setopt(h[i], CURLOPT_PIPEWAIT, pipewait ? 1L : 0L);
+		curl_multi_add_handle(multi, h[i]);
+	}
+	size_t running = n;
+	while (running > 0) {
+		int still = 0;
+		curl_multi_perform(multi, &still);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct item_req *qq;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&qq);
+			qq->r.rc = msg->data.result;
+			finish(msg->easy_handle, &qq->r);
+			curl_multi_remove_handle(multi, msg->easy_handle);
+			running--;
+		}
+		if (running > 0)
+			curl_multi_poll(multi, NULL, 0, 100, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		curl_easy_cleanup(h[i]);
+		curl_slist_free_all(hl[i]);
+	}
+	curl_multi_cleanup(multi);
+}
+
+Test(simproc, healthy_requests_beside_truncated_ones_succeed_at_once)
+{
+	struct simproc s;
+	cr_assert_eq(simproc_start(&s, CUT_FIX, NULL, NULL), 0, "%s", s.error);
+	struct item_req q[2][24];
+	memset(q, 0, sizeof(q));
+	for (int pipewait = 0; pipewait < 2; pipewait++) {
+		for (size_t i = 0; i < 24; i++) {
+			char user[32];
+			snprintf(user, sizeof(user), "question %zu", i);
+			q[pipewait][i].stream = (i / 4) % 2 == 0;
+			q[pipewait][i].body =
+			    chat_body(mixed_model(i), user, q[pipewait][i].stream);
+		}
+		run_mixed(&s, q[pipewait], 24, pipewait);
+	}
+	cr_assert_eq(simproc_stop(&s), 0);
+	/* the healthy ones first: they are what this test is about */
+	for (int cut = 0; cut < 2; cut++)
+		for (int pipewait = 0; pipewait < 2; pipewait++)
+			for (size_t i = 0; i < 24; i++)
+				if ((strncmp(mixed_model(i), "cut/", 4) == 0) == cut)
+					assert_outcome(mixed_model(i), q[pipewait][i].stream,
+						       &q[pipewait][i].r,
+						       pipewait ? "pipewait" : "parallel");
+	item_reqs_free(q[0], 24);
+	item_reqs_free(q[1], 24);
 }
 
 /* Optional: the official `openai` npm client, when node and the package are
