@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -119,6 +120,7 @@ struct job {
 struct endpoint {
 	char *url;
 	struct curl_slist *headers; /* holds the Authorization line: memory only */
+	bool tls;                   /* https: HTTP/2 can be negotiated */
 	int in_flight;
 	struct eng_bucket bucket;
 };
@@ -395,8 +397,11 @@ static bool job_start(struct engine *e, struct job *j, double now)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	/* wait for an h2 connection to multiplex on rather than open another */
-	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	/* Over TLS, wait for an h2 connection to multiplex on rather than open
+	 * another. Never over plain http: h2 is not negotiated there, and waiting
+	 * for a connection that will stay HTTP/1.1 serializes the first burst
+	 * behind one request. */
+	curl_easy_setopt(h, CURLOPT_PIPEWAIT, ep->tls ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	j->t_start = now;
@@ -901,6 +906,7 @@ static int endpoints_init(struct engine *e, double now)
 		buf_reset(&b);
 		buf_printf(&b, "%s/chat/completions", ce->base_url);
 		ep->url = xstrdup(b.data);
+		ep->tls = strncasecmp(ce->base_url, "https://", 8) == 0;
 		eng_bucket_init(&ep->bucket, ce->rpm, now);
 		struct curl_slist *l = NULL;
 		l = curl_slist_append(l, "Content-Type: application/json");

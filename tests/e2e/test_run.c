@@ -436,6 +436,39 @@ Test(run, truncated_streams_do_not_hold_up_the_other_models, .timeout = 90)
 	rm_tmp();
 }
 
+/* Plain-http endpoints never negotiate HTTP/2, so transfers must not wait for
+ * a connection to multiplex on (CURLOPT_PIPEWAIT): that would queue every
+ * request behind the first and, with a 1 s model and a 2 s timeout, time out
+ * most of them. Each request gets its own keep-alive connection instead. */
+Test(run, slow_primaries_run_side_by_side_over_plain_http, .timeout = 90)
+{
+	make_tmp();
+	char *path = tpath("slow.json");
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"seed\": 7, \"models\": {"
+	      "\"sim/fast\": {\"latency\": {\"ttft_ms\": 1000, \"tokens_per_s\": 0}},"
+	      "\"sim/deep\": {}, \"sim/cand\": {}, \"sim/backup\": {}}}\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	struct simproc sp;
+	sim_up(&sp, path, FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), NULL, NULL);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	for (size_t i = 0; i < r.n; i++) {
+		cr_assert_str_eq(sfield(r.v[i], "status"), "ok", "%s %s: %s (%s)",
+				 sfield(r.v[i], "model"), sfield(r.v[i], "item_id"),
+				 sfield(r.v[i], "status"), sfield(r.v[i], "error"));
+		cr_assert_eq(nfield(r.v[i], "attempts"), 1, "%s %s: attempts %g",
+			     sfield(r.v[i], "model"), sfield(r.v[i], "item_id"),
+			     nfield(r.v[i], "attempts"));
+	}
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
 Test(run, a_fault_on_the_first_attempt_is_retried_to_success, .timeout = 90)
 {
 	make_tmp();
