@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/heap.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
 
@@ -161,4 +162,32 @@ Test(core, error_kinds_map_to_exit_codes)
 	cr_assert_eq(se_exit_code(SE_USAGE), 2);
 	cr_assert_eq(se_exit_code(SE_IO), 2);
 	cr_assert_eq(se_exit_code(SE_INTERRUPT), 130);
+}
+
+Test(core, heap_pops_deadlines_in_order_with_their_payload)
+{
+	struct heap h;
+	heap_init(&h);
+	int tags[500];
+	uint32_t x = 12345;
+	for (int i = 0; i < 500; i++) {
+		tags[i] = i;
+		x = x * 1103515245u + 12345u;
+		heap_push(&h, (double)(x % 1000), &tags[i]);
+	}
+	heap_push(&h, 500.0, &tags[0]); /* ties are allowed */
+	struct heap_entry t, top;
+	double last = -1;
+	int n = 0;
+	while (heap_peek(&h, &top)) {
+		cr_assert(heap_pop(&h, &t));
+		cr_assert_eq(t.at, top.at);
+		cr_assert_eq(t.data, top.data);
+		cr_assert_geq(t.at, last);
+		last = t.at;
+		n++;
+	}
+	cr_assert_eq(n, 501);
+	cr_assert_not(heap_pop(&h, &t));
+	heap_free(&h);
 }

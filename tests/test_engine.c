@@ -105,31 +105,6 @@ Test(engine, prng_is_deterministic_per_seed)
 	}
 }
 
-Test(engine, heap_pops_deadlines_in_order)
-{
-	struct eng_heap h;
-	eng_heap_init(&h);
-	uint64_t rng = 3;
-	int tags[500];
-	for (int i = 0; i < 500; i++) {
-		tags[i] = i;
-		eng_heap_push(&h, eng_rand01(&rng) * 1000, &tags[i]);
-	}
-	struct eng_timer t, top;
-	double last = -1;
-	int n = 0;
-	while (eng_heap_peek(&h, &top)) {
-		cr_assert(eng_heap_pop(&h, &t));
-		cr_assert_eq(t.at, top.at);
-		cr_assert_geq(t.at, last);
-		last = t.at;
-		n++;
-	}
-	cr_assert_eq(n, 500);
-	cr_assert_not(eng_heap_pop(&h, &t));
-	eng_heap_free(&h);
-}
-
 Test(engine, bucket_limits_requests_per_minute)
 {
 	struct eng_bucket b;

@@ -30,6 +30,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/fileio.h"
+#include "core/heap.h"
 #include "core/xalloc.h"
 #include "dataset/dataset.h"
 #include "engine/cache.h"
@@ -142,7 +143,7 @@ struct engine {
 	CURL **pool;
 	size_t n_pool;
 	size_t cap_pool;
-	struct eng_heap timers;
+	struct heap timers;
 	size_t live_jobs;
 	size_t in_flight;
 	size_t jobs_total; /* jobs created, for the progress line */
@@ -551,7 +552,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			double d =
 			    eng_backoff_ms(&e->cfg->retry, j->attempts, retry_after_ms, &e->rng);
 			j->state = JOB_WAITING;
-			eng_heap_push(&e->timers, now + d, j);
+			heap_push(&e->timers, now + d, j);
 			return 0;
 		}
 		snprintf(error + strlen(error), sizeof(error) - strlen(error),
@@ -992,9 +993,9 @@ static int loop(struct engine *e)
 			e->pend_head = e->pend_tail = NULL;
 			e->timers.n = 0;
 		}
-		struct eng_timer t;
-		while (eng_heap_peek(&e->timers, &t) && t.at <= now) {
-			eng_heap_pop(&e->timers, &t);
+		struct heap_entry t;
+		while (heap_peek(&e->timers, &t) && t.at <= now) {
+			heap_pop(&e->timers, &t);
 			pending_push(e, t.data);
 		}
 		start_pending(e, now);
@@ -1009,7 +1010,7 @@ static int loop(struct engine *e)
 			return 0;
 
 		double timeout = 1000;
-		if (eng_heap_peek(&e->timers, &t) && t.at - now < timeout)
+		if (heap_peek(&e->timers, &t) && t.at - now < timeout)
 			timeout = t.at - now;
 		if (e->pend_head && e->in_flight < (size_t)e->o->concurrency) {
 			/* blocked by an rpm bucket (wake when a token is due) or by a
@@ -1080,7 +1081,7 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	e->rng = o->seed ? o->seed : 0x5eed5eedull;
 	e->max_tokens =
 	    o->cfg->params.max_tokens > 0 ? o->cfg->params.max_tokens : DEFAULT_MAX_TOKENS;
-	eng_heap_init(&e->timers);
+	heap_init(&e->timers);
 	buf_init(&e->msgs);
 	buf_init(&e->checks);
 	e->w.fd = -1;
@@ -1167,7 +1168,7 @@ out:
 		}
 		free(e->eps);
 	}
-	eng_heap_free(&e->timers);
+	heap_free(&e->timers);
 	buf_free(&e->msgs);
 	buf_free(&e->checks);
 	return rc;

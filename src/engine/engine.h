@@ -70,23 +70,6 @@ double eng_rand01(uint64_t *state);
  * retry_after_ms when the server sent one (>= 0; -1 when it did not). */
 double eng_backoff_ms(const struct cfg_retry *r, int attempt, double retry_after_ms, uint64_t *rng);
 
-/* A min-heap of deadlines (monotonic ms) with an opaque payload. */
-struct eng_timer {
-	double at;
-	void *data;
-};
-struct eng_heap {
-	struct eng_timer *v;
-	size_t n;
-	size_t cap;
-};
-void eng_heap_init(struct eng_heap *h);
-void eng_heap_free(struct eng_heap *h);
-void eng_heap_push(struct eng_heap *h, double at, void *data);
-/* The earliest timer without removing it; false when empty. */
-bool eng_heap_peek(const struct eng_heap *h, struct eng_timer *out);
-bool eng_heap_pop(struct eng_heap *h, struct eng_timer *out);
-
 /* A token bucket for requests per minute: holds up to one second's worth of
  * requests (at least one), refilled continuously. rpm 0 means unlimited. */
 struct eng_bucket {

@@ -110,63 +110,6 @@ double eng_backoff_ms(const struct cfg_retry *r, int attempt, double retry_after
 	return d;
 }
 
-void eng_heap_init(struct eng_heap *h)
-{
-	memset(h, 0, sizeof(*h));
-}
-
-void eng_heap_free(struct eng_heap *h)
-{
-	free(h->v);
-	memset(h, 0, sizeof(*h));
-}
-
-void eng_heap_push(struct eng_heap *h, double at, void *data)
-{
-	h->v = xgrow(h->v, &h->cap, h->n + 1, sizeof(*h->v));
-	size_t i = h->n++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (h->v[p].at <= at)
-			break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i].at = at;
-	h->v[i].data = data;
-}
-
-bool eng_heap_peek(const struct eng_heap *h, struct eng_timer *out)
-{
-	if (!h->n)
-		return false;
-	*out = h->v[0];
-	return true;
-}
-
-bool eng_heap_pop(struct eng_heap *h, struct eng_timer *out)
-{
-	if (!h->n)
-		return false;
-	*out = h->v[0];
-	struct eng_timer last = h->v[--h->n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && h->v[c + 1].at < h->v[c].at)
-			c++;
-		if (last.at <= h->v[c].at)
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return true;
-}
-
 void eng_bucket_init(struct eng_bucket *b, int rpm, double now_ms)
 {
 	memset(b, 0, sizeof(*b));

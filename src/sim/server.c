@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/heap.h"
 #include "core/xalloc.h"
 #include "sim/sim.h"
 
@@ -53,11 +54,6 @@
  * memory of thousands of idle or streaming connections. */
 #define SIM_CONN_MEMORY (16u << 10)
 #define SIM_KEEPALIVE ": OPENROUTER PROCESSING\n\n"
-
-struct wake {
-	double at; /* monotonic ms */
-	struct MHD_Connection *conn;
-};
 
 struct sim_server {
 	struct MHD_Daemon *d;
@@ -71,8 +67,7 @@ struct sim_server {
 	bool timer_started;
 	pthread_mutex_t mu; /* guards everything below */
 	pthread_cond_t cv;
-	struct wake *heap;
-	size_t n_heap, cap_heap;
+	struct heap heap; /* (deadline, suspended connection) */
 	bool stopping;
 };
 
@@ -105,47 +100,6 @@ struct sim_cut {
 	size_t limit;
 };
 
-/* ---- the timer heap ---- */
-
-static void heap_push(struct sim_server *s, double at, struct MHD_Connection *c)
-{
-	s->heap = xgrow(s->heap, &s->cap_heap, s->n_heap + 1, sizeof(*s->heap));
-	size_t i = s->n_heap++;
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (s->heap[parent].at <= at)
-			break;
-		s->heap[i] = s->heap[parent];
-		i = parent;
-	}
-	s->heap[i].at = at;
-	s->heap[i].conn = c;
-}
-
-static struct wake heap_pop(struct sim_server *s)
-{
-	struct wake top = s->heap[0];
-	struct wake last = s->heap[--s->n_heap];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		double at = last.at;
-		if (l < s->n_heap && s->heap[l].at < at) {
-			m = l;
-			at = s->heap[l].at;
-		}
-		if (r < s->n_heap && s->heap[r].at < at)
-			m = r;
-		if (m == i)
-			break;
-		s->heap[i] = s->heap[m];
-		i = m;
-	}
-	if (s->n_heap)
-		s->heap[i] = last;
-	return top;
-}
-
 static bool is_stopping(struct sim_server *s)
 {
 	return __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE);
@@ -161,8 +115,8 @@ static int park(struct sim_server *s, struct MHD_Connection *c, double at)
 		return -1;
 	}
 	MHD_suspend_connection(c);
-	heap_push(s, at, c);
-	if (s->heap[0].conn == c)
+	heap_push(&s->heap, at, c);
+	if (s->heap.v[0].data == c)
 		pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
@@ -174,13 +128,13 @@ static void *timer_main(void *arg)
 	struct MHD_Connection *due[256];
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
-		if (s->n_heap == 0) {
+		if (s->heap.n == 0) {
 			pthread_cond_wait(&s->cv, &s->mu);
 			continue;
 		}
 		double now = clock_now_ms();
-		if (s->heap[0].at > now) {
-			double at = s->heap[0].at;
+		if (s->heap.v[0].at > now) {
+			double at = s->heap.v[0].at;
 			struct timespec ts;
 			ts.tv_sec = (time_t)(at / 1000.0);
 			ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000.0) * 1e6);
@@ -192,8 +146,10 @@ static void *timer_main(void *arg)
 			continue;
 		}
 		size_t n = 0;
-		while (n < sizeof(due) / sizeof(due[0]) && s->n_heap && s->heap[0].at <= now)
-			due[n++] = heap_pop(s).conn;
+		struct heap_entry w;
+		while (n < sizeof(due) / sizeof(due[0]) && s->heap.n && s->heap.v[0].at <= now &&
+		       heap_pop(&s->heap, &w))
+			due[n++] = w.data;
 		pthread_mutex_unlock(&s->mu);
 		for (size_t i = 0; i < n; i++)
 			MHD_resume_connection(due[i]);
@@ -672,19 +628,17 @@ void sim_server_stop(struct sim_server *s)
 		return;
 	pthread_mutex_lock(&s->mu);
 	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
-	size_t n = s->n_heap;
-	struct wake *all = s->heap;
-	s->heap = NULL;
-	s->n_heap = s->cap_heap = 0;
+	struct heap all = s->heap;
+	heap_init(&s->heap);
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	if (s->timer_started)
 		pthread_join(s->timer, NULL);
 	/* Every suspended connection is in the heap: wake them all, they see
 	 * `stopping` and close. MHD must not be stopped with one suspended. */
-	for (size_t i = 0; i < n; i++)
-		MHD_resume_connection(all[i].conn);
-	free(all);
+	for (size_t i = 0; i < all.n; i++)
+		MHD_resume_connection(all.v[i].data);
+	heap_free(&all);
 	if (s->d)
 		MHD_stop_daemon(s->d);
 	if (s->models)
