@@ -502,3 +502,30 @@ Test(dataset, streams_shipped_mixed_set)
 	cr_assert_eq(bucket_a + bucket_b, n);
 	ds_close(r);
 }
+
+/* Progress estimates: the share of the file the items returned so far cover.
+ * The reader reads ahead in large chunks, so this must count consumed lines,
+ * not bytes read from the file. */
+Test(dataset, fraction_read_follows_items_not_read_ahead)
+{
+	char *path = temp_path();
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 100; i++)
+		fprintf(f, "{\"id\": \"i%03d\", \"prompt\": \"question number %03d\"}\n", i, i);
+	cr_assert_eq(fclose(f), 0);
+	struct ds_reader *r = open_ds(path, NULL, NULL);
+	struct ds_item it = {0};
+	cr_assert_float_eq(ds_fraction_read(r), 0.0, 1e-9);
+	for (int i = 0; i < 25; i++)
+		next_ok(r, &it);
+	cr_assert_float_eq(ds_fraction_read(r), 0.25, 1e-9, "got %g", ds_fraction_read(r));
+	for (int i = 0; i < 75; i++)
+		next_ok(r, &it);
+	cr_assert_float_eq(ds_fraction_read(r), 1.0, 1e-9);
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+	unlink(path);
+	free(path);
+}

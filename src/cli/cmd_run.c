@@ -396,11 +396,13 @@ int cmd_run(int argc, char **argv, struct se_err *err)
 	if (!a.quiet) {
 		double secs = st.elapsed_ms / 1000.0;
 		size_t errors = st.results_written - st.by_status[ENG_OK];
-		fprintf(
-		    stderr,
-		    "%zu requests in %.1f s (%.0f req/s), %zu errors, $%.4f spent, results in %s\n",
-		    st.requests, secs, secs > 0 ? st.requests / secs : 0.0, errors, st.spent_usd,
-		    dir);
+		/* results, then HTTP attempts: the difference is retries (cache hits
+		 * make no request) */
+		fprintf(stderr,
+			"%zu results (%zu cached, %zu errors) from %zu requests in %.1f s "
+			"(%.0f req/s), $%.4f spent, results in %s\n",
+			st.results_written, st.cached, errors, st.requests, secs,
+			secs > 0 ? st.requests / secs : 0.0, st.spent_usd, dir);
 	}
 	if (erc) {
 		*err = run_err;

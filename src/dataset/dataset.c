@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "config/config.h"
@@ -419,6 +420,8 @@ int ds_open(struct ds_reader **out, const struct cfg_dataset *ds, struct se_err 
 		se_fail_errno(err, r->path, "cannot open dataset \"%s\"", r->path);
 		goto fail;
 	}
+	struct stat st;
+	r->size = fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
 	r->chunk = xmalloc(DS_CHUNK);
 	if (r->format == DS_CSV && ds_csv_open(r, err))
 		goto fail;
@@ -478,6 +481,16 @@ void ds_close(struct ds_reader *r)
 	free(r->expected_field);
 	free(r->expected_regex);
 	free(r);
+}
+
+double ds_fraction_read(const struct ds_reader *r)
+{
+	if (r->size <= 0)
+		return -1;
+	/* bytes read from the file, less what is buffered but not consumed */
+	double used = (double)r->sha.bytes - (double)(r->chunk_end - r->chunk_pos);
+	double f = used / (double)r->size;
+	return f < 0 ? 0 : f > 1 ? 1 : f;
 }
 
 void ds_sha256_hex(struct ds_reader *r, char hex[65])

@@ -77,6 +77,11 @@ int ds_next(struct ds_reader *r, struct ds_item *item, struct se_err *err);
 void ds_item_clear(struct ds_item *item);
 void ds_close(struct ds_reader *r);
 
+/* How much of the file the items returned so far cover, 0..1 (by bytes),
+ * or -1 when the size is unknown (not a regular file). For progress
+ * estimates only. */
+double ds_fraction_read(const struct ds_reader *r);
+
 /* SHA-256 of the bytes read from the file so far (read ahead in chunks): the
  * whole file's once ds_next has returned 0. Reading may go on afterwards. */
 void ds_sha256_hex(struct ds_reader *r, char hex[65]);

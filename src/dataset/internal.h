@@ -53,6 +53,7 @@ struct ds_reader {
 	pcre2_match_data *md;
 
 	FILE *fp;
+	long long size;	   /* of the file at open, -1 when unknown (a pipe) */
 	struct sha256 sha; /* of every byte read from fp */
 	char *chunk;	   /* fread buffer */
 	size_t chunk_pos, chunk_end;

@@ -959,13 +959,26 @@ static void progress(struct engine *e, double now, bool force)
 	double rate = secs > 0 ? e->st->requests / secs : 0;
 	size_t errors = done - e->st->by_status[ENG_OK];
 	char total[32] = "?", eta[32] = "?", usd[32];
+	/* The total is exact once the dataset has been read to its end; before
+	 * that it is estimated ("~N") from --limit, or from how much of the file
+	 * the items seen so far cover, at the jobs per item seen so far. */
+	double est = -1;
 	if (e->ds_done) {
+		est = (double)e->jobs_total;
 		snprintf(total, sizeof(total), "%zu", e->jobs_total);
-		double lrate = secs > 0 ? done / secs : 0;
-		if (lrate > 0)
-			snprintf(eta, sizeof(eta), "%.0fs",
-				 (double)(e->jobs_total > done ? e->jobs_total - done : 0) / lrate);
+	} else if (e->st->items > 0) {
+		double per_item = (double)e->jobs_total / (double)e->st->items;
+		double f = ds_fraction_read(e->ds);
+		if (e->o->limit >= 0)
+			est = per_item * (double)e->o->limit;
+		else if (f > 0)
+			est = per_item * (double)e->st->items / f;
+		if (est >= 0)
+			snprintf(total, sizeof(total), "~%.0f", est);
 	}
+	double lrate = secs > 0 ? done / secs : 0;
+	if (est >= 0 && lrate > 0)
+		snprintf(eta, sizeof(eta), "%.0fs", (est > done ? est - (double)done : 0) / lrate);
 	fmt_usd(usd, sizeof(usd), e->st->spent_usd);
 	fprintf(stderr, "\r%zu/%s requests  %.0f req/s  %zu errors  %s spent  ETA %s\033[K", done,
 		total, rate, errors, usd, eta);
