@@ -1,0 +1,106 @@
+/* gate.h: `shadoweval check`, the regression gate for CI.
+ *
+ * Compares a run folder (DIR) with a baseline run folder (BASE), both read
+ * from their results.jsonl (and manifest.json, for the dataset hash), on the
+ * items present in both: the routing policy's quality (paired pass rate),
+ * cost per 1,000 items and latency p95, each against a tolerance; per model,
+ * the paired pass rate as information. Writes a plain-text report, and on
+ * request a GitHub markdown table and a JUnit XML file (temp + rename).
+ * The rules are in gate.c's opening comment (copied to the README).
+ *
+ * Not here: running anything, or the CSV summaries (summarize/): the gate
+ * re-reads results.jsonl, so it works on any run folder, complete or not.
+ *
+ * Ownership: gate_compare fills a struct gate_report the caller frees with
+ * gate_report_free (safe on a zeroed or already freed report).
+ */
+#ifndef SE_GATE_H
+#define SE_GATE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+/* A drop of more than this many points fails whatever its p-value (see
+ * gate.c: a small sample must not hide a disaster). */
+#define GATE_FLOOR_PTS 10.0
+
+struct gate_opts {
+	double max_pass_drop;	  /* points (0..100), default 0 */
+	double max_cost_increase; /* percent, default 10 */
+	double max_p95_increase;  /* percent, default 25 */
+	double alpha;		  /* McNemar significance level, default 0.05 */
+};
+
+void gate_opts_init(struct gate_opts *o);
+
+enum gate_verdict { GATE_PASS, GATE_FAIL, GATE_SKIP };
+
+enum gate_check_id { GATE_QUALITY, GATE_COST, GATE_LATENCY, GATE_NCHECKS };
+
+/* One policy-level check. Unknown figures are NAN. */
+struct gate_check {
+	const char *name; /* "pass_rate", "cost_per_1k_items", "latency_p95_ms" */
+	enum gate_verdict verdict;
+	double base, cur;
+	double delta;	    /* pass_rate: points (cur - base); others: percent change */
+	double lo, hi;	    /* pass_rate: Newcombe 95% interval of delta, in points */
+	double p;	    /* pass_rate: exact McNemar p */
+	double limit;	    /* the tolerance as given (points or percent) */
+	long n;		    /* items the figures are computed on */
+	long base_k, cur_k; /* pass_rate: passes */
+	char why[400];	    /* one sentence: why it passed, failed or was skipped */
+};
+
+/* A model present in both runs: its primary or shadow answers, paired on
+ * the items it answered in both. Information only, never a failure. */
+struct gate_model {
+	char *name;
+	long n, both, only_base, only_cur, neither;
+	double base_rate, cur_rate, delta, lo, hi, p; /* rates 0..1, delta in points */
+};
+
+#define GATE_MAX_NOTES 8
+
+struct gate_report {
+	const char *dir, *baseline; /* as given; not owned */
+	struct gate_opts opts;
+	size_t base_items, cur_items;
+	size_t paired; /* items in both runs with a policy result in both */
+	size_t only_base, only_cur;
+	size_t no_policy; /* items in both runs without a policy result in one */
+	int dataset_same; /* 1 same, 0 different, -1 unknown (a manifest missing) */
+	int config_same;  /* same encoding */
+	char base_dataset[65], cur_dataset[65];
+	struct gate_check checks[GATE_NCHECKS];
+	struct gate_model *models;
+	size_t nmodels;
+	char notes[GATE_MAX_NOTES][400];
+	size_t nnotes;
+	int failures;
+};
+
+/* Loads both run folders and fills r. Errors (SE_INPUT, SE_IO) name the
+ * folder or file: a missing results.jsonl, a bad line, no item in common. A
+ * regression is not an error here: it is r->failures > 0. */
+int gate_compare(const char *dir, const char *baseline, const struct gate_opts *o,
+		 struct gate_report *r, struct se_err *err);
+void gate_report_free(struct gate_report *r);
+
+/* The plain-text report (what `check` prints). */
+void gate_write_text(const struct gate_report *r, FILE *out);
+/* GitHub-flavoured markdown, for a pull request comment; atomic write. */
+int gate_write_markdown(const struct gate_report *r, const char *path, struct se_err *err);
+/* JUnit XML: one testsuite "shadoweval.check", one testcase per check, a
+ * <failure> on a regression, <skipped> on a skipped check; atomic write. */
+int gate_write_junit(const struct gate_report *r, const char *path, struct se_err *err);
+
+/* `shadoweval check DIR --baseline BASE [--max-pass-drop PTS]
+ * [--max-cost-increase PCT] [--max-p95-increase PCT] [--alpha A]
+ * [--junit FILE] [--markdown FILE]`: 0 pass, -1 with SE_FINDING on a
+ * regression (the report and files are written first), SE_USAGE / SE_INPUT /
+ * SE_IO on bad input. */
+int cmd_check(int argc, char **argv, struct se_err *err);
+
+#endif
