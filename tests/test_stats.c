@@ -149,3 +149,29 @@ Test(stats, verdict_needs_significance_and_a_direction)
 	cr_expect_str_eq(stats_verdict(0.2, -0.3, STATS_ALPHA), "no_difference");
 	cr_expect_str_eq(stats_verdict(NAN, 0.3, STATS_ALPHA), "no_difference");
 }
+
+/* The paired table summarize's pairs/swaps and the gate share. */
+Test(stats, paired_table_counts_and_figures)
+{
+	struct stats_pair t = {0};
+	static const bool a[] = {1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const bool b[] = {1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+		stats_pair_add(&t, a[i], b[i]);
+	cr_assert_eq(t.n, 15);
+	cr_assert_eq(t.both, 3);
+	cr_assert_eq(t.only_a, 1);
+	cr_assert_eq(t.only_b, 9);
+	cr_assert_eq(t.neither, 2);
+	struct stats_pair_figures f;
+	stats_pair_figures(&t, &f);
+	cr_assert_float_eq(f.rate_a, 4.0 / 15, 1e-12);
+	cr_assert_float_eq(f.rate_b, 12.0 / 15, 1e-12);
+	cr_assert_float_eq(f.delta, 8.0 / 15, 1e-12);
+	cr_assert_float_eq(f.p, 0.021484375, 1e-12); /* 2 * P(X <= 1), X ~ Bin(10, 1/2) */
+	cr_assert(f.lo < f.delta && f.delta < f.hi);
+	struct stats_pair empty = {0};
+	stats_pair_figures(&empty, &f);
+	cr_assert(isnan(f.delta) && isnan(f.rate_a));
+	cr_assert_float_eq(f.p, 1.0, 1e-12);
+}

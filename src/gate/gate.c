@@ -130,37 +130,25 @@ static void why(struct gate_check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The 2x2 table of two answers to the same items (a: baseline, b: current). */
-struct gate_pair {
-	long n, both, only_base, only_cur, neither;
-};
-
-static void pair_add(struct gate_pair *p, const struct sum_cell *a, const struct sum_cell *b)
+/* Pass or fail of two answers to one item (a: baseline, b: current) into t. */
+static void pair_add(struct stats_pair *t, const struct sum_cell *a, const struct sum_cell *b)
 {
-	bool pa = a->flags & SUM_F_PASS, pb = b->flags & SUM_F_PASS;
-	p->n++;
-	if (pa && pb)
-		p->both++;
-	else if (pa)
-		p->only_base++;
-	else if (pb)
-		p->only_cur++;
-	else
-		p->neither++;
+	stats_pair_add(t, a->flags & SUM_F_PASS, b->flags & SUM_F_PASS);
 }
 
-/* Rates (0..1), delta and its interval (points), McNemar p of b against a. */
-static void pair_figures(const struct gate_pair *p, double *base, double *cur, double *delta,
+/* The figures of current against baseline, the delta and its interval in
+ * percentage points (the unit of --max-pass-drop). */
+static void pair_figures(const struct stats_pair *t, double *base, double *cur, double *delta,
 			 double *lo, double *hi, double *pv)
 {
-	double n = (double)p->n;
-	*base = p->n ? (double)(p->both + p->only_base) / n : NAN;
-	*cur = p->n ? (double)(p->both + p->only_cur) / n : NAN;
-	*delta = p->n ? 100.0 * (double)(p->only_cur - p->only_base) / n : NAN;
-	stats_paired_diff_ci(p->both, p->only_base, p->only_cur, p->neither, STATS_Z95, lo, hi);
-	*lo *= 100.0;
-	*hi *= 100.0;
-	*pv = stats_mcnemar_exact(p->only_base, p->only_cur);
+	struct stats_pair_figures f;
+	stats_pair_figures(t, &f);
+	*base = f.rate_a;
+	*cur = f.rate_b;
+	*delta = 100.0 * f.delta;
+	*lo = 100.0 * f.lo;
+	*hi = 100.0 * f.hi;
+	*pv = f.p;
 }
 
 /* A model's own answer to an item: its primary line, else its shadow line
@@ -204,7 +192,7 @@ static const char *item_name(const struct sum_store *s, size_t rank)
 
 /* Everything the checks need, summed over the paired items. */
 struct gate_sums {
-	struct gate_pair quality;
+	struct stats_pair quality;
 	struct sum_acc base, cur; /* policy results: latency, errors, cache hits */
 	long ncost;		  /* items with a known cost in both runs */
 	double cost_base, cost_cur;
@@ -215,7 +203,7 @@ static void walk_items(struct gate_report *r, const struct sum_store *b, const s
 {
 	size_t *mb, *mc;
 	size_t nm = match_models(r, b, c, &mb, &mc);
-	struct gate_pair *mp = xcalloc(nm + 1, sizeof(*mp));
+	struct stats_pair *mp = xcalloc(nm + 1, sizeof(*mp));
 	struct sum_view vb, vc;
 	sum_view_init(&vb, b);
 	sum_view_init(&vc, c);
@@ -258,8 +246,8 @@ static void walk_items(struct gate_report *r, const struct sum_store *b, const s
 		struct gate_model *g = &r->models[m];
 		g->n = mp[m].n;
 		g->both = mp[m].both;
-		g->only_base = mp[m].only_base;
-		g->only_cur = mp[m].only_cur;
+		g->only_base = mp[m].only_a;
+		g->only_cur = mp[m].only_b;
 		g->neither = mp[m].neither;
 		pair_figures(&mp[m], &g->base_rate, &g->cur_rate, &g->delta, &g->lo, &g->hi, &g->p);
 	}
@@ -282,12 +270,12 @@ static struct gate_check *check_init(struct gate_report *r, enum gate_check_id i
 	return c;
 }
 
-static void check_quality(struct gate_report *r, const struct gate_pair *q)
+static void check_quality(struct gate_report *r, const struct stats_pair *q)
 {
 	struct gate_check *c = check_init(r, GATE_QUALITY, "pass_rate", r->opts.max_pass_drop);
 	c->n = q->n;
-	c->base_k = q->both + q->only_base;
-	c->cur_k = q->both + q->only_cur;
+	c->base_k = q->both + q->only_a;
+	c->cur_k = q->both + q->only_b;
 	pair_figures(q, &c->base, &c->cur, &c->delta, &c->lo, &c->hi, &c->p);
 	double drop = -c->delta, tol = c->limit, alpha = r->opts.alpha;
 	char what[160];

@@ -125,3 +125,26 @@ const char *stats_verdict(double p, double delta, double alpha)
 		return "no_difference";
 	return delta > 0 ? "better" : "worse";
 }
+
+void stats_pair_add(struct stats_pair *t, bool a_pass, bool b_pass)
+{
+	t->n++;
+	if (a_pass && b_pass)
+		t->both++;
+	else if (a_pass)
+		t->only_a++;
+	else if (b_pass)
+		t->only_b++;
+	else
+		t->neither++;
+}
+
+void stats_pair_figures(const struct stats_pair *t, struct stats_pair_figures *out)
+{
+	double n = (double)t->n;
+	out->rate_a = t->n ? (double)(t->both + t->only_a) / n : NAN;
+	out->rate_b = t->n ? (double)(t->both + t->only_b) / n : NAN;
+	out->delta = t->n ? (double)(t->only_b - t->only_a) / n : NAN;
+	stats_paired_diff_ci(t->both, t->only_a, t->only_b, t->neither, STATS_Z95, &out->lo, &out->hi);
+	out->p = stats_mcnemar_exact(t->only_a, t->only_b);
+}

@@ -29,6 +29,7 @@
 #ifndef SE_STATS_H
 #define SE_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The two-sided 95% normal quantile, qnorm(0.975). */
@@ -52,6 +53,21 @@ void stats_sort(float *v, size_t n);
 
 /* Type-7 percentile `pct` (0..100) of the ascending array v; NAN when n is 0. */
 double stats_percentile(const float *v, size_t n, int pct);
+
+/* A paired 2x2 table: two answers, a and b, to the same n items. */
+struct stats_pair {
+	long n, both, only_a, only_b, neither;
+};
+
+/* What a paired table says about b against a: the two pass rates, delta =
+ * rate_b - rate_a with Newcombe's paired 95% interval, and the exact McNemar
+ * p-value. Rates, delta and bounds are NAN when n is 0 (p is then 1). */
+struct stats_pair_figures {
+	double rate_a, rate_b, delta, lo, hi, p;
+};
+
+void stats_pair_add(struct stats_pair *t, bool a_pass, bool b_pass);
+void stats_pair_figures(const struct stats_pair *t, struct stats_pair_figures *out);
 
 /* "better", "worse" or "no_difference" (see above). */
 const char *stats_verdict(double p, double delta, double alpha);

@@ -279,7 +279,8 @@ int sum_write_slots(struct sum_ctx *x, struct se_err *err)
 
 /* A 2x2 paired table and the side figures of two answers to the same items. */
 struct pair_acc {
-	long n, both, only_a, only_b, neither, a_err, b_err;
+	struct stats_pair t; /* the 2x2 table of passes */
+	long a_err, b_err;
 	long a_cost_unknown, b_cost_unknown;
 	double a_cost, b_cost;
 	struct sum_fvec a_lat, b_lat;
@@ -287,16 +288,7 @@ struct pair_acc {
 
 static void pair_add(struct pair_acc *p, const struct sum_cell *a, const struct sum_cell *b)
 {
-	bool pa = a->flags & SUM_F_PASS, pb = b->flags & SUM_F_PASS;
-	p->n++;
-	if (pa && pb)
-		p->both++;
-	else if (pa)
-		p->only_a++;
-	else if (pb)
-		p->only_b++;
-	else
-		p->neither++;
+	stats_pair_add(&p->t, a->flags & SUM_F_PASS, b->flags & SUM_F_PASS);
 	p->a_err += a->status != SUM_OK;
 	p->b_err += b->status != SUM_OK;
 	if (isnan(a->cost_usd))
@@ -318,18 +310,16 @@ static void pair_free(struct pair_acc *p)
 }
 
 /* delta_pass_rate, its interval, mcnemar_p and the verdict of b against a. */
-static void pair_verdict(struct sum_line *l, const struct pair_acc *p, bool with_verdict)
+static void pair_verdict(struct sum_line *l, const struct stats_pair *t, bool with_verdict)
 {
-	double n = (double)p->n, lo, hi;
-	double delta = p->n ? (double)(p->only_b - p->only_a) / n : NAN;
-	stats_paired_diff_ci(p->both, p->only_a, p->only_b, p->neither, STATS_Z95, &lo, &hi);
-	double pv = stats_mcnemar_exact(p->only_a, p->only_b);
-	sum_line_rate(l, delta);
-	sum_line_rate(l, lo);
-	sum_line_rate(l, hi);
-	sum_line_rate(l, pv);
+	struct stats_pair_figures f;
+	stats_pair_figures(t, &f);
+	sum_line_rate(l, f.delta);
+	sum_line_rate(l, f.lo);
+	sum_line_rate(l, f.hi);
+	sum_line_rate(l, f.p);
 	if (with_verdict)
-		sum_line_str(l, stats_verdict(pv, delta, STATS_ALPHA));
+		sum_line_str(l, stats_verdict(f.p, f.delta, STATS_ALPHA));
 }
 
 static const char *const pairs_header[] = {
@@ -386,7 +376,7 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 	for (size_t k = 0; k < nk; k++) {
 		for (size_t m = 0; m < nm; m++) {
 			struct pair_acc *p = &acc[k * nm + m];
-			if (p->n == 0)
+			if (p->t.n == 0)
 				continue;
 			sum_line_reset(&l);
 			sum_line_str(&l, scope_name[scope]);
@@ -395,23 +385,23 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 								: s->task_name[k]);
 			sum_line_str(&l, scope == SCOPE_SLOT ? x->slot_models[k] : "policy");
 			sum_line_str(&l, s->model_name[m]);
-			sum_line_long(&l, p->n);
-			sum_line_long(&l, p->both);
-			sum_line_long(&l, p->only_a);
-			sum_line_long(&l, p->only_b);
-			sum_line_long(&l, p->neither);
-			pair_verdict(&l, p, false);
-			sum_line_usd(&l, diff(sum_cost_per_1k(p->b_cost, p->n, p->b_cost_unknown),
-					      sum_cost_per_1k(p->a_cost, p->n, p->a_cost_unknown)));
+			sum_line_long(&l, p->t.n);
+			sum_line_long(&l, p->t.both);
+			sum_line_long(&l, p->t.only_a);
+			sum_line_long(&l, p->t.only_b);
+			sum_line_long(&l, p->t.neither);
+			pair_verdict(&l, &p->t, false);
+			sum_line_usd(&l, diff(sum_cost_per_1k(p->b_cost, p->t.n, p->b_cost_unknown),
+					      sum_cost_per_1k(p->a_cost, p->t.n, p->a_cost_unknown)));
 			sum_line_ms(&l,
 				    diff(sum_fvec_pct(&p->b_lat, 50), sum_fvec_pct(&p->a_lat, 50)));
 			sum_line_ms(&l,
 				    diff(sum_fvec_pct(&p->b_lat, 95), sum_fvec_pct(&p->a_lat, 95)));
-			double delta = (double)(p->only_b - p->only_a) / (double)p->n;
-			sum_line_str(&l, stats_verdict(stats_mcnemar_exact(p->only_a, p->only_b),
-						       delta, STATS_ALPHA));
-			sum_line_rate(&l, (double)(p->both + p->only_a) / (double)p->n);
-			sum_line_rate(&l, (double)(p->both + p->only_b) / (double)p->n);
+			struct stats_pair_figures f;
+			stats_pair_figures(&p->t, &f);
+			sum_line_str(&l, stats_verdict(f.p, f.delta, STATS_ALPHA));
+			sum_line_rate(&l, f.rate_a);
+			sum_line_rate(&l, f.rate_b);
 			sum_line_long(&l, p->a_err);
 			sum_line_long(&l, p->b_err);
 			sum_line_long(&l, p->a_cost_unknown);
@@ -515,7 +505,7 @@ static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, stru
 		if (!v.policy)
 			continue;
 		if (v.slot != slot) {
-			out.n++;
+			out.t.n++;
 			out_pass += (v.policy->flags & SUM_F_PASS) != 0;
 			if (isnan(v.policy->cost_usd))
 				out.a_cost_unknown++;
@@ -537,30 +527,30 @@ static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, stru
 	sum_line_init(&l);
 	for (size_t m = 0; m < nm; m++) {
 		struct pair_acc *p = &acc[m];
-		if (p->n == 0 || current[m])
+		if (p->t.n == 0 || current[m])
 			continue;
 		/* the whole traffic: the other slots' items are concordant */
-		struct pair_acc t = *p;
-		t.n += out.n;
-		t.both += out_pass;
-		t.neither += out.n - out_pass;
+		struct stats_pair whole = p->t;
+		whole.n += out.t.n;
+		whole.both += out_pass;
+		whole.neither += out.t.n - out_pass;
 		double cur_cost = out.a_cost + p->a_cost, new_cost = out.a_cost + p->b_cost;
 		long cur_unk = out.a_cost_unknown + p->a_cost_unknown;
 		long new_unk = out.a_cost_unknown + p->b_cost_unknown;
-		double nn = (double)t.n, lo, hi;
-		long new_pass = t.both + t.only_b, cur_pass = t.both + t.only_a;
+		double nn = (double)whole.n, lo, hi;
+		long new_pass = whole.both + whole.only_b, cur_pass = whole.both + whole.only_a;
 		double new_p95 = union_p95(&out.a_lat, &p->b_lat, tmp);
 		double cur_p95 = union_p95(&out.a_lat, &p->a_lat, tmp);
-		double new_1k = sum_cost_per_1k(new_cost, t.n, new_unk);
-		double cur_1k = sum_cost_per_1k(cur_cost, t.n, cur_unk);
+		double new_1k = sum_cost_per_1k(new_cost, whole.n, new_unk);
+		double cur_1k = sum_cost_per_1k(cur_cost, whole.n, cur_unk);
 
 		sum_line_reset(&l);
 		sum_line_str(&l, s->slot_name[slot]);
 		sum_line_str(&l, x->slot_models[slot]);
 		sum_line_str(&l, s->model_name[m]);
-		sum_line_long(&l, t.n);
-		sum_line_long(&l, p->n);
-		stats_wilson(new_pass, t.n, STATS_Z95, &lo, &hi);
+		sum_line_long(&l, whole.n);
+		sum_line_long(&l, p->t.n);
+		stats_wilson(new_pass, whole.n, STATS_Z95, &lo, &hi);
 		sum_line_rate(&l, (double)new_pass / nn);
 		sum_line_rate(&l, lo);
 		sum_line_rate(&l, hi);
@@ -569,7 +559,7 @@ static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, stru
 		sum_line_rate(&l, (double)cur_pass / nn);
 		sum_line_usd(&l, cur_1k);
 		sum_line_ms(&l, cur_p95);
-		pair_verdict(&l, &t, true);
+		pair_verdict(&l, &whole, true);
 		sum_line_usd(&l, diff(new_1k, cur_1k));
 		sum_line_ms(&l, diff(new_p95, cur_p95));
 		sum_line_long(&l, p->b_err);
@@ -581,7 +571,7 @@ static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, stru
 		struct sum_line *tr = sum_tab_row(&x->swaps_tab);
 		sum_line_str(tr, s->slot_name[slot]);
 		sum_line_printf(tr, "%s -> %s", x->slot_models[slot], s->model_name[m]);
-		sum_line_long(tr, p->n);
+		sum_line_long(tr, p->t.n);
 		tab_pct_ci(tr, (double)new_pass / nn, lo, hi);
 		tab_pts_ci(tr, cell_num(&l, col_of(swaps_header, "delta_pass_rate")),
 			   cell_num(&l, col_of(swaps_header, "delta_pass_rate_lo")),
