@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{"validate", cmd_validate, "validate EVAL.json: load everything, print what would run, send nothing"},
 	{"route", cmd_route, "route EVAL.json [--csv]: the slot and model the policy picks per item, and why"},
 	{"summarize", cmd_summarize, "summarize DIR: rebuild every CSV of a run from results.jsonl"},
+	{"sweep", cmd_sweep, "sweep DIR [--target-quality Q] [--budget USD]: simulate routing policies on a full-matrix run"},
 	{"check", cmd_check, "check DIR --baseline BASE: the regression gate (0 pass, 1 regression, 2 bad input)"},
 };
 

@@ -1,0 +1,124 @@
+/* sw_int.h: the sweep room's insides, shared by its .c files only.
+ *
+ * sw_store.c: manifest.json + results.jsonl -> one compact cell per (item,
+ * slot model), items in a canonical order (by id) so that every figure is
+ * summed in the same order whatever the line order of results.jsonl.
+ * sweep.c: policies, their figures, the frontier, the recommendation.
+ * sw_out.c: sweep.csv, pareto.csv, the stdout table and the routing block.
+ *
+ * Memory: 16 bytes per (item, slot model) plus one id per item; while
+ * policies are evaluated, one latency (float) per (item, slot) per partition.
+ */
+#ifndef SE_SW_INT_H
+#define SE_SW_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "sweep/sweep.h"
+
+#define SW_MAX_SLOTS 64
+#define SW_NONE UINT32_MAX
+#define SW_NO_SLOT UINT8_MAX
+
+/* One item's answer from one model. */
+struct sw_cell {
+	double cost;  /* NAN: unknown */
+	float lat;    /* NAN: unknown */
+	uint8_t have; /* 0 no result, 1 shadow row, 2 primary row */
+	bool pass;
+};
+
+struct sw_names {
+	char **name;
+	size_t n, cap;
+	uint32_t *table; /* index + 1, 0 empty */
+	size_t table_size;
+};
+
+struct sw_store {
+	char *manifest_path, *results_path;
+	/* manifest */
+	char **slot_name, **slot_model;
+	size_t nslots;
+	uint8_t *slot_col; /* slot -> column (distinct model) */
+	char **col_model;
+	size_t ncols;
+	char *config_path; /* as recorded, or NULL */
+	char config_sha[65];
+	/* items, by first appearance */
+	struct sw_names ids, tasks; /* task "" is "no task" */
+	long *est;		    /* -1: unknown */
+	uint32_t *task;		    /* index into tasks, SW_NONE: not seen yet */
+	uint8_t *cur;		    /* the slot the run routed it to, SW_NO_SLOT: unknown */
+	struct sw_cell *cells;	    /* [item * ncols + col] */
+	size_t item_cap;
+	size_t lines, torn, ignored;
+	/* after sw_store_finish */
+	uint32_t *order; /* the complete items, sorted by id */
+	size_t ncomplete, nskipped;
+	char **task_sorted;  /* task names by name (points into tasks) */
+	uint32_t *task_rank; /* task index -> rank */
+	size_t ntasks;	     /* over complete items' tasks, all of them ranked */
+};
+
+void sw_store_init(struct sw_store *s);
+void sw_store_free(struct sw_store *s);
+/* Reads dir/manifest.json (slots) and dir/results.jsonl. */
+int sw_store_load(struct sw_store *s, const char *dir, struct se_err *err);
+/* Orders the items; an item is complete when it has an estimate, a current
+ * slot and a result from the model of each slot in `used` (and of its current
+ * slot). */
+int sw_store_finish(struct sw_store *s, const bool *used, struct se_err *err);
+
+static inline const struct sw_cell *sw_cell(const struct sw_store *s, uint32_t item, size_t slot)
+{
+	return &s->cells[(size_t)item * s->ncols + s->slot_col[slot]];
+}
+
+enum sw_kind { SW_CURRENT, SW_SINGLE, SW_COMPLEXITY, SW_TASK_MAP };
+extern const char *const sw_kind_names[];
+
+struct sw_policy {
+	int id;
+	enum sw_kind kind;
+	/* single: band_slot[0]; complexity: nbands 2 or 3 */
+	int nbands;
+	uint8_t band_slot[3];
+	long thr[2];
+	uint8_t *task_slot; /* task map: per task rank (owned) */
+	/* figures */
+	long n, passed;
+	double cost_1k;	 /* NAN when every cost is unknown */
+	double cost_key; /* cost_1k rounded to 10 significant digits */
+	double lo, hi, p50, p95;
+	bool on_frontier;
+	char *desc; /* owned */
+};
+
+struct sw_run {
+	const struct sw_store *s;
+	const struct sw_opts *o;
+	uint8_t *order; /* used slots, cheapest first */
+	size_t norder;
+	long *cur_thr; /* the current config's thresholds, when it could be read */
+	size_t n_cur_thr;
+	int grid_step; /* percent step of the est_tokens grid */
+	bool complexity_truncated, task_greedy;
+	struct sw_policy *p;
+	size_t np, cap;
+	size_t count[4]; /* per kind */
+	int rec;	 /* index of the recommended policy, -1 none */
+	const char *rec_rule;
+};
+
+/* sw_out.c */
+int sw_write_csvs(const struct sw_run *r, const char *dir, struct se_err *err);
+void sw_print(const struct sw_run *r, const char *dir, FILE *out);
+/* The routing object for policy p (config syntax), pretty-printed. */
+void sw_routing_json(const struct sw_run *r, const struct sw_policy *p, struct buf *b);
+
+#endif

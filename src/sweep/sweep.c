@@ -1,0 +1,794 @@
+/* sweep.c: routing policies replayed offline on a full-matrix run.
+ *
+ * Given, for every item, the answer of every slot's model (sw_store.c), the
+ * outcome of any policy that maps items to slots is known without sending a
+ * request: this file enumerates policies, computes their figures, finds the
+ * cost-quality frontier and picks a recommendation. It does not read the
+ * dataset (an item's token estimate and task come from results.jsonl) and
+ * simulates no fallbacks.
+ *
+ * Decisions (README "sweep"):
+ * - items: an item enters the sweep when it has est_tokens, a slot, and a
+ *   result (primary or shadow row) from its own slot's model and from the
+ *   model of every slot policies may use (--slots, default all). The others
+ *   are skipped from every policy, so all rows share the same n, and their
+ *   number is printed. Items are walked in id order: sums do not depend on
+ *   the line order of results.jsonl.
+ * - figures: pass_rate = passed / n with a Wilson 95% interval (stats.h);
+ *   cost_usd_per_1k_items = sum of known costs / n * 1000 (an unknown cost,
+ *   typically a failed request, adds nothing, as in summarize; empty when
+ *   every cost is unknown); latency_ms_p50/p95: exact type-7 percentiles over
+ *   the items with a known latency; deltas against the `current` row.
+ * - policies, in this order (policy_id 0, 1, ...):
+ *   current: each item to the slot the run routed it to (its `slot`);
+ *   single: every item to one slot, one per slot;
+ *   complexity: "est < t: A, else B" for every pair of slots A before B and
+ *     "est < t1: A, < t2: B, else C" for every triple, in the slot order
+ *     (--slots as given, else cheapest first by the mean observed cost per
+ *     item). Thresholds come from a grid: the est_tokens value at rank
+ *     floor(p * n / 100) of the sorted estimates for p = 5, 10, ... 95 (a
+ *     threshold no item lies below is dropped), plus the current config's
+ *     thresholds when manifest.json's config file still has the recorded
+ *     SHA-256. An item whose estimate equals a threshold goes to the upper
+ *     band, as route_pick does. A policy with a band no item falls in is
+ *     skipped (it equals a smaller policy). When the grid gives more than
+ *     --max-policies policies it is coarsened (10%, 20%, 25%, 50% steps),
+ *     then cut;
+ *   task_map: each task (by name) to one slot; all |slots|^|tasks| maps when
+ *     that is at most --max-policies (maps sending everything to one slot are
+ *     the single rows), else a greedy path: start with every task on the
+ *     cheapest slot, then repeatedly move the one task whose move adds the
+ *     most passes per extra dollar (a move that adds passes and costs nothing
+ *     first), emitting each map, until no move adds passes.
+ * - frontier: a row with a known cost is on it when no other row has
+ *   pass_rate >= and cost <= with one strict; costs are compared rounded to
+ *   10 significant digits so summation order cannot split a tie. Rows with
+ *   the same figures are all on it. pareto.csv lists them by cost.
+ * - recommendation, among the frontier rows, cheapest first: with
+ *   --target-quality Q the cheapest with pass_rate >= Q; with --budget B the
+ *   best pass rate with cost <= B (both: the cheapest meeting both); with
+ *   neither, the cheapest whose pass rate is at least the current policy's
+ *   (the same quality or better for the least money). No row qualifying is
+ *   a finding (exit 1) after the CSVs are written. When the pick is the
+ *   current policy itself, no routing block is printed: keep it.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "stats/stats.h"
+#include "sweep/sw_int.h"
+
+const char *const sw_kind_names[] = {"current", "single", "complexity", "task_map"};
+
+void sw_opts_init(struct sw_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->target_quality = NAN;
+	o->budget_usd = NAN;
+	o->max_policies = 5000;
+}
+
+/* ---- exact percentiles over a union of sorted arrays ---- */
+
+struct lat_set {
+	const float **v;
+	size_t *n;
+	size_t m, total;
+};
+
+static size_t upper_bound(const float *v, size_t n, float x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static float bits_float(uint32_t u)
+{
+	float f;
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+/* The r-th smallest (0-based) value of the union. Values are finite and
+ * >= +0, whose bit patterns sort like the values: a binary search on the
+ * bits finds the smallest value with more than r values at or below it. */
+static float lat_select(const struct lat_set *ls, size_t r)
+{
+	uint32_t lo = 0, hi = 0x7f800000u;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		float x = bits_float(mid);
+		size_t c = 0;
+		for (size_t i = 0; i < ls->m; i++)
+			c += upper_bound(ls->v[i], ls->n[i], x);
+		if (c > r)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return bits_float(lo);
+}
+
+/* Type 7, the same arithmetic as stats_percentile. */
+static double lat_pct(const struct lat_set *ls, int pct)
+{
+	size_t n = ls->total;
+	if (n == 0)
+		return NAN;
+	double h = (double)(n - 1) * (double)pct / 100.0;
+	size_t i = (size_t)floor(h);
+	if (i + 1 >= n)
+		return lat_select(ls, n - 1);
+	double f = h - (double)i;
+	double a = lat_select(ls, i), b = lat_select(ls, i + 1);
+	return a + f * (b - a);
+}
+
+/* ---- partitions: items grouped into atoms a policy routes as a whole ---- */
+
+struct atom {
+	long n, passed, unknown;
+	double cost;
+	float *lat;
+	size_t nlat;
+};
+
+struct part {
+	size_t natoms, nslots;
+	struct atom *a; /* [atom * nslots + slot] */
+	float *pool;
+	struct lat_set ls;
+};
+
+static void part_build(struct part *pt, const struct sw_store *s, const bool *used,
+		       const uint32_t *atom_of, size_t natoms)
+{
+	pt->natoms = natoms;
+	pt->nslots = s->nslots;
+	pt->a = xcalloc(natoms * s->nslots + 1, sizeof(*pt->a));
+	size_t total = 0;
+	for (size_t k = 0; k < s->ncomplete; k++)
+		for (size_t sl = 0; sl < s->nslots; sl++) {
+			const struct sw_cell *c = sw_cell(s, s->order[k], sl);
+			if (used[sl] && !isnan(c->lat)) {
+				pt->a[atom_of[k] * s->nslots + sl].nlat++;
+				total++;
+			}
+		}
+	pt->pool = xmalloc((total + 1) * sizeof(float));
+	size_t off = 0;
+	for (size_t i = 0; i < natoms * s->nslots; i++) {
+		pt->a[i].lat = pt->pool + off;
+		off += pt->a[i].nlat;
+		pt->a[i].nlat = 0;
+	}
+	for (size_t k = 0; k < s->ncomplete; k++)
+		for (size_t sl = 0; sl < s->nslots; sl++) {
+			if (!used[sl])
+				continue;
+			const struct sw_cell *c = sw_cell(s, s->order[k], sl);
+			struct atom *a = &pt->a[atom_of[k] * s->nslots + sl];
+			a->n++;
+			a->passed += c->pass;
+			if (isnan(c->cost))
+				a->unknown++;
+			else
+				a->cost += c->cost;
+			if (!isnan(c->lat))
+				a->lat[a->nlat++] = c->lat;
+		}
+	for (size_t i = 0; i < natoms * s->nslots; i++)
+		stats_sort(pt->a[i].lat, pt->a[i].nlat);
+	pt->ls.v = xcalloc(natoms + 1, sizeof(*pt->ls.v));
+	pt->ls.n = xcalloc(natoms + 1, sizeof(*pt->ls.n));
+}
+
+static void part_free(struct part *pt)
+{
+	free(pt->a);
+	free(pt->pool);
+	free(pt->ls.v);
+	free(pt->ls.n);
+	memset(pt, 0, sizeof(*pt));
+}
+
+static double cost_key(double c)
+{
+	if (isnan(c))
+		return NAN;
+	char t[40];
+	snprintf(t, sizeof(t), "%.10g", c);
+	return strtod(t, NULL);
+}
+
+static void set_figures(struct sw_policy *p, long n, long passed, double cost, long unknown)
+{
+	p->n = n;
+	p->passed = passed;
+	p->cost_1k = n > 0 && unknown < n ? cost / (double)n * 1000.0 : NAN;
+	p->cost_key = cost_key(p->cost_1k);
+	stats_wilson(passed, n, STATS_Z95, &p->lo, &p->hi);
+}
+
+/* Figures of the policy routing atom i to slot assign[i]. */
+static void part_eval(struct part *pt, const uint8_t *assign, struct sw_policy *p)
+{
+	long n = 0, passed = 0, unknown = 0;
+	double cost = 0;
+	pt->ls.m = pt->ls.total = 0;
+	for (size_t i = 0; i < pt->natoms; i++) {
+		const struct atom *a = &pt->a[i * pt->nslots + assign[i]];
+		n += a->n;
+		passed += a->passed;
+		unknown += a->unknown;
+		cost += a->cost;
+		if (a->nlat) {
+			pt->ls.v[pt->ls.m] = a->lat;
+			pt->ls.n[pt->ls.m++] = a->nlat;
+			pt->ls.total += a->nlat;
+		}
+	}
+	set_figures(p, n, passed, cost, unknown);
+	p->p50 = lat_pct(&pt->ls, 50);
+	p->p95 = lat_pct(&pt->ls, 95);
+}
+
+/* ---- policies ---- */
+
+static struct sw_policy *add_policy(struct sw_run *r, enum sw_kind kind)
+{
+	r->p = xgrow(r->p, &r->cap, r->np + 1, sizeof(*r->p));
+	struct sw_policy *p = &r->p[r->np];
+	memset(p, 0, sizeof(*p));
+	p->id = (int)r->np++;
+	p->kind = kind;
+	r->count[kind]++;
+	return p;
+}
+
+static void eval_current(struct sw_run *r)
+{
+	const struct sw_store *s = r->s;
+	struct sw_policy *p = add_policy(r, SW_CURRENT);
+	p->desc = xstrdup("as run (each item's slot in results.jsonl)");
+	long passed = 0, unknown = 0;
+	double cost = 0;
+	float *lat = xmalloc((s->ncomplete + 1) * sizeof(float));
+	size_t nlat = 0;
+	for (size_t k = 0; k < s->ncomplete; k++) {
+		uint32_t it = s->order[k];
+		const struct sw_cell *c = sw_cell(s, it, s->cur[it]);
+		passed += c->pass;
+		if (isnan(c->cost))
+			unknown++;
+		else
+			cost += c->cost;
+		if (!isnan(c->lat))
+			lat[nlat++] = c->lat;
+	}
+	set_figures(p, (long)s->ncomplete, passed, cost, unknown);
+	stats_sort(lat, nlat);
+	p->p50 = stats_percentile(lat, nlat, 50);
+	p->p95 = stats_percentile(lat, nlat, 95);
+	free(lat);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x > y) - (x < y);
+}
+
+/* The threshold grid for a percent step; returns its size. */
+static size_t make_grid(const struct sw_run *r, const long *est, size_t n, int step, long *grid)
+{
+	size_t g = 0;
+	for (int p = step; p < 100; p += step) {
+		long v = est[(size_t)p * n / 100];
+		if (v > est[0])
+			grid[g++] = v;
+	}
+	for (size_t i = 0; i < r->n_cur_thr; i++)
+		grid[g++] = r->cur_thr[i];
+	qsort(grid, g, sizeof(*grid), cmp_long);
+	size_t u = 0;
+	for (size_t i = 0; i < g; i++)
+		if (u == 0 || grid[i] != grid[u - 1])
+			grid[u++] = grid[i];
+	return u;
+}
+
+static void complexity_desc(struct sw_run *r, struct sw_policy *p)
+{
+	const struct sw_store *s = r->s;
+	struct buf b;
+	buf_init(&b);
+	if (p->nbands == 2)
+		buf_printf(&b, "est<%ld:%s, else %s", p->thr[0], s->slot_name[p->band_slot[0]],
+			   s->slot_name[p->band_slot[1]]);
+	else
+		buf_printf(&b, "est<%ld:%s, <%ld:%s, else %s", p->thr[0],
+			   s->slot_name[p->band_slot[0]], p->thr[1], s->slot_name[p->band_slot[1]],
+			   s->slot_name[p->band_slot[2]]);
+	p->desc = buf_detach(&b, NULL);
+}
+
+/* Singles and complexity policies, on the partition by threshold grid. */
+static void sweep_complexity(struct sw_run *r, const bool *used)
+{
+	const struct sw_store *s = r->s;
+	size_t n = s->ncomplete, U = r->norder;
+	long *est = xmalloc(n * sizeof(*est));
+	for (size_t k = 0; k < n; k++)
+		est[k] = s->est[s->order[k]];
+	qsort(est, n, sizeof(*est), cmp_long);
+	long *grid = xmalloc((20 + r->n_cur_thr) * sizeof(*grid));
+	static const int steps[] = {5, 10, 20, 25, 50};
+	size_t G = 0;
+	unsigned long long pairs = U * (U - 1) / 2, triples = U * (U - 1) * (U - 2) / 6;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		r->grid_step = steps[i];
+		G = make_grid(r, est, n, steps[i], grid);
+		unsigned long long count = pairs * G + triples * G * (G ? G - 1 : 0) / 2;
+		if (count <= (unsigned long long)r->o->max_policies)
+			break;
+	}
+	free(est);
+
+	/* atom k holds the items with grid[k-1] <= est < grid[k] */
+	uint32_t *atom_of = xmalloc((n + 1) * sizeof(*atom_of));
+	for (size_t k = 0; k < n; k++) {
+		long e = s->est[s->order[k]];
+		size_t lo = 0, hi = G;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (grid[mid] <= e)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		atom_of[k] = (uint32_t)lo;
+	}
+	struct part pt;
+	part_build(&pt, s, used, atom_of, G + 1);
+	free(atom_of);
+	uint8_t *assign = xmalloc(G + 1);
+	/* below[g + 1]: items with est < grid[g]. A band without items makes
+	 * a policy equal to a smaller one that is generated anyway: skipped. */
+	size_t *below = xmalloc((G + 1) * sizeof(*below));
+	for (size_t g = 0, acc = 0; g <= G; g++) {
+		below[g] = acc;
+		acc += (size_t)pt.a[g * pt.nslots + r->order[0]].n;
+	}
+
+	for (size_t i = 0; i < U; i++) {
+		struct sw_policy *p = add_policy(r, SW_SINGLE);
+		p->nbands = 1;
+		p->band_slot[0] = r->order[i];
+		memset(assign, r->order[i], G + 1);
+		part_eval(&pt, assign, p);
+		struct buf b;
+		buf_init(&b);
+		buf_printf(&b, "all:%s", s->slot_name[r->order[i]]);
+		p->desc = buf_detach(&b, NULL);
+	}
+
+	long made = 0, cap = r->o->max_policies;
+	for (size_t a = 0; a < U; a++)
+		for (size_t c = a + 1; c < U; c++)
+			for (size_t g = 0; g < G; g++) {
+				if (below[g + 1] == 0 || below[g + 1] == n)
+					continue;
+				if (made >= cap) {
+					r->complexity_truncated = true;
+					goto triples;
+				}
+				struct sw_policy *p = add_policy(r, SW_COMPLEXITY);
+				p->nbands = 2;
+				p->band_slot[0] = r->order[a];
+				p->band_slot[1] = r->order[c];
+				p->thr[0] = grid[g];
+				for (size_t k = 0; k <= G; k++)
+					assign[k] = k <= g ? r->order[a] : r->order[c];
+				part_eval(&pt, assign, p);
+				complexity_desc(r, p);
+				made++;
+			}
+triples:
+	for (size_t a = 0; a < U; a++)
+		for (size_t b = a + 1; b < U; b++)
+			for (size_t c = b + 1; c < U; c++)
+				for (size_t g1 = 0; g1 < G; g1++)
+					for (size_t g2 = g1 + 1; g2 < G; g2++) {
+						if (below[g1 + 1] == 0 ||
+						    below[g2 + 1] == below[g1 + 1] ||
+						    below[g2 + 1] == n)
+							continue;
+						if (made >= cap) {
+							r->complexity_truncated = true;
+							goto done;
+						}
+						struct sw_policy *p = add_policy(r, SW_COMPLEXITY);
+						p->nbands = 3;
+						p->band_slot[0] = r->order[a];
+						p->band_slot[1] = r->order[b];
+						p->band_slot[2] = r->order[c];
+						p->thr[0] = grid[g1];
+						p->thr[1] = grid[g2];
+						for (size_t k = 0; k <= G; k++)
+							assign[k] = k <= g1   ? r->order[a]
+								    : k <= g2 ? r->order[b]
+									      : r->order[c];
+						part_eval(&pt, assign, p);
+						complexity_desc(r, p);
+						made++;
+					}
+done:
+	free(below);
+	free(assign);
+	free(grid);
+	part_free(&pt);
+}
+
+static void task_map_add(struct sw_run *r, struct part *pt, const uint8_t *assign)
+{
+	const struct sw_store *s = r->s;
+	struct sw_policy *p = add_policy(r, SW_TASK_MAP);
+	p->task_slot = xmalloc(s->ntasks);
+	memcpy(p->task_slot, assign, s->ntasks);
+	part_eval(pt, assign, p);
+	struct buf b;
+	buf_init(&b);
+	for (size_t t = 0; t < s->ntasks; t++)
+		buf_printf(&b, "%s%s:%s", t ? ", " : "",
+			   s->task_sorted[t][0] ? s->task_sorted[t] : "(no task)",
+			   s->slot_name[assign[t]]);
+	p->desc = buf_detach(&b, NULL);
+}
+
+static bool all_same(const uint8_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i] != v[0])
+			return false;
+	return true;
+}
+
+/* A task's figures on one slot, for the greedy path. */
+static void task_fig(const struct part *pt, size_t t, uint8_t sl, long *passed, double *cost)
+{
+	const struct atom *a = &pt->a[t * pt->nslots + sl];
+	*passed = a->passed;
+	*cost = a->cost;
+}
+
+static void sweep_task_maps(struct sw_run *r, const bool *used)
+{
+	const struct sw_store *s = r->s;
+	size_t T = s->ntasks, U = r->norder;
+	if (T < 2 || U < 2)
+		return;
+	uint32_t *atom_of = xmalloc(s->ncomplete * sizeof(*atom_of));
+	for (size_t k = 0; k < s->ncomplete; k++)
+		atom_of[k] = s->task_rank[s->task[s->order[k]]];
+	struct part pt;
+	part_build(&pt, s, used, atom_of, T);
+	free(atom_of);
+	uint8_t *assign = xmalloc(T);
+	size_t *digit = xcalloc(T, sizeof(*digit));
+
+	unsigned long long combos = 1;
+	for (size_t t = 0; t < T && combos <= (unsigned long long)r->o->max_policies; t++)
+		combos *= U;
+	if (combos <= (unsigned long long)r->o->max_policies) {
+		for (;;) {
+			for (size_t t = 0; t < T; t++)
+				assign[t] = r->order[digit[t]];
+			if (!all_same(assign, T))
+				task_map_add(r, &pt, assign);
+			size_t t = T;
+			while (t > 0 && ++digit[t - 1] == U)
+				digit[--t] = 0;
+			if (t == 0)
+				break;
+		}
+	} else {
+		r->task_greedy = true;
+		memset(assign, r->order[0], T);
+		for (long step = 0; step < r->o->max_policies; step++) {
+			long best_dq = 0;
+			double best_score = 0;
+			size_t best_t = 0;
+			uint8_t best_s = 0;
+			for (size_t t = 0; t < T; t++) {
+				long q0, q1;
+				double c0, c1;
+				task_fig(&pt, t, assign[t], &q0, &c0);
+				for (size_t j = 0; j < U; j++) {
+					uint8_t sl = r->order[j];
+					if (sl == assign[t])
+						continue;
+					task_fig(&pt, t, sl, &q1, &c1);
+					long dq = q1 - q0;
+					double dc = c1 - c0;
+					if (dq <= 0)
+						continue;
+					double score = dc <= 0 ? INFINITY : (double)dq / dc;
+					if (best_dq == 0 || score > best_score ||
+					    (score == best_score && dq > best_dq)) {
+						best_dq = dq;
+						best_score = score;
+						best_t = t;
+						best_s = sl;
+					}
+				}
+			}
+			if (best_dq == 0)
+				break;
+			assign[best_t] = best_s;
+			if (!all_same(assign, T))
+				task_map_add(r, &pt, assign);
+		}
+	}
+	free(digit);
+	free(assign);
+	part_free(&pt);
+}
+
+/* ---- frontier and recommendation ---- */
+
+static int cmp_frontier(const void *a, const void *b, void *arg)
+{
+	const struct sw_policy *p = arg;
+	const struct sw_policy *x = &p[*(const size_t *)a], *y = &p[*(const size_t *)b];
+	if (x->cost_key != y->cost_key)
+		return x->cost_key < y->cost_key ? -1 : 1;
+	if (x->passed != y->passed)
+		return x->passed > y->passed ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Policies with a known cost, by cost (then pass rate, id); *n set. */
+static size_t *by_cost(const struct sw_run *r, size_t *n)
+{
+	size_t *idx = xmalloc((r->np + 1) * sizeof(*idx));
+	*n = 0;
+	for (size_t i = 0; i < r->np; i++)
+		if (!isnan(r->p[i].cost_key))
+			idx[(*n)++] = i;
+	qsort_r(idx, *n, sizeof(*idx), cmp_frontier, r->p);
+	return idx;
+}
+
+static void mark_frontier(struct sw_run *r)
+{
+	size_t n;
+	size_t *idx = by_cost(r, &n);
+	long best_before = -1;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		long top = r->p[idx[i]].passed; /* the group's best: sorted first */
+		while (j < n && r->p[idx[j]].cost_key == r->p[idx[i]].cost_key) {
+			struct sw_policy *p = &r->p[idx[j]];
+			p->on_frontier = p->passed == top && p->passed > best_before;
+			j++;
+		}
+		if (top > best_before)
+			best_before = top;
+		i = j;
+	}
+	free(idx);
+}
+
+static void recommend(struct sw_run *r)
+{
+	const struct sw_opts *o = r->o;
+	const struct sw_policy *cur = &r->p[0];
+	size_t n;
+	size_t *idx = by_cost(r, &n);
+	bool tq = !isnan(o->target_quality), bu = !isnan(o->budget_usd);
+	r->rec = -1;
+	if (tq && bu)
+		r->rec_rule = "the cheapest frontier policy with pass rate >= the target and cost "
+			      "<= the budget";
+	else if (tq)
+		r->rec_rule = "the cheapest frontier policy with pass rate >= the target";
+	else if (bu)
+		r->rec_rule = "the best pass rate on the frontier with cost <= the budget";
+	else
+		r->rec_rule = "the cheapest frontier policy whose pass rate is at least the "
+			      "current policy's";
+	for (size_t i = 0; i < n; i++) {
+		const struct sw_policy *p = &r->p[idx[i]];
+		if (!p->on_frontier)
+			continue;
+		double rate = (double)p->passed / (double)p->n;
+		if (bu && p->cost_key > o->budget_usd)
+			break;
+		if (tq && rate < o->target_quality)
+			continue;
+		if (!tq && !bu && p->passed < cur->passed)
+			continue;
+		if (r->rec >= 0 && p->passed <= r->p[r->rec].passed)
+			continue;
+		r->rec = (int)idx[i];
+		if (tq || !bu)
+			break; /* the cheapest; with a budget only, keep climbing */
+	}
+	free(idx);
+}
+
+/* ---- the current config's thresholds, when it can still be read ---- */
+
+static void current_thresholds(struct sw_run *r)
+{
+	const struct sw_store *s = r->s;
+	if (!s->config_path)
+		return;
+	struct cfg *cfg = NULL;
+	struct se_err e;
+	se_clear(&e);
+	if (cfg_load(s->config_path, &cfg, &e))
+		return; /* moved or edited since the run: the grid alone will do */
+	if (!strcmp(cfg->sha256, s->config_sha)) {
+		size_t n = 0;
+		for (size_t i = 0; i < cfg->n_rules; i++)
+			n += cfg->rules[i].n_thresholds;
+		r->cur_thr = xmalloc((n + 1) * sizeof(long));
+		for (size_t i = 0; i < cfg->n_rules; i++)
+			for (size_t j = 0; j < cfg->rules[i].n_thresholds; j++)
+				if (cfg->rules[i].thresholds[j] > 0)
+					r->cur_thr[r->n_cur_thr++] = cfg->rules[i].thresholds[j];
+	}
+	cfg_free(cfg);
+}
+
+/* ---- the slots policies use, in band order ---- */
+
+static int pick_slots(struct sw_run *r, const struct sw_store *s, bool *used, struct se_err *err)
+{
+	const struct sw_opts *o = r->o;
+	r->order = xmalloc(s->nslots + 1);
+	if (!o->slots || o->n_slots == 0) {
+		for (size_t i = 0; i < s->nslots; i++) {
+			used[i] = true;
+			r->order[r->norder++] = (uint8_t)i;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < o->n_slots; i++) {
+		size_t sl = 0;
+		while (sl < s->nslots && strcmp(s->slot_name[sl], o->slots[i]))
+			sl++;
+		if (sl == s->nslots) {
+			struct buf b;
+			buf_init(&b);
+			for (size_t k = 0; k < s->nslots; k++)
+				buf_printf(&b, "%s%s", k ? ", " : "", s->slot_name[k]);
+			se_fail(err, SE_USAGE, "--slots", "unknown slot \"%s\" (known: %s)",
+				o->slots[i], b.data);
+			buf_free(&b);
+			return -1;
+		}
+		if (used[sl])
+			return se_fail(err, SE_USAGE, "--slots", "slot \"%s\" given twice",
+				       o->slots[i]);
+		used[sl] = true;
+		r->order[r->norder++] = (uint8_t)sl;
+	}
+	return 0;
+}
+
+/* Orders the used slots cheapest first by mean known cost per item (slots
+ * without a known cost last, ties in manifest order). */
+static void order_by_cost(struct sw_run *r)
+{
+	const struct sw_store *s = r->s;
+	double mean[SW_MAX_SLOTS];
+	for (size_t i = 0; i < r->norder; i++) {
+		double sum = 0;
+		long known = 0;
+		for (size_t k = 0; k < s->ncomplete; k++) {
+			const struct sw_cell *c = sw_cell(s, s->order[k], r->order[i]);
+			if (!isnan(c->cost)) {
+				sum += c->cost;
+				known++;
+			}
+		}
+		mean[r->order[i]] = known ? sum / (double)known : INFINITY;
+	}
+	for (size_t i = 1; i < r->norder; i++) /* insertion sort: stable */
+		for (size_t j = i; j > 0 && mean[r->order[j]] < mean[r->order[j - 1]]; j--) {
+			uint8_t t = r->order[j];
+			r->order[j] = r->order[j - 1];
+			r->order[j - 1] = t;
+		}
+}
+
+static void run_free(struct sw_run *r)
+{
+	for (size_t i = 0; i < r->np; i++) {
+		free(r->p[i].desc);
+		free(r->p[i].task_slot);
+	}
+	free(r->p);
+	free(r->order);
+	free(r->cur_thr);
+}
+
+int sw_run_dir(const char *dir, const struct sw_opts *o, FILE *out, struct se_err *err)
+{
+	struct sw_store s;
+	struct sw_run r;
+	bool used[SW_MAX_SLOTS] = {false};
+	memset(&r, 0, sizeof(r));
+	sw_store_init(&s);
+	r.s = &s;
+	r.o = o;
+	r.rec = -1;
+	int rc = -1;
+	if (o->max_policies < 1) {
+		se_fail(err, SE_USAGE, "--max-policies", "expected at least 1, got %ld",
+			o->max_policies);
+		goto out;
+	}
+	if (sw_store_load(&s, dir, err) || pick_slots(&r, &s, used, err) ||
+	    sw_store_finish(&s, used, err))
+		goto out;
+	if (!o->slots || o->n_slots == 0)
+		order_by_cost(&r);
+	current_thresholds(&r);
+
+	eval_current(&r);
+	sweep_complexity(&r, used);
+	sweep_task_maps(&r, used);
+	mark_frontier(&r);
+	recommend(&r);
+
+	if (sw_write_csvs(&r, dir, err))
+		goto out;
+	if (out)
+		sw_print(&r, dir, out);
+	if (r.rec < 0) {
+		bool tq = !isnan(o->target_quality), bu = !isnan(o->budget_usd);
+		const struct sw_policy *best = NULL;
+		for (size_t i = 0; i < r.np; i++)
+			if (!best || r.p[i].passed > best->passed)
+				best = &r.p[i];
+		if (tq && bu)
+			se_fail(err, SE_FINDING, NULL,
+				"no simulated policy reaches pass rate %g within %g USD per 1k "
+				"items",
+				o->target_quality, o->budget_usd);
+		else if (tq)
+			se_fail(err, SE_FINDING, NULL,
+				"no simulated policy reaches pass rate %g (best: %.4g, policy %d)",
+				o->target_quality, (double)best->passed / (double)best->n,
+				best->id);
+		else if (bu)
+			se_fail(err, SE_FINDING, NULL,
+				"no simulated policy costs at most %g USD per 1k items",
+				o->budget_usd);
+		else
+			se_fail(err, SE_FINDING, NULL,
+				"no simulated policy with a known cost is as good as the current "
+				"one");
+		goto out;
+	}
+	rc = 0;
+out:
+	run_free(&r);
+	sw_store_free(&s);
+	return rc;
+}
