@@ -14,6 +14,7 @@
 #include "core/heap.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
+#include "core/strtab.h"
 
 Test(core, sha256_matches_fips_vectors)
 {
@@ -190,4 +191,25 @@ Test(core, heap_pops_deadlines_in_order_with_their_payload)
 	cr_assert_eq(n, 501);
 	cr_assert_not(heap_pop(&h, &t));
 	heap_free(&h);
+}
+
+Test(core, strtab_gives_dense_indexes_and_finds_them_back)
+{
+	struct strtab t;
+	strtab_init(&t);
+	cr_assert_eq(strtab_find(&t, "x"), -1);
+	char name[32];
+	bool added;
+	for (int i = 0; i < 1000; i++) { /* past several rehashes */
+		snprintf(name, sizeof(name), "model-%d", i);
+		cr_assert_eq(strtab_intern(&t, name, &added), (size_t)i);
+		cr_assert(added);
+	}
+	cr_assert_eq(strtab_intern(&t, "model-7", &added), 7);
+	cr_assert_not(added);
+	cr_assert_eq(strtab_find(&t, "model-999"), 999);
+	cr_assert_str_eq(t.name[42], "model-42");
+	cr_assert_eq(strtab_find(&t, "model-1000"), -1);
+	cr_assert_eq(t.n, 1000);
+	strtab_free(&t);
 }

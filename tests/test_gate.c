@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "core/buf.h"
 #include "core/fileio.h"
 #include "gate/gate.h"
@@ -34,46 +35,6 @@ static void quiet(void)
 }
 
 TestSuite(gate, .init = quiet);
-
-static char *make_dir(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[512];
-	snprintf(tmpl, sizeof(tmpl), "%s/se-gate-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	char *d = mkdtemp(tmpl);
-	cr_assert(d, "mkdtemp failed");
-	return strdup(d);
-}
-
-/* Removes dir and its files; fails when anything but `keep` files were left
- * (a stray .tmp means a write was not atomic). */
-static void remove_dir(char *dir)
-{
-	DIR *d = opendir(dir);
-	cr_assert(d);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		cr_expect(!strstr(e->d_name, ".tmp"), "temporary file left: %s", e->d_name);
-		char *p = fio_join(dir, e->d_name);
-		unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
-	free(dir);
-}
-
-static char *slurp(const char *path)
-{
-	char *data = NULL;
-	size_t len;
-	struct se_err err;
-	se_clear(&err);
-	cr_assert_eq(fio_read_all(path, &data, &len, &err), 0, "%s: %s", path, err.msg);
-	return data;
-}
 
 /* cmd_check with the words of `line` (split on spaces) after "check". */
 static int check(const char *line, struct se_err *err)
@@ -290,7 +251,7 @@ Test(gate, policy_counts_the_fallback_that_served)
 
 Test(gate, significant_quality_drop_fails)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("gate");
 	char *junit = fio_join(dir, "check.xml"), *md = fio_join(dir, "check.md");
 	char line[1024];
 	snprintf(line, sizeof(line), FIX "drop8 --baseline " FIX "base --junit %s --markdown %s",
@@ -314,7 +275,7 @@ Test(gate, significant_quality_drop_fails)
 	cr_expect_eq(r.failures, 1);
 	gate_report_free(&r);
 
-	char *x = slurp(junit);
+	char *x = test_read_file(junit, NULL);
 	char *tc = strstr(x, "<testcase classname=\"shadoweval.check\" name=\"pass_rate\">");
 	cr_assert(tc, "%s", x);
 	char *end = strstr(tc, "</testcase>");
@@ -322,7 +283,7 @@ Test(gate, significant_quality_drop_fails)
 	cr_expect(fail && end && fail < end, "%s", x);
 	cr_expect(strstr(x, "<testsuite name=\"shadoweval.check\" tests=\"3\" failures=\"1\""),
 		  "%s", x);
-	char *m = slurp(md);
+	char *m = test_read_file(md, NULL);
 	cr_expect(strstr(m, "### shadoweval check: FAIL"), "%s", m);
 	cr_expect(strstr(m, "| pass\\_rate | 91.0% (91/100) | 83.0% (83/100) |"), "%s", m);
 	char *row = strstr(m, "| pass\\_rate |");
@@ -331,7 +292,7 @@ Test(gate, significant_quality_drop_fails)
 	free(m);
 	free(junit);
 	free(md);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(gate, significant_drop_within_tolerance_passes)
@@ -417,8 +378,8 @@ Test(gate, cost_increase_within_the_limit_passes)
 Test(gate, unknown_costs_skip_the_cost_check)
 {
 	/* base with every cost_usd null: nothing to compare, skipped, noted */
-	char *dir = make_dir();
-	char *src = slurp(FIX "base/results.jsonl");
+	char *dir = test_mkdtemp("gate");
+	char *src = test_read_file(FIX "base/results.jsonl", NULL);
 	struct buf out;
 	buf_init(&out);
 	const char *key = "\"cost_usd\":";
@@ -449,7 +410,7 @@ Test(gate, unknown_costs_skip_the_cost_check)
 	buf_free(&out);
 	free(src);
 	free(dst);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(gate, p95_increase_beyond_the_limit_fails)
@@ -471,7 +432,7 @@ Test(gate, p95_increase_beyond_the_limit_fails)
 
 Test(gate, all_cached_run_skips_latency)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("gate");
 	char *junit = fio_join(dir, "check.xml");
 	char line[1024];
 	snprintf(line, sizeof(line), FIX "cached --baseline " FIX "base --junit %s", junit);
@@ -489,14 +450,14 @@ Test(gate, all_cached_run_skips_latency)
 	cr_expect(strstr(text, "100 of 100 policy results are cache hits"), "%s", text);
 	free(text);
 	gate_report_free(&r);
-	char *x = slurp(junit);
+	char *x = test_read_file(junit, NULL);
 	char *tc = strstr(x, "name=\"latency_p95_ms\">");
 	cr_expect(tc && strstr(tc, "<skipped message=\"skipped: no latency"), "%s", x);
 	cr_expect(strstr(x, "skipped=\"1\""), "%s", x);
 	cr_expect(!strstr(x, "<failure"), "%s", x);
 	free(x);
 	free(junit);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(gate, disjoint_items_are_an_input_error)
@@ -527,8 +488,8 @@ Test(gate, missing_baseline_names_the_path)
 
 Test(gate, run_without_manifest_is_compared_with_unknown_hashes)
 {
-	char *dir = make_dir();
-	char *src = slurp(FIX "base/results.jsonl");
+	char *dir = test_mkdtemp("gate");
+	char *src = test_read_file(FIX "base/results.jsonl", NULL);
 	char *dst = fio_join(dir, "results.jsonl");
 	struct se_err err;
 	se_clear(&err);
@@ -543,7 +504,7 @@ Test(gate, run_without_manifest_is_compared_with_unknown_hashes)
 	gate_report_free(&r);
 	free(src);
 	free(dst);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(gate, dataset_difference_is_reported)
@@ -582,8 +543,8 @@ Test(gate, per_model_deltas_are_information_only)
 
 	/* the shadow fails 30 more items, the policy is unchanged: the gate
 	 * reports it and passes */
-	char *dir = make_dir();
-	char *src = slurp(FIX "base/results.jsonl");
+	char *dir = test_mkdtemp("gate");
+	char *src = test_read_file(FIX "base/results.jsonl", NULL);
 	struct buf out;
 	buf_init(&out);
 	int changed = 0;
@@ -619,19 +580,19 @@ Test(gate, per_model_deltas_are_information_only)
 	gate_report_free(&r);
 	free(src);
 	free(dst);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(gate, junit_is_well_formed_and_escapes_names)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("gate");
 	char *junit = fio_join(dir, "junit.xml"), *md = fio_join(dir, "report.md");
 	char line[1024];
 	snprintf(line, sizeof(line), FIX "drop8 --baseline " FIX "base --junit %s --markdown %s",
 		 junit, md);
 	struct se_err err;
 	cr_assert_eq(check(line, &err), -1);
-	char *x = slurp(junit);
+	char *x = test_read_file(junit, NULL);
 	int testcases, failures;
 	size_t bad = xml_check(x, &testcases, &failures);
 	cr_expect_eq(bad, 0, "not well-formed at offset %zu: %.60s", bad - 1, x + bad - 1);
@@ -645,14 +606,14 @@ Test(gate, junit_is_well_formed_and_escapes_names)
 		snprintf(cmd, sizeof(cmd), "xmllint --noout '%s' 2>&1", junit);
 		cr_expect_eq(system(cmd), 0, "xmllint rejects %s", junit);
 	}
-	char *m = slurp(md);
+	char *m = test_read_file(md, NULL);
 	cr_expect(strstr(m, "acme/a&amp;b&lt;c"), "%s", m);
 	cr_expect(!strstr(m, "a&b<c"), "%s", m);
 	free(x);
 	free(m);
 	free(junit);
 	free(md);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(gate, xml_checker_rejects_what_it_should)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "core/fileio.h"
 #include "summarize/summarize.h"
 
@@ -29,48 +30,11 @@ static const char *const tables[] = {"models.csv", "tasks.csv", "slots.csv", "pa
 				     "swaps.csv"};
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
-static char *make_dir(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[512];
-	snprintf(tmpl, sizeof(tmpl), "%s/se-sum-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	char *d = mkdtemp(tmpl);
-	cr_assert(d, "mkdtemp failed");
-	return strdup(d);
-}
-
-static void remove_dir(char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char *p = fio_join(dir, e->d_name);
-			unlink(p);
-			free(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	char *data = NULL;
-	struct se_err err;
-	se_clear(&err);
-	cr_assert_eq(fio_read_all(path, &data, len, &err), 0, "%s: %s", path, err.msg);
-	return data;
-}
-
 /* The fixture's lines, each with its newline. */
 static size_t fixture_lines(const char *path, char ***lines)
 {
 	size_t len;
-	char *data = read_file(path, &len);
+	char *data = test_read_file(path, &len);
 	size_t n = 0, cap = 64;
 	*lines = malloc(cap * sizeof(**lines));
 	for (char *p = data; *p;) {
@@ -112,7 +76,7 @@ static void expect_same_as_expected(const char *dir)
 		snprintf(want_path, sizeof(want_path), FIX "expected/%s", tables[i]);
 		char *got_path = fio_join(dir, tables[i]);
 		size_t gl, wl;
-		char *got = read_file(got_path, &gl), *want = read_file(want_path, &wl);
+		char *got = test_read_file(got_path, &gl), *want = test_read_file(want_path, &wl);
 		cr_expect(gl == wl && !memcmp(got, want, gl), "%s differs from %s:\n%s", got_path,
 			  want_path, got);
 		free(got);
@@ -129,7 +93,7 @@ static int run(const char *dir, FILE *table, struct se_err *err)
 
 Test(summarize, fixed_results_give_the_expected_csvs)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	char **lines;
 	size_t n = fixture_lines(FIX "results.jsonl", &lines);
 	write_results(dir, lines, n, NULL);
@@ -137,7 +101,7 @@ Test(summarize, fixed_results_give_the_expected_csvs)
 	cr_assert_eq(run(dir, NULL, &err), 0, "%s: %s", err.where, err.msg);
 	expect_same_as_expected(dir);
 	free_lines(lines, n);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 static uint64_t splitmix(uint64_t *s)
@@ -160,19 +124,19 @@ Test(summarize, shuffled_lines_give_identical_csvs)
 			lines[i] = lines[j];
 			lines[j] = t;
 		}
-		char *dir = make_dir();
+		char *dir = test_mkdtemp("sum");
 		write_results(dir, lines, n, NULL);
 		struct se_err err;
 		cr_assert_eq(run(dir, NULL, &err), 0, "%s: %s", err.where, err.msg);
 		expect_same_as_expected(dir);
-		remove_dir(dir);
+		test_rmdir(dir);
 	}
 	free_lines(lines, n);
 }
 
 Test(summarize, torn_last_line_is_skipped)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	char **lines;
 	size_t n = fixture_lines(FIX "results.jsonl", &lines);
 	write_results(dir, lines, n, "{\"item_id\":\"i09\",\"task\":\"qa\",\"slot\":\"fa");
@@ -180,7 +144,7 @@ Test(summarize, torn_last_line_is_skipped)
 	cr_assert_eq(run(dir, NULL, &err), 0, "%s: %s", err.where, err.msg);
 	expect_same_as_expected(dir);
 	free_lines(lines, n);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 /* Cell `col` of the first line of dir/name whose first cells are `prefix`. */
@@ -188,7 +152,7 @@ static char *csv_cell(const char *dir, const char *name, const char *prefix, int
 {
 	char *p = fio_join(dir, name);
 	size_t len;
-	char *data = read_file(p, &len);
+	char *data = test_read_file(p, &len);
 	free(p);
 	char *hit = NULL;
 	for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
@@ -209,7 +173,7 @@ static char *csv_cell(const char *dir, const char *name, const char *prefix, int
 
 Test(summarize, prints_models_pairs_and_swaps_tables_with_the_csv_numbers)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	char **lines;
 	size_t n = fixture_lines(FIX "results.jsonl", &lines);
 	write_results(dir, lines, n, NULL);
@@ -260,12 +224,12 @@ Test(summarize, prints_models_pairs_and_swaps_tables_with_the_csv_numbers)
 	free(sd), free(sv);
 	free(d), free(lo), free(hi), free(v), free(pr), free(out);
 	free_lines(lines, n);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(summarize, errored_rows_fail_and_are_counted_by_class)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	char **lines;
 	size_t n = fixture_lines(FIX "results.jsonl", &lines);
 	write_results(dir, lines, n, NULL);
@@ -283,12 +247,12 @@ Test(summarize, errored_rows_fail_and_are_counted_by_class)
 	cr_expect_str_eq(fb, "1");
 	free(errors), free(timeout), free(h5), free(fb);
 	free_lines(lines, n);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 static void expect_rejected(const char *fixture, const char *words)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	char **lines;
 	size_t n = fixture_lines(fixture, &lines);
 	write_results(dir, lines, n, NULL);
@@ -301,7 +265,7 @@ static void expect_rejected(const char *fixture, const char *words)
 	cr_expect(access(p, F_OK) != 0, "a rejected file must not leave a models.csv");
 	free(p);
 	free_lines(lines, n);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(summarize, rejects_duplicate_result_for_item_model_and_role)
@@ -322,23 +286,23 @@ Test(summarize, rejects_lines_that_disagree_on_an_items_slot)
 
 Test(summarize, missing_results_file_is_an_error)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	struct se_err err;
 	cr_expect_eq(run(dir, NULL, &err), -1);
 	cr_expect(strstr(err.where, "results.jsonl"), "where: %s", err.where);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(summarize, empty_results_give_header_only_csvs)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	write_results(dir, NULL, 0, NULL);
 	struct se_err err;
 	cr_assert_eq(run(dir, NULL, &err), 0, "%s", err.msg);
 	for (size_t i = 0; i < NTABLES; i++) {
 		char *p = fio_join(dir, tables[i]);
 		size_t len;
-		char *data = read_file(p, &len);
+		char *data = test_read_file(p, &len);
 		/* a header, and in slots.csv the (empty) policy row */
 		size_t want = strcmp(tables[i], "slots.csv") ? 1 : 2, got = 0;
 		for (size_t k = 0; k < len; k++)
@@ -350,7 +314,7 @@ Test(summarize, empty_results_give_header_only_csvs)
 	char *slots = csv_cell(dir, "slots.csv", "policy,", 2);
 	cr_expect_str_eq(slots, "0");
 	free(slots);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 /* ---- calibration ---- */
@@ -396,7 +360,7 @@ static char *simulate(const char *dir, uint64_t seed, int n, double pa, double p
  * draws gives the same count). */
 Test(summarize, calibration_aa_false_positive_rate_is_near_alpha, .timeout = 300)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	int reps = 1000, flagged = 0;
 	for (int r = 0; r < reps; r++) {
 		char *v = simulate(dir, 1000 + (uint64_t)r, 200, 0.8, 0.8);
@@ -408,12 +372,12 @@ Test(summarize, calibration_aa_false_positive_rate_is_near_alpha, .timeout = 300
 	       "worse: %.1f%% at alpha 0.05 (exact McNemar, expected 3.8%%)\n",
 	       flagged, reps, 100.0 * rate);
 	cr_expect(rate >= 0.02 && rate <= 0.06, "A/A false positive rate %.3f", rate);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(summarize, calibration_ab_detects_a_five_point_gap, .timeout = 300)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sum");
 	int reps = 50, better = 0, worse = 0;
 	for (int r = 0; r < reps; r++) {
 		char *v = simulate(dir, 5000 + (uint64_t)r, 1000, 0.80, 0.85);
@@ -426,5 +390,5 @@ Test(summarize, calibration_ab_detects_a_five_point_gap, .timeout = 300)
 	       better, reps, 100.0 * better / reps, worse);
 	cr_expect(better * 2 > reps, "detection rate %d/%d", better, reps);
 	cr_expect_eq(worse, 0);
-	remove_dir(dir);
+	test_rmdir(dir);
 }

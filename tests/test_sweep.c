@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "config/config.h"
 #include "core/fileio.h"
 #include "dataset/dataset.h"
@@ -41,46 +42,6 @@
 #define FIX "tests/fixtures/sweep/"
 
 /* ---- helpers ---- */
-
-static char *make_dir(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[512];
-	snprintf(tmpl, sizeof(tmpl), "%s/se-sweep-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	char *d = mkdtemp(tmpl);
-	cr_assert(d, "mkdtemp failed");
-	return strdup(d);
-}
-
-static void remove_dir(char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char *p = fio_join(dir, e->d_name);
-			unlink(p);
-			free(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	char *data = NULL;
-	size_t l = 0;
-	struct se_err err;
-	se_clear(&err);
-	cr_assert_eq(fio_read_all(path, &data, &l, &err), 0, "%s: %s", path, err.msg);
-	if (len)
-		*len = l;
-	return data;
-}
 
 static void write_file(const char *dir, const char *name, const char *data, size_t len)
 {
@@ -95,7 +56,7 @@ static void write_file(const char *dir, const char *name, const char *data, size
 static void copy_file(const char *from, const char *dir, const char *name)
 {
 	size_t len;
-	char *data = read_file(from, &len);
+	char *data = test_read_file(from, &len);
 	write_file(dir, name, data, len);
 	free(data);
 }
@@ -103,7 +64,7 @@ static void copy_file(const char *from, const char *dir, const char *name)
 /* The fixture's results lines, each with its newline. */
 static size_t fixture_lines(char ***lines)
 {
-	char *data = read_file(FIX "full/results.jsonl", NULL);
+	char *data = test_read_file(FIX "full/results.jsonl", NULL);
 	size_t n = 0;
 	*lines = NULL;
 	for (char *p = data; *p;) {
@@ -127,7 +88,7 @@ static void free_lines(char **lines, size_t n)
 /* A run folder with the fixture's manifest and the given lines. */
 static char *run_dir_with(char **lines, size_t n)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sweep");
 	copy_file(FIX "full/manifest.json", dir, "manifest.json");
 	char *p = fio_join(dir, "results.jsonl");
 	FILE *fp = fopen(p, "wb");
@@ -191,7 +152,7 @@ struct table {
 static struct table read_csv(const char *dir, const char *name)
 {
 	char *path = fio_join(dir, name);
-	char *data = read_file(path, NULL);
+	char *data = test_read_file(path, NULL);
 	free(path);
 	struct table t = {NULL, 0};
 	char *p = data;
@@ -316,7 +277,7 @@ Test(sweep, frontier_is_exactly_the_hand_computed_set)
 			 "the same point as the current policy, dominated by the 3-band one");
 	free_table(&p);
 	free_table(&s);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, single_slot_policies_match_hand_computation)
@@ -360,7 +321,7 @@ Test(sweep, single_slot_policies_match_hand_computation)
 	cr_assert_str_eq(c[C_DRATE], "0");
 	cr_assert_str_eq(c[C_DCOST], "0");
 	free_table(&s);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, estimate_equal_to_threshold_goes_to_upper_band)
@@ -383,7 +344,7 @@ Test(sweep, estimate_equal_to_threshold_goes_to_upper_band)
 	cr_assert_float_eq(num(t, C_RATE), 11.0 / 12, 1e-6);
 	cr_assert_float_eq(num(t, C_COST), 46.0 / 12, 1e-7);
 	free_table(&s);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, csvs_are_identical_whatever_the_line_order)
@@ -419,11 +380,11 @@ Test(sweep, csvs_are_identical_whatever_the_line_order)
 	for (int k = 0; k < 2; k++) {
 		char *pa = fio_join(a, names[k]);
 		size_t la;
-		char *da = read_file(pa, &la);
+		char *da = test_read_file(pa, &la);
 		for (int i = 1; i < 3; i++) {
 			char *pb = fio_join(dirs[i], names[k]);
 			size_t lb;
-			char *db = read_file(pb, &lb);
+			char *db = test_read_file(pb, &lb);
 			cr_assert(la == lb && !memcmp(da, db, la), "%s differs for order %d",
 				  names[k], i);
 			free(db);
@@ -432,9 +393,9 @@ Test(sweep, csvs_are_identical_whatever_the_line_order)
 		free(da);
 		free(pa);
 	}
-	remove_dir(a);
-	remove_dir(b);
-	remove_dir(c);
+	test_rmdir(a);
+	test_rmdir(b);
+	test_rmdir(c);
 }
 
 /* ---- recommendation ---- */
@@ -472,7 +433,7 @@ Test(sweep, target_quality_picks_the_cheapest_qualifying_policy)
 	cr_assert_eq(cJSON_GetArrayItem(th, 1)->valuedouble, 3000);
 	cJSON_Delete(j);
 	free(out);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, unreachable_target_is_a_finding)
@@ -492,7 +453,7 @@ Test(sweep, unreachable_target_is_a_finding)
 	char *p = fio_join(dir, "sweep.csv");
 	cr_assert_eq(access(p, F_OK), 0);
 	free(p);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, budget_picks_the_best_quality_within_it)
@@ -520,7 +481,7 @@ Test(sweep, budget_picks_the_best_quality_within_it)
 	o.budget_usd = 0.5; /* below every policy */
 	cr_assert_eq(sweep(dir, &o, NULL, &err), -1);
 	cr_assert_eq(err.kind, SE_FINDING);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, default_recommendation_is_cheapest_at_least_as_good_as_current)
@@ -537,7 +498,7 @@ Test(sweep, default_recommendation_is_cheapest_at_least_as_good_as_current)
 	cr_assert_str_eq(cJSON_GetObjectItem(j, "default")->valuestring, "deep");
 	cJSON_Delete(j);
 	free(out);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, current_policy_can_be_the_recommendation)
@@ -554,7 +515,7 @@ Test(sweep, current_policy_can_be_the_recommendation)
 	cr_assert(strstr(out, "keep the current routing"), "%s", out);
 	cr_assert_null(strstr(out, "\n{\n"), "no routing block expected:\n%s", out);
 	free(out);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 /* The fixture's truth: whether slot `sl` passes item i (1-based), its cost. */
@@ -581,11 +542,11 @@ static double truth_cost(const char *sl, int i)
 static void check_routing_reproduces(const char *out, double rate, double cost_1k)
 {
 	cJSON *routing = printed_routing(out);
-	char *text = read_file(FIX "eval.json", NULL);
+	char *text = test_read_file(FIX "eval.json", NULL);
 	cJSON *ev = cJSON_Parse(text);
 	free(text);
 	cJSON_ReplaceItemInObject(ev, "routing", routing);
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sweep");
 	char *json = cJSON_Print(ev);
 	write_file(dir, "eval.json", json, strlen(json));
 	free(json);
@@ -612,7 +573,7 @@ static void check_routing_reproduces(const char *out, double rate, double cost_1
 	cr_assert_float_eq(passed / 12.0, rate, 1e-6);
 	cr_assert_float_eq(cost / 12 * 1000, cost_1k, 1e-7);
 	cfg_free(cfg);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, printed_routing_loads_and_routes_like_the_simulation)
@@ -635,7 +596,7 @@ Test(sweep, printed_routing_loads_and_routes_like_the_simulation)
 	cr_assert_eq(sweep(dir, &o, &out, &err), 0, "%s", err.msg);
 	check_routing_reproduces(out, 4.0 / 12, 12.0 / 12);
 	free(out);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 /* ---- policy families and options ---- */
@@ -649,7 +610,7 @@ Test(sweep, current_config_thresholds_join_the_grid)
 	struct se_err err;
 	se_clear(&err);
 	cr_assert_eq(fio_sha256_file(FIX "eval.json", sha, &err), 0);
-	char *text = read_file(FIX "full/manifest.json", NULL);
+	char *text = test_read_file(FIX "full/manifest.json", NULL);
 	cJSON *m = cJSON_Parse(text);
 	free(text);
 	cJSON_ReplaceItemInObject(m, "config", cJSON_CreateString(FIX "eval.json"));
@@ -678,7 +639,7 @@ Test(sweep, current_config_thresholds_join_the_grid)
 	free_table(&s);
 
 	/* a config edited since the run (another hash) is not trusted */
-	text = read_file(FIX "full/manifest.json", NULL);
+	text = test_read_file(FIX "full/manifest.json", NULL);
 	m = cJSON_Parse(text);
 	free(text);
 	cJSON_ReplaceItemInObject(m, "config", cJSON_CreateString(FIX "eval.json"));
@@ -690,7 +651,7 @@ Test(sweep, current_config_thresholds_join_the_grid)
 	s = read_csv(dir, "sweep.csv");
 	cr_assert_not(has_row(&s, "est<2000:fast, else balanced"));
 	free_table(&s);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, task_maps_go_greedy_above_max_policies)
@@ -721,7 +682,7 @@ Test(sweep, task_maps_go_greedy_above_max_policies)
 	cr_assert_str_eq(maps[1], "classify:balanced, reason:deep");
 	cr_assert_eq(ncx, 7);
 	free_table(&s);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, slots_option_limits_the_simulated_policies)
@@ -747,7 +708,7 @@ Test(sweep, slots_option_limits_the_simulated_policies)
 	cr_assert_eq(err.kind, SE_USAGE);
 	cr_assert(strstr(err.msg, "\"dep\""), "%s", err.msg);
 	cr_assert(strstr(err.msg, "fast, balanced, deep"), "%s", err.msg);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 /* ---- bad input ---- */
@@ -789,12 +750,12 @@ Test(sweep, items_missing_a_slot_answer_are_skipped_and_counted)
 	s = read_csv(dir, "sweep.csv");
 	cr_assert_str_eq(s.row[0][C_N], "12");
 	free_table(&s);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, missing_manifest_is_an_input_error_naming_it)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sweep");
 	copy_file(FIX "full/results.jsonl", dir, "results.jsonl");
 	struct sw_opts o;
 	sw_opts_init(&o);
@@ -805,12 +766,12 @@ Test(sweep, missing_manifest_is_an_input_error_naming_it)
 	char *p = fio_join(dir, "sweep.csv");
 	cr_assert_neq(access(p, F_OK), 0, "no CSV on bad input");
 	free(p);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, missing_results_is_an_input_error_naming_it)
 {
-	char *dir = make_dir();
+	char *dir = test_mkdtemp("sweep");
 	copy_file(FIX "full/manifest.json", dir, "manifest.json");
 	struct sw_opts o;
 	sw_opts_init(&o);
@@ -818,7 +779,7 @@ Test(sweep, missing_results_is_an_input_error_naming_it)
 	cr_assert_eq(sweep(dir, &o, NULL, &err), -1);
 	cr_assert_eq(err.kind, SE_INPUT);
 	cr_assert(strstr(err.where, "results.jsonl"), "%s: %s", err.where, err.msg);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, run_without_full_matrix_is_an_input_error)
@@ -833,7 +794,7 @@ Test(sweep, run_without_full_matrix_is_an_input_error)
 	cr_assert(strstr(err.where, "manifest.json"), "%s", err.where);
 	cr_assert(strstr(err.msg, "full-matrix"), "%s", err.msg);
 	cr_assert(strstr(err.msg, "\"deep\""), "%s", err.msg);
-	remove_dir(dir);
+	test_rmdir(dir);
 
 	/* an all-slots manifest whose results lack every shadow answer */
 	char **lines;
@@ -852,7 +813,7 @@ Test(sweep, run_without_full_matrix_is_an_input_error)
 	cr_assert_eq(err.kind, SE_INPUT);
 	cr_assert(strstr(err.where, "results.jsonl"), "%s", err.where);
 	cr_assert(strstr(err.msg, "full-matrix"), "%s", err.msg);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 Test(sweep, duplicate_answer_is_an_input_error)
@@ -869,7 +830,7 @@ Test(sweep, duplicate_answer_is_an_input_error)
 	cr_assert_eq(sweep(dir, &o, NULL, &err), -1);
 	cr_assert_eq(err.kind, SE_INPUT);
 	cr_assert(strstr(err.msg, "\"i01\""), "%s", err.msg);
-	remove_dir(dir);
+	test_rmdir(dir);
 }
 
 /* ---- the command ---- */
@@ -924,5 +885,5 @@ Test(sweep, command_parses_flags_and_rejects_bad_ones)
 	char *bad_n[] = {"sweep", dir, "--max-policies", "0"};
 	cr_assert_eq(run_cmd(bad_n, 4, &err), -1);
 	cr_assert_eq(err.kind, SE_USAGE);
-	remove_dir(dir);
+	test_rmdir(dir);
 }

@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/strtab.h"
 
 enum sum_role { SUM_PRIMARY, SUM_SHADOW, SUM_FALLBACK, SUM_NROLES };
 
@@ -63,15 +64,8 @@ struct sum_cell {
 };
 
 /* Interned strings: index <-> name, open addressing. */
-struct sum_names {
-	char **name;
-	size_t n, cap;
-	uint32_t *table; /* index + 1, 0 empty */
-	size_t table_size;
-};
-
 struct sum_store {
-	struct sum_names items, models, tasks, slots;
+	struct strtab items, models, tasks, slots;
 	uint16_t *item_task, *item_slot; /* per item index */
 	size_t item_cap;
 	struct sum_cell *cells;

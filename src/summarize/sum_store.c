@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strtab.h"
 #include "core/xalloc.h"
 #include "results/results.h"
 
@@ -29,54 +30,6 @@ const char *const sum_status_names[SUM_NSTATUS] = {
     "network", "bad_response", "stream_error", "budget",
 };
 const char *const sum_role_names[SUM_NROLES] = {"primary", "shadow", "fallback"};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static void names_free(struct sum_names *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->name[i]);
-	free(t->name);
-	free(t->table);
-	memset(t, 0, sizeof(*t));
-}
-
-static void names_rehash(struct sum_names *t, size_t size)
-{
-	free(t->table);
-	t->table = xcalloc(size, sizeof(*t->table));
-	t->table_size = size;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = hash_str(t->name[i]) & (size - 1);
-		while (t->table[h])
-			h = (h + 1) & (size - 1);
-		t->table[h] = (uint32_t)(i + 1);
-	}
-}
-
-/* The index of s, added when new. */
-static size_t names_intern(struct sum_names *t, const char *s)
-{
-	if ((t->n + 1) * 2 > t->table_size)
-		names_rehash(t, t->table_size ? t->table_size * 2 : 64);
-	size_t mask = t->table_size - 1, h = hash_str(s) & mask;
-	while (t->table[h]) {
-		size_t i = t->table[h] - 1;
-		if (!strcmp(t->name[i], s))
-			return i;
-		h = (h + 1) & mask;
-	}
-	t->name = xgrow(t->name, &t->cap, t->n + 1, sizeof(*t->name));
-	t->name[t->n] = xstrdup(s);
-	t->table[h] = (uint32_t)(t->n + 1);
-	return t->n++;
-}
 
 void sum_store_init(struct sum_store *s)
 {
@@ -87,10 +40,10 @@ void sum_store_free(struct sum_store *s)
 {
 	if (!s)
 		return;
-	names_free(&s->items);
-	names_free(&s->models);
-	names_free(&s->tasks);
-	names_free(&s->slots);
+	strtab_free(&s->items);
+	strtab_free(&s->models);
+	strtab_free(&s->tasks);
+	strtab_free(&s->slots);
 	free(s->item_task);
 	free(s->item_slot);
 	free(s->cells);
@@ -118,12 +71,12 @@ static int lookup(const char *const *names, size_t n, const char *v)
 	return -1;
 }
 
-static int set_item_name(struct load_ctx *x, struct sum_names *t, uint16_t *slot, const char *v,
+static int set_item_name(struct load_ctx *x, struct strtab *t, uint16_t *slot, const char *v,
 			 const char *what, const char *item)
 {
 	if (!v)
 		return 0;
-	size_t id = names_intern(t, v);
+	size_t id = strtab_intern(t, v, NULL);
 	if (id >= SUM_NONE16)
 		return se_fail(x->err, SE_INPUT, x->path, "result %zu: more than %d distinct %ss",
 			       x->nth, SUM_NONE16 - 1, what);
@@ -164,7 +117,7 @@ static int on_row(void *ctx, const struct res_row *r)
 	if (!r->model[0])
 		return se_fail(x->err, SE_INPUT, x->path, "result %zu: empty model", x->nth);
 
-	size_t item = names_intern(&s->items, r->item_id);
+	size_t item = strtab_intern(&s->items, r->item_id, NULL);
 	if (item >= UINT32_MAX - 1)
 		return se_fail(x->err, SE_INPUT, x->path, "result %zu: too many items", x->nth);
 	if (item >= s->item_cap) {
@@ -178,7 +131,7 @@ static int on_row(void *ctx, const struct res_row *r)
 	if (set_item_name(x, &s->tasks, &s->item_task[item], r->task, "task", r->item_id) ||
 	    set_item_name(x, &s->slots, &s->item_slot[item], r->slot, "slot", r->item_id))
 		return -1;
-	size_t model = names_intern(&s->models, r->model);
+	size_t model = strtab_intern(&s->models, r->model, NULL);
 	if (model >= SUM_NONE16)
 		return se_fail(x->err, SE_INPUT, x->path, "result %zu: too many models", x->nth);
 
@@ -219,20 +172,15 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* Sorted copy of t's names and the old index -> rank map. */
-static char **sort_names(const struct sum_names *t, uint16_t **rank)
+static char **sort_names(const struct strtab *t, uint16_t **rank)
 {
 	char **sorted = xmalloc((t->n + 1) * sizeof(*sorted));
 	if (t->n)
 		memcpy(sorted, t->name, t->n * sizeof(*sorted));
 	qsort(sorted, t->n, sizeof(*sorted), cmp_name);
 	*rank = xmalloc((t->n + 1) * sizeof(**rank));
-	for (size_t r = 0; r < t->n; r++) {
-		/* names are distinct: find each one's old index by its hash */
-		size_t mask = t->table_size - 1, h = hash_str(sorted[r]) & mask;
-		while (strcmp(t->name[t->table[h] - 1], sorted[r]))
-			h = (h + 1) & mask;
-		(*rank)[t->table[h] - 1] = (uint16_t)r;
-	}
+	for (size_t r = 0; r < t->n; r++)
+		(*rank)[strtab_find(t, sorted[r])] = (uint16_t)r;
 	return sorted;
 }
 
@@ -254,9 +202,9 @@ int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
 	/* Lines without a task or slot: the empty name, so every item has one. */
 	for (size_t i = 0; i < ni; i++) {
 		if (s->item_task[i] == SUM_NONE16)
-			s->item_task[i] = (uint16_t)names_intern(&s->tasks, "");
+			s->item_task[i] = (uint16_t)strtab_intern(&s->tasks, "", NULL);
 		if (s->item_slot[i] == SUM_NONE16)
-			s->item_slot[i] = (uint16_t)names_intern(&s->slots, "");
+			s->item_slot[i] = (uint16_t)strtab_intern(&s->slots, "", NULL);
 	}
 	uint16_t *mr, *tr, *sr;
 	s->model_name = sort_names(&s->models, &mr);

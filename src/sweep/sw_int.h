@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/strtab.h"
 #include "sweep/sweep.h"
 
 #define SW_MAX_SLOTS 64
@@ -32,13 +33,6 @@ struct sw_cell {
 	bool pass;
 };
 
-struct sw_names {
-	char **name;
-	size_t n, cap;
-	uint32_t *table; /* index + 1, 0 empty */
-	size_t table_size;
-};
-
 struct sw_store {
 	char *manifest_path, *results_path;
 	/* manifest */
@@ -50,7 +44,7 @@ struct sw_store {
 	char *config_path; /* as recorded, or NULL */
 	char config_sha[65];
 	/* items, by first appearance */
-	struct sw_names ids, tasks; /* task "" is "no task" */
+	struct strtab ids, tasks; /* task "" is "no task" */
 	long *est;		    /* -1: unknown */
 	uint32_t *task;		    /* index into tasks, SW_NONE: not seen yet */
 	uint8_t *cur;		    /* the slot the run routed it to, SW_NO_SLOT: unknown */

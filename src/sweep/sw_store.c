@@ -27,60 +27,10 @@
 #include <cjson/cJSON.h>
 
 #include "core/fileio.h"
+#include "core/strtab.h"
 #include "core/xalloc.h"
 #include "results/results.h"
 #include "sweep/sw_int.h"
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static void names_free(struct sw_names *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->name[i]);
-	free(t->name);
-	free(t->table);
-	memset(t, 0, sizeof(*t));
-}
-
-static void names_rehash(struct sw_names *t, size_t size)
-{
-	free(t->table);
-	t->table = xcalloc(size, sizeof(*t->table));
-	t->table_size = size;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = hash_str(t->name[i]) & (size - 1);
-		while (t->table[h])
-			h = (h + 1) & (size - 1);
-		t->table[h] = (uint32_t)(i + 1);
-	}
-}
-
-/* Index of name, added when new (*added set). */
-static uint32_t names_intern(struct sw_names *t, const char *name, bool *added)
-{
-	if (t->table_size == 0 || (t->n + 1) * 2 > t->table_size)
-		names_rehash(t, t->table_size ? t->table_size * 2 : 64);
-	size_t mask = t->table_size - 1, h = hash_str(name) & mask;
-	while (t->table[h]) {
-		uint32_t i = t->table[h] - 1;
-		if (!strcmp(t->name[i], name)) {
-			*added = false;
-			return i;
-		}
-		h = (h + 1) & mask;
-	}
-	t->name = xgrow(t->name, &t->cap, t->n + 1, sizeof(*t->name));
-	t->name[t->n] = xstrdup(name);
-	t->table[h] = (uint32_t)(t->n + 1);
-	*added = true;
-	return (uint32_t)t->n++;
-}
 
 void sw_store_init(struct sw_store *s)
 {
@@ -102,8 +52,8 @@ void sw_store_free(struct sw_store *s)
 	free(s->config_path);
 	free(s->manifest_path);
 	free(s->results_path);
-	names_free(&s->ids);
-	names_free(&s->tasks);
+	strtab_free(&s->ids);
+	strtab_free(&s->tasks);
 	free(s->est);
 	free(s->task);
 	free(s->cur);
@@ -261,7 +211,7 @@ static int on_row(void *ctx, const struct res_row *row)
 			       row->item_id, row->role ? row->role : "null");
 
 	bool added;
-	uint32_t it = names_intern(&s->ids, row->item_id, &added);
+	uint32_t it = (uint32_t)strtab_intern(&s->ids, row->item_id, &added);
 	grow_items(s, (size_t)it + 1);
 
 	/* Item facts come from every line, fallbacks included. */
@@ -279,7 +229,7 @@ static int on_row(void *ctx, const struct res_row *row)
 				       row->item_id, s->slot_name[s->cur[it]], row->slot);
 	}
 	const char *task = row->task ? row->task : "";
-	uint32_t tk = names_intern(&s->tasks, task, &added);
+	uint32_t tk = (uint32_t)strtab_intern(&s->tasks, task, &added);
 	if (s->task[it] == SW_NONE || (s->tasks.name[s->task[it]][0] == '\0' && task[0]))
 		s->task[it] = tk;
 	else if (task[0] && s->task[it] != tk)
