@@ -1,4 +1,7 @@
-/* sum_int.h: the summarize room's insides, shared by its .c files only.
+/* sum_int.h: the summarize room's insides, shared by its .c files and by
+ * gate/: the regression gate reads both runs through this same store, so an
+ * item's policy result, the input errors and the figures are exactly those of
+ * the CSVs. No other room should include it.
  *
  * sum_store.c: results.jsonl -> one compact cell per result line, interned
  * names, and a canonical order (items by id, models/tasks/slots by name) so
