@@ -13,12 +13,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run, "run EVAL.json: send every item to its primary and the shadows, score, summarize"},
-	{"validate", cmd_validate, "validate EVAL.json: load everything, print what would run, send nothing"},
-	{"route", cmd_route, "route EVAL.json [--csv]: the slot and model the policy picks per item, and why"},
-	{"summarize", cmd_summarize, "summarize DIR: rebuild every CSV of a run from results.jsonl"},
-	{"sweep", cmd_sweep, "sweep DIR [--target-quality Q] [--budget USD]: simulate routing policies on a full-matrix run"},
-	{"check", cmd_check, "check DIR --baseline BASE: the regression gate (0 pass, 1 regression, 2 bad input)"},
+    {"run", cmd_run, "EVAL.json     send every item to its primary and shadows; score"},
+    {"validate", cmd_validate, "EVAL.json     what a run would send, and its cost; sends nothing"},
+    {"route", cmd_route, "EVAL.json     the slot and model the policy picks per item, and why"},
+    {"summarize", cmd_summarize, "DIR           rebuild every CSV of a run from results.jsonl"},
+    {"sweep", cmd_sweep, "DIR           simulate routing policies on a full-matrix run"},
+    {"check", cmd_check, "DIR --baseline BASE   the regression gate (exit 1 on a regression)"},
 };
 
 static void usage(FILE *out)

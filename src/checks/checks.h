@@ -44,10 +44,10 @@ struct chk_set {
 
 /* The verdict of one check on one output. */
 struct chk_result {
-	const char *name;  /* the check's name (owned by the set) */
+	const char *name; /* the check's name (owned by the set) */
 	bool pass;
-	bool error;        /* the check could not run (match limit hit...) */
-	char detail[160];  /* extracted value, or the error; "" when none */
+	bool error;	  /* the check could not run (match limit hit...) */
+	char detail[160]; /* extracted value, or the error; "" when none */
 };
 
 struct chk_outcome {
@@ -69,8 +69,8 @@ void chk_set_free(struct chk_set *set);
  * has none: then only regex/not_regex can pass). Fills *out, which the caller
  * releases with chk_outcome_free. Never fails: a check that cannot run is
  * recorded as error (and not passed). */
-void chk_eval(const struct chk_set *set, const char *output, size_t n,
-	      const char *const *expected, size_t n_expected, struct chk_outcome *out);
+void chk_eval(const struct chk_set *set, const char *output, size_t n, const char *const *expected,
+	      size_t n_expected, struct chk_outcome *out);
 void chk_outcome_free(struct chk_outcome *out);
 /* Details of chk_eval, beyond the summary at the top:
  * - "ignore" regexes delete their matches from the compared sides before the

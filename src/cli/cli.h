@@ -21,8 +21,7 @@ int cmd_sweep(int argc, char **argv, struct se_err *err);
 /* Parses a non-negative integer flag value; error names the flag. */
 int cli_parse_long(const char *flag, const char *s, long min, long max, long *out,
 		   struct se_err *err);
-int cli_parse_double(const char *flag, const char *s, double min, double *out,
-		     struct se_err *err);
+int cli_parse_double(const char *flag, const char *s, double min, double *out, struct se_err *err);
 
 #define SE_VERSION "0.1.0"
 

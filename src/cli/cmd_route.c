@@ -13,10 +13,10 @@
 #include "route/route.h"
 
 static const char route_usage[] =
-	"usage: shadoweval route EVAL.json [--csv] [--limit N]\n"
-	"  prints, per item, the slot and model the routing policy picks and why\n"
-	"  --csv      machine-readable: id,task,est_tokens,slot,model,rule\n"
-	"  --limit N  only the first N items\n";
+    "usage: shadoweval route EVAL.json [--csv] [--limit N]\n"
+    "  prints, per item, the slot and model the routing policy picks and why\n"
+    "  --csv      machine-readable: id,task,est_tokens,slot,model,rule\n"
+    "  --limit N  only the first N items\n";
 
 static void csv_field(FILE *out, const char *s, int last)
 {
@@ -27,10 +27,10 @@ static void csv_field(FILE *out, const char *s, int last)
 int cmd_route(int argc, char **argv, struct se_err *err)
 {
 	static const struct option opts[] = {
-		{"csv", no_argument, NULL, 'c'},
-		{"limit", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"csv", no_argument, NULL, 'c'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int as_csv = 0, c;
 	long limit = -1;
@@ -49,7 +49,8 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 			fputs(route_usage, stdout);
 			return 0;
 		default:
-			return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"", argv[optind - 1]);
+			return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"",
+				       argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -71,8 +72,8 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 	if (as_csv)
 		fputs("id,task,est_tokens,slot,model,rule\n", stdout);
 	else
-		printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot", "model",
-		       "rule");
+		printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot",
+		       "model", "rule");
 	while (limit < 0 || count < limit) {
 		int got = ds_next(ds, &item, err);
 		if (got <= 0) {

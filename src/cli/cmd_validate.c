@@ -61,14 +61,14 @@ static int shadow_role(const struct cfg *cfg, int model)
 
 static void print_plan(const struct cfg *cfg, const struct plan *p, const struct pricing *prices)
 {
-	long completion = cfg->params.max_tokens > 0 ? cfg->params.max_tokens
-						     : VALIDATE_DEFAULT_COMPLETION;
+	long completion =
+	    cfg->params.max_tokens > 0 ? cfg->params.max_tokens : VALIDATE_DEFAULT_COMPLETION;
 	printf("eval       %s (%s)\n", cfg->name, cfg->path);
 	printf("dataset    %s: %ld items\n", cfg->dataset.path, p->items);
 	printf("tasks     ");
 	for (size_t i = 0; i < p->n_tasks; i++)
-		printf(" %s %ld%s", p->tasks[i].task[0] ? p->tasks[i].task : "(none)", p->tasks[i].n,
-		       i + 1 < p->n_tasks ? "," : "\n");
+		printf(" %s %ld%s", p->tasks[i].task[0] ? p->tasks[i].task : "(none)",
+		       p->tasks[i].n, i + 1 < p->n_tasks ? "," : "\n");
 	if (!p->n_tasks)
 		printf(" (none)\n");
 	printf("\nslots (share of items routed to each)\n");
@@ -110,16 +110,19 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 		}
 		printf("  %-40s %-28s %7ld requests  est. %s\n", cfg->models[m].id, roles, n, cost);
 	}
-	printf("\nrequests   %ld (%ld primary + %ld shadow)\n", requests, primary, requests - primary);
+	printf("\nrequests   %ld (%ld primary + %ld shadow)\n", requests, primary,
+	       requests - primary);
 	if (!prices)
 		printf("est. cost  unknown (no \"pricing\" file in the config)\n");
 	else
-		printf("est. cost  $%.4f upper bound (prompt chars/4, completion %ld tokens each)%s\n",
-		       total, completion, unpriced ? "; models without a price not included" : "");
+		printf(
+		    "est. cost  $%.4f upper bound (prompt chars/4, completion %ld tokens each)%s\n",
+		    total, completion, unpriced ? "; models without a price not included" : "");
 	printf("retry      up to %d attempts, timeout %gs; %zu check(s), combine %s\n",
 	       cfg->retry.max_attempts, cfg->timeout_s, cfg->checks.n,
-	       cfg->checks.combine == CHK_ANY ? "any"
-	       : cfg->checks.combine == CHK_WEIGHTED ? "weighted" : "all");
+	       cfg->checks.combine == CHK_ANY	     ? "any"
+	       : cfg->checks.combine == CHK_WEIGHTED ? "weighted"
+						     : "all");
 }
 
 int cmd_validate(int argc, char **argv, struct se_err *err)

@@ -12,8 +12,8 @@ int cli_parse_long(const char *flag, const char *s, long min, long max, long *ou
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		return se_fail(err, SE_USAGE, flag, "expected an integer from %ld to %ld, got \"%s\"",
-			       min, max, s);
+		return se_fail(err, SE_USAGE, flag,
+			       "expected an integer from %ld to %ld, got \"%s\"", min, max, s);
 	*out = v;
 	return 0;
 }

@@ -32,13 +32,13 @@ struct cfg_header {
 };
 
 struct cfg_endpoint {
-	char *name;        /* key in "endpoints" */
-	char *base_url;    /* ".../v1", no trailing slash */
+	char *name;	   /* key in "endpoints" */
+	char *base_url;	   /* ".../v1", no trailing slash */
 	char *api_key_env; /* NULL: send no Authorization header */
 	struct cfg_header *headers;
 	size_t n_headers;
 	int max_concurrency; /* 0: no per-endpoint limit */
-	int rpm;             /* requests per minute, 0: unlimited */
+	int rpm;	     /* requests per minute, 0: unlimited */
 };
 
 struct cfg_model {
@@ -48,7 +48,7 @@ struct cfg_model {
 
 struct cfg_slot {
 	char *name;
-	int model;      /* index into cfg.models */
+	int model;	/* index into cfg.models */
 	int *fallbacks; /* model indices tried in order when the primary fails */
 	size_t n_fallbacks;
 };
@@ -69,19 +69,19 @@ struct cfg_rule {
 	size_t n_tasks;
 	struct cfg_match *metadata;
 	size_t n_metadata;
-	int slot; /* fixed outcome; -1 when the rule is a complexity rule */
-	long *thresholds;     /* strictly increasing */
-	size_t n_thresholds;  /* 0 unless a complexity rule */
-	int *band_slots;      /* n_thresholds + 1 slot indices */
-	char *label;          /* "routing.rules[2]" : what `route` prints as the reason */
+	int slot;	     /* fixed outcome; -1 when the rule is a complexity rule */
+	long *thresholds;    /* strictly increasing */
+	size_t n_thresholds; /* 0 unless a complexity rule */
+	int *band_slots;     /* n_thresholds + 1 slot indices */
+	char *label;	     /* "routing.rules[2]" : what `route` prints as the reason */
 };
 
 enum cfg_estimator { CFG_EST_CHARS_DIV_4 = 0 };
 
 struct cfg_retry {
 	int max_attempts; /* total attempts including the first; default 4 */
-	int base_ms;      /* default 500 */
-	int max_ms;       /* default 30000 */
+	int base_ms;	  /* default 500 */
+	int max_ms;	  /* default 30000 */
 };
 
 struct cfg_params {
@@ -93,14 +93,14 @@ struct cfg_params {
 };
 
 struct cfg_dataset {
-	char *path;           /* resolved against the config's folder */
-	char *format;         /* "jsonl" or "csv"; from the extension when not given */
+	char *path;	      /* resolved against the config's folder */
+	char *format;	      /* "jsonl" or "csv"; from the extension when not given */
 	char *expected_field; /* field holding the expected answer; default "expected" */
 	char *expected_regex; /* optional: capture group 1 of this on the field is the answer */
 };
 
 struct cfg_prompt {
-	char *system;   /* NULL: no system message */
+	char *system;	/* NULL: no system message */
 	char *template; /* NULL: the item's "prompt" (or its "messages") as is */
 };
 
@@ -125,7 +125,7 @@ struct cfg {
 	enum cfg_estimator estimator;
 
 	bool shadow_all_slots; /* "shadow": "all-slots" */
-	int *shadows;          /* model indices (for all-slots: every slot's model) */
+	int *shadows;	       /* model indices (for all-slots: every slot's model) */
 	size_t n_shadows;
 
 	struct chk_set checks;

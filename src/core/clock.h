@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-double clock_now_ms(void);                      /* monotonic milliseconds */
-void clock_iso8601(char *out, size_t size);     /* "2026-11-25T12:43:28Z" */
+double clock_now_ms(void);		    /* monotonic milliseconds */
+void clock_iso8601(char *out, size_t size); /* "2026-11-25T12:43:28Z" */
 
 #endif

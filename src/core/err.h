@@ -19,7 +19,7 @@ enum se_kind {
 	SE_OK = 0,
 	SE_USAGE,    /* bad flags or arguments: exit 2 */
 	SE_INPUT,    /* bad config, dataset, results file, server reply: exit 2 */
-	SE_IO,       /* a file could not be read or written: exit 2 */
+	SE_IO,	     /* a file could not be read or written: exit 2 */
 	SE_FINDING,  /* a regression or a stop by budget: exit 1 */
 	SE_INTERRUPT /* SIGINT: exit 130 */
 };
@@ -34,7 +34,7 @@ struct se_err {
 
 /* Sets *err (when err is not NULL) and returns -1. `where` may be NULL. */
 int se_fail(struct se_err *err, enum se_kind kind, const char *where, const char *fmt, ...)
-	SE_PRINTF(4, 5);
+    SE_PRINTF(4, 5);
 
 /* Same, with errno's text appended as ": <strerror>". */
 int se_fail_errno(struct se_err *err, const char *where, const char *fmt, ...) SE_PRINTF(3, 4);

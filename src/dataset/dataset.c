@@ -421,7 +421,8 @@ int ds_open(struct ds_reader **out, const struct cfg_dataset *ds, struct se_err 
 		goto fail;
 	}
 	struct stat st;
-	r->size = fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+	r->size =
+	    fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
 	r->chunk = xmalloc(DS_CHUNK);
 	if (r->format == DS_CSV && ds_csv_open(r, err))
 		goto fail;

@@ -121,7 +121,7 @@ struct job {
 struct endpoint {
 	char *url;
 	struct curl_slist *headers; /* holds the Authorization line: memory only */
-	bool tls;                   /* https: HTTP/2 can be negotiated */
+	bool tls;		    /* https: HTTP/2 can be negotiated */
 	int in_flight;
 	struct eng_bucket bucket;
 };

@@ -15,9 +15,9 @@
 #include "core/err.h"
 
 struct price {
-	double prompt;     /* per token */
+	double prompt;	   /* per token */
 	double completion; /* per token */
-	double request;    /* per request, 0 when absent */
+	double request;	   /* per request, 0 when absent */
 	double cache_read; /* per cached prompt token, -1 when absent (then prompt) */
 };
 

@@ -254,7 +254,8 @@ int res_scan(const char *path, bool missing_ok, res_row_fn fn, void *ctx,
 		}
 		if (bad) {
 			snprintf(where, sizeof(where), "%s:%zu", path, local.lines);
-			rc = se_fail(err, SE_INPUT, where, "%s", o ? why : "invalid JSON in results line");
+			rc = se_fail(err, SE_INPUT, where, "%s",
+				     o ? why : "invalid JSON in results line");
 			cJSON_Delete(o);
 			break;
 		}

@@ -49,7 +49,8 @@ static void explain(const struct cfg *cfg, const struct cfg_rule *r, const struc
 					 r->metadata[i].value);
 	if (r->n_thresholds && used < size) {
 		if (band == 0)
-			snprintf(out + used, size - used, " est %ld < %ld", est_tokens, r->thresholds[0]);
+			snprintf(out + used, size - used, " est %ld < %ld", est_tokens,
+				 r->thresholds[0]);
 		else if (band == r->n_thresholds)
 			snprintf(out + used, size - used, " est %ld >= %ld", est_tokens,
 				 r->thresholds[band - 1]);

@@ -15,10 +15,10 @@ struct cfg;
 struct ds_item;
 
 struct route_decision {
-	int slot;   /* index into cfg.slots */
-	int model;  /* the slot's model: cfg.slots[slot].model */
-	int rule;   /* index into cfg.rules, or -1 for the default */
-	int band;   /* complexity band index, or -1 when the rule is not a complexity rule */
+	int slot;      /* index into cfg.slots */
+	int model;     /* the slot's model: cfg.slots[slot].model */
+	int rule;      /* index into cfg.rules, or -1 for the default */
+	int band;      /* complexity band index, or -1 when the rule is not a complexity rule */
 	char why[160]; /* "routing.rules[1]: task \"classify\"", "default" ... */
 };
 

@@ -145,6 +145,7 @@ void stats_pair_figures(const struct stats_pair *t, struct stats_pair_figures *o
 	out->rate_a = t->n ? (double)(t->both + t->only_a) / n : NAN;
 	out->rate_b = t->n ? (double)(t->both + t->only_b) / n : NAN;
 	out->delta = t->n ? (double)(t->only_b - t->only_a) / n : NAN;
-	stats_paired_diff_ci(t->both, t->only_a, t->only_b, t->neither, STATS_Z95, &out->lo, &out->hi);
+	stats_paired_diff_ci(t->both, t->only_a, t->only_b, t->neither, STATS_Z95, &out->lo,
+			     &out->hi);
 	out->p = stats_mcnemar_exact(t->only_a, t->only_b);
 }

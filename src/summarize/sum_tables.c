@@ -124,9 +124,8 @@ int sum_write_models(struct sum_ctx *x, struct se_err *err)
 	struct sum_csv csv;
 	int rc = sum_csv_open(&csv, x->dir, "models.csv", key, sum_acc_header, err);
 	struct sum_line *h = sum_tab_row(&x->models_tab);
-	static const char *const th[] = {"model",	  "n",	      "pass rate [95% CI]",
-					 "errors",	  "p50 ms",   "p95 ms",
-					 "cost USD",	  "USD/1k items"};
+	static const char *const th[] = {"model",  "n",	     "pass rate [95% CI]", "errors",
+					 "p50 ms", "p95 ms", "cost USD",	   "USD/1k items"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
 	struct sum_line l;
@@ -391,8 +390,9 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 			sum_line_long(&l, p->t.only_b);
 			sum_line_long(&l, p->t.neither);
 			pair_verdict(&l, &p->t, false);
-			sum_line_usd(&l, diff(sum_cost_per_1k(p->b_cost, p->t.n, p->b_cost_unknown),
-					      sum_cost_per_1k(p->a_cost, p->t.n, p->a_cost_unknown)));
+			sum_line_usd(&l,
+				     diff(sum_cost_per_1k(p->b_cost, p->t.n, p->b_cost_unknown),
+					  sum_cost_per_1k(p->a_cost, p->t.n, p->a_cost_unknown)));
 			sum_line_ms(&l,
 				    diff(sum_fvec_pct(&p->b_lat, 50), sum_fvec_pct(&p->a_lat, 50)));
 			sum_line_ms(&l,
@@ -420,7 +420,8 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "verdict")));
 			tab_fmt(t, "%+.4f",
 				cell_num(&l, col_of(pairs_header, "delta_cost_usd_per_1k_items")));
-			tab_fmt(t, "%+.0f", cell_num(&l, col_of(pairs_header, "delta_latency_ms_p95")));
+			tab_fmt(t, "%+.0f",
+				cell_num(&l, col_of(pairs_header, "delta_latency_ms_p95")));
 		}
 	}
 	sum_line_free(&l);
@@ -435,8 +436,8 @@ int sum_write_pairs(struct sum_ctx *x, struct se_err *err)
 	if (sum_csv_open(&csv, x->dir, "pairs.csv", pairs_header, NULL, err))
 		return -1;
 	struct sum_line *h = sum_tab_row(&x->pairs_tab);
-	static const char *const th[] = {"shadow",  "n",		"pass rate delta, pts [95% CI]",
-					 "p",	    "verdict",	"USD/1k delta",
+	static const char *const th[] = {"shadow",	"n",	   "pass rate delta, pts [95% CI]",
+					 "p",		"verdict", "USD/1k delta",
 					 "p95 ms delta"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
@@ -593,9 +594,12 @@ int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
 	if (sum_csv_open(&csv, x->dir, "swaps.csv", swaps_header, NULL, err))
 		return -1;
 	struct sum_line *h = sum_tab_row(&x->swaps_tab);
-	static const char *const th[] = {"slot",	    "current -> candidate",
-					 "n swapped",	    "policy pass rate [95% CI]",
-					 "delta, pts [95% CI]", "verdict",
+	static const char *const th[] = {"slot",
+					 "current -> candidate",
+					 "n swapped",
+					 "policy pass rate [95% CI]",
+					 "delta, pts [95% CI]",
+					 "verdict",
 					 "USD/1k delta"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);

@@ -45,10 +45,10 @@ struct sw_store {
 	char config_sha[65];
 	/* items, by first appearance */
 	struct strtab ids, tasks; /* task "" is "no task" */
-	long *est;		    /* -1: unknown */
-	uint32_t *task;		    /* index into tasks, SW_NONE: not seen yet */
-	uint8_t *cur;		    /* the slot the run routed it to, SW_NO_SLOT: unknown */
-	struct sw_cell *cells;	    /* [item * ncols + col] */
+	long *est;		  /* -1: unknown */
+	uint32_t *task;		  /* index into tasks, SW_NONE: not seen yet */
+	uint8_t *cur;		  /* the slot the run routed it to, SW_NO_SLOT: unknown */
+	struct sw_cell *cells;	  /* [item * ncols + col] */
 	size_t item_cap;
 	size_t lines, torn, ignored;
 	/* after sw_store_finish */

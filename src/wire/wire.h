@@ -34,15 +34,15 @@ struct wire_usage {
 
 /* What a response (whole or accumulated from a stream) said. */
 struct wire_reply {
-	struct buf content;   /* message content, or the concatenated deltas */
-	char model[256];      /* the model that served ("" when absent) */
+	struct buf content; /* message content, or the concatenated deltas */
+	char model[256];    /* the model that served ("" when absent) */
 	char finish_reason[32];
 	struct wire_usage usage;
-	bool error;           /* an error object was present (mid-stream or embedded) */
-	char error_code[32];  /* error.code as text ("502", "server_error"), "" if absent */
+	bool error;	     /* an error object was present (mid-stream or embedded) */
+	char error_code[32]; /* error.code as text ("502", "server_error"), "" if absent */
 	char error_message[512];
-	int n_chunks;         /* stream chunks seen */
-	bool done;            /* stream saw data: [DONE] */
+	int n_chunks; /* stream chunks seen */
+	bool done;    /* stream saw data: [DONE] */
 };
 
 void wire_reply_init(struct wire_reply *r);
@@ -97,7 +97,7 @@ typedef int (*wire_model_fn)(void *ctx, const struct wire_model_price *m);
  * invalid JSON). m and m->id are only valid during the call. fn returning
  * non-zero stops the walk and makes wire_parse_models return -1 without
  * touching err (fn reports through its ctx). */
-int wire_parse_models(const char *body, size_t len, const char *where, wire_model_fn fn,
-		      void *ctx, struct se_err *err);
+int wire_parse_models(const char *body, size_t len, const char *where, wire_model_fn fn, void *ctx,
+		      struct se_err *err);
 
 #endif
