@@ -57,6 +57,7 @@ static struct res_row sample(const char *id, const char *model)
 
 struct collected {
 	int n;
+	size_t line[8];
 	char ids[8][32];
 	double latency[8];
 	long tokens[8];
@@ -68,6 +69,7 @@ static int collect(void *ctx, const struct res_row *row)
 {
 	struct collected *c = ctx;
 	snprintf(c->ids[c->n], sizeof(c->ids[0]), "%s", row->item_id);
+	c->line[c->n] = row->line;
 	c->latency[c->n] = row->latency_ms;
 	c->tokens[c->n] = row->prompt_tokens;
 	c->cost[c->n] = row->cost_usd;
@@ -204,4 +206,24 @@ Test(results, missing_file_is_empty_only_when_allowed)
 	cr_assert_eq(c.n, 0);
 	cr_assert_eq(res_scan("/nonexistent/results.jsonl", false, collect, &c, NULL, &err), -1);
 	cr_assert_eq(err.kind, SE_IO);
+}
+
+Test(results, rows_carry_their_physical_line_number, .init = setup, .fini = teardown)
+{
+	FILE *fp = fopen(path, "w");
+	struct buf b;
+	buf_init(&b);
+	struct res_row a = sample("i1", "m1");
+	res_format(&b, &a);
+	fputs(b.data, fp);
+	fputs("\n", fp); /* a blank line still counts as a line */
+	fputs(b.data, fp);
+	fclose(fp);
+	buf_free(&b);
+	struct collected c = {0};
+	struct se_err err;
+	cr_assert_eq(res_scan(path, false, collect, &c, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.line[0], 1);
+	cr_assert_eq(c.line[1], 3);
 }

@@ -59,6 +59,20 @@ int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 	jsonw_long(&b, m->concurrency);
 	key(&b, "cache", false);
 	jsonw_str(&b, m->cache_mode);
+	if (m->n_merged_from) {
+		key(&b, "merged_from", false);
+		buf_putc(&b, '[');
+		for (size_t i = 0; i < m->n_merged_from; i++) {
+			if (i)
+				buf_puts(&b, ", ");
+			jsonw_str(&b, m->merged_from[i]);
+		}
+		buf_putc(&b, ']');
+	}
+	if (m->missing_shards) {
+		key(&b, "missing_shards", false);
+		jsonw_str(&b, m->missing_shards);
+	}
 
 	key(&b, "slots", false);
 	buf_putc(&b, '{');

@@ -43,6 +43,11 @@ struct man_info {
 	const struct man_status_count *by_status; /* n_status entries */
 	size_t n_status;
 	double spent_usd;
+	/* merge only: the run folders joined (as given), and the shards absent
+	 * from them ("2/4, 3/4"); not written when NULL / 0 */
+	const char *const *merged_from;
+	size_t n_merged_from;
+	const char *missing_shards;
 };
 
 /* Writes dir/manifest.json atomically. */

@@ -263,6 +263,7 @@ int res_scan(const char *path, bool missing_ok, res_row_fn fn, void *ctx,
 			local.torn = 0; /* whole JSON, only the newline is missing: keep it */
 		row.raw = line;
 		row.raw_len = len;
+		row.line = local.lines;
 		rc = fn(ctx, &row);
 		cJSON_Delete(o);
 		if (rc)

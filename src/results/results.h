@@ -58,9 +58,11 @@ struct res_row {
 	bool pass;
 	double score;
 	const char *error;
-	/* Reading only: the whole line as read, without its newline. */
+	/* Reading only: the whole line as read, without its newline, and its
+	 * 1-based physical line number in the file (blank lines counted). */
 	const char *raw;
 	size_t raw_len;
+	size_t line;
 };
 
 void res_row_init(struct res_row *row); /* all unknown */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../support/simproc.h"
+#include "merge/merge.h"
 
 #define FIX "tests/fixtures/run"
 #define N_ITEMS 20
@@ -919,5 +920,63 @@ Test(run, usage_errors_exit_2_and_help_exits_0, .timeout = 30)
 	p = run_se(unknown);
 	cr_assert_eq(p.status, 2);
 	proc_out_free(&p);
+	rm_tmp();
+}
+
+/* merge (src/merge/): real shard folders joined in-process give the pairs,
+ * statuses and passes of one unsharded run of the same eval. */
+Test(run, merged_shards_hold_the_pairs_of_one_run, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval.json");
+	char *dirs[3];
+	for (int k = 0; k < 3; k++) {
+		char name[16], shard[32];
+		snprintf(name, sizeof(name), "m%d", k + 1);
+		snprintf(shard, sizeof(shard), "%d/3", k + 1);
+		dirs[k] = strdup(tpath(name));
+		run_ok(FIX "/eval.json", sp.base_url, dirs[k], "--shard", shard);
+	}
+	run_ok(FIX "/eval.json", sp.base_url, tpath("whole"), NULL, NULL);
+	char *out = strdup(tpath("merged"));
+	struct se_err err;
+	struct mg_report rep;
+	int rc = mg_merge((const char *const *)dirs, 3, out, NULL, &rep, &err);
+	cr_assert_eq(rc, 0, "merge failed: %s: %s", err.where, err.msg);
+	cr_assert(rep.complete);
+
+	struct rows m = load_rows(out), w = load_rows(tpath("whole"));
+	cr_assert_eq(assert_unique_pairs(&m), w.n);
+	for (size_t i = 0; i < w.n; i++) {
+		const cJSON *hit = NULL;
+		for (size_t j = 0; j < m.n && !hit; j++)
+			if (!strcmp(sfield(m.v[j], "item_id"), sfield(w.v[i], "item_id")) &&
+			    !strcmp(sfield(m.v[j], "model"), sfield(w.v[i], "model")))
+				hit = m.v[j];
+		cr_assert_not_null(hit, "pair (%s, %s) missing from the merge",
+				   sfield(w.v[i], "item_id"), sfield(w.v[i], "model"));
+		cr_expect_str_eq(sfield(hit, "status"), sfield(w.v[i], "status"));
+		cr_expect_eq(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hit, "pass")),
+			     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w.v[i], "pass")));
+	}
+	char mpath[600];
+	snprintf(mpath, sizeof(mpath), "%s/manifest.json", out);
+	char *text = read_file(mpath, NULL);
+	cr_assert_not_null(text);
+	cJSON *man = cJSON_Parse(text);
+	cr_assert_not_null(man);
+	cr_expect_str_eq(sfield(man, "status"), "complete");
+	cr_expect(is_null(man, "shard"));
+	snprintf(mpath, sizeof(mpath), "%s/models.csv", out);
+	cr_expect_eq(access(mpath, F_OK), 0, "no models.csv in the merged run");
+	cJSON_Delete(man);
+	free(text);
+	rows_free(&m);
+	rows_free(&w);
+	for (int k = 0; k < 3; k++)
+		free(dirs[k]);
+	free(out);
+	simproc_stop(&sp);
 	rm_tmp();
 }

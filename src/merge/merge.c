@@ -1,0 +1,419 @@
+/* merge.c: `shadoweval merge DIR... -o OUT`: the results join and the
+ * command (mg_manifest.c handles the manifests).
+ *
+ * Rules (see README "merge"):
+ * - inputs: every DIR must hold manifest.json and results.jsonl; all
+ *   manifests must agree on eval, config_sha256 and dataset_sha256 (else
+ *   SE_INPUT naming the folder and the field); a folder given twice is a
+ *   usage error;
+ * - shards: the inputs that carry a shard "K/N" must agree on N and hold each
+ *   K at most once (else SE_INPUT naming both folders); shards no input holds
+ *   are allowed, but warned about and make the merged status "incomplete";
+ *   unsharded inputs (other --limit, resumed partial copies) are allowed too:
+ *   the pair rule below is what protects the result;
+ * - status: an input whose manifest status is not "complete" (interrupted,
+ *   stopped_by_budget, ...) is warned about and makes the merged status
+ *   "incomplete";
+ * - results: lines are copied as read (res_row.raw, ending in '\n'), inputs
+ *   in the order given, lines in file order; a torn last line is skipped with
+ *   a warning; each (item_id, model) pair appears at most once: a second line
+ *   for a pair is SE_INPUT naming both places (DIR/results.jsonl:N) unless the
+ *   two lines are byte-identical, then the first is kept and the drop counted.
+ *   Pairs are remembered as 64-bit hashes (with a 64-bit hash of the line),
+ *   so memory is ~48 bytes per pair, not the lines; N is the physical line
+ *   number in the file;
+ * - OUT must not exist or be an empty folder; OUT/results.jsonl is written as
+ *   results.jsonl.tmp, fsync'd and renamed (fio_replace_*), then
+ *   manifest.json (man_write: the first input's identity fields, shard null,
+ *   earliest started_at, latest ended_at, items/items_not_run/requests/
+ *   spent_usd summed over the inputs, results_written and by_status counted
+ *   from the lines written, limit kept when all agree else null, cache kept
+ *   when all agree else "mixed", concurrency the largest), then the
+ *   summaries (sum_run_dir). An input error leaves OUT as it was.
+ *
+ * Not here: re-serializing lines (never), or reading the lines' fields
+ * beyond item_id, model and status.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "core/xalloc.h"
+#include "merge/merge.h"
+#include "merge/mg_int.h"
+#include "results/results.h"
+#include "summarize/summarize.h"
+
+static const char merge_usage[] =
+    "usage: shadoweval merge DIR... -o OUT [--quiet]\n"
+    "\n"
+    "Joins the run folders of one eval run made in shards (run --shard K/N) or in\n"
+    "parts into one run folder OUT: every results line once, a manifest, and the\n"
+    "summaries (models.csv, tasks.csv, ...). All inputs must come from the same\n"
+    "config and dataset; each (item, model) pair may appear in one input only\n"
+    "(byte-identical copies are collapsed). Missing shards are a warning and\n"
+    "make the merged manifest's status \"incomplete\".\n"
+    "\n"
+    "options:\n"
+    "  -o, --out OUT   the merged run folder (must not exist, or be empty)\n"
+    "  -q, --quiet     no tables, no closing line\n"
+    "  -h, --help      this help\n"
+    "\n"
+    "exit: 0 merged, 2 bad input\n";
+
+/* ---- 64-bit hashes ---- */
+
+static uint64_t fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Eight bytes at a time, each word mixed before it is folded in; the length
+ * is part of the hash, so chaining two strings has no ambiguity. */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	h ^= fmix64(n + 0x9e3779b97f4a7c15ULL);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ fmix64(w)) * 0x9e3779b97f4a7c15ULL;
+		h = (h << 31) | (h >> 33);
+		s += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ fmix64(w ^ 0xa0761d6478bd642fULL)) * 0x9e3779b97f4a7c15ULL;
+	return fmix64(h);
+}
+
+/* ---- the set of pairs seen ---- */
+
+struct seen {
+	uint64_t key; /* hash of (item_id, model); 0: empty slot */
+	uint64_t line;
+	uint32_t input;
+	uint32_t lineno;
+};
+
+struct seen_set {
+	struct seen *slot;
+	size_t size; /* a power of two */
+	size_t n;
+};
+
+static void set_grow(struct seen_set *s)
+{
+	size_t size = s->size ? s->size * 2 : 1024;
+	struct seen *slot = xcalloc(size, sizeof(*slot));
+	for (size_t i = 0; i < s->size; i++) {
+		if (!s->slot[i].key)
+			continue;
+		size_t j = (size_t)s->slot[i].key & (size - 1);
+		while (slot[j].key)
+			j = (j + 1) & (size - 1);
+		slot[j] = s->slot[i];
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->size = size;
+}
+
+/* The slot holding key, or the empty slot where it goes (key still 0). */
+static struct seen *set_find(struct seen_set *s, uint64_t key)
+{
+	if ((s->n + 1) * 2 > s->size)
+		set_grow(s);
+	size_t j = (size_t)key & (s->size - 1);
+	while (s->slot[j].key && s->slot[j].key != key)
+		j = (j + 1) & (s->size - 1);
+	return &s->slot[j];
+}
+
+/* ---- the join ---- */
+
+struct join {
+	struct seen_set set;
+	FILE *fp;
+	const char *out_path;
+	const struct mg_input *in;
+	uint32_t cur;  /* input being read */
+	size_t lineno; /* physical line of the row being read */
+	struct mg_counts *counts;
+	struct mg_report *rep;
+	struct se_err *err;
+};
+
+static int on_row(void *ctx, const struct res_row *row)
+{
+	struct join *j = ctx;
+	const struct mg_input *x = &j->in[j->cur];
+	j->lineno = row->line;
+	char where[600];
+	snprintf(where, sizeof(where), "%s:%zu", x->results_path, j->lineno);
+	if (!row->item_id || !row->model)
+		return se_fail(j->err, SE_INPUT, where, "a result without %s",
+			       row->item_id ? "model" : "item_id");
+	uint64_t key = hash_bytes(hash_bytes(0, row->item_id, strlen(row->item_id)), row->model,
+				  strlen(row->model));
+	if (!key)
+		key = 1;
+	uint64_t line = hash_bytes(0x5bd1e995ULL, row->raw, row->raw_len);
+	struct seen *s = set_find(&j->set, key);
+	if (s->key) {
+		if (s->line == line) {
+			j->rep->identical++;
+			return 0;
+		}
+		return se_fail(j->err, SE_INPUT, where,
+			       "item \"%s\", model \"%s\": a second, different result (the first "
+			       "is at %s:%u)",
+			       row->item_id, row->model, j->in[s->input].results_path, s->lineno);
+	}
+	s->key = key;
+	s->line = line;
+	s->input = j->cur;
+	s->lineno = j->lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)j->lineno;
+	j->set.n++;
+	if (fwrite(row->raw, 1, row->raw_len, j->fp) != row->raw_len || putc('\n', j->fp) == EOF)
+		return se_fail_errno(j->err, j->out_path, "write failed");
+	mg_counts_add(j->counts, row->status, 1);
+	j->rep->lines++;
+	return 0;
+}
+
+static void warn(const struct mg_opts *o, const char *fmt, ...) SE_PRINTF(2, 3);
+static void warn(const struct mg_opts *o, const char *fmt, ...)
+{
+	if (!o->warn)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("shadoweval merge: warning: ", o->warn);
+	vfprintf(o->warn, fmt, ap);
+	fputc('\n', o->warn);
+	va_end(ap);
+}
+
+/* Streams every input into out_path (a .tmp until committed). */
+static int join_results(const struct mg_input *in, size_t n, const char *out_path,
+			const struct mg_opts *o, struct mg_counts *counts, struct mg_report *rep,
+			struct se_err *err)
+{
+	struct join j;
+	memset(&j, 0, sizeof(j));
+	j.out_path = out_path;
+	j.in = in;
+	j.counts = counts;
+	j.rep = rep;
+	j.err = err;
+	if (fio_replace_begin(out_path, &j.fp, err))
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct res_scan_stats st = {0, 0};
+		j.cur = (uint32_t)i;
+		j.lineno = 0;
+		rc = res_scan(in[i].results_path, false, on_row, &j, &st, err);
+		if (rc)
+			break;
+		if (st.torn) {
+			rep->torn++;
+			warn(o, "%s: skipped a torn last line", in[i].results_path);
+		}
+	}
+	if (rc)
+		fio_replace_abort(out_path, j.fp);
+	else
+		rc = fio_replace_commit(out_path, j.fp, err);
+	free(j.set.slot);
+	return rc ? -1 : 0;
+}
+
+/* OUT must not exist (*exists false) or be an empty folder. */
+static int check_out(const char *out, bool *exists, struct se_err *err)
+{
+	struct stat st;
+	*exists = false;
+	if (stat(out, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return se_fail_errno(err, out, "cannot stat output folder");
+	}
+	*exists = true;
+	if (!S_ISDIR(st.st_mode))
+		return se_fail(err, SE_INPUT, out, "output exists and is not a folder");
+	DIR *d = opendir(out);
+	if (!d)
+		return se_fail_errno(err, out, "cannot read output folder");
+	struct dirent *e;
+	bool empty = true;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = false;
+	closedir(d);
+	if (!empty)
+		return se_fail(err, SE_INPUT, out,
+			       "output folder already has results (or other files); merge writes "
+			       "into a new or empty folder");
+	return 0;
+}
+
+/* The same folder twice would collapse into itself silently. */
+static int check_distinct(const char *const *dirs, size_t n, struct se_err *err)
+{
+	struct stat *st = xcalloc(n, sizeof(*st));
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (stat(dirs[i], &st[i]) != 0) {
+			rc = errno == ENOENT ? se_fail(err, SE_INPUT, dirs[i], "no such folder")
+					     : se_fail_errno(err, dirs[i], "cannot stat folder");
+			break;
+		}
+		if (!S_ISDIR(st[i].st_mode)) {
+			rc = se_fail(err, SE_INPUT, dirs[i], "not a folder");
+			break;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (st[k].st_dev == st[i].st_dev && st[k].st_ino == st[i].st_ino) {
+				rc = se_fail(err, SE_USAGE, dirs[i],
+					     "folder given twice (as \"%s\")", dirs[k]);
+				break;
+			}
+		}
+	}
+	free(st);
+	return rc;
+}
+
+int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg_opts *opts,
+	     struct mg_report *report, struct se_err *err)
+{
+	static const struct mg_opts no_opts = {NULL, NULL};
+	const struct mg_opts *o = opts ? opts : &no_opts;
+	struct mg_report local;
+	struct mg_report *rep = report ? report : &local;
+	memset(rep, 0, sizeof(*rep));
+	if (n == 0)
+		return se_fail(err, SE_USAGE, NULL, "expected at least one run folder DIR");
+	rep->inputs = n;
+
+	struct mg_input *in = xcalloc(n, sizeof(*in));
+	for (size_t i = 0; i < n; i++)
+		in[i].dir = dirs[i];
+	struct mg_counts counts;
+	mg_counts_init(&counts);
+	struct buf missing;
+	buf_init(&missing);
+	char *res_path = fio_join(out, "results.jsonl");
+	bool out_existed = false, wrote = false;
+	int rc = -1;
+
+	if (check_distinct(dirs, n, err) || check_out(out, &out_existed, err))
+		goto out;
+	if (mg_inputs_load(in, n, &counts, &rep->missing, &missing, err))
+		goto out;
+	if (rep->missing)
+		warn(o, "%zu missing shard%s: %s", rep->missing, rep->missing > 1 ? "s" : "",
+		     missing.data);
+	bool complete = rep->missing == 0;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].status && !strcmp(in[i].status, "complete"))
+			continue;
+		warn(o, "%s: run status is \"%s\", not \"complete\"", in[i].dir,
+		     in[i].status ? in[i].status : "unknown");
+		complete = false;
+	}
+	rep->complete = complete;
+
+	if (fio_mkdirs(out, err))
+		goto out;
+	wrote = true;
+	if (join_results(in, n, res_path, o, &counts, rep, err))
+		goto out;
+	if (mg_manifest_write(out, in, n, &counts, rep->lines, complete ? "complete" : "incomplete",
+			      rep->missing ? missing.data : NULL, err))
+		goto out;
+	wrote = false; /* from here on a failure leaves the merged run in place */
+	if (sum_run_dir(out, o->table, err))
+		goto out;
+	rc = 0;
+out:
+	if (rc && wrote) {
+		char *mp = fio_join(out, "manifest.json");
+		unlink(mp);
+		unlink(res_path);
+		free(mp);
+		if (!out_existed)
+			rmdir(out);
+	}
+	free(res_path);
+	buf_free(&missing);
+	mg_counts_free(&counts);
+	mg_inputs_free(in, n);
+	free(in);
+	return rc;
+}
+
+int cmd_merge(int argc, char **argv, struct se_err *err)
+{
+	static const struct option opts[] = {
+	    {"out", required_argument, NULL, 'o'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	bool quiet = false;
+	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(merge_usage, stdout);
+			return 0;
+		default:
+			if (optopt && optopt < 256)
+				return se_fail(err, SE_USAGE, NULL,
+					       "unknown or incomplete option -%c", optopt);
+			return se_fail(err, SE_USAGE, NULL, "unknown or incomplete option \"%s\"",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return se_fail(err, SE_USAGE, NULL, "expected one or more run folders DIR");
+	if (!out)
+		return se_fail(err, SE_USAGE, NULL, "missing -o OUT (the merged run folder)");
+	struct mg_opts o = {quiet ? NULL : stdout, stderr};
+	struct mg_report rep;
+	if (mg_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, &o, &rep,
+		     err))
+		return -1;
+	if (!quiet)
+		fprintf(stderr,
+			"merged %zu results from %zu folder%s into %s (%zu identical duplicates "
+			"dropped, %zu torn lines skipped)%s\n",
+			rep.lines, rep.inputs, rep.inputs == 1 ? "" : "s", out, rep.identical,
+			rep.torn, rep.complete ? "" : ", status incomplete");
+	return 0;
+}
