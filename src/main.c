@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"route", cmd_route, "EVAL.json     the slot and model the policy picks per item, and why"},
     {"summarize", cmd_summarize, "DIR           rebuild every CSV of a run from results.jsonl"},
     {"sweep", cmd_sweep, "DIR           simulate routing policies on a full-matrix run"},
+    {"report", cmd_report, "DIR           one self-contained HTML page with tables and charts"},
     {"merge", cmd_merge, "DIR... -o OUT  join the shard runs of one eval into one run folder"},
     {"check", cmd_check, "DIR --baseline BASE   the regression gate (exit 1 on a regression)"},
 };

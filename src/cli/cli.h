@@ -18,6 +18,7 @@ int cmd_summarize(int argc, char **argv, struct se_err *err);
 int cmd_check(int argc, char **argv, struct se_err *err); /* src/gate/ */
 int cmd_sweep(int argc, char **argv, struct se_err *err);
 int cmd_merge(int argc, char **argv, struct se_err *err);
+int cmd_report(int argc, char **argv, struct se_err *err);
 
 /* Parses a non-negative integer flag value; error names the flag. */
 int cli_parse_long(const char *flag, const char *s, long min, long max, long *out,

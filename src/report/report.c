@@ -1,0 +1,1142 @@
+/* report.c: the report page: reads the run folder's summaries and manifest,
+ * lays out the sections (header, at a glance, models, primary vs shadows,
+ * slot swaps, per task, routing, threshold sweep, how to read) and writes
+ * the page atomically.
+ *
+ * Decisions:
+ * - missing summaries are rebuilt from results.jsonl (sum_run_dir) before
+ *   anything is read; sweep.csv / pareto.csv are optional (only `sweep`
+ *   writes them);
+ * - columns are looked up by name; a column the page needs and cannot find
+ *   is SE_INPUT naming the file and the column;
+ * - manifest.json may be absent (a folder of CSVs alone still makes a page);
+ *   when present it must be JSON; fields it lacks are simply not shown;
+ * - the page carries no time of its own: dates come from the manifest, so
+ *   the same folder gives the same bytes.
+ *
+ * Not here: any statistics (the summaries decide), escaping and number
+ * formats (rep_fmt.c), chart geometry (rep_svg.c).
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/fileio.h"
+#include "core/strtab.h"
+#include "core/xalloc.h"
+#include "report/rep_int.h"
+#include "report/report.h"
+#include "summarize/summarize.h"
+
+static const char *const summaries[] = {"models.csv", "tasks.csv", "slots.csv", "pairs.csv",
+					"swaps.csv"};
+
+struct page {
+	struct buf b;
+	const char *dir;
+	struct rep_table models, tasks, slots, pairs, swaps, sweep, pareto;
+	bool have_sweep, have_pareto;
+	cJSON *man; /* NULL without manifest.json */
+};
+
+static const char css[] =
+    ":root{--fg:#1a1a1a;--mute:#5b5b5b;--line:#dcdcdc;--better:#0072B2;--worse:#D55E00;"
+    "--nodiff:#6E6E6E}\n"
+    "body{font:14px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\","
+    "Arial,sans-serif;color:var(--fg);margin:0;background:#fff}\n"
+    "main{max-width:1160px;margin:0 auto;padding:20px 28px 48px}\n"
+    "h1{font-size:24px;margin:0 0 2px}h2{font-size:19px;margin:34px 0 8px;"
+    "padding-bottom:4px;border-bottom:2px solid #222}h3{font-size:15px;margin:18px 0 4px}\n"
+    ".sub,.note,figcaption{color:var(--mute)}.note,figcaption{font-size:13px}\n"
+    "dl.meta{display:grid;grid-template-columns:max-content 1fr max-content 1fr;"
+    "gap:3px 16px;margin:14px 0}dl.meta dt{color:var(--mute)}dl.meta dd{margin:0}\n"
+    "code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}\n"
+    "nav{margin:10px 0;font-size:13px}nav a{margin-right:14px;color:#0072B2}\n"
+    ".scroll{overflow-x:auto}\n"
+    "table{border-collapse:collapse;margin:8px 0 4px;font-variant-numeric:tabular-nums}\n"
+    "table{font-size:13px}th,td{padding:4px 8px;border-bottom:1px solid var(--line);"
+    "text-align:right;white-space:nowrap}th{font-weight:600;background:#f3f3f3;"
+    "vertical-align:bottom;white-space:normal}thead th{overflow-wrap:break-word}\n"
+    "td.l,th.l{text-align:left}tr.total td{font-weight:600;border-top:2px solid #999}\n"
+    ".ci{color:var(--mute);font-size:12px}.unk{color:#A0522D;font-size:12px}\n"
+    ".verdict{font-weight:600}.verdict.better{color:var(--better)}"
+    ".verdict.worse{color:var(--worse)}.verdict.nodiff{color:var(--nodiff)}\n"
+    ".status{display:inline-block;padding:0 8px;border-radius:10px;background:#e6f0f7;"
+    "font-weight:600}.status.bad{background:#fbe3d6}\n"
+    ".warn{background:#fff4e0;border-left:4px solid #E69F00;padding:8px 12px;margin:10px 0}\n"
+    "ul.glance{padding-left:20px}ul.glance li{margin:3px 0}\n"
+    "figure.chart{margin:12px 0}figure.chart svg{max-width:100%;height:auto;display:block}\n"
+    "svg text{fill:#222}svg .grid line{stroke:#e2e2e2}svg .grid line.zero{stroke:#444;"
+    "stroke-width:1.5}svg .grid text{fill:#666}svg text.axis{fill:#444;font-weight:600}\n"
+    "svg .band{fill:#f6f6f6}svg .frontier{fill:none;stroke:#0072B2;stroke-width:2}\n"
+    "svg text.onbar{font-weight:600}svg text.tag{fill:#0072B2;font-weight:600}\n"
+    "svg text.halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
+    "svg .cloud{fill:#8a8a8a;fill-opacity:.45}td.wrap{white-space:normal;min-width:220px}\n"
+    "details{margin:8px 0}summary{cursor:pointer;color:#0072B2}\n"
+    "td.heat{min-width:70px}\n";
+
+/* ---------- small helpers ---------- */
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* "2026-11-25T13:34:22Z" -> time_t, or -1 when not in that form. */
+static time_t parse_utc(const char *s, struct tm *tm)
+{
+	memset(tm, 0, sizeof(*tm));
+	char z = 0;
+	if (!s ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm->tm_year, &tm->tm_mon, &tm->tm_mday,
+		   &tm->tm_hour, &tm->tm_min, &tm->tm_sec, &z) != 7 ||
+	    z != 'Z')
+		return -1;
+	tm->tm_year -= 1900;
+	tm->tm_mon -= 1;
+	return timegm(tm);
+}
+
+static void put_time(struct buf *b, const char *s)
+{
+	struct tm tm;
+	if (parse_utc(s, &tm) == -1) {
+		rep_esc(b, s);
+		return;
+	}
+	buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1,
+		   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void put_duration(struct buf *b, double s)
+{
+	long t = (long)llround(s);
+	if (t < 60)
+		buf_printf(b, "%ld s", t);
+	else if (t < 3600)
+		buf_printf(b, "%ld min %ld s", t / 60, t % 60);
+	else
+		buf_printf(b, "%ld h %ld min", t / 3600, (t % 3600) / 60);
+}
+
+static void th(struct buf *b, const char *cls, const char *text)
+{
+	buf_printf(b, "<th%s%s%s>%s</th>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "",
+		   text);
+}
+
+static void td_text(struct buf *b, const char *s)
+{
+	buf_puts(b, "<td class=\"l\">");
+	rep_esc(b, s);
+	buf_puts(b, "</td>");
+}
+
+static void td_pct_ci(struct buf *b, double v, double lo, double hi)
+{
+	buf_puts(b, "<td>");
+	rep_pct(b, v);
+	if (isfinite(lo) && isfinite(hi)) {
+		buf_puts(b, " <span class=\"ci\">");
+		rep_ci(b, lo, hi);
+		buf_puts(b, "</span>");
+	}
+	buf_puts(b, "</td>");
+}
+
+static void td_pts_ci(struct buf *b, double v, double lo, double hi)
+{
+	buf_puts(b, "<td>");
+	rep_pts(b, v);
+	if (isfinite(lo) && isfinite(hi)) {
+		buf_puts(b, " <span class=\"ci\">");
+		rep_ci(b, lo, hi);
+		buf_puts(b, "</span>");
+	}
+	buf_puts(b, "</td>");
+}
+
+enum cell { C_INT, C_USD, C_DUSD, C_MS, C_DMS, C_PCT, C_P };
+
+static void td(struct buf *b, enum cell kind, double v)
+{
+	buf_puts(b, "<td>");
+	switch (kind) {
+	case C_INT:
+		rep_int(b, v);
+		break;
+	case C_USD:
+		rep_usd(b, v, false);
+		break;
+	case C_DUSD:
+		rep_usd(b, v, true);
+		break;
+	case C_MS:
+		rep_ms(b, v);
+		break;
+	case C_DMS:
+		if (isfinite(v) && llround(v) > 0)
+			buf_putc(b, '+');
+		rep_ms(b, v);
+		break;
+	case C_PCT:
+		rep_pct(b, v);
+		break;
+	case C_P:
+		rep_pval(b, v);
+		break;
+	}
+	buf_puts(b, "</td>");
+}
+
+/* Required columns, resolved at once: -1 (err set) when one is missing. */
+static int cols(const struct rep_table *t, const char *const *names, int *out, size_t n,
+		struct se_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((out[i] = rep_col(t, names[i], err)) < 0)
+			return -1;
+	return 0;
+}
+
+#define NCOL(a) (sizeof(a) / sizeof(a[0]))
+
+/* ---------- header ---------- */
+
+static void put_sha(struct buf *b, const char *path, const char *sha)
+{
+	if (path) {
+		buf_puts(b, "<code>");
+		rep_esc(b, path);
+		buf_puts(b, "</code>");
+	}
+	if (sha) {
+		buf_puts(b, " <span class=\"ci\">sha256 ");
+		char pre[13];
+		snprintf(pre, sizeof(pre), "%s", sha);
+		rep_esc(b, pre);
+		buf_puts(b, "</span>");
+	}
+	if (!path && !sha)
+		buf_puts(b, "\xe2\x80\x94");
+}
+
+static void section_header(struct page *pg)
+{
+	struct buf *b = &pg->b;
+	const cJSON *m = pg->man;
+	const char *name = m ? jstr(m, "eval") : NULL;
+	const char *status = m ? jstr(m, "status") : NULL;
+	const char *started = m ? jstr(m, "started_at") : NULL;
+	const char *ended = m ? jstr(m, "ended_at") : NULL;
+
+	buf_puts(b, "<header><h1>Shadow evaluation: ");
+	rep_esc(b, name ? name : "(unnamed run)");
+	buf_puts(b, "</h1><div class=\"sub\">");
+	if (status) {
+		bool ok = !strcmp(status, "complete");
+		buf_printf(b, "<span class=\"status%s\">", ok ? "" : " bad");
+		rep_esc(b, status);
+		buf_puts(b, "</span> ");
+	}
+	if (started) {
+		buf_puts(b, " started ");
+		put_time(b, started);
+		struct tm t0, t1;
+		time_t a = parse_utc(started, &t0), z = parse_utc(ended, &t1);
+		if (a != -1 && z != -1 && z >= a) {
+			buf_puts(b, ", took ");
+			put_duration(b, difftime(z, a));
+		}
+	}
+	if (!m)
+		buf_puts(b, "no manifest.json in the run folder: run identity unknown");
+	buf_puts(b, "</div>\n");
+
+	if (status && strcmp(status, "complete")) {
+		buf_puts(b, "<p class=\"warn\">This run did not complete (status <b>");
+		rep_esc(b, status);
+		buf_puts(b, "</b>): the figures cover only the results it wrote.</p>\n");
+	}
+
+	if (m) {
+		const cJSON *counts = cJSON_GetObjectItemCaseSensitive(m, "counts");
+		buf_puts(b, "<dl class=\"meta\">");
+		buf_puts(b, "<dt>Config</dt><dd>");
+		put_sha(b, jstr(m, "config"), jstr(m, "config_sha256"));
+		buf_puts(b, "</dd><dt>Dataset</dt><dd>");
+		put_sha(b, jstr(m, "dataset"), jstr(m, "dataset_sha256"));
+		buf_puts(b, "</dd>");
+		if (counts) {
+			buf_puts(b, "<dt>Items</dt><dd>");
+			rep_int(b, jnum(counts, "items"));
+			double nr = jnum(counts, "items_not_run");
+			if (isfinite(nr) && nr > 0) {
+				buf_puts(b, " (");
+				rep_int(b, nr);
+				buf_puts(b, " not run)");
+			}
+			buf_puts(b, "</dd><dt>Requests / results</dt><dd>");
+			rep_int(b, jnum(counts, "requests"));
+			buf_puts(b, " / ");
+			rep_int(b, jnum(counts, "results_written"));
+			buf_puts(b, "</dd><dt>Errors</dt><dd>");
+			const cJSON *bs = cJSON_GetObjectItemCaseSensitive(counts, "by_status");
+			const cJSON *e;
+			bool any = false;
+			cJSON_ArrayForEach(e, bs)
+			{
+				if (!e->string || !strcmp(e->string, "ok") || !cJSON_IsNumber(e) ||
+				    e->valuedouble <= 0)
+					continue;
+				buf_puts(b, any ? ", " : "");
+				rep_esc(b, e->string);
+				buf_puts(b, " ");
+				rep_int(b, e->valuedouble);
+				any = true;
+			}
+			if (!any)
+				buf_puts(b, "none");
+			buf_puts(b, "</dd><dt>Spent</dt><dd>");
+			rep_usd(b, jnum(counts, "spent_usd"), false);
+			buf_puts(b, "</dd>");
+		}
+		const char *cache = jstr(m, "cache"), *shard = jstr(m, "shard");
+		double conc = jnum(m, "concurrency"), limit = jnum(m, "limit");
+		if (isfinite(conc)) {
+			buf_puts(b, "<dt>Concurrency</dt><dd>");
+			rep_int(b, conc);
+			buf_puts(b, "</dd>");
+		}
+		if (cache) {
+			buf_puts(b, "<dt>Cache</dt><dd>");
+			rep_esc(b, cache);
+			buf_puts(b, "</dd>");
+		}
+		if (shard) {
+			buf_puts(b, "<dt>Shard</dt><dd>");
+			rep_esc(b, shard);
+			buf_puts(b, "</dd>");
+		}
+		if (isfinite(limit)) {
+			buf_puts(b, "<dt>Limit</dt><dd>");
+			rep_int(b, limit);
+			buf_puts(b, "</dd>");
+		}
+		const cJSON *slots = cJSON_GetObjectItemCaseSensitive(m, "slots");
+		if (cJSON_IsObject(slots) && slots->child) {
+			buf_puts(b, "<dt>Slots</dt><dd>");
+			const cJSON *e;
+			bool first = true;
+			cJSON_ArrayForEach(e, slots)
+			{
+				if (!cJSON_IsString(e) || !e->string)
+					continue;
+				buf_puts(b, first ? "" : ", ");
+				rep_esc(b, e->string);
+				buf_puts(b, " \xe2\x86\x92 <code>");
+				rep_esc(b, e->valuestring);
+				buf_puts(b, "</code>");
+				first = false;
+			}
+			buf_puts(b, "</dd>");
+		}
+		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(m, "shadows");
+		if (cJSON_IsString(sh) || cJSON_IsArray(sh)) {
+			buf_puts(b, "<dt>Shadows</dt><dd>");
+			if (cJSON_IsString(sh)) {
+				rep_esc(b, sh->valuestring);
+			} else {
+				const cJSON *e;
+				bool first = true;
+				cJSON_ArrayForEach(e, sh)
+				{
+					if (!cJSON_IsString(e))
+						continue;
+					buf_puts(b, first ? "<code>" : ", <code>");
+					rep_esc(b, e->valuestring);
+					buf_puts(b, "</code>");
+					first = false;
+				}
+				if (first)
+					buf_puts(b, "none");
+			}
+			buf_puts(b, "</dd>");
+		}
+		buf_puts(b, "</dl>\n");
+	}
+	buf_puts(b, "<nav><a href=\"#glance\">At a glance</a><a href=\"#models\">Models</a>"
+		    "<a href=\"#pairs\">Primary vs shadows</a><a href=\"#swaps\">Slot swaps</a>"
+		    "<a href=\"#tasks\">Per task</a><a href=\"#routing\">Routing</a>");
+	if (pg->have_pareto)
+		buf_puts(b, "<a href=\"#sweep\">Threshold sweep</a>");
+	buf_puts(b, "<a href=\"#method\">How to read</a></nav></header>\n");
+}
+
+/* ---------- at a glance ---------- */
+
+static int section_glance(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	const struct rep_table *s = &pg->slots, *p = &pg->pairs, *w = &pg->swaps;
+	static const char *const sc[] = {"slot", "items", "pass_rate"};
+	int c[NCOL(sc)];
+	if (cols(s, sc, c, NCOL(sc), err))
+		return -1;
+	int lo = rep_col_opt(s, "pass_rate_lo"), hi = rep_col_opt(s, "pass_rate_hi");
+	int cost = rep_col_opt(s, "cost_usd_per_1k_items"), p95 = rep_col_opt(s, "latency_ms_p95");
+	buf_puts(b, "<section id=\"glance\"><h2>At a glance</h2><ul class=\"glance\">");
+	for (size_t r = 0; r < s->nrows; r++) {
+		if (strcmp(rep_str(s, r, c[0]), "policy"))
+			continue;
+		buf_puts(b, "<li><b>Current routing policy</b>: pass rate <b>");
+		rep_pct(b, rep_num(s, r, c[2]));
+		buf_puts(b, "</b> <span class=\"ci\">");
+		rep_ci(b, rep_num(s, r, lo), rep_num(s, r, hi));
+		buf_puts(b, "</span> on ");
+		rep_int(b, rep_num(s, r, c[1]));
+		buf_puts(b, " items, ");
+		rep_usd(b, rep_num(s, r, cost), false);
+		buf_puts(b, " per 1,000 items, p95 latency ");
+		rep_ms(b, rep_num(s, r, p95));
+		buf_puts(b, ".</li>");
+	}
+
+	static const char *const pc[] = {"scope", "verdict"};
+	int d[NCOL(pc)];
+	if (cols(p, pc, d, NCOL(pc), err))
+		return -1;
+	size_t nb = 0, nw = 0, nn = 0;
+	for (size_t r = 0; r < p->nrows; r++) {
+		if (strcmp(rep_str(p, r, d[0]), "overall"))
+			continue;
+		const char *v = rep_str(p, r, d[1]);
+		nb += !strcmp(v, "better");
+		nw += !strcmp(v, "worse");
+		nn += strcmp(v, "better") && strcmp(v, "worse");
+	}
+	buf_printf(b,
+		   "<li><b>Shadows</b> against the routed primary: %zu <span class=\"verdict "
+		   "better\">better</span>, %zu <span class=\"verdict worse\">worse</span>, %zu "
+		   "with no significant difference.</li>",
+		   nb, nw, nn);
+
+	static const char *const wc[] = {"slot",
+					 "current_model",
+					 "candidate",
+					 "delta_pass_rate",
+					 "delta_pass_rate_lo",
+					 "delta_pass_rate_hi",
+					 "delta_cost_usd_per_1k_items",
+					 "verdict"};
+	int e[NCOL(wc)];
+	if (cols(w, wc, e, NCOL(wc), err))
+		return -1;
+	/* Swaps that save money without a significant loss, cheapest first. */
+	size_t *idx = xcalloc(w->nrows + 1, sizeof(*idx)), n = 0;
+	for (size_t r = 0; r < w->nrows; r++) {
+		double dc = rep_num(w, r, e[6]);
+		if (strcmp(rep_str(w, r, e[7]), "worse") && isfinite(dc) && dc < 0)
+			idx[n++] = r;
+	}
+	for (size_t i = 1; i < n; i++) /* insertion sort: stable, deterministic */
+		for (size_t j = i; j > 0 && rep_num(w, idx[j], e[6]) < rep_num(w, idx[j - 1], e[6]);
+		     j--) {
+			size_t t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	if (n) {
+		buf_puts(b, "<li><b>Slot swaps that cost less without a significant pass-rate "
+			    "loss</b> (largest saving first; check the interval before adopting "
+			    "one):<ul>");
+		for (size_t i = 0; i < n && i < 3; i++) {
+			size_t r = idx[i];
+			buf_puts(b, "<li>");
+			rep_esc(b, rep_str(w, r, e[0]));
+			buf_puts(b, ": <code>");
+			rep_esc(b, rep_str(w, r, e[1]));
+			buf_puts(b, "</code> \xe2\x86\x92 <code>");
+			rep_esc(b, rep_str(w, r, e[2]));
+			buf_puts(b, "</code>: ");
+			rep_usd(b, rep_num(w, r, e[6]), true);
+			buf_puts(b, " per 1,000 items, pass rate ");
+			rep_pts(b, rep_num(w, r, e[3]));
+			buf_puts(b, " <span class=\"ci\">");
+			rep_ci(b, rep_num(w, r, e[4]), rep_num(w, r, e[5]));
+			buf_puts(b, "</span> ");
+			rep_verdict(b, rep_str(w, r, e[7]));
+			buf_puts(b, "</li>");
+		}
+		buf_puts(b, "</ul></li>");
+	} else if (w->nrows) {
+		buf_puts(b, "<li><b>Slot swaps</b>: none saves money without a significant "
+			    "pass-rate loss.</li>");
+	}
+	free(idx);
+	buf_puts(b, "</ul></section>\n");
+	return 0;
+}
+
+/* ---------- models ---------- */
+
+static void cost_cell(struct buf *b, double v, double unknown)
+{
+	buf_puts(b, "<td>");
+	rep_usd(b, v, false);
+	if (isfinite(unknown) && unknown > 0) {
+		buf_puts(b, " <span class=\"unk\" title=\"answers without a known cost\">+");
+		rep_int(b, unknown);
+		buf_puts(b, " unknown</span>");
+	}
+	buf_puts(b, "</td>");
+}
+
+static int section_models(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	const struct rep_table *t = &pg->models;
+	static const char *const names[] = {"model",	      "n",
+					    "pass_rate",      "pass_rate_lo",
+					    "pass_rate_hi",   "errors",
+					    "latency_ms_p50", "latency_ms_p95",
+					    "cost_usd_total", "cost_usd_per_1k_items"};
+	int c[NCOL(names)];
+	if (cols(t, names, c, NCOL(names), err))
+		return -1;
+	int per_pass = rep_col_opt(t, "cost_usd_per_pass");
+	int unknown = rep_col_opt(t, "cost_unknown");
+	buf_puts(b, "<section id=\"models\"><h2>Models</h2>"
+		    "<p class=\"note\">Every model's answers on the items it saw, as primary, "
+		    "shadow or fallback. Errors count as failures.</p>"
+		    "<div class=\"scroll\"><table><thead><tr>");
+	th(b, "l", "Model");
+	th(b, NULL, "Items");
+	th(b, NULL, "Pass rate <span class=\"ci\">[95% CI]</span>");
+	th(b, NULL, "Errors");
+	th(b, NULL, "Latency p50");
+	th(b, NULL, "Latency p95");
+	th(b, NULL, "Cost total");
+	th(b, NULL, "Cost / 1,000 items");
+	th(b, NULL, "Cost / pass");
+	buf_puts(b, "</tr></thead><tbody>\n");
+	struct rep_point *pts = xcalloc(t->nrows + 1, sizeof(*pts));
+	for (size_t r = 0; r < t->nrows; r++) {
+		buf_puts(b, "<tr>");
+		td_text(b, rep_str(t, r, c[0]));
+		td(b, C_INT, rep_num(t, r, c[1]));
+		td_pct_ci(b, rep_num(t, r, c[2]), rep_num(t, r, c[3]), rep_num(t, r, c[4]));
+		td(b, C_INT, rep_num(t, r, c[5]));
+		td(b, C_MS, rep_num(t, r, c[6]));
+		td(b, C_MS, rep_num(t, r, c[7]));
+		cost_cell(b, rep_num(t, r, c[8]), rep_num(t, r, unknown));
+		td(b, C_USD, rep_num(t, r, c[9]));
+		td(b, C_USD, rep_num(t, r, per_pass));
+		buf_puts(b, "</tr>\n");
+		pts[r] = (struct rep_point){rep_str(t, r, c[0]), rep_num(t, r, c[9]),
+					    rep_num(t, r, c[2]), rep_num(t, r, c[3]),
+					    rep_num(t, r, c[4]), NULL};
+	}
+	buf_puts(b, "</tbody></table></div>\n");
+	rep_svg_scatter(b, "Pass rate (95% CI) against cost per 1,000 items, per model", pts,
+			t->nrows, NULL, 0, -1, true);
+	free(pts);
+	buf_puts(b, "</section>\n");
+	return 0;
+}
+
+/* ---------- primary vs shadows ---------- */
+
+static int pairs_table(struct buf *b, const struct rep_table *t, bool overall, struct se_err *err)
+{
+	static const char *const names[] = {"scope",
+					    "scope_value",
+					    "primary",
+					    "shadow",
+					    "n",
+					    "delta_pass_rate",
+					    "delta_pass_rate_lo",
+					    "delta_pass_rate_hi",
+					    "mcnemar_p",
+					    "verdict"};
+	int c[NCOL(names)];
+	if (cols(t, names, c, NCOL(names), err))
+		return -1;
+	int pp = rep_col_opt(t, "primary_pass_rate"), sp = rep_col_opt(t, "shadow_pass_rate");
+	int dc = rep_col_opt(t, "delta_cost_usd_per_1k_items");
+	int d50 = rep_col_opt(t, "delta_latency_ms_p50"),
+	    d95 = rep_col_opt(t, "delta_latency_ms_p95");
+	buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
+	if (!overall) {
+		th(b, "l", "Scope");
+		th(b, "l", "Primary");
+	}
+	th(b, "l", "Shadow");
+	th(b, NULL, "Items");
+	th(b, NULL, "Primary pass");
+	th(b, NULL, "Shadow pass");
+	th(b, NULL, "Delta <span class=\"ci\">[95% CI]</span>");
+	th(b, NULL, "p (McNemar)");
+	th(b, "l", "Verdict");
+	th(b, NULL, "Cost / 1k delta");
+	th(b, NULL, "p50 delta");
+	th(b, NULL, "p95 delta");
+	buf_puts(b, "</tr></thead><tbody>\n");
+	size_t shown = 0;
+	for (size_t r = 0; r < t->nrows; r++) {
+		bool is_overall = !strcmp(rep_str(t, r, c[0]), "overall");
+		if (is_overall != overall)
+			continue;
+		buf_puts(b, "<tr>");
+		if (!overall) {
+			buf_puts(b, "<td class=\"l\">");
+			rep_esc(b, rep_str(t, r, c[0]));
+			buf_puts(b, " <b>");
+			rep_esc(b, rep_str(t, r, c[1]));
+			buf_puts(b, "</b></td>");
+			td_text(b, rep_str(t, r, c[2]));
+		}
+		td_text(b, rep_str(t, r, c[3]));
+		td(b, C_INT, rep_num(t, r, c[4]));
+		td(b, C_PCT, rep_num(t, r, pp));
+		td(b, C_PCT, rep_num(t, r, sp));
+		td_pts_ci(b, rep_num(t, r, c[5]), rep_num(t, r, c[6]), rep_num(t, r, c[7]));
+		td(b, C_P, rep_num(t, r, c[8]));
+		buf_puts(b, "<td class=\"l\">");
+		rep_verdict(b, rep_str(t, r, c[9]));
+		buf_puts(b, "</td>");
+		td(b, C_DUSD, rep_num(t, r, dc));
+		td(b, C_DMS, rep_num(t, r, d50));
+		td(b, C_DMS, rep_num(t, r, d95));
+		buf_puts(b, "</tr>\n");
+		shown++;
+	}
+	if (!shown)
+		buf_puts(b, "<tr><td class=\"l\" colspan=\"12\">no rows</td></tr>");
+	buf_puts(b, "</tbody></table></div>\n");
+	return 0;
+}
+
+static int section_pairs(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	const struct rep_table *t = &pg->pairs;
+	static const char *const names[] = {
+	    "scope",   "shadow",   "delta_pass_rate", "delta_pass_rate_lo", "delta_pass_rate_hi",
+	    "verdict", "mcnemar_p"};
+	int c[NCOL(names)];
+	if (cols(t, names, c, NCOL(names), err))
+		return -1;
+	int dc = rep_col_opt(t, "delta_cost_usd_per_1k_items");
+	buf_puts(b, "<section id=\"pairs\"><h2>Primary vs shadows</h2>"
+		    "<p class=\"note\">Each shadow against what the routing policy served, on "
+		    "the same items (paired). A delta above 0 means the shadow passed more "
+		    "often.</p>\n");
+	struct rep_forest_row *rows = xcalloc(t->nrows + 1, sizeof(*rows));
+	size_t n = 0;
+	for (size_t r = 0; r < t->nrows; r++) {
+		if (strcmp(rep_str(t, r, c[0]), "overall"))
+			continue;
+		rows[n++] = (struct rep_forest_row){rep_str(t, r, c[1]), rep_num(t, r, c[2]),
+						    rep_num(t, r, c[3]), rep_num(t, r, c[4]),
+						    rep_str(t, r, c[5]), rep_num(t, r, c[6]),
+						    rep_num(t, r, dc)};
+	}
+	if (n)
+		rep_svg_forest(b, "Shadow minus routed primary: pass-rate delta with 95% CI", rows,
+			       n, true);
+	else
+		buf_puts(b, "<p class=\"note\">No shadows ran in this evaluation.</p>\n");
+	free(rows);
+	if (n && pairs_table(b, t, true, err))
+		return -1;
+	size_t more = t->nrows - n;
+	if (more) {
+		buf_printf(b, "<details><summary>Per slot and per task (%zu comparisons)</summary>",
+			   more);
+		if (pairs_table(b, t, false, err))
+			return -1;
+		buf_puts(b, "</details>\n");
+	}
+	buf_puts(b, "</section>\n");
+	return 0;
+}
+
+/* ---------- swaps ---------- */
+
+static int section_swaps(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	const struct rep_table *t = &pg->swaps;
+	static const char *const names[] = {"slot",
+					    "current_model",
+					    "candidate",
+					    "n_swapped",
+					    "pass_rate",
+					    "delta_pass_rate",
+					    "delta_pass_rate_lo",
+					    "delta_pass_rate_hi",
+					    "mcnemar_p",
+					    "verdict",
+					    "delta_cost_usd_per_1k_items"};
+	int c[NCOL(names)];
+	if (cols(t, names, c, NCOL(names), err))
+		return -1;
+	int plo = rep_col_opt(t, "pass_rate_lo"), phi = rep_col_opt(t, "pass_rate_hi");
+	int cost = rep_col_opt(t, "cost_usd_per_1k_items"),
+	    d95 = rep_col_opt(t, "delta_latency_ms_p95");
+	buf_puts(b, "<section id=\"swaps\"><h2>Slot swaps</h2>"
+		    "<p class=\"note\">The whole policy with one slot's model replaced by a "
+		    "candidate, against the current policy on the same items: what the change "
+		    "would do to production traffic.</p>\n");
+	if (!t->nrows) {
+		buf_puts(b,
+			 "<p class=\"note\">No candidate ran on a slot's items.</p></section>\n");
+		return 0;
+	}
+	struct rep_forest_row *rows = xcalloc(t->nrows, sizeof(*rows));
+	char **labels = xcalloc(t->nrows, sizeof(*labels));
+	for (size_t r = 0; r < t->nrows; r++) {
+		struct buf l;
+		buf_init(&l);
+		buf_printf(&l, "%s \xe2\x86\x92 %s", rep_str(t, r, c[0]), rep_str(t, r, c[2]));
+		labels[r] = buf_detach(&l, NULL);
+		rows[r] = (struct rep_forest_row){labels[r],	       rep_num(t, r, c[5]),
+						  rep_num(t, r, c[6]), rep_num(t, r, c[7]),
+						  rep_str(t, r, c[9]), rep_num(t, r, c[8]),
+						  rep_num(t, r, c[10])};
+	}
+	rep_svg_forest(b, "Policy with the swap minus current policy: pass-rate delta with 95% CI",
+		       rows, t->nrows, true);
+	for (size_t r = 0; r < t->nrows; r++)
+		free(labels[r]);
+	free(labels);
+	free(rows);
+
+	buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
+	th(b, "l", "Slot");
+	th(b, "l", "Current model");
+	th(b, "l", "Candidate");
+	th(b, NULL, "Items swapped");
+	th(b, NULL, "Policy pass rate <span class=\"ci\">[95% CI]</span>");
+	th(b, NULL, "Delta <span class=\"ci\">[95% CI]</span>");
+	th(b, NULL, "p (McNemar)");
+	th(b, "l", "Verdict");
+	th(b, NULL, "Cost / 1k");
+	th(b, NULL, "Cost / 1k delta");
+	th(b, NULL, "p95 delta");
+	buf_puts(b, "</tr></thead><tbody>\n");
+	for (size_t r = 0; r < t->nrows; r++) {
+		buf_puts(b, "<tr>");
+		td_text(b, rep_str(t, r, c[0]));
+		td_text(b, rep_str(t, r, c[1]));
+		td_text(b, rep_str(t, r, c[2]));
+		td(b, C_INT, rep_num(t, r, c[3]));
+		td_pct_ci(b, rep_num(t, r, c[4]), rep_num(t, r, plo), rep_num(t, r, phi));
+		td_pts_ci(b, rep_num(t, r, c[5]), rep_num(t, r, c[6]), rep_num(t, r, c[7]));
+		td(b, C_P, rep_num(t, r, c[8]));
+		buf_puts(b, "<td class=\"l\">");
+		rep_verdict(b, rep_str(t, r, c[9]));
+		buf_puts(b, "</td>");
+		td(b, C_USD, rep_num(t, r, cost));
+		td(b, C_DUSD, rep_num(t, r, c[10]));
+		td(b, C_DMS, rep_num(t, r, d95));
+		buf_puts(b, "</tr>\n");
+	}
+	buf_puts(b, "</tbody></table></div></section>\n");
+	return 0;
+}
+
+/* ---------- per task ---------- */
+
+static int section_tasks(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	const struct rep_table *t = &pg->tasks;
+	static const char *const names[] = {"task", "model", "n", "pass_rate"};
+	int c[NCOL(names)];
+	if (cols(t, names, c, NCOL(names), err))
+		return -1;
+	int lo = rep_col_opt(t, "pass_rate_lo"), hi = rep_col_opt(t, "pass_rate_hi");
+	int mc = rep_col(&pg->models, "model", err);
+	if (mc < 0)
+		return -1;
+	/* Columns: models in models.csv order (that have a task row), then any
+	 * other; rows: tasks in order of first appearance. */
+	struct strtab models, tasks;
+	strtab_init(&models);
+	strtab_init(&tasks);
+	for (size_t r = 0; r < pg->models.nrows; r++)
+		for (size_t k = 0; k < t->nrows; k++)
+			if (!strcmp(rep_str(t, k, c[1]), rep_str(&pg->models, r, mc))) {
+				strtab_intern(&models, rep_str(t, k, c[1]), NULL);
+				break;
+			}
+	for (size_t r = 0; r < t->nrows; r++) {
+		strtab_intern(&models, rep_str(t, r, c[1]), NULL);
+		strtab_intern(&tasks, rep_str(t, r, c[0]), NULL);
+	}
+	long *cell = xcalloc(models.n * tasks.n + 1, sizeof(*cell));
+	for (size_t i = 0; i < models.n * tasks.n; i++)
+		cell[i] = -1;
+	for (size_t r = 0; r < t->nrows; r++) {
+		size_t ti = (size_t)strtab_find(&tasks, rep_str(t, r, c[0]));
+		size_t mi = (size_t)strtab_find(&models, rep_str(t, r, c[1]));
+		cell[ti * models.n + mi] = (long)r;
+	}
+	buf_puts(b, "<section id=\"tasks\"><h2>Per task</h2>"
+		    "<p class=\"note\">Pass rate per task and model (items in brackets; hover "
+		    "for the 95% interval). Shading follows the pass rate.</p>"
+		    "<div class=\"scroll\"><table><thead><tr>");
+	th(b, "l", "Task");
+	for (size_t m = 0; m < models.n; m++) {
+		/* a line-break chance after each "/" keeps long model names narrow */
+		buf_puts(b, "<th>");
+		const char *name = models.name[m], *slash;
+		while ((slash = strchr(name, '/'))) {
+			char *part = xstrndup(name, (size_t)(slash - name) + 1);
+			rep_esc(b, part);
+			free(part);
+			buf_puts(b, "<wbr>");
+			name = slash + 1;
+		}
+		rep_esc(b, name);
+		buf_puts(b, "</th>");
+	}
+	buf_puts(b, "</tr></thead><tbody>\n");
+	for (size_t ti = 0; ti < tasks.n; ti++) {
+		buf_puts(b, "<tr>");
+		td_text(b, *tasks.name[ti] ? tasks.name[ti] : "(no task)");
+		for (size_t m = 0; m < models.n; m++) {
+			long r = cell[ti * models.n + m];
+			if (r < 0) {
+				buf_puts(b, "<td class=\"heat\">\xe2\x80\x94</td>");
+				continue;
+			}
+			double v = rep_num(t, (size_t)r, c[3]);
+			buf_puts(b, "<td class=\"heat\"");
+			if (isfinite(v))
+				buf_printf(b, " style=\"background:rgba(0,114,178,%.2f)\"",
+					   0.04 + 0.36 * fmax(0, fmin(1, v)));
+			buf_puts(b, " title=\"95% CI ");
+			rep_ci(b, rep_num(t, (size_t)r, lo), rep_num(t, (size_t)r, hi));
+			buf_puts(b, "\">");
+			rep_pct(b, v);
+			buf_puts(b, " <span class=\"ci\">(");
+			rep_int(b, rep_num(t, (size_t)r, c[2]));
+			buf_puts(b, ")</span></td>");
+		}
+		buf_puts(b, "</tr>\n");
+	}
+	buf_puts(b, "</tbody></table></div></section>\n");
+	free(cell);
+	strtab_free(&models);
+	strtab_free(&tasks);
+	return 0;
+}
+
+/* ---------- routing ---------- */
+
+static int section_routing(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	const struct rep_table *t = &pg->slots;
+	static const char *const names[] = {"slot", "model", "items", "share", "pass_rate"};
+	int c[NCOL(names)];
+	if (cols(t, names, c, NCOL(names), err))
+		return -1;
+	int lo = rep_col_opt(t, "pass_rate_lo"), hi = rep_col_opt(t, "pass_rate_hi");
+	int fb = rep_col_opt(t, "fallback_served"), p95 = rep_col_opt(t, "latency_ms_p95");
+	int cost = rep_col_opt(t, "cost_usd_per_1k_items");
+	buf_puts(b, "<section id=\"routing\"><h2>Routing</h2>"
+		    "<p class=\"note\">The policy as configured: the share of items each slot "
+		    "received and what its primary model did on them.</p>\n");
+	struct rep_share *sh = xcalloc(t->nrows + 1, sizeof(*sh));
+	size_t n = 0;
+	for (size_t r = 0; r < t->nrows; r++)
+		if (strcmp(rep_str(t, r, c[0]), "policy"))
+			sh[n++] = (struct rep_share){rep_str(t, r, c[0]), rep_str(t, r, c[1]),
+						     rep_num(t, r, c[3])};
+	rep_svg_shares(b, "Share of items routed to each slot", sh, n);
+	free(sh);
+	buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
+	th(b, "l", "Slot");
+	th(b, "l", "Model");
+	th(b, NULL, "Items");
+	th(b, NULL, "Share");
+	th(b, NULL, "Fallback served");
+	th(b, NULL, "Pass rate <span class=\"ci\">[95% CI]</span>");
+	th(b, NULL, "Latency p95");
+	th(b, NULL, "Cost / 1,000 items");
+	buf_puts(b, "</tr></thead><tbody>\n");
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t r = 0; r < t->nrows; r++) {
+			bool pol = !strcmp(rep_str(t, r, c[0]), "policy");
+			if (pol != (pass == 1))
+				continue;
+			buf_puts(b, pol ? "<tr class=\"total\">" : "<tr>");
+			td_text(b, pol ? "whole policy" : rep_str(t, r, c[0]));
+			td_text(b, rep_str(t, r, c[1]));
+			td(b, C_INT, rep_num(t, r, c[2]));
+			td(b, C_PCT, rep_num(t, r, c[3]));
+			td(b, C_INT, rep_num(t, r, fb));
+			td_pct_ci(b, rep_num(t, r, c[4]), rep_num(t, r, lo), rep_num(t, r, hi));
+			td(b, C_MS, rep_num(t, r, p95));
+			td(b, C_USD, rep_num(t, r, cost));
+			buf_puts(b, "</tr>\n");
+		}
+	}
+	buf_puts(b, "</tbody></table></div></section>\n");
+	return 0;
+}
+
+/* ---------- threshold sweep ---------- */
+
+/* One policy of sweep.csv or pareto.csv; c: policy_id, kind, description,
+ * pass_rate, cost_usd_per_1k_items. */
+static void sweep_row(struct buf *b, const struct rep_table *t, size_t r, const int *c,
+		      bool current)
+{
+	buf_puts(b, current ? "<tr class=\"total\"><td>" : "<tr><td>");
+	rep_esc(b, rep_str(t, r, c[0]));
+	buf_puts(b, "</td>");
+	td_text(b, current ? "current (not on the frontier)" : rep_str(t, r, c[1]));
+	buf_puts(b, "<td class=\"l wrap\">");
+	rep_esc(b, rep_str(t, r, c[2]));
+	buf_puts(b, "</td>");
+	td_pct_ci(b, rep_num(t, r, c[3]), rep_num(t, r, rep_col_opt(t, "pass_rate_lo")),
+		  rep_num(t, r, rep_col_opt(t, "pass_rate_hi")));
+	td(b, C_USD, rep_num(t, r, c[4]));
+	td(b, C_MS, rep_num(t, r, rep_col_opt(t, "latency_ms_p50")));
+	td(b, C_MS, rep_num(t, r, rep_col_opt(t, "latency_ms_p95")));
+	buf_puts(b, "<td>");
+	rep_pts(b, rep_num(t, r, rep_col_opt(t, "delta_pass_rate")));
+	buf_puts(b, "</td>");
+	td(b, C_DUSD, rep_num(t, r, rep_col_opt(t, "delta_cost_usd_per_1k_items")));
+	buf_puts(b, "</tr>\n");
+}
+
+static int section_sweep(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	const struct rep_table *f = &pg->pareto, *s = &pg->sweep;
+	static const char *const names[] = {"policy_id", "kind", "description", "pass_rate",
+					    "cost_usd_per_1k_items"};
+	int c[NCOL(names)], d[NCOL(names)];
+	if (cols(f, names, c, NCOL(names), err))
+		return -1;
+	if (pg->have_sweep && cols(s, names, d, NCOL(names), err))
+		return -1;
+	buf_puts(b, "<section id=\"sweep\"><h2>Threshold sweep</h2>"
+		    "<p class=\"note\">Routing policies simulated offline on this run's "
+		    "full-matrix results. The line is the cost-quality frontier: no other policy "
+		    "is both cheaper and better. Figures are optimistic for the chosen policy "
+		    "(picked among many on the same items): confirm it on other items.</p>\n");
+	const struct rep_table *pt = pg->have_sweep ? s : f;
+	const int *pc = pg->have_sweep ? d : c;
+	struct rep_point *pts = xcalloc(pt->nrows + 1, sizeof(*pts));
+	char **labels = xcalloc(pt->nrows + 1, sizeof(*labels));
+	long mark = -1;
+	for (size_t r = 0; r < pt->nrows; r++) {
+		bool cur = !strcmp(rep_str(pt, r, pc[1]), "current");
+		struct buf l;
+		buf_init(&l);
+		if (cur)
+			buf_puts(&l, "current policy");
+		else
+			buf_printf(&l, "#%s %s", rep_str(pt, r, pc[0]), rep_str(pt, r, pc[2]));
+		labels[r] = buf_detach(&l, NULL);
+		if (cur && mark < 0)
+			mark = (long)r;
+		pts[r] = (struct rep_point){
+		    labels[r], rep_num(pt, r, pc[4]), rep_num(pt, r, pc[3]), NAN, NAN, NULL};
+	}
+	struct rep_point *line = xcalloc(f->nrows + 1, sizeof(*line));
+	char **flab = xcalloc(2 * f->nrows + 1, sizeof(*flab)); /* label, tag */
+	for (size_t r = 0; r < f->nrows; r++) {
+		struct buf l;
+		buf_init(&l);
+		buf_printf(&l, "#%s %s", rep_str(f, r, c[0]), rep_str(f, r, c[2]));
+		flab[2 * r] = buf_detach(&l, NULL);
+		buf_printf(&l, "#%s", rep_str(f, r, c[0]));
+		flab[2 * r + 1] = buf_detach(&l, NULL);
+		line[r] =
+		    (struct rep_point){flab[2 * r], rep_num(f, r, c[4]), rep_num(f, r, c[3]), NAN,
+				       NAN,	    flab[2 * r + 1]};
+	}
+	rep_svg_scatter(b,
+			pg->have_sweep
+			    ? "Every simulated policy (grey), the frontier (blue) and the "
+			      "current policy (diamond)"
+			    : "The cost-quality frontier",
+			pts, pt->nrows, line, f->nrows, mark, false);
+	for (size_t r = 0; r < pt->nrows; r++)
+		free(labels[r]);
+	free(labels);
+	free(pts);
+	for (size_t r = 0; r < 2 * f->nrows; r++)
+		free(flab[r]);
+	free(flab);
+	free(line);
+
+	buf_puts(b,
+		 "<h3>The frontier, cheapest first</h3><div class=\"scroll\"><table><thead><tr>");
+	th(b, NULL, "Policy");
+	th(b, "l", "Kind");
+	th(b, "l", "Rule");
+	th(b, NULL, "Pass rate <span class=\"ci\">[95% CI]</span>");
+	th(b, NULL, "Cost / 1,000 items");
+	th(b, NULL, "Latency p50");
+	th(b, NULL, "Latency p95");
+	th(b, NULL, "Delta vs current");
+	th(b, NULL, "Cost / 1k delta");
+	buf_puts(b, "</tr></thead><tbody>\n");
+	for (size_t r = 0; r < f->nrows; r++)
+		sweep_row(b, f, r, c, false);
+	/* The current policy for reference, when it is not on the frontier. */
+	for (size_t r = 0; pg->have_sweep && r < s->nrows; r++) {
+		if (strcmp(rep_str(s, r, d[1]), "current"))
+			continue;
+		bool on = false;
+		for (size_t k = 0; k < f->nrows && !on; k++)
+			on = !strcmp(rep_str(f, k, c[0]), rep_str(s, r, d[0]));
+		if (!on)
+			sweep_row(b, s, r, d, true);
+		break;
+	}
+	buf_puts(b, "</tbody></table></div></section>\n");
+	return 0;
+}
+
+/* ---------- method ---------- */
+
+static void section_method(struct page *pg)
+{
+	buf_puts(&pg->b,
+		 "<section id=\"method\"><h2>How to read this page</h2><ul class=\"glance\">"
+		 "<li>Pass rates carry a Wilson 95% interval; errors count as failures.</li>"
+		 "<li>Deltas are paired (the same items on both sides), in percentage points, "
+		 "with Newcombe's 95% interval. An interval that crosses 0 means this run cannot "
+		 "tell the two apart: more items would be needed.</li>"
+		 "<li>Verdicts come from the exact McNemar test at alpha 0.05: "
+		 "<span class=\"verdict better\">\xe2\x96\xb2 better</span>, "
+		 "<span class=\"verdict worse\">\xe2\x96\xbc worse</span> or "
+		 "<span class=\"verdict nodiff\">= no difference</span> (not significant). Near "
+		 "0.05 the test and the interval can disagree.</li>"
+		 "<li>Costs sum the known costs (reported by the gateway, else from the price "
+		 "list); \"unknown\" counts answers without one. Latency percentiles exclude "
+		 "cache hits.</li>"
+		 "<li>Every figure is read from the run folder's CSV summaries; "
+		 "<code>shadoweval summarize</code> rebuilds them from "
+		 "<code>results.jsonl</code>.</li></ul></section>\n");
+}
+
+/* ---------- the page ---------- */
+
+static int load_manifest(struct page *pg, struct se_err *err)
+{
+	char *path = fio_join(pg->dir, "manifest.json");
+	if (access(path, F_OK)) {
+		free(path);
+		return 0;
+	}
+	char *data = NULL;
+	size_t len = 0;
+	int rc = fio_read_all(path, &data, &len, err);
+	if (!rc) {
+		pg->man = cJSON_ParseWithLength(data, len);
+		if (!cJSON_IsObject(pg->man))
+			rc = se_fail(err, SE_INPUT, path, "not a JSON object");
+	}
+	free(data);
+	free(path);
+	return rc;
+}
+
+static int load_table(struct page *pg, const char *name, struct rep_table *t, bool *have,
+		      struct se_err *err)
+{
+	char *path = fio_join(pg->dir, name);
+	int rc = 0;
+	if (have && access(path, F_OK))
+		*have = false;
+	else if (!(rc = rep_table_load(path, t, err)) && have)
+		*have = true;
+	free(path);
+	return rc;
+}
+
+static int build(struct page *pg, struct se_err *err)
+{
+	bool missing = false;
+	for (size_t i = 0; i < NCOL(summaries); i++) {
+		char *p = fio_join(pg->dir, summaries[i]);
+		missing |= access(p, F_OK) != 0;
+		free(p);
+	}
+	if (missing && sum_run_dir(pg->dir, NULL, err))
+		return -1;
+	if (load_table(pg, "models.csv", &pg->models, NULL, err) ||
+	    load_table(pg, "tasks.csv", &pg->tasks, NULL, err) ||
+	    load_table(pg, "slots.csv", &pg->slots, NULL, err) ||
+	    load_table(pg, "pairs.csv", &pg->pairs, NULL, err) ||
+	    load_table(pg, "swaps.csv", &pg->swaps, NULL, err) ||
+	    load_table(pg, "sweep.csv", &pg->sweep, &pg->have_sweep, err) ||
+	    load_table(pg, "pareto.csv", &pg->pareto, &pg->have_pareto, err) ||
+	    load_manifest(pg, err))
+		return -1;
+
+	struct buf *b = &pg->b;
+	const char *name = pg->man ? jstr(pg->man, "eval") : NULL;
+	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		    "<title>shadoweval report: ");
+	rep_esc(b, name ? name : "run");
+	buf_printf(b, "</title>\n<style>\n%s</style></head>\n<body><main>\n", css);
+	section_header(pg);
+	if (section_glance(pg, err) || section_models(pg, err) || section_pairs(pg, err) ||
+	    section_swaps(pg, err) || section_tasks(pg, err) || section_routing(pg, err))
+		return -1;
+	if (pg->have_pareto && section_sweep(pg, err))
+		return -1;
+	section_method(pg);
+	buf_puts(b, "<p class=\"note\">Written by shadoweval " SE_VERSION
+		    " <code>report</code> from the run folder's summaries and manifest.</p>\n"
+		    "</main></body></html>\n");
+	return 0;
+}
+
+int rep_write(const char *dir, const char *out, struct se_err *err)
+{
+	struct page pg;
+	memset(&pg, 0, sizeof(pg));
+	pg.dir = dir;
+	buf_init(&pg.b);
+	char *path = out ? xstrdup(out) : fio_join(dir, "report.html");
+	int rc = build(&pg, err);
+	if (!rc)
+		rc = fio_write_atomic(path, pg.b.data, pg.b.len, err);
+	free(path);
+	buf_free(&pg.b);
+	rep_table_free(&pg.models);
+	rep_table_free(&pg.tasks);
+	rep_table_free(&pg.slots);
+	rep_table_free(&pg.pairs);
+	rep_table_free(&pg.swaps);
+	rep_table_free(&pg.sweep);
+	rep_table_free(&pg.pareto);
+	cJSON_Delete(pg.man);
+	return rc;
+}

@@ -1,0 +1,439 @@
+/* test_report.c: the report page (src/report/), on a hand-made run folder in
+ * tests/fixtures/report/run (its CSVs are what `summarize` writes for its
+ * results.jsonl; one model is named with markup, quotes and an ampersand,
+ * one task holds a comma and quotes, and so does the eval name).
+ *
+ * Each test copies the fixture to a temporary folder, since the report is
+ * written into the run folder.
+ */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "report/rep_int.h"
+#include "report/report.h"
+#include "support/files.h"
+
+#define FIX "tests/fixtures/report"
+#define EVIL_MODEL "acme/<script>alert(1)</script> & \"x\" 'y'"
+#define EVIL_MODEL_HTML "acme/&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot; &#39;y&#39;"
+
+/* Copies file src to dir/name. */
+static void put(const char *dir, const char *name, const char *src)
+{
+	size_t len;
+	char *data = test_read_file(src, &len);
+	char *dst = fio_join(dir, name);
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(fio_write_atomic(dst, data, len, &err), 0, "%s: %s", dst, err.msg);
+	free(dst);
+	free(data);
+}
+
+/* A temporary copy of the regular files of fixture folder src. */
+static char *copy_run(const char *src)
+{
+	char *dir = test_mkdtemp("report");
+	DIR *d = opendir(src);
+	cr_assert(d, "cannot open %s", src);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = fio_join(src, e->d_name);
+		put(dir, e->d_name, p);
+		free(p);
+	}
+	closedir(d);
+	return dir;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *p = fio_join(dir, name);
+	bool ok = access(p, F_OK) == 0;
+	free(p);
+	return ok;
+}
+
+/* Writes the report of dir to dir/report.html and returns the page. */
+static char *report_of(const char *dir, size_t *len)
+{
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write(dir, NULL, &err), 0, "rep_write: %s: %s", err.where, err.msg);
+	char *p = fio_join(dir, "report.html");
+	char *html = test_read_file(p, len);
+	free(p);
+	return html;
+}
+
+/* The models-table row of a model, up to its end. */
+static char *model_row(const char *html, const char *name_html)
+{
+	char needle[512];
+	snprintf(needle, sizeof(needle), "<tr><td class=\"l\">%s</td>", name_html);
+	const char *row = strstr(html, needle);
+	cr_assert(row, "no table row for %s", name_html);
+	const char *end = strstr(row, "</tr>");
+	cr_assert(end);
+	return strndup(row, (size_t)(end - row));
+}
+
+Test(report, writes_each_model_with_its_formatted_pass_rate)
+{
+	char *dir = copy_run(FIX "/run");
+	char *html = report_of(dir, NULL);
+	/* models.csv: fast-1 4/8, deep-1 4/8, backup 1/2, the evil one 6/8 */
+	static const struct {
+		const char *name, *rate, *ci;
+	} want[] = {
+	    {"acme/fast-1", "50.0%", "[21.5, 78.5]"},
+	    {"acme/deep-1", "50.0%", "[21.5, 78.5]"},
+	    {"acme/backup", "50.0%", "[9.5, 90.5]"},
+	    {EVIL_MODEL_HTML, "75.0%", "[40.9, 92.9]"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *row = model_row(html, want[i].name);
+		cr_expect(strstr(row, want[i].rate), "%s: no %s in %s", want[i].name, want[i].rate,
+			  row);
+		cr_expect(strstr(row, want[i].ci), "%s: no %s in %s", want[i].name, want[i].ci,
+			  row);
+		free(row);
+	}
+	/* figures from the other summaries, formatted for people */
+	cr_expect(strstr(html, "62.5%"), "the policy pass rate (slots.csv) is missing");
+	cr_expect(strstr(html, "$0.688"), "the policy cost per 1,000 items is missing");
+	cr_expect(strstr(html, "30,000 ms"), "deep-1's p95 latency is not grouped");
+	cr_expect(strstr(html, "2026-03-01 10:00:00 UTC"), "the start time is missing");
+	cr_expect(strstr(html, "took 2 min 5 s"), "the duration is missing");
+	cr_expect(strstr(html, "sha256 5f3c0d1e9a7b"), "the config hash prefix is missing");
+	cr_expect(!strstr(html, "Threshold sweep"), "a sweep section without pareto.csv");
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, escapes_every_piece_of_user_data)
+{
+	char *dir = copy_run(FIX "/run");
+	char *html = report_of(dir, NULL);
+	cr_expect(strstr(html, EVIL_MODEL_HTML), "the model name is not escaped as expected");
+	cr_expect(strstr(html, "code, &quot;hard&quot;"), "the task name is not escaped");
+	cr_expect(strstr(html, "report-fixture &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;"),
+		  "the eval name is not escaped");
+	cr_expect(!strcasestr(html, "<script"), "raw <script> in the page");
+	cr_expect(!strstr(html, "<b>bold"), "raw markup from the eval name in the page");
+	/* every '<' opens a tag or a comment; every '&' starts an entity */
+	for (const char *p = html; *p; p++) {
+		if (*p == '<')
+			cr_assert(isalpha((unsigned char)p[1]) || p[1] == '/' || p[1] == '!',
+				  "stray '<' at offset %td: %.40s", p - html, p);
+		if (*p == '&') {
+			size_t n = strspn(p + 1, "#abcdefghijklmnopqrstuvwxyz0123456789");
+			cr_assert(n > 0 && p[1 + n] == ';', "stray '&' at offset %td: %.40s",
+				  p - html, p);
+		}
+	}
+	free(html);
+	test_rmdir(dir);
+}
+
+/* The value of each numeric SVG attribute must be plain numbers. */
+static void check_svg_numbers(const char *html)
+{
+	static const char *const attrs[] = {" x=\"",  " y=\"",	     " x1=\"",	    " y1=\"",
+					    " x2=\"", " y2=\"",	     " cx=\"",	    " cy=\"",
+					    " r=\"",  " width=\"",   " height=\"",  " points=\"",
+					    " d=\"",  " viewBox=\"", "transform=\""};
+	size_t checked = 0;
+	for (size_t a = 0; a < sizeof(attrs) / sizeof(attrs[0]); a++) {
+		for (const char *p = strstr(html, attrs[a]); p; p = strstr(p + 1, attrs[a])) {
+			const char *v = p + strlen(attrs[a]);
+			const char *end = strchr(v, '"');
+			cr_assert(end);
+			char *val = strndup(v, (size_t)(end - v));
+			cr_assert(!strcasestr(val, "nan") && !strcasestr(val, "inf"),
+				  "%s%s\" holds a non-number", attrs[a], val);
+			for (const char *c = val; *c; c++)
+				cr_assert(strchr("0123456789.,- MlvzZ()translateo", *c),
+					  "%s%s\": unexpected '%c'", attrs[a], val, *c);
+			free(val);
+			checked++;
+		}
+	}
+	cr_assert_gt(checked, 50, "too few coordinates found (%zu)", checked);
+}
+
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+Test(report, svg_is_balanced_and_has_no_nan_or_inf)
+{
+	char *dir = copy_run(FIX "/run");
+	char *html = report_of(dir, NULL);
+	size_t open = count(html, "<svg "), close = count(html, "</svg>");
+	cr_expect_eq(open, close, "%zu <svg> but %zu </svg>", open, close);
+	cr_expect_geq(open, 4, "expected the scatter, two forest plots and the bar");
+	cr_expect_eq(count(html, "<g>") + count(html, "<g class="), count(html, "</g>"));
+	check_svg_numbers(html);
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, unknown_figures_are_dashes_and_left_out_of_charts)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "models.csv", FIX "/models-unknown-cost.csv");
+	char *html = report_of(dir, NULL);
+	check_svg_numbers(html);
+	char *row = model_row(html, "acme/backup");
+	cr_expect(strstr(row, "<td>\xe2\x80\x94</td>"), "no dash for an unknown cost: %s", row);
+	free(row);
+	cr_expect(strstr(html, "Not plotted (cost or pass rate unknown): acme/backup"),
+		  "the model without a cost is not named under the chart");
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, same_folder_gives_identical_bytes)
+{
+	char *dir = copy_run(FIX "/run");
+	size_t l1, l2;
+	char *a = report_of(dir, &l1);
+	char *other = fio_join(dir, "again.html");
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write(dir, other, &err), 0, "%s", err.msg);
+	char *b = test_read_file(other, &l2);
+	cr_assert_eq(l1, l2, "lengths differ: %zu and %zu", l1, l2);
+	cr_assert(memcmp(a, b, l1) == 0, "the two reports differ");
+	free(other);
+	free(a);
+	free(b);
+	test_rmdir(dir);
+}
+
+Test(report, rebuilds_missing_summaries_from_results)
+{
+	char *dir = test_mkdtemp("report");
+	put(dir, "results.jsonl", FIX "/run/results.jsonl");
+	put(dir, "manifest.json", FIX "/run/manifest.json");
+	cr_assert(!exists(dir, "models.csv"));
+	char *html = report_of(dir, NULL);
+	const char *csvs[] = {"models.csv", "tasks.csv", "slots.csv", "pairs.csv", "swaps.csv"};
+	for (size_t i = 0; i < 5; i++)
+		cr_expect(exists(dir, csvs[i]), "%s was not rebuilt", csvs[i]);
+	char *row = model_row(html, EVIL_MODEL_HTML);
+	cr_expect(strstr(row, "75.0%"), "%s", row);
+	free(row);
+	/* and the page equals the one made from the committed CSVs */
+	char *ref_dir = copy_run(FIX "/run");
+	char *ref = report_of(ref_dir, NULL);
+	cr_expect_str_eq(html, ref);
+	free(ref);
+	test_rmdir(ref_dir);
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, missing_column_names_file_and_column)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "pairs.csv", FIX "/pairs-no-verdict.csv");
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write(dir, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.where, "pairs.csv"), "where: %s", err.where);
+	cr_expect(strstr(err.msg, "\"verdict\""), "msg: %s", err.msg);
+	cr_expect(!exists(dir, "report.html"), "a report was written anyway");
+	test_rmdir(dir);
+}
+
+Test(report, finds_columns_by_name_not_position)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "models.csv", FIX "/models-extra-col.csv");
+	char *html = report_of(dir, NULL);
+	char *row = model_row(html, "acme/fast-1");
+	cr_expect(strstr(row, "50.0%"), "%s", row);
+	cr_expect(strstr(row, "157 ms"), "p95 not found by name: %s", row);
+	free(row);
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, rejects_a_row_of_another_width)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "models.csv", FIX "/models-short-row.csv");
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write(dir, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.where, "models.csv"), "where: %s", err.where);
+	cr_expect(strstr(err.msg, "record 3"), "msg: %s", err.msg);
+	test_rmdir(dir);
+}
+
+Test(report, rejects_a_manifest_that_is_not_json)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "manifest.json", FIX "/manifest-bad.json");
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write(dir, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.where, "manifest.json"), "where: %s", err.where);
+	test_rmdir(dir);
+}
+
+Test(report, page_is_self_contained)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "sweep.csv", FIX "/sweep/sweep.csv");
+	put(dir, "pareto.csv", FIX "/sweep/pareto.csv");
+	char *html = report_of(dir, NULL);
+	cr_expect(!strcasestr(html, "http://") && !strcasestr(html, "https://"),
+		  "a URL in the page");
+	cr_expect(!strcasestr(html, "src="), "a src= reference");
+	cr_expect(!strcasestr(html, "<link") && !strcasestr(html, "<img") &&
+		      !strcasestr(html, "@import") && !strcasestr(html, "url("),
+		  "an external resource");
+	size_t hrefs = 0;
+	for (const char *p = strcasestr(html, "href="); p; p = strcasestr(p + 1, "href=")) {
+		cr_expect(!strncmp(p, "href=\"#", 7), "a link out of the page: %.60s", p);
+		hrefs++;
+	}
+	cr_expect_gt(hrefs, 0, "no in-page navigation");
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, draws_the_sweep_frontier_when_pareto_exists)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "sweep.csv", FIX "/sweep/sweep.csv");
+	put(dir, "pareto.csv", FIX "/sweep/pareto.csv");
+	char *html = report_of(dir, NULL);
+	cr_expect(strstr(html, "id=\"sweep\""), "no sweep section");
+	cr_expect(strstr(html, "<polyline class=\"frontier\" points=\""), "no frontier line");
+	/* pareto.csv has 5 policies: the line has 5 points */
+	const char *pl = strstr(html, "<polyline class=\"frontier\" points=\"");
+	cr_assert(pl);
+	pl += strlen("<polyline class=\"frontier\" points=\"");
+	size_t pts = 1;
+	for (; *pl != '"'; pl++)
+		pts += *pl == ' ';
+	cr_expect_eq(pts, 5, "the frontier line has %zu points", pts);
+	cr_expect(strstr(html, "est&lt;1000:fast, &lt;3000:balanced, else deep"),
+		  "a frontier policy's rule is missing or unescaped");
+	cr_expect(strstr(html, "current (not on the frontier)"),
+		  "the current policy is not shown beside the frontier");
+	check_svg_numbers(html);
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, command_writes_to_the_output_flag)
+{
+	char *dir = copy_run(FIX "/run");
+	char *out = fio_join(dir, "custom.html");
+	char *argv[] = {"report", dir, "-o", out, NULL};
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(cmd_report(4, argv, &err), 0, "%s", err.msg);
+	cr_expect(exists(dir, "custom.html"));
+	cr_expect(!exists(dir, "report.html"), "-o was ignored");
+	char *bad[] = {"report", dir, "--colour", NULL};
+	se_clear(&err);
+	cr_expect_eq(cmd_report(3, bad, &err), -1);
+	cr_expect_eq(err.kind, SE_USAGE);
+	char *none[] = {"report", NULL};
+	se_clear(&err);
+	cr_expect_eq(cmd_report(1, none, &err), -1);
+	cr_expect_eq(err.kind, SE_USAGE);
+	free(out);
+	test_rmdir(dir);
+}
+
+Test(report, missing_run_folder_is_bad_input)
+{
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write("tests/fixtures/report/no-such-run", NULL, &err), -1);
+	cr_expect(err.kind == SE_INPUT || err.kind == SE_IO, "kind %d", err.kind);
+}
+
+static char *fmt(void (*f)(struct buf *, double), double v)
+{
+	struct buf b;
+	buf_init(&b);
+	f(&b, v);
+	return buf_detach(&b, NULL);
+}
+
+static void usd(struct buf *b, double v)
+{
+	rep_usd(b, v, false);
+}
+
+static void dusd(struct buf *b, double v)
+{
+	rep_usd(b, v, true);
+}
+
+Test(report, formats_numbers_for_people)
+{
+	static const struct {
+		void (*f)(struct buf *, double);
+		double v;
+		const char *want;
+	} cases[] = {
+	    {rep_pct, 0.955556, "95.6%"},
+	    {rep_pct, 1, "100.0%"},
+	    {rep_pct, NAN, "\xe2\x80\x94"},
+	    {rep_pts, -0.3, "-30.0 pts"},
+	    {rep_pts, 0.0166667, "+1.7 pts"},
+	    {rep_pts, -0.0001, "0.0 pts"},
+	    {usd, 24.954667, "$24.95"},
+	    {usd, 0.031696429, "$0.0317"},
+	    {usd, 4.4375e-05, "$0.0000444"},
+	    {usd, 12345.6, "$12,346"},
+	    {usd, 0, "$0.00"},
+	    {usd, INFINITY, "\xe2\x80\x94"},
+	    {dusd, -9.9636, "-$9.96"},
+	    {dusd, 0.0775, "+$0.0775"},
+	    {rep_ms, 1306.53, "1,307 ms"},
+	    {rep_ms, 4.25, "4.3 ms"},
+	    {rep_int, 1234567, "1,234,567"},
+	    {rep_pval, 7.28843e-07, "&lt;0.001"},
+	    {rep_pval, 0.0962524, "0.096"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = fmt(cases[i].f, cases[i].v);
+		cr_expect_str_eq(got, cases[i].want, "case %zu (%g)", i, cases[i].v);
+		free(got);
+	}
+}
+
+Test(report, escapes_the_five_html_specials)
+{
+	struct buf b;
+	buf_init(&b);
+	rep_esc(&b, "a<b>&\"c'd");
+	cr_expect_str_eq(b.data, "a&lt;b&gt;&amp;&quot;c&#39;d");
+	buf_free(&b);
+}
