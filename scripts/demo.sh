@@ -32,6 +32,8 @@ echo
 "$bin/shadoweval" run evals/demo.json --endpoint "sim=http://127.0.0.1:$port/v1" \
   -o "$out" --concurrency 32
 
+"$bin/shadoweval" report "$out" >/dev/null
+
 echo
-echo "demo: results and summaries in $out/"
+echo "demo: results and summaries in $out/ (open report.html in a browser)"
 ls -1 "$out" | sed 's/^/  /'
