@@ -980,3 +980,102 @@ Test(run, merged_shards_hold_the_pairs_of_one_run, .timeout = 90)
 	simproc_stop(&sp);
 	rm_tmp();
 }
+
+/* ---- the other commands, through the binary ----------------------------- */
+
+/* A profiles file where every model answers correctly, except `bad_model`
+ * (NULL: none), which always answers wrongly. */
+static const char *accuracy_profiles(const char *name, const char *bad_model)
+{
+	static const char *const models[] = {"sim/fast", "sim/deep", "sim/cand", "sim/backup"};
+	char *path = tpath(name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"seed\": 7, \"models\": {", f);
+	for (int i = 0; i < 4; i++)
+		fprintf(f, "%s\"%s\": {\"pricing\": {\"prompt\": 0.000001, \"completion\": 0.000002},"
+			   " \"accuracy\": {\"default\": %s}}",
+			i ? ", " : "", models[i],
+			bad_model && !strcmp(bad_model, models[i]) ? "0.0" : "1.0");
+	fputs("}}\n", f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/* The CI story: a baseline run, then a run where the fast slot's model has
+ * got worse; `check` passes a run against itself (exit 0), fails the worse
+ * one (exit 1) and says why in its JUnit file. */
+Test(pipeline, check_exits_1_on_a_quality_regression_and_0_otherwise, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, accuracy_profiles("good.json", NULL), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("base"), NULL, NULL);
+	simproc_stop(&sp);
+	sim_up(&sp, accuracy_profiles("bad.json", "sim/fast"), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("worse"), NULL, NULL);
+	simproc_stop(&sp);
+
+	const char *same[] = {"check", tpath("base"), "--baseline", tpath("base"), NULL};
+	struct proc_out p = run_se(same);
+	cr_assert_eq(p.status, 0, "check against itself exited %d: %s%s", p.status, p.out, p.err);
+	cr_assert(strstr(p.out, "result: PASS"), "%s", p.out);
+	proc_out_free(&p);
+
+	char *junit = tpath("check.xml");
+	const char *worse[] = {"check", tpath("worse"), "--baseline", tpath("base"),
+			       "--junit", junit, NULL};
+	p = run_se(worse);
+	cr_assert_eq(p.status, 1, "a regression must exit 1, got %d: %s%s", p.status, p.out,
+		     p.err);
+	cr_assert(strstr(p.out, "pass_rate") && strstr(p.out, "FAIL"), "%s", p.out);
+	proc_out_free(&p);
+	char *xml = read_file(junit, NULL);
+	cr_assert_not_null(xml, "no JUnit file");
+	cr_assert(strstr(xml, "<failure"), "%s", xml);
+	free(xml);
+
+	const char *missing[] = {"check", tpath("worse"), "--baseline", tpath("nowhere"), NULL};
+	p = run_se(missing);
+	cr_assert_eq(p.status, 2, "a missing baseline is bad input, got %d", p.status);
+	proc_out_free(&p);
+	rm_tmp();
+}
+
+/* Shards merged by the binary, a report of the merge, and sweep refusing a
+ * run that is not a full matrix: each command reachable, with its exit code. */
+Test(pipeline, merge_report_and_sweep_through_the_binary, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, accuracy_profiles("good.json", NULL), FIX "/eval.json");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("s1"), "--shard", "1/2");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("s2"), "--shard", "2/2");
+	simproc_stop(&sp);
+
+	const char *merge[] = {"merge", tpath("s1"), tpath("s2"), "-o", tpath("all"), "--quiet",
+			       NULL};
+	struct proc_out p = run_se(merge);
+	cr_assert_eq(p.status, 0, "merge exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
+	struct rows r = load_rows(tpath("all"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	rows_free(&r);
+
+	const char *report[] = {"report", tpath("all"), NULL};
+	p = run_se(report);
+	cr_assert_eq(p.status, 0, "report exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
+	char *html = read_file(tpath("all/report.html"), NULL);
+	cr_assert_not_null(html, "no report.html");
+	cr_assert(strstr(html, "sim/cand") && strstr(html, "<svg"), "report lacks models/charts");
+	free(html);
+
+	const char *sweep[] = {"sweep", tpath("all"), NULL};
+	p = run_se(sweep);
+	cr_assert_eq(p.status, 2, "sweep on a run without all-slots shadows must exit 2, got %d",
+		     p.status);
+	cr_assert(strstr(p.err, "manifest.json"), "the error names the manifest: %s", p.err);
+	proc_out_free(&p);
+	rm_tmp();
+}
