@@ -552,3 +552,22 @@ Test(config, error_where_uses_the_path_as_given)
 	cr_expect_str_eq(err.where, "./unknown_slot_in_rule.json: routing.rules[2].slot");
 	cr_assert_eq(chdir(cwd), 0);
 }
+
+/* The evals the project ships (demo, full matrix, OpenRouter) must keep
+ * loading as the schema evolves: the README and `make demo` point at them. */
+Test(config, shipped_evals_load)
+{
+	static const char *const evals[] = {"evals/demo.json", "evals/demo-matrix.json",
+					    "evals/openrouter.json"};
+	for (size_t i = 0; i < sizeof(evals) / sizeof(evals[0]); i++) {
+		struct cfg *cfg = NULL;
+		struct se_err err;
+		se_clear(&err);
+		cr_expect_eq(cfg_load(evals[i], &cfg, &err), 0, "%s: %s: %s", evals[i], err.where,
+			     err.msg);
+		if (cfg && !strcmp(evals[i], "evals/demo-matrix.json"))
+			cr_expect(cfg->shadow_all_slots && cfg->n_shadows == cfg->n_slots,
+				  "the matrix eval shadows every slot's model");
+		cfg_free(cfg);
+	}
+}
