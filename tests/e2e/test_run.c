@@ -1079,3 +1079,51 @@ Test(pipeline, merge_report_and_sweep_through_the_binary, .timeout = 90)
 	proc_out_free(&p);
 	rm_tmp();
 }
+
+/* The offline CI flow of the README: a full-matrix run fills the cache; the
+ * same eval with its routing changed replays with no server at all, and the
+ * gate compares it with the baseline. */
+Test(pipeline, a_changed_routing_replays_offline_from_a_matrix_run, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, accuracy_profiles("good.json", "sim/fast"), FIX "/eval-matrix.json");
+	char url[80];
+	snprintf(url, sizeof(url), "%s", sp.base_url);
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", url);
+	const char *fill[] = {"run",	     FIX "/eval-matrix.json", "-o", tpath("main"),
+			      "--endpoint", ep, "--cache", "use", "--cache-dir", tpath("cache"),
+			      "--quiet",    NULL};
+	struct proc_out p = run_se(fill);
+	cr_assert_eq(p.status, 0, "the matrix run exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
+	simproc_stop(&sp); /* from here on, no server */
+
+	const char *pr[] = {"run",	   FIX "/eval-matrix-pr.json", "-o", tpath("pr"),
+			    "--endpoint", ep, "--cache", "replay", "--cache-dir", tpath("cache"),
+			    "--quiet",	   NULL};
+	p = run_se(pr);
+	cr_assert_eq(p.status, 0, "replay of the changed routing exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
+	struct rows r = load_rows(tpath("pr"));
+	cr_assert_gt(r.n, 0);
+	for (size_t i = 0; i < r.n; i++)
+		cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.v[i], "cached")), "a live request");
+	/* the routing did change: the hard items now go to sim/fast */
+	size_t fast_primary = 0;
+	for (size_t i = 0; i < r.n; i++)
+		fast_primary += !strcmp(sfield(r.v[i], "role"), "primary") &&
+				!strcmp(sfield(r.v[i], "model"), "sim/fast");
+	cr_assert_eq(fast_primary, N_HARD);
+	rows_free(&r);
+
+	/* sim/fast answers wrongly, the baseline sent it the easy items, the
+	 * change sends it only the hard ones: quality improves, the gate passes */
+	const char *check[] = {"check", tpath("pr"), "--baseline", tpath("main"), NULL};
+	p = run_se(check);
+	cr_assert_eq(p.status, 0, "check exited %d: %s%s", p.status, p.out, p.err);
+	cr_assert(strstr(p.out, "latency_p95_ms") && strstr(p.out, "SKIP"), "%s", p.out);
+	proc_out_free(&p);
+	rm_tmp();
+}
