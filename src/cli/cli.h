@@ -24,6 +24,10 @@ int cmd_report(int argc, char **argv, struct se_err *err);
 int cli_parse_long(const char *flag, const char *s, long min, long max, long *out,
 		   struct se_err *err);
 int cli_parse_double(const char *flag, const char *s, double min, double *out, struct se_err *err);
+/* The error for what getopt_long returned when it is not an option of the
+ * command (optstring starting with ':', opterr = 0): ':' an option missing its
+ * value, '?' an unknown option; named as the user typed it. Returns -1. */
+int cli_bad_option(int c, char **argv, struct se_err *err);
 
 #define SE_VERSION "0.1.0"
 

@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/walk.h"
 #include "config/config.h"
-#include "core/buf.h"
 #include "dataset/dataset.h"
-#include "prompt/prompt.h"
 #include "route/route.h"
 
 static const char route_usage[] =
@@ -24,6 +23,33 @@ static void csv_field(FILE *out, const char *s, int last)
 	fputc(last ? '\n' : ',', out);
 }
 
+struct route_print {
+	const struct cfg *cfg;
+	int as_csv;
+};
+
+static int print_item(void *ctx, const struct ds_item *item, long est,
+		      const struct route_decision *d)
+{
+	const struct route_print *p = ctx;
+	const char *slot = p->cfg->slots[d->slot].name;
+	const char *model = p->cfg->models[d->model].id;
+	if (p->as_csv) {
+		char num[32];
+		snprintf(num, sizeof(num), "%ld", est);
+		csv_field(stdout, item->id, 0);
+		csv_field(stdout, item->task, 0);
+		csv_field(stdout, num, 0);
+		csv_field(stdout, slot, 0);
+		csv_field(stdout, model, 0);
+		csv_field(stdout, d->why, 1);
+	} else {
+		printf("%-24s %-10s %8ld  %-10s %-36s %s\n", item->id, item->task, est, slot, model,
+		       d->why);
+	}
+	return 0;
+}
+
 int cmd_route(int argc, char **argv, struct se_err *err)
 {
 	static const struct option opts[] = {
@@ -36,7 +62,7 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 	long limit = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			as_csv = 1;
@@ -49,8 +75,7 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 			fputs(route_usage, stdout);
 			return 0;
 		default:
-			return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"",
-				       argv[optind - 1]);
+			return cli_bad_option(c, argv, err);
 		}
 	}
 	if (optind != argc - 1)
@@ -59,57 +84,15 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 	struct cfg *cfg;
 	if (cfg_load(argv[optind], &cfg, err))
 		return -1;
-	struct ds_reader *ds;
-	if (ds_open_cfg(&ds, cfg, err)) {
-		cfg_free(cfg);
-		return -1;
-	}
-	struct ds_item item = {0};
-	struct buf messages;
-	buf_init(&messages);
-	int rc = 0;
-	long count = 0;
 	if (as_csv)
 		fputs("id,task,est_tokens,slot,model,rule\n", stdout);
 	else
 		printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot",
 		       "model", "rule");
-	while (limit < 0 || count < limit) {
-		int got = ds_next(ds, &item, err);
-		if (got <= 0) {
-			rc = got;
-			break;
-		}
-		long est;
-		buf_reset(&messages);
-		if (prompt_render(cfg, &item, &messages, &est, err)) {
-			rc = -1;
-			break;
-		}
-		struct route_decision d;
-		route_pick(cfg, &item, est, &d);
-		const char *slot = cfg->slots[d.slot].name;
-		const char *model = cfg->models[d.model].id;
-		if (as_csv) {
-			char num[32];
-			snprintf(num, sizeof(num), "%ld", est);
-			csv_field(stdout, item.id, 0);
-			csv_field(stdout, item.task, 0);
-			csv_field(stdout, num, 0);
-			csv_field(stdout, slot, 0);
-			csv_field(stdout, model, 0);
-			csv_field(stdout, d.why, 1);
-		} else {
-			printf("%-24s %-10s %8ld  %-10s %-36s %s\n", item.id, item.task, est, slot,
-			       model, d.why);
-		}
-		count++;
-	}
+	struct route_print ctx = {cfg, as_csv};
+	int rc = cli_walk_items(cfg, limit, print_item, &ctx, err);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = se_fail_errno(err, "stdout", "write failed");
-	buf_free(&messages);
-	ds_item_clear(&item);
-	ds_close(ds);
 	cfg_free(cfg);
 	return rc;
 }

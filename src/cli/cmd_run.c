@@ -130,7 +130,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			a->out = optarg;
@@ -177,11 +177,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 			fputs(run_usage, stdout);
 			return 1;
 		default:
-			if (optopt && optopt < 256)
-				return se_fail(err, SE_USAGE, NULL,
-					       "unknown or incomplete option -%c", optopt);
-			return se_fail(err, SE_USAGE, NULL, "unknown or incomplete option \"%s\"",
-				       argv[optind - 1]);
+			return cli_bad_option(c, argv, err);
 		}
 	}
 	if (optind >= argc)

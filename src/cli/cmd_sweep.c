@@ -1,6 +1,7 @@
 /* cmd_sweep.c: `shadoweval sweep DIR [--target-quality Q] [--budget USD]
  * [--slots a,b,c] [--max-policies N]`, routing policies simulated offline on
  * a full-matrix run (see sweep/). Parses flags only. */
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,23 +22,6 @@ static const char usage_text[] =
     "  --max-policies N    per family (complexity, task map); default 5000\n"
     "  without a target or budget: the cheapest frontier policy at least as good as\n"
     "  the current one; exit 1 when no policy qualifies\n";
-
-/* "--flag value" or "--flag=value"; *i advances past what was used. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag, struct se_err *err)
-{
-	size_t n = strlen(flag);
-	if (strncmp(argv[*i], flag, n))
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		se_fail(err, SE_USAGE, flag, "expects a value");
-		return NULL;
-	}
-	return argv[++*i];
-}
 
 static void split_slots(const char *v, struct sw_opts *o)
 {
@@ -60,54 +44,67 @@ static void free_slots(struct sw_opts *o)
 
 int cmd_sweep(int argc, char **argv, struct se_err *err)
 {
+	static const struct option opts[] = {
+	    {"target-quality", required_argument, NULL, 't'},
+	    {"budget", required_argument, NULL, 'b'},
+	    {"slots", required_argument, NULL, 's'},
+	    {"max-policies", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	struct sw_opts o;
 	sw_opts_init(&o);
 	const char *dir = NULL;
-	int rc = -1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage_text, stdout);
-			rc = 0;
-			goto out;
-		}
-		if ((v = flag_value(argc, argv, &i, "--target-quality", err))) {
-			if (cli_parse_double("--target-quality", v, 0, &o.target_quality, err))
+	int rc = -1, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (cli_parse_double("--target-quality", optarg, 0, &o.target_quality, err))
 				goto out;
 			if (o.target_quality > 1) {
 				se_fail(err, SE_USAGE, "--target-quality",
-					"expected a pass rate from 0 to 1, got \"%s\"", v);
+					"expected a pass rate from 0 to 1, got \"%s\"", optarg);
 				goto out;
 			}
-		} else if ((v = flag_value(argc, argv, &i, "--budget", err))) {
-			if (cli_parse_double("--budget", v, 0, &o.budget_usd, err))
+			break;
+		case 'b':
+			if (cli_parse_double("--budget", optarg, 0, &o.budget_usd, err))
 				goto out;
-		} else if ((v = flag_value(argc, argv, &i, "--slots", err))) {
+			break;
+		case 's':
 			if (o.n_slots) {
 				se_fail(err, SE_USAGE, "--slots", "given twice");
 				goto out;
 			}
-			split_slots(v, &o);
+			split_slots(optarg, &o);
 			if (o.n_slots == 0) {
 				se_fail(err, SE_USAGE, "--slots", "expected slot names, got \"%s\"",
-					v);
+					optarg);
 				goto out;
 			}
-		} else if ((v = flag_value(argc, argv, &i, "--max-policies", err))) {
-			if (cli_parse_long("--max-policies", v, 1, 100000000, &o.max_policies, err))
+			break;
+		case 'm':
+			if (cli_parse_long("--max-policies", optarg, 1, 100000000, &o.max_policies,
+					   err))
 				goto out;
-		} else if (err->kind != SE_OK) {
-			goto out; /* a flag without its value */
-		} else if (a[0] == '-' && a[1]) {
-			se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"", a);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			rc = 0;
 			goto out;
-		} else if (dir) {
-			se_fail(err, SE_USAGE, NULL,
-				"expected one run folder DIR, got \"%s\" and \"%s\"", dir, a);
+		default:
+			cli_bad_option(c, argv, err);
 			goto out;
-		} else {
-			dir = a;
 		}
+	}
+	if (optind < argc)
+		dir = argv[optind];
+	if (optind + 1 < argc) {
+		se_fail(err, SE_USAGE, NULL, "expected one run folder DIR, got \"%s\" and \"%s\"",
+			dir, argv[optind + 1]);
+		goto out;
 	}
 	if (!dir) {
 		se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/walk.h"
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
@@ -31,6 +32,7 @@ struct model_plan {
 };
 
 struct plan {
+	const struct cfg *cfg;
 	long items;
 	struct task_count *tasks;
 	size_t n_tasks, cap_tasks;
@@ -56,6 +58,26 @@ static int shadow_role(const struct cfg *cfg, int model)
 	for (size_t i = 0; i < cfg->n_shadows; i++)
 		if (cfg->shadows[i] == model)
 			return 1;
+	return 0;
+}
+
+static int plan_item(void *ctx, const struct ds_item *item, long est,
+		     const struct route_decision *d)
+{
+	struct plan *p = ctx;
+	const struct cfg *cfg = p->cfg;
+	p->items++;
+	count_task(p, item->task);
+	p->per_slot[d->slot]++;
+	p->models[d->model].as_primary++;
+	p->models[d->model].prompt_tokens += est;
+	for (size_t i = 0; i < cfg->n_shadows; i++) {
+		int m = cfg->shadows[i];
+		if (m == d->model)
+			continue;
+		p->models[m].as_shadow++;
+		p->models[m].prompt_tokens += est;
+	}
 	return 0;
 }
 
@@ -141,50 +163,15 @@ int cmd_validate(int argc, char **argv, struct se_err *err)
 	if (cfg_load(argv[1], &cfg, err))
 		return -1;
 	struct pricing *prices = NULL;
-	struct ds_reader *ds = NULL;
-	int rc = 0;
 	if (cfg->pricing_path && pricing_load(cfg->pricing_path, &prices, err)) {
 		cfg_free(cfg);
 		return -1;
 	}
-	if (ds_open_cfg(&ds, cfg, err)) {
-		pricing_free(prices);
-		cfg_free(cfg);
-		return -1;
-	}
 	struct plan p = {0};
+	p.cfg = cfg;
 	p.per_slot = xcalloc(cfg->n_slots, sizeof(*p.per_slot));
 	p.models = xcalloc(cfg->n_models, sizeof(*p.models));
-	struct ds_item item = {0};
-	struct buf messages;
-	buf_init(&messages);
-	for (;;) {
-		int got = ds_next(ds, &item, err);
-		if (got <= 0) {
-			rc = got;
-			break;
-		}
-		long est;
-		buf_reset(&messages);
-		if (prompt_render(cfg, &item, &messages, &est, err)) {
-			rc = -1;
-			break;
-		}
-		struct route_decision d;
-		route_pick(cfg, &item, est, &d);
-		p.items++;
-		count_task(&p, item.task);
-		p.per_slot[d.slot]++;
-		p.models[d.model].as_primary++;
-		p.models[d.model].prompt_tokens += est;
-		for (size_t i = 0; i < cfg->n_shadows; i++) {
-			int m = cfg->shadows[i];
-			if (m == d.model)
-				continue;
-			p.models[m].as_shadow++;
-			p.models[m].prompt_tokens += est;
-		}
-	}
+	int rc = cli_walk_items(cfg, -1, plan_item, &p, err);
 	if (rc == 0)
 		print_plan(cfg, &p, prices);
 	if (rc == 0 && fflush(stdout) != 0)
@@ -194,9 +181,6 @@ int cmd_validate(int argc, char **argv, struct se_err *err)
 	free(p.tasks);
 	free(p.per_slot);
 	free(p.models);
-	buf_free(&messages);
-	ds_item_clear(&item);
-	ds_close(ds);
 	pricing_free(prices);
 	cfg_free(cfg);
 	return rc;

@@ -49,7 +49,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			a->baseline = optarg;
@@ -90,10 +90,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 			*help = 1;
 			return 0;
 		default:
-			if (optopt && optopt != '?' && !argv[optind - 1][1])
-				return se_fail(err, SE_USAGE, NULL, "unknown option -%c", optopt);
-			return se_fail(err, SE_USAGE, NULL, "unknown or incomplete option \"%s\"",
-				       argv[optind - 1]);
+			return cli_bad_option(c, argv, err);
 		}
 	}
 	if (optind >= argc)

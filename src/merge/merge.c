@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "merge/merge.h"
@@ -381,7 +382,7 @@ int cmd_merge(int argc, char **argv, struct se_err *err)
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -393,11 +394,7 @@ int cmd_merge(int argc, char **argv, struct se_err *err)
 			fputs(merge_usage, stdout);
 			return 0;
 		default:
-			if (optopt && optopt < 256)
-				return se_fail(err, SE_USAGE, NULL,
-					       "unknown or incomplete option -%c", optopt);
-			return se_fail(err, SE_USAGE, NULL, "unknown or incomplete option \"%s\"",
-				       argv[optind - 1]);
+			return cli_bad_option(c, argv, err);
 		}
 	}
 	if (optind >= argc)

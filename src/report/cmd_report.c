@@ -1,9 +1,11 @@
 /* cmd_report.c: `shadoweval report DIR [-o FILE]`, the report page's command
  * line: flags only; the page is rep_write's (report.c). */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "core/fileio.h"
 #include "report/report.h"
 
@@ -16,33 +18,35 @@ static const char usage_text[] =
 
 int cmd_report(int argc, char **argv, struct se_err *err)
 {
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	const char *dir = NULL, *out = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (i + 1 >= argc)
-				return se_fail(err, SE_USAGE, a, "expects a value");
-			if (out)
-				return se_fail(err, SE_USAGE, a, "given twice");
-			out = argv[++i];
-		} else if (!strncmp(a, "--output=", 9)) {
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
 			if (out)
 				return se_fail(err, SE_USAGE, "--output", "given twice");
-			out = a + 9;
-		} else if (a[0] == '-' && a[1]) {
-			return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"", a);
-		} else if (dir) {
-			return se_fail(err, SE_USAGE, NULL,
-				       "expected one run folder DIR, got \"%s\" and \"%s\"", dir,
-				       a);
-		} else {
-			dir = a;
+			out = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return cli_bad_option(c, argv, err);
 		}
 	}
+	if (optind < argc)
+		dir = argv[optind];
+	if (optind + 1 < argc)
+		return se_fail(err, SE_USAGE, NULL,
+			       "expected one run folder DIR, got \"%s\" and \"%s\"", dir,
+			       argv[optind + 1]);
 	if (!dir)
 		return se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
 	if (out && !*out)

@@ -1127,3 +1127,36 @@ Test(pipeline, a_changed_routing_replays_offline_from_a_matrix_run, .timeout = 9
 	proc_out_free(&p);
 	rm_tmp();
 }
+
+/* validate and route send nothing and say what a run would do. */
+Test(pipeline, validate_and_route_describe_the_run_without_a_server, .timeout = 30)
+{
+	make_tmp();
+	const char *validate[] = {"validate", FIX "/eval.json", NULL};
+	struct proc_out p = run_se(validate);
+	cr_assert_eq(p.status, 0, "validate exited %d: %s", p.status, p.err);
+	char want[128];
+	snprintf(want, sizeof(want), "requests   %d (%d primary + %d shadow)", 2 * N_ITEMS, N_ITEMS,
+		 N_ITEMS);
+	cr_assert(strstr(p.out, want), "no \"%s\" in:\n%s", want, p.out);
+	proc_out_free(&p);
+
+	const char *route[] = {"route", FIX "/eval.json", "--csv", NULL};
+	p = run_se(route);
+	cr_assert_eq(p.status, 0, "route exited %d: %s", p.status, p.err);
+	size_t lines = 0, deep = 0;
+	for (const char *s = p.out; (s = strchr(s, '\n')); s++)
+		lines++;
+	for (const char *s = p.out; (s = strstr(s, "\"deep\",\"sim/deep\"")); s++)
+		deep++;
+	cr_assert_eq(lines, 1 + N_ITEMS, "a header and one line per item:\n%s", p.out);
+	cr_assert_eq(deep, N_HARD, "the hard items go to the deep slot:\n%s", p.out);
+	proc_out_free(&p);
+
+	const char *bad[] = {"route", FIX "/eval.json", "--limit", "-1", NULL};
+	p = run_se(bad);
+	cr_assert_eq(p.status, 2);
+	cr_assert(strstr(p.err, "--limit"), "%s", p.err);
+	proc_out_free(&p);
+	rm_tmp();
+}
