@@ -47,6 +47,9 @@ int main(int argc, char **argv)
 	long items = lines / 5;
 	for (long i = 0; i < items; i++) {
 		int t = (int)(next() % 4), s = (int)(next() % 3);
+		/* the routing estimate is the item's (chars/4 of its prompt); each
+		 * model's tokenizer then counts the prompt a little differently */
+		long est = 25 + (long)(next() % 225);
 		for (int m = 0; m < 5; m++) {
 			const char *role = m == s ? "primary" : "shadow";
 			double u = uniform();
@@ -56,7 +59,7 @@ int main(int argc, char **argv)
 			int cached = uniform() < 0.05;
 			double lat = speed[m] * (0.5 + uniform() * 1.5);
 			double ttft = lat * 0.2;
-			long pt = 100 + (long)(next() % 900),
+			long pt = est * 4 + (long)(next() % 40),
 			     ct = ok ? 20 + (long)(next() % 300) : -1;
 			int unknown_cost = !ok || uniform() < 0.01;
 			printf("{\"item_id\":\"item-%07ld\",\"item_index\":%ld,\"task\":\"%s\","
@@ -81,7 +84,7 @@ int main(int argc, char **argv)
 			       "\"pass\":%s,\"score\":%d,\"checks\":{\"answer\":%s},\"error\":%s,"
 			       "\"output\":\"The answer, after some reasoning about the question, "
 			       "is below.\\n#### %ld\"}\n",
-			       cached ? "true" : "false", pt / 4, ok ? "\"stop\"" : "null",
+			       cached ? "true" : "false", est, ok ? "\"stop\"" : "null",
 			       pass ? "true" : "false", pass, pass ? "true" : "false",
 			       ok ? "null" : "\"server error\"", pass ? 42L : i % 100);
 		}
