@@ -118,6 +118,14 @@ struct job {
 	char parse_err[256];
 };
 
+/* One request an item needs, while admit_one assembles them. */
+struct admit {
+	int model;
+	enum role role;
+	size_t fb_next;
+	struct job *job;
+};
+
 struct endpoint {
 	char *url;
 	struct curl_slist *headers; /* holds the Authorization line: memory only */
@@ -151,6 +159,9 @@ struct engine {
 	struct res_writer w;
 	struct buf msgs;
 	struct buf checks;
+	/* admit_one's scratch: an item's models are distinct (the primary, each
+	 * other shadow, at most one fallback), so n_models entries suffice */
+	struct admit *adm;
 	uint64_t rng;
 	int pipe[2];
 	bool stop_admit;
@@ -787,17 +798,12 @@ static int admit_one(struct engine *e)
 	/* the models this item needs: primary (or the rest of its fallback
 	 * chain on --resume) and each shadow that differs from the primary */
 	const struct cfg *cfg = e->cfg;
-	int models[64 + 1];
-	enum role roles[64 + 1];
-	size_t fb_next[64 + 1];
+	struct admit *a = e->adm;
 	size_t n = 0;
 	const char *id = e->dsi.id;
 	int pstate = eng_doneset_get(e->o->done, id, cfg->models[d.model].id);
-	if (pstate == 0) {
-		models[n] = d.model;
-		roles[n] = ROLE_PRIMARY;
-		fb_next[n++] = 0;
-	}
+	if (pstate == 0)
+		a[n++] = (struct admit){d.model, ROLE_PRIMARY, 0, NULL};
 	struct item probe = {.primary_model = d.model, .slot = d.slot};
 	if (pstate == 1) {
 		const struct cfg_slot *slot = &cfg->slots[d.slot];
@@ -810,41 +816,36 @@ static int admit_one(struct engine *e)
 				break;
 			if (s == 1)
 				continue;
-			models[n] = m;
-			roles[n] = ROLE_FALLBACK;
-			fb_next[n++] = k + 1;
+			a[n++] = (struct admit){m, ROLE_FALLBACK, k + 1, NULL};
 			break;
 		}
 	}
-	for (size_t i = 0; i < cfg->n_shadows && n < 64; i++) {
+	for (size_t i = 0; i < cfg->n_shadows; i++) {
 		int m = cfg->shadows[i];
 		bool dup = m == d.model;
 		for (size_t k = 0; k < i && !dup; k++)
 			dup = cfg->shadows[k] == m;
 		if (dup || eng_doneset_get(e->o->done, id, cfg->models[m].id))
 			continue;
-		models[n] = m;
-		roles[n] = ROLE_SHADOW;
-		fb_next[n++] = 0;
+		a[n++] = (struct admit){m, ROLE_SHADOW, 0, NULL};
 	}
 	if (n == 0)
 		return 0; /* --resume: every pair of this item is already written */
 
 	struct item *it = item_make(e, est, &d);
 	it->refs = 1; /* held while the jobs are created */
-	struct job *jobs[64 + 1];
 	double est_cost = 0;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i] = job_new(e, it, models[i], roles[i]);
-		jobs[i]->fb_next = fb_next[i];
-		e->inflight_est -= jobs[i]->est_cost; /* counted below, once admitted */
-		r = cache_lookup(e, jobs[i]);
+		struct job *j = a[i].job = job_new(e, it, a[i].model, a[i].role);
+		j->fb_next = a[i].fb_next;
+		e->inflight_est -= j->est_cost; /* counted below, once admitted */
+		r = cache_lookup(e, j);
 		if (r < 0)
 			rc = -1;
 		if (r == 1)
-			jobs[i]->est_cost = 0; /* a cache hit is free */
-		est_cost += jobs[i]->est_cost;
+			j->est_cost = 0; /* a cache hit is free */
+		est_cost += j->est_cost;
 	}
 	/* --max-cost: spent + in-flight estimate + this item's estimate */
 	if (rc == 0 && over_budget(e, est_cost)) {
@@ -853,23 +854,22 @@ static int admit_one(struct engine *e)
 		e->st->items_not_run++;
 		e->jobs_total -= n;
 		for (size_t i = 0; i < n; i++) {
-			jobs[i]->est_cost = 0;
-			job_release(e, jobs[i]);
+			a[i].job->est_cost = 0;
+			job_release(e, a[i].job);
 		}
 	} else if (rc == 0) {
-		for (size_t i = 0; i < n; i++) {
-			e->inflight_est += jobs[i]->est_cost;
-		}
+		for (size_t i = 0; i < n; i++)
+			e->inflight_est += a[i].job->est_cost;
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			if (jobs[i]->hit)
-				rc = job_from_cache(e, jobs[i]);
+			if (a[i].job->hit)
+				rc = job_from_cache(e, a[i].job);
 			else
-				pending_push(e, jobs[i]);
+				pending_push(e, a[i].job);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			jobs[i]->est_cost = 0;
-			job_release(e, jobs[i]);
+			a[i].job->est_cost = 0;
+			job_release(e, a[i].job);
 		}
 	}
 	if (--it->refs == 0)
@@ -1096,6 +1096,7 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	    o->cfg->params.max_tokens > 0 ? o->cfg->params.max_tokens : DEFAULT_MAX_TOKENS;
 	heap_init(&e->timers);
 	buf_init(&e->msgs);
+	e->adm = xcalloc(e->cfg->n_models + 1, sizeof(*e->adm));
 	buf_init(&e->checks);
 	e->w.fd = -1;
 	e->t0 = clock_now_ms();
@@ -1183,6 +1184,7 @@ out:
 	}
 	heap_free(&e->timers);
 	buf_free(&e->msgs);
+	free(e->adm);
 	buf_free(&e->checks);
 	return rc;
 }

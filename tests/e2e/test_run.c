@@ -1160,3 +1160,75 @@ Test(pipeline, validate_and_route_describe_the_run_without_a_server, .timeout = 
 	proc_out_free(&p);
 	rm_tmp();
 }
+
+/* Writes a profiles file of `n` models named aa/mNNN, zero latency, the given
+ * accuracy each, and returns its path. */
+static const char *many_models(const char *name, int n, const double *acc)
+{
+	char *path = tpath(name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"seed\": 11, \"models\": {", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s\"aa/m%03d\": {\"accuracy\": {\"default\": %g}}", i ? ", " : "", i,
+			acc[i]);
+	fputs("}}\n", f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/* An eval over `path` (JSONL) with model aa/m000 as the only slot and
+ * aa/m001 .. aa/m(n-1) as shadows. */
+static const char *many_model_eval(const char *name, const char *dataset, int n)
+{
+	char *path = tpath(name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+		"{\"name\": \"many\", \"dataset\": {\"path\": \"%s\"},"
+		" \"endpoints\": {\"sim\": {\"base_url\": \"http://127.0.0.1:9/v1\"}},"
+		" \"slots\": {\"only\": \"aa/m000\"}, \"routing\": {\"default\": \"only\"},"
+		" \"shadow\": [",
+		dataset);
+	for (int i = 1; i < n; i++)
+		fprintf(f, "%s\"aa/m%03d\"", i > 1 ? ", " : "", i);
+	fputs("], \"checks\": [{\"name\": \"answer\", \"type\": \"exact\", \"normalize\": [\"trim\"]}],"
+	      " \"params\": {\"max_tokens\": 16}, \"retry\": {\"max_attempts\": 1}, \"timeout_s\": 30}\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/* Items with ids T-0.., a task per `per_task` items, and their answers. */
+static void write_items(const char *path, int tasks, int per_task)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (int t = 0; t < tasks; t++)
+		for (int i = 0; i < per_task; i++)
+			fprintf(f,
+				"{\"id\": \"t%03d-%04d\", \"task\": \"t%03d\", \"prompt\": \"Question"
+				" %d of task %d: reply with its code.\", \"expected\": \"code-%d-%d\"}\n",
+				t, i, t, i, t, t, i);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* Every shadow runs, however many there are (admission once kept 64). */
+Test(pipeline, every_shadow_runs_even_past_sixty_four, .timeout = 120)
+{
+	make_tmp();
+	enum { N = 80, ITEMS = 5 };
+	double acc[N];
+	for (int i = 0; i < N; i++)
+		acc[i] = 1.0;
+	write_items(tpath("items.jsonl"), 1, ITEMS);
+	const char *eval = many_model_eval("many.json", tpath("items.jsonl"), N);
+	struct simproc sp;
+	sim_up(&sp, many_models("many-prof.json", N, acc), eval);
+	run_ok(eval, sp.base_url, tpath("r"), NULL, NULL);
+	simproc_stop(&sp);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), N * ITEMS, "got %zu results", r.n);
+	rows_free(&r);
+	rm_tmp();
+}
