@@ -1232,3 +1232,63 @@ Test(pipeline, every_shadow_runs_even_past_sixty_four, .timeout = 120)
 	rows_free(&r);
 	rm_tmp();
 }
+
+/* Verdicts of pairs.csv's per-task rows: how many are better and worse. */
+static void task_verdicts(const char *dir, int *n, int *better, int *worse)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/pairs.csv", dir);
+	char *csv = read_file(path, NULL);
+	cr_assert_not_null(csv, "no %s", path);
+	*n = *better = *worse = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "task,", 5))
+			continue;
+		(*n)++;
+		*better += strstr(line, ",better,") != NULL;
+		*worse += strstr(line, ",worse,") != NULL;
+	}
+	free(csv);
+}
+
+/* Calibration end to end: shadowsim answers, the checks score, summarize
+ * decides. Each task is one comparison on its own items, so the comparisons
+ * are independent. A/A: two models of equal accuracy (80%) on 200 tasks of 200
+ * items: the verdict must say better or worse about as often as alpha allows
+ * (exact McNemar is conservative: about 3.8% expected here). A/B: 80% against
+ * 85% on 20 tasks of 1,000 items: the gap must be found in most of them.
+ * shadowsim is seeded, so the counts are the same on every run. */
+Test(pipeline, verdicts_are_calibrated_through_shadowsim, .timeout = 300)
+{
+	make_tmp();
+	int n, better, worse;
+	struct simproc sp;
+
+	write_items(tpath("aa.jsonl"), 200, 200);
+	const char *aa = many_model_eval("aa.json", tpath("aa.jsonl"), 2);
+	static const double same[] = {0.80, 0.80};
+	sim_up(&sp, many_models("aa-prof.json", 2, same), aa);
+	run_ok(aa, sp.base_url, tpath("aa"), "--concurrency", "64");
+	simproc_stop(&sp);
+	task_verdicts(tpath("aa"), &n, &better, &worse);
+	fprintf(stderr, "calibration A/A: %d of %d comparisons said better or worse (%.1f%%)\n",
+		better + worse, n, 100.0 * (better + worse) / n);
+	cr_assert_eq(n, 200);
+	cr_assert(better + worse >= 1 && better + worse <= 17,
+		  "A/A false positives: %d of 200 (expected about 8)", better + worse);
+
+	write_items(tpath("ab.jsonl"), 20, 1000);
+	const char *ab = many_model_eval("ab.json", tpath("ab.jsonl"), 2);
+	static const double gap[] = {0.80, 0.85};
+	sim_up(&sp, many_models("ab-prof.json", 2, gap), ab);
+	run_ok(ab, sp.base_url, tpath("ab"), "--concurrency", "64");
+	simproc_stop(&sp);
+	task_verdicts(tpath("ab"), &n, &better, &worse);
+	fprintf(stderr, "calibration A/B: %d of %d comparisons found the 5-point gap\n", better,
+		n);
+	cr_assert_eq(n, 20);
+	cr_assert_gt(better, 10, "A/B detected in %d of 20", better);
+	cr_assert_eq(worse, 0, "the better model was called worse %d times", worse);
+	rm_tmp();
+}
