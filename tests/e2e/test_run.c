@@ -1292,3 +1292,50 @@ Test(pipeline, verdicts_are_calibrated_through_shadowsim, .timeout = 300)
 	cr_assert_eq(worse, 0, "the better model was called worse %d times", worse);
 	rm_tmp();
 }
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* rpm 240 is 4 requests a second, with a burst of one second's worth: the 10
+ * requests of 5 items cannot all go before 1.5 s (4 at once, then one every
+ * 0.25 s). A lower bound, not a speed check: a slow machine only adds. */
+Test(run, the_endpoint_rpm_limit_spaces_requests, .timeout = 60)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval-rpm.json");
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_ok(FIX "/eval-rpm.json", sp.base_url, tpath("r"), "--limit", "5");
+	double secs = seconds_since(&t0);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 10);
+	cr_assert_eq(count_where(&r, "status", "ok"), 10);
+	cr_assert_geq(secs, 1.4, "10 requests at rpm 240 took %.2f s", secs);
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* max_concurrency 2 against 300 ms replies: 10 requests go in 5 waves, so
+ * the run cannot end before 1.5 s (with --concurrency 32 it would take 0.3 s). */
+Test(run, the_endpoint_concurrency_limit_holds_requests_back, .timeout = 60)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 300, false), FIX "/eval-maxconc.json");
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_ok(FIX "/eval-maxconc.json", sp.base_url, tpath("r"), "--limit", "5");
+	double secs = seconds_since(&t0);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(count_where(&r, "status", "ok"), 10);
+	cr_assert_geq(secs, 1.4, "10 requests, 2 at a time, 300 ms each, took %.2f s", secs);
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
