@@ -1339,3 +1339,44 @@ Test(run, the_endpoint_concurrency_limit_holds_requests_back, .timeout = 60)
 	simproc_stop(&sp);
 	rm_tmp();
 }
+
+/* A retry refused by --max-cost ends its pair as `budget`: the primary reports
+ * (usage.cost) far more than the pricing file estimated, so once it is spent,
+ * the shadow's retry after a 429 would pass the budget. */
+Test(run, a_retry_that_would_pass_the_budget_ends_as_budget, .timeout = 60)
+{
+	make_tmp();
+	char *prof = tpath("budget.json");
+	FILE *f = fopen(prof, "w");
+	cr_assert_not_null(f);
+	fputs("{\"seed\": 7, \"models\": {"
+	      "\"sim/fast\": {\"pricing\": {\"prompt\": 0.001, \"completion\": 0.001}},"
+	      "\"sim/cand\": {\"faults\": {\"rate_limit\": 1.0, \"retry_after_s\": 0}},"
+	      "\"sim/deep\": {}, \"sim/backup\": {}}}\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	struct simproc sp;
+	sim_up(&sp, prof, FIX "/eval.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *args[] = {"run",	       FIX "/eval.json", "-o", tpath("r"), "--endpoint", ep,
+			      "--concurrency", "1",		 "--limit", "3", "--max-cost", "0.01",
+			      NULL};
+	struct proc_out p = run_se(args);
+	simproc_stop(&sp);
+	cr_assert_eq(p.status, 1, "a budget stop exits 1, got %d: %s", p.status, p.err);
+	cr_assert(strstr(p.err, "stopped by --max-cost"), "%s", p.err);
+	proc_out_free(&p);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(r.n, 2, "only the first item ran");
+	for (size_t i = 0; i < r.n; i++) {
+		if (strcmp(sfield(r.v[i], "model"), "sim/cand"))
+			continue;
+		cr_assert_str_eq(sfield(r.v[i], "status"), "budget");
+		cr_assert_eq(nfield(r.v[i], "attempts"), 1);
+		cr_assert(strstr(sfield(r.v[i], "error"), "--max-cost"), "%s",
+			  sfield(r.v[i], "error"));
+	}
+	rows_free(&r);
+	rm_tmp();
+}
