@@ -380,6 +380,14 @@ int cmd_run(int argc, char **argv, struct se_err *err)
 	struct se_err run_err;
 	se_clear(&run_err);
 	int erc = eng_run(&o, &st, &run_err);
+	/* The manifest names the dataset by the hash taken before the run; the
+	 * reader hashed what it actually read. Different: the file was changed
+	 * while the run read it, and the results mix two datasets. */
+	if (st.dataset_sha256[0] && strcmp(st.dataset_sha256, ds_sha))
+		fprintf(stderr,
+			"shadoweval run: warning: %s changed during the run (sha256 %.12s at the "
+			"start, %.12s read); the results may mix two versions of it\n",
+			cfg->dataset.path, ds_sha, st.dataset_sha256);
 
 	fill_manifest(&mi, &st, counts);
 	clock_iso8601(mi.ended_at, sizeof(mi.ended_at));

@@ -134,7 +134,7 @@ struct eng_stats {
 	double elapsed_ms;
 	bool interrupted;
 	bool budget_stopped;
-	char dataset_sha256[65];
+	char dataset_sha256[65]; /* of the bytes the reader read, when it read to the end */
 };
 
 /* Checks every endpoint's api_key_env is set (and not empty): SE_INPUT naming
