@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/fileio.h"
+#include "core/jsonr.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 #include "engine/cache.h"
@@ -21,12 +22,6 @@ static char *entry_path(const char *dir, const char key[65], bool folder_only)
 	if (!folder_only)
 		buf_printf(&b, "/%s.json", key);
 	return buf_detach(&b, NULL);
-}
-
-static double num_or_nan(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
 int eng_cache_load(const char *dir, const char key[65], struct eng_cache_entry *e, struct buf *body)
@@ -46,8 +41,8 @@ int eng_cache_load(const char *dir, const char key[65], struct eng_cache_entry *
 	int hit = 0;
 	if (cJSON_IsNumber(st) && st->valueint == 200 && cJSON_IsString(b)) {
 		e->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stream"));
-		e->latency_ms = num_or_nan(o, "latency_ms");
-		e->ttft_ms = num_or_nan(o, "ttft_ms");
+		e->latency_ms = jsonr_num(o, "latency_ms", NAN);
+		e->ttft_ms = jsonr_num(o, "ttft_ms", NAN);
 		buf_puts(body, b->valuestring);
 		hit = 1;
 	}

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "core/fileio.h"
+#include "core/jsonr.h"
 #include "core/xalloc.h"
 #include "merge/mg_int.h"
 
@@ -55,18 +56,6 @@ void mg_counts_add(struct mg_counts *c, const char *status, size_t k)
 	c->n++;
 }
 
-static const char *get_str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double get_num(const cJSON *o, const char *k, double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
 static int parse_shard(struct mg_input *x, struct se_err *err)
 {
 	char *end;
@@ -101,15 +90,15 @@ static int load_one(struct mg_input *x, struct se_err *err)
 	free(data);
 	if (!cJSON_IsObject(x->man))
 		return se_fail(err, SE_INPUT, x->manifest_path, "not JSON, or not an object");
-	x->eval = get_str(x->man, "eval");
-	x->config_sha256 = get_str(x->man, "config_sha256");
-	x->dataset_sha256 = get_str(x->man, "dataset_sha256");
+	x->eval = jsonr_str(x->man, "eval");
+	x->config_sha256 = jsonr_str(x->man, "config_sha256");
+	x->dataset_sha256 = jsonr_str(x->man, "dataset_sha256");
 	if (!x->eval || !x->config_sha256 || !x->dataset_sha256)
 		return se_fail(err, SE_INPUT, x->manifest_path,
 			       "not a shadoweval manifest (eval, config_sha256 or dataset_sha256 "
 			       "missing)");
-	x->status = get_str(x->man, "status");
-	x->shard = get_str(x->man, "shard");
+	x->status = jsonr_str(x->man, "status");
+	x->shard = jsonr_str(x->man, "shard");
 	if (x->shard && parse_shard(x, err))
 		return -1;
 	return 0;
@@ -233,7 +222,7 @@ static void cfg_shell(struct cfg *c, const struct mg_input *x)
 	size_t mcap = 0;
 	memset(c, 0, sizeof(*c));
 	c->name = (char *)x->eval;
-	c->path = (char *)get_str(x->man, "config");
+	c->path = (char *)jsonr_str(x->man, "config");
 	snprintf(c->sha256, sizeof(c->sha256), "%s", x->config_sha256);
 	const cJSON *slots = cJSON_GetObjectItemCaseSensitive(x->man, "slots");
 	const cJSON *e;
@@ -281,7 +270,7 @@ int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 	struct man_info mi;
 	memset(&mi, 0, sizeof(mi));
 	mi.cfg = &shell;
-	mi.dataset_path = get_str(in[0].man, "dataset");
+	mi.dataset_path = jsonr_str(in[0].man, "dataset");
 	mi.dataset_sha256 = in[0].dataset_sha256;
 	mi.status = status;
 	mi.shard = NULL;
@@ -291,30 +280,30 @@ int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 		dirs[i] = in[i].dir;
 	mi.merged_from = dirs;
 	mi.n_merged_from = n;
-	mi.limit = (long)get_num(in[0].man, "limit", -1);
-	mi.cache_mode = get_str(in[0].man, "cache");
+	mi.limit = (long)jsonr_num(in[0].man, "limit", -1);
+	mi.cache_mode = jsonr_str(in[0].man, "cache");
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *m = in[i].man;
-		const char *s = get_str(m, "started_at");
+		const char *s = jsonr_str(m, "started_at");
 		if (s && (!mi.started_at[0] || strcmp(s, mi.started_at) < 0))
 			snprintf(mi.started_at, sizeof(mi.started_at), "%s", s);
-		s = get_str(m, "ended_at");
+		s = jsonr_str(m, "ended_at");
 		if (s && strcmp(s, mi.ended_at) > 0)
 			snprintf(mi.ended_at, sizeof(mi.ended_at), "%s", s);
-		if ((long)get_num(m, "limit", -1) != mi.limit)
+		if ((long)jsonr_num(m, "limit", -1) != mi.limit)
 			mi.limit = -1;
-		const char *cache = get_str(m, "cache");
+		const char *cache = jsonr_str(m, "cache");
 		if (cache != mi.cache_mode &&
 		    (!cache || !mi.cache_mode || strcmp(cache, mi.cache_mode)))
 			mi.cache_mode = "mixed";
-		double conc = get_num(m, "concurrency", 0);
+		double conc = jsonr_num(m, "concurrency", 0);
 		if (conc > mi.concurrency)
 			mi.concurrency = (int)conc;
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "counts");
-		mi.items += (size_t)get_num(c, "items", 0);
-		mi.items_not_run += (size_t)get_num(c, "items_not_run", 0);
-		mi.requests += (size_t)get_num(c, "requests", 0);
-		mi.spent_usd += get_num(c, "spent_usd", 0);
+		mi.items += (size_t)jsonr_num(c, "items", 0);
+		mi.items_not_run += (size_t)jsonr_num(c, "items_not_run", 0);
+		mi.requests += (size_t)jsonr_num(c, "requests", 0);
+		mi.spent_usd += jsonr_num(c, "spent_usd", 0);
 	}
 	mi.results_written = lines;
 	mi.by_status = counts->st;

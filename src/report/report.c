@@ -27,6 +27,7 @@
 
 #include "cli/cli.h"
 #include "core/fileio.h"
+#include "core/jsonr.h"
 #include "core/strtab.h"
 #include "core/xalloc.h"
 #include "report/rep_int.h"
@@ -81,18 +82,6 @@ static const char css[] =
     "td.heat{min-width:70px}\n";
 
 /* ---------- small helpers ---------- */
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 /* "2026-11-25T13:34:22Z" -> time_t, or -1 when not in that form. */
 static time_t parse_utc(const char *s, struct tm *tm)
@@ -237,10 +226,10 @@ static void section_header(struct page *pg)
 {
 	struct buf *b = &pg->b;
 	const cJSON *m = pg->man;
-	const char *name = m ? jstr(m, "eval") : NULL;
-	const char *status = m ? jstr(m, "status") : NULL;
-	const char *started = m ? jstr(m, "started_at") : NULL;
-	const char *ended = m ? jstr(m, "ended_at") : NULL;
+	const char *name = m ? jsonr_str(m, "eval") : NULL;
+	const char *status = m ? jsonr_str(m, "status") : NULL;
+	const char *started = m ? jsonr_str(m, "started_at") : NULL;
+	const char *ended = m ? jsonr_str(m, "ended_at") : NULL;
 
 	buf_puts(b, "<header><h1>Shadow evaluation: ");
 	rep_esc(b, name ? name : "(unnamed run)");
@@ -275,23 +264,23 @@ static void section_header(struct page *pg)
 		const cJSON *counts = cJSON_GetObjectItemCaseSensitive(m, "counts");
 		buf_puts(b, "<dl class=\"meta\">");
 		buf_puts(b, "<dt>Config</dt><dd>");
-		put_sha(b, jstr(m, "config"), jstr(m, "config_sha256"));
+		put_sha(b, jsonr_str(m, "config"), jsonr_str(m, "config_sha256"));
 		buf_puts(b, "</dd><dt>Dataset</dt><dd>");
-		put_sha(b, jstr(m, "dataset"), jstr(m, "dataset_sha256"));
+		put_sha(b, jsonr_str(m, "dataset"), jsonr_str(m, "dataset_sha256"));
 		buf_puts(b, "</dd>");
 		if (counts) {
 			buf_puts(b, "<dt>Items</dt><dd>");
-			rep_int(b, jnum(counts, "items"));
-			double nr = jnum(counts, "items_not_run");
+			rep_int(b, jsonr_num(counts, "items", NAN));
+			double nr = jsonr_num(counts, "items_not_run", NAN);
 			if (isfinite(nr) && nr > 0) {
 				buf_puts(b, " (");
 				rep_int(b, nr);
 				buf_puts(b, " not run)");
 			}
 			buf_puts(b, "</dd><dt>Requests / results</dt><dd>");
-			rep_int(b, jnum(counts, "requests"));
+			rep_int(b, jsonr_num(counts, "requests", NAN));
 			buf_puts(b, " / ");
-			rep_int(b, jnum(counts, "results_written"));
+			rep_int(b, jsonr_num(counts, "results_written", NAN));
 			buf_puts(b, "</dd><dt>Errors</dt><dd>");
 			const cJSON *bs = cJSON_GetObjectItemCaseSensitive(counts, "by_status");
 			const cJSON *e;
@@ -310,11 +299,11 @@ static void section_header(struct page *pg)
 			if (!any)
 				buf_puts(b, "none");
 			buf_puts(b, "</dd><dt>Spent</dt><dd>");
-			rep_usd(b, jnum(counts, "spent_usd"), false);
+			rep_usd(b, jsonr_num(counts, "spent_usd", NAN), false);
 			buf_puts(b, "</dd>");
 		}
-		const char *cache = jstr(m, "cache"), *shard = jstr(m, "shard");
-		double conc = jnum(m, "concurrency"), limit = jnum(m, "limit");
+		const char *cache = jsonr_str(m, "cache"), *shard = jsonr_str(m, "shard");
+		double conc = jsonr_num(m, "concurrency", NAN), limit = jsonr_num(m, "limit", NAN);
 		if (isfinite(conc)) {
 			buf_puts(b, "<dt>Concurrency</dt><dd>");
 			rep_int(b, conc);
@@ -1099,7 +1088,7 @@ static int build(struct page *pg, struct se_err *err)
 		return -1;
 
 	struct buf *b = &pg->b;
-	const char *name = pg->man ? jstr(pg->man, "eval") : NULL;
+	const char *name = pg->man ? jsonr_str(pg->man, "eval") : NULL;
 	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 		    "<title>shadoweval report: ");

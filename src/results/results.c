@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "core/jsonr.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
@@ -159,18 +160,6 @@ void res_writer_close(struct res_writer *w)
 	buf_free(&w->line);
 }
 
-static const char *get_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double get_num(const cJSON *o, const char *key, double none)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : none;
-}
-
 /* Fills row from a parsed line; -1 with a message when a required field is
  * missing or of the wrong type. */
 static int row_from_json(const cJSON *o, struct res_row *row, char *why, size_t why_size)
@@ -182,36 +171,36 @@ static int row_from_json(const cJSON *o, struct res_row *row, char *why, size_t 
 	}
 	static const char *const required[] = {"item_id", "model", "role", "status"};
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (!get_str(o, required[i])) {
+		if (!jsonr_str(o, required[i])) {
 			snprintf(why, why_size, "%s: expected a string", required[i]);
 			return -1;
 		}
 	}
-	row->item_id = get_str(o, "item_id");
-	row->item_index = (long)get_num(o, "item_index", -1);
-	row->task = get_str(o, "task");
-	row->slot = get_str(o, "slot");
-	row->model = get_str(o, "model");
-	row->served_model = get_str(o, "served_model");
-	row->role = get_str(o, "role");
-	row->status = get_str(o, "status");
-	row->http_status = (int)get_num(o, "http_status", 0);
-	row->attempts = (int)get_num(o, "attempts", 0);
-	row->latency_ms = get_num(o, "latency_ms", NAN);
-	row->ttft_ms = get_num(o, "ttft_ms", NAN);
-	row->prompt_tokens = (long)get_num(o, "prompt_tokens", -1);
-	row->completion_tokens = (long)get_num(o, "completion_tokens", -1);
-	row->cost_usd = get_num(o, "cost_usd", NAN);
-	row->cost_source = get_str(o, "cost_source");
+	row->item_id = jsonr_str(o, "item_id");
+	row->item_index = (long)jsonr_num(o, "item_index", -1);
+	row->task = jsonr_str(o, "task");
+	row->slot = jsonr_str(o, "slot");
+	row->model = jsonr_str(o, "model");
+	row->served_model = jsonr_str(o, "served_model");
+	row->role = jsonr_str(o, "role");
+	row->status = jsonr_str(o, "status");
+	row->http_status = (int)jsonr_num(o, "http_status", 0);
+	row->attempts = (int)jsonr_num(o, "attempts", 0);
+	row->latency_ms = jsonr_num(o, "latency_ms", NAN);
+	row->ttft_ms = jsonr_num(o, "ttft_ms", NAN);
+	row->prompt_tokens = (long)jsonr_num(o, "prompt_tokens", -1);
+	row->completion_tokens = (long)jsonr_num(o, "completion_tokens", -1);
+	row->cost_usd = jsonr_num(o, "cost_usd", NAN);
+	row->cost_source = jsonr_str(o, "cost_source");
 	row->cached = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "cached"));
-	row->original_latency_ms = get_num(o, "original_latency_ms", NAN);
-	row->original_ttft_ms = get_num(o, "original_ttft_ms", NAN);
-	row->est_tokens = (long)get_num(o, "est_tokens", -1);
-	row->finish_reason = get_str(o, "finish_reason");
+	row->original_latency_ms = jsonr_num(o, "original_latency_ms", NAN);
+	row->original_ttft_ms = jsonr_num(o, "original_ttft_ms", NAN);
+	row->est_tokens = (long)jsonr_num(o, "est_tokens", -1);
+	row->finish_reason = jsonr_str(o, "finish_reason");
 	row->pass = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "pass"));
-	row->score = get_num(o, "score", NAN);
-	row->error = get_str(o, "error");
-	row->output = get_str(o, "output");
+	row->score = jsonr_num(o, "score", NAN);
+	row->error = jsonr_str(o, "error");
+	row->output = jsonr_str(o, "output");
 	row->output_len = row->output ? strlen(row->output) : 0;
 	return 0;
 }
