@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/version.h"
 
 struct command {
 	const char *name;

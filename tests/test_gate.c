@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "support/files.h"
+#include "cli/cli.h"
 #include "core/buf.h"
 #include "core/fileio.h"
 #include "gate/gate.h"

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "support/files.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/fileio.h"

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "core/fileio.h"
 #include "report/rep_int.h"
 #include "report/report.h"

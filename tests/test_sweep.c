@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "support/files.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "core/fileio.h"
 #include "dataset/dataset.h"

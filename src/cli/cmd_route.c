@@ -68,14 +68,14 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 			as_csv = 1;
 			break;
 		case 'l':
-			if (cli_parse_long("--limit", optarg, 0, 1L << 40, &limit, err))
+			if (flag_parse_long("--limit", optarg, 0, 1L << 40, &limit, err))
 				return -1;
 			break;
 		case 'h':
 			fputs(route_usage, stdout);
 			return 0;
 		default:
-			return cli_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, err);
 		}
 	}
 	if (optind != argc - 1)

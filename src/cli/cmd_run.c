@@ -139,7 +139,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 			a->resume = true;
 			break;
 		case O_LIMIT:
-			if (cli_parse_long("--limit", optarg, 0, 1L << 62, &a->limit, err))
+			if (flag_parse_long("--limit", optarg, 0, 1L << 62, &a->limit, err))
 				return -1;
 			break;
 		case O_SHARD:
@@ -147,8 +147,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 				return -1;
 			break;
 		case O_CONC:
-			if (cli_parse_long("--concurrency", optarg, 1, 100000, &a->concurrency,
-					   err))
+			if (flag_parse_long("--concurrency", optarg, 1, 100000, &a->concurrency,
+					    err))
 				return -1;
 			break;
 		case O_CACHE:
@@ -161,7 +161,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 			a->cache_dir = optarg;
 			break;
 		case O_MAX_COST:
-			if (cli_parse_double("--max-cost", optarg, 0, &a->max_cost, err))
+			if (flag_parse_double("--max-cost", optarg, 0, &a->max_cost, err))
 				return -1;
 			break;
 		case O_ENDPOINT:
@@ -177,7 +177,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 			fputs(run_usage, stdout);
 			return 1;
 		default:
-			return cli_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, err);
 		}
 	}
 	if (optind >= argc)

@@ -61,7 +61,8 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (cli_parse_double("--target-quality", optarg, 0, &o.target_quality, err))
+			if (flag_parse_double("--target-quality", optarg, 0, &o.target_quality,
+					      err))
 				goto out;
 			if (o.target_quality > 1) {
 				se_fail(err, SE_USAGE, "--target-quality",
@@ -70,7 +71,7 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 			}
 			break;
 		case 'b':
-			if (cli_parse_double("--budget", optarg, 0, &o.budget_usd, err))
+			if (flag_parse_double("--budget", optarg, 0, &o.budget_usd, err))
 				goto out;
 			break;
 		case 's':
@@ -86,8 +87,8 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 			}
 			break;
 		case 'm':
-			if (cli_parse_long("--max-policies", optarg, 1, 100000000, &o.max_policies,
-					   err))
+			if (flag_parse_long("--max-policies", optarg, 1, 100000000, &o.max_policies,
+					    err))
 				goto out;
 			break;
 		case 'h':
@@ -95,7 +96,7 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 			rc = 0;
 			goto out;
 		default:
-			cli_bad_option(c, argv, err);
+			flag_bad_option(c, argv, err);
 			goto out;
 		}
 	}

@@ -96,11 +96,4 @@ int gate_write_markdown(const struct gate_report *r, const char *path, struct se
  * <failure> on a regression, <skipped> on a skipped check; atomic write. */
 int gate_write_junit(const struct gate_report *r, const char *path, struct se_err *err);
 
-/* `shadoweval check DIR --baseline BASE [--max-pass-drop PTS]
- * [--max-cost-increase PCT] [--max-p95-increase PCT] [--alpha A]
- * [--junit FILE] [--markdown FILE]`: 0 pass, -1 with SE_FINDING on a
- * regression (the report and files are written first), SE_USAGE / SE_INPUT /
- * SE_IO on bad input. */
-int cmd_check(int argc, char **argv, struct se_err *err);
-
 #endif

@@ -6,11 +6,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/cli.h"
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/fileio.h"
 #include "core/jsonw.h"
+#include "core/version.h"
 #include "manifest/manifest.h"
 
 static void key(struct buf *b, const char *k, bool first)

@@ -1,5 +1,5 @@
-/* merge.c: `shadoweval merge DIR... -o OUT`: the results join and the
- * command (mg_manifest.c handles the manifests).
+/* merge.c: `shadoweval merge DIR... -o OUT`: the results join (the command
+ * line is cli/cmd_merge.c; mg_manifest.c handles the manifests).
  *
  * Rules (see README "merge"):
  * - inputs: every DIR must hold manifest.json and results.jsonl; all
@@ -36,7 +36,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,30 +43,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "merge/merge.h"
 #include "merge/mg_int.h"
 #include "results/results.h"
 #include "summarize/summarize.h"
-
-static const char merge_usage[] =
-    "usage: shadoweval merge DIR... -o OUT [--quiet]\n"
-    "\n"
-    "Joins the run folders of one eval run made in shards (run --shard K/N) or in\n"
-    "parts into one run folder OUT: every results line once, a manifest, and the\n"
-    "summaries (models.csv, tasks.csv, ...). All inputs must come from the same\n"
-    "config and dataset; each (item, model) pair may appear in one input only\n"
-    "(byte-identical copies are collapsed). Missing shards are a warning and\n"
-    "make the merged manifest's status \"incomplete\".\n"
-    "\n"
-    "options:\n"
-    "  -o, --out OUT   the merged run folder (must not exist, or be empty)\n"
-    "  -q, --quiet     no tables, no closing line\n"
-    "  -h, --help      this help\n"
-    "\n"
-    "exit: 0 merged, 2 bad input\n";
 
 /* ---- 64-bit hashes ---- */
 
@@ -367,50 +348,4 @@ out:
 	mg_inputs_free(in, n);
 	free(in);
 	return rc;
-}
-
-int cmd_merge(int argc, char **argv, struct se_err *err)
-{
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *out = NULL;
-	bool quiet = false;
-	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			fputs(merge_usage, stdout);
-			return 0;
-		default:
-			return cli_bad_option(c, argv, err);
-		}
-	}
-	if (optind >= argc)
-		return se_fail(err, SE_USAGE, NULL, "expected one or more run folders DIR");
-	if (!out)
-		return se_fail(err, SE_USAGE, NULL, "missing -o OUT (the merged run folder)");
-	struct mg_opts o = {quiet ? NULL : stdout, stderr};
-	struct mg_report rep;
-	if (mg_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, &o, &rep,
-		     err))
-		return -1;
-	if (!quiet)
-		fprintf(stderr,
-			"merged %zu results from %zu folder%s into %s (%zu identical duplicates "
-			"dropped, %zu torn lines skipped)%s\n",
-			rep.lines, rep.inputs, rep.inputs == 1 ? "" : "s", out, rep.identical,
-			rep.torn, rep.complete ? "" : ", status incomplete");
-	return 0;
 }

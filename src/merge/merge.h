@@ -19,9 +19,6 @@
 
 #include "core/err.h"
 
-/* The subcommand (argv[0] is "merge"); see cli.h for the conventions. */
-int cmd_merge(int argc, char **argv, struct se_err *err);
-
 struct mg_opts {
 	FILE *table; /* the summaries' tables, or NULL */
 	FILE *warn;  /* warnings (torn lines, missing shards), or NULL */

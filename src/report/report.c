@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "core/fileio.h"
 #include "core/jsonr.h"
 #include "core/strtab.h"
+#include "core/version.h"
 #include "core/xalloc.h"
 #include "report/rep_int.h"
 #include "report/report.h"

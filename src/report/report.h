@@ -17,9 +17,6 @@
 
 #include "core/err.h"
 
-/* The command: argv[0] is "report". */
-int cmd_report(int argc, char **argv, struct se_err *err);
-
 /* Writes the report of run folder `dir` to `out` (NULL: dir/report.html),
  * atomically. SE_INPUT for a bad or incomplete summary (naming the file and,
  * for a missing column, the column), SE_IO when a file cannot be read or

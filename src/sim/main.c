@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "cli/cli.h"
+#include "core/flags.h"
 #include "sim/sim.h"
 
 static const char usage_text[] =
@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a, struct se_err *
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (cli_parse_long("--port", optarg, 0, 65535, &a->port, err))
+			if (flag_parse_long("--port", optarg, 0, 65535, &a->port, err))
 				return -1;
 			break;
 		case 'H':
@@ -81,12 +81,12 @@ static int parse_args(int argc, char **argv, struct sim_args *a, struct se_err *
 			a->eval = optarg;
 			break;
 		case 's':
-			if (cli_parse_long("--seed", optarg, 0, 9007199254740991L, &a->seed, err))
+			if (flag_parse_long("--seed", optarg, 0, 9007199254740991L, &a->seed, err))
 				return -1;
 			a->has_seed = true;
 			break;
 		case 't':
-			if (cli_parse_long("--threads", optarg, 1, 1024, &a->threads, err))
+			if (flag_parse_long("--threads", optarg, 1, 1024, &a->threads, err))
 				return -1;
 			break;
 		case 'v':

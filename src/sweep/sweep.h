@@ -36,8 +36,4 @@ void sw_opts_init(struct sw_opts *o);
  * policy meets --target-quality / --budget (the CSVs are written first). */
 int sw_run_dir(const char *dir, const struct sw_opts *o, FILE *out, struct se_err *err);
 
-/* `shadoweval sweep DIR [--target-quality Q] [--budget USD] [--slots a,b,c]
- * [--max-policies N]` (src/cli/cmd_sweep.c). */
-int cmd_sweep(int argc, char **argv, struct se_err *err);
-
 #endif

@@ -1,13 +1,13 @@
-/* parse.c: flag value parsing shared by the subcommands. */
+/* flags.c: flag value parsing shared by the commands and shadowsim. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
+#include "core/flags.h"
 
-int cli_parse_long(const char *flag, const char *s, long min, long max, long *out,
-		   struct se_err *err)
+int flag_parse_long(const char *flag, const char *s, long min, long max, long *out,
+		    struct se_err *err)
 {
 	char *end;
 	errno = 0;
@@ -23,7 +23,7 @@ int cli_parse_long(const char *flag, const char *s, long min, long max, long *ou
 	return 0;
 }
 
-int cli_parse_double(const char *flag, const char *s, double min, double *out, struct se_err *err)
+int flag_parse_double(const char *flag, const char *s, double min, double *out, struct se_err *err)
 {
 	char *end;
 	errno = 0;
@@ -34,7 +34,7 @@ int cli_parse_double(const char *flag, const char *s, double min, double *out, s
 	return 0;
 }
 
-int cli_bad_option(int c, char **argv, struct se_err *err)
+int flag_bad_option(int c, char **argv, struct se_err *err)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
 	char shortopt[3] = {'-', (char)optopt, '\0'};

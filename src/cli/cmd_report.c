@@ -1,5 +1,5 @@
 /* cmd_report.c: `shadoweval report DIR [-o FILE]`, the report page's command
- * line: flags only; the page is rep_write's (report.c). */
+ * line: flags only; the page is rep_write's (report/report.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,7 @@ int cmd_report(int argc, char **argv, struct se_err *err)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return cli_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, err);
 		}
 	}
 	if (optind < argc)

@@ -2,7 +2,8 @@
  * [--markdown FILE]`, the regression gate's command line: flags, then
  * gate_compare, the report on stdout, the files, and the exit status (0 pass,
  * SE_FINDING on a regression, SE_USAGE / SE_INPUT / SE_IO on bad input).
- * The comparison and its rules are in gate.c; the formats in gate_out.c.
+ * The comparison and its rules are in gate/gate.c; the formats in
+ * gate/gate_out.c.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -55,25 +56,25 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 			a->baseline = optarg;
 			break;
 		case 'q':
-			if (cli_parse_double("--max-pass-drop", optarg, 0, &a->opts.max_pass_drop,
-					     err))
+			if (flag_parse_double("--max-pass-drop", optarg, 0, &a->opts.max_pass_drop,
+					      err))
 				return -1;
 			if (a->opts.max_pass_drop > 100)
 				return se_fail(err, SE_USAGE, "--max-pass-drop",
 					       "expected points from 0 to 100, got \"%s\"", optarg);
 			break;
 		case 'c':
-			if (cli_parse_double("--max-cost-increase", optarg, 0,
-					     &a->opts.max_cost_increase, err))
+			if (flag_parse_double("--max-cost-increase", optarg, 0,
+					      &a->opts.max_cost_increase, err))
 				return -1;
 			break;
 		case 'l':
-			if (cli_parse_double("--max-p95-increase", optarg, 0,
-					     &a->opts.max_p95_increase, err))
+			if (flag_parse_double("--max-p95-increase", optarg, 0,
+					      &a->opts.max_p95_increase, err))
 				return -1;
 			break;
 		case 'a':
-			if (cli_parse_double("--alpha", optarg, 0, &a->opts.alpha, err))
+			if (flag_parse_double("--alpha", optarg, 0, &a->opts.alpha, err))
 				return -1;
 			if (a->opts.alpha <= 0 || a->opts.alpha >= 1)
 				return se_fail(err, SE_USAGE, "--alpha",
@@ -90,7 +91,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 			*help = 1;
 			return 0;
 		default:
-			return cli_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, err);
 		}
 	}
 	if (optind >= argc)
