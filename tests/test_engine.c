@@ -19,40 +19,40 @@
 
 Test(engine, classifies_curl_and_http_outcomes)
 {
-	cr_assert_eq(eng_classify(CURLE_OPERATION_TIMEDOUT, 0), ENG_TIMEOUT);
-	cr_assert_eq(eng_classify(CURLE_COULDNT_CONNECT, 0), ENG_NETWORK);
-	cr_assert_eq(eng_classify(CURLE_GOT_NOTHING, 0), ENG_NETWORK);
-	cr_assert_eq(eng_classify(CURLE_PARTIAL_FILE, 200), ENG_NETWORK);
-	cr_assert_eq(eng_classify(CURLE_RECV_ERROR, 200), ENG_NETWORK);
-	cr_assert_eq(eng_classify(CURLE_OK, 429), ENG_RATE_LIMITED);
-	cr_assert_eq(eng_classify(CURLE_OK, 408), ENG_TIMEOUT);
-	cr_assert_eq(eng_classify(CURLE_OK, 400), ENG_HTTP_4XX);
-	cr_assert_eq(eng_classify(CURLE_OK, 401), ENG_HTTP_4XX);
-	cr_assert_eq(eng_classify(CURLE_OK, 502), ENG_HTTP_5XX);
-	cr_assert_eq(eng_classify(CURLE_OK, 524), ENG_HTTP_5XX);
-	cr_assert_eq(eng_classify(CURLE_OK, 200), ENG_OK);
-	cr_assert_eq(eng_classify(CURLE_OK, 204), ENG_OK);
+	cr_assert_eq(eng_classify(CURLE_OPERATION_TIMEDOUT, 0), RES_TIMEOUT);
+	cr_assert_eq(eng_classify(CURLE_COULDNT_CONNECT, 0), RES_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_GOT_NOTHING, 0), RES_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_PARTIAL_FILE, 200), RES_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_RECV_ERROR, 200), RES_NETWORK);
+	cr_assert_eq(eng_classify(CURLE_OK, 429), RES_RATE_LIMITED);
+	cr_assert_eq(eng_classify(CURLE_OK, 408), RES_TIMEOUT);
+	cr_assert_eq(eng_classify(CURLE_OK, 400), RES_HTTP_4XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 401), RES_HTTP_4XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 502), RES_HTTP_5XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 524), RES_HTTP_5XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 200), RES_OK);
+	cr_assert_eq(eng_classify(CURLE_OK, 204), RES_OK);
 }
 
 Test(engine, retries_transient_faults_only)
 {
-	cr_assert(eng_status_retryable(ENG_RATE_LIMITED));
-	cr_assert(eng_status_retryable(ENG_HTTP_5XX));
-	cr_assert(eng_status_retryable(ENG_TIMEOUT));
-	cr_assert(eng_status_retryable(ENG_NETWORK));
-	cr_assert(eng_status_retryable(ENG_BAD_RESPONSE));
-	cr_assert(eng_status_retryable(ENG_STREAM_ERROR));
-	cr_assert_not(eng_status_retryable(ENG_HTTP_4XX));
-	cr_assert_not(eng_status_retryable(ENG_BUDGET));
-	cr_assert_not(eng_status_retryable(ENG_OK));
+	cr_assert(eng_status_retryable(RES_RATE_LIMITED));
+	cr_assert(eng_status_retryable(RES_HTTP_5XX));
+	cr_assert(eng_status_retryable(RES_TIMEOUT));
+	cr_assert(eng_status_retryable(RES_NETWORK));
+	cr_assert(eng_status_retryable(RES_BAD_RESPONSE));
+	cr_assert(eng_status_retryable(RES_STREAM_ERROR));
+	cr_assert_not(eng_status_retryable(RES_HTTP_4XX));
+	cr_assert_not(eng_status_retryable(RES_BUDGET));
+	cr_assert_not(eng_status_retryable(RES_OK));
 }
 
 Test(engine, names_every_status_as_the_spec_does)
 {
 	const char *want[] = {"ok",	 "http_4xx",	 "http_5xx",	 "rate_limited", "timeout",
 			      "network", "bad_response", "stream_error", "budget"};
-	for (int i = 0; i < ENG_N_STATUS; i++)
-		cr_assert_str_eq(eng_status_name((enum eng_status)i), want[i]);
+	for (int i = 0; i < RES_N_STATUS; i++)
+		cr_assert_str_eq(res_status_name((enum res_status)i), want[i]);
 }
 
 Test(engine, parses_cache_modes_and_rejects_others)

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -226,4 +227,155 @@ Test(results, rows_carry_their_physical_line_number, .init = setup, .fini = tear
 	cr_assert_eq(c.n, 2);
 	cr_assert_eq(c.line[0], 1);
 	cr_assert_eq(c.line[1], 3);
+}
+
+/* ---- the vocabulary: enum, names and documented lists agree ---- */
+
+static char *slurp(const char *p)
+{
+	FILE *fp = fopen(p, "rb");
+	if (!fp)
+		return NULL;
+	static char text[1 << 20];
+	size_t n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	return strdup(text);
+}
+
+/* The text from heading to the next heading of any level (ends the copy
+ * there); NULL when the heading is missing. */
+static char *section(char *doc, const char *heading)
+{
+	char *s = strstr(doc, heading);
+	if (!s)
+		return NULL;
+	char *end = strstr(s + strlen(heading), "\n#");
+	if (end)
+		*end = '\0';
+	return s;
+}
+
+struct names {
+	char v[32][40];
+	int n;
+};
+
+static void add_name(struct names *ns, const char *s, size_t len)
+{
+	cr_assert_lt(ns->n, 32);
+	cr_assert_lt(len, sizeof(ns->v[0]));
+	memcpy(ns->v[ns->n], s, len);
+	ns->v[ns->n][len] = '\0';
+	ns->n++;
+}
+
+/* Every `name` inside the parentheses that follow `field` (, e.g. SPEC's
+ * "`role` (`primary`, `shadow`, `fallback`)". */
+static struct names listed_after(const char *text, const char *field)
+{
+	struct names ns = {.n = 0};
+	char key[64];
+	snprintf(key, sizeof(key), "`%s` (", field);
+	const char *p = strstr(text, key);
+	cr_assert_not_null(p, "no \"%s\" list", key);
+	p += strlen(key);
+	const char *end = strchr(p, ')');
+	cr_assert_not_null(end);
+	while ((p = strchr(p, '`')) && p < end) {
+		const char *q = strchr(p + 1, '`');
+		cr_assert(q && q < end);
+		add_name(&ns, p + 1, (size_t)(q - p - 1));
+		p = q + 1;
+	}
+	return ns;
+}
+
+/* The first `name` of each "- `name`" list line. */
+static struct names bullets(const char *text)
+{
+	struct names ns = {.n = 0};
+	for (const char *p = text; (p = strstr(p, "\n- `")); p++) {
+		p += 4;
+		const char *q = strchr(p, '`');
+		cr_assert_not_null(q);
+		add_name(&ns, p, (size_t)(q - p));
+	}
+	return ns;
+}
+
+/* The documented names are exactly the enum's: each parses, none twice,
+ * and there are as many as enum values. */
+static void expect_same(const struct names *ns, int n_enum, int (*parse)(const char *, size_t),
+			const char *what)
+{
+	bool seen[32] = {false};
+	for (int i = 0; i < ns->n; i++) {
+		int v = parse(ns->v[i], strlen(ns->v[i]));
+		cr_expect_geq(v, 0, "%s: documented \"%s\" is not in the enum", what, ns->v[i]);
+		if (v >= 0) {
+			cr_expect_not(seen[v], "%s: \"%s\" documented twice", what, ns->v[i]);
+			seen[v] = true;
+		}
+	}
+	cr_expect_eq(ns->n, n_enum, "%s: %d documented, %d in the enum", what, ns->n, n_enum);
+}
+
+Test(results, vocabulary_names_and_parse_round_trip)
+{
+	for (int i = 0; i < RES_N_STATUS; i++) {
+		const char *s = res_status_name((enum res_status)i);
+		cr_assert_neq(strcmp(s, "unknown"), 0);
+		cr_assert_eq(res_status_parse(s, strlen(s)), i);
+	}
+	for (int i = 0; i < RES_N_ROLE; i++) {
+		const char *s = res_role_name((enum res_role)i);
+		cr_assert_eq(res_role_parse(s, strlen(s)), i);
+	}
+	for (int i = 0; i < RES_N_COST; i++) {
+		const char *s = res_cost_source_name((enum res_cost_source)i);
+		cr_assert_eq(res_cost_source_parse(s, strlen(s)), i);
+	}
+	cr_assert_eq(res_status_parse("OK", 2), -1);
+	cr_assert_eq(res_status_parse("ok ", 3), -1);
+	cr_assert_eq(res_status_parse("o", 1), -1);
+	cr_assert_eq(res_status_parse(NULL, 0), -1);
+	cr_assert_eq(res_role_parse("primaryx", 8), -1);
+	cr_assert_eq(res_role_parse("primaryx", 7), RES_PRIMARY); /* length, not NUL */
+	cr_assert_eq(res_cost_source_parse("guessed", 7), -1);
+	cr_assert_str_eq(res_status_name(RES_N_STATUS), "unknown");
+	char list[160];
+	cr_assert_str_eq(res_role_list(list, sizeof(list)), "primary, shadow, fallback");
+}
+
+Test(results, readme_lists_exactly_the_statuses_roles_and_cost_sources)
+{
+	char *doc = slurp("README.md");
+	cr_assert_not_null(doc, "README.md not found (tests run from the repository root)");
+	char *sec = section(doc, "### `results.jsonl`");
+	cr_assert_not_null(sec, "README.md has no \"### `results.jsonl`\" section");
+	struct names st = bullets(sec);
+	cr_assert_gt(st.n, 0, "README's results.jsonl section lists no status");
+	expect_same(&st, RES_N_STATUS, res_status_parse, "README status");
+	struct names ro = listed_after(sec, "role");
+	expect_same(&ro, RES_N_ROLE, res_role_parse, "README role");
+	struct names co = listed_after(sec, "cost_source");
+	expect_same(&co, RES_N_COST, res_cost_source_parse, "README cost_source");
+	free(doc);
+}
+
+/* SPEC.md lives next to the repository in the project's layout; a checkout
+ * without it is checked against the README alone (the test above). */
+Test(results, spec_lists_exactly_the_statuses_and_roles)
+{
+	char *doc = slurp("../shared/SPEC.md");
+	if (!doc) {
+		cr_log_info("../shared/SPEC.md absent: checked README only");
+		return;
+	}
+	struct names st = listed_after(doc, "status");
+	expect_same(&st, RES_N_STATUS, res_status_parse, "SPEC status");
+	struct names ro = listed_after(doc, "role");
+	expect_same(&ro, RES_N_ROLE, res_role_parse, "SPEC role");
+	free(doc);
 }

@@ -198,7 +198,8 @@ static int on_done_row(void *ctx, const struct res_row *row)
 {
 	if (row->item_id && row->model)
 		eng_doneset_add(ctx, row->item_id, row->model,
-				row->status && !strcmp(row->status, "ok"));
+				row->status &&
+				    res_status_parse(row->status, strlen(row->status)) == RES_OK);
 	return 0;
 }
 
@@ -273,12 +274,12 @@ static void fill_manifest(struct man_info *mi, const struct eng_stats *st,
 	mi->items_not_run = st->items_not_run;
 	mi->requests = st->requests;
 	mi->results_written = st->results_written;
-	for (int i = 0; i < ENG_N_STATUS; i++) {
-		counts[i].name = eng_status_name((enum eng_status)i);
+	for (int i = 0; i < RES_N_STATUS; i++) {
+		counts[i].name = res_status_name((enum res_status)i);
 		counts[i].n = st->by_status[i];
 	}
 	mi->by_status = counts;
-	mi->n_status = ENG_N_STATUS;
+	mi->n_status = RES_N_STATUS;
 	mi->spent_usd = st->spent_usd;
 }
 
@@ -354,7 +355,7 @@ int cmd_run(int argc, char **argv, struct se_err *err)
 	curl_up = true;
 	raise_fd_limit(a.concurrency);
 	mi.status = "running";
-	struct man_status_count counts[ENG_N_STATUS];
+	struct man_status_count counts[RES_N_STATUS];
 	struct eng_stats st;
 	memset(&st, 0, sizeof(st));
 	fill_manifest(&mi, &st, counts);
@@ -399,7 +400,7 @@ int cmd_run(int argc, char **argv, struct se_err *err)
 	int mrc = man_write(dir, &mi, &man_err);
 	if (!a.quiet) {
 		double secs = st.elapsed_ms / 1000.0;
-		size_t errors = st.results_written - st.by_status[ENG_OK];
+		size_t errors = st.results_written - st.by_status[RES_OK];
 		/* results, then HTTP attempts: the difference is retries (cache hits
 		 * make no request) */
 		fprintf(stderr,

@@ -63,9 +63,6 @@ static void on_sigint(int sig)
 	errno = saved;
 }
 
-enum role { ROLE_PRIMARY, ROLE_SHADOW, ROLE_FALLBACK };
-static const char *const role_names[] = {"primary", "shadow", "fallback"};
-
 enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_DONE };
 
 struct item {
@@ -91,7 +88,7 @@ struct job {
 	struct job *live_next;
 	struct item *item;
 	enum job_state state;
-	enum role role;
+	enum res_role role;
 	int model;
 	int endpoint;
 	size_t fb_next; /* the next fallback index to consider after this job */
@@ -121,7 +118,7 @@ struct job {
 /* One request an item needs, while admit_one assembles them. */
 struct admit {
 	int model;
-	enum role role;
+	enum res_role role;
 	size_t fb_next;
 	struct job *job;
 };
@@ -226,7 +223,7 @@ static void pool_put(struct engine *e, CURL *h)
 }
 
 /* A job from the free list (buffers kept) or a new one; it takes a ref on it. */
-static struct job *job_new(struct engine *e, struct item *it, int model, enum role role)
+static struct job *job_new(struct engine *e, struct item *it, int model, enum res_role role)
 {
 	struct job *j = e->free_jobs;
 	if (j) {
@@ -449,7 +446,7 @@ static void start_pending(struct engine *e, double now)
 
 /* ---- finishing a job ---------------------------------------------------- */
 
-static int job_finish(struct engine *e, struct job *j, enum eng_status status, double latency,
+static int job_finish(struct engine *e, struct job *j, enum res_status status, double latency,
 		      const char *error);
 
 /* Starts the next fallback of a failed primary or fallback, if any. */
@@ -461,42 +458,42 @@ static void copy_error(char *dst, size_t size, const char *src)
 }
 
 /* Interprets a completed (or cached) reply whose transport was fine. */
-static enum eng_status parse_reply(struct job *j, bool stream, char *error, size_t esize)
+static enum res_status parse_reply(struct job *j, bool stream, char *error, size_t esize)
 {
 	struct se_err perr;
 	if (j->too_big) {
 		snprintf(error, esize, "reply larger than %u bytes", MAX_BODY);
-		return ENG_BAD_RESPONSE;
+		return RES_BAD_RESPONSE;
 	}
 	if (stream) {
 		if (!j->parse_failed && sse_finish(&j->sse, on_sse_event, j) < 0)
 			j->parse_failed = true;
 		if (j->parse_failed) {
 			copy_error(error, esize, j->parse_err[0] ? j->parse_err : "bad stream");
-			return ENG_BAD_RESPONSE;
+			return RES_BAD_RESPONSE;
 		}
 		if (j->reply.error) {
 			snprintf(error, esize, "mid-stream error %s: %s", j->reply.error_code,
 				 j->reply.error_message);
-			return ENG_STREAM_ERROR;
+			return RES_STREAM_ERROR;
 		}
 		if (!j->reply.done && !j->reply.finish_reason[0]) {
 			copy_error(error, esize, "stream ended without finish_reason or [DONE]");
-			return ENG_STREAM_ERROR;
+			return RES_STREAM_ERROR;
 		}
-		return ENG_OK;
+		return RES_OK;
 	}
 	if (wire_parse_completion(j->resp.data, j->resp.len, &j->reply, &perr)) {
 		snprintf(error, esize, "%.200s%s%.400s", perr.where, perr.where[0] ? ": " : "",
 			 perr.msg);
-		return ENG_BAD_RESPONSE;
+		return RES_BAD_RESPONSE;
 	}
 	if (j->reply.error) {
 		snprintf(error, esize, "error in reply %s: %s", j->reply.error_code,
 			 j->reply.error_message);
-		return ENG_BAD_RESPONSE;
+		return RES_BAD_RESPONSE;
 	}
-	return ENG_OK;
+	return RES_OK;
 }
 
 /* A transfer ended: classify, then retry, or finish with a line. */
@@ -514,16 +511,16 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	char error[700] = "";
 	if (j->too_big)
 		cc = CURLE_OK; /* our own abort: the reply itself is the fault */
-	enum eng_status st = eng_classify(cc, http);
+	enum res_status st = eng_classify(cc, http);
 	/* a 2xx stream cut after some events (connection closed mid-stream)
 	 * is a stream that ended without [DONE]: stream_error, not network */
-	if (st == ENG_NETWORK && j->stream_active && j->reply.n_chunks > 0 &&
+	if (st == RES_NETWORK && j->stream_active && j->reply.n_chunks > 0 &&
 	    (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR))
-		st = ENG_STREAM_ERROR;
+		st = RES_STREAM_ERROR;
 	if (cc != CURLE_OK) {
 		snprintf(error, sizeof(error), "%s%s%s", curl_easy_strerror(cc),
 			 j->curl_err[0] ? ": " : "", j->curl_err);
-	} else if (st == ENG_OK) {
+	} else if (st == RES_OK) {
 		st = parse_reply(j, e->cfg->params.stream, error, sizeof(error));
 	} else {
 		int code = 0;
@@ -545,7 +542,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	e->eps[j->endpoint].in_flight--;
 	e->in_flight--;
 
-	if (st == ENG_OK &&
+	if (st == RES_OK &&
 	    (e->o->cache_mode == ENG_CACHE_USE || e->o->cache_mode == ENG_CACHE_REFRESH)) {
 		struct eng_cache_entry ce = {e->cfg->params.stream, latency,
 					     j->ttft >= 0 ? j->ttft : NAN};
@@ -553,7 +550,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 				    e->err))
 			return -1;
 	}
-	if (st != ENG_OK && eng_status_retryable(st) && j->attempts < e->cfg->retry.max_attempts) {
+	if (st != RES_OK && eng_status_retryable(st) && j->attempts < e->cfg->retry.max_attempts) {
 		if (eng_sigint) {
 			/* interrupted: no line, --resume redoes the pair */
 			job_release(e, j);
@@ -568,12 +565,12 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 		}
 		snprintf(error + strlen(error), sizeof(error) - strlen(error),
 			 "%sa retry would pass --max-cost", error[0] ? "; " : "");
-		st = ENG_BUDGET;
+		st = RES_BUDGET;
 	}
 	return job_finish(e, j, st, latency, error[0] ? error : NULL);
 }
 
-static int job_finish(struct engine *e, struct job *j, enum eng_status status, double latency,
+static int job_finish(struct engine *e, struct job *j, enum res_status status, double latency,
 		      const char *error)
 {
 	const struct cfg *cfg = e->cfg;
@@ -586,11 +583,11 @@ static int job_finish(struct engine *e, struct job *j, enum eng_status status, d
 	row.slot = cfg->slots[it->slot].name;
 	row.model = cfg->models[j->model].id;
 	row.served_model = j->reply.model[0] ? j->reply.model : NULL;
-	row.role = role_names[j->role];
-	row.status = eng_status_name(status);
+	row.role = res_role_name(j->role);
+	row.status = res_status_name(status);
 	row.http_status = (int)j->http;
 	row.attempts = j->attempts;
-	row.latency_ms = status == ENG_BUDGET && j->attempts == 0 ? NAN : latency;
+	row.latency_ms = status == RES_BUDGET && j->attempts == 0 ? NAN : latency;
 	row.ttft_ms = cfg->params.stream && j->ttft >= 0 ? j->ttft : NAN;
 	row.est_tokens = it->est_tokens;
 	row.cached = j->hit;
@@ -606,22 +603,22 @@ static int job_finish(struct engine *e, struct job *j, enum eng_status status, d
 	const struct price *pr = pricing_find(e->o->pricing, row.model);
 	if (u->has_cost) {
 		row.cost_usd = u->cost;
-		row.cost_source = "reported";
+		row.cost_source = res_cost_source_name(RES_COST_REPORTED);
 	} else if (u->present && pr) {
 		row.cost_usd =
 		    pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
-		row.cost_source = "pricing";
+		row.cost_source = res_cost_source_name(RES_COST_PRICING);
 	} else {
-		row.cost_source = "unknown";
+		row.cost_source = res_cost_source_name(RES_COST_UNKNOWN);
 	}
 	/* a cache hit costs nothing now: its cost is reported, not spent */
 	if (!j->hit && isfinite(row.cost_usd))
 		e->st->spent_usd += row.cost_usd;
-	row.output = j->reply.content.len || status == ENG_OK ? j->reply.content.data : NULL;
+	row.output = j->reply.content.len || status == RES_OK ? j->reply.content.data : NULL;
 	row.output_len = j->reply.content.len;
 	row.finish_reason = j->reply.finish_reason[0] ? j->reply.finish_reason : NULL;
 	struct chk_outcome oc = {0};
-	bool scored = status == ENG_OK;
+	bool scored = status == RES_OK;
 	if (scored) {
 		chk_eval(&cfg->checks, j->reply.content.data, j->reply.content.len,
 			 (const char *const *)it->expected, it->n_expected, &oc);
@@ -645,12 +642,12 @@ static int job_finish(struct engine *e, struct job *j, enum eng_status status, d
 	if (j->hit)
 		e->st->cached++;
 
-	enum role role = j->role;
+	enum res_role role = j->role;
 	size_t fb_next = j->fb_next;
 	it->refs++; /* keep the item while its fallback starts */
 	job_release(e, j);
 	rc = 0;
-	if (role != ROLE_SHADOW && status != ENG_OK && status != ENG_BUDGET && !eng_sigint)
+	if (role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !eng_sigint)
 		rc = start_fallback(e, it, fb_next);
 	if (--it->refs == 0)
 		item_free(it);
@@ -672,7 +669,7 @@ static int job_from_cache(struct engine *e, struct job *j)
 		if (sse_feed(&j->sse, j->resp.data, j->resp.len, on_sse_event, j) < 0)
 			j->parse_failed = true;
 	}
-	enum eng_status st = parse_reply(j, j->entry.stream, error, sizeof(error));
+	enum res_status st = parse_reply(j, j->entry.stream, error, sizeof(error));
 	return job_finish(e, j, st, clock_now_ms() - now, error[0] ? error : NULL);
 }
 
@@ -726,11 +723,11 @@ static int start_fallback(struct engine *e, struct item *it, size_t from)
 			return 0;
 		if (done == 1)
 			continue;
-		struct job *j = job_new(e, it, m, ROLE_FALLBACK);
+		struct job *j = job_new(e, it, m, RES_FALLBACK);
 		j->fb_next = k + 1;
 		if (over_budget(e, 0)) {
 			/* the fallback's own estimate is already in flight */
-			return job_finish(e, j, ENG_BUDGET, NAN,
+			return job_finish(e, j, RES_BUDGET, NAN,
 					  "a fallback would pass --max-cost");
 		}
 		return job_launch(e, j);
@@ -803,7 +800,7 @@ static int admit_one(struct engine *e)
 	const char *id = e->dsi.id;
 	int pstate = eng_doneset_get(e->o->done, id, cfg->models[d.model].id);
 	if (pstate == 0)
-		a[n++] = (struct admit){d.model, ROLE_PRIMARY, 0, NULL};
+		a[n++] = (struct admit){d.model, RES_PRIMARY, 0, NULL};
 	struct item probe = {.primary_model = d.model, .slot = d.slot};
 	if (pstate == 1) {
 		const struct cfg_slot *slot = &cfg->slots[d.slot];
@@ -816,7 +813,7 @@ static int admit_one(struct engine *e)
 				break;
 			if (s == 1)
 				continue;
-			a[n++] = (struct admit){m, ROLE_FALLBACK, k + 1, NULL};
+			a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL};
 			break;
 		}
 	}
@@ -827,7 +824,7 @@ static int admit_one(struct engine *e)
 			dup = cfg->shadows[k] == m;
 		if (dup || eng_doneset_get(e->o->done, id, cfg->models[m].id))
 			continue;
-		a[n++] = (struct admit){m, ROLE_SHADOW, 0, NULL};
+		a[n++] = (struct admit){m, RES_SHADOW, 0, NULL};
 	}
 	if (n == 0)
 		return 0; /* --resume: every pair of this item is already written */
@@ -957,7 +954,7 @@ static void progress(struct engine *e, double now, bool force)
 	double secs = (now - e->t0) / 1000.0;
 	size_t done = e->st->results_written;
 	double rate = secs > 0 ? e->st->requests / secs : 0;
-	size_t errors = done - e->st->by_status[ENG_OK];
+	size_t errors = done - e->st->by_status[RES_OK];
 	char total[32] = "?", eta[32] = "?", usd[32];
 	/* The total is exact once the dataset has been read to its end; before
 	 * that it is estimated ("~N") from --limit, or from how much of the file

@@ -27,32 +27,18 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "results/vocab.h"
 
 struct cfg;
 struct cfg_retry;
 struct pricing;
 
-/* The status classes of results.jsonl, in the order of the public names. */
-enum eng_status {
-	ENG_OK = 0,
-	ENG_HTTP_4XX,
-	ENG_HTTP_5XX,
-	ENG_RATE_LIMITED,
-	ENG_TIMEOUT,
-	ENG_NETWORK,
-	ENG_BAD_RESPONSE,
-	ENG_STREAM_ERROR,
-	ENG_BUDGET,
-	ENG_N_STATUS
-};
-
-const char *eng_status_name(enum eng_status s);
 /* Transient server faults are retried; client errors (400/401/402/403/404/422
  * ...) and budget never are. */
-bool eng_status_retryable(enum eng_status s);
+bool eng_status_retryable(enum res_status s);
 /* Classifies a finished transfer from its CURLcode and HTTP status (0 when no
- * response): ENG_OK means "2xx, now parse the body". */
-enum eng_status eng_classify(int curl_code, long http_status);
+ * response): RES_OK means "2xx, now parse the body". */
+enum res_status eng_classify(int curl_code, long http_status);
 
 /* --cache modes; off is the default for `run` (a user expects fresh answers). */
 enum eng_cache_mode { ENG_CACHE_OFF = 0, ENG_CACHE_USE, ENG_CACHE_REFRESH, ENG_CACHE_REPLAY };
@@ -128,7 +114,7 @@ struct eng_stats {
 	size_t items_not_run; /* not admitted (budget stop or interrupt) */
 	size_t requests;      /* HTTP attempts made */
 	size_t results_written;
-	size_t by_status[ENG_N_STATUS];
+	size_t by_status[RES_N_STATUS];
 	size_t cached;
 	double spent_usd;
 	double elapsed_ms;

@@ -12,25 +12,15 @@
 #include "core/xalloc.h"
 #include "engine/engine.h"
 
-static const char *const status_names[ENG_N_STATUS] = {
-    "ok",      "http_4xx",     "http_5xx",     "rate_limited", "timeout",
-    "network", "bad_response", "stream_error", "budget",
-};
-
-const char *eng_status_name(enum eng_status s)
-{
-	return (unsigned)s < ENG_N_STATUS ? status_names[s] : "unknown";
-}
-
-bool eng_status_retryable(enum eng_status s)
+bool eng_status_retryable(enum res_status s)
 {
 	switch (s) {
-	case ENG_RATE_LIMITED:
-	case ENG_HTTP_5XX:
-	case ENG_TIMEOUT:
-	case ENG_NETWORK:
-	case ENG_BAD_RESPONSE:
-	case ENG_STREAM_ERROR:
+	case RES_RATE_LIMITED:
+	case RES_HTTP_5XX:
+	case RES_TIMEOUT:
+	case RES_NETWORK:
+	case RES_BAD_RESPONSE:
+	case RES_STREAM_ERROR:
 		return true;
 	default:
 		return false;
@@ -42,23 +32,23 @@ bool eng_status_retryable(enum eng_status s)
  * rate_limited; 408 -> timeout; other 4xx -> http_4xx; 5xx -> http_5xx.
  * Anything else with a response (2xx, and 1xx/3xx which curl does not follow
  * here) is handed to the body parsers. */
-enum eng_status eng_classify(int curl_code, long http_status)
+enum res_status eng_classify(int curl_code, long http_status)
 {
 	if (curl_code == CURLE_OPERATION_TIMEDOUT)
-		return ENG_TIMEOUT;
+		return RES_TIMEOUT;
 	if (curl_code != CURLE_OK)
-		return ENG_NETWORK;
+		return RES_NETWORK;
 	if (http_status == 429)
-		return ENG_RATE_LIMITED;
+		return RES_RATE_LIMITED;
 	if (http_status == 408)
-		return ENG_TIMEOUT;
+		return RES_TIMEOUT;
 	if (http_status >= 400 && http_status < 500)
-		return ENG_HTTP_4XX;
+		return RES_HTTP_4XX;
 	if (http_status >= 500)
-		return ENG_HTTP_5XX;
+		return RES_HTTP_5XX;
 	if (http_status < 200 || http_status >= 300)
-		return ENG_BAD_RESPONSE;
-	return ENG_OK;
+		return RES_BAD_RESPONSE;
+	return RES_OK;
 }
 
 static const char *const cache_names[] = {"off", "use", "refresh", "replay"};

@@ -156,7 +156,7 @@ static void pair_figures(const struct stats_pair *t, double *base, double *cur, 
 static const struct sum_cell *own_answer(const struct sum_view *v, size_t model)
 {
 	const struct sum_cell *c = v->answer[model];
-	return c && c->role != SUM_FALLBACK ? c : NULL;
+	return c && c->role != RES_FALLBACK ? c : NULL;
 }
 
 /* Models in both runs: report entries and their index in each store. */

@@ -32,6 +32,7 @@
 #include "core/xalloc.h"
 #include "report/rep_int.h"
 #include "report/report.h"
+#include "results/vocab.h"
 #include "summarize/summarize.h"
 
 static const char *const summaries[] = {"models.csv", "tasks.csv", "slots.csv", "pairs.csv",
@@ -287,8 +288,9 @@ static void section_header(struct page *pg)
 			bool any = false;
 			cJSON_ArrayForEach(e, bs)
 			{
-				if (!e->string || !strcmp(e->string, "ok") || !cJSON_IsNumber(e) ||
-				    e->valuedouble <= 0)
+				if (!e->string ||
+				    res_status_parse(e->string, strlen(e->string)) == RES_OK ||
+				    !cJSON_IsNumber(e) || e->valuedouble <= 0)
 					continue;
 				buf_puts(b, any ? ", " : "");
 				rep_esc(b, e->string);

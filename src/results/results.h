@@ -26,6 +26,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "results/vocab.h"
 
 /* One result. Strings may be NULL (written as null). Doubles use NAN and
  * longs -1 for "unknown". When reading, strings point into storage that lives

@@ -25,24 +25,11 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strtab.h"
+#include "results/vocab.h"
 
-enum sum_role { SUM_PRIMARY, SUM_SHADOW, SUM_FALLBACK, SUM_NROLES };
-
-/* The order of the per-class error columns (SUM_OK first, not a column). */
-enum sum_status {
-	SUM_OK,
-	SUM_RATE_LIMITED,
-	SUM_TIMEOUT,
-	SUM_HTTP_4XX,
-	SUM_HTTP_5XX,
-	SUM_NETWORK,
-	SUM_BAD_RESPONSE,
-	SUM_STREAM_ERROR,
-	SUM_BUDGET,
-	SUM_NSTATUS
-};
-extern const char *const sum_status_names[SUM_NSTATUS];
-extern const char *const sum_role_names[SUM_NROLES];
+/* The per-class error columns of models.csv, tasks.csv and slots.csv, in
+ * their order there: every status but ok, once. */
+extern const enum res_status sum_err_cols[RES_N_STATUS - 1];
 
 #define SUM_F_PASS 1u	  /* status ok and the checks passed */
 #define SUM_F_CACHED 2u	  /* a cache hit: its latency is not this run's */
@@ -61,8 +48,8 @@ struct sum_cell {
 	uint32_t prompt_tokens;	    /* SUM_NO_TOKENS: unknown */
 	uint32_t completion_tokens; /* SUM_NO_TOKENS: unknown */
 	uint16_t model;		    /* rank in sorted model names after sum_store_finish */
-	uint8_t role;		    /* enum sum_role */
-	uint8_t status;		    /* enum sum_status */
+	uint8_t role;		    /* enum res_role */
+	uint8_t status;		    /* enum res_status */
 	uint8_t flags;		    /* SUM_F_* */
 };
 
@@ -120,7 +107,7 @@ double sum_fvec_pct(struct sum_fvec *f, int pct);
 
 /* The figures of a group of results (models.csv columns after the key). */
 struct sum_acc {
-	long n, passed, errors, err[SUM_NSTATUS], cached;
+	long n, passed, errors, err[RES_N_STATUS], cached;
 	long long prompt_tokens, completion_tokens;
 	long prompt_known, completion_known;
 	double cost;

@@ -59,7 +59,7 @@ void sum_acc_add(struct sum_acc *a, const struct sum_cell *c)
 	a->n++;
 	if (c->flags & SUM_F_PASS)
 		a->passed++;
-	if (c->status != SUM_OK) {
+	if (c->status != RES_OK) {
 		a->errors++;
 		a->err[c->status]++;
 	}
@@ -204,6 +204,15 @@ double sum_cost_per_1k(double total, long n, long unknown)
 	return total / (double)n * 1000.0;
 }
 
+/* The columns keep their order across versions (new ones go last): a new
+ * status is placed here, and the header below names it at the same place. */
+const enum res_status sum_err_cols[] = {
+    RES_RATE_LIMITED, RES_TIMEOUT,	RES_HTTP_4XX,	  RES_HTTP_5XX,
+    RES_NETWORK,      RES_BAD_RESPONSE, RES_STREAM_ERROR, RES_BUDGET,
+};
+_Static_assert(sizeof(sum_err_cols) / sizeof(sum_err_cols[0]) == RES_N_STATUS - 1,
+	       "every status but ok has an error column");
+
 const char *const sum_acc_header[] = {
     "n",
     "passed",
@@ -249,8 +258,8 @@ void sum_line_acc(struct sum_line *l, struct sum_acc *a)
 	sum_line_rate(l, lo);
 	sum_line_rate(l, hi);
 	sum_line_long(l, a->errors);
-	for (int s = 1; s < SUM_NSTATUS; s++)
-		sum_line_long(l, a->err[s]);
+	for (size_t s = 0; s < RES_N_STATUS - 1; s++)
+		sum_line_long(l, a->err[sum_err_cols[s]]);
 	sum_line_ms(l, sum_fvec_pct(&a->lat, 50));
 	sum_line_ms(l, sum_fvec_pct(&a->lat, 90));
 	sum_line_ms(l, sum_fvec_pct(&a->lat, 95));

@@ -11,7 +11,7 @@
  * - at most one line per (item, model, role) and one primary per item: a
  *   duplicate is an input error rather than a silent double count (a merge
  *   of overlapping shards must be fixed, not averaged);
- * - status and role must be known names (see sum_status_names): a line this
+ * - status and role must be known names (results/vocab.h): a line this
  *   version does not understand is an error, never a guess;
  * - an errored line (status != ok) never passes, whatever its `pass` says.
  */
@@ -24,12 +24,6 @@
 #include "core/strtab.h"
 #include "core/xalloc.h"
 #include "results/results.h"
-
-const char *const sum_status_names[SUM_NSTATUS] = {
-    "ok",      "rate_limited", "timeout",      "http_4xx", "http_5xx",
-    "network", "bad_response", "stream_error", "budget",
-};
-const char *const sum_role_names[SUM_NROLES] = {"primary", "shadow", "fallback"};
 
 void sum_store_init(struct sum_store *s)
 {
@@ -62,14 +56,6 @@ struct load_ctx {
 	struct se_err *err;
 	size_t nth;
 };
-
-static int lookup(const char *const *names, size_t n, const char *v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], v))
-			return (int)i;
-	return -1;
-}
 
 static int set_item_name(struct load_ctx *x, struct strtab *t, uint16_t *slot, const char *v,
 			 const char *what, const char *item)
@@ -105,12 +91,13 @@ static int on_row(void *ctx, const struct res_row *r)
 	struct load_ctx *x = ctx;
 	struct sum_store *s = x->s;
 	x->nth++;
-	int role = lookup(sum_role_names, SUM_NROLES, r->role);
+	char known[160];
+	int role = res_role_parse(r->role, strlen(r->role));
 	if (role < 0)
 		return se_fail(x->err, SE_INPUT, x->path,
-			       "result %zu: unknown role \"%s\" (known: primary, shadow, fallback)",
-			       x->nth, r->role);
-	int status = lookup(sum_status_names, SUM_NSTATUS, r->status);
+			       "result %zu: unknown role \"%s\" (known: %s)", x->nth, r->role,
+			       res_role_list(known, sizeof(known)));
+	int status = res_status_parse(r->status, strlen(r->status));
 	if (status < 0)
 		return se_fail(x->err, SE_INPUT, x->path, "result %zu: unknown status \"%s\"",
 			       x->nth, r->status);
@@ -147,11 +134,12 @@ static int on_row(void *ctx, const struct res_row *r)
 	c->prompt_tokens = to_tokens(r->prompt_tokens);
 	c->completion_tokens = to_tokens(r->completion_tokens);
 	c->cost_usd = isfinite(r->cost_usd) && r->cost_usd >= 0 ? r->cost_usd : NAN;
-	if (status == SUM_OK && r->pass)
+	if (status == RES_OK && r->pass)
 		c->flags |= SUM_F_PASS;
 	if (r->cached)
 		c->flags |= SUM_F_CACHED;
-	if (!isnan(c->cost_usd) && r->cost_source && !strcmp(r->cost_source, "reported"))
+	if (!isnan(c->cost_usd) && r->cost_source &&
+	    res_cost_source_parse(r->cost_source, strlen(r->cost_source)) == RES_COST_REPORTED)
 		c->flags |= SUM_F_REPORTED;
 	return 0;
 }
@@ -192,7 +180,7 @@ static int cmp_item(const void *a, const void *b, void *ctx)
 
 static int cell_key(const struct sum_cell *c)
 {
-	return c->model * SUM_NROLES + c->role;
+	return c->model * RES_N_ROLE + c->role;
 }
 
 int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
@@ -264,9 +252,8 @@ int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
 			if (i > 0 && cell_key(&s->cells[g[i - 1]]) == cell_key(c))
 				return se_fail(err, SE_INPUT, path,
 					       "item \"%s\" has two results for model \"%s\" as %s",
-					       id, s->model_name[c->model],
-					       sum_role_names[c->role]);
-			if (c->role == SUM_PRIMARY && ++primaries > 1)
+					       id, s->model_name[c->model], res_role_name(c->role));
+			if (c->role == RES_PRIMARY && ++primaries > 1)
 				return se_fail(err, SE_INPUT, path,
 					       "item \"%s\" has more than one primary result", id);
 		}
@@ -304,16 +291,16 @@ void sum_view_load(struct sum_view *v, const struct sum_store *s, size_t rank)
 		const struct sum_cell *c = &s->cells[s->idx[i]];
 		if (!v->answer[c->model])
 			v->answer[c->model] = c;
-		if (c->role == SUM_PRIMARY)
+		if (c->role == RES_PRIMARY)
 			v->primary = c;
-		else if (c->role == SUM_SHADOW)
+		else if (c->role == RES_SHADOW)
 			v->shadow[c->model] = c;
-		else if (c->status == SUM_OK && !fallback_ok)
+		else if (c->status == RES_OK && !fallback_ok)
 			fallback_ok = c; /* several ok: the first by model name */
 	}
 	/* Production serves the fallback when the primary failed and a
 	 * fallback answered; else the primary's answer, pass or fail. */
-	if (fallback_ok && !(v->primary && v->primary->status == SUM_OK)) {
+	if (fallback_ok && !(v->primary && v->primary->status == RES_OK)) {
 		v->policy = fallback_ok;
 		v->fallback_served = true;
 	} else {

@@ -288,8 +288,8 @@ struct pair_acc {
 static void pair_add(struct pair_acc *p, const struct sum_cell *a, const struct sum_cell *b)
 {
 	stats_pair_add(&p->t, a->flags & SUM_F_PASS, b->flags & SUM_F_PASS);
-	p->a_err += a->status != SUM_OK;
-	p->b_err += b->status != SUM_OK;
+	p->a_err += a->status != RES_OK;
+	p->b_err += b->status != RES_OK;
 	if (isnan(a->cost_usd))
 		p->a_cost_unknown++;
 	else

@@ -199,16 +199,15 @@ static int on_row(void *ctx, const struct res_row *row)
 	if (!row->item_id)
 		return se_fail(x->err, SE_INPUT, path, "a result without item_id (model \"%s\")",
 			       row->model ? row->model : "");
-	int prio;
-	if (row->role && !strcmp(row->role, "primary"))
-		prio = 2;
-	else if (row->role && !strcmp(row->role, "shadow"))
-		prio = 1;
-	else if (row->role && !strcmp(row->role, "fallback"))
-		prio = 0;
-	else
+	/* A model's answer: its primary line, else its shadow line; a
+	 * fallback line only carries item facts. */
+	static const int prio_of[RES_N_ROLE] = {
+	    [RES_PRIMARY] = 2, [RES_SHADOW] = 1, [RES_FALLBACK] = 0};
+	int role = row->role ? res_role_parse(row->role, strlen(row->role)) : -1;
+	if (role < 0)
 		return se_fail(x->err, SE_INPUT, path, "item \"%s\": unknown role \"%s\"",
 			       row->item_id, row->role ? row->role : "null");
+	int prio = prio_of[role];
 
 	bool added;
 	uint32_t it = (uint32_t)strtab_intern(&s->ids, row->item_id, &added);
@@ -262,7 +261,7 @@ static int on_row(void *ctx, const struct res_row *row)
 	if (cell->have > prio)
 		return 0;
 	cell->have = (uint8_t)prio;
-	bool ok = row->status && !strcmp(row->status, "ok");
+	bool ok = row->status && res_status_parse(row->status, strlen(row->status)) == RES_OK;
 	cell->pass = ok && row->pass;
 	cell->cost = isfinite(row->cost_usd) ? row->cost_usd : NAN;
 	double lat = row->cached ? row->original_latency_ms : row->latency_ms;

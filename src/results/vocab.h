@@ -1,0 +1,56 @@
+/* vocab.h: the closed vocabularies of results.jsonl: a line's status, its
+ * role and its cost source, as enums with their public names.
+ *
+ * This is the only list of them. The engine classifies into enum res_status,
+ * the readers parse into it, and the summaries count by it; the names are
+ * SPEC's and the README's ("results.jsonl"), and tests/test_results.c checks
+ * that the README (and SPEC, when present) lists exactly these. Adding a
+ * status is one entry here plus its name below; the compiler then points at
+ * every table that must place it (summarize's error columns, the engine's
+ * retry policy).
+ *
+ * What it does not do: decide policy (which status is retried is the
+ * engine's, which column a status gets is the summaries').
+ */
+#ifndef SE_RESULTS_VOCAB_H
+#define SE_RESULTS_VOCAB_H
+
+#include <stddef.h>
+
+/* In SPEC's order: ok, then the error classes. manifest.json's by_status
+ * lists counts in this order. */
+enum res_status {
+	RES_OK = 0,
+	RES_HTTP_4XX,
+	RES_HTTP_5XX,
+	RES_RATE_LIMITED,
+	RES_TIMEOUT,
+	RES_NETWORK,
+	RES_BAD_RESPONSE,
+	RES_STREAM_ERROR,
+	RES_BUDGET,
+	RES_N_STATUS
+};
+
+enum res_role { RES_PRIMARY = 0, RES_SHADOW, RES_FALLBACK, RES_N_ROLE };
+
+enum res_cost_source { RES_COST_REPORTED = 0, RES_COST_PRICING, RES_COST_UNKNOWN, RES_N_COST };
+
+/* The public name; "unknown" for a value out of range. */
+const char *res_status_name(enum res_status s);
+const char *res_role_name(enum res_role r);
+const char *res_cost_source_name(enum res_cost_source c);
+
+/* Name (len bytes, need not end in NUL) -> enum value; -1 for NULL or a name
+ * that is not in the list. Exact, case-sensitive matches only. */
+int res_status_parse(const char *s, size_t len);
+int res_role_parse(const char *s, size_t len);
+int res_cost_source_parse(const char *s, size_t len);
+
+/* Writes "a, b, c", every name of the vocabulary, into out (truncated to
+ * size), for error messages; returns out. */
+const char *res_status_list(char *out, size_t size);
+const char *res_role_list(char *out, size_t size);
+const char *res_cost_source_list(char *out, size_t size);
+
+#endif
