@@ -2,7 +2,8 @@
  * picks an exit code (0 stopped cleanly, 2 bad usage or input).
  *
  *   shadowsim --port N --profiles FILE [--host ADDR] [--eval EVAL.json]
- *             [--seed S] [--threads N] [--verbose]
+ *             [--seed S] [--threads N] [--header-timeout S] [--idle-timeout S]
+ *             [--verbose]
  *
  * Prints one line, "listening on HOST:PORT", flushed, once the server
  * accepts connections (with --port 0 the port is the one the kernel picked),
@@ -22,7 +23,8 @@
 
 static const char usage_text[] =
     "usage: shadowsim --port N --profiles FILE [--host ADDR] [--eval EVAL.json]\n"
-    "                 [--seed S] [--threads N] [--verbose]\n"
+    "                 [--seed S] [--threads N] [--header-timeout S] [--idle-timeout S]\n"
+    "                 [--verbose]\n"
     "\n"
     "A local OpenAI-compatible model simulator (POST /v1/chat/completions,\n"
     "GET /v1/models). --port 0 picks a free port; the first line on stdout is\n"
@@ -34,6 +36,10 @@ static const char usage_text[] =
     "  --eval EVAL.json  know the eval's items, so answers pass or fail its checks\n"
     "  --seed S          seed of every random choice (default: the profiles' seed, else 0)\n"
     "  --threads N       server threads (default: one per core)\n"
+    "  --header-timeout S  close a connection that has not sent a whole request\n"
+    "                    (line, headers, body) S seconds after opening or after\n"
+    "                    its previous reply (default 10)\n"
+    "  --idle-timeout S  close a connection with no traffic for S seconds (default 30)\n"
     "  --verbose         one line per request on stderr\n";
 
 struct sim_args {
@@ -44,6 +50,8 @@ struct sim_args {
 	bool has_seed;
 	long seed;
 	long threads;
+	long header_timeout;
+	long idle_timeout;
 	bool verbose;
 	bool help;
 };
@@ -57,6 +65,8 @@ static int parse_args(int argc, char **argv, struct sim_args *a, struct se_err *
 	    {"eval", required_argument, NULL, 'e'},
 	    {"seed", required_argument, NULL, 's'},
 	    {"threads", required_argument, NULL, 't'},
+	    {"header-timeout", required_argument, NULL, 'T'},
+	    {"idle-timeout", required_argument, NULL, 'I'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -87,6 +97,16 @@ static int parse_args(int argc, char **argv, struct sim_args *a, struct se_err *
 			break;
 		case 't':
 			if (flag_parse_long("--threads", optarg, 1, 1024, &a->threads, err))
+				return -1;
+			break;
+		case 'T':
+			if (flag_parse_long("--header-timeout", optarg, 1, 3600, &a->header_timeout,
+					    err))
+				return -1;
+			break;
+		case 'I':
+			if (flag_parse_long("--idle-timeout", optarg, 1, 3600, &a->idle_timeout,
+					    err))
 				return -1;
 			break;
 		case 'v':
@@ -171,6 +191,8 @@ int main(int argc, char **argv)
 				    : 0,
 	    .verbose = a.verbose,
 	    .threads = (unsigned)a.threads,
+	    .header_timeout_s = (unsigned)a.header_timeout,
+	    .idle_timeout_s = (unsigned)a.idle_timeout,
 	};
 	struct sim_server *srv = NULL;
 	if (sim_server_start(&srv, &prof, items, &o, &err)) {

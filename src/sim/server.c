@@ -26,8 +26,20 @@
  * With zero latency nothing is suspended: the reply is queued in the first
  * handler call (the fast path the wrk benchmark measures).
  *
- * Shared state (profiles, items, options) is read-only; the heap is the only
- * mutable shared structure.
+ * Slow clients: a connection must deliver a whole request (line, headers and
+ * body) within header_timeout_s of opening or of its previous reply, else the
+ * timer thread shuts its socket down and MHD closes it. MHD's own
+ * MHD_OPTION_CONNECTION_TIMEOUT (idle_timeout_s) only measures inactivity, so
+ * a client sending one byte every second would hold a connection slot for
+ * ever; with a low descriptor limit a few dozen such clients would starve
+ * every real request. Connections waiting for a request sit in a list in
+ * deadline order (the timeout is the same for all, so appending keeps it
+ * sorted). MHD notifies the close of a connection before it closes its
+ * socket, and the entry leaves the list under the lock then, so the timer
+ * never shuts down a descriptor that was reused.
+ *
+ * Shared state (profiles, items, options) is read-only; the heap and the
+ * waiting list are the only mutable shared structures.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -55,6 +67,15 @@
 #define SIM_CONN_MEMORY (16u << 10)
 #define SIM_KEEPALIVE ": OPENROUTER PROCESSING\n\n"
 
+/* A connection, from MHD's start notice to its close notice; while it waits
+ * for a complete request it is linked in the server's waiting list. */
+struct sim_conn {
+	struct sim_conn *prev, *next;
+	int fd;
+	double deadline; /* monotonic ms */
+	bool linked;
+};
+
 struct sim_server {
 	struct MHD_Daemon *d;
 	const struct sim_profiles *p;
@@ -68,6 +89,7 @@ struct sim_server {
 	pthread_mutex_t mu; /* guards everything below */
 	pthread_cond_t cv;
 	struct heap heap; /* (deadline, suspended connection) */
+	struct sim_conn *wait_head, *wait_tail; /* waiting for a request, oldest first */
 	bool stopping;
 };
 
@@ -122,19 +144,88 @@ static int park(struct sim_server *s, struct MHD_Connection *c, double at)
 	return 0;
 }
 
+/* Under s->mu. */
+static void conn_unlink(struct sim_server *s, struct sim_conn *sc)
+{
+	if (!sc->linked)
+		return;
+	if (sc->prev)
+		sc->prev->next = sc->next;
+	else
+		s->wait_head = sc->next;
+	if (sc->next)
+		sc->next->prev = sc->prev;
+	else
+		s->wait_tail = sc->prev;
+	sc->prev = sc->next = NULL;
+	sc->linked = false;
+}
+
+/* Starts (or restarts) sc's wait for a complete request. */
+static void conn_wait(struct sim_server *s, struct sim_conn *sc)
+{
+	pthread_mutex_lock(&s->mu);
+	conn_unlink(s, sc);
+	sc->deadline = clock_now_ms() + (double)s->o.header_timeout_s * 1000.0;
+	sc->prev = s->wait_tail;
+	if (s->wait_tail)
+		s->wait_tail->next = sc;
+	else
+		s->wait_head = sc;
+	s->wait_tail = sc;
+	sc->linked = true;
+	if (s->wait_head == sc)
+		pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void conn_done_waiting(struct sim_server *s, struct sim_conn *sc)
+{
+	if (!sc)
+		return;
+	pthread_mutex_lock(&s->mu);
+	conn_unlink(s, sc);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static struct sim_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Under s->mu: shuts down every connection whose request is overdue. */
+static void expire_waiting(struct sim_server *s, double now)
+{
+	while (s->wait_head && s->wait_head->deadline <= now) {
+		struct sim_conn *sc = s->wait_head;
+		conn_unlink(s, sc);
+		if (s->o.verbose)
+			fprintf(stderr, "shadowsim: closing a connection: no complete request "
+					"within %u s\n",
+				s->o.header_timeout_s);
+		shutdown(sc->fd, SHUT_RDWR);
+	}
+}
+
 static void *timer_main(void *arg)
 {
 	struct sim_server *s = arg;
 	struct MHD_Connection *due[256];
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
-		if (s->heap.n == 0) {
+		double now = clock_now_ms();
+		expire_waiting(s, now);
+		if (s->heap.n == 0 && !s->wait_head) {
 			pthread_cond_wait(&s->cv, &s->mu);
 			continue;
 		}
-		double now = clock_now_ms();
-		if (s->heap.v[0].at > now) {
-			double at = s->heap.v[0].at;
+		double next = s->heap.n ? s->heap.v[0].at : s->wait_head->deadline;
+		if (s->wait_head && s->wait_head->deadline < next)
+			next = s->wait_head->deadline;
+		if (next > now) {
+			double at = next;
 			struct timespec ts;
 			ts.tv_sec = (time_t)(at / 1000.0);
 			ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000.0) * 1e6);
@@ -492,6 +583,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		return send_planned(s, c, rq);
 	}
+	conn_done_waiting(s, conn_of(c)); /* the whole request is here */
 	if (path_is(url, "chat/completions")) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return queue_error(c, 405, "Method not allowed", "invalid_request");
@@ -508,16 +600,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct sim_server *s = cls;
 	struct sim_req *rq = *con_cls;
-	(void)cls;
-	(void)c;
-	(void)toe;
+	/* A kept-alive connection now waits for its next request. */
+	struct sim_conn *sc = conn_of(c);
+	if (sc && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		conn_wait(s, sc);
 	if (!rq)
 		return;
 	buf_free(&rq->body);
 	sim_plan_free(&rq->plan);
 	free(rq);
 	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct sim_server *s = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci)
+			return;
+		struct sim_conn *sc = xcalloc(1, sizeof(*sc));
+		sc->fd = ci->connect_fd;
+		*socket_context = sc;
+		conn_wait(s, sc);
+		return;
+	}
+	struct sim_conn *sc = *socket_context;
+	if (!sc)
+		return;
+	conn_done_waiting(s, sc); /* before MHD closes the socket */
+	free(sc);
+	*socket_context = NULL;
 }
 
 /* ---- start and stop ---- */
@@ -575,6 +692,10 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	s->p = p;
 	s->items = items;
 	s->o = *o;
+	if (s->o.header_timeout_s == 0)
+		s->o.header_timeout_s = SIM_HEADER_TIMEOUT_S;
+	if (s->o.idle_timeout_s == 0)
+		s->o.idle_timeout_s = SIM_IDLE_TIMEOUT_S;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -603,8 +724,9 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
 	    connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONN_MEMORY,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+	    4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, s, MHD_OPTION_END);
 	if (!s->d) {
 		int e = errno;
 		sim_server_stop(s);

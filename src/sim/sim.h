@@ -219,7 +219,16 @@ struct sim_server_opts {
 	uint64_t seed;
 	bool verbose;	  /* one line per request on stderr */
 	unsigned threads; /* 0: one per core */
+	/* A connection must deliver a whole request within this many seconds
+	 * of opening or of its previous reply (0: SIM_HEADER_TIMEOUT_S). */
+	unsigned header_timeout_s;
+	/* A connection with no traffic for this long is closed (0:
+	 * SIM_IDLE_TIMEOUT_S); a connection waiting for its reply is not idle. */
+	unsigned idle_timeout_s;
 };
+
+#define SIM_HEADER_TIMEOUT_S 10u
+#define SIM_IDLE_TIMEOUT_S 30u
 
 struct sim_server;
 

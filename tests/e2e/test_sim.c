@@ -14,8 +14,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../support/simproc.h"
@@ -1312,4 +1318,119 @@ Test(simproc, openai_npm_client_understands_both_modes)
 	cr_assert_gt(cJSON_GetObjectItem(j, "stream_chunks")->valueint, 5);
 	cJSON_Delete(j);
 	buf_free(&out);
+}
+
+/* ---- slow clients cannot hold every connection slot ---- */
+
+#define DRIPS 40
+#define DRIP_FD_LIMIT 64 /* shadowsim then accepts 64 - 32 = 32 connections */
+#define DRIP_HEADER_TIMEOUT "2"
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A connection to 127.0.0.1:port that has sent the start of a request and
+ * never finishes it. */
+static int drip_open(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0, "connect: %s",
+		     strerror(errno));
+	static const char head[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				   "X-Drip: ";
+	cr_assert_eq(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(head) - 1);
+	return fd;
+}
+
+/* True when the server has closed fd (EOF or reset), without blocking. */
+static bool drip_closed(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+Test(simproc, slow_drip_clients_do_not_starve_a_real_request_under_a_low_fd_limit)
+{
+	/* The limit is inherited by shadowsim, which cannot raise it past the
+	 * hard limit; this test runs in its own process. */
+	struct rlimit rl = {DRIP_FD_LIMIT, DRIP_FD_LIMIT};
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	const char *args[] = {"--threads", "2", "--header-timeout", DRIP_HEADER_TIMEOUT, NULL};
+	struct simproc s;
+	cr_assert_eq(simproc_start(&s, FIX "profiles.json", NULL, args), 0, "%s", s.error);
+	/* Every slot is taken by a dripping client before the real request
+	 * connects: the accept queue is first in, first out, so the real one
+	 * waits behind them until slots are freed (with the old 300 s
+	 * inactivity timeout alone, it timed out). */
+	int drip[DRIPS];
+	for (size_t i = 0; i < DRIPS; i++)
+		drip[i] = drip_open(s.port);
+
+	char *body = chat_body("sim/fast", "are you there?", false);
+	char url[256];
+	snprintf(url, sizeof(url), "%s/chat/completions", s.base_url);
+	CURLM *multi = curl_multi_init();
+	CURL *h = curl_easy_init();
+	struct reply r;
+	reply_init(&r);
+	/* The bound: a few header timeouts. */
+	struct curl_slist *hl = prepare(h, url, body, 1, NULL, 20000, &r);
+	curl_multi_add_handle(multi, h);
+	double next_drip = mono_ms() + 500;
+	for (;;) {
+		int still = 0;
+		curl_multi_perform(multi, &still);
+		CURLMsg *msg;
+		int left;
+		bool done = false;
+		while ((msg = curl_multi_info_read(multi, &left)))
+			if (msg->msg == CURLMSG_DONE) {
+				r.rc = msg->data.result;
+				done = true;
+			}
+		if (done)
+			break;
+		/* One header byte every 500 ms from every client still open:
+		 * never idle long enough for an inactivity timeout. */
+		if (mono_ms() >= next_drip) {
+			for (size_t i = 0; i < DRIPS; i++) {
+				if (drip[i] < 0)
+					continue;
+				if (drip_closed(drip[i]) ||
+				    send(drip[i], "a", 1, MSG_NOSIGNAL) != 1) {
+					close(drip[i]);
+					drip[i] = -1;
+				}
+			}
+			next_drip += 500;
+		}
+		curl_multi_poll(multi, NULL, 0, 100, NULL);
+	}
+	finish(h, &r);
+	cr_assert_eq(r.rc, CURLE_OK, "the real request: %s", curl_easy_strerror(r.rc));
+	cr_assert_eq(r.status, 200);
+	/* Every dripping client is closed by the server in the end. */
+	for (size_t i = 0; i < DRIPS; i++) {
+		if (drip[i] < 0)
+			continue;
+		struct pollfd p = {.fd = drip[i], .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 20000), 1, "client %zu is still open", i);
+		cr_assert(drip_closed(drip[i]), "client %zu got data, not a close", i);
+		close(drip[i]);
+	}
+	curl_multi_remove_handle(multi, h);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hl);
+	curl_multi_cleanup(multi);
+	free(body);
+	buf_free(&r.body);
+	cr_assert_eq(simproc_stop(&s), 0);
 }
