@@ -15,8 +15,26 @@
 #include "sim/sim.h"
 
 static const char *const fault_names[SIM_FAULT_COUNT] = {
-    "none", "rate_limit", "http_500", "http_502",	 "http_503", "stall",
-    "drop", "malformed",  "truncate", "midstream_error", "empty",
+    "none",
+    "rate_limit",
+    "http_500",
+    "http_502",
+    "http_503",
+    "stall",
+    "drop",
+    "malformed",
+    "truncate",
+    "midstream_error",
+    "empty",
+    "echo_headers",
+    "echo_headers_error",
+    "endless",
+    "after_done",
+    "json_when_stream",
+    "error_200",
+    "usage_negative",
+    "usage_string",
+    "usage_huge",
 };
 
 const char *sim_fault_name(enum sim_fault f)
@@ -115,6 +133,20 @@ static int get_num(struct pctx *c, const cJSON *obj, const char *key, const char
 	return 0;
 }
 
+/* Reads an optional boolean into *out. */
+static int get_bool(struct pctx *c, const cJSON *obj, const char *key, const char *path, bool *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v)
+		return 0;
+	char p[512];
+	snprintf(p, sizeof(p), "%.300s.%.150s", path, key);
+	if (!cJSON_IsBool(v))
+		return perr(c, p, "expected true or false%s", "");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
 static int want_object(struct pctx *c, const cJSON *v, const char *path)
 {
 	if (!cJSON_IsObject(v))
@@ -190,10 +222,15 @@ static int parse_pricing(struct pctx *c, const cJSON *v, const char *path, struc
 
 static int parse_faults(struct pctx *c, const cJSON *v, const char *path, struct sim_model *m)
 {
-	static const char *const keys[] = {
-	    "rate_limit",      "retry_after_s", "http_500",	  "http_502",  "http_503",
-	    "stall",	       "stall_ms",	"drop",		  "malformed", "truncate",
-	    "midstream_error", "empty",		"first_attempts", NULL};
+	static const char *const extra[] = {"retry_after_s", "retry_after_date", "retry_after_body",
+					    "stall_ms", "first_attempts"};
+	const char *keys[SIM_FAULT_COUNT + sizeof(extra) / sizeof(extra[0])];
+	size_t nk = 0;
+	for (int f = 1; f < SIM_FAULT_COUNT; f++)
+		keys[nk++] = fault_names[f];
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		keys[nk++] = extra[i];
+	keys[nk] = NULL;
 	if (want_object(c, v, path) || check_keys(c, v, path, keys))
 		return -1;
 	double sum = 0;
@@ -208,7 +245,10 @@ static int parse_faults(struct pctx *c, const cJSON *v, const char *path, struct
 		return perr(c, p, "fault rates add up to more than 1%s", "");
 	}
 	double stall = (double)m->stall_ms, first = 0;
-	if (get_num(c, v, "retry_after_s", path, 0, 86400, &m->retry_after_s) ||
+	/* Up to ~300 years: the harness must survive a hostile Retry-After. */
+	if (get_num(c, v, "retry_after_s", path, 0, 1e10, &m->retry_after_s) ||
+	    get_bool(c, v, "retry_after_date", path, &m->retry_after_date) ||
+	    get_bool(c, v, "retry_after_body", path, &m->retry_after_body) ||
 	    get_num(c, v, "stall_ms", path, 0, 3600e3, &stall) ||
 	    get_num(c, v, "first_attempts", path, 0, 1000, &first))
 		return -1;

@@ -28,6 +28,7 @@ void sim_plan_init(struct sim_plan *pl)
 {
 	memset(pl, 0, sizeof(*pl));
 	buf_init(&pl->content);
+	buf_init(&pl->echo);
 	pl->attempt = 1;
 	pl->finish_reason = "stop";
 }
@@ -35,6 +36,7 @@ void sim_plan_init(struct sim_plan *pl)
 void sim_plan_free(struct sim_plan *pl)
 {
 	buf_free(&pl->content);
+	buf_free(&pl->echo);
 	free(pl->piece_end);
 	pl->piece_end = NULL;
 	pl->n_pieces = 0;
@@ -74,12 +76,21 @@ void sim_fault_body(struct buf *b, const struct sim_plan *pl)
 {
 	switch (pl->fault) {
 	case SIM_FAULT_RATE_LIMIT:
-		sim_error_body(b, 429, "Rate limit exceeded", "rate_limit_exceeded");
+		if (!pl->model->retry_after_body) {
+			sim_error_body(b, 429, "Rate limit exceeded", "rate_limit_exceeded");
+			break;
+		}
+		buf_puts(b,
+			 "{\"error\":{\"code\":429,\"message\":\"Rate limit exceeded\","
+			 "\"metadata\":{\"error_type\":\"rate_limit_exceeded\",\"retry_after\":");
+		jsonw_double(b, pl->model->retry_after_s);
+		buf_puts(b, "}}}");
 		break;
 	case SIM_FAULT_HTTP_500:
 		sim_error_body(b, 500, "Internal Server Error", "server");
 		break;
 	case SIM_FAULT_HTTP_502:
+	case SIM_FAULT_ERROR_200:
 		buf_puts(b, "{\"error\":{\"code\":502,\"message\":\"Provider returned error\","
 			    "\"metadata\":{\"raw\":\"{\\\"type\\\":\\\"error\\\",\\\"error\\\":"
 			    "{\\\"type\\\":\\\"api_error\\\",\\\"message\\\":\\\"Internal server "
@@ -93,6 +104,23 @@ void sim_fault_body(struct buf *b, const struct sim_plan *pl)
 		sim_error_body(b, 500, "Internal Server Error", "server");
 		break;
 	}
+}
+
+bool sim_fault_ends_in_error(enum sim_fault f)
+{
+	return f == SIM_FAULT_MIDSTREAM || f == SIM_FAULT_ECHO_HEADERS_ERROR;
+}
+
+void sim_retry_after(const struct sim_model *m, char *out, size_t size)
+{
+	if (!m->retry_after_date) {
+		snprintf(out, size, "%.0f", m->retry_after_s);
+		return;
+	}
+	time_t at = time(NULL) + (time_t)m->retry_after_s;
+	struct tm tm;
+	if (!gmtime_r(&at, &tm) || !strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+		snprintf(out, size, "%.0f", m->retry_after_s);
 }
 
 /* ---- planning ---- */
@@ -230,6 +258,8 @@ static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
 		pl->gen_ms = (double)pl->completion_tokens * 1000.0 / m->tokens_per_s *
 			     jitter_factor(m, ctx->seed, pl->key, pl->attempt, "tps");
 
+	if (pl->fault == SIM_FAULT_JSON_WHEN_STREAM)
+		pl->stream = false; /* the reply is a whole chat.completion */
 	pl->created = (long)time(NULL);
 	static const char alnum[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -377,10 +407,50 @@ out:
 	return rc;
 }
 
+void sim_plan_echo(struct sim_plan *pl, const char *headers, size_t len)
+{
+	buf_reset(&pl->echo);
+	buf_append(&pl->echo, headers, len);
+	buf_reset(&pl->content);
+	buf_append(&pl->content, headers, len);
+	free(pl->piece_end);
+	pl->piece_end = NULL;
+	pl->n_pieces = 0;
+	if (pl->stream)
+		split_pieces(pl);
+}
+
 /* ---- bodies ---- */
+
+/* The usage faults: every number of the usage object is unusable. */
+static bool bad_usage_json(struct buf *b, const struct sim_plan *pl)
+{
+	const char *v;
+	switch (pl->fault) {
+	case SIM_FAULT_USAGE_NEGATIVE:
+		v = "-7";
+		break;
+	case SIM_FAULT_USAGE_STRING:
+		v = "\"many\"";
+		break;
+	case SIM_FAULT_USAGE_HUGE:
+		v = "1.7e308";
+		break;
+	default:
+		return false;
+	}
+	buf_printf(
+	    b,
+	    "\"usage\":{\"prompt_tokens\":%s,\"completion_tokens\":%s,\"total_tokens\":%s,"
+	    "\"cost\":%s,\"is_byok\":false,\"cost_details\":{\"upstream_inference_cost\":%s}}",
+	    v, v, v, v, v);
+	return true;
+}
 
 static void usage_json(struct buf *b, const struct sim_plan *pl)
 {
+	if (bad_usage_json(b, pl))
+		return;
 	buf_puts(b, "\"usage\":{\"prompt_tokens\":");
 	jsonw_long(b, pl->prompt_tokens);
 	buf_puts(b, ",\"completion_tokens\":");
@@ -404,22 +474,40 @@ static void head_json(struct buf *b, const struct sim_plan *pl, const char *obje
 	buf_puts(b, "{\"id\":");
 	jsonw_str(b, pl->gen_id);
 	buf_puts(b, ",\"provider\":\"" SIM_PROVIDER "\",\"model\":");
-	jsonw_str(b, pl->model->id);
+	if (pl->echo.len)
+		jsonw_strn(b, pl->echo.data, pl->echo.len);
+	else
+		jsonw_str(b, pl->model->id);
 	buf_puts(b, ",\"object\":");
 	jsonw_str(b, object);
 	buf_puts(b, ",\"created\":");
 	jsonw_long(b, pl->created);
 }
 
-static const char midstream_error[] =
-    "{\"code\":502,\"message\":\"Provider disconnected unexpectedly\","
-    "\"metadata\":{\"error_type\":\"provider_unavailable\"}}";
+/* The error object of a reply that fails after content. */
+static void midstream_error(struct buf *b, const struct sim_plan *pl)
+{
+	buf_puts(b, "{\"code\":502,\"message\":");
+	if (pl->fault == SIM_FAULT_ECHO_HEADERS_ERROR)
+		jsonw_strn(b, pl->echo.data, pl->echo.len);
+	else
+		jsonw_str(b, "Provider disconnected unexpectedly");
+	buf_puts(b, ",\"metadata\":{\"error_type\":\"provider_unavailable\"}}");
+}
+
+void sim_endless_head(struct buf *b, const struct sim_plan *pl)
+{
+	head_json(b, pl, "chat.completion");
+	buf_puts(b, ",\"choices\":[{\"logprobs\":null,\"finish_reason\":null,\"index\":0,"
+		    "\"message\":{\"role\":\"assistant\",\"content\":\"");
+}
 
 void sim_completion_body(struct buf *b, const struct sim_plan *pl)
 {
 	size_t start = b->len;
-	bool mid = pl->fault == SIM_FAULT_MIDSTREAM;
-	size_t content_len = mid ? pl->content.len / 2 : pl->content.len;
+	bool mid = sim_fault_ends_in_error(pl->fault);
+	size_t content_len =
+	    pl->fault == SIM_FAULT_MIDSTREAM ? pl->content.len / 2 : pl->content.len;
 	while (mid && content_len > 0 &&
 	       ((unsigned char)pl->content.data[content_len] & 0xC0) == 0x80)
 		content_len--;
@@ -433,7 +521,7 @@ void sim_completion_body(struct buf *b, const struct sim_plan *pl)
 	buf_puts(b, ",\"refusal\":null,\"reasoning\":null}");
 	if (mid) {
 		buf_puts(b, ",\"error\":");
-		buf_puts(b, midstream_error);
+		midstream_error(b, pl);
 	}
 	buf_puts(b, "}],\"system_fingerprint\":null,");
 	usage_json(b, pl);
@@ -490,7 +578,7 @@ void sim_stream_error(struct buf *b, const struct sim_plan *pl)
 	buf_puts(b, "data: ");
 	head_json(b, pl, "chat.completion.chunk");
 	buf_puts(b, ",\"error\":");
-	buf_puts(b, midstream_error);
+	midstream_error(b, pl);
 	buf_puts(b, ",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},"
 		    "\"finish_reason\":\"error\",\"native_finish_reason\":\"error\"}]}\n\n");
 }

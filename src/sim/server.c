@@ -88,7 +88,7 @@ struct sim_server {
 	bool timer_started;
 	pthread_mutex_t mu; /* guards everything below */
 	pthread_cond_t cv;
-	struct heap heap; /* (deadline, suspended connection) */
+	struct heap heap;			/* (deadline, suspended connection) */
 	struct sim_conn *wait_head, *wait_tail; /* waiting for a request, oldest first */
 	bool stopping;
 };
@@ -202,8 +202,9 @@ static void expire_waiting(struct sim_server *s, double now)
 		struct sim_conn *sc = s->wait_head;
 		conn_unlink(s, sc);
 		if (s->o.verbose)
-			fprintf(stderr, "shadowsim: closing a connection: no complete request "
-					"within %u s\n",
+			fprintf(stderr,
+				"shadowsim: closing a connection: no complete request "
+				"within %u s\n",
 				s->o.header_timeout_s);
 		shutdown(sc->fd, SHUT_RDWR);
 	}
@@ -260,7 +261,7 @@ static void add_common_headers(struct MHD_Response *r, const char *type, const c
 }
 
 static enum MHD_Result queue_json(struct MHD_Connection *c, unsigned status, struct buf *body,
-				  const char *gen_id, double retry_after_s)
+				  const char *gen_id, const char *retry_after)
 {
 	size_t len;
 	char *data = buf_detach(body, &len);
@@ -270,11 +271,8 @@ static enum MHD_Result queue_json(struct MHD_Connection *c, unsigned status, str
 		return MHD_NO;
 	}
 	add_common_headers(r, "application/json", gen_id);
-	if (retry_after_s >= 0) {
-		char ra[32];
-		snprintf(ra, sizeof(ra), "%.0f", retry_after_s);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-	}
+	if (retry_after)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -286,7 +284,7 @@ static enum MHD_Result queue_error(struct MHD_Connection *c, unsigned status, co
 	struct buf b;
 	buf_init(&b);
 	sim_error_body(&b, (int)status, msg, type);
-	return queue_json(c, status, &b, NULL, -1);
+	return queue_json(c, status, &b, NULL, NULL);
 }
 
 static ssize_t cut_reader(void *cls, uint64_t pos, char *out, size_t max)
@@ -318,7 +316,7 @@ static double event_due(const struct sim_stream *st, size_t step)
 	if (step == 1 || pl->n_pieces == 0)
 		return pl->ttft_ms;
 	size_t k = step - 1; /* piece k-1 is the k-th piece */
-	if (k > st->n_content)
+	if (k > st->n_content && pl->fault != SIM_FAULT_ENDLESS)
 		k = st->n_content;
 	return pl->ttft_ms + pl->gen_ms * (double)k / (double)pl->n_pieces;
 }
@@ -337,6 +335,10 @@ static void event_emit(struct sim_stream *st)
 		return;
 	}
 	size_t k = step - 2;
+	if (pl->fault == SIM_FAULT_ENDLESS && pl->n_pieces > 0) {
+		sim_stream_piece(&st->out, pl, k % pl->n_pieces);
+		return;
+	}
 	if (k < st->n_content) {
 		if (k == st->n_content / 2 && k > 0)
 			buf_puts(&st->out, SIM_KEEPALIVE);
@@ -349,6 +351,7 @@ static void event_emit(struct sim_stream *st)
 		st->end = 2;
 		return;
 	case SIM_FAULT_MIDSTREAM:
+	case SIM_FAULT_ECHO_HEADERS_ERROR:
 		sim_stream_error(&st->out, pl);
 		st->end = 1;
 		return;
@@ -363,8 +366,14 @@ static void event_emit(struct sim_stream *st)
 		sim_stream_finish(&st->out, pl);
 	} else if (tail == 1) {
 		sim_stream_usage(&st->out, pl);
-	} else {
+	} else if (tail == 2) {
 		buf_puts(&st->out, "data: [DONE]\n\n");
+		st->end = pl->fault != SIM_FAULT_AFTER_DONE;
+	} else {
+		/* after_done: one more content chunk, then an invalid event */
+		if (pl->n_pieces > 0)
+			sim_stream_piece(&st->out, pl, 0);
+		sim_stream_malformed(&st->out, pl);
 		st->end = 1;
 	}
 }
@@ -395,6 +404,33 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
 	if (park(st->s, st->conn, st->t0 + event_due(st, st->step)))
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	return 0;
+}
+
+/* The endless fault's non-streaming body: a JSON head, then content for ever. */
+struct sim_endless {
+	struct sim_server *s;
+	struct buf head;
+};
+
+static ssize_t endless_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	static const char filler[] = "and so on, ";
+	struct sim_endless *e = cls;
+	if (is_stopping(e->s))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	size_t n = 0;
+	for (; n < max && pos + n < e->head.len; n++)
+		out[n] = e->head.data[pos + n];
+	for (; n < max; n++)
+		out[n] = filler[(pos + n - e->head.len) % (sizeof(filler) - 1)];
+	return (ssize_t)n;
+}
+
+static void endless_free(void *cls)
+{
+	struct sim_endless *e = cls;
+	buf_free(&e->head);
+	free(e);
 }
 
 static void stream_free(void *cls)
@@ -428,17 +464,41 @@ static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection 
 		struct buf b;
 		buf_init(&b);
 		sim_fault_body(&b, pl);
+		char ra[64];
+		if (pl->fault == SIM_FAULT_RATE_LIMIT)
+			sim_retry_after(pl->model, ra, sizeof(ra));
 		return queue_json(c, (unsigned)status, &b, NULL,
-				  pl->fault == SIM_FAULT_RATE_LIMIT ? pl->model->retry_after_s
-								    : -1);
+				  pl->fault == SIM_FAULT_RATE_LIMIT ? ra : NULL);
 	}
 	log_request(s, pl, 200);
+	if (pl->fault == SIM_FAULT_ERROR_200) {
+		struct buf b;
+		buf_init(&b);
+		sim_fault_body(&b, pl);
+		return queue_json(c, 200, &b, NULL, NULL);
+	}
+	if (!pl->stream && pl->fault == SIM_FAULT_ENDLESS) {
+		struct sim_endless *e = xcalloc(1, sizeof(*e));
+		e->s = s;
+		buf_init(&e->head);
+		sim_endless_head(&e->head, pl);
+		struct MHD_Response *r = MHD_create_response_from_callback(
+		    MHD_SIZE_UNKNOWN, SIM_STREAM_BLOCK, endless_reader, e, endless_free);
+		if (!r) {
+			endless_free(e);
+			return MHD_NO;
+		}
+		add_common_headers(r, "application/json", pl->gen_id);
+		enum MHD_Result ret = MHD_queue_response(c, 200, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	if (!pl->stream) {
 		struct buf b;
 		buf_init(&b);
 		sim_completion_body(&b, pl);
 		if (pl->fault != SIM_FAULT_TRUNCATE)
-			return queue_json(c, 200, &b, pl->gen_id, -1);
+			return queue_json(c, 200, &b, pl->gen_id, NULL);
 		struct sim_cut *cut = xcalloc(1, sizeof(*cut));
 		cut->body = b;
 		cut->limit = b.len / 2;
@@ -508,6 +568,14 @@ static int attempt_of(struct MHD_Connection *c)
 	return (end != h && *end == '\0' && v >= 1 && v <= 1000000) ? (int)v : 1;
 }
 
+static enum MHD_Result add_header_line(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	(void)kind;
+	buf_printf(cls, "%s: %s\n", key, value ? value : "");
+	return MHD_YES;
+}
+
 static enum MHD_Result handle_chat(struct sim_server *s, struct MHD_Connection *c,
 				   struct sim_req *rq)
 {
@@ -524,10 +592,17 @@ static enum MHD_Result handle_chat(struct sim_server *s, struct MHD_Connection *
 	if (status) {
 		if (s->o.verbose)
 			fprintf(stderr, "shadowsim: POST chat/completions status=%d\n", status);
-		return queue_json(c, (unsigned)status, &err, NULL, -1);
+		return queue_json(c, (unsigned)status, &err, NULL, NULL);
 	}
 	buf_free(&err);
 	struct sim_plan *pl = &rq->plan;
+	if (pl->fault == SIM_FAULT_ECHO_HEADERS || pl->fault == SIM_FAULT_ECHO_HEADERS_ERROR) {
+		struct buf h;
+		buf_init(&h);
+		MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_line, &h);
+		sim_plan_echo(pl, h.data, h.len);
+		buf_free(&h);
+	}
 	if (pl->fault == SIM_FAULT_DROP) {
 		log_request(s, pl, 0);
 		return MHD_NO; /* MHD closes the connection: no status line at all */

@@ -49,6 +49,17 @@ enum sim_fault {
 	SIM_FAULT_TRUNCATE,  /* the body or stream stops early, connection closed */
 	SIM_FAULT_MIDSTREAM, /* 200, some content, then finish_reason "error" */
 	SIM_FAULT_EMPTY,     /* 200 with content "" */
+	/* Hostile replies for the harness's own tests (new ones go last, so
+	 * the draws of existing profiles do not move): */
+	SIM_FAULT_ECHO_HEADERS,	      /* 200: content and model are the request headers */
+	SIM_FAULT_ECHO_HEADERS_ERROR, /* the same, then an error whose message echoes them */
+	SIM_FAULT_ENDLESS,	      /* content that never ends, streamed or not */
+	SIM_FAULT_AFTER_DONE,	      /* streams: more events after data: [DONE] */
+	SIM_FAULT_JSON_WHEN_STREAM,   /* streams: a plain JSON chat.completion body */
+	SIM_FAULT_ERROR_200,	      /* 200 with an OpenRouter error object */
+	SIM_FAULT_USAGE_NEGATIVE,     /* usage: negative tokens and cost */
+	SIM_FAULT_USAGE_STRING,	      /* usage: tokens and cost as words */
+	SIM_FAULT_USAGE_HUGE,	      /* usage: tokens and cost near DBL_MAX */
 	SIM_FAULT_COUNT
 };
 
@@ -76,6 +87,8 @@ struct sim_model {
 	long output_tokens;		    /* typical answer length (padding), default 40 */
 	double fault_rate[SIM_FAULT_COUNT]; /* [0] unused */
 	double retry_after_s;		    /* Retry-After of a 429, default 1 */
+	bool retry_after_date;		    /* send it as an HTTP-date (now + retry_after_s) */
+	bool retry_after_body;		    /* also error.metadata.retry_after in the body */
 	long stall_ms;			    /* default 60000 */
 	int first_attempts;		    /* >0: faults only on attempts <= this */
 };
@@ -165,6 +178,7 @@ struct sim_plan {
 	char gen_id[48];
 	size_t *piece_end; /* streams: end offset of each piece of content */
 	size_t n_pieces;
+	struct buf echo; /* the echo faults: the request headers, one per line */
 };
 
 void sim_plan_init(struct sim_plan *pl);
@@ -182,6 +196,18 @@ struct sim_request_ctx {
  * of an error reply (400) with its JSON body written to err_body. */
 int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t len,
 		     struct sim_plan *pl, struct buf *err_body);
+
+/* The echo faults: the answer, the model field and any error message become
+ * `headers` (the request's headers, "Name: value" lines). */
+void sim_plan_echo(struct sim_plan *pl, const char *headers, size_t len);
+/* The Retry-After value of a 429 for m ("120" or an HTTP-date). */
+void sim_retry_after(const struct sim_model *m, char *out, size_t size);
+/* The body of the endless fault up to where the content starts (JSON: an
+ * unterminated string follows for ever). */
+void sim_endless_head(struct buf *b, const struct sim_plan *pl);
+/* Faults whose 200 reply ends with an error after content (midstream_error,
+ * echo_headers_error). */
+bool sim_fault_ends_in_error(enum sim_fault f);
 
 /* OpenRouter's error body {"error":{"code":N,"message":...,"metadata":{"error_type":...}}}. */
 void sim_error_body(struct buf *b, int code, const char *message, const char *error_type);

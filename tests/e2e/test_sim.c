@@ -1434,3 +1434,279 @@ Test(simproc, slow_drip_clients_do_not_starve_a_real_request_under_a_low_fd_limi
 	buf_free(&r.body);
 	cr_assert_eq(simproc_stop(&s), 0);
 }
+
+/* ---- hostile fault modes (profiles_hostile.json) ---- */
+
+static struct simproc hs;
+
+static void start_hostile(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cr_assert_eq(simproc_start(&hs, FIX "profiles_hostile.json", NULL, NULL), 0, "%s",
+		     hs.error);
+}
+
+static void stop_hostile(void)
+{
+	cr_assert_eq(simproc_stop(&hs), 0);
+	curl_global_cleanup();
+}
+
+TestSuite(hostile, .init = start_hostile, .fini = stop_hostile, .timeout = 30);
+
+#define CANARY "sk-or-v1-canary-5f0e1d"
+
+Test(hostile, echo_headers_puts_the_authorization_header_in_content_and_model)
+{
+	for (int stream = 0; stream < 2; stream++) {
+		char *body = chat_body("hostile/echo", "hi", stream);
+		struct reply r;
+		reply_init(&r);
+		request_on(NULL, &hs, "/chat/completions", body, 1,
+			   "Authorization: Bearer " CANARY, 0, &r);
+		cr_assert_eq(r.status, 200);
+		struct parsed p;
+		parse_reply(&r, stream, &p);
+		cr_assert_eq(p.errors, 0, "stream=%d: %s", stream, r.body.data);
+		cr_assert(strstr(p.w.content.data, "Authorization: Bearer " CANARY),
+			  "stream=%d: content %s", stream, p.w.content.data);
+		cr_assert(strstr(p.w.model, CANARY), "stream=%d: model %s", stream, p.w.model);
+		cr_assert_str_eq(p.w.finish_reason, "stop");
+		cr_assert_not(p.w.error);
+		wire_reply_free(&p.w);
+		buf_free(&r.body);
+		free(body);
+	}
+}
+
+Test(hostile, echo_headers_error_also_puts_them_in_the_error_message)
+{
+	for (int stream = 0; stream < 2; stream++) {
+		char *body = chat_body("hostile/echo_error", "hi", stream);
+		struct reply r;
+		reply_init(&r);
+		request_on(NULL, &hs, "/chat/completions", body, 1,
+			   "Authorization: Bearer " CANARY, 0, &r);
+		cr_assert_eq(r.status, 200);
+		struct parsed p;
+		parse_reply(&r, stream, &p);
+		cr_assert_eq(p.errors, 0, "stream=%d: %s", stream, r.body.data);
+		cr_assert(p.w.error);
+		cr_assert(strstr(p.w.content.data, CANARY), "stream=%d", stream);
+		cr_assert(strstr(p.w.model, CANARY), "stream=%d", stream);
+		cr_assert(strstr(p.w.error_message, CANARY), "stream=%d: %s", stream,
+			  p.w.error_message);
+		wire_reply_free(&p.w);
+		buf_free(&r.body);
+		free(body);
+	}
+}
+
+#define ENDLESS_CAP (2u << 20)
+
+static size_t on_body_capped(char *p, size_t size, size_t n, void *ud)
+{
+	struct buf *b = ud;
+	if (b->len >= ENDLESS_CAP)
+		return 0; /* enough: abort the transfer */
+	buf_append(b, p, size * n);
+	return size * n;
+}
+
+Test(hostile, endless_fault_never_ends_a_stream_or_a_body)
+{
+	for (int stream = 0; stream < 2; stream++) {
+		char url[256];
+		snprintf(url, sizeof(url), "%s/chat/completions", hs.base_url);
+		char *body = chat_body("hostile/endless", "hi", stream);
+		CURL *h = curl_easy_init();
+		struct reply r;
+		reply_init(&r);
+		struct curl_slist *hl = prepare(h, url, body, 1, NULL, 20000, &r);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body_capped);
+		r.rc = curl_easy_perform(h);
+		finish(h, &r);
+		/* Only the client's cap ends it. */
+		cr_assert_eq(r.rc, CURLE_WRITE_ERROR, "stream=%d: %s", stream,
+			     curl_easy_strerror(r.rc));
+		cr_assert_eq(r.status, 200);
+		cr_assert_geq(r.body.len, ENDLESS_CAP);
+		if (stream) {
+			cr_assert_null(strstr(r.body.data, "[DONE]"));
+			cr_assert_null(strstr(r.body.data, "\"finish_reason\":\"stop\""));
+			/* The cap cut the last event: parse the whole ones. */
+			size_t whole = r.body.len;
+			while (whole > 2 && memcmp(r.body.data + whole - 2, "\n\n", 2) != 0)
+				whole--;
+			struct parsed p;
+			parse_stream(r.body.data, whole, &p);
+			cr_assert_eq(p.errors, 0);
+			cr_assert_gt(p.w.n_chunks, 1000);
+			wire_reply_free(&p.w);
+		} else {
+			cr_assert_eq(strncmp(r.body.data, "{\"id\":", 6), 0);
+			cr_assert_null(strchr(r.body.data + r.body.len - 100, '}'));
+		}
+		curl_slist_free_all(hl);
+		curl_easy_cleanup(h);
+		buf_free(&r.body);
+		free(body);
+	}
+}
+
+Test(hostile, after_done_fault_sends_events_after_done)
+{
+	struct reply r;
+	reply_init(&r);
+	chat(&hs, "hostile/after_done", "hi", true, 1, &r);
+	cr_assert_eq(r.rc, CURLE_OK);
+	cr_assert_eq(r.status, 200);
+	const char *done = strstr(r.body.data, "data: [DONE]\n\n");
+	cr_assert(done);
+	/* Everything up to [DONE] is a complete, valid answer. */
+	struct parsed p;
+	parse_stream(r.body.data, (size_t)(done - r.body.data) + 14, &p);
+	cr_assert_eq(p.errors, 0);
+	cr_assert(p.w.done);
+	cr_assert_str_eq(p.w.finish_reason, "stop");
+	wire_reply_free(&p.w);
+	/* Then a content chunk and an invalid event. */
+	const char *after = done + 14;
+	cr_assert(strstr(after, "data: {\"id\""), "%s", after);
+	parse_stream(after, strlen(after), &p);
+	cr_assert_gt(p.w.content.len, 0);
+	cr_assert_gt(p.errors, 0);
+	wire_reply_free(&p.w);
+	buf_free(&r.body);
+	/* Without streaming there is nothing after: a normal answer. */
+	reply_init(&r);
+	chat(&hs, "hostile/after_done", "hi", false, 1, &r);
+	parse_completion(r.body.data, r.body.len, &p);
+	cr_assert_eq(p.errors, 0);
+	cr_assert_str_eq(p.w.finish_reason, "stop");
+	wire_reply_free(&p.w);
+	buf_free(&r.body);
+}
+
+Test(hostile, json_when_stream_fault_answers_a_stream_with_a_plain_completion)
+{
+	struct reply r;
+	reply_init(&r);
+	chat(&hs, "hostile/json_stream", "hi", true, 1, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.content_type, "application/json");
+	struct parsed p;
+	parse_completion(r.body.data, r.body.len, &p);
+	cr_assert_eq(p.errors, 0, "%s", r.body.data);
+	cr_assert_gt(p.w.content.len, 0);
+	cr_assert_str_eq(p.w.finish_reason, "stop");
+	cr_assert(p.w.usage.present);
+	wire_reply_free(&p.w);
+	buf_free(&r.body);
+}
+
+Test(hostile, error_200_fault_sends_an_error_object_with_status_200)
+{
+	for (int stream = 0; stream < 2; stream++) {
+		struct reply r;
+		reply_init(&r);
+		chat(&hs, "hostile/error_200", "hi", stream, 1, &r);
+		cr_assert_eq(r.status, 200);
+		cr_assert_str_eq(r.content_type, "application/json");
+		cr_assert_eq(error_code(&r.body), 502, "stream=%d: %s", stream, r.body.data);
+		buf_free(&r.body);
+	}
+}
+
+/* The usage object of a reply (the usage chunk of a stream). */
+static cJSON *usage_of(const struct reply *r, bool stream, cJSON **root)
+{
+	const char *json = r->body.data;
+	if (stream) {
+		json = strstr(r->body.data, "\"choices\":[],");
+		cr_assert(json, "no usage chunk: %s", r->body.data);
+		while (json > r->body.data && strncmp(json, "data: ", 6) != 0)
+			json--;
+		json += 6;
+	}
+	const char *end = NULL;
+	*root = cJSON_ParseWithOpts(json, &end, 0);
+	cr_assert(*root, "%s", json);
+	return cJSON_GetObjectItem(*root, "usage");
+}
+
+Test(hostile, usage_faults_send_unusable_numbers_next_to_a_valid_answer)
+{
+	static const char *const models[] = {"hostile/usage_negative", "hostile/usage_string",
+					     "hostile/usage_huge"};
+	for (size_t i = 0; i < 3; i++) {
+		for (int stream = 0; stream < 2; stream++) {
+			struct reply r;
+			reply_init(&r);
+			chat(&hs, models[i], "hi", stream, 1, &r);
+			cr_assert_eq(r.status, 200);
+			cJSON *root;
+			cJSON *u = usage_of(&r, stream, &root);
+			cr_assert(u, "%s stream=%d: no usage", models[i], stream);
+			const cJSON *fields[] = {cJSON_GetObjectItem(u, "cost"),
+						 cJSON_GetObjectItem(u, "prompt_tokens"),
+						 cJSON_GetObjectItem(u, "completion_tokens")};
+			for (size_t f = 0; f < 3; f++) {
+				const cJSON *v = fields[f];
+				cr_assert(v);
+				if (i == 0)
+					cr_assert(cJSON_IsNumber(v) && v->valuedouble < 0);
+				else if (i == 1)
+					cr_assert(cJSON_IsString(v));
+				else
+					cr_assert(cJSON_IsNumber(v) && v->valuedouble > 1e300);
+			}
+			cJSON_Delete(root);
+			/* The answer itself is fine. */
+			if (!stream) {
+				root = cJSON_Parse(r.body.data);
+				const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "choices"), 0);
+				const cJSON *msg = cJSON_GetObjectItem(ch, "message");
+				cr_assert(cJSON_IsString(cJSON_GetObjectItem(msg, "content")));
+				cr_assert_gt(strlen(cJSON_GetObjectItem(msg, "content")->valuestring), 0);
+				cr_assert_str_eq(cJSON_GetObjectItem(ch, "finish_reason")->valuestring,
+						 "stop");
+				cJSON_Delete(root);
+			} else {
+				cr_assert(strstr(r.body.data, "\"finish_reason\":\"stop\""));
+				cr_assert(strstr(r.body.data, "data: [DONE]\n\n"));
+			}
+			buf_free(&r.body);
+		}
+	}
+}
+
+Test(hostile, rate_limit_can_ask_for_a_huge_retry_after_in_seconds_and_in_the_body)
+{
+	struct reply r;
+	reply_init(&r);
+	chat(&hs, "hostile/retry_huge", "hi", false, 1, &r);
+	cr_assert_eq(r.status, 429);
+	cr_assert_str_eq(r.retry_after, "999999");
+	int code;
+	char msg[128];
+	double ra;
+	cr_assert_eq(wire_parse_error(r.body.data, r.body.len, &code, msg, sizeof(msg), &ra), 0);
+	cr_assert_eq(code, 429);
+	cr_assert_eq(ra, 999999);
+	buf_free(&r.body);
+}
+
+Test(hostile, rate_limit_can_ask_for_retry_after_as_a_far_http_date)
+{
+	struct reply r;
+	reply_init(&r);
+	chat(&hs, "hostile/retry_date", "hi", true, 1, &r);
+	cr_assert_eq(r.status, 429);
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(r.retry_after, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	cr_assert(end && *end == '\0', "not an HTTP-date: \"%s\"", r.retry_after);
+	cr_assert_gt(tm.tm_year + 1900, 2099, "%s", r.retry_after);
+	buf_free(&r.body);
+}
