@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,6 +155,68 @@ Test(core, write_to_full_device_is_an_error_not_a_crash)
 	unlink(link);
 	rmdir(dir);
 	free(link);
+}
+
+/* Each whole-file reader goes through fio_read_all: a device, a FIFO or a
+ * folder is refused at once (a FIFO without a writer must not block), and a
+ * regular file over the cap is refused before it is read. */
+Test(core, whole_file_reads_refuse_non_regular_files, .timeout = 20)
+{
+	char dir[] = "/tmp/se-core-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *fifo = fio_join(dir, "fifo");
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	const char *paths[] = {"/dev/zero", fifo, dir};
+	const char *types[] = {"a character device", "a FIFO", "a folder"};
+	for (int i = 0; i < 3; i++) {
+		struct se_err err;
+		se_clear(&err);
+		char *data = NULL;
+		size_t len = 0;
+		cr_assert_eq(fio_read_all(paths[i], &data, &len, &err), -1, "%s was read", paths[i]);
+		cr_expect_eq(err.kind, SE_INPUT, "%s: kind %d", paths[i], (int)err.kind);
+		cr_expect_str_eq(err.where, paths[i]);
+		cr_expect(strstr(err.msg, types[i]) && strstr(err.msg, "expected a regular file"),
+			  "%s: %s", paths[i], err.msg);
+		char hex[65];
+		se_clear(&err);
+		cr_assert_eq(fio_sha256_file(paths[i], hex, &err), -1, "%s was hashed", paths[i]);
+		cr_expect(strstr(err.msg, types[i]), "%s: %s", paths[i], err.msg);
+	}
+	unlink(fifo);
+	rmdir(dir);
+	free(fifo);
+}
+
+Test(core, whole_file_reads_refuse_files_over_the_cap)
+{
+	char dir[] = "/tmp/se-core-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *path = fio_join(dir, "big.json");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	/* sparse: no disk space, but stat says one byte over the cap */
+	cr_assert_eq(ftruncate(fd, (off_t)FIO_MAX_FILE + 1), 0);
+	close(fd);
+	struct se_err err;
+	se_clear(&err);
+	char *data = NULL;
+	size_t len = 0;
+	cr_assert_eq(fio_read_all(path, &data, &len, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect_str_eq(err.where, path);
+	cr_expect(strstr(err.msg, "64 MiB limit"), "%s", err.msg);
+	/* at the cap exactly: read */
+	cr_assert_eq(truncate(path, 10), 0);
+	cr_assert_eq(fio_read_all_max(path, 10, &data, &len, &err), 0, "%s", err.msg);
+	cr_expect_eq(len, 10);
+	free(data);
+	se_clear(&err);
+	cr_assert_eq(fio_read_all_max(path, 9, &data, &len, &err), -1);
+	cr_expect(strstr(err.msg, "9 bytes limit"), "%s", err.msg);
+	unlink(path);
+	rmdir(dir);
+	free(path);
 }
 
 Test(core, error_kinds_map_to_exit_codes)

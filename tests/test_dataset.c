@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -528,4 +529,30 @@ Test(dataset, fraction_read_follows_items_not_read_ahead)
 	ds_close(r);
 	unlink(path);
 	free(path);
+}
+
+/* A FIFO (or a device) as the dataset would be read twice (hashed, then run)
+ * and block on the second open: it is refused at open, without blocking. */
+Test(dataset, refuses_a_fifo_or_a_device_without_blocking, .timeout = 20)
+{
+	char dir[] = "/tmp/se-ds-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "%s/items.jsonl", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	const char *paths[] = {fifo, "/dev/null"};
+	const char *types[] = {"is a FIFO", "is a character device"};
+	for (int i = 0; i < 2; i++) {
+		struct cfg_dataset d = {.path = (char *)paths[i], .format = (char *)"jsonl"};
+		struct ds_reader *r = NULL;
+		struct se_err err = {0};
+		cr_assert_eq(ds_open(&r, &d, &err), -1, "%s was opened", paths[i]);
+		cr_expect_null(r);
+		cr_expect_eq(err.kind, SE_INPUT);
+		cr_expect_str_eq(err.where, paths[i]);
+		cr_expect(strstr(err.msg, types[i]) && strstr(err.msg, "regular file"), "%s",
+			  err.msg);
+	}
+	unlink(fifo);
+	rmdir(dir);
 }

@@ -28,7 +28,10 @@
 #include "core/sha256.h"
 #include "core/xalloc.h"
 
-#define JPATH 512 /* JSON paths longer than this are truncated in messages */
+#define JPATH 512	      /* JSON paths longer than this are truncated in messages */
+#define NAME_MAX_LEN 128      /* eval name: one path component under runs/ */
+#define TIMEOUT_MIN_S 0.001   /* timeout_s: at least 1 ms (the engine counts whole ms) */
+#define TIMEOUT_MAX_S 86400.0 /* timeout_s: at most one day */
 
 /* What the schema walk needs at hand: the config being filled and the error. */
 struct ctx {
@@ -1193,6 +1196,36 @@ static int parse_retry(struct ctx *c, const cJSON *root)
 	return 0;
 }
 
+/* The eval name becomes the default run folder runs/<name>: it must be one
+ * plain path component, so that no name can reach outside runs/ or make a
+ * hidden or odd folder. */
+static int check_name(struct ctx *c, const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return fail(c, "name", "expected a non-empty name");
+	if (n > NAME_MAX_LEN)
+		return fail(c, "name", "expected a name of at most %d bytes, got %zu", NAME_MAX_LEN,
+			    n);
+	if (s[0] == '.')
+		return fail(c, "name",
+			    "a name may not start with \".\" (it names the folder runs/<name>)");
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '/' || ch == '\\')
+			return fail(c, "name",
+				    "a name may not contain \"%c\" (it names the folder "
+				    "runs/<name>)",
+				    ch);
+		if (ch < 0x20 || ch == 0x7f)
+			return fail(c, "name",
+				    "a name may not contain control characters (byte 0x%02x at "
+				    "offset %zu)",
+				    ch, (size_t)(p - s));
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, const cJSON *root)
 {
 	struct cfg *cfg = c->cfg;
@@ -1201,6 +1234,8 @@ static int parse_root(struct ctx *c, const cJSON *root)
 		return -1;
 	const cJSON *name = need(c, root, "", "name");
 	if (!name || !(s = want_str(c, name, "name")))
+		return -1;
+	if (check_name(c, s))
 		return -1;
 	cfg->name = xstrdup(s);
 	if (opt_str(c, root, "", "description", &s))
@@ -1214,6 +1249,12 @@ static int parse_root(struct ctx *c, const cJSON *root)
 	cfg->pricing_path = s ? fio_join(cfg->dir, s) : NULL;
 	cfg->timeout_s = 120;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "timeout_s");
+	/* The engine hands libcurl whole milliseconds: below 1 ms the timeout
+	 * would round to 0 (no timeout at all), and a huge one overflows. */
+	if (t && cJSON_IsNumber(t) && t->valuedouble > 0 &&
+	    !(t->valuedouble >= TIMEOUT_MIN_S && t->valuedouble <= TIMEOUT_MAX_S))
+		return fail(c, "timeout_s", "expected a number of seconds from %g to %g, got %.15g",
+			    TIMEOUT_MIN_S, TIMEOUT_MAX_S, t->valuedouble);
 	if (t && want_number(c, t, "timeout_s", 0, true, HUGE_VAL, &cfg->timeout_s))
 		return -1;
 	/* Checks last: they are the most expensive part (regex compilation). */

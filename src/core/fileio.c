@@ -11,42 +11,125 @@
 #include "core/sha256.h"
 #include "core/xalloc.h"
 
-int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err)
+static const char *file_type(mode_t m)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return se_fail_errno(err, path, "cannot open");
+	return S_ISDIR(m)    ? "a folder"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a regular file";
+}
+
+int fio_open_regular(const char *path, const char *what, struct se_err *err)
+{
+	/* O_NONBLOCK: opening a FIFO with no writer would otherwise block
+	 * before fstat can tell what it is */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return se_fail_errno(err, path, "cannot open %s", what);
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		se_fail_errno(err, path, "cannot stat %s", what);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return se_fail(err, SE_INPUT, path, "%s is %s; expected a regular file", what,
+			       file_type(st.st_mode));
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+		se_fail_errno(err, path, "cannot open %s", what);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void size_text(size_t n, char *out, size_t size)
+{
+	if (n >= (1u << 20) && n % (1u << 20) == 0)
+		snprintf(out, size, "%zu MiB", n >> 20);
+	else
+		snprintf(out, size, "%zu bytes", n);
+}
+
+static int too_big(const char *path, size_t max, struct se_err *err)
+{
+	char cap[48];
+	size_text(max, cap, sizeof(cap));
+	return se_fail(err, SE_INPUT, path, "file larger than the %s limit of a whole-file read",
+		       cap);
+}
+
+int fio_read_all_max(const char *path, size_t max, char **data, size_t *len, struct se_err *err)
+{
+	int fd = fio_open_regular(path, "file", err);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (unsigned long long)st.st_size > max) {
+		close(fd);
+		return too_big(path, max, err);
+	}
 	struct buf b;
 	buf_init(&b);
 	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	if (ferror(fp)) {
-		fclose(fp);
-		buf_free(&b);
-		return se_fail_errno(err, path, "read failed");
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			se_fail_errno(err, path, "read failed");
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		/* the file may grow while it is read: the cap holds anyway */
+		if ((size_t)n > max - b.len) {
+			too_big(path, max, err);
+			goto fail;
+		}
+		buf_append(&b, chunk, (size_t)n);
 	}
-	fclose(fp);
+	close(fd);
 	*data = buf_detach(&b, len);
 	return 0;
+fail:
+	close(fd);
+	buf_free(&b);
+	return -1;
+}
+
+int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err)
+{
+	return fio_read_all_max(path, FIO_MAX_FILE, data, len, err);
 }
 
 int fio_sha256_file(const char *path, char hex[65], struct se_err *err)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return se_fail_errno(err, path, "cannot open");
+	int fd = fio_open_regular(path, "file", err);
+	if (fd < 0)
+		return -1;
 	struct sha256 s;
 	sha256_init(&s);
 	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		sha256_update(&s, chunk, n);
-	int bad = ferror(fp);
-	fclose(fp);
-	if (bad)
-		return se_fail_errno(err, path, "read failed");
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			se_fail_errno(err, path, "read failed");
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		sha256_update(&s, chunk, (size_t)n);
+	}
+	close(fd);
 	sha256_final_hex(&s, hex);
 	return 0;
 }

@@ -15,10 +15,27 @@
 
 #include "core/err.h"
 
-/* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees). */
-int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err);
+/* The size caps of whole-file reads (README "Limits"). A whole-file read
+ * holds the file in memory, so it is refused above its cap rather than
+ * letting a hostile or mistaken path (/dev/zero, a log) grow without bound. */
+#define FIO_MAX_FILE (64u << 20)	 /* config, pricing, manifest, profiles */
+#define FIO_MAX_CACHE_ENTRY (400u << 20) /* a 64 MiB reply, JSON-escaped */
 
-/* SHA-256 of a file's bytes, streamed (64 KiB at a time), as 64 hex digits. */
+/* Opens path for reading, refusing anything but a regular file (a FIFO, a
+ * device, a folder) with SE_INPUT naming the path and the file type, without
+ * blocking on a FIFO. `what` names the file's role in messages ("dataset").
+ * Returns the fd (O_CLOEXEC, blocking) or -1. */
+int fio_open_regular(const char *path, const char *what, struct se_err *err);
+
+/* Reads a whole regular file of at most FIO_MAX_FILE bytes into a
+ * NUL-terminated malloc'd buffer (caller frees). A non-regular file or a
+ * larger one is SE_INPUT naming the path and the cap. */
+int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err);
+/* Same, with the cap `max` (bytes). */
+int fio_read_all_max(const char *path, size_t max, char **data, size_t *len, struct se_err *err);
+
+/* SHA-256 of a regular file's bytes, streamed (64 KiB at a time), as 64 hex
+ * digits; a non-regular file is refused as by fio_open_regular. */
 int fio_sha256_file(const char *path, char hex[65], struct se_err *err);
 
 /* Starts an atomic replacement of `path`: *fp is "<path>.tmp" opened for writing. */

@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config/config.h"
+#include "core/fileio.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
@@ -415,9 +417,17 @@ int ds_open(struct ds_reader **out, const struct cfg_dataset *ds, struct se_err 
 	sha256_init(&r->sha);
 	if (pick_format(r, ds->format, err) || (r->expected_regex && compile_regex(r, err)))
 		goto fail;
-	r->fp = fopen(r->path, "rb");
+	/* a FIFO or a device would be read twice (hashed, then run) or block:
+	 * only a regular file is a dataset */
+	char what[600];
+	snprintf(what, sizeof(what), "dataset \"%s\"", r->path);
+	int fd = fio_open_regular(r->path, what, err);
+	if (fd < 0)
+		goto fail;
+	r->fp = fdopen(fd, "rb");
 	if (!r->fp) {
 		se_fail_errno(err, r->path, "cannot open dataset \"%s\"", r->path);
+		close(fd);
 		goto fail;
 	}
 	struct stat st;

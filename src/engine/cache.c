@@ -30,7 +30,7 @@ int eng_cache_load(const char *dir, const char key[65], struct eng_cache_entry *
 	char *data = NULL;
 	size_t len = 0;
 	struct se_err ignored;
-	int rc = fio_read_all(path, &data, &len, &ignored);
+	int rc = fio_read_all_max(path, FIO_MAX_CACHE_ENTRY, &data, &len, &ignored);
 	free(path);
 	if (rc)
 		return 0;
