@@ -5,18 +5,20 @@
 #   make check T=config   one suite (tests/test_config.c), sanitized
 #   make bench      benchmarks (figures and ratios; see bench/)
 #   make demo       shadowsim on a free port + an example shadow eval
-#   make fmt / lint / clean
+#   make fmt / lint / analyze / clean
 #
 # BUILD=dir keeps object files apart (parallel work trees share one checkout).
 
 BUILD   ?= build
 BIN     ?= bin
 CC      ?= cc
-PKGS    := libcurl libcjson libpcre2-8 libmicrohttpd
+PKGS    := libcurl libcjson libpcre2-8
 WERROR  ?= -Werror
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libmicrohttpd 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
+# Only shadowsim (and the tests of src/sim/) link libmicrohttpd.
+SIM_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral $(WERROR)
@@ -27,21 +29,30 @@ ASAN_CFLAGS := $(BASE) -O1 -g $(SAN)
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
 MAINS    := src/main.c src/sim/main.c
-LIB_SRC  := $(filter-out $(MAINS),$(SRC_ALL))
+# libse.a: every room but shadowsim's; libsim.a: src/sim/ (on libmicrohttpd).
+SIM_SRC  := $(filter-out $(MAINS),$(filter src/sim/%,$(SRC_ALL)))
+LIB_SRC  := $(filter-out $(MAINS) $(SIM_SRC),$(SRC_ALL))
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 E2E_SRC  := $(sort $(wildcard tests/e2e/test_*.c))
 TEST_HELPERS := $(sort $(wildcard tests/support/*.c))
 
 REL_LIB  := $(BUILD)/rel/libse.a
 ASAN_LIB := $(BUILD)/asan/libse.a
+REL_SIM_LIB  := $(BUILD)/rel/libsim.a
+ASAN_SIM_LIB := $(BUILD)/asan/libsim.a
 REL_OBJ  := $(LIB_SRC:%.c=$(BUILD)/rel/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+REL_SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/rel/%.o)
+ASAN_SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/asan/%.o)
 HELP_OBJ := $(TEST_HELPERS:%.c=$(BUILD)/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/asan/tests/%)
 E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/asan/tests/e2e/%)
+TEST_OBJ := $(UNIT_BIN:=.o) $(E2E_BIN:=.o)
+# The suites of src/sim/ (tests/test_sim*.c) also link libsim.a.
+SIM_UNIT_BIN := $(filter $(BUILD)/asan/tests/test_sim%,$(UNIT_BIN))
 ASAN_BIN := $(BUILD)/asan/bin/shadoweval $(BUILD)/asan/bin/shadowsim
 
-.PHONY: all deps test check unit e2e bench demo fmt lint clean asan
+.PHONY: all deps test check unit e2e bench demo fmt lint analyze clean asan
 all: $(BIN)/shadoweval $(BIN)/shadowsim
 
 deps:
@@ -60,25 +71,39 @@ $(REL_LIB): $(REL_OBJ)
 $(ASAN_LIB): $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+$(REL_SIM_LIB): $(REL_SIM_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(ASAN_SIM_LIB): $(ASAN_SIM_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BIN)/shadoweval: $(BUILD)/rel/src/main.o $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) $^ $(PKG_LIBS) -o $@
-$(BIN)/shadowsim: $(BUILD)/rel/src/sim/main.o $(REL_LIB)
+$(BIN)/shadowsim: $(BUILD)/rel/src/sim/main.o $(REL_SIM_LIB) $(REL_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) $^ $(PKG_LIBS) -lpthread -o $@
+	$(CC) $(REL_CFLAGS) $^ $(PKG_LIBS) $(SIM_LIBS) -o $@
 
 $(BUILD)/asan/bin/shadoweval: $(BUILD)/asan/src/main.o $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) -o $@
-$(BUILD)/asan/bin/shadowsim: $(BUILD)/asan/src/sim/main.o $(ASAN_LIB)
+$(BUILD)/asan/bin/shadowsim: $(BUILD)/asan/src/sim/main.o $(ASAN_SIM_LIB) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) -lpthread -o $@
+	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) $(SIM_LIBS) -o $@
 asan: $(ASAN_BIN)
 
+# A test links its objects, then libsim.a when it is a suite of src/sim/,
+# then libse.a (archive order: the sim archive uses core/).
+$(SIM_UNIT_BIN): $(ASAN_SIM_LIB)
+$(SIM_UNIT_BIN): TEST_SIM = $(ASAN_SIM_LIB) $(SIM_LIBS)
 $(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(HELP_OBJ) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) $(CRIT_LIBS) -lpthread -o $@
+	$(CC) $(ASAN_CFLAGS) $(filter %.o,$^) $(TEST_SIM) $(ASAN_LIB) $(PKG_LIBS) $(CRIT_LIBS) \
+		-lpthread -o $@
+# Test objects are kept (not intermediate), so their .d files stay valid and
+# a change to a tests/support header rebuilds exactly what includes it.
+.SECONDARY: $(TEST_OBJ) $(HELP_OBJ)
 
 # Tests run from the repository root and find the sanitized binaries here.
 export SE_BIN_DIR := $(BUILD)/asan/bin
@@ -103,12 +128,22 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
+# C sources and headers of src/ and tests/ (not the fixtures).
+FMT_SRC = $(SRC_ALL) $(shell find src -name '*.h' | sort) $(UNIT_SRC) $(E2E_SRC) \
+	  $(TEST_HELPERS) $(wildcard tests/support/*.h)
 fmt:
-	clang-format -i $(SRC_ALL) $(shell find src -name '*.h') $(UNIT_SRC) $(E2E_SRC)
-lint:
-	clang-format --dry-run --Werror $(SRC_ALL) $(shell find src -name '*.h')
+	clang-format -i $(FMT_SRC)
+# Format, then the layout rules (scripts/check-layout.sh: who includes cli.h,
+# and that libse.a does not need libmicrohttpd).
+lint: $(ASAN_LIB)
+	@clang-format --dry-run --Werror $(FMT_SRC)
+	@bash scripts/check-layout.sh $(ASAN_LIB)
+	@echo "lint: clean"
 
 clean:
 	rm -rf $(BUILD) $(BIN)
 
--include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(E2E_BIN:=.d)
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(REL_SIM_OBJ:.o=.d) $(ASAN_SIM_OBJ:.o=.d)
+-include $(BUILD)/rel/src/main.d $(BUILD)/asan/src/main.d
+-include $(BUILD)/rel/src/sim/main.d $(BUILD)/asan/src/sim/main.d
+-include $(TEST_OBJ:.o=.d) $(HELP_OBJ:.o=.d)
