@@ -62,11 +62,17 @@ Test(core, invalid_utf8_becomes_replacement_character)
 	struct buf b;
 	buf_init(&b);
 	/* a lone continuation byte, a truncated 3-byte sequence, an overlong '/' */
-	jsonw_strn(&b, "a\x80" "b\xe2\x82" "c\xc0\xaf", 8);
+	jsonw_strn(&b,
+		   "a\x80"
+		   "b\xe2\x82"
+		   "c\xc0\xaf",
+		   8);
 	cr_assert(utf8_valid(b.data, b.len), "output must be valid UTF-8: %s", b.data);
 	cJSON *v = cJSON_Parse(b.data);
 	cr_assert_not_null(v);
-	cr_assert_str_eq(v->valuestring, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd");
+	cr_assert_str_eq(v->valuestring, "a\xef\xbf\xbd"
+					 "b\xef\xbf\xbd\xef\xbf\xbd"
+					 "c\xef\xbf\xbd\xef\xbf\xbd");
 	cJSON_Delete(v);
 	buf_free(&b);
 }

@@ -89,14 +89,18 @@ Test(results, line_is_one_json_object_with_every_field, .init = setup, .fini = t
 	cr_assert_null(memchr(b.data, '\n', b.len - 1), "exactly one line");
 	cJSON *o = cJSON_Parse(b.data);
 	cr_assert_not_null(o, "%s", b.data);
-	static const char *const fields[] = {
-		"item_id", "task", "slot", "model", "role", "status", "http_status", "attempts",
-		"latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cost_usd",
-		"cost_source", "cached", "output", "finish_reason", "checks", "pass", "score", "error"};
+	static const char *const fields[] = {"item_id",	    "task",	     "slot",
+					     "model",	    "role",	     "status",
+					     "http_status", "attempts",	     "latency_ms",
+					     "ttft_ms",	    "prompt_tokens", "completion_tokens",
+					     "cost_usd",    "cost_source",   "cached",
+					     "output",	    "finish_reason", "checks",
+					     "pass",	    "score",	     "error"};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		cr_assert_not_null(cJSON_GetObjectItem(o, fields[i]), "missing %s", fields[i]);
 	cr_assert_str_eq(cJSON_GetObjectItem(o, "output")->valuestring, "step 1\n#### 18");
-	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "checks"), "answer"), "pass")));
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(o, "checks"), "answer"), "pass")));
 	cJSON_Delete(o);
 	buf_free(&b);
 }

@@ -69,13 +69,14 @@ Test(route, metadata_rule_wins_over_later_task_rule)
 {
 	struct cfg *cfg = load("tests/fixtures/route/seed.json");
 	struct route_decision d;
-	cr_assert_str_eq(pick(cfg, "{\"task\":\"classify\",\"metadata\":{\"tier\":\"premium\"}}", 10, &d),
-			 "deep");
+	cr_assert_str_eq(
+	    pick(cfg, "{\"task\":\"classify\",\"metadata\":{\"tier\":\"premium\"}}", 10, &d),
+	    "deep");
 	cr_assert_eq(d.rule, 0);
 	cr_assert(strstr(d.why, "tier=premium"), "why: %s", d.why);
 	/* another tier does not match: the task rule decides */
-	cr_assert_str_eq(pick(cfg, "{\"task\":\"classify\",\"metadata\":{\"tier\":\"free\"}}", 10, &d),
-			 "fast");
+	cr_assert_str_eq(
+	    pick(cfg, "{\"task\":\"classify\",\"metadata\":{\"tier\":\"free\"}}", 10, &d), "fast");
 	/* a top-level field of that name counts too (metadata rules read item fields) */
 	cr_assert_str_eq(pick(cfg, "{\"task\":\"draft\",\"tier\":\"premium\"}", 10, &d), "deep");
 	cfg_free(cfg);
@@ -85,7 +86,8 @@ Test(route, numeric_metadata_values_compare_as_text)
 {
 	struct cfg *cfg = load("tests/fixtures/route/complexity.json");
 	struct route_decision d;
-	cr_assert_str_eq(pick(cfg, "{\"task\":\"reason\",\"metadata\":{\"bucket\":2}}", 10, &d), "code");
+	cr_assert_str_eq(pick(cfg, "{\"task\":\"reason\",\"metadata\":{\"bucket\":2}}", 10, &d),
+			 "code");
 	cr_assert_str_eq(pick(cfg, "{\"task\":\"reason\",\"metadata\":{\"bucket\":3}}", 10, &d),
 			 "balanced");
 	cfg_free(cfg);
@@ -98,15 +100,18 @@ Test(route, large_numbers_and_booleans_in_metadata_match)
 	struct cfg *cfg = load("tests/fixtures/route/seed.json");
 	struct route_decision d;
 	cr_assert_str_eq(
-		pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234567,\"beta\":true}}", 1, &d),
-		"deep");
+	    pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234567,\"beta\":true}}",
+		 1, &d),
+	    "deep");
 	cr_assert_eq(d.rule, 5);
 	cr_assert_str_eq(
-		pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234568,\"beta\":true}}", 1, &d),
-		"balanced");
+	    pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234568,\"beta\":true}}",
+		 1, &d),
+	    "balanced");
 	cr_assert_str_eq(
-		pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234567,\"beta\":false}}", 1, &d),
-		"balanced");
+	    pick(cfg, "{\"task\":\"translate\",\"metadata\":{\"account\":1234567,\"beta\":false}}",
+		 1, &d),
+	    "balanced");
 	cfg_free(cfg);
 }
 

@@ -993,8 +993,9 @@ static const char *accuracy_profiles(const char *name, const char *bad_model)
 	cr_assert_not_null(f);
 	fputs("{\"seed\": 7, \"models\": {", f);
 	for (int i = 0; i < 4; i++)
-		fprintf(f, "%s\"%s\": {\"pricing\": {\"prompt\": 0.000001, \"completion\": 0.000002},"
-			   " \"accuracy\": {\"default\": %s}}",
+		fprintf(f,
+			"%s\"%s\": {\"pricing\": {\"prompt\": 0.000001, \"completion\": 0.000002},"
+			" \"accuracy\": {\"default\": %s}}",
 			i ? ", " : "", models[i],
 			bad_model && !strcmp(bad_model, models[i]) ? "0.0" : "1.0");
 	fputs("}}\n", f);
@@ -1023,11 +1024,10 @@ Test(pipeline, check_exits_1_on_a_quality_regression_and_0_otherwise, .timeout =
 	proc_out_free(&p);
 
 	char *junit = tpath("check.xml");
-	const char *worse[] = {"check", tpath("worse"), "--baseline", tpath("base"),
-			       "--junit", junit, NULL};
+	const char *worse[] = {"check",	  tpath("worse"), "--baseline", tpath("base"),
+			       "--junit", junit,	  NULL};
 	p = run_se(worse);
-	cr_assert_eq(p.status, 1, "a regression must exit 1, got %d: %s%s", p.status, p.out,
-		     p.err);
+	cr_assert_eq(p.status, 1, "a regression must exit 1, got %d: %s%s", p.status, p.out, p.err);
 	cr_assert(strstr(p.out, "pass_rate") && strstr(p.out, "FAIL"), "%s", p.out);
 	proc_out_free(&p);
 	char *xml = read_file(junit, NULL);
@@ -1053,8 +1053,8 @@ Test(pipeline, merge_report_and_sweep_through_the_binary, .timeout = 90)
 	run_ok(FIX "/eval.json", sp.base_url, tpath("s2"), "--shard", "2/2");
 	simproc_stop(&sp);
 
-	const char *merge[] = {"merge", tpath("s1"), tpath("s2"), "-o", tpath("all"), "--quiet",
-			       NULL};
+	const char *merge[] = {"merge",	     tpath("s1"), tpath("s2"), "-o",
+			       tpath("all"), "--quiet",	  NULL};
 	struct proc_out p = run_se(merge);
 	cr_assert_eq(p.status, 0, "merge exited %d: %s", p.status, p.err);
 	proc_out_free(&p);
@@ -1092,16 +1092,22 @@ Test(pipeline, a_changed_routing_replays_offline_from_a_matrix_run, .timeout = 9
 	snprintf(url, sizeof(url), "%s", sp.base_url);
 	char ep[128];
 	snprintf(ep, sizeof(ep), "sim=%s", url);
-	const char *fill[] = {"run",	     FIX "/eval-matrix.json", "-o", tpath("main"),
-			      "--endpoint", ep, "--cache", "use", "--cache-dir", tpath("cache"),
-			      "--quiet",    NULL};
+	const char *fill[] = {"run",	     FIX "/eval-matrix.json",
+			      "-o",	     tpath("main"),
+			      "--endpoint",  ep,
+			      "--cache",     "use",
+			      "--cache-dir", tpath("cache"),
+			      "--quiet",     NULL};
 	struct proc_out p = run_se(fill);
 	cr_assert_eq(p.status, 0, "the matrix run exited %d: %s", p.status, p.err);
 	proc_out_free(&p);
 	simproc_stop(&sp); /* from here on, no server */
 
-	const char *pr[] = {"run",	   FIX "/eval-matrix-pr.json", "-o", tpath("pr"),
-			    "--endpoint", ep, "--cache", "replay", "--cache-dir", tpath("cache"),
+	const char *pr[] = {"run",	   FIX "/eval-matrix-pr.json",
+			    "-o",	   tpath("pr"),
+			    "--endpoint",  ep,
+			    "--cache",	   "replay",
+			    "--cache-dir", tpath("cache"),
 			    "--quiet",	   NULL};
 	p = run_se(pr);
 	cr_assert_eq(p.status, 0, "replay of the changed routing exited %d: %s", p.status, p.err);
@@ -1192,8 +1198,10 @@ static const char *many_model_eval(const char *name, const char *dataset, int n)
 		dataset);
 	for (int i = 1; i < n; i++)
 		fprintf(f, "%s\"aa/m%03d\"", i > 1 ? ", " : "", i);
-	fputs("], \"checks\": [{\"name\": \"answer\", \"type\": \"exact\", \"normalize\": [\"trim\"]}],"
-	      " \"params\": {\"max_tokens\": 16}, \"retry\": {\"max_attempts\": 1}, \"timeout_s\": 30}\n",
+	fputs("], \"checks\": [{\"name\": \"answer\", \"type\": \"exact\", \"normalize\": "
+	      "[\"trim\"]}],"
+	      " \"params\": {\"max_tokens\": 16}, \"retry\": {\"max_attempts\": 1}, \"timeout_s\": "
+	      "30}\n",
 	      f);
 	cr_assert_eq(fclose(f), 0);
 	return path;
@@ -1206,10 +1214,12 @@ static void write_items(const char *path, int tasks, int per_task)
 	cr_assert_not_null(f);
 	for (int t = 0; t < tasks; t++)
 		for (int i = 0; i < per_task; i++)
-			fprintf(f,
-				"{\"id\": \"t%03d-%04d\", \"task\": \"t%03d\", \"prompt\": \"Question"
-				" %d of task %d: reply with its code.\", \"expected\": \"code-%d-%d\"}\n",
-				t, i, t, i, t, t, i);
+			fprintf(
+			    f,
+			    "{\"id\": \"t%03d-%04d\", \"task\": \"t%03d\", \"prompt\": \"Question"
+			    " %d of task %d: reply with its code.\", \"expected\": "
+			    "\"code-%d-%d\"}\n",
+			    t, i, t, i, t, t, i);
 	cr_assert_eq(fclose(f), 0);
 }
 
@@ -1285,8 +1295,7 @@ Test(pipeline, verdicts_are_calibrated_through_shadowsim, .timeout = 300)
 	run_ok(ab, sp.base_url, tpath("ab"), "--concurrency", "64");
 	simproc_stop(&sp);
 	task_verdicts(tpath("ab"), &n, &better, &worse);
-	fprintf(stderr, "calibration A/B: %d of %d comparisons found the 5-point gap\n", better,
-		n);
+	fprintf(stderr, "calibration A/B: %d of %d comparisons found the 5-point gap\n", better, n);
 	cr_assert_eq(n, 20);
 	cr_assert_gt(better, 10, "A/B detected in %d of 20", better);
 	cr_assert_eq(worse, 0, "the better model was called worse %d times", worse);
@@ -1359,9 +1368,9 @@ Test(run, a_retry_that_would_pass_the_budget_ends_as_budget, .timeout = 60)
 	sim_up(&sp, prof, FIX "/eval.json");
 	char ep[128];
 	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
-	const char *args[] = {"run",	       FIX "/eval.json", "-o", tpath("r"), "--endpoint", ep,
-			      "--concurrency", "1",		 "--limit", "3", "--max-cost", "0.01",
-			      NULL};
+	const char *args[] = {"run",	    FIX "/eval.json", "-o", tpath("r"), "--endpoint",
+			      ep,	    "--concurrency",  "1",  "--limit",	"3",
+			      "--max-cost", "0.01",	      NULL};
 	struct proc_out p = run_se(args);
 	simproc_stop(&sp);
 	cr_assert_eq(p.status, 1, "a budget stop exits 1, got %d: %s", p.status, p.err);
