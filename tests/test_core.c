@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/heap.h"
+#include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
 #include "core/strtab.h"
@@ -282,4 +283,75 @@ Test(core, strtab_gives_dense_indexes_and_finds_them_back)
 	cr_assert_eq(strtab_find(&t, "model-1000"), -1);
 	cr_assert_eq(t.n, 1000);
 	strtab_free(&t);
+}
+
+Test(core, jsonv_names_types_paths_and_locations)
+{
+	cJSON *j = cJSON_Parse("{\"s\":\"x\",\"n\":1.5,\"b\":true,\"z\":null,\"a\":[],\"o\":{}}");
+	static const char *const keys[] = {"s", "n", "b", "z", "a", "o"};
+	static const char *const types[] = {"a string", "a number", "a boolean",
+					    "null",	"an array", "an object"};
+	for (size_t i = 0; i < 6; i++)
+		cr_assert_str_eq(jsonv_type(cJSON_GetObjectItem(j, keys[i])), types[i]);
+	cr_assert_str_eq(jsonv_type(NULL), "an invalid value");
+	cr_assert(jsonv_is(cJSON_GetObjectItem(j, "z"), JSONV_NULL | JSONV_STRING));
+	cr_assert_not(jsonv_is(cJSON_GetObjectItem(j, "n"), JSONV_NULL | JSONV_STRING));
+	cr_assert_not(jsonv_is(NULL, ~0u));
+
+	char p[JSONV_PATH], q[JSONV_PATH];
+	jsonv_key(p, "", "routing");
+	jsonv_key(q, p, "rules");
+	jsonv_idx(p, q, 2);
+	cr_assert_str_eq(p, "routing.rules[2]");
+	char long_key[2 * JSONV_PATH];
+	memset(long_key, 'k', sizeof(long_key) - 1);
+	long_key[sizeof(long_key) - 1] = '\0';
+	jsonv_key(q, p, long_key);
+	cr_assert_eq(strlen(q), JSONV_PATH - 1);
+
+	struct se_err err;
+	struct jsonv in_file = {.file = "e.json", .err = &err};
+	cr_assert_eq(jsonv_fail(&in_file, p, "expected %s", "x"), -1);
+	cr_assert_eq(err.kind, SE_INPUT);
+	cr_assert_str_eq(err.where, "e.json: routing.rules[2]");
+	cr_assert_str_eq(err.msg, "expected x");
+	jsonv_fail(&in_file, "", "bad");
+	cr_assert_str_eq(err.where, "e.json: (root)");
+	struct jsonv bare = {.file = NULL, .err = &err};
+	jsonv_fail(&bare, "choices[0]", "bad");
+	cr_assert_str_eq(err.where, "choices[0]");
+	cJSON_Delete(j);
+}
+
+Test(core, jsonv_finds_the_first_unknown_key_and_lists_the_known)
+{
+	cJSON *j = cJSON_Parse("{\"name\":1,\"tpye\":2,\"other\":3}");
+	static const char *const known[] = {"name", "type", NULL};
+	cr_assert_str_eq(jsonv_unknown_key(j, known), "tpye");
+	static const char *const all[] = {"name", "tpye", "other", NULL};
+	cr_assert_null(jsonv_unknown_key(j, all));
+	struct buf b;
+	buf_init(&b);
+	jsonv_known(&b, known);
+	cr_assert_str_eq(b.data, "name, type");
+	buf_free(&b);
+	cJSON_Delete(j);
+}
+
+Test(core, jsonv_ranges_include_their_bounds_and_refuse_non_numbers)
+{
+	cJSON *j = cJSON_Parse("[0, 1, 1.5, -1, \"1\", 1e400]");
+	const cJSON *zero = cJSON_GetArrayItem(j, 0), *one = cJSON_GetArrayItem(j, 1);
+	const cJSON *half = cJSON_GetArrayItem(j, 2), *neg = cJSON_GetArrayItem(j, 3);
+	const cJSON *str = cJSON_GetArrayItem(j, 4), *inf = cJSON_GetArrayItem(j, 5);
+	cr_assert(jsonv_number_in(zero, 0, 1));
+	cr_assert(jsonv_number_in(one, 0, 1));
+	cr_assert_not(jsonv_number_in(half, 0, 1));
+	cr_assert_not(jsonv_number_in(neg, 0, 1));
+	cr_assert_not(jsonv_number_in(str, 0, 1));
+	cr_assert_not(jsonv_number_in(inf, -HUGE_VAL, HUGE_VAL));
+	cr_assert(jsonv_number_in(half, 1, 2));
+	cr_assert_not(jsonv_integer_in(half, 1, 2));
+	cr_assert(jsonv_integer_in(one, 1, 2));
+	cJSON_Delete(j);
 }

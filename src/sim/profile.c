@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "core/jsonv.h"
 #include "core/xalloc.h"
 #include "sim/sim.h"
 
@@ -81,80 +82,62 @@ double sim_unit(uint64_t h)
 	return (double)(h >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* ---- strict JSON reading ---- */
+/* ---- strict JSON reading (core/jsonv) ---- */
 
-struct pctx {
-	const char *file;
-	struct se_err *err;
-};
-
-static int perr(struct pctx *c, const char *path, const char *fmt, const char *arg)
+/* Fails on the first key of obj not in `known` (NULL-terminated), at the
+ * key's own path. */
+static int check_keys(const struct jsonv *c, const cJSON *obj, const char *path,
+		      const char *const *known)
 {
-	char where[512];
-	snprintf(where, sizeof(where), "%.200s: %.300s", c->file, path);
-	return se_fail(c->err, SE_INPUT, where, fmt, arg);
-}
-
-/* Fails on the first key of obj not in `known` (NULL-terminated). */
-static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *known)
-{
-	for (const cJSON *it = obj->child; it; it = it->next) {
-		size_t i;
-		for (i = 0; known[i]; i++)
-			if (strcmp(known[i], it->string) == 0)
-				break;
-		if (!known[i]) {
-			char p[512];
-			snprintf(p, sizeof(p), "%.300s%s%.150s", path, *path ? "." : "",
-				 it->string);
-			return perr(c, p, "unknown key \"%s\"", it->string);
-		}
-	}
-	return 0;
+	const char *bad = jsonv_unknown_key(obj, known);
+	if (!bad)
+		return 0;
+	char p[JSONV_PATH];
+	jsonv_key(p, path, bad);
+	return jsonv_fail(c, p, "unknown key \"%s\"", bad);
 }
 
 /* Reads an optional number in [lo, hi] into *out. */
-static int get_num(struct pctx *c, const cJSON *obj, const char *key, const char *path, double lo,
-		   double hi, double *out)
+static int get_num(const struct jsonv *c, const cJSON *obj, const char *key, const char *path,
+		   double lo, double hi, double *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (!v)
 		return 0;
-	char p[512];
-	snprintf(p, sizeof(p), "%.300s.%.150s", path, key);
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-		return perr(c, p, "expected a number%s", "");
-	if (v->valuedouble < lo || v->valuedouble > hi) {
-		char range[96];
-		snprintf(range, sizeof(range), "%g..%g", lo, hi);
-		return perr(c, p, "out of range (expected %s)", range);
-	}
+	char p[JSONV_PATH];
+	jsonv_key(p, path, key);
+	if (!jsonv_number_in(v, -HUGE_VAL, HUGE_VAL))
+		return jsonv_fail(c, p, "expected a number");
+	if (!jsonv_number_in(v, lo, hi))
+		return jsonv_fail(c, p, "out of range (expected %g..%g)", lo, hi);
 	*out = v->valuedouble;
 	return 0;
 }
 
 /* Reads an optional boolean into *out. */
-static int get_bool(struct pctx *c, const cJSON *obj, const char *key, const char *path, bool *out)
+static int get_bool(const struct jsonv *c, const cJSON *obj, const char *key, const char *path,
+		    bool *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (!v)
 		return 0;
-	char p[512];
-	snprintf(p, sizeof(p), "%.300s.%.150s", path, key);
-	if (!cJSON_IsBool(v))
-		return perr(c, p, "expected true or false%s", "");
+	char p[JSONV_PATH];
+	jsonv_key(p, path, key);
+	if (!jsonv_is(v, JSONV_BOOL))
+		return jsonv_fail(c, p, "expected true or false");
 	*out = cJSON_IsTrue(v);
 	return 0;
 }
 
-static int want_object(struct pctx *c, const cJSON *v, const char *path)
+static int want_object(const struct jsonv *c, const cJSON *v, const char *path)
 {
-	if (!cJSON_IsObject(v))
-		return perr(c, path, "expected an object%s", "");
+	if (!jsonv_is(v, JSONV_OBJECT))
+		return jsonv_fail(c, path, "expected an object");
 	return 0;
 }
 
-static int parse_latency(struct pctx *c, const cJSON *v, const char *path, struct sim_model *m)
+static int parse_latency(const struct jsonv *c, const cJSON *v, const char *path,
+			 struct sim_model *m)
 {
 	static const char *const keys[] = {"ttft_ms", "tokens_per_s", "jitter", "jitter_frac",
 					   NULL};
@@ -166,8 +149,8 @@ static int parse_latency(struct pctx *c, const cJSON *v, const char *path, struc
 		return -1;
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(v, "jitter");
 	if (j) {
-		char p[512];
-		snprintf(p, sizeof(p), "%.300s.jitter", path);
+		char p[JSONV_PATH];
+		jsonv_key(p, path, "jitter");
 		const char *s = cJSON_IsString(j) ? j->valuestring : "";
 		if (strcmp(s, "none") == 0)
 			m->jitter = SIM_JITTER_NONE;
@@ -176,12 +159,13 @@ static int parse_latency(struct pctx *c, const cJSON *v, const char *path, struc
 		else if (strcmp(s, "lognormal") == 0)
 			m->jitter = SIM_JITTER_LOGNORMAL;
 		else
-			return perr(c, p, "expected \"uniform\", \"lognormal\" or \"none\"%s", "");
+			return jsonv_fail(c, p, "expected \"uniform\", \"lognormal\" or \"none\"");
 	}
 	return 0;
 }
 
-static int parse_accuracy(struct pctx *c, const cJSON *v, const char *path, struct sim_model *m)
+static int parse_accuracy(const struct jsonv *c, const cJSON *v, const char *path,
+			  struct sim_model *m)
 {
 	static const char *const keys[] = {"default", "by_task", NULL};
 	if (want_object(c, v, path) || check_keys(c, v, path, keys))
@@ -191,8 +175,8 @@ static int parse_accuracy(struct pctx *c, const cJSON *v, const char *path, stru
 	const cJSON *bt = cJSON_GetObjectItemCaseSensitive(v, "by_task");
 	if (!bt)
 		return 0;
-	char p[512];
-	snprintf(p, sizeof(p), "%.300s.by_task", path);
+	char p[JSONV_PATH];
+	jsonv_key(p, path, "by_task");
 	if (want_object(c, bt, p))
 		return -1;
 	int n = cJSON_GetArraySize(bt);
@@ -208,7 +192,8 @@ static int parse_accuracy(struct pctx *c, const cJSON *v, const char *path, stru
 	return 0;
 }
 
-static int parse_pricing(struct pctx *c, const cJSON *v, const char *path, struct sim_model *m)
+static int parse_pricing(const struct jsonv *c, const cJSON *v, const char *path,
+			 struct sim_model *m)
 {
 	static const char *const keys[] = {"prompt", "completion", "request", NULL};
 	if (want_object(c, v, path) || check_keys(c, v, path, keys))
@@ -220,7 +205,8 @@ static int parse_pricing(struct pctx *c, const cJSON *v, const char *path, struc
 		   : 0;
 }
 
-static int parse_faults(struct pctx *c, const cJSON *v, const char *path, struct sim_model *m)
+static int parse_faults(const struct jsonv *c, const cJSON *v, const char *path,
+			struct sim_model *m)
 {
 	static const char *const extra[] = {"retry_after_s", "retry_after_date", "retry_after_body",
 					    "stall_ms", "first_attempts"};
@@ -240,9 +226,7 @@ static int parse_faults(struct pctx *c, const cJSON *v, const char *path, struct
 		sum += m->fault_rate[f];
 	}
 	if (sum > 1.0 + 1e-9) {
-		char p[512];
-		snprintf(p, sizeof(p), "%.300s", path);
-		return perr(c, p, "fault rates add up to more than 1%s", "");
+		return jsonv_fail(c, path, "fault rates add up to more than 1");
 	}
 	double stall = (double)m->stall_ms, first = 0;
 	/* Up to ~300 years: the harness must survive a hostile Retry-After. */
@@ -257,7 +241,7 @@ static int parse_faults(struct pctx *c, const cJSON *v, const char *path, struct
 	return 0;
 }
 
-static int parse_model(struct pctx *c, const cJSON *v, struct sim_model *m)
+static int parse_model(const struct jsonv *c, const cJSON *v, struct sim_model *m)
 {
 	static const char *const keys[] = {"context_length", "pricing", "latency", "accuracy",
 					   "output_tokens",  "faults",	NULL};
@@ -270,7 +254,7 @@ static int parse_model(struct pctx *c, const cJSON *v, struct sim_model *m)
 	m->retry_after_s = 1;
 	m->stall_ms = 60000;
 	if (!*v->string)
-		return perr(c, path, "empty model id%s", "");
+		return jsonv_fail(c, path, "empty model id");
 	if (want_object(c, v, path) || check_keys(c, v, path, keys))
 		return -1;
 	double ctx = (double)m->context_length, out = (double)m->output_tokens;
@@ -282,58 +266,56 @@ static int parse_model(struct pctx *c, const cJSON *v, struct sim_model *m)
 
 	static const struct {
 		const char *key;
-		int (*fn)(struct pctx *, const cJSON *, const char *, struct sim_model *);
+		int (*fn)(const struct jsonv *, const cJSON *, const char *, struct sim_model *);
 	} parts[] = {{"pricing", parse_pricing},
 		     {"latency", parse_latency},
 		     {"accuracy", parse_accuracy},
 		     {"faults", parse_faults}};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		const cJSON *part = cJSON_GetObjectItemCaseSensitive(v, parts[i].key);
-		char p[512];
-		snprintf(p, sizeof(p), "%.300s.%s", path, parts[i].key);
+		char p[JSONV_PATH];
+		jsonv_key(p, path, parts[i].key);
 		if (part && parts[i].fn(c, part, p, m))
 			return -1;
 	}
 	return 0;
 }
 
-static int parse_root(struct pctx *c, const cJSON *root, struct sim_profiles *p)
+static int parse_root(const struct jsonv *c, const cJSON *root, struct sim_profiles *p)
 {
 	static const char *const keys[] = {"seed", "require_key", "models", NULL};
-	if (!cJSON_IsObject(root))
-		return perr(c, "(root)", "expected an object%s", "");
+	if (want_object(c, root, "(root)"))
+		return -1;
 	if (check_keys(c, root, "", keys))
 		return -1;
 	const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
 	if (seed) {
-		if (!cJSON_IsNumber(seed) || seed->valuedouble < 0 ||
-		    seed->valuedouble > 9007199254740992.0 ||
-		    seed->valuedouble != floor(seed->valuedouble))
-			return perr(c, "seed", "expected a non-negative integer%s", "");
+		if (!jsonv_integer_in(seed, 0, 9007199254740992.0))
+			return jsonv_fail(c, "seed", "expected a non-negative integer");
 		p->has_seed = true;
 		p->seed = (uint64_t)seed->valuedouble;
 	}
 	const cJSON *rk = cJSON_GetObjectItemCaseSensitive(root, "require_key");
 	if (rk) {
-		if (!cJSON_IsBool(rk))
-			return perr(c, "require_key", "expected true or false%s", "");
+		if (!jsonv_is(rk, JSONV_BOOL))
+			return jsonv_fail(c, "require_key", "expected true or false");
 		p->require_key = cJSON_IsTrue(rk);
 	}
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
 	if (!models)
-		return perr(c, "models", "missing (an object of model profiles)%s", "");
+		return jsonv_fail(c, "models", "missing (an object of model profiles)");
 	if (want_object(c, models, "models"))
 		return -1;
 	int n = cJSON_GetArraySize(models);
 	if (n == 0)
-		return perr(c, "models", "no models%s", "");
+		return jsonv_fail(c, "models", "no models");
 	p->models = xcalloc((size_t)n, sizeof(*p->models));
 	for (const cJSON *it = models->child; it; it = it->next) {
 		for (size_t i = 0; i < p->n_models; i++)
 			if (strcmp(p->models[i].id, it->string) == 0) {
 				char path[512];
 				snprintf(path, sizeof(path), "models[\"%.200s\"]", it->string);
-				return perr(c, path, "duplicate model id%s", "");
+				return jsonv_fail(c, path, "duplicate model id");
 			}
 		p->n_models++;
 		if (parse_model(c, it, &p->models[p->n_models - 1]))
@@ -368,7 +350,7 @@ int sim_profiles_load(const char *path, struct sim_profiles *p, struct se_err *e
 		return se_fail(err, SE_INPUT, where, "invalid JSON");
 	}
 	free(text);
-	struct pctx c = {.file = path, .err = err};
+	struct jsonv c = {.file = path, .err = err};
 	int rc = parse_root(&c, root, p);
 	cJSON_Delete(root);
 	if (rc) {

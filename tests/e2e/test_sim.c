@@ -1097,6 +1097,30 @@ Test(simproc, bad_profiles_exit_2_naming_the_file_and_path)
 	cr_assert_eq(s.status, 2);
 }
 
+Test(simproc, profile_errors_name_the_path_type_and_bound)
+{
+	static const struct {
+		const char *file;
+		const char *message;
+	} cases[] = {
+	    {"bad_range.json",
+	     "bad_range.json: models[\"sim/a\"].accuracy.default: out of range (expected 0..1)"},
+	    {"bad_type.json",
+	     "bad_type.json: models[\"sim/a\"].latency.ttft_ms: expected a number"},
+	    {"bad_root_key.json", "bad_root_key.json: modles: unknown key \"modles\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char args[256];
+		snprintf(args, sizeof(args), "--port 0 --profiles " FIX "%s", cases[i].file);
+		struct buf out;
+		buf_init(&out);
+		int st = run_sim(args, &out);
+		cr_assert_eq(st, 2, "case %zu: exit %d: %s", i, st, out.data);
+		cr_assert(strstr(out.data, cases[i].message), "case %zu: %s", i, out.data);
+		buf_free(&out);
+	}
+}
+
 Test(simproc, sigterm_stops_cleanly_with_requests_in_flight)
 {
 	struct simproc s;
@@ -1462,8 +1486,8 @@ Test(hostile, echo_headers_puts_the_authorization_header_in_content_and_model)
 		char *body = chat_body("hostile/echo", "hi", stream);
 		struct reply r;
 		reply_init(&r);
-		request_on(NULL, &hs, "/chat/completions", body, 1,
-			   "Authorization: Bearer " CANARY, 0, &r);
+		request_on(NULL, &hs, "/chat/completions", body, 1, "Authorization: Bearer " CANARY,
+			   0, &r);
 		cr_assert_eq(r.status, 200);
 		struct parsed p;
 		parse_reply(&r, stream, &p);
@@ -1485,8 +1509,8 @@ Test(hostile, echo_headers_error_also_puts_them_in_the_error_message)
 		char *body = chat_body("hostile/echo_error", "hi", stream);
 		struct reply r;
 		reply_init(&r);
-		request_on(NULL, &hs, "/chat/completions", body, 1,
-			   "Authorization: Bearer " CANARY, 0, &r);
+		request_on(NULL, &hs, "/chat/completions", body, 1, "Authorization: Bearer " CANARY,
+			   0, &r);
 		cr_assert_eq(r.status, 200);
 		struct parsed p;
 		parse_reply(&r, stream, &p);
@@ -1665,12 +1689,14 @@ Test(hostile, usage_faults_send_unusable_numbers_next_to_a_valid_answer)
 			/* The answer itself is fine. */
 			if (!stream) {
 				root = cJSON_Parse(r.body.data);
-				const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "choices"), 0);
+				const cJSON *ch =
+				    cJSON_GetArrayItem(cJSON_GetObjectItem(root, "choices"), 0);
 				const cJSON *msg = cJSON_GetObjectItem(ch, "message");
 				cr_assert(cJSON_IsString(cJSON_GetObjectItem(msg, "content")));
-				cr_assert_gt(strlen(cJSON_GetObjectItem(msg, "content")->valuestring), 0);
-				cr_assert_str_eq(cJSON_GetObjectItem(ch, "finish_reason")->valuestring,
-						 "stop");
+				cr_assert_gt(
+				    strlen(cJSON_GetObjectItem(msg, "content")->valuestring), 0);
+				cr_assert_str_eq(
+				    cJSON_GetObjectItem(ch, "finish_reason")->valuestring, "stop");
 				cJSON_Delete(root);
 			} else {
 				cr_assert(strstr(r.body.data, "\"finish_reason\":\"stop\""));
