@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"sweep", cmd_sweep, "DIR           simulate routing policies on a full-matrix run"},
     {"report", cmd_report, "DIR           one self-contained HTML page with tables and charts"},
     {"merge", cmd_merge, "DIR... -o OUT  join the shard runs of one eval into one run folder"},
+    {"diff", cmd_diff, "DIR           the items where the primary and a shadow disagree"},
     {"check", cmd_check, "DIR --baseline BASE   the regression gate (exit 1 on a regression)"},
 };
 

@@ -30,5 +30,6 @@ int cmd_sweep(int argc, char **argv, struct se_err *err);
 int cmd_merge(int argc, char **argv, struct se_err *err);
 /* `report DIR [-o FILE]` */
 int cmd_report(int argc, char **argv, struct se_err *err);
+int cmd_diff(int argc, char **argv, struct se_err *err); /* src/cli/cmd_diff.c */
 
 #endif

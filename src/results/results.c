@@ -205,6 +205,22 @@ static int row_from_json(const cJSON *o, struct res_row *row, char *why, size_t 
 	return 0;
 }
 
+int res_parse_line(const char *line, size_t len, struct res_row *row, cJSON **doc,
+		   const char *where, struct se_err *err)
+{
+	char why[200];
+	*doc = cJSON_ParseWithLength(line, len);
+	if (!*doc) {
+		res_row_init(row);
+		return se_fail(err, SE_INPUT, where, "invalid JSON in results line");
+	}
+	if (row_from_json(*doc, row, why, sizeof(why)))
+		return se_fail(err, SE_INPUT, where, "%s", why);
+	row->raw = line;
+	row->raw_len = len;
+	return 0;
+}
+
 int res_scan(const char *path, bool missing_ok, res_row_fn fn, void *ctx,
 	     struct res_scan_stats *stats, struct se_err *err)
 {

@@ -93,6 +93,14 @@ typedef int (*res_row_fn)(void *ctx, const struct res_row *row);
 int res_scan(const char *path, bool missing_ok, res_row_fn fn, void *ctx,
 	     struct res_scan_stats *stats, struct se_err *err);
 
+/* Parses one line (without its newline) the way res_scan does, for readers
+ * that seek to a line they indexed before (diff/). row's strings point into
+ * *doc, a cJSON tree the caller frees with cJSON_Delete (also after a
+ * failure); `where` (file:line) names the line in errors. */
+struct cJSON;
+int res_parse_line(const char *line, size_t len, struct res_row *row, struct cJSON **doc,
+		   const char *where, struct se_err *err);
+
 /* For --resume: cuts a torn last line off the file. *dropped is set to 1 when
  * it did. */
 int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err);

@@ -1,0 +1,188 @@
+/* diff.h: where two answers to the same items disagree: `shadoweval diff`,
+ * the item-level changes of `diff --baseline`, and the report's "Where they
+ * disagree" section.
+ *
+ * Two passes, so that memory does not follow the size of the outputs and the
+ * lines of one item need not be adjacent in results.jsonl:
+ *
+ * 1. dif_index_load streams results.jsonl once and keeps, per line, a 16-byte
+ *    cell (byte offset, item, model, role, pass) and, per item, 24 bytes (id
+ *    hash, item_index, task, slot). The few fields it needs are read by a
+ *    small scanner that stops before `output`; a line it cannot read plainly
+ *    (an escaped string, an odd shape, a torn last line) goes through the
+ *    results reader (res_parse_line), which also words every error.
+ * 2. dif_select pairs an A line with a B line per item (a sort-free join:
+ *    cells are grouped by item with a counting pass) and sorts the compared
+ *    items into kinds; dif_line_load then reads one line back by its offset
+ *    (pread) and parses it with the results reader.
+ *
+ * Items are ordered by item_index (then by first appearance). Pass is the
+ * summaries' pass: status ok and the checks passed; errors count as failures.
+ *
+ * Ownership: a dif_index owns its tables and its file descriptor
+ * (dif_index_free); a dif_sel owns its arrays (dif_sel_free); a dif_line owns
+ * its text and parsed tree until the next dif_line_load or dif_line_free.
+ */
+#ifndef SE_DIFF_H
+#define SE_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/strtab.h"
+#include "results/results.h"
+
+enum dif_role { DIF_ROLE_PRIMARY, DIF_ROLE_SHADOW, DIF_ROLE_FALLBACK };
+
+#define DIF_F_PASS 1u /* status ok and the checks passed */
+#define DIF_F_OK 2u   /* status ok */
+
+struct dif_cell {
+	uint64_t off; /* byte offset of the line in results.jsonl */
+	uint32_t item;
+	uint16_t model;
+	uint8_t role;  /* enum dif_role */
+	uint8_t flags; /* DIF_F_* */
+};
+
+struct dif_item {
+	uint64_t hash; /* of the item id */
+	int64_t index; /* item_index, -1 when absent */
+	uint16_t task, slot;
+};
+
+struct dif_index {
+	char *path;
+	int fd;
+	struct strtab models, tasks, slots;
+	struct dif_item *items;
+	size_t nitems, items_cap;
+	uint32_t *htab; /* item number + 1, 0 empty */
+	size_t hsize;
+	struct dif_cell *cells;
+	size_t ncells, cells_cap;
+	uint32_t *first; /* item -> first position in idx; nitems + 1 entries */
+	uint32_t *idx;	 /* cell numbers grouped by item */
+	uint32_t *order; /* items sorted by item_index, then first appearance */
+	size_t lines, torn;
+	size_t recent[4]; /* while loading: models of recent lines */
+	unsigned recent_next;
+};
+
+/* Reads path (a results.jsonl) into x. Errors name file:line. */
+int dif_index_load(struct dif_index *x, const char *path, struct se_err *err);
+void dif_index_free(struct dif_index *x);
+/* The model's number, or -1 when no line names it. */
+long dif_model_find(const struct dif_index *x, const char *name);
+/* Whether any line of the model has the role shadow (the default Bs). */
+bool dif_model_is_shadow(const struct dif_index *x, size_t model);
+
+/* Which line answers for a side of a comparison. */
+#define DIF_A_PRIMARY (-1) /* the item's primary line (the routed model) */
+#define DIF_A_POLICY (-2)  /* what production served: an ok fallback when the primary failed */
+
+enum dif_kind { DIF_A_BETTER, DIF_B_BETTER, DIF_BOTH_PASS, DIF_NEITHER, DIF_NKINDS };
+extern const char *const dif_kind_names[DIF_NKINDS]; /* "a-better", ... */
+
+struct dif_spec {
+	long a;		  /* a model number, DIF_A_PRIMARY or DIF_A_POLICY */
+	long b;		  /* a model number: its shadow line when a is not a model, else its
+			   * answer (primary, else shadow, else fallback line) */
+	long task;	  /* a task number, or -1 for all */
+	long slot;	  /* a slot number, or -1 for all */
+	const void *grep; /* NULL, or a compiled 8-bit pcre2_code: only items whose
+			   * id or either output matches */
+};
+
+struct dif_hit {
+	uint32_t item, a, b; /* item number, A's and B's cells */
+};
+
+struct dif_sel {
+	struct dif_hit *hit[DIF_NKINDS];
+	size_t n[DIF_NKINDS], cap[DIF_NKINDS];
+	size_t compared;
+};
+
+/* Pairs the lines of spec and sorts the compared items into kinds, each in
+ * item order. With a grep pattern, lines are read back to match. */
+int dif_select(const struct dif_index *x, const struct dif_spec *spec, struct dif_sel *sel,
+	       struct se_err *err);
+void dif_sel_free(struct dif_sel *sel);
+
+/* One line read back and parsed. */
+struct dif_line {
+	struct res_row row;
+	struct cJSON *doc;
+	struct buf text;
+};
+void dif_line_init(struct dif_line *l);
+void dif_line_free(struct dif_line *l);
+int dif_line_load(const struct dif_index *x, uint32_t cell, struct dif_line *l, struct se_err *err);
+/* The line's "checks" object, or NULL. */
+const struct cJSON *dif_line_checks(const struct dif_line *l);
+
+/* ---- dif_data.c: prompts and expected answers, from the run's dataset ---- */
+
+#define DIF_SNIP_MAX 400 /* bytes kept of a prompt or of the expected answers */
+
+struct dif_ds;
+/* The dataset dir's manifest names (through its config when that still
+ * loads). NULL when there is none; then *why (malloc'd) says why. */
+struct dif_ds *dif_ds_open(const char *dir, char **why);
+void dif_ds_free(struct dif_ds *d);
+
+struct dif_snip {
+	const char *id; /* not owned */
+	char *prompt;	/* the last user message's start; NULL until found */
+	char *expected; /* the expected answers, " | "-joined; NULL when none */
+};
+void dif_snip_clear(struct dif_snip *s);
+/* One pass over the dataset, filling the snips whose id it meets. -1 when
+ * the dataset cannot be read; *why (malloc'd) says why, and may also be set
+ * with 0 as a warning (the dataset changed since the run). */
+int dif_ds_fetch(struct dif_ds *d, struct dif_snip *s, size_t n, char **why);
+
+/* ---- dif_out.c: the formats ---- */
+
+enum dif_format { DIF_TEXT, DIF_MD, DIF_JSONL, DIF_CSV };
+enum dif_only { DIF_ONLY_DISCORDANT, DIF_ONLY_A_BETTER, DIF_ONLY_B_BETTER, DIF_ONLY_ALL };
+
+struct dif_print_opts {
+	enum dif_format format;
+	enum dif_only only;
+	long limit;	/* items listed per comparison; -1: all */
+	int width;	/* text: columns; side by side from DIF_SIDE_MIN */
+	bool color;	/* text: ANSI colours */
+	int fold_lines; /* text: lines shown of an output before folding */
+};
+#define DIF_SIDE_MIN 100
+
+struct dif_printer {
+	FILE *out;
+	const struct dif_index *x;
+	struct dif_ds *ds; /* NULL: no prompts or expected answers */
+	struct dif_print_opts o;
+	size_t counted;	    /* dif_print_counts calls so far */
+	size_t comparisons; /* dif_print_items calls so far */
+	char *warning;	    /* the first dataset problem, for stderr; malloc'd */
+};
+
+/* The counts of every comparison come first (one call each), then each
+ * comparison's items, A better first (one call each). */
+void dif_print_counts(struct dif_printer *p, const struct dif_sel *sel, const char *a_side,
+		      const char *b_side);
+int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char *a_side,
+		    const char *b_side, struct se_err *err);
+
+/* Escaping, shared with the report: markdown inline text (table cells,
+ * headings) and a <pre> block's text, which keeps newlines as &#10; so that a
+ * blank line in an output cannot end the HTML block in markdown. */
+void dif_md_inline(struct buf *b, const char *s, size_t n);
+void dif_html_pre(struct buf *b, const char *s, size_t n);
+
+#endif

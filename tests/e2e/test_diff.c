@@ -1,0 +1,303 @@
+/* test_diff.c: `shadoweval diff` end to end: a seeded shadowsim run of
+ * tests/fixtures/run/eval.json (20 items, slots fast and deep, shadow
+ * sim/cand) where every model answers right only part of the time, then the
+ * real binary's diff in each format against what results.jsonl says, read
+ * here with cJSON (not with diff's scanner), and against pairs.csv.
+ */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../support/simproc.h"
+#include "core/buf.h"
+
+#define FIX "tests/fixtures/run"
+
+static char tmpdir[128];
+
+static void make_tmp(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/se-e2e-diff-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+static char *tpath(const char *name)
+{
+	static char bufs[8][512];
+	static int k;
+	char *p = bufs[k++ % 8];
+	snprintf(p, 512, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b;
+	buf_init(&b);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	return buf_detach(&b, NULL);
+}
+
+struct proc_out {
+	int status;
+	char *out, *err;
+};
+
+static struct proc_out run_se(const char *const *args)
+{
+	static int seq;
+	char outp[512], errp[512];
+	snprintf(outp, sizeof(outp), "%s/stdout.%d", tmpdir, seq);
+	snprintf(errp, sizeof(errp), "%s/stderr.%d", tmpdir, seq++);
+	const char *d = getenv("SE_BIN_DIR");
+	char bin[512];
+	snprintf(bin, sizeof(bin), "%s/shadoweval", d && *d ? d : "build/asan/bin");
+	const char *argv[64];
+	int n = 0;
+	argv[n++] = bin;
+	for (int i = 0; args[i] && n < 62; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	struct proc_out r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), read_file(outp),
+			     read_file(errp)};
+	cr_assert(r.out && r.err);
+	return r;
+}
+
+static void proc_out_free(struct proc_out *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+/* Every model answers right with probability `acc` (seeded). */
+static const char *profiles(const char *name, const char *acc_fast, const char *acc_cand)
+{
+	static const char *const models[] = {"sim/fast", "sim/deep", "sim/cand", "sim/backup"};
+	char *path = tpath(name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"seed\": 11, \"models\": {", f);
+	for (int i = 0; i < 4; i++)
+		fprintf(f,
+			"%s\"%s\": {\"pricing\": {\"prompt\": 0.000001, \"completion\": 0.000002},"
+			" \"accuracy\": {\"default\": %s}}",
+			i ? ", " : "", models[i],
+			i == 0	 ? acc_fast
+			: i == 2 ? acc_cand
+				 : "0.6");
+	fputs("}}\n", f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+static void run_eval(const char *eval, const char *prof, const char *dir)
+{
+	struct simproc sp;
+	cr_assert_eq(simproc_start(&sp, prof, eval, NULL), 0, "shadowsim: %s", sp.error);
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *args[] = {"run", eval, "-o", dir, "--endpoint", ep, "--quiet", NULL};
+	struct proc_out p = run_se(args);
+	cr_assert_eq(p.status, 0, "run exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+}
+
+/* From results.jsonl: per kind, the item ids where the primary and the
+ * sim/cand shadow disagree, in item_index order, ","-joined. */
+static void expected_kinds(const char *dir, char **a_better, char **b_better)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	char *text = read_file(path);
+	cr_assert_not_null(text);
+	int prim[64], cand[64];
+	char ids[64][32];
+	for (int i = 0; i < 64; i++)
+		prim[i] = cand[i] = -1;
+	char *save = NULL;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = cJSON_Parse(l);
+		cr_assert_not_null(o);
+		int idx = (int)cJSON_GetObjectItem(o, "item_index")->valuedouble;
+		cr_assert(idx >= 0 && idx < 64);
+		const char *role = cJSON_GetObjectItem(o, "role")->valuestring;
+		int pass = cJSON_IsTrue(cJSON_GetObjectItem(o, "pass")) &&
+			   !strcmp(cJSON_GetObjectItem(o, "status")->valuestring, "ok");
+		snprintf(ids[idx], sizeof(ids[idx]), "%s",
+			 cJSON_GetObjectItem(o, "item_id")->valuestring);
+		if (!strcmp(role, "primary"))
+			prim[idx] = pass;
+		else if (!strcmp(role, "shadow"))
+			cand[idx] = pass;
+		cJSON_Delete(o);
+	}
+	struct buf a, b;
+	buf_init(&a);
+	buf_init(&b);
+	for (int i = 0; i < 64; i++) {
+		if (prim[i] < 0 || cand[i] < 0 || prim[i] == cand[i])
+			continue;
+		struct buf *t = prim[i] ? &a : &b;
+		buf_printf(t, "%s%s", t->len ? "," : "", ids[i]);
+	}
+	*a_better = buf_detach(&a, NULL);
+	*b_better = buf_detach(&b, NULL);
+	free(text);
+}
+
+static char *jsonl_ids(const char *out, const char *kind, long *count)
+{
+	struct buf s;
+	buf_init(&s);
+	char *copy = strdup(out), *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = cJSON_Parse(l);
+		cr_assert_not_null(o, "not JSON: %s", l);
+		const char *rec = cJSON_GetObjectItem(o, "record")->valuestring;
+		if (!strcmp(rec, "counts"))
+			*count = (long)cJSON_GetObjectItem(
+				     o, !strcmp(kind, "a-better") ? "a_better" : "b_better")
+				     ->valuedouble;
+		else if (!strcmp(cJSON_GetObjectItem(o, "kind")->valuestring, kind))
+			buf_printf(&s, "%s%s", s.len ? "," : "",
+				   cJSON_GetObjectItem(o, "item_id")->valuestring);
+		cJSON_Delete(o);
+	}
+	free(copy);
+	return buf_detach(&s, NULL);
+}
+
+static size_t count_words(const char *list)
+{
+	if (!*list)
+		return 0;
+	size_t n = 1;
+	for (; *list; list++)
+		n += *list == ',';
+	return n;
+}
+
+Test(diff, lists_exactly_the_discordant_items_of_a_seeded_run, .timeout = 90)
+{
+	make_tmp();
+	run_eval(FIX "/eval.json", profiles("p.json", "0.6", "0.5"), tpath("run"));
+	char *want_a, *want_b;
+	expected_kinds(tpath("run"), &want_a, &want_b);
+	cr_assert(count_words(want_a) > 0 && count_words(want_b) > 0,
+		  "the seeded run has discordant items both ways (%s / %s)", want_a, want_b);
+
+	const char *jl[] = {"diff", tpath("run"), "--format", "jsonl", NULL};
+	struct proc_out p = run_se(jl);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	long na = -1, nb = -1;
+	char *got_a = jsonl_ids(p.out, "a-better", &na), *got_b = jsonl_ids(p.out, "b-better", &nb);
+	cr_assert_str_eq(got_a, want_a);
+	cr_assert_str_eq(got_b, want_b);
+	cr_assert_eq((size_t)na, count_words(want_a));
+	cr_assert_eq((size_t)nb, count_words(want_b));
+	proc_out_free(&p);
+
+	/* the same counts as pairs.csv's overall row */
+	char *pairs = read_file(tpath("run/pairs.csv"));
+	char row[128];
+	const char *at = strstr(pairs, "overall,all,policy,sim/cand,");
+	cr_assert_not_null(at, "%s", pairs);
+	long n, both, only_p, only_s;
+	cr_assert_eq(
+	    sscanf(at, "overall,all,policy,sim/cand,%ld,%ld,%ld,%ld", &n, &both, &only_p, &only_s),
+	    4);
+	cr_assert_eq(only_p, na);
+	cr_assert_eq(only_s, nb);
+	free(pairs);
+
+	/* text and md: the counts first, then the same items */
+	const char *tx[] = {"diff", tpath("run"), NULL};
+	p = run_se(tx);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	snprintf(row, sizeof(row),
+		 "A = primary, B = sim/cand: %ld items compared\n  %ld where A is better, %ld "
+		 "where B is better",
+		 n, na, nb);
+	cr_assert(!strncmp(p.out, row, strlen(row)), "%.300s", p.out);
+	cr_assert_null(strstr(p.out, "\033"), "colours in a pipe");
+	char *copy = strdup(want_a), *save = NULL;
+	for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+		char head[80];
+		snprintf(head, sizeof(head), "\na-better  %s  ", id);
+		cr_assert_not_null(strstr(p.out, head), "%s not listed", id);
+	}
+	free(copy);
+	proc_out_free(&p);
+
+	const char *md[] = {"diff", tpath("run"), "--format", "md", NULL};
+	p = run_se(md);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	snprintf(row, sizeof(row), "| primary | sim/cand | %ld | **%ld** | **%ld** |", n, na, nb);
+	cr_assert_not_null(strstr(p.out, row), "%.300s", p.out);
+	proc_out_free(&p);
+
+	const char *csv[] = {"diff", tpath("run"), "--format", "csv", NULL};
+	p = run_se(csv);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	size_t rows = 0;
+	for (const char *c = p.out; (c = strstr(c, "\nprimary,sim/cand,")); c++)
+		rows++;
+	cr_assert_eq(rows, (size_t)(na + nb), "csv rows");
+	proc_out_free(&p);
+
+	free(got_a);
+	free(got_b);
+	free(want_a);
+	free(want_b);
+	rm_tmp();
+}
+
+Test(diff, usage_errors_exit_2, .timeout = 30)
+{
+	make_tmp();
+	const char *bad[] = {"diff", FIX, "--format", "xml", NULL};
+	struct proc_out p = run_se(bad);
+	cr_assert_eq(p.status, 2);
+	cr_assert_not_null(strstr(p.err, "--format: unknown value \"xml\""), "%s", p.err);
+	proc_out_free(&p);
+	const char *help[] = {"diff", "--help", NULL};
+	p = run_se(help);
+	cr_assert_eq(p.status, 0);
+	cr_assert_not_null(strstr(p.out, "usage: shadoweval diff DIR"));
+	proc_out_free(&p);
+	rm_tmp();
+}
