@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
 #include "core/xalloc.h"
@@ -277,6 +278,236 @@ static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
 		split_pieces(pl);
 }
 
+/* ---- validation: the chat-completions request shape ---- */
+
+/* The request fields OpenRouter documents (max_tokens is checked with the
+ * model, whose ID its message names). Unknown keys are let through, as
+ * OpenRouter ignores parameters a model does not support; a known key of the
+ * wrong type or out of range is a 400, as real gateways answer. Optional
+ * fields may be null. */
+struct req_field {
+	const char *key;
+	unsigned kinds; /* JSONV_* */
+	const char *what;
+	double lo, hi; /* numbers */
+	bool integer;
+};
+
+#define NUM(k, w, l, h)                                                                            \
+	{                                                                                          \
+		k, JSONV_NUMBER, w, l, h, false                                                    \
+	}
+#define INT(k, w, l, h)                                                                            \
+	{                                                                                          \
+		k, JSONV_NUMBER, w, l, h, true                                                     \
+	}
+static const struct req_field req_fields[] = {
+    {"model", JSONV_STRING, "a model ID string", 0, 0, false},
+    {"models", JSONV_ARRAY, "an array of model IDs", 0, 0, false},
+    {"messages", JSONV_ARRAY, "a non-empty array of messages", 0, 0, false},
+    {"stream", JSONV_BOOL, "a boolean", 0, 0, false},
+    {"stream_options", JSONV_OBJECT, "an object", 0, 0, false},
+    INT("max_completion_tokens", "a positive integer", 1, 1e9),
+    NUM("temperature", "a number from 0 to 2", 0, 2),
+    NUM("top_p", "a number from 0 to 1", 0, 1),
+    INT("top_k", "an integer from 0 to 1000000", 0, 1e6),
+    NUM("min_p", "a number from 0 to 1", 0, 1),
+    NUM("top_a", "a number from 0 to 1", 0, 1),
+    NUM("frequency_penalty", "a number from -2 to 2", -2, 2),
+    NUM("presence_penalty", "a number from -2 to 2", -2, 2),
+    NUM("repetition_penalty", "a number from 0 to 2", 0, 2),
+    INT("seed", "an integer", -9007199254740992.0, 9007199254740992.0),
+    INT("n", "an integer from 1 to 128", 1, 128),
+    INT("top_logprobs", "an integer from 0 to 20", 0, 20),
+    {"stop", JSONV_STRING | JSONV_ARRAY, "a string or an array of strings", 0, 0, false},
+    {"logit_bias", JSONV_OBJECT, "an object", 0, 0, false},
+    {"logprobs", JSONV_BOOL, "a boolean", 0, 0, false},
+    {"response_format", JSONV_OBJECT, "an object", 0, 0, false},
+    {"tools", JSONV_ARRAY, "an array", 0, 0, false},
+    {"tool_choice", JSONV_STRING | JSONV_OBJECT, "a string or an object", 0, 0, false},
+    {"parallel_tool_calls", JSONV_BOOL, "a boolean", 0, 0, false},
+    {"user", JSONV_STRING, "a string", 0, 0, false},
+    {"provider", JSONV_OBJECT, "an object", 0, 0, false},
+    {"route", JSONV_STRING, "a string", 0, 0, false},
+    {"transforms", JSONV_ARRAY, "an array of strings", 0, 0, false},
+    {"plugins", JSONV_ARRAY, "an array", 0, 0, false},
+    {"reasoning", JSONV_OBJECT, "an object", 0, 0, false},
+    {"usage", JSONV_OBJECT, "an object", 0, 0, false},
+    {"metadata", JSONV_OBJECT, "an object", 0, 0, false},
+    {"debug", JSONV_OBJECT, "an object", 0, 0, false},
+    {"prediction", JSONV_OBJECT, "an object", 0, 0, false},
+};
+#undef NUM
+#undef INT
+
+static const char *const roles[] = {"system", "developer", "user", "assistant", "tool", NULL};
+
+/* "expected X, got Y" at path, as a 400 body; Y is the value of a number. */
+static int bad_value(struct buf *err_body, const char *path, const char *what, const cJSON *v)
+{
+	char got[64], msg[JSONV_PATH + 256];
+	if (cJSON_IsNumber(v))
+		snprintf(got, sizeof(got), "%.15g", v->valuedouble);
+	else
+		snprintf(got, sizeof(got), "%s", jsonv_type(v));
+	snprintf(msg, sizeof(msg), "%s: expected %s, got %s", path, what, got);
+	return bad_request(err_body, msg);
+}
+
+/* Every element of the array at path is a string. */
+static int all_strings(struct buf *err_body, const cJSON *arr, const char *path, const char *what)
+{
+	size_t i = 0;
+	for (const cJSON *it = arr->child; it; it = it->next, i++) {
+		if (!cJSON_IsString(it)) {
+			char p[JSONV_PATH];
+			jsonv_idx(p, path, i);
+			return bad_value(err_body, p, what, it);
+		}
+	}
+	return 0;
+}
+
+/* content: a string, an array of content parts, or null (assistant turns
+ * that only call tools). */
+static int check_content(struct buf *err_body, const cJSON *c, const char *path, bool may_be_null)
+{
+	if (cJSON_IsString(c) || (may_be_null && cJSON_IsNull(c)))
+		return 0;
+	if (!cJSON_IsArray(c))
+		return bad_value(err_body, path, "a string or an array of content parts", c);
+	size_t i = 0;
+	for (const cJSON *part = c->child; part; part = part->next, i++) {
+		char p[JSONV_PATH], q[JSONV_PATH];
+		jsonv_idx(p, path, i);
+		if (!cJSON_IsObject(part))
+			return bad_value(err_body, p, "a content part object", part);
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
+		jsonv_key(q, p, "type");
+		if (!cJSON_IsString(type))
+			return bad_value(err_body, q, "a string", type);
+		if (strcmp(type->valuestring, "text") == 0) {
+			const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+			jsonv_key(q, p, "text");
+			if (!cJSON_IsString(text))
+				return bad_value(err_body, q, "a string", text);
+		}
+	}
+	return 0;
+}
+
+static int check_message(struct buf *err_body, const cJSON *m, const char *path, bool *user)
+{
+	char p[JSONV_PATH];
+	if (!cJSON_IsObject(m))
+		return bad_value(err_body, path, "a message object", m);
+	const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+	jsonv_key(p, path, "role");
+	if (!role)
+		return bad_value(err_body, p, "one of system, developer, user, assistant, tool",
+				 role);
+	size_t r = 0;
+	while (roles[r] && !(cJSON_IsString(role) && strcmp(role->valuestring, roles[r]) == 0))
+		r++;
+	if (!roles[r]) {
+		if (!cJSON_IsString(role))
+			return bad_value(err_body, p,
+					 "one of system, developer, user, assistant, tool", role);
+		char msg[JSONV_PATH + 256];
+		snprintf(msg, sizeof(msg),
+			 "%s: expected one of system, developer, user, assistant, tool, got "
+			 "\"%.64s\"",
+			 p, role->valuestring);
+		return bad_request(err_body, msg);
+	}
+	bool assistant = strcmp(roles[r], "assistant") == 0;
+	*user |= strcmp(roles[r], "user") == 0;
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+	jsonv_key(p, path, "content");
+	if (!content) {
+		if (!assistant)
+			return bad_request(err_body,
+					   "messages: every non-assistant message needs a "
+					   "content");
+	} else if (check_content(err_body, content, p, assistant)) {
+		return 400;
+	}
+	static const char *const strings[] = {"name", "tool_call_id", NULL};
+	for (size_t i = 0; strings[i]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, strings[i]);
+		jsonv_key(p, path, strings[i]);
+		if (v && !cJSON_IsString(v))
+			return bad_value(err_body, p, "a string", v);
+	}
+	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
+	jsonv_key(p, path, "tool_calls");
+	if (calls && !jsonv_is(calls, JSONV_ARRAY | JSONV_NULL))
+		return bad_value(err_body, p, "an array", calls);
+	return 0;
+}
+
+/* True when the body holds a \u0000 escape in a string: cJSON would cut the
+ * string there, so a model ID or a prompt would silently lose its tail. */
+static bool has_nul_escape(const char *s, size_t len)
+{
+	bool in_str = false;
+	for (size_t i = 0; i < len; i++) {
+		if (!in_str) {
+			in_str = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"') {
+			in_str = false;
+		} else if (s[i] == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+				return true;
+			i++; /* skip the escaped character */
+		}
+	}
+	return false;
+}
+
+/* The whole body against the chat-completions shape; 0 or 400. */
+static int check_request(struct buf *err_body, const cJSON *root)
+{
+	for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
+		const struct req_field *f = &req_fields[i];
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, f->key);
+		bool required = strcmp(f->key, "messages") == 0;
+		if (!v || (cJSON_IsNull(v) && !required))
+			continue;
+		if (!jsonv_is(v, f->kinds))
+			return bad_value(err_body, f->key, f->what, v);
+		if (f->kinds == JSONV_NUMBER && !(f->integer ? jsonv_integer_in(v, f->lo, f->hi)
+							     : jsonv_number_in(v, f->lo, f->hi)))
+			return bad_value(err_body, f->key, f->what, v);
+	}
+	const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+	if (cJSON_IsArray(models) && all_strings(err_body, models, "models", "a model ID string"))
+		return 400;
+	const cJSON *stop = cJSON_GetObjectItemCaseSensitive(root, "stop");
+	if (cJSON_IsArray(stop) && all_strings(err_body, stop, "stop", "a string"))
+		return 400;
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(root, "transforms");
+	if (cJSON_IsArray(tr) && all_strings(err_body, tr, "transforms", "a string"))
+		return 400;
+	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
+	if (!cJSON_IsArray(messages) || !messages->child)
+		return bad_value(err_body, "messages", "a non-empty array of messages", messages);
+	bool user = false;
+	size_t i = 0;
+	for (const cJSON *m = messages->child; m; m = m->next, i++) {
+		char p[JSONV_PATH];
+		jsonv_idx(p, "messages", i);
+		if (check_message(err_body, m, p, &user))
+			return 400;
+	}
+	if (!user)
+		return bad_request(err_body, "messages: expected at least one message with role "
+					     "\"user\"");
+	return 0;
+}
+
 static int context_error(struct buf *err_body, const struct sim_model *m, long tokens)
 {
 	char msg[512];
@@ -295,6 +526,11 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 	cJSON *root = cJSON_ParseWithLength(body, len);
 	if (!root)
 		return bad_request(err_body, "Invalid JSON in request body");
+	if (has_nul_escape(body, len)) {
+		cJSON_Delete(root);
+		return bad_request(err_body, "Invalid request: a string contains a NUL character "
+					     "(\\u0000)");
+	}
 	int rc = 0;
 	const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
@@ -309,28 +545,17 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 		rc = bad_request(err_body, "Request body must be a JSON object");
 		goto out;
 	}
-	if (model && !cJSON_IsString(model)) {
-		rc = bad_request(err_body, "model: expected a string");
+	if ((rc = check_request(err_body, root)))
 		goto out;
-	}
-	if (model)
+	if (cJSON_IsString(model))
 		cand[nc++] = model->valuestring;
-	if (models) {
-		const cJSON *it;
-		if (!cJSON_IsArray(models)) {
-			rc = bad_request(err_body, "models: expected an array of strings");
-			goto out;
-		}
+	const cJSON *it;
+	if (cJSON_IsArray(models))
 		cJSON_ArrayForEach(it, models)
 		{
-			if (!cJSON_IsString(it)) {
-				rc = bad_request(err_body, "models: expected an array of strings");
-				goto out;
-			}
 			if (nc < sizeof(cand) / sizeof(cand[0]))
 				cand[nc++] = it->valuestring;
 		}
-	}
 	if (nc == 0) {
 		rc = bad_request(err_body, "No model specified");
 		goto out;
@@ -343,27 +568,9 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 			goto out;
 		}
 	}
-	if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0) {
-		rc = bad_request(err_body, "messages: expected a non-empty array");
-		goto out;
-	}
-	const cJSON *msg;
-	cJSON_ArrayForEach(msg, messages)
-	{
-		const cJSON *role = cJSON_GetObjectItemCaseSensitive(msg, "role");
-		if (!cJSON_IsObject(msg) || !cJSON_IsString(role)) {
-			rc = bad_request(err_body, "messages: each message needs a string role");
-			goto out;
-		}
-	}
-	if (stream && !cJSON_IsBool(stream) && !cJSON_IsNull(stream)) {
-		rc = bad_request(err_body, "stream: expected a boolean");
-		goto out;
-	}
 	if (max_tokens && !cJSON_IsNull(max_tokens)) {
-		if (!cJSON_IsNumber(max_tokens) || max_tokens->valuedouble < 1 ||
-		    max_tokens->valuedouble != floor(max_tokens->valuedouble) ||
-		    max_tokens->valuedouble > 1e9) {
+		/* OpenRouter's own wording, naming the model. */
+		if (!jsonv_integer_in(max_tokens, 1, 1e9)) {
 			char m[400];
 			snprintf(m, sizeof(m), "%.300s: max_tokens must be a positive integer",
 				 cand[0]);

@@ -1736,3 +1736,89 @@ Test(hostile, rate_limit_can_ask_for_retry_after_as_a_far_http_date)
 	cr_assert_gt(tm.tm_year + 1900, 2099, "%s", r.retry_after);
 	buf_free(&r.body);
 }
+
+/* ---- malformed requests: 400 in OpenRouter's shape, naming what is wrong ---- */
+
+Test(sim, malformed_requests_get_400_naming_the_field)
+{
+	static const struct {
+		const char *body;
+		const char *message;
+	} cases[] = {
+	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"user\",\"content\":42}]}",
+	     "messages[0].content: expected a string or an array of content parts, got 42"},
+	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"user\",\"content\":{\"a\":1}}]}",
+	     "messages[0].content: expected a string or an array of content parts, got an "
+	     "object"},
+	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
+	     "\"text\",\"text\":7}]}]}",
+	     "messages[0].content[0].text: expected a string, got 7"},
+	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"system\",\"content\":\"hi\"}]}",
+	     "messages: expected at least one message with role \\\"user\\\""},
+	    {"{\"model\":\"sim/fa\\u0000st\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+	     "NUL character"},
+	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"robot\",\"content\":\"hi\"}]}",
+	     "messages[0].role: expected one of system, developer, user, assistant, tool, got "
+	     "\\\"robot\\\""},
+	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":1,\"content\":\"hi\"}]}",
+	     "messages[0].role: expected one of system, developer, user, assistant, tool, got 1"},
+	    {"{\"model\":\"sim/fast\",\"messages\":[\"hi\"]}",
+	     "messages[0]: expected a message object, got a string"},
+	    {"{\"model\":\"sim/fast\",\"messages\":[]}",
+	     "messages: expected a non-empty array of messages, got an array"},
+	    {"{\"model\":\"sim/fast\",\"temperature\":\"hot\",\"messages\":[{\"role\":\"user\","
+	     "\"content\":\"hi\"}]}",
+	     "temperature: expected a number from 0 to 2, got a string"},
+	    {"{\"model\":\"sim/fast\",\"top_p\":2,\"messages\":[{\"role\":\"user\",\"content\":"
+	     "\"hi\"}]}",
+	     "top_p: expected a number from 0 to 1, got 2"},
+	    {"{\"model\":\"sim/fast\",\"stop\":[\"a\",3],\"messages\":[{\"role\":\"user\","
+	     "\"content\":\"hi\"}]}",
+	     "stop[1]: expected a string, got 3"},
+	    {"{\"model\":\"sim/fast\",\"models\":[\"sim/slow\",false],\"messages\":[{\"role\":"
+	     "\"user\",\"content\":\"hi\"}]}",
+	     "models[1]: expected a model ID string, got a boolean"},
+	    {"{\"model\":\"sim/fast\",\"stream\":\"yes\",\"messages\":[{\"role\":\"user\","
+	     "\"content\":\"hi\"}]}",
+	     "stream: expected a boolean, got a string"},
+	    {"{\"model\":\"sim/fast\",\"tools\":{},\"messages\":[{\"role\":\"user\",\"content\":"
+	     "\"hi\"}]}",
+	     "tools: expected an array, got an object"},
+	    {"{\"model\":\"sim/fast\",\"max_tokens\":\"9\",\"messages\":[{\"role\":\"user\","
+	     "\"content\":\"hi\"}]}",
+	     "sim/fast: max_tokens must be a positive integer"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct reply r;
+		reply_init(&r);
+		request(&sp, "/chat/completions", cases[i].body, 0, 0, &r);
+		cr_assert_eq(r.status, 400, "case %zu: status %ld: %s", i, r.status, r.body.data);
+		cr_assert_eq(error_code(&r.body), 400, "case %zu: %s", i, r.body.data);
+		cr_assert(strstr(r.body.data, cases[i].message), "case %zu: %s", i, r.body.data);
+		cr_assert(strstr(r.body.data, "\"error_type\":\"invalid_request\""), "case %zu", i);
+		buf_free(&r.body);
+	}
+}
+
+Test(sim, well_formed_variants_of_the_request_shape_are_served)
+{
+	static const char *const bodies[] = {
+	    /* content parts, an assistant turn that only calls tools, a tool reply */
+	    "{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
+	    "\"text\",\"text\":\"hi\"}]},{\"role\":\"assistant\",\"content\":null,\"tool_calls\":"
+	    "[]},{\"role\":\"tool\",\"tool_call_id\":\"t1\",\"content\":\"42\"},{\"role\":"
+	    "\"user\",\"content\":\"and?\"}]}",
+	    /* nulls for optional fields, unknown parameters, OpenRouter extras */
+	    "{\"model\":\"sim/fast\",\"temperature\":null,\"stop\":\"x\",\"seed\":-3,"
+	    "\"some_future_param\":{\"a\":1},\"provider\":{\"order\":[\"x\"]},\"transforms\":[],"
+	    "\"messages\":[{\"role\":\"developer\",\"content\":\"be brief\"},{\"role\":\"user\","
+	    "\"content\":\"hi\",\"name\":\"bob\"}]}",
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		struct reply r;
+		reply_init(&r);
+		request(&sp, "/chat/completions", bodies[i], 0, 0, &r);
+		cr_assert_eq(r.status, 200, "body %zu: %ld %s", i, r.status, r.body.data);
+		buf_free(&r.body);
+	}
+}
