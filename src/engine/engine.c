@@ -112,6 +112,8 @@ struct job {
 	bool stream_active;
 	bool parse_failed;
 	bool too_big;
+	size_t rx;	/* reply bytes received this attempt, whatever is kept */
+	char ctype[64]; /* the reply's Content-Type ("" when none) */
 	char parse_err[256];
 };
 
@@ -313,9 +315,13 @@ static void pending_push(struct engine *e, struct job *j)
 
 /* ---- transfer callbacks ------------------------------------------------ */
 
+/* Returns 1 to stop the feed: after a parse failure, or once [DONE] came
+ * (nothing a server sends after it is read). */
 static int on_sse_event(void *ctx, const char *data, size_t len)
 {
 	struct job *j = ctx;
+	if (j->reply.done)
+		return 1;
 	size_t before = j->reply.content.len;
 	struct se_err perr;
 	if (wire_apply_chunk(data, len, &j->reply, &perr)) {
@@ -327,7 +333,23 @@ static int on_sse_event(void *ctx, const char *data, size_t len)
 	/* TTFT: the first chunk with non-empty delta content */
 	if (j->ttft < 0 && j->reply.content.len > before)
 		j->ttft = round((clock_now_ms() - j->t_start) * 1000.0) / 1000.0;
-	return 0;
+	return j->reply.done ? 1 : 0;
+}
+
+/* Whether a 2xx reply to a streaming request is an event stream. A JSON
+ * body (a completion, or an error object some gateways send instead of a
+ * stream) is parsed as JSON: its content type says so, or, when it has none
+ * or a generic one, its first byte is '{'. */
+static bool reply_is_sse(const struct job *j, const char *ptr, size_t n)
+{
+	if (strncasecmp(j->ctype, "text/event-stream", 17) == 0)
+		return true;
+	if (strstr(j->ctype, "json"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (ptr[i] != ' ' && ptr[i] != '\t' && ptr[i] != '\r' && ptr[i] != '\n')
+			return ptr[i] != '{';
+	return true;
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -336,17 +358,27 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	size_t n = size * nmemb;
 	if (!j->code_checked) {
 		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->http);
-		j->stream_active = j->e->cfg->params.stream && j->http / 100 == 2;
+		char *ct = NULL;
+		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &ct);
+		snprintf(j->ctype, sizeof(j->ctype), "%s", ct ? ct : "");
+		j->stream_active =
+		    j->e->cfg->params.stream && j->http / 100 == 2 && reply_is_sse(j, ptr, n);
 		j->code_checked = true;
 	}
-	if (j->resp.len + n > MAX_BODY || j->sse.data.len + n > MAX_BODY) {
+	/* the cap counts every byte received, kept or not: the content of an
+	 * endless stream grows in reply.content even when the raw text is not
+	 * kept for the cache */
+	if (n > MAX_BODY - j->rx) {
 		j->too_big = true;
 		return 0;
 	}
+	j->rx += n;
 	if (!j->stream_active) {
 		buf_append(&j->resp, ptr, n);
 		return n;
 	}
+	if (j->reply.done)
+		return n; /* after [DONE]: received (and capped), never read */
 	/* the raw SSE text is only kept when it will be stored in the cache */
 	if (j->e->o->cache_mode == ENG_CACHE_USE || j->e->o->cache_mode == ENG_CACHE_REFRESH)
 		buf_append(&j->resp, ptr, n);
@@ -371,6 +403,8 @@ static void attempt_reset(struct job *j, bool keep_resp)
 	j->stream_active = false;
 	j->parse_failed = false;
 	j->too_big = false;
+	j->rx = 0;
+	j->ctype[0] = '\0';
 	j->parse_err[0] = '\0';
 }
 
@@ -462,6 +496,8 @@ static enum res_status parse_reply(struct job *j, bool stream, char *error, size
 {
 	struct se_err perr;
 	if (j->too_big) {
+		/* a partial answer of up to the cap is not an output worth a line */
+		buf_reset(&j->reply.content);
 		snprintf(error, esize, "reply larger than %u bytes", MAX_BODY);
 		return RES_BAD_RESPONSE;
 	}
@@ -478,7 +514,14 @@ static enum res_status parse_reply(struct job *j, bool stream, char *error, size
 			return RES_STREAM_ERROR;
 		}
 		if (!j->reply.done && !j->reply.finish_reason[0]) {
-			copy_error(error, esize, "stream ended without finish_reason or [DONE]");
+			if (j->reply.n_chunks == 0 && j->ctype[0])
+				snprintf(error, esize,
+					 "stream ended without finish_reason or [DONE] (no event "
+					 "came; the reply's content type was \"%.60s\")",
+					 j->ctype);
+			else
+				copy_error(error, esize,
+					   "stream ended without finish_reason or [DONE]");
 			return RES_STREAM_ERROR;
 		}
 		return RES_OK;
@@ -521,7 +564,9 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 		snprintf(error, sizeof(error), "%s%s%s", curl_easy_strerror(cc),
 			 j->curl_err[0] ? ": " : "", j->curl_err);
 	} else if (st == RES_OK) {
-		st = parse_reply(j, e->cfg->params.stream, error, sizeof(error));
+		/* an empty reply to a stream request is a stream without events */
+		bool sse = j->stream_active || (e->cfg->params.stream && !j->code_checked);
+		st = parse_reply(j, sse, error, sizeof(error));
 	} else {
 		int code = 0;
 		char msg[512] = "";
@@ -544,13 +589,28 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 
 	if (st == RES_OK &&
 	    (e->o->cache_mode == ENG_CACHE_USE || e->o->cache_mode == ENG_CACHE_REFRESH)) {
-		struct eng_cache_entry ce = {e->cfg->params.stream, latency,
+		/* stream: what the stored text is (a JSON body can answer a
+		 * streaming request) */
+		struct eng_cache_entry ce = {j->stream_active, latency,
 					     j->ttft >= 0 ? j->ttft : NAN};
 		if (eng_cache_store(e->o->cache_dir, j->key, &ce, j->resp.data, j->resp.len,
 				    e->err))
 			return -1;
 	}
-	if (st != RES_OK && eng_status_retryable(st) && j->attempts < e->cfg->retry.max_attempts) {
+	/* A server that asks for a longer wait than retry.max_ms (a Retry-After
+	 * of days, a date in 2099) is not retried: the pair ends with its own
+	 * status, rather than the run sleeping until it is killed. */
+	bool retry = st != RES_OK && eng_status_retryable(st) &&
+		     j->attempts < e->cfg->retry.max_attempts;
+	if (retry && retry_after_ms > e->cfg->retry.max_ms) {
+		size_t l = strlen(error);
+		snprintf(error + l, sizeof(error) - l,
+			 "%sthe server asked to wait %.0f s (Retry-After), more than retry.max_ms "
+			 "(%d ms): not retried",
+			 l ? "; " : "", retry_after_ms / 1000.0, e->cfg->retry.max_ms);
+		retry = false;
+	}
+	if (retry) {
 		if (eng_sigint) {
 			/* interrupted: no line, --resume redoes the pair */
 			job_release(e, j);
@@ -682,7 +742,9 @@ static int cache_lookup(struct engine *e, struct job *j)
 		return 0;
 	buf_reset(&j->resp);
 	if (eng_cache_load(e->o->cache_dir, j->key, &j->entry, &j->resp)) {
-		if (j->entry.stream != e->cfg->params.stream) {
+		/* a JSON entry can answer a streaming request (the server sent
+		 * JSON), an SSE entry never answers a plain one */
+		if (j->entry.stream && !e->cfg->params.stream) {
 			buf_reset(&j->resp);
 		} else {
 			j->hit = true;

@@ -543,15 +543,17 @@ Test(run, retry_after_is_honoured, .timeout = 90)
 	make_tmp();
 	struct simproc sp;
 	/* one 429 with Retry-After: 2 per shadow request; the configured backoff
-	 * (10-50 ms) alone would retry at once */
+	 * (10 ms for a first retry) alone would retry at once. eval-retry.json is
+	 * eval.json with retry.max_ms 3000: a Retry-After beyond retry.max_ms is
+	 * not waited for (test_net.c) */
 	sim_up(&sp,
 	       profiles("sim/cand",
 			"{\"rate_limit\": 1.0, \"retry_after_s\": 2, \"first_attempts\": 1}", 0,
 			false),
-	       FIX "/eval.json");
+	       FIX "/eval-retry.json");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), "--concurrency", "64");
+	run_ok(FIX "/eval-retry.json", sp.base_url, tpath("r"), "--concurrency", "64");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	struct rows r = load_rows(tpath("r"));
