@@ -208,20 +208,59 @@ static const struct bad_case bad_completions[] = {
      "choices[0].finish_reason", "expected a string or null, got a number"},
     {"{\"model\":7,\"choices\":[{\"message\":{\"content\":\"x\"}}]}", "model",
      "expected a string or null, got a number"},
-    {"{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":[]}", "usage",
-     "expected an object, got an array"},
-    {"{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":\"12\"}}",
-     "usage.prompt_tokens", "expected a number, got a string"},
-    {"{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"completion_tokens\":-4}}",
-     "usage.completion_tokens", "expected a token count"},
-    {"{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens_details\":"
-     "{\"cached_tokens\":true}}}",
-     "usage.prompt_tokens_details.cached_tokens", "expected a number, got a boolean"},
-    {"{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"cost\":\"cheap\"}}",
-     "usage.cost", "expected a number, got a string"},
-    {"{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"cost\":-1}}", "usage.cost",
-     "expected a cost of 0 or more"},
 };
+
+/* Issue 9.19: usage is accounting, not the answer. These bodies used to be
+ * refused (and so retried and paid again); now the answer is kept and each
+ * unusable number is unknown: -1 for a count, bad_cost for a cost. */
+Test(wire, unusable_usage_numbers_are_unknown_and_keep_the_answer)
+{
+	static const struct {
+		const char *usage;
+		long prompt, completion, cached;
+		bool has_cost, bad_cost;
+	} cases[] = {
+	    {"[]", 0, 0, 0, false, false},
+	    {"\"lots\"", 0, 0, 0, false, false},
+	    {"{\"prompt_tokens\":\"12\",\"completion_tokens\":3}", -1, 3, 0, false, false},
+	    {"{\"prompt_tokens\":5,\"completion_tokens\":-4}", 5, -1, 0, false, false},
+	    {"{\"prompt_tokens\":1e300,\"completion_tokens\":2.5}", -1, -1, 0, false, false},
+	    {"{\"prompt_tokens_details\":{\"cached_tokens\":true}}", 0, 0, -1, false, false},
+	    {"{\"prompt_tokens_details\":7}", 0, 0, -1, false, false},
+	    {"{\"prompt_tokens\":2,\"cost\":\"cheap\"}", 2, 0, 0, false, true},
+	    {"{\"cost\":-1}", 0, 0, 0, false, true},
+	    {"{\"cost\":1e308}", 0, 0, 0, false, true},
+	    {"{\"cost\":\"-0.5\"}", 0, 0, 0, false, true},
+	    {"{\"cost\":0.25}", 0, 0, 0, true, false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char body[512];
+		snprintf(body, sizeof(body),
+			 "{\"choices\":[{\"message\":{\"content\":\"42\"},\"finish_reason\":"
+			 "\"stop\"}],\"usage\":%s}",
+			 cases[i].usage);
+		struct wire_reply r;
+		struct se_err err;
+		se_clear(&err);
+		wire_reply_init(&r);
+		cr_assert_eq(parse_str(body, &r, &err), 0, "%s: %s: %s", body, err.where, err.msg);
+		cr_assert_str_eq(r.content.data, "42", "%s", body);
+		cr_assert_eq(r.usage.prompt_tokens, cases[i].prompt, "%s", body);
+		cr_assert_eq(r.usage.completion_tokens, cases[i].completion, "%s", body);
+		cr_assert_eq(r.usage.cached_tokens, cases[i].cached, "%s", body);
+		cr_assert_eq(r.usage.has_cost, cases[i].has_cost, "%s", body);
+		cr_assert_eq(r.usage.bad_cost, cases[i].bad_cost, "%s", body);
+		wire_reply_free(&r);
+	}
+	/* the same in a stream's usage chunk */
+	struct wire_reply r;
+	struct se_err err;
+	wire_reply_init(&r);
+	const char *c = "{\"choices\":[],\"usage\":{\"prompt_tokens\":1e300}}";
+	cr_assert_eq(wire_apply_chunk(c, strlen(c), &r, &err), 0);
+	cr_assert_eq(r.usage.prompt_tokens, -1);
+	wire_reply_free(&r);
+}
 
 Test(wire, malformed_completions_fail_with_the_json_path)
 {
@@ -358,8 +397,6 @@ static const struct bad_case bad_chunks[] = {
      "expected a string or null, got an array"},
     {"{\"choices\":[{\"delta\":{},\"finish_reason\":{}}]}", "choices[0].finish_reason",
      "expected a string or null, got an object"},
-    {"{\"choices\":[],\"usage\":{\"prompt_tokens\":1e300}}", "usage.prompt_tokens",
-     "expected a token count"},
 };
 
 Test(wire, malformed_chunks_fail_with_the_json_path)
@@ -719,4 +756,91 @@ Test(wire, one_byte_mutations_parse_or_fail_cleanly)
 		}
 		free(s);
 	}
+}
+
+/* ---- issue 9.18, 9.26: causes are kept --------------------------------- */
+
+Test(wire, events_after_done_are_ignored)
+{
+	struct wire_reply r;
+	struct se_err err;
+	wire_reply_init(&r);
+	const char *c = "{\"choices\":[{\"delta\":{\"content\":\"4\"},\"finish_reason\":\"stop\"}]}";
+	cr_assert_eq(wire_apply_chunk(c, strlen(c), &r, &err), 0);
+	cr_assert_eq(wire_apply_chunk("[DONE]", 6, &r, &err), 0);
+	const char *late = "{\"choices\":[{\"delta\":{\"content\":\"hidden\"}}]}";
+	cr_assert_eq(wire_apply_chunk(late, strlen(late), &r, &err), 0);
+	cr_assert_eq(wire_apply_chunk("{not json", 9, &r, &err), 0);
+	cr_assert_str_eq(r.content.data, "4");
+	cr_assert_eq(r.n_chunks, 1);
+	wire_reply_free(&r);
+}
+
+Test(wire, an_error_that_is_a_string_is_the_message_not_a_missing_choice)
+{
+	struct wire_reply r;
+	struct se_err err;
+	se_clear(&err);
+	wire_reply_init(&r);
+	cr_assert_eq(parse_str("{\"error\":\"just a string\"}", &r, &err), 0, "%s: %s",
+		     err.where, err.msg);
+	cr_assert(r.error);
+	cr_assert_str_eq(r.error_message, "just a string");
+	cr_assert_str_eq(r.error_code, "");
+	wire_reply_free(&r);
+	wire_reply_init(&r);
+	cr_assert_eq(parse_str("{\"error\":[1,2]}", &r, &err), 0);
+	cr_assert(r.error);
+	cr_assert_str_eq(r.error_message, "[1,2]");
+	wire_reply_free(&r);
+}
+
+Test(wire, an_error_code_that_is_not_a_string_or_number_is_shown)
+{
+	struct wire_reply r;
+	struct se_err err;
+	wire_reply_init(&r);
+	const char *b = "{\"error\":{\"code\":{\"kind\":\"quota\"},\"message\":{\"text\":\"m\"}}}";
+	cr_assert_eq(parse_str(b, &r, &err), 0);
+	cr_assert(r.error);
+	cr_assert_str_eq(r.error_code, "{\"kind\":\"quota\"}");
+	cr_assert_str_eq(r.error_message, "{\"text\":\"m\"}");
+	wire_reply_free(&r);
+	wire_reply_init(&r);
+	cr_assert_eq(parse_str("{\"error\":{\"code\":true}}", &r, &err), 0);
+	cr_assert_str_eq(r.error_code, "true");
+	wire_reply_free(&r);
+}
+
+Test(wire, too_deep_json_names_the_nesting_limit)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "{\"choices\":");
+	for (int i = 0; i < 1200; i++)
+		buf_putc(&b, '[');
+	for (int i = 0; i < 1200; i++)
+		buf_putc(&b, ']');
+	buf_putc(&b, '}');
+	struct wire_reply r;
+	struct se_err err;
+	se_clear(&err);
+	wire_reply_init(&r);
+	cr_assert_eq(wire_parse_completion(b.data, b.len, &r, &err), -1);
+	cr_assert(strstr(err.msg, "nested deeper than 1000 levels"), "%s", err.msg);
+	/* a plain syntax error still says where */
+	se_clear(&err);
+	cr_assert_eq(parse_str("{\"choices\":[[[}", &r, &err), -1);
+	cr_assert_null(strstr(err.msg, "nested"), "%s", err.msg);
+	wire_reply_free(&r);
+	buf_free(&b);
+}
+
+Test(wire, a_context_length_over_range_states_the_bound)
+{
+	const char *b = "{\"data\":[{\"id\":\"a/b\",\"context_length\":1e20}]}";
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(wire_parse_models(b, strlen(b), "models.json", NULL, NULL, &err), -1);
+	cr_assert(strstr(err.msg, "from 0 to 1000000000000000"), "%s", err.msg);
 }

@@ -21,8 +21,10 @@
 #include "config/config.h"
 #include "core/jsonw.h"
 
-/* Token counts above this are not counts: refuse them rather than overflow. */
+/* Token counts above this are not counts: unknown rather than overflow. */
 #define WIRE_MAX_COUNT 1e15
+/* A reported cost above this (USD, one request) is not a cost. */
+#define WIRE_MAX_COST 1e6
 
 void wire_reply_init(struct wire_reply *r)
 {
@@ -192,6 +194,31 @@ static int syntax_fail(struct se_err *err, const char *file, const char *body, s
 	return se_fail(err, SE_INPUT, where, "%s", msg);
 }
 
+/* Whether the text before a parse failure at `at` opens more arrays and
+ * objects than cJSON accepts: then that, not the syntax, is the cause. */
+static bool too_deep(const char *s, size_t at)
+{
+	long depth = 0;
+	bool in_str = false;
+	for (size_t i = 0; i <= at && s[i]; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > CJSON_NESTING_LIMIT)
+				return true;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return false;
+}
+
 /* Parses exactly one JSON value (whitespace around it allowed) that must be
  * an object. The caller deletes *out. */
 static int parse_object(const char *body, size_t len, const char *file, cJSON **out,
@@ -206,6 +233,11 @@ static int parse_object(const char *body, size_t len, const char *file, cJSON **
 		/* end points at the failure (cJSON also keeps it in a global,
 		 * which the next parse overwrites: use it right away). */
 		size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
+		if (too_deep(body, at))
+			return syntax_fail(err, file, body, at,
+					   "JSON nested deeper than %d levels (the parser's limit) "
+					   "near byte %zu",
+					   CJSON_NESTING_LIMIT, at);
 		if (at + 1 >= len)
 			return syntax_fail(err, file, body, at,
 					   "invalid JSON near byte %zu (end of input: truncated?)",
@@ -284,66 +316,71 @@ static bool num_or_numstr(const cJSON *v, double *out)
 	return false;
 }
 
-/* A token count at obj.key: absent or null leaves *out at 0. */
-static int get_count(const cJSON *obj, const char *key, const char *path, long *out,
-		     struct se_err *err)
+/* A token count at obj.key: absent or null leaves *out at 0; a value that
+ * is not a count (a string, negative, fractional, over WIRE_MAX_COUNT) is
+ * unknown, -1: the answer stays good, the number is not used. */
+static void get_count(const cJSON *obj, const char *key, long *out)
 {
 	const cJSON *v = get(obj, key);
 	*out = 0;
 	if (absent(v))
-		return 0;
-	if (!cJSON_IsNumber(v))
-		return jfail(err, NULL, path, "expected a number, got %s", jtype(v));
-	double d = v->valuedouble;
-	if (!isfinite(d) || d < 0 || d > WIRE_MAX_COUNT)
-		return jfail(err, NULL, path, "expected a token count, got %g", d);
-	*out = (long)d;
-	return 0;
+		return;
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	*out = isfinite(d) && d >= 0 && d <= WIRE_MAX_COUNT && d == floor(d) ? (long)d : -1;
 }
 
-static int parse_usage(const cJSON *u, const char *path, struct wire_usage *us, struct se_err *err)
+/* Usage is accounting, not the answer: a usage that is not an object, or
+ * numbers that are not counts or costs, never make a good answer bad (it
+ * would be retried and paid again). Unusable numbers are unknown. */
+static int parse_usage(const cJSON *u, struct wire_usage *us)
 {
-	char p[128];
-	if (absent(u))
-		return 0;
 	if (!cJSON_IsObject(u))
-		return jfail(err, NULL, path, "expected an object, got %s", jtype(u));
+		return 0;
 	struct wire_usage n = {.present = true};
-	snprintf(p, sizeof(p), "%s.prompt_tokens", path);
-	if (get_count(u, "prompt_tokens", p, &n.prompt_tokens, err))
-		return -1;
-	snprintf(p, sizeof(p), "%s.completion_tokens", path);
-	if (get_count(u, "completion_tokens", p, &n.completion_tokens, err))
-		return -1;
+	get_count(u, "prompt_tokens", &n.prompt_tokens);
+	get_count(u, "completion_tokens", &n.completion_tokens);
 	const cJSON *det = get(u, "prompt_tokens_details");
-	if (!absent(det)) {
-		snprintf(p, sizeof(p), "%s.prompt_tokens_details", path);
-		if (!cJSON_IsObject(det))
-			return jfail(err, NULL, p, "expected an object, got %s", jtype(det));
-		snprintf(p, sizeof(p), "%s.prompt_tokens_details.cached_tokens", path);
-		if (get_count(det, "cached_tokens", p, &n.cached_tokens, err))
-			return -1;
-	}
+	if (cJSON_IsObject(det))
+		get_count(det, "cached_tokens", &n.cached_tokens);
+	else if (!absent(det))
+		n.cached_tokens = -1;
 	const cJSON *cost = get(u, "cost");
 	if (!absent(cost)) {
-		snprintf(p, sizeof(p), "%s.cost", path);
-		if (!num_or_numstr(cost, &n.cost))
-			return jfail(err, NULL, p, "expected a number, got %s", jtype(cost));
-		if (n.cost < 0)
-			return jfail(err, NULL, p, "expected a cost of 0 or more, got %g", n.cost);
-		n.has_cost = true;
+		n.has_cost = num_or_numstr(cost, &n.cost) && n.cost >= 0 && n.cost <= WIRE_MAX_COST;
+		if (!n.has_cost) {
+			n.cost = 0;
+			n.bad_cost = true;
+		}
 	}
 	*us = n;
 	return 0;
 }
 
-/* Records an error object ({"code","message",...}) into r. */
+/* A JSON value as compact text into dst (for a code or an error that is
+ * not the string the format promises: shown, not dropped). */
+static void print_value(const cJSON *v, char *dst, size_t size)
+{
+	char *t = cJSON_PrintUnformatted(v);
+	copy_str(dst, size, t ? t : "");
+	cJSON_free(t);
+}
+
+/* Records an error value into r: an object ({"code","message",...}), or
+ * anything else a server put there ({"error":"just a string"}: that string
+ * is the message; a number or an array: its JSON text). */
 static void take_error(const cJSON *e, struct wire_reply *r)
 {
-	const cJSON *code = get(e, "code");
-	const cJSON *msg = get(e, "message");
 	r->error = true;
 	r->error_code[0] = '\0';
+	if (!cJSON_IsObject(e)) {
+		if (cJSON_IsString(e))
+			copy_str(r->error_message, sizeof(r->error_message), e->valuestring);
+		else
+			print_value(e, r->error_message, sizeof(r->error_message));
+		return;
+	}
+	const cJSON *code = get(e, "code");
+	const cJSON *msg = get(e, "message");
 	if (cJSON_IsString(code)) {
 		copy_str(r->error_code, sizeof(r->error_code), code->valuestring);
 	} else if (cJSON_IsNumber(code) && isfinite(code->valuedouble)) {
@@ -352,9 +389,15 @@ static void take_error(const cJSON *e, struct wire_reply *r)
 			snprintf(r->error_code, sizeof(r->error_code), "%lld", (long long)d);
 		else
 			snprintf(r->error_code, sizeof(r->error_code), "%g", d);
+	} else if (!absent(code)) {
+		print_value(code, r->error_code, sizeof(r->error_code));
 	}
-	copy_str(r->error_message, sizeof(r->error_message),
-		 cJSON_IsString(msg) ? msg->valuestring : "");
+	if (cJSON_IsString(msg))
+		copy_str(r->error_message, sizeof(r->error_message), msg->valuestring);
+	else if (!absent(msg))
+		print_value(msg, r->error_message, sizeof(r->error_message));
+	else
+		r->error_message[0] = '\0';
 }
 
 static int take_string(const cJSON *obj, const char *key, const char *path, char *dst, size_t size,
@@ -387,7 +430,7 @@ static int take_content(const cJSON *obj, const char *path, struct wire_reply *r
 static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
 {
 	const cJSON *top_err = get(root, "error");
-	if (cJSON_IsObject(top_err))
+	if (!absent(top_err))
 		take_error(top_err, r);
 	if (take_string(root, "model", "model", r->model, sizeof(r->model), err))
 		return -1;
@@ -410,7 +453,7 @@ static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_
 				sizeof(r->finish_reason), err))
 			return -1;
 		const cJSON *ce = get(c, "error");
-		if (cJSON_IsObject(ce))
+		if (!absent(ce))
 			take_error(ce, r);
 		const cJSON *m = get(c, "message");
 		if (absent(m)) {
@@ -425,7 +468,7 @@ static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_
 	}
 	if (r->error && !r->finish_reason[0])
 		copy_str(r->finish_reason, sizeof(r->finish_reason), "error");
-	return parse_usage(get(root, "usage"), "usage", &r->usage, err);
+	return parse_usage(get(root, "usage"), &r->usage);
 }
 
 int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, struct se_err *err)
@@ -443,7 +486,7 @@ int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, st
 static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
 {
 	const cJSON *top_err = get(root, "error");
-	if (cJSON_IsObject(top_err))
+	if (!absent(top_err))
 		take_error(top_err, r);
 	if (take_string(root, "model", "model", r->model, sizeof(r->model), err))
 		return -1;
@@ -461,7 +504,7 @@ static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *
 					r->finish_reason, sizeof(r->finish_reason), err))
 				return -1;
 			const cJSON *ce = get(c, "error");
-			if (cJSON_IsObject(ce))
+			if (!absent(ce))
 				take_error(ce, r);
 			const cJSON *d = get(c, "delta");
 			if (!absent(d)) {
@@ -473,9 +516,9 @@ static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *
 			}
 		}
 	}
-	if (cJSON_IsObject(top_err) && !r->finish_reason[0])
+	if (!absent(top_err) && !r->finish_reason[0])
 		copy_str(r->finish_reason, sizeof(r->finish_reason), "error");
-	return parse_usage(get(root, "usage"), "usage", &r->usage, err);
+	return parse_usage(get(root, "usage"), &r->usage);
 }
 
 int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct se_err *err)
@@ -489,6 +532,8 @@ int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct 
 		r->done = true;
 		return 0;
 	}
+	if (r->done)
+		return 0; /* the stream ended at [DONE]: what follows is not read */
 	cJSON *root;
 	if (parse_object(data, len, NULL, &root, err))
 		return -1;
@@ -602,6 +647,10 @@ static int model_entry(const cJSON *m, size_t i, const char *file, wire_model_fn
 		if (!cJSON_IsNumber(cl) || !isfinite(cl->valuedouble) || cl->valuedouble < 0 ||
 		    cl->valuedouble > WIRE_MAX_COUNT) {
 			snprintf(path, sizeof(path), "data[%zu].context_length", i);
+			if (cJSON_IsNumber(cl))
+				return jfail(err, file, path,
+					     "expected a token count from 0 to %.0f, got %g",
+					     WIRE_MAX_COUNT, cl->valuedouble);
 			return jfail(err, file, path, "expected a token count, got %s", jtype(cl));
 		}
 		mp.context_length = (long)cl->valuedouble;

@@ -23,13 +23,17 @@
 struct cJSON;
 struct cfg_params;
 
+/* Counts are 0 when absent and -1 when unusable (not a number, negative,
+ * fractional, over 1e15): unknown. A cost that is not a number or a numeric
+ * string, negative or over 1e6 USD is not has_cost but bad_cost. */
 struct wire_usage {
 	bool present;
 	long prompt_tokens;
 	long completion_tokens;
 	long cached_tokens; /* prompt_tokens_details.cached_tokens, 0 when absent */
 	bool has_cost;
-	double cost; /* usage.cost, USD */
+	bool bad_cost; /* usage.cost was there but unusable */
+	double cost;   /* usage.cost, USD */
 };
 
 /* What a response (whole or accumulated from a stream) said. */
@@ -66,7 +70,8 @@ void wire_build_request(struct buf *b, const char *model, const char *messages_j
  * expected. r may be partly filled on failure. */
 int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, struct se_err *err);
 
-/* Applies one stream event's data to r: "[DONE]" sets done; a chunk appends
+/* Applies one stream event's data to r: "[DONE]" sets done, and every
+ * event after it is ignored (0, r untouched); a chunk appends
  * its delta content, records model, finish_reason, usage, and an error chunk
  * sets error (and finish_reason "error" when the chunk gives none). choices
  * may be empty (the usage chunk). Errors are worded as for
