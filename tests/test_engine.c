@@ -15,6 +15,7 @@
 #include "core/fileio.h"
 #include "engine/cache.h"
 #include "engine/engine.h"
+#include "engine/redact.h"
 #include "manifest/manifest.h"
 
 Test(engine, classifies_curl_and_http_outcomes)
@@ -251,4 +252,59 @@ Test(engine, manifest_round_trips_the_hashes_resume_checks)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+/* ---- keys (issue 9.14, 9.15) ------------------------------------------- */
+
+Test(engine, refuses_a_key_with_a_line_break_without_echoing_it)
+{
+	struct cfg *cfg = NULL;
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(cfg_load("tests/fixtures/run/eval-key.json", &cfg, &err), 0, "%s: %s",
+		     err.where, err.msg);
+	static const char *const bad[] = {"sk-secret-value\r\nX-Injected: 1", "sk-secret\nvalue",
+					  "sk-secret\rvalue", "sk-secret\tvalue", "sk-secret\x7fvalue"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("SE_E2E_RUN_KEY", bad[i], 1);
+		se_clear(&err);
+		cr_assert_eq(eng_check_keys(cfg, &err), -1, "accepted key %zu", i);
+		cr_assert_eq(err.kind, SE_INPUT);
+		cr_assert(strstr(err.msg, "SE_E2E_RUN_KEY"), "%s", err.msg);
+		cr_assert(strstr(err.msg, "line break"), "%s", err.msg);
+		cr_assert_null(strstr(err.msg, "secret"), "the key was echoed: %s", err.msg);
+		cr_assert_null(strstr(err.where, "secret"), "the key was echoed: %s", err.where);
+	}
+	setenv("SE_E2E_RUN_KEY", "sk-secret-value", 1);
+	cr_assert_eq(eng_check_keys(cfg, &err), 0);
+	unsetenv("SE_E2E_RUN_KEY");
+	cr_assert_eq(eng_check_keys(cfg, &err), -1);
+	cfg_free(cfg);
+}
+
+Test(engine, redacts_every_secret_and_a_tail_cut_inside_one)
+{
+	struct eng_redact r;
+	eng_redact_init(&r);
+	eng_redact_add(&r, "sk-canary-0123456789");
+	eng_redact_add(&r, "abc"); /* too short to be a key: ignored */
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "Authorization: Bearer sk-canary-0123456789\r\nx sk-canary-0123456789abc");
+	cr_assert_eq(eng_redact_buf(&r, &b), 2);
+	cr_assert_str_eq(b.data, "Authorization: Bearer " ENG_REDACTED "\r\nx " ENG_REDACTED "abc");
+	/* a fixed array cut inside the key: the tail is redacted too */
+	char s[20] = "model sk-canary-012";
+	cr_assert_eq(strlen(s), sizeof(s) - 1);
+	cr_assert_eq(eng_redact_str(&r, s, sizeof(s)), 1);
+	cr_assert_null(strstr(s, "sk-canary"), "%s", s);
+	/* an escaped key is found */
+	const char *esc = "{\"x\":\"\\u0073k-canary-0123456789\"}";
+	cr_assert(eng_redact_escaped(&r, esc, strlen(esc)));
+	cr_assert_not(eng_redact_escaped(&r, "{\"x\":\"\\u0073k\"}", 14));
+	cr_assert(eng_redact_header_is_secret("Authorization"));
+	cr_assert(eng_redact_header_is_secret("X-Api-Key"));
+	cr_assert_not(eng_redact_header_is_secret("X-Title"));
+	buf_free(&b);
+	eng_redact_free(&r);
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -35,6 +36,8 @@
 #include "dataset/dataset.h"
 #include "engine/cache.h"
 #include "engine/engine.h"
+#include "engine/redact.h"
+#include "engine/reply_row.h"
 #include "pricing/pricing.h"
 #include "prompt/prompt.h"
 #include "results/results.h"
@@ -46,6 +49,13 @@
 #define DRAIN_MS 2000.0	       /* SIGINT: how long in-flight requests may finish */
 #define PROGRESS_MS 250.0      /* at most 4 progress updates a second */
 #define DEFAULT_MAX_TOKENS 256 /* budget estimate when params.max_tokens is unset */
+/* Open files: a transfer holds a socket, and a name lookup a pipe pair for
+ * a moment; the rest (stdio, results, dataset, self-pipe, curl's wakeup pair,
+ * cache and manifest files, sanitizer runtimes) fits in the reserve. */
+#define FDS_PER_TRANSFER 2
+#define FD_RESERVE 32
+#define LOCAL_RETRY_MS 50.0 /* a transfer refused locally (EMFILE) waits this long */
+#define LOCAL_FAIL_MAX 20   /* ... at most this many times in a row, then the run fails */
 
 /* The only mutable globals: what the SIGINT handler may touch. */
 static volatile sig_atomic_t eng_sigint;
@@ -156,15 +166,21 @@ struct engine {
 	size_t jobs_total; /* jobs created, for the progress line */
 	double inflight_est;
 	struct res_writer w;
+	struct eng_redact redact; /* every secret sent: kept out of lines and cache */
 	struct buf msgs;
 	struct buf checks;
+	struct buf errtext; /* job_finish: the line's error, redacted */
+	struct buf evbuf;   /* on_sse_event: an event with a key redacted */
 	/* admit_one's scratch: an item's models are distinct (the primary, each
 	 * other shadow, at most one fallback), so n_models entries suffice */
 	struct admit *adm;
 	uint64_t rng;
+	int conc;	  /* --concurrency, fitted to the open-file limit */
+	int local_fails;  /* transfers refused locally in a row */
+	size_t local_errors; /* all of them */
+	char local_why[96];  /* the last one's cause */
 	int pipe[2];
 	bool stop_admit;
-	bool failed;
 	double drain_deadline;
 	double t0;
 	double last_progress;
@@ -224,7 +240,9 @@ static void pool_put(struct engine *e, CURL *h)
 	e->pool[e->n_pool++] = h;
 }
 
-/* A job from the free list (buffers kept) or a new one; it takes a ref on it. */
+/* A job from the free list (buffers kept) or a new one; it takes a ref on it.
+ * Its cost estimate joins the in-flight estimate once, when it is launched
+ * (admit_one, start_fallback), and leaves it once, in job_release. */
 static struct job *job_new(struct engine *e, struct item *it, int model, enum res_role role)
 {
 	struct job *j = e->free_jobs;
@@ -262,7 +280,6 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	e->live = j;
 	e->live_jobs++;
 	e->jobs_total++;
-	e->inflight_est += j->est_cost;
 	return j;
 }
 
@@ -322,6 +339,15 @@ static int on_sse_event(void *ctx, const char *data, size_t len)
 	struct job *j = ctx;
 	if (j->reply.done)
 		return 1;
+	struct engine *e = j->e;
+	if (eng_redact_has(&e->redact, data, len)) {
+		/* before parsing, so no field is cut inside an echoed key */
+		buf_reset(&e->evbuf);
+		buf_append(&e->evbuf, data, len);
+		eng_redact_buf(&e->redact, &e->evbuf);
+		data = e->evbuf.data;
+		len = e->evbuf.len;
+	}
 	size_t before = j->reply.content.len;
 	struct se_err perr;
 	if (wire_apply_chunk(data, len, &j->reply, &perr)) {
@@ -464,7 +490,7 @@ static bool job_start(struct engine *e, struct job *j, double now)
 static void start_pending(struct engine *e, double now)
 {
 	struct job **pp = &e->pend_head, *prev = NULL;
-	while (*pp && e->in_flight < (size_t)e->o->concurrency) {
+	while (*pp && e->in_flight < (size_t)e->conc) {
 		struct job *j = *pp;
 		if (job_start(e, j, now)) {
 			*pp = j->next;
@@ -491,6 +517,13 @@ static void copy_error(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+/* "<what> <code>: <message>", leaving out what the server did not send. */
+static void reply_error_text(char *out, size_t size, const char *what, const struct wire_reply *r)
+{
+	snprintf(out, size, "%s%s%s: %s", what, r->error_code[0] ? " " : "", r->error_code,
+		 r->error_message[0] ? r->error_message : "(no message)");
+}
+
 /* Interprets a completed (or cached) reply whose transport was fine. */
 static enum res_status parse_reply(struct job *j, bool stream, char *error, size_t esize)
 {
@@ -509,8 +542,7 @@ static enum res_status parse_reply(struct job *j, bool stream, char *error, size
 			return RES_BAD_RESPONSE;
 		}
 		if (j->reply.error) {
-			snprintf(error, esize, "mid-stream error %s: %s", j->reply.error_code,
-				 j->reply.error_message);
+			reply_error_text(error, esize, "mid-stream error", &j->reply);
 			return RES_STREAM_ERROR;
 		}
 		if (!j->reply.done && !j->reply.finish_reason[0]) {
@@ -532,17 +564,64 @@ static enum res_status parse_reply(struct job *j, bool stream, char *error, size
 		return RES_BAD_RESPONSE;
 	}
 	if (j->reply.error) {
-		snprintf(error, esize, "error in reply %s: %s", j->reply.error_code,
-			 j->reply.error_message);
+		reply_error_text(error, esize, "error in reply", &j->reply);
 		return RES_BAD_RESPONSE;
 	}
 	return RES_OK;
+}
+
+/* A transfer that failed on this machine (no file descriptor, no memory),
+ * not at the server: the model is not to blame, so it writes no line. The
+ * attempt is not counted, the job waits LOCAL_RETRY_MS, and in-flight work is
+ * capped at what was running. Returns -1 (the run stops) when it keeps
+ * happening, or happens with nothing else in flight. */
+static int local_failure(struct engine *e, struct job *j, CURLcode cc, long oserr, double now)
+{
+	curl_multi_remove_handle(e->multi, j->easy);
+	pool_put(e, j->easy);
+	j->easy = NULL;
+	e->eps[j->endpoint].in_flight--;
+	e->in_flight--;
+	j->attempts--;
+	e->st->requests--;
+	e->local_errors++;
+	snprintf(e->local_why, sizeof(e->local_why), "%s",
+		 oserr ? strerror((int)oserr) : curl_easy_strerror(cc));
+	int cap = e->in_flight > 0 ? (int)e->in_flight : 1;
+	if (e->conc > cap) {
+		e->conc = cap; /* what was running fits: wait for it to end */
+		e->local_fails = 0;
+	} else if (++e->local_fails > LOCAL_FAIL_MAX) {
+		return se_fail(e->err, SE_IO, NULL,
+			       "cannot open a connection on this machine: %s (%s), with %zu "
+			       "transfers open; see ulimit -n",
+			       e->local_why, curl_easy_strerror(cc), e->in_flight);
+	}
+	j->state = JOB_WAITING;
+	heap_push(&e->timers, now + LOCAL_RETRY_MS, j);
+	return 0;
+}
+
+static bool is_local_error(CURLcode cc, long oserr)
+{
+	if (cc == CURLE_OUT_OF_MEMORY || cc == CURLE_FAILED_INIT)
+		return true;
+	if (cc == CURLE_OK || cc == CURLE_OPERATION_TIMEDOUT)
+		return false;
+	return oserr == EMFILE || oserr == ENFILE || oserr == ENOBUFS || oserr == ENOMEM;
 }
 
 /* A transfer ended: classify, then retry, or finish with a line. */
 static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 {
 	double now = clock_now_ms();
+	long oserr = 0;
+	if (cc != CURLE_OK && !j->too_big) {
+		curl_easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &oserr);
+		if (is_local_error(cc, oserr))
+			return local_failure(e, j, cc, oserr, now);
+	}
+	e->local_fails = 0;
 	long http = 0;
 	curl_off_t ra = -1;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
@@ -554,6 +633,9 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	char error[700] = "";
 	if (j->too_big)
 		cc = CURLE_OK; /* our own abort: the reply itself is the fault */
+	/* an echoed key is replaced before anything is parsed out of the body,
+	 * so no field is cut inside one */
+	eng_redact_buf(&e->redact, &j->resp);
 	enum res_status st = eng_classify(cc, http);
 	/* a 2xx stream cut after some events (connection closed mid-stream)
 	 * is a stream that ended without [DONE]: stream_error, not network */
@@ -579,6 +661,18 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 		} else {
 			snprintf(error, sizeof(error), "HTTP %ld", http);
 		}
+		char *loc = NULL;
+		if (http >= 300 && http < 400 &&
+		    curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+			/* redirects are never followed (a key must not follow them to
+			 * another host); the target is shown, an echoed key redacted */
+			char where[400];
+			snprintf(where, sizeof(where), "%s", loc);
+			eng_redact_str(&e->redact, where, sizeof(where));
+			size_t l = strlen(error);
+			snprintf(error + l, sizeof(error) - l, "%sredirect to %s (not followed)",
+				 l ? ": " : "", where);
+		}
 	}
 	/* the handle goes back to the pool now: a retry waits in the heap */
 	curl_multi_remove_handle(e->multi, j->easy);
@@ -593,7 +687,11 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 		 * streaming request) */
 		struct eng_cache_entry ce = {j->stream_active, latency,
 					     j->ttft >= 0 ? j->ttft : NAN};
-		if (eng_cache_store(e->o->cache_dir, j->key, &ce, j->resp.data, j->resp.len,
+		/* an echoed key never reaches the cache; an escaped one (\u0073k-...)
+		 * cannot be replaced in place, so that reply is not stored */
+		eng_redact_buf(&e->redact, &j->resp);
+		if (!eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&
+		    eng_cache_store(e->o->cache_dir, j->key, &ce, j->resp.data, j->resp.len,
 				    e->err))
 			return -1;
 	}
@@ -635,6 +733,18 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 {
 	const struct cfg *cfg = e->cfg;
 	struct item *it = j->item;
+	/* whatever the server sent may echo a key: redact before scoring, so
+	 * check details never see it either */
+	struct wire_reply *rp = &j->reply;
+	eng_redact_buf(&e->redact, &rp->content);
+	eng_redact_str(&e->redact, rp->model, sizeof(rp->model));
+	eng_redact_str(&e->redact, rp->finish_reason, sizeof(rp->finish_reason));
+	buf_reset(&e->errtext);
+	if (error) {
+		buf_puts(&e->errtext, error);
+		eng_redact_buf(&e->redact, &e->errtext);
+		error = e->errtext.data;
+	}
 	struct res_row row;
 	res_row_init(&row);
 	row.item_id = it->id;
@@ -642,7 +752,6 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	row.task = it->task;
 	row.slot = cfg->slots[it->slot].name;
 	row.model = cfg->models[j->model].id;
-	row.served_model = j->reply.model[0] ? j->reply.model : NULL;
 	row.role = res_role_name(j->role);
 	row.status = res_status_name(status);
 	row.http_status = (int)j->http;
@@ -655,47 +764,13 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 		row.original_latency_ms = j->entry.latency_ms;
 		row.original_ttft_ms = j->entry.ttft_ms;
 	}
-	const struct wire_usage *u = &j->reply.usage;
-	if (u->present) {
-		row.prompt_tokens = u->prompt_tokens;
-		row.completion_tokens = u->completion_tokens;
-	}
-	const struct price *pr = pricing_find(e->o->pricing, row.model);
-	if (u->has_cost) {
-		row.cost_usd = u->cost;
-		row.cost_source = res_cost_source_name(RES_COST_REPORTED);
-	} else if (u->present && pr) {
-		row.cost_usd =
-		    pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
-		row.cost_source = res_cost_source_name(RES_COST_PRICING);
-	} else {
-		row.cost_source = res_cost_source_name(RES_COST_UNKNOWN);
-	}
+	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks,
+		      (const char *const *)it->expected, it->n_expected, &row, &e->checks);
 	/* a cache hit costs nothing now: its cost is reported, not spent */
 	if (!j->hit && isfinite(row.cost_usd))
 		e->st->spent_usd += row.cost_usd;
-	row.output = j->reply.content.len || status == RES_OK ? j->reply.content.data : NULL;
-	row.output_len = j->reply.content.len;
-	row.finish_reason = j->reply.finish_reason[0] ? j->reply.finish_reason : NULL;
-	struct chk_outcome oc = {0};
-	bool scored = status == RES_OK;
-	if (scored) {
-		chk_eval(&cfg->checks, j->reply.content.data, j->reply.content.len,
-			 (const char *const *)it->expected, it->n_expected, &oc);
-		buf_reset(&e->checks);
-		chk_outcome_json(&oc, &e->checks);
-		row.checks_json = e->checks.data;
-		row.pass = oc.pass;
-		row.score = oc.score;
-	} else {
-		row.pass = false;
-		row.score = 0;
-	}
 	row.error = error;
-	int rc = res_writer_append(&e->w, &row, e->err);
-	if (scored)
-		chk_outcome_free(&oc);
-	if (rc)
+	if (res_writer_append(&e->w, &row, e->err))
 		return -1;
 	e->st->results_written++;
 	e->st->by_status[status]++;
@@ -706,7 +781,7 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	size_t fb_next = j->fb_next;
 	it->refs++; /* keep the item while its fallback starts */
 	job_release(e, j);
-	rc = 0;
+	int rc = 0;
 	if (role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !eng_sigint)
 		rc = start_fallback(e, it, fb_next);
 	if (--it->refs == 0)
@@ -720,6 +795,7 @@ static int job_from_cache(struct engine *e, struct job *j)
 {
 	double now = clock_now_ms();
 	attempt_reset(j, true); /* resp holds the cached body */
+	eng_redact_buf(&e->redact, &j->resp); /* an entry from an older version */
 	j->t_start = now;
 	j->hit = true;
 	j->http = 200;
@@ -771,30 +847,45 @@ static int job_launch(struct engine *e, struct job *j)
 	return 0;
 }
 
-static int start_fallback(struct engine *e, struct item *it, size_t from)
+/* The item's next fallback at index `from` of its slot's chain or later that
+ * still has to run: its model, *k its index; -1 when none is left or, on
+ * --resume, one of them already answered ok. A model that already answers
+ * the item as primary or shadow is not asked twice: one line per (item,
+ * model). Serves both a failed primary (start_fallback) and an item resumed
+ * after one (admit_one). */
+static int next_fallback(const struct engine *e, const struct item *it, const char *id,
+			 size_t from, size_t *k)
 {
 	const struct cfg_slot *slot = &e->cfg->slots[it->slot];
-	for (size_t k = from; k < slot->n_fallbacks; k++) {
-		int m = slot->fallbacks[k];
-		/* a model that already answers this item as primary or shadow is
-		 * not asked twice: one line per (item, model) */
+	for (size_t i = from; i < slot->n_fallbacks; i++) {
+		int m = slot->fallbacks[i];
 		if (model_in_item(e, it, m))
 			continue;
-		int done = eng_doneset_get(e->o->done, it->id, e->cfg->models[m].id);
+		int done = eng_doneset_get(e->o->done, id, e->cfg->models[m].id);
 		if (done == 2)
-			return 0;
+			return -1;
 		if (done == 1)
 			continue;
-		struct job *j = job_new(e, it, m, RES_FALLBACK);
-		j->fb_next = k + 1;
-		if (over_budget(e, 0)) {
-			/* the fallback's own estimate is already in flight */
-			return job_finish(e, j, RES_BUDGET, NAN,
-					  "a fallback would pass --max-cost");
-		}
-		return job_launch(e, j);
+		*k = i;
+		return m;
 	}
-	return 0;
+	return -1;
+}
+
+static int start_fallback(struct engine *e, struct item *it, size_t from)
+{
+	size_t k;
+	int m = next_fallback(e, it, it->id, from, &k);
+	if (m < 0)
+		return 0;
+	struct job *j = job_new(e, it, m, RES_FALLBACK);
+	j->fb_next = k + 1;
+	if (over_budget(e, j->est_cost)) {
+		j->est_cost = 0; /* never joined the in-flight estimate */
+		return job_finish(e, j, RES_BUDGET, NAN, "a fallback would pass --max-cost");
+	}
+	e->inflight_est += j->est_cost;
+	return job_launch(e, j);
 }
 
 /* ---- admission ----------------------------------------------------------- */
@@ -865,19 +956,10 @@ static int admit_one(struct engine *e)
 		a[n++] = (struct admit){d.model, RES_PRIMARY, 0, NULL};
 	struct item probe = {.primary_model = d.model, .slot = d.slot};
 	if (pstate == 1) {
-		const struct cfg_slot *slot = &cfg->slots[d.slot];
-		for (size_t k = 0; k < slot->n_fallbacks; k++) {
-			int m = slot->fallbacks[k];
-			if (model_in_item(e, &probe, m))
-				continue;
-			int s = eng_doneset_get(e->o->done, id, cfg->models[m].id);
-			if (s == 2)
-				break;
-			if (s == 1)
-				continue;
+		size_t k;
+		int m = next_fallback(e, &probe, id, 0, &k);
+		if (m >= 0)
 			a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL};
-			break;
-		}
 	}
 	for (size_t i = 0; i < cfg->n_shadows; i++) {
 		int m = cfg->shadows[i];
@@ -898,7 +980,6 @@ static int admit_one(struct engine *e)
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = a[i].job = job_new(e, it, a[i].model, a[i].role);
 		j->fb_next = a[i].fb_next;
-		e->inflight_est -= j->est_cost; /* counted below, once admitted */
 		r = cache_lookup(e, j);
 		if (r < 0)
 			rc = -1;
@@ -950,6 +1031,16 @@ int eng_check_keys(const struct cfg *cfg, struct se_err *err)
 				       "endpoint \"%s\": environment variable %s is not set (it "
 				       "should hold the API key)",
 				       ep->name, ep->api_key_env);
+		/* a line break would end the Authorization header and start
+		 * another: refused as in config headers; the value is never
+		 * echoed */
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return se_fail(err, SE_INPUT, cfg->path,
+					       "endpoint \"%s\": environment variable %s holds a "
+					       "line break or another control character (byte %zu); "
+					       "an API key cannot contain one",
+					       ep->name, ep->api_key_env, (size_t)(p - v) + 1);
 	}
 	return 0;
 }
@@ -972,17 +1063,23 @@ static int endpoints_init(struct engine *e, double now)
 		l = curl_slist_append(l, "Content-Type: application/json");
 		l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
 		for (size_t k = 0; k < ce->n_headers; k++) {
+			const struct cfg_header *h = &ce->headers[k];
 			buf_reset(&b);
-			buf_printf(&b, "%s: %s", ce->headers[k].name, ce->headers[k].value);
+			buf_printf(&b, "%s: %s", h->name, h->value);
 			l = curl_slist_append(l, b.data);
-		}
-		if (ce->api_key_env) {
-			const char *key = getenv(ce->api_key_env);
-			if (!key || !*key) {
-				curl_slist_free_all(l);
-				buf_free(&b);
-				return eng_check_keys(cfg, e->err);
+			if (eng_redact_header_is_secret(h->name)) {
+				/* the whole value, and the credential after a scheme
+				 * ("Bearer sk-...") */
+				eng_redact_add(&e->redact, h->value);
+				const char *sp = strrchr(h->value, ' ');
+				if (sp)
+					eng_redact_add(&e->redact, sp + 1);
 			}
+		}
+		/* keys were checked once, by eng_check_keys (engine.h) */
+		const char *key = ce->api_key_env ? getenv(ce->api_key_env) : NULL;
+		if (key && *key) {
+			eng_redact_add(&e->redact, key);
 			buf_reset(&b);
 			buf_printf(&b, "Authorization: Bearer %s", key);
 			l = curl_slist_append(l, b.data);
@@ -1071,7 +1168,7 @@ static int loop(struct engine *e)
 			pending_push(e, t.data);
 		}
 		start_pending(e, now);
-		while (!e->stop_admit && !e->ds_done && e->live_jobs < (size_t)e->o->concurrency) {
+		while (!e->stop_admit && !e->ds_done && e->live_jobs < (size_t)e->conc) {
 			if (admit_one(e))
 				return -1;
 			start_pending(e, now);
@@ -1084,7 +1181,7 @@ static int loop(struct engine *e)
 		double timeout = 1000;
 		if (heap_peek(&e->timers, &t) && t.at - now < timeout)
 			timeout = t.at - now;
-		if (e->pend_head && e->in_flight < (size_t)e->o->concurrency) {
+		if (e->pend_head && e->in_flight < (size_t)e->conc) {
 			/* blocked by an rpm bucket (wake when a token is due) or by a
 			 * per-endpoint limit (a finishing transfer wakes the poll) */
 			for (struct job *j = e->pend_head; j; j = j->next) {
@@ -1129,6 +1226,36 @@ static int loop(struct engine *e)
 	}
 }
 
+/* Fits --concurrency to the open-file limit: raises the soft limit toward
+ * the hard one when that is needed and allowed, else lowers the concurrency
+ * with a warning (each transfer beyond the limit would fail with EMFILE). */
+static int fit_concurrency(int want)
+{
+	struct rlimit rl;
+	if (want < 1)
+		want = 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return want;
+	rlim_t need = (rlim_t)want * FDS_PER_TRANSFER + FD_RESERVE;
+	if (rl.rlim_cur < need) {
+		struct rlimit up = rl;
+		up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (up.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur >= need)
+		return want;
+	long fit = rl.rlim_cur > FD_RESERVE + FDS_PER_TRANSFER
+		       ? (long)((rl.rlim_cur - FD_RESERVE) / FDS_PER_TRANSFER)
+		       : 1;
+	fprintf(stderr,
+		"shadoweval: warning: --concurrency %d needs about %llu open files, the limit is "
+		"%llu (hard limit %llu): using --concurrency %ld\n",
+		want, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+		(unsigned long long)rl.rlim_max, fit);
+	return (int)fit;
+}
+
 /* After a budget stop: how many in-scope items were never admitted. */
 static int count_rest(struct engine *e)
 {
@@ -1151,12 +1278,16 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	e->err = err;
 	e->pipe[0] = e->pipe[1] = -1;
 	e->rng = o->seed ? o->seed : 0x5eed5eedull;
+	e->conc = fit_concurrency(o->concurrency);
 	e->max_tokens =
 	    o->cfg->params.max_tokens > 0 ? o->cfg->params.max_tokens : DEFAULT_MAX_TOKENS;
 	heap_init(&e->timers);
 	buf_init(&e->msgs);
 	e->adm = xcalloc(e->cfg->n_models + 1, sizeof(*e->adm));
 	buf_init(&e->checks);
+	buf_init(&e->errtext);
+	buf_init(&e->evbuf);
+	eng_redact_init(&e->redact);
 	e->w.fd = -1;
 	e->t0 = clock_now_ms();
 	e->last_progress = e->t0;
@@ -1164,8 +1295,6 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	struct sigaction sa, old_sa;
 	bool sig_installed = false;
 
-	if (eng_check_keys(e->cfg, err))
-		goto out;
 	if (endpoints_init(e, e->t0))
 		goto out;
 	e->multi = curl_multi_init();
@@ -1174,7 +1303,7 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 		goto out;
 	}
 	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)o->concurrency + 16);
+	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->conc + 16);
 	char *rpath = fio_join(o->run_dir, "results.jsonl");
 	int wr = res_writer_open(&e->w, rpath, err);
 	free(rpath);
@@ -1196,6 +1325,11 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	sig_installed = true;
 
 	rc = loop(e);
+	if (e->local_errors)
+		fprintf(stderr,
+			"shadoweval: warning: %zu transfers failed on this machine (%s) and were "
+			"retried, not recorded; concurrency lowered from %d to %d\n",
+			e->local_errors, e->local_why, o->concurrency, e->conc);
 	if (rc == 0 && st->budget_stopped && !st->interrupted)
 		rc = count_rest(e) < 0 ? -1 : 0;
 	if (rc == 0 && e->ds_done)
@@ -1245,5 +1379,8 @@ out:
 	buf_free(&e->msgs);
 	free(e->adm);
 	buf_free(&e->checks);
+	buf_free(&e->errtext);
+	buf_free(&e->evbuf);
+	eng_redact_free(&e->redact);
 	return rc;
 }

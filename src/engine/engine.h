@@ -123,12 +123,17 @@ struct eng_stats {
 	char dataset_sha256[65]; /* of the bytes the reader read, when it read to the end */
 };
 
-/* Checks every endpoint's api_key_env is set (and not empty): SE_INPUT naming
- * the endpoint and the variable, never a value. Endpoints without
- * api_key_env need nothing. */
+/* The one check of the API keys, run before anything is written: every
+ * endpoint's api_key_env is set, not empty, and free of line breaks and
+ * other control characters (which would inject request headers): SE_INPUT
+ * naming the endpoint and the variable, never a value. Endpoints without
+ * api_key_env need nothing. eng_run trusts what this checked. */
 int eng_check_keys(const struct cfg *cfg, struct se_err *err);
 
-/* Runs the eval into o->run_dir/results.jsonl (appending). Returns 0 when the
+/* Runs the eval into o->run_dir/results.jsonl (appending); the caller has
+ * run eng_check_keys. Every key, and every config header value that carries
+ * a credential, is redacted from what the servers send before it is written
+ * to a line or the cache (engine/redact.h). Returns 0 when the
  * loop ended normally, by budget or by SIGINT (see st); -1 with err on a
  * failure that stops the run (bad dataset line, write error, cache miss in
  * replay mode). Lines already written stay. */

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,9 +115,10 @@ static const char *se_bin(void)
 }
 
 /* Runs shadoweval with args (NULL-terminated) and the key in its environment;
- * nofile > 0 sets the child's RLIMIT_NOFILE (soft and hard). A run still
- * going after RUN_BOUND_S is killed (status 128+9). */
-static struct proc_out run_se_env(const char *const *args, const char *key, long nofile)
+ * nofile > 0 sets the child's RLIMIT_NOFILE (soft nofile, hard nofile_hard or
+ * the same). A run still going after RUN_BOUND_S dies by SIGALRM. */
+static struct proc_out run_se_lim(const char *const *args, const char *key, long nofile,
+				  long nofile_hard)
 {
 	static int seq;
 	char outp[512], errp[512];
@@ -141,7 +143,8 @@ static struct proc_out run_se_env(const char *const *args, const char *key, long
 		else
 			unsetenv(KEY_ENV);
 		if (nofile > 0) {
-			struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile};
+			struct rlimit rl = {(rlim_t)nofile,
+					    (rlim_t)(nofile_hard ? nofile_hard : nofile)};
 			if (setrlimit(RLIMIT_NOFILE, &rl))
 				_exit(126);
 		}
@@ -156,6 +159,11 @@ static struct proc_out run_se_env(const char *const *args, const char *key, long
 	r.out = test_read_file(outp, NULL);
 	r.err = test_read_file(errp, NULL);
 	return r;
+}
+
+static struct proc_out run_se_env(const char *const *args, const char *key, long nofile)
+{
+	return run_se_lim(args, key, nofile, 0);
 }
 
 /* `run EVAL -o DIR --quiet [extra...]` with the default key. */
@@ -432,4 +440,231 @@ Test(net, a_short_retry_after_is_still_honoured, .init = setup, .fini = teardown
 	cr_assert(is_null(r.v[0], "ttft_ms"));
 	rows_free(&r);
 	proc_out_free(&p);
+}
+
+/* ---- 14: an echoed key is never stored ---------------------------------- */
+
+#define CANARY "sk-or-v1-CANARY-5f4e3d2c1b0a99887766554433221100"
+#define HDR_SECRET "hdr-canary-secret-987654"
+
+/* s as the inside of a JSON string */
+static void json_esc(char *out, size_t size, const char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, size - o, "\\%c", c);
+		else if (c < 0x20)
+			o += (size_t)snprintf(out + o, size - o, "\\u%04x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+/* Echoes the request (headers included) into every field a reply has,
+ * chosen by the item ("What is N plus 1?"): an answer (content, model,
+ * finish_reason), an HTTP error, an error object in a 200, a redirect, and
+ * for streams the same as events. */
+static void echo_everything(int fd, const char *req, size_t len, int conn, void *ctx)
+{
+	(void)conn, (void)ctx;
+	const char *q = strstr(req, "What is ");
+	int item = q ? atoi(q + 8) : 0;
+	bool stream = strstr(req, "\"stream\":true") != NULL;
+	static char esc[16384], body[40000];
+	json_esc(esc, sizeof(esc), req, len);
+	/* the key alone, as a server that picks the header out would send it */
+	const char *auth = strstr(req, "Bearer ");
+	char key[128] = "";
+	if (auth)
+		sscanf(auth + 7, "%127[^\r\n]", key);
+	if (stream && (item == 0 || item == 2)) {
+		if (item == 0)
+			snprintf(body, sizeof(body),
+				 SSE_HEAD "data: {\"model\":\"%s\",\"choices\":[{\"delta\":{"
+					  "\"content\":\"%s\"},\"finish_reason\":null}]}\n\n"
+					  "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"%s\"}]}"
+					  "\n\ndata: [DONE]\n\n",
+				 key, esc, key);
+		else
+			snprintf(body, sizeof(body),
+				 SSE_HEAD "data: {\"choices\":[{\"delta\":{\"content\":\"%s\"}}]}\n\n"
+					  "data: {\"error\":{\"code\":\"%s\",\"message\":\"%s\"},"
+					  "\"choices\":[{\"delta\":{},\"finish_reason\":\"error\"}]}\n\n",
+				 esc, key, esc);
+		rawsrv_write(fd, body, strlen(body));
+		return;
+	}
+	switch (item) {
+	case 0:
+		snprintf(body, sizeof(body),
+			 "{\"model\":\"%s %s\",\"choices\":[{\"message\":{\"content\":\"%s\"},"
+			 "\"finish_reason\":\"%s\"}],\"usage\":{\"prompt_tokens\":1,"
+			 "\"completion_tokens\":1}}",
+			 key, esc, esc, key);
+		rawsrv_reply(fd, 200, "Content-Type: application/json\r\n", body, strlen(body));
+		break;
+	case 1:
+		snprintf(body, sizeof(body), "{\"error\":{\"code\":400,\"message\":\"%s\"}}", esc);
+		rawsrv_reply(fd, 400, "Content-Type: application/json\r\n", body, strlen(body));
+		break;
+	case 2:
+		snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", key,
+			 esc);
+		rawsrv_reply(fd, 200, "Content-Type: application/json\r\n", body, strlen(body));
+		break;
+	default: {
+		char hdr[400];
+		snprintf(hdr, sizeof(hdr), "Location: http://127.0.0.1:1/v1/%s?h=" HDR_SECRET "\r\n",
+			 key);
+		rawsrv_reply(fd, 301, hdr, "", 0);
+		break;
+	}
+	}
+}
+
+static const char *grep_secret;
+static char grep_hit[600];
+
+static int grep_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_F || !S_ISREG(sb->st_mode))
+		return 0;
+	/* the config is where the user wrote the header value */
+	if (!strcmp(grep_secret, HDR_SECRET) && strstr(path, "eval.json"))
+		return 0;
+	size_t len = 0;
+	char *s = test_read_file(path, &len);
+	bool hit = memmem(s, len, grep_secret, strlen(grep_secret)) != NULL;
+	free(s);
+	if (hit) {
+		snprintf(grep_hit, sizeof(grep_hit), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+static void assert_nowhere(const char *secret)
+{
+	grep_secret = secret;
+	grep_hit[0] = '\0';
+	nftw(tmpdir, grep_one, 16, FTW_PHYS);
+	cr_assert_eq(grep_hit[0], '\0', "%s found in %s", secret, grep_hit);
+}
+
+Test(net, an_echoed_key_reaches_no_file_written, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct rawsrv srv;
+	cr_assert_eq(rawsrv_start(&srv, echo_everything, NULL, RUN_BOUND_S * 3), 0);
+	const char *cache = tpath("cache");
+	struct evalopt o = {.items = 4,
+			    .max_attempts = 1,
+			    .extra_endpoint = "\"headers\":{\"X-Api-Key\":\"" HDR_SECRET "\"}"};
+	const char *eval = write_eval(srv.base_url, o);
+	const char *use[] = {"run", eval, "-o", tpath("run1"), "--cache", "use", "--cache-dir",
+			     cache, NULL};
+	struct proc_out p1 = run_se_env(use, CANARY, 0);
+	cr_assert_lt(p1.status, 128, "%s", p1.err);
+	/* a replay copies the cached answer into a new run */
+	const char *replay[] = {"run",	      eval,  "-o",	     tpath("run2"), "--cache",
+				"replay",     "--limit", "1",	     "--cache-dir", cache,
+				NULL};
+	struct proc_out p2 = run_se_env(replay, CANARY, 0);
+	cr_assert_eq(p2.status, 0, "%s", p2.err);
+	o.stream = true;
+	eval = write_eval(srv.base_url, o);
+	const char *streamed[] = {"run", eval, "-o", tpath("run3"), "--cache", "use", "--cache-dir",
+				  cache, NULL};
+	struct proc_out p3 = run_se_env(streamed, CANARY, 0);
+	cr_assert_lt(p3.status, 128, "%s", p3.err);
+	rawsrv_stop(&srv);
+
+	/* the echo happened, and was redacted, in each field */
+	struct rows r;
+	load_rows(tpath("run1"), &r);
+	cr_assert_eq(r.n, 4);
+	int seen = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		const char *id = str_of(r.v[i], "item_id");
+		if (!strcmp(id, "q00")) {
+			cr_assert(strstr(str_of(r.v[i], "output"), "Bearer [REDACTED]"), "%s",
+				  str_of(r.v[i], "output"));
+			cr_assert(strstr(str_of(r.v[i], "served_model"), "[REDACTED]"));
+			seen++;
+		} else if (!strcmp(id, "q03")) {
+			const char *e = str_of(r.v[i], "error");
+			cr_assert(e && strstr(e, "redirect to http://127.0.0.1:1/v1/[REDACTED]"), "%s",
+				  e);
+			seen++;
+		} else {
+			const char *e = str_of(r.v[i], "error");
+			cr_assert(e && strstr(e, "Bearer [REDACTED]"), "%s", e);
+			seen++;
+		}
+	}
+	cr_assert_eq(seen, 4);
+	rows_free(&r);
+	load_rows(tpath("run2"), &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.v[0], "cached")));
+	rows_free(&r);
+	load_rows(tpath("run3"), &r);
+	cr_assert_eq(r.n, 4);
+	rows_free(&r);
+
+	assert_nowhere(CANARY);
+	assert_nowhere(HDR_SECRET);
+	proc_out_free(&p1);
+	proc_out_free(&p2);
+	proc_out_free(&p3);
+}
+
+/* ---- 16: --concurrency above the open-file limit ------------------------ */
+
+static void answer_ok(int fd, const char *req, size_t len, int conn, void *ctx)
+{
+	(void)req, (void)len, (void)conn, (void)ctx;
+	/* slow enough that the client holds many connections at once */
+	struct timespec ts = {0, 20 * 1000000L};
+	nanosleep(&ts, NULL);
+	rawsrv_reply(fd, 200, "Content-Type: application/json\r\n", OK_BODY, strlen(OK_BODY));
+}
+
+static void run_under_limit(long soft, long hard, bool expect_warning)
+{
+	struct rawsrv srv;
+	cr_assert_eq(rawsrv_start(&srv, answer_ok, NULL, RUN_BOUND_S + 10), 0);
+	const char *eval = write_eval(srv.base_url, (struct evalopt){.items = 60, .max_attempts = 1});
+	const char *args[] = {"run", eval, "-o", tpath("run"), "--quiet", "--concurrency", "200",
+			      NULL};
+	struct proc_out p = run_se_lim(args, "sk-test-net-key", soft, hard);
+	rawsrv_stop(&srv);
+	cr_assert_lt(p.status, 128, "%d: %s", p.status, p.err);
+	struct rows r;
+	load_rows(tpath("run"), &r);
+	cr_assert_eq(r.n, 60, "%s", p.err);
+	for (size_t i = 0; i < r.n; i++)
+		cr_assert_str_eq(str_of(r.v[i], "status"), "ok", "%s: %s (stderr: %s)",
+				 str_of(r.v[i], "item_id"), str_of(r.v[i], "error"), p.err);
+	if (expect_warning)
+		cr_assert(strstr(p.err, "--concurrency 200 needs about"), "%s", p.err);
+	else
+		cr_assert_null(strstr(p.err, "warning"), "%s", p.err);
+	rows_free(&r);
+	proc_out_free(&p);
+}
+
+Test(net, concurrency_over_a_hard_file_limit_is_clamped_not_blamed_on_the_model, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+	run_under_limit(64, 64, true);
+}
+
+Test(net, a_low_soft_file_limit_is_raised_when_the_hard_one_allows, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+	run_under_limit(64, 4096, false);
 }

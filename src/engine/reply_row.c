@@ -1,0 +1,53 @@
+/* reply_row.c: a reply's fields of its results.jsonl row (see reply_row.h). */
+#include "engine/reply_row.h"
+
+#include <math.h>
+
+#include "checks/checks.h"
+#include "pricing/pricing.h"
+#include "results/results.h"
+#include "results/vocab.h"
+#include "wire/wire.h"
+
+void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
+		   const struct chk_set *checks, const char *const *expected, size_t n_expected,
+		   struct res_row *row, struct buf *checks_json)
+{
+	row->served_model = reply->model[0] ? reply->model : NULL;
+	const struct wire_usage *u = &reply->usage;
+	if (u->present) {
+		/* counts a server sent that are not counts are -1: null */
+		row->prompt_tokens = u->prompt_tokens;
+		row->completion_tokens = u->completion_tokens;
+	}
+	bool counts = u->prompt_tokens >= 0 && u->completion_tokens >= 0 && u->cached_tokens >= 0;
+	const struct price *pr = pricing_find(pricing, row->model);
+	if (u->has_cost) {
+		row->cost_usd = u->cost;
+		row->cost_source = res_cost_source_name(RES_COST_REPORTED);
+	} else if (u->present && pr && counts) {
+		row->cost_usd =
+		    pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
+		row->cost_source = res_cost_source_name(RES_COST_PRICING);
+	} else {
+		row->cost_usd = NAN;
+		row->cost_source = res_cost_source_name(RES_COST_UNKNOWN);
+	}
+	row->output = reply->content.len || ok ? reply->content.data : NULL;
+	row->output_len = reply->content.len;
+	row->finish_reason = reply->finish_reason[0] ? reply->finish_reason : NULL;
+	buf_reset(checks_json);
+	if (!ok) {
+		row->checks_json = NULL;
+		row->pass = false;
+		row->score = 0;
+		return;
+	}
+	struct chk_outcome oc = {0};
+	chk_eval(checks, reply->content.data, reply->content.len, expected, n_expected, &oc);
+	chk_outcome_json(&oc, checks_json);
+	row->checks_json = checks_json->data;
+	row->pass = oc.pass;
+	row->score = oc.score;
+	chk_outcome_free(&oc);
+}

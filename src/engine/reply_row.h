@@ -1,0 +1,32 @@
+/* reply_row.h: what a server's reply puts in its results.jsonl row.
+ *
+ * The engine knows the request (item, model, role, status, attempts,
+ * latency) and fills those fields; this fills the ones the reply decides:
+ * served_model, token counts, the cost and its source (usage.cost as
+ * reported, else tokens at the pricing file's prices, else unknown: null),
+ * output and finish_reason, and, for an ok reply, the checks' verdict and
+ * their JSON. No network, no I/O and no engine state, so the policy is one
+ * function that tests can call alone.
+ */
+#ifndef SE_ENGINE_REPLY_ROW_H
+#define SE_ENGINE_REPLY_ROW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+
+struct chk_set;
+struct pricing;
+struct res_row;
+struct wire_reply;
+
+/* row->model must be set (it names the price). ok: the reply is an answer,
+ * so it is scored against expected; otherwise pass is false and score 0.
+ * The row's strings point into reply and checks_json, which must outlive
+ * the row. */
+void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
+		   const struct chk_set *checks, const char *const *expected, size_t n_expected,
+		   struct res_row *row, struct buf *checks_json);
+
+#endif
