@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -307,4 +308,40 @@ Test(engine, redacts_every_secret_and_a_tail_cut_inside_one)
 	cr_assert_not(eng_redact_header_is_secret("X-Title"));
 	buf_free(&b);
 	eng_redact_free(&r);
+}
+
+Test(engine, a_corrupt_cache_entry_is_not_a_miss)
+{
+	char dir[] = "/tmp/se-engine-cache-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char key[65];
+	eng_cache_key("u", "m", "body", 4, key);
+	struct eng_cache_entry e = {.stream = false, .latency_ms = 1, .ttft_ms = NAN};
+	struct se_err err;
+	cr_assert_eq(eng_cache_store(dir, key, &e, "{}", 2, &err), 0, "%s", err.msg);
+	char *path = eng_cache_path(dir, key);
+	static const char *const bad[] = {"{\"status\":200,\"body\":", "not json at all",
+					  "{\"status\":500,\"body\":\"x\"}", "[]"};
+	struct eng_cache_entry got;
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f = fopen(path, "w");
+		cr_assert_not_null(f);
+		fputs(bad[i], f);
+		cr_assert_eq(fclose(f), 0);
+		buf_reset(&b);
+		cr_assert_eq(eng_cache_load(dir, key, &got, &b), -1, "%s", bad[i]);
+	}
+	/* a directory where the entry should be is not an entry either */
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	cr_assert_eq(eng_cache_load(dir, key, &got, &b), -1);
+	cr_assert_eq(rmdir(path), 0);
+	cr_assert_eq(eng_cache_load(dir, key, &got, &b), 0);
+	free(path);
+	buf_free(&b);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
 }

@@ -1,10 +1,12 @@
 /* cache.c: reading and writing response-cache entries (see cache.h). It
  * decides nothing about when to use the cache: the engine does, per
  * --cache mode. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -27,18 +29,23 @@ static char *entry_path(const char *dir, const char key[65], bool folder_only)
 int eng_cache_load(const char *dir, const char key[65], struct eng_cache_entry *e, struct buf *body)
 {
 	char *path = entry_path(dir, key, false);
+	struct stat sb;
+	if (stat(path, &sb) != 0 && errno == ENOENT) {
+		free(path);
+		return 0;
+	}
 	char *data = NULL;
 	size_t len = 0;
 	struct se_err ignored;
 	int rc = fio_read_all_max(path, FIO_MAX_CACHE_ENTRY, &data, &len, &ignored);
 	free(path);
 	if (rc)
-		return 0;
+		return -1;
 	cJSON *o = cJSON_ParseWithLength(data, len);
 	free(data);
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "body");
-	int hit = 0;
+	int hit = -1;
 	if (cJSON_IsNumber(st) && st->valueint == 200 && cJSON_IsString(b)) {
 		e->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stream"));
 		e->latency_ms = jsonr_num(o, "latency_ms", NAN);
@@ -48,6 +55,11 @@ int eng_cache_load(const char *dir, const char key[65], struct eng_cache_entry *
 	}
 	cJSON_Delete(o);
 	return hit;
+}
+
+char *eng_cache_path(const char *dir, const char key[65])
+{
+	return entry_path(dir, key, false);
 }
 
 int eng_cache_store(const char *dir, const char key[65], const struct eng_cache_entry *e,

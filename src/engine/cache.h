@@ -22,10 +22,13 @@ struct eng_cache_entry {
 	double ttft_ms;	   /* NAN when unknown */
 };
 
-/* Returns 1 on a hit (the raw body appended to body), 0 on a miss (an
- * unreadable or foreign file counts as a miss). */
+/* Returns 1 on a hit (the raw body appended to body), 0 on a miss (no
+ * file), -1 for a file that is there but corrupt (unreadable, not JSON, not
+ * an ok entry): the caller says so rather than "miss". */
 int eng_cache_load(const char *dir, const char key[65], struct eng_cache_entry *e,
 		   struct buf *body);
+/* DIR/<first 2 hex>/<key>.json, malloc'd: for messages. */
+char *eng_cache_path(const char *dir, const char key[65]);
 int eng_cache_store(const char *dir, const char key[65], const struct eng_cache_entry *e,
 		    const char *body, size_t len, struct se_err *err);
 

@@ -817,7 +817,8 @@ static int cache_lookup(struct engine *e, struct job *j)
 	if (m != ENG_CACHE_USE && m != ENG_CACHE_REPLAY)
 		return 0;
 	buf_reset(&j->resp);
-	if (eng_cache_load(e->o->cache_dir, j->key, &j->entry, &j->resp)) {
+	int got = eng_cache_load(e->o->cache_dir, j->key, &j->entry, &j->resp);
+	if (got == 1) {
 		/* a JSON entry can answer a streaming request (the server sent
 		 * JSON), an SSE entry never answers a plain one */
 		if (j->entry.stream && !e->cfg->params.stream) {
@@ -826,6 +827,16 @@ static int cache_lookup(struct engine *e, struct job *j)
 			j->hit = true;
 			return 1;
 		}
+	}
+	if (got < 0 && m == ENG_CACHE_REPLAY) {
+		/* use mode asks the server and overwrites it; replay cannot */
+		char *path = eng_cache_path(e->o->cache_dir, j->key);
+		se_fail(e->err, SE_INPUT, path,
+			"corrupt cache entry for item \"%s\", model \"%s\" (unreadable, not "
+			"JSON, or not an ok entry): delete it, or run with --cache refresh",
+			j->item->id, e->cfg->models[j->model].id);
+		free(path);
+		return -1;
 	}
 	if (m == ENG_CACHE_REPLAY)
 		return se_fail(e->err, SE_INPUT, e->o->cache_dir,
