@@ -265,7 +265,8 @@ Test(engine, refuses_a_key_with_a_line_break_without_echoing_it)
 	cr_assert_eq(cfg_load("tests/fixtures/run/eval-key.json", &cfg, &err), 0, "%s: %s",
 		     err.where, err.msg);
 	static const char *const bad[] = {"sk-secret-value\r\nX-Injected: 1", "sk-secret\nvalue",
-					  "sk-secret\rvalue", "sk-secret\tvalue", "sk-secret\x7fvalue"};
+					  "sk-secret\rvalue", "sk-secret\tvalue",
+					  "sk-secret\x7fvalue"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		setenv("SE_E2E_RUN_KEY", bad[i], 1);
 		se_clear(&err);

@@ -765,7 +765,8 @@ Test(wire, events_after_done_are_ignored)
 	struct wire_reply r;
 	struct se_err err;
 	wire_reply_init(&r);
-	const char *c = "{\"choices\":[{\"delta\":{\"content\":\"4\"},\"finish_reason\":\"stop\"}]}";
+	const char *c =
+	    "{\"choices\":[{\"delta\":{\"content\":\"4\"},\"finish_reason\":\"stop\"}]}";
 	cr_assert_eq(wire_apply_chunk(c, strlen(c), &r, &err), 0);
 	cr_assert_eq(wire_apply_chunk("[DONE]", 6, &r, &err), 0);
 	const char *late = "{\"choices\":[{\"delta\":{\"content\":\"hidden\"}}]}";
@@ -782,8 +783,8 @@ Test(wire, an_error_that_is_a_string_is_the_message_not_a_missing_choice)
 	struct se_err err;
 	se_clear(&err);
 	wire_reply_init(&r);
-	cr_assert_eq(parse_str("{\"error\":\"just a string\"}", &r, &err), 0, "%s: %s",
-		     err.where, err.msg);
+	cr_assert_eq(parse_str("{\"error\":\"just a string\"}", &r, &err), 0, "%s: %s", err.where,
+		     err.msg);
 	cr_assert(r.error);
 	cr_assert_str_eq(r.error_message, "just a string");
 	cr_assert_str_eq(r.error_code, "");

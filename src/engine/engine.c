@@ -175,8 +175,8 @@ struct engine {
 	 * other shadow, at most one fallback), so n_models entries suffice */
 	struct admit *adm;
 	uint64_t rng;
-	int conc;	  /* --concurrency, fitted to the open-file limit */
-	int local_fails;  /* transfers refused locally in a row */
+	int conc;	     /* --concurrency, fitted to the open-file limit */
+	int local_fails;     /* transfers refused locally in a row */
 	size_t local_errors; /* all of them */
 	char local_why[96];  /* the last one's cause */
 	int pipe[2];
@@ -698,8 +698,8 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	/* A server that asks for a longer wait than retry.max_ms (a Retry-After
 	 * of days, a date in 2099) is not retried: the pair ends with its own
 	 * status, rather than the run sleeping until it is killed. */
-	bool retry = st != RES_OK && eng_status_retryable(st) &&
-		     j->attempts < e->cfg->retry.max_attempts;
+	bool retry =
+	    st != RES_OK && eng_status_retryable(st) && j->attempts < e->cfg->retry.max_attempts;
 	if (retry && retry_after_ms > e->cfg->retry.max_ms) {
 		size_t l = strlen(error);
 		snprintf(error + l, sizeof(error) - l,
@@ -794,7 +794,7 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 static int job_from_cache(struct engine *e, struct job *j)
 {
 	double now = clock_now_ms();
-	attempt_reset(j, true); /* resp holds the cached body */
+	attempt_reset(j, true);		      /* resp holds the cached body */
 	eng_redact_buf(&e->redact, &j->resp); /* an entry from an older version */
 	j->t_start = now;
 	j->hit = true;
@@ -864,8 +864,8 @@ static int job_launch(struct engine *e, struct job *j)
  * the item as primary or shadow is not asked twice: one line per (item,
  * model). Serves both a failed primary (start_fallback) and an item resumed
  * after one (admit_one). */
-static int next_fallback(const struct engine *e, const struct item *it, const char *id,
-			 size_t from, size_t *k)
+static int next_fallback(const struct engine *e, const struct item *it, const char *id, size_t from,
+			 size_t *k)
 {
 	const struct cfg_slot *slot = &e->cfg->slots[it->slot];
 	for (size_t i = from; i < slot->n_fallbacks; i++) {
@@ -1047,11 +1047,12 @@ int eng_check_keys(const struct cfg *cfg, struct se_err *err)
 		 * echoed */
 		for (const char *p = v; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				return se_fail(err, SE_INPUT, cfg->path,
-					       "endpoint \"%s\": environment variable %s holds a "
-					       "line break or another control character (byte %zu); "
-					       "an API key cannot contain one",
-					       ep->name, ep->api_key_env, (size_t)(p - v) + 1);
+				return se_fail(
+				    err, SE_INPUT, cfg->path,
+				    "endpoint \"%s\": environment variable %s holds a "
+				    "line break or another control character (byte %zu); "
+				    "an API key cannot contain one",
+				    ep->name, ep->api_key_env, (size_t)(p - v) + 1);
 	}
 	return 0;
 }
@@ -1250,7 +1251,8 @@ static int fit_concurrency(int want)
 	rlim_t need = (rlim_t)want * FDS_PER_TRANSFER + FD_RESERVE;
 	if (rl.rlim_cur < need) {
 		struct rlimit up = rl;
-		up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		up.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
 		if (up.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &up) == 0)
 			rl = up;
 	}

@@ -38,7 +38,7 @@ void eng_redact_add(struct eng_redact *r, const char *secret)
 bool eng_redact_header_is_secret(const char *name)
 {
 	static const char *const parts[] = {"authorization", "api-key", "api_key", "apikey",
-					    "token", "secret", "cookie", NULL};
+					    "token",	     "secret",	"cookie",  NULL};
 	size_t n = strlen(name);
 	for (size_t k = 0; parts[k]; k++) {
 		size_t m = strlen(parts[k]);

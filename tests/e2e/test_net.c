@@ -54,10 +54,10 @@ static char *tpath(const char *name)
 }
 
 struct evalopt {
-	int items;	  /* dataset size (default 1) */
+	int items; /* dataset size (default 1) */
 	bool stream;
-	int max_attempts; /* default 2 */
-	int max_ms;	  /* retry.max_ms, default 200 */
+	int max_attempts;	    /* default 2 */
+	int max_ms;		    /* retry.max_ms, default 200 */
 	const char *extra_endpoint; /* extra endpoint JSON members, e.g. headers */
 };
 
@@ -74,8 +74,9 @@ static const char *write_eval(const char *url, struct evalopt o)
 	FILE *f = fopen(tpath("items.jsonl"), "w");
 	cr_assert_not_null(f);
 	for (int i = 0; i < o.items; i++)
-		fprintf(f, "{\"id\":\"q%02d\",\"prompt\":\"What is %d plus 1?\",\"expected\":\"%d\"}\n",
-			i, i, i + 1);
+		fprintf(
+		    f, "{\"id\":\"q%02d\",\"prompt\":\"What is %d plus 1?\",\"expected\":\"%d\"}\n",
+		    i, i, i + 1);
 	cr_assert_eq(fclose(f), 0);
 	const char *path = tpath("eval.json");
 	f = fopen(path, "w");
@@ -263,17 +264,15 @@ static void endless_stream(int fd, const char *req, size_t len, int conn, void *
 	free(ev);
 }
 
-Test(net, an_endless_stream_is_cut_at_the_reply_cap_without_cache, .init = setup,
-     .fini = teardown, .timeout = 120)
+Test(net, an_endless_stream_is_cut_at_the_reply_cap_without_cache, .init = setup, .fini = teardown,
+     .timeout = 120)
 {
 	struct rows r;
-	struct proc_out p =
-	    run_one(endless_stream, NULL, (struct evalopt){.stream = true, .max_attempts = 1}, &r,
-		    NULL);
+	struct proc_out p = run_one(endless_stream, NULL,
+				    (struct evalopt){.stream = true, .max_attempts = 1}, &r, NULL);
 	cr_assert_eq(r.n, 1, "%s", p.err);
 	cr_assert_str_eq(str_of(r.v[0], "status"), "bad_response");
-	cr_assert(strstr(str_of(r.v[0], "error"), "larger than"), "%s",
-		  str_of(r.v[0], "error"));
+	cr_assert(strstr(str_of(r.v[0], "error"), "larger than"), "%s", str_of(r.v[0], "error"));
 	/* the partial output is not kept: the line stays small */
 	const char *out = str_of(r.v[0], "output");
 	cr_assert(!out || strlen(out) < (1u << 20));
@@ -295,27 +294,26 @@ static void canned(int fd, const char *req, size_t len, int conn, void *ctx)
 	rawsrv_write(fd, list[n], strlen(list[n]));
 }
 
-#define JSON_HEAD(status, extra)                                                               \
-	"HTTP/1.1 " status "\r\nContent-Type: application/json\r\n" extra                       \
+#define JSON_HEAD(status, extra)                                                                   \
+	"HTTP/1.1 " status "\r\nContent-Type: application/json\r\n" extra                          \
 	"Connection: close\r\n\r\n"
-#define SSE_HEAD                                                                               \
-	"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
-#define OK_BODY                                                                                \
-	"{\"id\":\"gen-1\",\"object\":\"chat.completion\",\"model\":\"raw/m\",\"choices\":[{"  \
-	"\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"1\"},\"finish_reason\":" \
+#define SSE_HEAD "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+#define OK_BODY                                                                                    \
+	"{\"id\":\"gen-1\",\"object\":\"chat.completion\",\"model\":\"raw/m\",\"choices\":[{"      \
+	"\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"1\"},\"finish_reason\":"    \
 	"\"stop\"}],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1,\"cost\":0.00001}}"
-#define CHUNK(content, finish)                                                                 \
-	"data: {\"model\":\"raw/m\",\"choices\":[{\"delta\":{\"content\":\"" content            \
+#define CHUNK(content, finish)                                                                     \
+	"data: {\"model\":\"raw/m\",\"choices\":[{\"delta\":{\"content\":\"" content               \
 	"\"},\"finish_reason\":" finish "}]}\n\n"
 
 /* ---- 18: nothing after [DONE] is read ---------------------------------- */
 
 Test(net, stream_events_after_done_are_not_read, .init = setup, .fini = teardown)
 {
-	static const char *const replies[] = {
-	    SSE_HEAD CHUNK("1", "null") CHUNK("", "\"stop\"") "data: [DONE]\n\n" CHUNK(
-		"hidden", "null") "data: {not json\n\n",
-	    NULL};
+	static const char *const replies[] = {SSE_HEAD CHUNK("1", "null")
+						  CHUNK("", "\"stop\"") "data: [DONE]\n\n" CHUNK(
+						      "hidden", "null") "data: {not json\n\n",
+					      NULL};
 	struct rows r;
 	struct proc_out p = run_one(canned, (void *)replies,
 				    (struct evalopt){.stream = true, .max_attempts = 1}, &r, NULL);
@@ -328,8 +326,7 @@ Test(net, stream_events_after_done_are_not_read, .init = setup, .fini = teardown
 
 /* ---- 22: a JSON body in streaming mode ---------------------------------- */
 
-Test(net, a_json_completion_in_streaming_mode_is_parsed_as_json, .init = setup,
-     .fini = teardown)
+Test(net, a_json_completion_in_streaming_mode_is_parsed_as_json, .init = setup, .fini = teardown)
 {
 	static const char *const replies[] = {JSON_HEAD("200 OK", "") OK_BODY, NULL};
 	struct rows r;
@@ -343,8 +340,7 @@ Test(net, a_json_completion_in_streaming_mode_is_parsed_as_json, .init = setup,
 	proc_out_free(&p);
 }
 
-Test(net, a_json_error_object_in_streaming_mode_keeps_its_message, .init = setup,
-     .fini = teardown)
+Test(net, a_json_error_object_in_streaming_mode_keeps_its_message, .init = setup, .fini = teardown)
 {
 	/* no content type at all: the body itself says it is JSON */
 	static const char *const replies[] = {
@@ -394,22 +390,23 @@ static void check_gives_up(const char *const *replies)
 	proc_out_free(&p);
 }
 
-Test(net, retry_after_seconds_beyond_max_ms_ends_as_rate_limited, .init = setup,
-     .fini = teardown)
+Test(net, retry_after_seconds_beyond_max_ms_ends_as_rate_limited, .init = setup, .fini = teardown)
 {
 	static const char *const replies[] = {
-	    JSON_HEAD("429 Too Many Requests", "Retry-After: 999999\r\n")
-	    "{\"error\":{\"code\":429,\"message\":\"slow down\"}}",
+	    JSON_HEAD(
+		"429 Too Many Requests",
+		"Retry-After: 999999\r\n") "{\"error\":{\"code\":429,\"message\":\"slow down\"}}",
 	    NULL};
 	check_gives_up(replies);
 }
 
-Test(net, retry_after_http_date_beyond_max_ms_ends_as_rate_limited, .init = setup,
-     .fini = teardown)
+Test(net, retry_after_http_date_beyond_max_ms_ends_as_rate_limited, .init = setup, .fini = teardown)
 {
 	static const char *const replies[] = {
-	    JSON_HEAD("429 Too Many Requests", "Retry-After: Wed, 21 Oct 2099 07:28:00 GMT\r\n")
-	    "{\"error\":{\"code\":429,\"message\":\"slow down\"}}",
+	    JSON_HEAD(
+		"429 Too Many Requests",
+		"Retry-After: Wed, 21 Oct 2099 07:28:00 GMT\r\n") "{\"error\":{\"code\":429,"
+								  "\"message\":\"slow down\"}}",
 	    NULL};
 	check_gives_up(replies);
 }
@@ -418,9 +415,9 @@ Test(net, retry_after_in_the_error_body_beyond_max_ms_ends_as_rate_limited, .ini
      .fini = teardown)
 {
 	static const char *const replies[] = {
-	    JSON_HEAD("429 Too Many Requests", "")
-	    "{\"error\":{\"code\":429,\"message\":\"slow down\","
-	    "\"metadata\":{\"retry_after\":999999}}}",
+	    JSON_HEAD("429 Too Many Requests",
+		      "") "{\"error\":{\"code\":429,\"message\":\"slow down\","
+			  "\"metadata\":{\"retry_after\":999999}}}",
 	    NULL};
 	check_gives_up(replies);
 }
@@ -428,8 +425,8 @@ Test(net, retry_after_in_the_error_body_beyond_max_ms_ends_as_rate_limited, .ini
 Test(net, a_short_retry_after_is_still_honoured, .init = setup, .fini = teardown)
 {
 	static const char *const replies[] = {
-	    JSON_HEAD("429 Too Many Requests", "Retry-After: 0\r\n")
-	    "{\"error\":{\"code\":429,\"message\":\"slow down\"}}",
+	    JSON_HEAD("429 Too Many Requests",
+		      "Retry-After: 0\r\n") "{\"error\":{\"code\":429,\"message\":\"slow down\"}}",
 	    JSON_HEAD("200 OK", "") OK_BODY, NULL};
 	struct rows r;
 	struct proc_out p =
@@ -483,16 +480,18 @@ static void echo_everything(int fd, const char *req, size_t len, int conn, void 
 	if (stream && (item == 0 || item == 2)) {
 		if (item == 0)
 			snprintf(body, sizeof(body),
-				 SSE_HEAD "data: {\"model\":\"%s\",\"choices\":[{\"delta\":{"
-					  "\"content\":\"%s\"},\"finish_reason\":null}]}\n\n"
-					  "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"%s\"}]}"
-					  "\n\ndata: [DONE]\n\n",
+				 SSE_HEAD
+				 "data: {\"model\":\"%s\",\"choices\":[{\"delta\":{"
+				 "\"content\":\"%s\"},\"finish_reason\":null}]}\n\n"
+				 "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"%s\"}]}"
+				 "\n\ndata: [DONE]\n\n",
 				 key, esc, key);
 		else
 			snprintf(body, sizeof(body),
-				 SSE_HEAD "data: {\"choices\":[{\"delta\":{\"content\":\"%s\"}}]}\n\n"
-					  "data: {\"error\":{\"code\":\"%s\",\"message\":\"%s\"},"
-					  "\"choices\":[{\"delta\":{},\"finish_reason\":\"error\"}]}\n\n",
+				 SSE_HEAD
+				 "data: {\"choices\":[{\"delta\":{\"content\":\"%s\"}}]}\n\n"
+				 "data: {\"error\":{\"code\":\"%s\",\"message\":\"%s\"},"
+				 "\"choices\":[{\"delta\":{},\"finish_reason\":\"error\"}]}\n\n",
 				 esc, key, esc);
 		rawsrv_write(fd, body, strlen(body));
 		return;
@@ -511,14 +510,14 @@ static void echo_everything(int fd, const char *req, size_t len, int conn, void 
 		rawsrv_reply(fd, 400, "Content-Type: application/json\r\n", body, strlen(body));
 		break;
 	case 2:
-		snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", key,
-			 esc);
+		snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+			 key, esc);
 		rawsrv_reply(fd, 200, "Content-Type: application/json\r\n", body, strlen(body));
 		break;
 	default: {
 		char hdr[400];
-		snprintf(hdr, sizeof(hdr), "Location: http://127.0.0.1:1/v1/%s?h=" HDR_SECRET "\r\n",
-			 key);
+		snprintf(hdr, sizeof(hdr),
+			 "Location: http://127.0.0.1:1/v1/%s?h=" HDR_SECRET "\r\n", key);
 		rawsrv_reply(fd, 301, hdr, "", 0);
 		break;
 	}
@@ -564,20 +563,19 @@ Test(net, an_echoed_key_reaches_no_file_written, .init = setup, .fini = teardown
 			    .max_attempts = 1,
 			    .extra_endpoint = "\"headers\":{\"X-Api-Key\":\"" HDR_SECRET "\"}"};
 	const char *eval = write_eval(srv.base_url, o);
-	const char *use[] = {"run", eval, "-o", tpath("run1"), "--cache", "use", "--cache-dir",
-			     cache, NULL};
+	const char *use[] = {"run", eval,	   "-o",  tpath("run1"), "--cache",
+			     "use", "--cache-dir", cache, NULL};
 	struct proc_out p1 = run_se_env(use, CANARY, 0);
 	cr_assert_lt(p1.status, 128, "%s", p1.err);
 	/* a replay copies the cached answer into a new run */
-	const char *replay[] = {"run",	      eval,  "-o",	     tpath("run2"), "--cache",
-				"replay",     "--limit", "1",	     "--cache-dir", cache,
-				NULL};
+	const char *replay[] = {"run",	   eval, "-o",		tpath("run2"), "--cache", "replay",
+				"--limit", "1",	 "--cache-dir", cache,	       NULL};
 	struct proc_out p2 = run_se_env(replay, CANARY, 0);
 	cr_assert_eq(p2.status, 0, "%s", p2.err);
 	o.stream = true;
 	eval = write_eval(srv.base_url, o);
-	const char *streamed[] = {"run", eval, "-o", tpath("run3"), "--cache", "use", "--cache-dir",
-				  cache, NULL};
+	const char *streamed[] = {"run", eval,		"-o",  tpath("run3"), "--cache",
+				  "use", "--cache-dir", cache, NULL};
 	struct proc_out p3 = run_se_env(streamed, CANARY, 0);
 	cr_assert_lt(p3.status, 128, "%s", p3.err);
 	rawsrv_stop(&srv);
@@ -596,8 +594,8 @@ Test(net, an_echoed_key_reaches_no_file_written, .init = setup, .fini = teardown
 			seen++;
 		} else if (!strcmp(id, "q03")) {
 			const char *e = str_of(r.v[i], "error");
-			cr_assert(e && strstr(e, "redirect to http://127.0.0.1:1/v1/[REDACTED]"), "%s",
-				  e);
+			cr_assert(e && strstr(e, "redirect to http://127.0.0.1:1/v1/[REDACTED]"),
+				  "%s", e);
 			seen++;
 		} else {
 			const char *e = str_of(r.v[i], "error");
@@ -637,9 +635,10 @@ static void run_under_limit(long soft, long hard, bool expect_warning)
 {
 	struct rawsrv srv;
 	cr_assert_eq(rawsrv_start(&srv, answer_ok, NULL, RUN_BOUND_S + 10), 0);
-	const char *eval = write_eval(srv.base_url, (struct evalopt){.items = 60, .max_attempts = 1});
-	const char *args[] = {"run", eval, "-o", tpath("run"), "--quiet", "--concurrency", "200",
-			      NULL};
+	const char *eval =
+	    write_eval(srv.base_url, (struct evalopt){.items = 60, .max_attempts = 1});
+	const char *args[] = {"run",	       eval,  "-o", tpath("run"), "--quiet",
+			      "--concurrency", "200", NULL};
 	struct proc_out p = run_se_lim(args, "sk-test-net-key", soft, hard);
 	rawsrv_stop(&srv);
 	cr_assert_lt(p.status, 128, "%d: %s", p.status, p.err);
@@ -663,8 +662,8 @@ Test(net, concurrency_over_a_hard_file_limit_is_clamped_not_blamed_on_the_model,
 	run_under_limit(64, 64, true);
 }
 
-Test(net, a_low_soft_file_limit_is_raised_when_the_hard_one_allows, .init = setup,
-     .fini = teardown, .timeout = 120)
+Test(net, a_low_soft_file_limit_is_raised_when_the_hard_one_allows, .init = setup, .fini = teardown,
+     .timeout = 120)
 {
 	run_under_limit(64, 4096, false);
 }
