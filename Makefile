@@ -140,6 +140,40 @@ lint: $(ASAN_LIB)
 	@bash scripts/check-layout.sh $(ASAN_LIB)
 	@echo "lint: clean"
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the two binaries, the man
+# pages, bash and zsh completion, and the example evals with what they name
+# (datasets, pricing, shadowsim profiles) under share/shadoweval/.
+# install-files installs what is already built (INSTALL_BIN=dir picks which
+# binaries: the tests install the sanitized ones without a release build).
+PREFIX  ?= /usr/local
+INSTALL_BIN ?= $(BIN)
+INSTALL_ROOT = $(DESTDIR)$(PREFIX)
+SHARE_FILES := $(wildcard evals/*.json evals/pricing/*.json datasets/*)
+.PHONY: install install-files uninstall
+install: all
+	@$(MAKE) --no-print-directory install-files
+install-files:
+	install -d $(INSTALL_ROOT)/bin $(INSTALL_ROOT)/share/man/man1 $(INSTALL_ROOT)/share/man/man5 \
+	  $(INSTALL_ROOT)/share/bash-completion/completions $(INSTALL_ROOT)/share/zsh/site-functions \
+	  $(INSTALL_ROOT)/share/shadoweval/evals/pricing $(INSTALL_ROOT)/share/shadoweval/datasets
+	install -m 755 $(INSTALL_BIN)/shadoweval $(INSTALL_BIN)/shadowsim $(INSTALL_ROOT)/bin/
+	install -m 644 man/shadoweval.1 man/shadowsim.1 $(INSTALL_ROOT)/share/man/man1/
+	install -m 644 man/shadoweval-eval.5 $(INSTALL_ROOT)/share/man/man5/
+	install -m 644 completions/shadoweval.bash $(INSTALL_ROOT)/share/bash-completion/completions/shadoweval
+	ln -sf shadoweval $(INSTALL_ROOT)/share/bash-completion/completions/shadowsim
+	install -m 644 completions/_shadoweval $(INSTALL_ROOT)/share/zsh/site-functions/_shadoweval
+	install -m 644 $(wildcard evals/*.json) $(INSTALL_ROOT)/share/shadoweval/evals/
+	install -m 644 $(wildcard evals/pricing/*) $(INSTALL_ROOT)/share/shadoweval/evals/pricing/
+	install -m 644 $(wildcard datasets/*) $(INSTALL_ROOT)/share/shadoweval/datasets/
+uninstall:
+	rm -f $(INSTALL_ROOT)/bin/shadoweval $(INSTALL_ROOT)/bin/shadowsim
+	rm -f $(INSTALL_ROOT)/share/man/man1/shadoweval.1 $(INSTALL_ROOT)/share/man/man1/shadowsim.1
+	rm -f $(INSTALL_ROOT)/share/man/man5/shadoweval-eval.5
+	rm -f $(INSTALL_ROOT)/share/bash-completion/completions/shadoweval \
+	  $(INSTALL_ROOT)/share/bash-completion/completions/shadowsim
+	rm -f $(INSTALL_ROOT)/share/zsh/site-functions/_shadoweval
+	rm -rf $(INSTALL_ROOT)/share/shadoweval
+
 clean:
 	rm -rf $(BUILD) $(BIN)
 
