@@ -180,7 +180,8 @@ Test(core, whole_file_reads_refuse_non_regular_files, .timeout = 20)
 		se_clear(&err);
 		char *data = NULL;
 		size_t len = 0;
-		cr_assert_eq(fio_read_all(paths[i], &data, &len, &err), -1, "%s was read", paths[i]);
+		cr_assert_eq(fio_read_all(paths[i], &data, &len, &err), -1, "%s was read",
+			     paths[i]);
 		cr_expect_eq(err.kind, SE_INPUT, "%s: kind %d", paths[i], (int)err.kind);
 		cr_expect_str_eq(err.where, paths[i]);
 		cr_expect(strstr(err.msg, types[i]) && strstr(err.msg, "expected a regular file"),

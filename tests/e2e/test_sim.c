@@ -1755,7 +1755,8 @@ Test(sim, malformed_requests_get_400_naming_the_field)
 	     "messages[0].content[0].text: expected a string, got 7"},
 	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"system\",\"content\":\"hi\"}]}",
 	     "messages: expected at least one message with role \\\"user\\\""},
-	    {"{\"model\":\"sim/fa\\u0000st\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+	    {"{\"model\":\"sim/"
+	     "fa\\u0000st\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
 	     "NUL character"},
 	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"robot\",\"content\":\"hi\"}]}",
 	     "messages[0].role: expected one of system, developer, user, assistant, tool, got "
