@@ -14,6 +14,11 @@
  *   6/16 is the Cavo table (0.0525 in Fagerland et al.).
  * - Percentiles: Python's statistics.quantiles(method="inclusive"), which is
  *   Hyndman & Fan type 7.
+ * - Holm and BH adjustments: Benjamini & Hochberg (1995), section 4.1, the
+ *   15 p-values of their example (BH rejects 4 at 0.05, Holm 3); every
+ *   adjusted value from tests/fixtures/stats/p_adjust.py (exact fractions,
+ *   R's p.adjust definitions as brute-force loops; its output is
+ *   p_adjust.out beside it).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -174,4 +179,108 @@ Test(stats, paired_table_counts_and_figures)
 	stats_pair_figures(&empty, &f);
 	cr_assert(isnan(f.delta) && isnan(f.rate_a));
 	cr_assert_float_eq(f.p, 1.0, 1e-12);
+}
+
+static const double bh1995[] = {0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344,
+				0.0459, 0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.000};
+
+static void expect_adjusted(const double *p, size_t n, enum stats_correction c, const double *want)
+{
+	double adj[16];
+	size_t order[16];
+	cr_assert(n <= 16);
+	stats_adjust(p, n, c, adj, order);
+	for (size_t i = 0; i < n; i++)
+		cr_expect(fabs(adj[i] - want[i]) <= 1e-12, "%s [%zu]: got %.17g want %.17g",
+			  stats_correction_name(c), i, adj[i], want[i]);
+	/* in place gives the same */
+	double inplace[16];
+	memcpy(inplace, p, n * sizeof(*p));
+	stats_adjust(inplace, n, c, inplace, order);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_eq(inplace[i], adj[i], "%s in place [%zu]", stats_correction_name(c), i);
+}
+
+Test(stats, holm_matches_the_reference_on_benjamini_hochberg_1995)
+{
+	static const double want[] = {0.0015, 0.0056, 0.0247, 0.114, 0.2211, 0.278, 0.278, 0.278,
+				      0.3213, 1, 1, 1, 1, 1, 1};
+	expect_adjusted(bh1995, 15, STATS_HOLM, want);
+}
+
+Test(stats, bh_matches_the_reference_on_benjamini_hochberg_1995)
+{
+	static const double want[] = {0.0015,
+				      0.003,
+				      0.0095,
+				      0.035625,
+				      0.0603,
+				      0.063857142857142862,
+				      0.063857142857142862,
+				      0.0645,
+				      0.0765,
+				      0.486,
+				      0.58118181818181813,
+				      0.714875,
+				      0.75323076923076926,
+				      0.81321428571428567,
+				      1};
+	expect_adjusted(bh1995, 15, STATS_BH, want);
+}
+
+Test(stats, the_published_example_rejects_four_with_bh_and_three_with_holm)
+{
+	double adj[15];
+	size_t order[15];
+	int holm = 0, bh = 0, none = 0;
+	stats_adjust(bh1995, 15, STATS_HOLM, adj, order);
+	for (int i = 0; i < 15; i++)
+		holm += adj[i] < STATS_ALPHA;
+	stats_adjust(bh1995, 15, STATS_BH, adj, order);
+	for (int i = 0; i < 15; i++)
+		bh += adj[i] < STATS_ALPHA;
+	stats_adjust(bh1995, 15, STATS_NONE, adj, order);
+	for (int i = 0; i < 15; i++)
+		none += adj[i] < STATS_ALPHA;
+	cr_expect_eq(holm, 3);
+	cr_expect_eq(bh, 4);
+	cr_expect_eq(none, 9);
+}
+
+Test(stats, adjustment_of_an_unsorted_family_with_ties)
+{
+	static const double p[] = {0.04, 0.01, 0.03, 0.01, 0.5, 0.002};
+	static const double holm[] = {0.09, 0.05, 0.09, 0.05, 0.5, 0.012};
+	static const double bh[] = {0.048, 0.02, 0.045, 0.02, 0.5, 0.012};
+	expect_adjusted(p, 6, STATS_HOLM, holm);
+	expect_adjusted(p, 6, STATS_BH, bh);
+	expect_adjusted(p, 6, STATS_NONE, p);
+}
+
+Test(stats, nan_p_values_are_left_out_of_the_family)
+{
+	double p[] = {NAN, 0.01, 0.02, NAN}, adj[4];
+	size_t order[4];
+	stats_adjust(p, 4, STATS_HOLM, adj, order);
+	cr_expect(isnan(adj[0]) && isnan(adj[3]));
+	cr_expect(fabs(adj[1] - 0.02) < 1e-15 && fabs(adj[2] - 0.02) < 1e-15, "%g %g", adj[1],
+		  adj[2]);
+	/* a family of one is unchanged by every correction */
+	double one = 0.03;
+	stats_adjust(&one, 1, STATS_HOLM, adj, order);
+	cr_expect_eq(adj[0], 0.03);
+	stats_adjust(&one, 1, STATS_BH, adj, order);
+	cr_expect_eq(adj[0], 0.03);
+}
+
+Test(stats, correction_names_parse_and_round_trip)
+{
+	enum stats_correction c;
+	static const char *const names[] = {"holm", "bh", "none"};
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(stats_correction_parse(names[i], &c), 0);
+		cr_expect_str_eq(stats_correction_name(c), names[i]);
+	}
+	cr_expect_eq(stats_correction_parse("bonferroni", &c), -1);
+	cr_expect_eq(stats_correction_parse("", &c), -1);
 }

@@ -149,3 +149,66 @@ void stats_pair_figures(const struct stats_pair *t, struct stats_pair_figures *o
 			     &out->hi);
 	out->p = stats_mcnemar_exact(t->only_a, t->only_b);
 }
+
+int stats_correction_parse(const char *s, enum stats_correction *out)
+{
+	static const char *const names[] = {"holm", "bh", "none"};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum stats_correction)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *stats_correction_name(enum stats_correction c)
+{
+	return c == STATS_HOLM ? "holm" : c == STATS_BH ? "bh" : "none";
+}
+
+/* Insertion sort of indices by p ascending: families are table rows (tens,
+ * at most a few thousand), and it needs no comparator context. */
+static void order_by_p(const double *p, size_t *order, size_t m)
+{
+	for (size_t i = 1; i < m; i++) {
+		size_t k = order[i], j = i;
+		while (j > 0 && p[order[j - 1]] > p[k]) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = k;
+	}
+}
+
+void stats_adjust(const double *p, size_t n, enum stats_correction c, double *adj,
+		  size_t *order)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(p[i]))
+			order[m++] = i;
+	order_by_p(p, order, m);
+	/* p may alias adj: each p[k] is read before adj[k] is written, and
+	 * never after. */
+	double run = c == STATS_BH ? 1.0 : 0.0;
+	if (c == STATS_HOLM) {
+		for (size_t j = 0; j < m; j++) {
+			double v = fmin(1.0, (double)(m - j) * p[order[j]]);
+			run = fmax(run, v);
+			adj[order[j]] = run;
+		}
+	} else if (c == STATS_BH) {
+		for (size_t j = m; j-- > 0;) {
+			double v = fmin(1.0, (double)m / (double)(j + 1) * p[order[j]]);
+			run = fmin(run, v);
+			adj[order[j]] = run;
+		}
+	} else if (adj != p) {
+		for (size_t j = 0; j < m; j++)
+			adj[order[j]] = p[order[j]];
+	}
+	if (adj != p)
+		for (size_t i = 0; i < n; i++)
+			if (isnan(p[i]))
+				adj[i] = NAN;
+}

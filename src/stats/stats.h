@@ -25,6 +25,16 @@
  *   x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
  * - verdict: "better" when p < alpha and the delta is > 0, "worse" when
  *   p < alpha and the delta is < 0, else "no_difference".
+ * - families: the p-values of one table (pairs per scope, swaps, the gate's
+ *   models) are adjusted together, so that the chance of any false verdict
+ *   in the table stays at alpha rather than growing with its rows. Holm
+ *   (1979, step-down Bonferroni) by default: it controls the family-wise
+ *   error under any dependence, and the rows of a table share the primary's
+ *   answers. Benjamini-Hochberg (1995, step-up) controls the false discovery
+ *   rate instead (positive dependence). Both as R's p.adjust: with the m
+ *   p-values sorted ascending, Holm p(i) = max_{j<=i} min(1, (m-j+1) p(j)),
+ *   BH p(i) = min_{j>=i} min(1, m/j p(j)). The adjusted verdict is the
+ *   verdict of the adjusted p.
  */
 #ifndef SE_STATS_H
 #define SE_STATS_H
@@ -71,5 +81,18 @@ void stats_pair_figures(const struct stats_pair *t, struct stats_pair_figures *o
 
 /* "better", "worse" or "no_difference" (see above). */
 const char *stats_verdict(double p, double delta, double alpha);
+
+/* Multiple-comparison corrections of one family of p-values. */
+enum stats_correction { STATS_HOLM, STATS_BH, STATS_NONE };
+
+/* "holm", "bh" or "none" -> *out; -1 on anything else. */
+int stats_correction_parse(const char *s, enum stats_correction *out);
+const char *stats_correction_name(enum stats_correction c);
+
+/* Adjusts the n p-values p[] of one family into adj[] (which may be p).
+ * NAN p-values stay NAN and do not count in the family. `order` is the
+ * caller's scratch of n entries (no allocation here). */
+void stats_adjust(const double *p, size_t n, enum stats_correction c, double *adj,
+		  size_t *order);
 
 #endif
