@@ -14,6 +14,7 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,6 +315,93 @@ Test(summarize, empty_results_give_header_only_csvs)
 	char *slots = csv_cell(dir, "slots.csv", "policy,", 2);
 	cr_expect_str_eq(slots, "0");
 	free(slots);
+	test_rmdir(dir);
+}
+
+/* ---- families of verdicts ---- */
+
+/* 20 items; the primary passes items 0-9. Shadow k passes items 0..9-b and
+ * 10..9+c, so its table against the primary has b = only_primary and c =
+ * only_shadow discordant pairs. */
+static void write_family(const char *dir)
+{
+	static const int bc[][2] = {{0, 8}, {1, 9}, {1, 8}, {0, 0}};
+	char *p = fio_join(dir, "results.jsonl");
+	FILE *fp = fopen(p, "w");
+	cr_assert(fp);
+	static const char *const fmt =
+	    "{\"item_id\":\"i%02d\",\"task\":\"t\",\"slot\":\"s\",\"model\":\"%s\","
+	    "\"role\":\"%s\",\"status\":\"ok\",\"latency_ms\":100,\"ttft_ms\":null,"
+	    "\"prompt_tokens\":10,\"completion_tokens\":5,\"cost_usd\":0.0001,"
+	    "\"cost_source\":\"pricing\",\"cached\":false,\"pass\":%s}\n";
+	for (int i = 0; i < 20; i++) {
+		fprintf(fp, fmt, i, "sim/p", "primary", i < 10 ? "true" : "false");
+		for (int k = 0; k < 4; k++) {
+			char model[32];
+			snprintf(model, sizeof(model), "sim/s%d", k + 1);
+			bool pass = i < 10 ? i <= 9 - bc[k][0] : i < 10 + bc[k][1];
+			fprintf(fp, fmt, i, model, "shadow", pass ? "true" : "false");
+		}
+	}
+	cr_assert_eq(fclose(fp), 0);
+	free(p);
+}
+
+/* The four overall rows' raw p are exact McNemar 2/256, 20/1024 (b=1, c=9),
+ * 20/512 (b=1, c=8) and 1; adjusted by hand with R's p.adjust definitions:
+ * Holm 4p(1), max(., 3p(2)), max(., 2p(3)), max(., p(4)); BH m/j p(j) with a
+ * running minimum from the top. */
+Test(summarize, each_scope_is_one_family_adjusted_as_chosen)
+{
+	static const struct {
+		enum stats_correction c;
+		const char *name;
+		double adj[4];
+		const char *verdict[4];
+	} cases[] = {
+	    {STATS_HOLM,
+	     "holm",
+	     {0.03125, 0.064453125, 0.078125, 1},
+	     {"better", "no_difference", "no_difference", "no_difference"}},
+	    {STATS_BH,
+	     "bh",
+	     {0.03125, 0.04296875, 0.0520833333, 1},
+	     {"better", "better", "no_difference", "no_difference"}},
+	    {STATS_NONE,
+	     "none",
+	     {0.0078125, 0.021484375, 0.0390625, 1},
+	     {"better", "better", "better", "no_difference"}},
+	};
+	char *dir = test_mkdtemp("sum");
+	write_family(dir);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct se_err err;
+		se_clear(&err);
+		cr_assert_eq(sum_run_dir_corr(dir, NULL, cases[k].c, &err), 0, "%s", err.msg);
+		for (int m = 0; m < 4; m++) {
+			char key[64];
+			snprintf(key, sizeof(key), "overall,all,policy,sim/s%d,", m + 1);
+			char *raw = csv_cell(dir, "pairs.csv", key, 16);
+			char *adj = csv_cell(dir, "pairs.csv", key, 23);
+			char *v = csv_cell(dir, "pairs.csv", key, 24);
+			char *corr = csv_cell(dir, "pairs.csv", key, 25);
+			char *size = csv_cell(dir, "pairs.csv", key, 26);
+			cr_assert(raw && adj && v && corr && size, "%s", key);
+			cr_expect(fabs(atof(adj) - cases[k].adj[m]) < 1e-6, "%s %s: p adj %s want %g",
+				  cases[k].name, key, adj, cases[k].adj[m]);
+			cr_expect_str_eq(v, cases[k].verdict[m], "%s %s", cases[k].name, key);
+			/* the raw verdict does not depend on the correction */
+			cr_expect_str_eq(raw, m < 3 ? "better" : "no_difference", "%s", key);
+			cr_expect_str_eq(corr, cases[k].name);
+			cr_expect_str_eq(size, "4");
+			free(raw), free(adj), free(v), free(corr), free(size);
+		}
+		/* the slot scope is its own family of four as well */
+		char *size = csv_cell(dir, "pairs.csv", "slot,s,sim/p,sim/s1,", 26);
+		cr_assert(size);
+		cr_expect_str_eq(size, "4");
+		free(size);
+	}
 	test_rmdir(dir);
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/err.h"
 #include "core/flags.h"
+#include "stats/stats.h"
 
 int cmd_run(int argc, char **argv, struct se_err *err);
 int cmd_validate(int argc, char **argv, struct se_err *err);
@@ -31,5 +32,8 @@ int cmd_merge(int argc, char **argv, struct se_err *err);
 /* `report DIR [-o FILE]` */
 int cmd_report(int argc, char **argv, struct se_err *err);
 int cmd_diff(int argc, char **argv, struct se_err *err); /* src/cli/cmd_diff.c */
+
+/* --correction holm|bh|none (cmd_summarize.c); the error names the flag. */
+int cli_parse_correction(const char *s, enum stats_correction *out, struct se_err *err);
 
 #endif

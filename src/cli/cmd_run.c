@@ -55,6 +55,8 @@ static const char run_usage[] =
     "      --cache-dir DIR    response cache folder (default .shadoweval-cache)\n"
     "      --max-cost USD     stop sending new requests before spending more\n"
     "      --endpoint NAME=URL  override an endpoint's base_url (repeatable)\n"
+    "      --correction C     holm (default) | bh | none: how the summary adjusts\n"
+    "                         each family of verdicts\n"
     "  -q, --quiet            no progress, no tables, no closing line\n"
     "  -h, --help             this help\n"
     "\n"
@@ -72,6 +74,7 @@ struct run_args {
 	const char *cache_dir;
 	double max_cost;
 	bool quiet;
+	enum stats_correction correction;
 	char **endpoints;
 	size_t n_endpoints;
 };
@@ -104,7 +107,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 		O_CACHE,
 		O_CACHE_DIR,
 		O_MAX_COST,
-		O_ENDPOINT
+		O_ENDPOINT,
+		O_CORRECTION
 	};
 	static const struct option opts[] = {
 	    {"out", required_argument, NULL, 'o'},
@@ -116,6 +120,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	    {"cache-dir", required_argument, NULL, O_CACHE_DIR},
 	    {"max-cost", required_argument, NULL, O_MAX_COST},
 	    {"endpoint", required_argument, NULL, O_ENDPOINT},
+	    {"correction", required_argument, NULL, O_CORRECTION},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -126,6 +131,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	a->cache = ENG_CACHE_OFF;
 	a->cache_dir = DEFAULT_CACHE_DIR;
 	a->max_cost = -1;
+	a->correction = STATS_HOLM;
 	a->endpoints = xcalloc((size_t)argc + 1, sizeof(char *));
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
@@ -169,6 +175,10 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 				return se_fail(err, SE_USAGE, "--endpoint",
 					       "expected NAME=URL, got \"%s\"", optarg);
 			a->endpoints[a->n_endpoints++] = optarg;
+			break;
+		case O_CORRECTION:
+			if (cli_parse_correction(optarg, &a->correction, err))
+				return -1;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -417,7 +427,7 @@ int cmd_run(int argc, char **argv, struct se_err *err)
 		*err = man_err;
 		goto out;
 	}
-	if (sum_run_dir(dir, a.quiet ? NULL : stdout, err))
+	if (sum_run_dir_corr(dir, a.quiet ? NULL : stdout, a.correction, err))
 		goto out;
 	if (st.interrupted) {
 		se_fail(err, SE_INTERRUPT, NULL,

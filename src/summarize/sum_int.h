@@ -26,6 +26,7 @@
 #include "core/err.h"
 #include "core/strtab.h"
 #include "results/vocab.h"
+#include "stats/stats.h"
 
 /* The per-class error columns of models.csv, tasks.csv and slots.csv, in
  * their order there: every status but ok, once. */
@@ -167,6 +168,8 @@ void sum_tab_print(const struct sum_tab *t, FILE *out);
 struct sum_ctx {
 	const struct sum_store *s;
 	const char *dir;
+	enum stats_correction correction; /* applied to each family (pairs scope, swaps) */
+	size_t pairs_family, swaps_family; /* rows of the overall pairs and swaps families */
 	struct sum_tab models_tab, pairs_tab, swaps_tab;
 	char **slot_models; /* per slot: its primary model(s), ";"-joined */
 };

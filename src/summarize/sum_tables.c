@@ -321,6 +321,53 @@ static void pair_verdict(struct sum_line *l, const struct stats_pair *t, bool wi
 		sum_line_str(l, stats_verdict(f.p, f.delta, STATS_ALPHA));
 }
 
+/* The rows of one family of verdicts (a pairs scope, or all swaps): held
+ * until the family is complete, since each row's adjusted p depends on every
+ * other row's p. */
+struct family {
+	struct sum_line *rows;
+	double *p, *delta, *adj;
+	size_t n, cap, pcap, dcap;
+};
+
+static struct sum_line *family_row(struct family *f, double p, double delta)
+{
+	f->rows = xgrow(f->rows, &f->cap, f->n + 1, sizeof(*f->rows));
+	f->p = xgrow(f->p, &f->pcap, f->n + 1, sizeof(*f->p));
+	f->delta = xgrow(f->delta, &f->dcap, f->n + 1, sizeof(*f->delta));
+	f->p[f->n] = p;
+	f->delta[f->n] = delta;
+	sum_line_init(&f->rows[f->n]);
+	return &f->rows[f->n++];
+}
+
+/* Adjusts the family's p-values and appends the four family columns
+ * (family_header) to each row. */
+static void family_finish(struct family *f, enum stats_correction c)
+{
+	f->adj = xcalloc(f->n + 1, sizeof(*f->adj));
+	size_t *order = xcalloc(f->n + 1, sizeof(*order));
+	stats_adjust(f->p, f->n, c, f->adj, order);
+	free(order);
+	for (size_t i = 0; i < f->n; i++) {
+		sum_line_rate(&f->rows[i], f->adj[i]);
+		sum_line_str(&f->rows[i], stats_verdict(f->adj[i], f->delta[i], STATS_ALPHA));
+		sum_line_str(&f->rows[i], stats_correction_name(c));
+		sum_line_long(&f->rows[i], (long long)f->n);
+	}
+}
+
+static void family_free(struct family *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		sum_line_free(&f->rows[i]);
+	free(f->rows);
+	free(f->p);
+	free(f->delta);
+	free(f->adj);
+	memset(f, 0, sizeof(*f));
+}
+
 static const char *const pairs_header[] = {
     "scope",
     "scope_value",
@@ -345,6 +392,10 @@ static const char *const pairs_header[] = {
     "shadow_errors",
     "primary_cost_unknown",
     "shadow_cost_unknown",
+    "mcnemar_p_adjusted",
+    "verdict_adjusted",
+    "correction",
+    "family_size",
     NULL,
 };
 
@@ -370,61 +421,64 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 	sum_view_free(&v);
 
 	static const char *const scope_name[] = {"overall", "slot", "task"};
-	struct sum_line l;
-	sum_line_init(&l);
+	struct family fam = {0};
 	for (size_t k = 0; k < nk; k++) {
 		for (size_t m = 0; m < nm; m++) {
 			struct pair_acc *p = &acc[k * nm + m];
 			if (p->t.n == 0)
 				continue;
-			sum_line_reset(&l);
-			sum_line_str(&l, scope_name[scope]);
-			sum_line_str(&l, scope == SCOPE_OVERALL ? "all"
-					 : scope == SCOPE_SLOT	? s->slot_name[k]
-								: s->task_name[k]);
-			sum_line_str(&l, scope == SCOPE_SLOT ? x->slot_models[k] : "policy");
-			sum_line_str(&l, s->model_name[m]);
-			sum_line_long(&l, p->t.n);
-			sum_line_long(&l, p->t.both);
-			sum_line_long(&l, p->t.only_a);
-			sum_line_long(&l, p->t.only_b);
-			sum_line_long(&l, p->t.neither);
-			pair_verdict(&l, &p->t, false);
-			sum_line_usd(&l,
-				     diff(sum_cost_per_1k(p->b_cost, p->t.n, p->b_cost_unknown),
-					  sum_cost_per_1k(p->a_cost, p->t.n, p->a_cost_unknown)));
-			sum_line_ms(&l,
-				    diff(sum_fvec_pct(&p->b_lat, 50), sum_fvec_pct(&p->a_lat, 50)));
-			sum_line_ms(&l,
-				    diff(sum_fvec_pct(&p->b_lat, 95), sum_fvec_pct(&p->a_lat, 95)));
 			struct stats_pair_figures f;
 			stats_pair_figures(&p->t, &f);
-			sum_line_str(&l, stats_verdict(f.p, f.delta, STATS_ALPHA));
-			sum_line_rate(&l, f.rate_a);
-			sum_line_rate(&l, f.rate_b);
-			sum_line_long(&l, p->a_err);
-			sum_line_long(&l, p->b_err);
-			sum_line_long(&l, p->a_cost_unknown);
-			sum_line_long(&l, p->b_cost_unknown);
-			sum_csv_line(csv, &l);
-
-			if (scope != SCOPE_OVERALL)
-				continue;
-			struct sum_line *t = sum_tab_row(&x->pairs_tab);
-			sum_line_str(t, s->model_name[m]);
-			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "n")));
-			tab_pts_ci(t, cell_num(&l, col_of(pairs_header, "delta_pass_rate")),
-				   cell_num(&l, col_of(pairs_header, "delta_pass_rate_lo")),
-				   cell_num(&l, col_of(pairs_header, "delta_pass_rate_hi")));
-			tab_fmt(t, "%.3g", cell_num(&l, col_of(pairs_header, "mcnemar_p")));
-			sum_line_str(t, sum_line_cell(&l, col_of(pairs_header, "verdict")));
-			tab_fmt(t, "%+.4f",
-				cell_num(&l, col_of(pairs_header, "delta_cost_usd_per_1k_items")));
-			tab_fmt(t, "%+.0f",
-				cell_num(&l, col_of(pairs_header, "delta_latency_ms_p95")));
+			struct sum_line *l = family_row(&fam, f.p, f.delta);
+			sum_line_str(l, scope_name[scope]);
+			sum_line_str(l, scope == SCOPE_OVERALL ? "all"
+					: scope == SCOPE_SLOT  ? s->slot_name[k]
+							       : s->task_name[k]);
+			sum_line_str(l, scope == SCOPE_SLOT ? x->slot_models[k] : "policy");
+			sum_line_str(l, s->model_name[m]);
+			sum_line_long(l, p->t.n);
+			sum_line_long(l, p->t.both);
+			sum_line_long(l, p->t.only_a);
+			sum_line_long(l, p->t.only_b);
+			sum_line_long(l, p->t.neither);
+			pair_verdict(l, &p->t, false);
+			sum_line_usd(l,
+				     diff(sum_cost_per_1k(p->b_cost, p->t.n, p->b_cost_unknown),
+					  sum_cost_per_1k(p->a_cost, p->t.n, p->a_cost_unknown)));
+			sum_line_ms(l,
+				    diff(sum_fvec_pct(&p->b_lat, 50), sum_fvec_pct(&p->a_lat, 50)));
+			sum_line_ms(l,
+				    diff(sum_fvec_pct(&p->b_lat, 95), sum_fvec_pct(&p->a_lat, 95)));
+			sum_line_str(l, stats_verdict(f.p, f.delta, STATS_ALPHA));
+			sum_line_rate(l, f.rate_a);
+			sum_line_rate(l, f.rate_b);
+			sum_line_long(l, p->a_err);
+			sum_line_long(l, p->b_err);
+			sum_line_long(l, p->a_cost_unknown);
+			sum_line_long(l, p->b_cost_unknown);
 		}
 	}
-	sum_line_free(&l);
+	/* the scope is the family: the rows of one scope are read together */
+	family_finish(&fam, x->correction);
+	for (size_t i = 0; i < fam.n; i++) {
+		const struct sum_line *l = &fam.rows[i];
+		sum_csv_line(csv, l);
+		if (scope != SCOPE_OVERALL)
+			continue;
+		struct sum_line *t = sum_tab_row(&x->pairs_tab);
+		sum_line_str(t, sum_line_cell(l, col_of(pairs_header, "shadow")));
+		sum_line_str(t, sum_line_cell(l, col_of(pairs_header, "n")));
+		tab_pts_ci(t, cell_num(l, col_of(pairs_header, "delta_pass_rate")),
+			   cell_num(l, col_of(pairs_header, "delta_pass_rate_lo")),
+			   cell_num(l, col_of(pairs_header, "delta_pass_rate_hi")));
+		tab_fmt(t, "%.3g", cell_num(l, col_of(pairs_header, "mcnemar_p")));
+		tab_fmt(t, "%.3g", cell_num(l, col_of(pairs_header, "mcnemar_p_adjusted")));
+		sum_line_str(t, sum_line_cell(l, col_of(pairs_header, "verdict_adjusted")));
+		tab_fmt(t, "%+.4f", cell_num(l, col_of(pairs_header, "delta_cost_usd_per_1k_items")));
+		tab_fmt(t, "%+.0f", cell_num(l, col_of(pairs_header, "delta_latency_ms_p95")));
+	}
+	x->pairs_family = scope == SCOPE_OVERALL ? fam.n : x->pairs_family;
+	family_free(&fam);
 	for (size_t i = 0; i < nk * nm; i++)
 		pair_free(&acc[i]);
 	free(acc);
@@ -436,9 +490,9 @@ int sum_write_pairs(struct sum_ctx *x, struct se_err *err)
 	if (sum_csv_open(&csv, x->dir, "pairs.csv", pairs_header, NULL, err))
 		return -1;
 	struct sum_line *h = sum_tab_row(&x->pairs_tab);
-	static const char *const th[] = {"shadow",	"n",	   "pass rate delta, pts [95% CI]",
-					 "p",		"verdict", "USD/1k delta",
-					 "p95 ms delta"};
+	static const char *const th[] = {"shadow",  "n",	    "pass rate delta, pts [95% CI]",
+					 "p",	    "p adj",	    "verdict (adjusted)",
+					 "USD/1k delta", "p95 ms delta"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
 	pairs_scope(x, &csv, SCOPE_OVERALL);
@@ -472,6 +526,10 @@ static const char *const swaps_header[] = {
     "current_errors",
     "candidate_cost_unknown",
     "current_cost_unknown",
+    "mcnemar_p_adjusted",
+    "verdict_adjusted",
+    "correction",
+    "family_size",
     NULL,
 };
 
@@ -492,7 +550,7 @@ static double union_p95(const struct sum_fvec *a, struct sum_fvec *b, struct sum
 
 /* One slot: the items of the other slots once, then each candidate's table
  * over the slot's items (a = current policy, b = candidate). */
-static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, struct sum_fvec *tmp)
+static void swaps_slot(struct sum_ctx *x, struct family *fam, size_t slot, struct sum_fvec *tmp)
 {
 	const struct sum_store *s = x->s;
 	size_t nm = s->nmodels;
@@ -524,8 +582,6 @@ static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, stru
 	sum_view_free(&v);
 	sum_fvec_sort(&out.a_lat);
 
-	struct sum_line l;
-	sum_line_init(&l);
 	for (size_t m = 0; m < nm; m++) {
 		struct pair_acc *p = &acc[m];
 		if (p->t.n == 0 || current[m])
@@ -545,42 +601,31 @@ static void swaps_slot(struct sum_ctx *x, struct sum_csv *csv, size_t slot, stru
 		double new_1k = sum_cost_per_1k(new_cost, whole.n, new_unk);
 		double cur_1k = sum_cost_per_1k(cur_cost, whole.n, cur_unk);
 
-		sum_line_reset(&l);
-		sum_line_str(&l, s->slot_name[slot]);
-		sum_line_str(&l, x->slot_models[slot]);
-		sum_line_str(&l, s->model_name[m]);
-		sum_line_long(&l, whole.n);
-		sum_line_long(&l, p->t.n);
+		struct stats_pair_figures f;
+		stats_pair_figures(&whole, &f);
+		struct sum_line *l = family_row(fam, f.p, f.delta);
+		sum_line_str(l, s->slot_name[slot]);
+		sum_line_str(l, x->slot_models[slot]);
+		sum_line_str(l, s->model_name[m]);
+		sum_line_long(l, whole.n);
+		sum_line_long(l, p->t.n);
 		stats_wilson(new_pass, whole.n, STATS_Z95, &lo, &hi);
-		sum_line_rate(&l, (double)new_pass / nn);
-		sum_line_rate(&l, lo);
-		sum_line_rate(&l, hi);
-		sum_line_usd(&l, new_1k);
-		sum_line_ms(&l, new_p95);
-		sum_line_rate(&l, (double)cur_pass / nn);
-		sum_line_usd(&l, cur_1k);
-		sum_line_ms(&l, cur_p95);
-		pair_verdict(&l, &whole, true);
-		sum_line_usd(&l, diff(new_1k, cur_1k));
-		sum_line_ms(&l, diff(new_p95, cur_p95));
-		sum_line_long(&l, p->b_err);
-		sum_line_long(&l, p->a_err);
-		sum_line_long(&l, new_unk);
-		sum_line_long(&l, cur_unk);
-		sum_csv_line(csv, &l);
-
-		struct sum_line *tr = sum_tab_row(&x->swaps_tab);
-		sum_line_str(tr, s->slot_name[slot]);
-		sum_line_printf(tr, "%s -> %s", x->slot_models[slot], s->model_name[m]);
-		sum_line_long(tr, p->t.n);
-		tab_pct_ci(tr, (double)new_pass / nn, lo, hi);
-		tab_pts_ci(tr, cell_num(&l, col_of(swaps_header, "delta_pass_rate")),
-			   cell_num(&l, col_of(swaps_header, "delta_pass_rate_lo")),
-			   cell_num(&l, col_of(swaps_header, "delta_pass_rate_hi")));
-		sum_line_str(tr, sum_line_cell(&l, col_of(swaps_header, "verdict")));
-		tab_fmt(tr, "%+.4f", diff(new_1k, cur_1k));
+		sum_line_rate(l, (double)new_pass / nn);
+		sum_line_rate(l, lo);
+		sum_line_rate(l, hi);
+		sum_line_usd(l, new_1k);
+		sum_line_ms(l, new_p95);
+		sum_line_rate(l, (double)cur_pass / nn);
+		sum_line_usd(l, cur_1k);
+		sum_line_ms(l, cur_p95);
+		pair_verdict(l, &whole, true);
+		sum_line_usd(l, diff(new_1k, cur_1k));
+		sum_line_ms(l, diff(new_p95, cur_p95));
+		sum_line_long(l, p->b_err);
+		sum_line_long(l, p->a_err);
+		sum_line_long(l, new_unk);
+		sum_line_long(l, cur_unk);
 	}
-	sum_line_free(&l);
 	for (size_t m = 0; m < nm; m++)
 		pair_free(&acc[m]);
 	pair_free(&out);
@@ -599,13 +644,36 @@ int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
 					 "n swapped",
 					 "policy pass rate [95% CI]",
 					 "delta, pts [95% CI]",
-					 "verdict",
+					 "verdict (adjusted)",
 					 "USD/1k delta"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
 	struct sum_fvec tmp = {0};
+	struct family fam = {0};
 	for (size_t sl = 0; sl < x->s->nslots; sl++)
-		swaps_slot(x, &csv, sl, &tmp);
+		swaps_slot(x, &fam, sl, &tmp);
 	sum_fvec_free(&tmp);
+	/* every swap of every slot is one family: together they are the
+	 * answer to "which slot should change model?" */
+	family_finish(&fam, x->correction);
+	x->swaps_family = fam.n;
+	for (size_t i = 0; i < fam.n; i++) {
+		const struct sum_line *l = &fam.rows[i];
+		sum_csv_line(&csv, l);
+		struct sum_line *tr = sum_tab_row(&x->swaps_tab);
+		sum_line_str(tr, sum_line_cell(l, col_of(swaps_header, "slot")));
+		sum_line_printf(tr, "%s -> %s", sum_line_cell(l, col_of(swaps_header, "current_model")),
+				sum_line_cell(l, col_of(swaps_header, "candidate")));
+		sum_line_str(tr, sum_line_cell(l, col_of(swaps_header, "n_swapped")));
+		tab_pct_ci(tr, cell_num(l, col_of(swaps_header, "pass_rate")),
+			   cell_num(l, col_of(swaps_header, "pass_rate_lo")),
+			   cell_num(l, col_of(swaps_header, "pass_rate_hi")));
+		tab_pts_ci(tr, cell_num(l, col_of(swaps_header, "delta_pass_rate")),
+			   cell_num(l, col_of(swaps_header, "delta_pass_rate_lo")),
+			   cell_num(l, col_of(swaps_header, "delta_pass_rate_hi")));
+		sum_line_str(tr, sum_line_cell(l, col_of(swaps_header, "verdict_adjusted")));
+		tab_fmt(tr, "%+.4f", cell_num(l, col_of(swaps_header, "delta_cost_usd_per_1k_items")));
+	}
+	family_free(&fam);
 	return sum_csv_commit(&csv, err);
 }

@@ -24,20 +24,24 @@ static void set_right(struct sum_tab *t, const bool *right, size_t n)
 static void print_tables(struct sum_ctx *x, FILE *out)
 {
 	static const bool right_models[] = {false, true, true, true, true, true, true, true};
-	static const bool right_pairs[] = {false, true, true, true, false, true, true};
+	static const bool right_pairs[] = {false, true, true, true, true, false, true, true};
 	static const bool right_swaps[] = {false, false, true, true, true, false, true};
+	const char *corr = stats_correction_name(x->correction);
 	set_right(&x->models_tab, right_models, sizeof(right_models) / sizeof(right_models[0]));
 	set_right(&x->pairs_tab, right_pairs, sizeof(right_pairs) / sizeof(right_pairs[0]));
 	set_right(&x->swaps_tab, right_swaps, sizeof(right_swaps) / sizeof(right_swaps[0]));
 	fprintf(out, "models (errors count as failures)\n");
 	sum_tab_print(&x->models_tab, out);
-	fprintf(out, "\npairs: each shadow vs the routed primary on the same items "
-		     "(McNemar exact, alpha 0.05)\n");
+	fprintf(out,
+		"\npairs: each shadow vs the routed primary on the same items "
+		"(McNemar exact, alpha 0.05; p adj: %s over the %zu shadows)\n",
+		corr, x->pairs_family);
 	if (x->pairs_tab.n > 1)
 		sum_tab_print(&x->pairs_tab, out);
 	else
 		fprintf(out, "(no shadow results)\n");
-	fprintf(out, "\nswaps: the whole policy with one slot's model replaced\n");
+	fprintf(out, "\nswaps: the whole policy with one slot's model replaced (verdicts: %s over the %zu swaps)\n",
+		corr, x->swaps_family);
 	if (x->swaps_tab.n > 1)
 		sum_tab_print(&x->swaps_tab, out);
 	else
@@ -48,10 +52,15 @@ static void print_tables(struct sum_ctx *x, FILE *out)
 
 int sum_run_dir(const char *dir, FILE *table, struct se_err *err)
 {
+	return sum_run_dir_corr(dir, table, STATS_HOLM, err);
+}
+
+int sum_run_dir_corr(const char *dir, FILE *table, enum stats_correction c, struct se_err *err)
+{
 	char *path = fio_join(dir, "results.jsonl");
 	struct sum_store s;
 	sum_store_init(&s);
-	struct sum_ctx x = {.s = &s, .dir = dir};
+	struct sum_ctx x = {.s = &s, .dir = dir, .correction = c};
 	sum_tab_init(&x.models_tab);
 	sum_tab_init(&x.pairs_tab);
 	sum_tab_init(&x.swaps_tab);

@@ -13,9 +13,12 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "stats/stats.h"
 
 /* Writes the CSVs into dir; prints the models and pairs tables to `table`
- * when it is not NULL. */
+ * when it is not NULL. Verdicts are adjusted per family with Holm. */
 int sum_run_dir(const char *dir, FILE *table, struct se_err *err);
+/* The same with the family correction chosen (--correction). */
+int sum_run_dir_corr(const char *dir, FILE *table, enum stats_correction c, struct se_err *err);
 
 #endif
