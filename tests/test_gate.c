@@ -664,3 +664,57 @@ Test(gate, rejects_bad_flags)
 	cr_expect_eq(check(FIX "base " FIX "same --baseline " FIX "base", &err), -1);
 	cr_expect_eq(err.kind, SE_USAGE);
 }
+
+/* The per-model rows are one family: with none the adjusted p is the raw p;
+ * with Holm the smallest p is multiplied by the number of models compared
+ * (a model without paired answers, the fallback, is not in the family), and
+ * no adjusted p is below its raw p; BH is never above Holm. The gate's
+ * decision does not move (pass_rate is a family of one). */
+Test(gate, per_model_p_values_are_adjusted_as_one_family)
+{
+	struct gate_opts o;
+	gate_opts_init(&o);
+	cr_expect_eq(o.correction, STATS_HOLM, "Holm is the default");
+	struct gate_report none, holm, bh;
+	o.correction = STATS_NONE;
+	compare(FIX "drop8", FIX "base", &o, &none);
+	o.correction = STATS_HOLM;
+	compare(FIX "drop8", FIX "base", &o, &holm);
+	o.correction = STATS_BH;
+	compare(FIX "drop8", FIX "base", &o, &bh);
+	cr_assert_eq(none.nmodels, holm.nmodels);
+	size_t k = 0, min = 0;
+	for (size_t i = 0; i < holm.nmodels; i++) {
+		if (!holm.models[i].n) {
+			cr_expect(isnan(holm.models[i].p_adj), "%s", holm.models[i].name);
+			continue;
+		}
+		if (!k || holm.models[i].p < holm.models[min].p)
+			min = i;
+		k++;
+		cr_expect_eq(none.models[i].p_adj, none.models[i].p, "%s", none.models[i].name);
+		cr_expect_geq(holm.models[i].p_adj, holm.models[i].p, "%s", holm.models[i].name);
+		cr_expect_leq(bh.models[i].p_adj, holm.models[i].p_adj + 1e-15, "%s",
+			      bh.models[i].name);
+	}
+	cr_assert_geq(k, 2, "the fixture compares several models");
+	double want = fmin(1.0, (double)k * holm.models[min].p);
+	cr_expect(fabs(holm.models[min].p_adj - want) < 1e-12, "%s: %g want %g",
+		  holm.models[min].name, holm.models[min].p_adj, want);
+	cr_expect_eq(holm.failures, none.failures);
+	cr_expect_eq(holm.checks[GATE_QUALITY].p, none.checks[GATE_QUALITY].p);
+	char *text = text_of(&holm);
+	cr_expect(strstr(text, "p_adjusted: holm over the"), "%s", text);
+	free(text);
+	gate_report_free(&none);
+	gate_report_free(&holm);
+	gate_report_free(&bh);
+}
+
+Test(gate, an_unknown_correction_is_a_usage_error)
+{
+	struct se_err err;
+	cr_expect_eq(check(FIX "drop8 --baseline " FIX "base --correction bonferroni", &err), -1);
+	cr_expect_eq(err.kind, SE_USAGE);
+	cr_expect(strstr(err.msg, "holm, bh or none"), "%s", err.msg);
+}

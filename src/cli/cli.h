@@ -20,7 +20,8 @@ int cmd_validate(int argc, char **argv, struct se_err *err);
 int cmd_route(int argc, char **argv, struct se_err *err);
 int cmd_summarize(int argc, char **argv, struct se_err *err);
 /* `check DIR --baseline BASE [--max-pass-drop PTS] [--max-cost-increase PCT]
- * [--max-p95-increase PCT] [--alpha A] [--junit FILE] [--markdown FILE]`: 0
+ * [--max-p95-increase PCT] [--alpha A] [--correction C] [--junit FILE]
+ * [--markdown FILE]`: 0
  * pass, -1 with SE_FINDING on a regression (the report and files are written
  * first), SE_USAGE / SE_INPUT / SE_IO on bad input. */
 int cmd_check(int argc, char **argv, struct se_err *err);

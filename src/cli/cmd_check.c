@@ -21,6 +21,7 @@ static const char check_usage[] =
     "  --max-cost-increase PCT    tolerated rise of cost per 1,000 items, % (default 10)\n"
     "  --max-p95-increase PCT     tolerated rise of latency p95, % (default 25)\n"
     "  --alpha A                  significance level of the McNemar test (default 0.05)\n"
+    "  --correction C             holm (default) | bh | none: the per-model p_adjusted\n"
     "  --junit FILE               also write a JUnit XML report\n"
     "  --markdown FILE            also write a markdown report (for a PR comment)\n"
     "  a pass-rate drop fails when it is beyond the tolerance and significant,\n"
@@ -39,6 +40,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 	    {"max-cost-increase", required_argument, NULL, 'c'},
 	    {"max-p95-increase", required_argument, NULL, 'l'},
 	    {"alpha", required_argument, NULL, 'a'},
+	    {"correction", required_argument, NULL, 'C'},
 	    {"junit", required_argument, NULL, 'j'},
 	    {"markdown", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
@@ -80,6 +82,10 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 				return se_fail(err, SE_USAGE, "--alpha",
 					       "expected a level between 0 and 1, got \"%s\"",
 					       optarg);
+			break;
+		case 'C':
+			if (cli_parse_correction(optarg, &a->opts.correction, err))
+				return -1;
 			break;
 		case 'j':
 			a->junit = optarg;

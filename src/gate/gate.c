@@ -42,7 +42,11 @@
  *   paired on the items it answered in both runs; pass rates, delta,
  *   interval and McNemar p are reported as information. They never fail the
  *   gate: a shadow candidate getting worse is not a regression of what is
- *   served; only the three policy checks above are.
+ *   served; only the three policy checks above are. The models' p-values are
+ *   one family, adjusted with --correction (Holm by default; stats.h) and
+ *   shown beside the raw p. The pass_rate check is the gate's only test (cost
+ *   and latency are tolerances, not tests), a family of one: no adjustment
+ *   changes it.
  * - Run identity: a different config_sha256 is expected (checking a routing
  *   change is the point) and only reported; a different dataset_sha256 is
  *   reported prominently (items are paired by id, which may then name other
@@ -76,6 +80,7 @@ void gate_opts_init(struct gate_opts *o)
 	o->max_cost_increase = 10;
 	o->max_p95_increase = 25;
 	o->alpha = STATS_ALPHA;
+	o->correction = STATS_HOLM;
 }
 
 /* One run folder, loaded. */
@@ -251,6 +256,15 @@ static void walk_items(struct gate_report *r, const struct sum_store *b, const s
 		g->neither = mp[m].neither;
 		pair_figures(&mp[m], &g->base_rate, &g->cur_rate, &g->delta, &g->lo, &g->hi, &g->p);
 	}
+	double *pv = xcalloc(nm + 1, sizeof(*pv));
+	size_t *order = xcalloc(nm + 1, sizeof(*order));
+	for (size_t m = 0; m < nm; m++)
+		pv[m] = r->models[m].n ? r->models[m].p : NAN;
+	stats_adjust(pv, nm, r->opts.correction, pv, order);
+	for (size_t m = 0; m < nm; m++)
+		r->models[m].p_adj = pv[m];
+	free(pv);
+	free(order);
 	sum_view_free(&vb);
 	sum_view_free(&vc);
 	free(mp);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "stats/stats.h"
 
 /* A drop of more than this many points fails whatever its p-value (see
  * gate.c: a small sample must not hide a disaster). */
@@ -31,6 +32,7 @@ struct gate_opts {
 	double max_cost_increase; /* percent, default 10 */
 	double max_p95_increase;  /* percent, default 25 */
 	double alpha;		  /* McNemar significance level, default 0.05 */
+	enum stats_correction correction; /* the per-model family, default Holm */
 };
 
 void gate_opts_init(struct gate_opts *o);
@@ -59,6 +61,7 @@ struct gate_model {
 	char *name;
 	long n, both, only_base, only_cur, neither;
 	double base_rate, cur_rate, delta, lo, hi, p; /* rates 0..1, delta in points */
+	double p_adj; /* p adjusted over the models (one family; opts.correction) */
 };
 
 #define GATE_MAX_NOTES 8

@@ -29,7 +29,7 @@ static const char *const verdict_name[] = {"PASS", "FAIL", "SKIP"};
 static const char *const check_header[] = {"check", "baseline", "current",
 					   "delta", "limit",	"result"};
 static const char *const model_header[] = {"model",	     "n",	 "baseline", "current",
-					   "delta [95% CI]", "mcnemar_p"};
+					   "delta [95% CI]", "mcnemar_p", "p_adjusted"};
 
 static void cell_value(struct sum_line *l, const struct gate_check *c, enum gate_check_id id,
 		       double v, long k)
@@ -82,7 +82,7 @@ static void model_row(struct sum_line *l, const struct gate_model *m)
 	sum_line_str(l, m->name);
 	sum_line_long(l, m->n);
 	if (m->n == 0) {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			sum_line_str(l, "-");
 		return;
 	}
@@ -90,6 +90,7 @@ static void model_row(struct sum_line *l, const struct gate_model *m)
 	sum_line_printf(l, "%.1f%%", 100 * m->cur_rate);
 	sum_line_printf(l, "%+.1f pts [%+.1f, %+.1f]", m->delta, m->lo, m->hi);
 	sum_line_printf(l, "%.3g", m->p);
+	sum_line_printf(l, "%.3g", m->p_adj);
 }
 
 static void header_row(struct sum_line *l, const char *const *h, size_t n)
@@ -135,11 +136,13 @@ void gate_write_text(const struct gate_report *r, FILE *out)
 		fprintf(out, "%s: %s\n", r->checks[i].name, r->checks[i].why);
 
 	if (r->nmodels) {
-		fputs("\nper model (information only, not gated; paired on the items each model "
-		      "answered as primary or shadow in both runs)\n",
-		      out);
+		fprintf(out,
+			"\nper model (information only, not gated; paired on the items each model "
+			"answered as primary or shadow in both runs; p_adjusted: %s over the %zu "
+			"models)\n",
+			stats_correction_name(r->opts.correction), r->nmodels);
 		sum_tab_init(&t);
-		header_row(sum_tab_row(&t), model_header, 6);
+		header_row(sum_tab_row(&t), model_header, 7);
 		for (size_t i = 0; i < r->nmodels; i++)
 			model_row(sum_tab_row(&t), &r->models[i]);
 		sum_tab_print(&t, out);
@@ -256,9 +259,9 @@ int gate_write_markdown(const struct gate_report *r, const char *path, struct se
 		fputs("\n<details><summary>Per model (information only, not gated)</summary>\n\n",
 		      fp);
 		sum_line_reset(&l);
-		header_row(&l, model_header, 6);
+		header_row(&l, model_header, 7);
 		md_row(fp, &l, 0);
-		md_rule(fp, 6);
+		md_rule(fp, 7);
 		for (size_t i = 0; i < r->nmodels; i++) {
 			sum_line_reset(&l);
 			model_row(&l, &r->models[i]);
@@ -372,9 +375,9 @@ int gate_write_junit(const struct gate_report *r, const char *path, struct se_er
 		buf_reset(&t);
 		buf_printf(&t, "model %s", r->models[i].name);
 		buf_reset(&v);
-		buf_printf(&v, "n=%s baseline=%s current=%s delta=%s mcnemar_p=%s",
+		buf_printf(&v, "n=%s baseline=%s current=%s delta=%s mcnemar_p=%s p_adjusted=%s",
 			   sum_line_cell(&l, 1), sum_line_cell(&l, 2), sum_line_cell(&l, 3),
-			   sum_line_cell(&l, 4), sum_line_cell(&l, 5));
+			   sum_line_cell(&l, 4), sum_line_cell(&l, 5), sum_line_cell(&l, 6));
 		xml_property(&b, t.data, v.data);
 	}
 	buf_puts(&b, "    </properties>\n");
