@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "DIR           one self-contained HTML page with tables and charts"},
     {"merge", cmd_merge, "DIR... -o OUT  join the shard runs of one eval into one run folder"},
     {"diff", cmd_diff, "DIR           the items where the primary and a shadow disagree"},
+    {"plan", cmd_plan, "DIR --delta PTS  items a run needs to detect a gap, from a pilot run"},
     {"check", cmd_check, "DIR --baseline BASE   the regression gate (exit 1 on a regression)"},
 };
 

@@ -19,11 +19,16 @@
  *   adjusted value from tests/fixtures/stats/p_adjust.py (exact fractions,
  *   R's p.adjust definitions as brute-force loops; its output is
  *   p_adjust.out beside it).
+ * - McNemar power and sample size: tests/fixtures/stats/mcnemar_power.py,
+ *   exact rational sums over every number of discordant pairs and a scan of
+ *   n from 1 (output in mcnemar_power.out); Connor (1987) for the normal
+ *   approximation, by hand.
  */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
 
+#include "stats/power.h"
 #include "stats/stats.h"
 
 static void check_wilson(long k, long n, double lo, double hi, double tol)
@@ -283,4 +288,72 @@ Test(stats, correction_names_parse_and_round_trip)
 	}
 	cr_expect_eq(stats_correction_parse("bonferroni", &c), -1);
 	cr_expect_eq(stats_correction_parse("", &c), -1);
+}
+
+/* ---- McNemar power (plan) ---- */
+
+Test(stats, mcnemar_power_matches_exact_rational_sums)
+{
+	static const struct {
+		double psi, delta;
+		long n;
+		double power;
+	} ref[] = {
+	    {0.3, 0.1, 50, 0.178725744439820},	{0.3, 0.1, 100, 0.373077084301821},
+	    {0.3, 0.1, 200, 0.703403532706286}, {0.2, 0.1, 60, 0.307534418856599},
+	    {0.1, 0.05, 150, 0.404912483152263},
+	};
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+		struct stats_power *pw = stats_power_new(ref[i].psi, ref[i].delta, 0.05);
+		double p = stats_power_at(pw, ref[i].n);
+		cr_expect(fabs(p - ref[i].power) < 1e-9, "psi %g delta %g n %ld: got %.15f want %.15f",
+			  ref[i].psi, ref[i].delta, ref[i].n, p, ref[i].power);
+		/* the direction of the gap does not matter */
+		struct stats_power *neg = stats_power_new(ref[i].psi, -ref[i].delta, 0.05);
+		cr_expect(fabs(stats_power_at(neg, ref[i].n) - p) < 1e-12);
+		stats_power_free(neg);
+		stats_power_free(pw);
+	}
+}
+
+Test(stats, mcnemar_sample_size_matches_a_full_scan)
+{
+	static const struct {
+		double psi, delta, alpha, power;
+		long n;
+		double achieved;
+	} ref[] = {
+	    {0.3, 0.1, 0.05, 0.8, 249, 0.801446921029032},
+	    {0.2, 0.1, 0.05, 0.9, 215, 0.900762686029354},
+	    {0.1, 0.05, 0.05, 0.8, 337, 0.800738860476570},
+	    {0.3, 0.1, 0.01, 0.8, 361, 0.800854169370556},
+	};
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+		double got;
+		long n = stats_mcnemar_n(ref[i].psi, ref[i].delta, ref[i].alpha, ref[i].power,
+					 1000000, &got);
+		cr_expect_eq(n, ref[i].n, "case %zu: n %ld want %ld", i, n, ref[i].n);
+		cr_expect(fabs(got - ref[i].achieved) < 1e-9, "case %zu: power %.15f", i, got);
+	}
+}
+
+/* Connor (1987): n = (z_a/2 sqrt(psi) + z_b sqrt(psi - delta^2))^2 / delta^2;
+ * psi 0.3, delta 0.1, 80%: (1.959964 * 0.547723 + 0.841621 * 0.538516)^2 /
+ * 0.01 = 233.0. The exact n (249) is larger: the exact test is conservative. */
+Test(stats, connor_approximation_and_bad_designs)
+{
+	cr_expect(fabs(stats_mcnemar_n_approx(0.3, 0.1, 0.05, 0.8) - 233.0) < 0.1, "%.3f",
+		  stats_mcnemar_n_approx(0.3, 0.1, 0.05, 0.8));
+	cr_expect(fabs(stats_qnorm(0.975) - STATS_Z95) < 1e-12);
+	cr_expect(fabs(stats_qnorm(0.8) - 0.8416212335729143) < 1e-12);
+	cr_expect(fabs(stats_qnorm(0.001) + 3.090232306167813) < 1e-12);
+	double got;
+	/* a gap larger than the discordance cannot happen */
+	cr_expect_eq(stats_mcnemar_n(0.05, 0.1, 0.05, 0.8, 1000, &got), -1);
+	cr_expect_eq(stats_mcnemar_n(0.3, 0.0, 0.05, 0.8, 1000, &got), -1);
+	/* none within max_n */
+	cr_expect_eq(stats_mcnemar_n(0.3, 0.1, 0.05, 0.8, 100, &got), 0);
+	/* all discordant pairs one way (psi == delta): a handful of items */
+	long n = stats_mcnemar_n(0.1, 0.1, 0.05, 0.8, 1000, &got);
+	cr_expect(n > 0 && n < 100 && got >= 0.8, "n %ld power %g", n, got);
 }

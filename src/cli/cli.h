@@ -33,6 +33,7 @@ int cmd_merge(int argc, char **argv, struct se_err *err);
 /* `report DIR [-o FILE]` */
 int cmd_report(int argc, char **argv, struct se_err *err);
 int cmd_diff(int argc, char **argv, struct se_err *err); /* src/cli/cmd_diff.c */
+int cmd_plan(int argc, char **argv, struct se_err *err);
 
 /* --correction holm|bh|none (cmd_summarize.c); the error names the flag. */
 int cli_parse_correction(const char *s, enum stats_correction *out, struct se_err *err);
