@@ -888,3 +888,156 @@ Test(sweep, command_parses_flags_and_rejects_bad_ones)
 	cr_assert_eq(err.kind, SE_USAGE);
 	test_rmdir(dir);
 }
+
+/* ---- honest figures: AIQ, oracle, holdout, folds ---- */
+
+#include "sweep/sw_int.h"
+
+/* A hull worked by hand: (2, 0.55) lies under the chord from (1, 0.5) to
+ * (6, 1.0) (0.6 at cost 2), (8, 0.9) is beaten by a cheaper point, and past
+ * (6, 1.0) the quality stays 1.0 up to the largest cost, 11:
+ * area = 5 x (0.5 + 1.0) / 2 + 5 x 1.0 = 8.75, over the cost range 10. */
+Test(sweep, aiq_of_a_hand_computed_hull)
+{
+	double c[] = {6, 1, 2, 11, 8, NAN}, q[] = {1.0, 0.5, 0.55, 1.0, 0.9, 0.99};
+	double hull[12];
+	size_t nh;
+	double aiq = sw_aiq(c, q, 6, hull, &nh);
+	cr_expect(fabs(aiq - 0.875) < 1e-12, "AIQ %.15g", aiq);
+	cr_assert_eq(nh, 2);
+	cr_expect(hull[0] == 1 && hull[1] == 0.5 && hull[2] == 6 && hull[3] == 1.0);
+	/* one point: its quality; none: NAN */
+	double one_c = 3, one_q = 0.7;
+	cr_expect_eq(sw_aiq(&one_c, &one_q, 1, hull, &nh), 0.7);
+	cr_expect(isnan(sw_aiq(c + 5, q + 5, 1, hull, &nh)));
+}
+
+/* FNV-1a 64 test vectors (Fowler, Noll, Vo; draft-eastlake-fnv). */
+Test(sweep, item_hash_is_fnv1a_64)
+{
+	cr_expect_eq(sw_hash_id(""), 0xcbf29ce484222325ull);
+	cr_expect_eq(sw_hash_id("a"), 0xaf63dc4c8601ec8cull);
+	cr_expect_eq(sw_hash_id("foobar"), 0x85944171f73967e8ull);
+}
+
+/* The fixture's policies (header comment, in milli-USD and passes over 12
+ * items): the strictly improving points by cost are (12, 4), (22, 5),
+ * (26, 7), (28, 8), (46, 11); (22, 5) and (26, 7) lie under the chords, so
+ * the hull is (12, 4), (28, 8), (46, 11), flat to 110. Area: 16 x 12 / 2 +
+ * 18 x 19 / 2 + 64 x 11 = 971, over 98 milli-USD and 12 items: AIQ =
+ * 971 / 1176. The oracle: fast for i01-i04, balanced for i05-i08, deep for
+ * i09-i11, and for i12, which nobody passes, the cheapest known (fast): 11
+ * passes for 47 milli-USD. */
+Test(sweep, fixture_oracle_and_aiq_match_hand_computation)
+{
+	char *dir = fixture_run();
+	struct sw_opts o;
+	sw_opts_init(&o);
+	char *out;
+	struct se_err err;
+	cr_assert_eq(sweep(dir, &o, &out, &err), 0, "%s", err.msg);
+	char want[128];
+	snprintf(want, sizeof(want), "AIQ (RouterBench: area under the non-decreasing cost-quality "
+				     "hull / cost range): %.4f",
+		 971.0 / 1176.0);
+	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+	cr_expect(strstr(out, "hull: (1 USD/1k, 33.3%), (2.333 USD/1k, 66.7%), (3.833 USD/1k, "
+			      "91.7%)"),
+		  "%s", out);
+	snprintf(want, sizeof(want), "passes it): pass rate 91.7%% (11/12), %.4f USD/1k items",
+		 47.0 / 12.0);
+	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+	free(out);
+	test_rmdir(dir);
+}
+
+/* A matrix whose best policy is known by construction: 40 items, task
+ * "easy" (ids e00..e19) and "hard" (h00..h19); slot cheap (0.001 USD) passes
+ * every easy item and no hard one, slot dear (0.011 USD) passes all. With
+ * --target-quality 1 the only frontier policy that reaches it for least is
+ * easy:cheap, hard:dear, on any subset of the items holding both tasks. So
+ * on the held-out part its pass rate is 100% and its cost is (0.001 e +
+ * 0.011 h) / (e + h) per item, e and h the held-out items of each task
+ * (counted here with the split's own rule, sw_split_unit). */
+static char *known_matrix(void)
+{
+	char *dir = test_mkdtemp("sweep");
+	const char *manifest = "{\"tool\": \"shadoweval\", \"eval\": \"known\", \"config\": "
+			       "\"none.json\", \"config_sha256\": \"00\", \"status\": \"complete\", "
+			       "\"slots\": {\"cheap\": \"sim/cheap\", \"dear\": \"sim/dear\"}, "
+			       "\"shadows\": \"all-slots\"}\n";
+	write_file(dir, "manifest.json", manifest, strlen(manifest));
+	char *p = fio_join(dir, "results.jsonl");
+	FILE *fp = fopen(p, "wb");
+	cr_assert(fp);
+	static const char *const fmt =
+	    "{\"item_id\":\"%c%02d\",\"task\":\"%s\",\"slot\":\"dear\",\"model\":\"%s\",\"role\":"
+	    "\"%s\",\"status\":\"ok\",\"latency_ms\":100,\"cost_usd\":%s,\"cost_source\":"
+	    "\"reported\",\"cached\":false,\"est_tokens\":500,\"pass\":%s}\n";
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; i < 20; i++) {
+			char c = t ? 'h' : 'e';
+			const char *task = t ? "hard" : "easy";
+			fprintf(fp, fmt, c, i, task, "sim/cheap", "shadow", "0.001",
+				t ? "false" : "true");
+			fprintf(fp, fmt, c, i, task, "sim/dear", "primary", "0.011", "true");
+		}
+	cr_assert_eq(fclose(fp), 0);
+	free(p);
+	return dir;
+}
+
+Test(sweep, holdout_and_folds_find_the_known_policy_and_report_it_out_of_sample)
+{
+	char *dir = known_matrix();
+	struct sw_opts o;
+	sw_opts_init(&o);
+	o.target_quality = 1.0;
+	o.holdout = 0.3;
+	o.folds = 4;
+	char *out;
+	struct se_err err;
+	cr_assert_eq(sweep(dir, &o, &out, &err), 0, "%s", err.msg);
+	/* the held-out items, by the split's rule */
+	int e = 0, h = 0;
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; i < 20; i++) {
+			char id[16];
+			snprintf(id, sizeof(id), "%c%02d", t ? 'h' : 'e', i);
+			if (sw_split_unit(id) < 0.3)
+				*(t ? &h : &e) += 1;
+		}
+	cr_assert(e > 0 && h > 0 && e < 20 && h < 20, "split %d easy, %d hard", e, h);
+	char want[256];
+	snprintf(want, sizeof(want), "chosen on %d items, reported on the other %d", 40 - e - h,
+		 e + h);
+	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+	cr_expect(strstr(out, "chosen: easy:cheap, hard:dear"), "%s", out);
+	snprintf(want, sizeof(want), "on the held-out items:         pass rate 100.0%% (%d/%d), %.4f",
+		 e + h, e + h, (0.001 * e + 0.011 * h) / (e + h) * 1000);
+	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
+	/* every fold chooses the same map: over all 40 items, 100% at 6 USD/1k */
+	cr_expect(strstr(out, "4-fold cross-validation (each item scored by the policy chosen "
+			      "without it): pass rate 100.0% (40/40), 6.0000 USD/1k items"),
+		  "%s", out);
+	/* the oracle is that same map, and AIQ: (1, 50%) -> (6, 100%), flat to
+	 * 11: (5 x 0.75 + 5) / 10 */
+	cr_expect(strstr(out, "passes it): pass rate 100.0% (40/40), 6.0000 USD/1k items"), "%s",
+		  out);
+	cr_expect(strstr(out, "cost range): 0.8750;"), "%s", out);
+	free(out);
+	test_rmdir(dir);
+}
+
+Test(sweep, a_holdout_that_leaves_a_part_empty_is_an_input_error)
+{
+	char *dir = known_matrix();
+	struct sw_opts o;
+	sw_opts_init(&o);
+	o.holdout = 1e-9;
+	struct se_err err;
+	cr_expect_eq(sweep(dir, &o, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.msg, "--holdout"), "%s", err.msg);
+	test_rmdir(dir);
+}

@@ -13,13 +13,16 @@
 
 static const char usage_text[] =
     "usage: shadoweval sweep DIR [--target-quality Q] [--budget USD] [--slots a,b,c]\n"
-    "                            [--max-policies N]\n"
+    "                            [--max-policies N] [--holdout F] [--folds K]\n"
     "  simulates routing policies on a full-matrix run (\"shadow\": \"all-slots\"),\n"
     "  writes DIR/sweep.csv and DIR/pareto.csv and prints the recommended routing block\n"
     "  --target-quality Q  the cheapest frontier policy with pass rate >= Q (0..1)\n"
     "  --budget USD        the best frontier policy costing <= USD per 1,000 items\n"
     "  --slots a,b,c       the slots policies may use, in band order (cheapest first)\n"
     "  --max-policies N    per family (complexity, task map); default 5000\n"
+    "  --holdout F         choose on the other items, report the choice on a share F\n"
+    "                      of them (split by a hash of the item id)\n"
+    "  --folds K           K-fold cross-validated pass rate and cost of the choice\n"
     "  without a target or budget: the cheapest frontier policy at least as good as\n"
     "  the current one; exit 1 when no policy qualifies\n";
 
@@ -49,6 +52,8 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 	    {"budget", required_argument, NULL, 'b'},
 	    {"slots", required_argument, NULL, 's'},
 	    {"max-policies", required_argument, NULL, 'm'},
+	    {"holdout", required_argument, NULL, 'H'},
+	    {"folds", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -89,6 +94,19 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 		case 'm':
 			if (flag_parse_long("--max-policies", optarg, 1, 100000000, &o.max_policies,
 					    err))
+				goto out;
+			break;
+		case 'H':
+			if (flag_parse_double("--holdout", optarg, 0, &o.holdout, err))
+				goto out;
+			if (!(o.holdout > 0 && o.holdout < 1)) {
+				se_fail(err, SE_USAGE, "--holdout",
+					"expected a share between 0 and 1, got \"%s\"", optarg);
+				goto out;
+			}
+			break;
+		case 'F':
+			if (flag_parse_long("--folds", optarg, 2, 1000, &o.folds, err))
 				goto out;
 			break;
 		case 'h':

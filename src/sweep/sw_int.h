@@ -109,6 +109,37 @@ struct sw_run {
 	const char *rec_rule;
 };
 
+/* Figures of one policy on some items. */
+struct sw_eval {
+	long n, passed, unknown;
+	double cost_1k; /* NAN: no known cost */
+};
+
+/* The honest side of a sweep (sweep.c): upper bound, AIQ, out-of-sample. */
+struct sw_honest {
+	struct sw_eval oracle;
+	double aiq;   /* NAN: no policy with a known cost */
+	double *hull; /* (cost_1k, pass rate) pairs, owned */
+	size_t nhull;
+	size_t holdout_choose, holdout_report;
+	bool holdout_has;
+	struct sw_eval holdout_in, holdout_out;
+	char *holdout_desc; /* owned */
+	struct sw_eval folds; /* summed over the folds' held-out items */
+	size_t folds_used, folds_without;
+};
+
+/* FNV-1a 64 of an item id, and that hash mixed (fmix64) into [0, 1): the
+ * deterministic split of --holdout (held out when < F) and --folds (fold
+ * floor(u K)). */
+uint64_t sw_hash_id(const char *id);
+double sw_split_unit(const char *id);
+/* RouterBench's AIQ of n (cost, quality) points (NAN ones skipped): the area
+ * under the non-decreasing upper concave hull from the least to the largest
+ * cost (flat past the best point), over that cost range. The hull's points go
+ * to hull[2 * i], hull[2 * i + 1] (room for 2n doubles). NAN when no point. */
+double sw_aiq(const double *cost, const double *quality, size_t n, double *hull, size_t *nhull);
+
 /* sw_out.c */
 int sw_write_csvs(const struct sw_run *r, const char *dir, struct se_err *err);
 void sw_print(const struct sw_run *r, const char *dir, FILE *out);

@@ -727,12 +727,356 @@ static void run_free(struct sw_run *r)
 	free(r->cur_thr);
 }
 
+/* ---- honest figures: holdout, folds, oracle, AIQ ---- */
+
+uint64_t sw_hash_id(const char *id)
+{
+	/* FNV-1a, 64 bits: stable across machines and runs, so a split is the
+	 * same every time and for every shard of the same items */
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *c = (const unsigned char *)id; *c; c++) {
+		h ^= *c;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+double sw_split_unit(const char *id)
+{
+	/* FNV-1a's high bits barely depend on the last bytes of short ids
+	 * ("e00".."e19" all land together): MurmurHash3's fmix64 mixes them */
+	uint64_t h = sw_hash_id(id);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (double)(h >> 11) * 0x1.0p-53;
+}
+
+/* The slot policy p sends item `it` to. */
+static uint8_t policy_slot(const struct sw_store *s, const struct sw_policy *p, uint32_t it)
+{
+	switch (p->kind) {
+	case SW_CURRENT:
+		return s->cur[it];
+	case SW_SINGLE:
+		return p->band_slot[0];
+	case SW_COMPLEXITY: {
+		long e = s->est[it];
+		if (e < p->thr[0])
+			return p->band_slot[0];
+		if (p->nbands == 3 && e < p->thr[1])
+			return p->band_slot[1];
+		return p->band_slot[p->nbands - 1];
+	}
+	case SW_TASK_MAP:
+		return p->task_slot[s->task_rank[s->task[it]]];
+	}
+	return p->band_slot[0];
+}
+
+/* Pass rate and cost of policy p on the given items. */
+static void eval_on(const struct sw_store *s, const struct sw_policy *p, const uint32_t *items,
+		    size_t n, struct sw_eval *e)
+{
+	memset(e, 0, sizeof(*e));
+	double cost = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct sw_cell *c = sw_cell(s, items[k], policy_slot(s, p, items[k]));
+		e->n++;
+		e->passed += c->pass;
+		if (isnan(c->cost))
+			e->unknown++;
+		else
+			cost += c->cost;
+	}
+	e->cost_1k = e->n > e->unknown ? cost / (double)e->n * 1000.0 : NAN;
+}
+
+/* Per item the cheapest slot model (among the used slots) that passes it,
+ * else the cheapest: no routing policy passes more items, and none passes
+ * them all for less. A model with an unknown cost counts as the dearest. */
+static void oracle(const struct sw_run *r, struct sw_eval *e)
+{
+	const struct sw_store *s = r->s;
+	memset(e, 0, sizeof(*e));
+	double cost = 0;
+	for (size_t k = 0; k < s->ncomplete; k++) {
+		uint32_t it = s->order[k];
+		const struct sw_cell *best = NULL;
+		for (size_t i = 0; i < r->norder; i++) {
+			const struct sw_cell *c = sw_cell(s, it, r->order[i]);
+			double cc = isnan(c->cost) ? INFINITY : c->cost;
+			double bc = best && !isnan(best->cost) ? best->cost : INFINITY;
+			if (!best || (c->pass && !best->pass) || (c->pass == best->pass && cc < bc))
+				best = c;
+		}
+		e->n++;
+		e->passed += best->pass;
+		if (isnan(best->cost))
+			e->unknown++;
+		else
+			cost += best->cost;
+	}
+	e->cost_1k = e->n > e->unknown ? cost / (double)e->n * 1000.0 : NAN;
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+	const double *x = a, *y = b;
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return (x[1] < y[1]) - (x[1] > y[1]); /* higher quality first */
+}
+
+double sw_aiq(const double *cost, const double *quality, size_t n, double *hull, size_t *nhull)
+{
+	double *pt = xmalloc((2 * n + 2) * sizeof(*pt));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(cost[i]) && !isnan(quality[i])) {
+			pt[2 * m] = cost[i];
+			pt[2 * m + 1] = quality[i];
+			m++;
+		}
+	*nhull = 0;
+	if (m == 0) {
+		free(pt);
+		return NAN;
+	}
+	qsort(pt, m, 2 * sizeof(*pt), cmp_point);
+	double cmin = pt[0], cmax = pt[2 * (m - 1)];
+	/* non-decreasing: keep a point only when it beats every cheaper one;
+	 * then the upper concave hull (a mix of two policies, item by item at
+	 * random, reaches any point of the segment between them) */
+	size_t h = 0;
+	double best = -INFINITY;
+	for (size_t i = 0; i < m; i++) {
+		double c = pt[2 * i], q = pt[2 * i + 1];
+		if (!(q > best))
+			continue;
+		best = q;
+		while (h >= 2) {
+			double c1 = hull[2 * (h - 2)], q1 = hull[2 * (h - 2) + 1];
+			double c2 = hull[2 * (h - 1)], q2 = hull[2 * (h - 1) + 1];
+			/* drop the middle point when it lies on or under the chord */
+			if ((q2 - q1) * (c - c1) <= (q - q1) * (c2 - c1))
+				h--;
+			else
+				break;
+		}
+		hull[2 * h] = c;
+		hull[2 * h + 1] = q;
+		h++;
+	}
+	*nhull = h;
+	free(pt);
+	if (cmax <= cmin)
+		return hull[1];
+	double area = 0;
+	for (size_t i = 1; i < h; i++)
+		area += (hull[2 * i] - hull[2 * (i - 1)]) *
+			(hull[2 * i + 1] + hull[2 * (i - 1) + 1]) / 2.0;
+	/* past the best policy the quality stays at its best */
+	area += (cmax - hull[2 * (h - 1)]) * hull[2 * (h - 1) + 1];
+	return area / (cmax - cmin);
+}
+
+static void aiq_of_run(const struct sw_run *r, struct sw_honest *hn)
+{
+	double *c = xmalloc((r->np + 1) * sizeof(*c)), *q = xmalloc((r->np + 1) * sizeof(*q));
+	for (size_t i = 0; i < r->np; i++) {
+		c[i] = r->p[i].cost_1k;
+		q[i] = r->p[i].n ? (double)r->p[i].passed / (double)r->p[i].n : NAN;
+	}
+	hn->hull = xmalloc((2 * r->np + 2) * sizeof(*hn->hull));
+	hn->aiq = sw_aiq(c, q, r->np, hn->hull, &hn->nhull);
+	free(c);
+	free(q);
+}
+
+/* Everything a sweep does to choose, on the run's items (r->s). */
+static int simulate(struct sw_run *r, bool *used, struct se_err *err)
+{
+	if (pick_slots(r, r->s, used, err))
+		return -1;
+	if (!r->o->slots || r->o->n_slots == 0)
+		order_by_cost(r);
+	current_thresholds(r);
+	eval_current(r);
+	sweep_complexity(r, used);
+	sweep_task_maps(r, used);
+	mark_frontier(r);
+	recommend(r);
+	return 0;
+}
+
+/* Chooses on `train` items (a view of s) and scores the choice on `test`.
+ * *chosen: the recommended policy's figures in sample; *out: out of sample.
+ * Returns 0 with *has = false when the training part recommends nothing. */
+static int choose_and_score(const struct sw_store *s, const struct sw_opts *o,
+			    const uint32_t *train, size_t ntrain, const uint32_t *test,
+			    size_t ntest, bool *has, struct sw_eval *chosen, struct sw_eval *out,
+			    char **desc, struct se_err *err)
+{
+	struct sw_store sub = *s;
+	sub.order = (uint32_t *)train;
+	sub.ncomplete = ntrain;
+	struct sw_run r;
+	memset(&r, 0, sizeof(r));
+	r.s = &sub;
+	r.o = o;
+	r.rec = -1;
+	bool used[SW_MAX_SLOTS] = {false};
+	int rc = simulate(&r, used, err);
+	*has = !rc && r.rec >= 0;
+	if (*has) {
+		const struct sw_policy *p = &r.p[r.rec];
+		eval_on(s, p, train, ntrain, chosen);
+		eval_on(s, p, test, ntest, out);
+		if (desc)
+			*desc = xstrdup(p->desc);
+	}
+	run_free(&r);
+	return rc;
+}
+
+static int honest(const struct sw_run *r, const struct sw_opts *o, struct sw_honest *hn,
+		  struct se_err *err)
+{
+	const struct sw_store *s = r->s;
+	oracle(r, &hn->oracle);
+	aiq_of_run(r, hn);
+	size_t n = s->ncomplete;
+	uint32_t *a = xmalloc((n + 1) * sizeof(*a)), *b = xmalloc((n + 1) * sizeof(*b));
+	int rc = 0;
+	if (o->holdout > 0) {
+		size_t na = 0, nb = 0;
+		for (size_t k = 0; k < n; k++) {
+			uint32_t it = s->order[k];
+			if (sw_split_unit(s->ids.name[it]) < o->holdout)
+				b[nb++] = it; /* reported on */
+			else
+				a[na++] = it; /* chosen on */
+		}
+		hn->holdout_choose = na;
+		hn->holdout_report = nb;
+		if (na == 0 || nb == 0) {
+			rc = se_fail(err, SE_INPUT, NULL,
+				     "--holdout %g leaves %zu items to choose on and %zu to report "
+				     "on: both must be non-empty",
+				     o->holdout, na, nb);
+			goto out;
+		}
+		rc = choose_and_score(s, o, a, na, b, nb, &hn->holdout_has, &hn->holdout_in,
+				      &hn->holdout_out, &hn->holdout_desc, err);
+		if (rc)
+			goto out;
+	}
+	if (o->folds >= 2) {
+		struct sw_eval sum = {0};
+		double cost = 0;
+		for (long f = 0; f < o->folds; f++) {
+			size_t na = 0, nb = 0;
+			for (size_t k = 0; k < n; k++) {
+				uint32_t it = s->order[k];
+				if ((long)(sw_split_unit(s->ids.name[it]) * (double)o->folds) == f)
+					b[nb++] = it;
+				else
+					a[na++] = it;
+			}
+			bool has = false;
+			struct sw_eval in, out;
+			if (na && nb &&
+			    (rc = choose_and_score(s, o, a, na, b, nb, &has, &in, &out, NULL, err)))
+				goto out;
+			if (!has) {
+				hn->folds_without += nb;
+				continue;
+			}
+			hn->folds_used++;
+			sum.n += out.n;
+			sum.passed += out.passed;
+			sum.unknown += out.unknown;
+			if (!isnan(out.cost_1k))
+				cost += out.cost_1k * (double)out.n / 1000.0;
+		}
+		sum.cost_1k = sum.n > sum.unknown ? cost / (double)sum.n * 1000.0 : NAN;
+		hn->folds = sum;
+	}
+out:
+	free(a);
+	free(b);
+	return rc;
+}
+
+static void pct_or_dash(FILE *out, const struct sw_eval *e)
+{
+	if (e->n)
+		fprintf(out, "pass rate %.1f%% (%ld/%ld)", 100.0 * (double)e->passed / (double)e->n,
+			e->passed, e->n);
+	else
+		fprintf(out, "no items");
+	if (isnan(e->cost_1k))
+		fprintf(out, ", cost unknown");
+	else
+		fprintf(out, ", %.4f USD/1k items", e->cost_1k);
+}
+
+static void print_honest(const struct sw_run *r, const struct sw_opts *o,
+			 const struct sw_honest *hn, FILE *out)
+{
+	fprintf(out, "\nupper bound, the oracle router (per item the cheapest slot model that "
+		     "passes it): ");
+	pct_or_dash(out, &hn->oracle);
+	fputc('\n', out);
+	if (isnan(hn->aiq)) {
+		fprintf(out, "AIQ: - (no policy with a known cost)\n");
+	} else {
+		fprintf(out, "AIQ (RouterBench: area under the non-decreasing cost-quality hull / "
+			     "cost range): %.4f; hull:",
+			hn->aiq);
+		for (size_t i = 0; i < hn->nhull; i++)
+			fprintf(out, "%s(%.4g USD/1k, %.1f%%)", i ? ", " : " ", hn->hull[2 * i],
+				100.0 * hn->hull[2 * i + 1]);
+		fputc('\n', out);
+	}
+	if (o->holdout > 0) {
+		fprintf(out, "holdout %g: chosen on %zu items, reported on the other %zu\n",
+			o->holdout, hn->holdout_choose, hn->holdout_report);
+		if (!hn->holdout_has) {
+			fprintf(out, "  no policy qualifies on the choosing part\n");
+		} else {
+			fprintf(out, "  chosen: %s\n  on the items it was chosen on: ",
+				hn->holdout_desc);
+			pct_or_dash(out, &hn->holdout_in);
+			fprintf(out, "\n  on the held-out items:         ");
+			pct_or_dash(out, &hn->holdout_out);
+			fputc('\n', out);
+		}
+	}
+	if (o->folds >= 2) {
+		fprintf(out, "%ld-fold cross-validation (each item scored by the policy chosen "
+			     "without it): ",
+			o->folds);
+		pct_or_dash(out, &hn->folds);
+		if (hn->folds_without)
+			fprintf(out, "; %zu items in folds where nothing qualified", hn->folds_without);
+		fputc('\n', out);
+	}
+	(void)r;
+}
+
 int sw_run_dir(const char *dir, const struct sw_opts *o, FILE *out, struct se_err *err)
 {
 	struct sw_store s;
 	struct sw_run r;
+	struct sw_honest hn;
 	bool used[SW_MAX_SLOTS] = {false};
 	memset(&r, 0, sizeof(r));
+	memset(&hn, 0, sizeof(hn));
+	hn.aiq = NAN;
 	sw_store_init(&s);
 	r.s = &s;
 	r.o = o;
@@ -743,23 +1087,29 @@ int sw_run_dir(const char *dir, const struct sw_opts *o, FILE *out, struct se_er
 			o->max_policies);
 		goto out;
 	}
+	if (o->holdout < 0 || o->holdout >= 1) {
+		se_fail(err, SE_USAGE, "--holdout", "expected a share between 0 and 1, got %g",
+			o->holdout);
+		goto out;
+	}
 	if (sw_store_load(&s, dir, err) || pick_slots(&r, &s, used, err) ||
 	    sw_store_finish(&s, used, err))
 		goto out;
-	if (!o->slots || o->n_slots == 0)
-		order_by_cost(&r);
-	current_thresholds(&r);
-
-	eval_current(&r);
-	sweep_complexity(&r, used);
-	sweep_task_maps(&r, used);
-	mark_frontier(&r);
-	recommend(&r);
+	free(r.order); /* simulate picks them again */
+	r.order = NULL;
+	r.norder = 0;
+	memset(used, 0, sizeof(used));
+	if (simulate(&r, used, err))
+		goto out;
+	if (honest(&r, o, &hn, err))
+		goto out;
 
 	if (sw_write_csvs(&r, dir, err))
 		goto out;
-	if (out)
+	if (out) {
 		sw_print(&r, dir, out);
+		print_honest(&r, o, &hn, out);
+	}
 	if (r.rec < 0) {
 		bool tq = !isnan(o->target_quality), bu = !isnan(o->budget_usd);
 		const struct sw_policy *best = NULL;
@@ -788,6 +1138,8 @@ int sw_run_dir(const char *dir, const struct sw_opts *o, FILE *out, struct se_er
 	}
 	rc = 0;
 out:
+	free(hn.hull);
+	free(hn.holdout_desc);
 	run_free(&r);
 	sw_store_free(&s);
 	return rc;

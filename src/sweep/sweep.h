@@ -25,6 +25,8 @@ struct sw_opts {
 	char **slots;	       /* slots policies may use, cheapest first; NULL: all */
 	size_t n_slots;
 	long max_policies; /* per family (complexity, task map); default 5000 */
+	double holdout;	   /* share of items held out to report on; 0: off */
+	long folds;	   /* cross-validation folds; 0: off */
 };
 
 void sw_opts_init(struct sw_opts *o);
