@@ -1338,17 +1338,17 @@ static void family_verdicts(const char *dir, bool *any_raw, bool *any_adj, int *
 }
 
 /* Families of verdicts through the whole pipeline: 200 independent A/A runs
- * (one task of 50 items each, cut out of one shadowsim run into its own run
- * folder), each comparing eight shadows with the primary, all nine models at
- * 80%. A run has a false verdict when any of its eight says better or worse.
- * With Holm (the default) that must happen in at most alpha = 5% of the runs;
- * without correction far more often. Expected (a Python Monte Carlo of the
- * same design, 4,000 families, exact McNemar): 15% without correction, 1.6%
- * with Holm; the exact test is conservative at 50 items, hence below alpha.
- * shadowsim is seeded, so the counts repeat (31 and 3 of 200 today). */
+ * (one task of 30 items each, cut out of one shadowsim run into its own run
+ * folder), each comparing twelve shadows with the primary, all thirteen
+ * models at 80%. A run has a false verdict when any of its twelve says
+ * better or worse. With Holm (the default) that must happen in at most
+ * alpha = 5% of the runs; without correction far more often. Expected (a
+ * Python Monte Carlo of the same design, 4,000 families, exact McNemar): 16%
+ * without correction, 1.3% with Holm; the exact test is conservative on 30
+ * items, hence below alpha. shadowsim is seeded, so the counts repeat. */
 Test(pipeline, holm_keeps_the_family_wise_false_verdict_rate_under_alpha, .timeout = 600)
 {
-	enum { RUNS = 200, ITEMS = 50, MODELS = 9 };
+	enum { RUNS = 200, ITEMS = 30, MODELS = 13 };
 	make_tmp();
 	write_items(tpath("fam.jsonl"), RUNS, ITEMS);
 	const char *eval = many_model_eval("fam.json", tpath("fam.jsonl"), MODELS);
