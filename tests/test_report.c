@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/buf.h"
 #include "core/fileio.h"
 #include "report/rep_int.h"
 #include "report/report.h"
@@ -437,4 +438,41 @@ Test(report, escapes_the_five_html_specials)
 	rep_esc(&b, "a<b>&\"c'd");
 	cr_expect_str_eq(b.data, "a&lt;b&gt;&amp;&quot;c&#39;d");
 	buf_free(&b);
+}
+
+/* Verdicts are shown as adjusted per family when pairs.csv has them: every
+ * overall row is made "worse" after adjustment only, so the summary must
+ * count them all as worse whatever the raw verdict says. */
+Test(report, shows_the_family_adjusted_verdict)
+{
+	char *dir = copy_run(FIX "/run");
+	char *p = fio_join(dir, "pairs.csv");
+	size_t len;
+	char *csv = test_read_file(p, &len);
+	struct buf b;
+	buf_init(&b);
+	size_t overall = 0;
+	bool header = true;
+	for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n")) {
+		buf_puts(&b, line);
+		buf_puts(&b, header ? ",verdict_adjusted\n" : ",worse\n");
+		overall += !header && !strncmp(line, "overall,", 8);
+		header = false;
+	}
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(fio_write_atomic(p, b.data, b.len, &err), 0, "%s", err.msg);
+	cr_assert_gt(overall, 0);
+	char *html = report_of(dir, NULL);
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "0 <span class=\"verdict better\">better</span>, %zu <span class=\"verdict "
+		 "worse\">worse</span>, 0 with no significant difference",
+		 overall);
+	cr_expect(strstr(html, want), "no \"%s\" in the page", want);
+	free(html);
+	buf_free(&b);
+	free(csv);
+	free(p);
+	test_rmdir(dir);
 }

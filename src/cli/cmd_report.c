@@ -1,6 +1,7 @@
 /* cmd_report.c: `shadoweval report DIR [-o FILE]`, the report page's command
  * line: flags only; the page is rep_write's (report/report.c). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,22 +9,28 @@
 #include "cli/cli.h"
 #include "core/fileio.h"
 #include "report/report.h"
+#include "summarize/summarize.h"
 
 static const char usage_text[] =
-    "usage: shadoweval report DIR [-o FILE]\n"
+    "usage: shadoweval report DIR [-o FILE] [--correction holm|bh|none]\n"
     "  writes one self-contained HTML page (inline CSS and SVG charts, nothing\n"
     "  fetched) from the run folder's summaries and manifest; missing summaries\n"
     "  are rebuilt from DIR/results.jsonl first\n"
-    "  -o, --output FILE  where to write it (default DIR/report.html)\n";
+    "  -o, --output FILE  where to write it (default DIR/report.html)\n"
+    "  --correction C     first rebuild the summaries with this adjustment of each\n"
+    "                     family of verdicts (default: show them as summarized)\n";
 
 int cmd_report(int argc, char **argv, struct se_err *err)
 {
 	static const struct option opts[] = {
 	    {"output", required_argument, NULL, 'o'},
+	    {"correction", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *out = NULL;
+	enum stats_correction corr = STATS_HOLM;
+	bool recorrect = false;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -33,6 +40,11 @@ int cmd_report(int argc, char **argv, struct se_err *err)
 			if (out)
 				return se_fail(err, SE_USAGE, "--output", "given twice");
 			out = optarg;
+			break;
+		case 'C':
+			if (cli_parse_correction(optarg, &corr, err))
+				return -1;
+			recorrect = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -51,6 +63,8 @@ int cmd_report(int argc, char **argv, struct se_err *err)
 		return se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
 	if (out && !*out)
 		return se_fail(err, SE_USAGE, "-o", "expects a file name");
+	if (recorrect && sum_run_dir_corr(dir, NULL, corr, err))
+		return -1;
 	if (rep_write(dir, out, err))
 		return -1;
 	if (out)

@@ -203,6 +203,15 @@ static int cols(const struct rep_table *t, const char *const *names, int *out, s
 
 #define NCOL(a) (sizeof(a) / sizeof(a[0]))
 
+/* The verdict to show: the family-adjusted one when the CSV has it (pairs.csv
+ * and swaps.csv carry it since verdicts are adjusted per family), else the
+ * per-row verdict of an older run folder. */
+static int verdict_col(const struct rep_table *t, int plain)
+{
+	int adj = rep_col_opt(t, "verdict_adjusted");
+	return adj >= 0 ? adj : plain;
+}
+
 /* ---------- header ---------- */
 
 static void put_sha(struct buf *b, const char *path, const char *sha)
@@ -409,6 +418,7 @@ static int section_glance(struct page *pg, struct se_err *err)
 	int d[NCOL(pc)];
 	if (cols(p, pc, d, NCOL(pc), err))
 		return -1;
+	d[1] = verdict_col(p, d[1]);
 	size_t nb = 0, nw = 0, nn = 0;
 	for (size_t r = 0; r < p->nrows; r++) {
 		if (strcmp(rep_str(p, r, d[0]), "overall"))
@@ -435,6 +445,7 @@ static int section_glance(struct page *pg, struct se_err *err)
 	int e[NCOL(wc)];
 	if (cols(w, wc, e, NCOL(wc), err))
 		return -1;
+	e[7] = verdict_col(w, e[7]);
 	/* Swaps that save money without a significant loss, cheapest first. */
 	size_t *idx = xcalloc(w->nrows + 1, sizeof(*idx)), n = 0;
 	for (size_t r = 0; r < w->nrows; r++) {
@@ -565,6 +576,7 @@ static int pairs_table(struct buf *b, const struct rep_table *t, bool overall, s
 	int c[NCOL(names)];
 	if (cols(t, names, c, NCOL(names), err))
 		return -1;
+	c[9] = verdict_col(t, c[9]);
 	int pp = rep_col_opt(t, "primary_pass_rate"), sp = rep_col_opt(t, "shadow_pass_rate");
 	int dc = rep_col_opt(t, "delta_cost_usd_per_1k_items");
 	int d50 = rep_col_opt(t, "delta_latency_ms_p50"),
@@ -630,6 +642,7 @@ static int section_pairs(struct page *pg, struct se_err *err)
 	int c[NCOL(names)];
 	if (cols(t, names, c, NCOL(names), err))
 		return -1;
+	c[5] = verdict_col(t, c[5]);
 	int dc = rep_col_opt(t, "delta_cost_usd_per_1k_items");
 	buf_puts(b, "<section id=\"pairs\"><h2>Primary vs shadows</h2>"
 		    "<p class=\"note\">Each shadow against what the routing policy served, on "
@@ -685,6 +698,7 @@ static int section_swaps(struct page *pg, struct se_err *err)
 	int c[NCOL(names)];
 	if (cols(t, names, c, NCOL(names), err))
 		return -1;
+	c[9] = verdict_col(t, c[9]);
 	int plo = rep_col_opt(t, "pass_rate_lo"), phi = rep_col_opt(t, "pass_rate_hi");
 	int cost = rep_col_opt(t, "cost_usd_per_1k_items"),
 	    d95 = rep_col_opt(t, "delta_latency_ms_p95");
@@ -1025,7 +1039,10 @@ static void section_method(struct page *pg)
 		 "<span class=\"verdict better\">\xe2\x96\xb2 better</span>, "
 		 "<span class=\"verdict worse\">\xe2\x96\xbc worse</span> or "
 		 "<span class=\"verdict nodiff\">= no difference</span> (not significant). Near "
-		 "0.05 the test and the interval can disagree.</li>"
+		 "0.05 the test and the interval can disagree. The verdicts of a table are "
+		 "adjusted together (each scope of the pairs, all the swaps: Holm unless "
+		 "<code>--correction</code> said otherwise; the p shown is the raw one), so "
+		 "that a table of many rows does not call a difference by chance.</li>"
 		 "<li>Costs sum the known costs (reported by the gateway, else from the price "
 		 "list); \"unknown\" counts answers without one. Latency percentiles exclude "
 		 "cache hits.</li>"
