@@ -301,7 +301,7 @@ void sw_print(const struct sw_run *r, const char *dir, FILE *out)
 	 * winner's figures include its luck. Say so, with the remedy. */
 	fprintf(out,
 		"note: chosen among %zu policies on the same %ld items, so its figures are "
-		"optimistic;\n      confirm it with a run on other items (another --shard or "
-		"dataset) before adopting it\n",
+		"optimistic;\n      --holdout F or --folds K measure by how much; confirm it with "
+		"a run on other items\n      (another --shard or dataset) before adopting it\n",
 		r->np, cur->n);
 }
