@@ -36,8 +36,8 @@ int cmd_summarize(int argc, char **argv, struct se_err *err)
 			if (cli_parse_correction(v, &corr, err))
 				return -1;
 		} else if (argv[i][0] == '-' || dir) {
-			return se_fail(err, SE_USAGE, NULL, "expected one run folder DIR, got \"%s\"",
-				       argv[i]);
+			return se_fail(err, SE_USAGE, NULL,
+				       "expected one run folder DIR, got \"%s\"", argv[i]);
 		} else {
 			dir = argv[i];
 		}

@@ -28,10 +28,10 @@
 #define GATE_FLOOR_PTS 10.0
 
 struct gate_opts {
-	double max_pass_drop;	  /* points (0..100), default 0 */
-	double max_cost_increase; /* percent, default 10 */
-	double max_p95_increase;  /* percent, default 25 */
-	double alpha;		  /* McNemar significance level, default 0.05 */
+	double max_pass_drop;		  /* points (0..100), default 0 */
+	double max_cost_increase;	  /* percent, default 10 */
+	double max_p95_increase;	  /* percent, default 25 */
+	double alpha;			  /* McNemar significance level, default 0.05 */
 	enum stats_correction correction; /* the per-model family, default Holm */
 };
 

@@ -28,7 +28,7 @@ static const char *const verdict_name[] = {"PASS", "FAIL", "SKIP"};
 
 static const char *const check_header[] = {"check", "baseline", "current",
 					   "delta", "limit",	"result"};
-static const char *const model_header[] = {"model",	     "n",	 "baseline", "current",
+static const char *const model_header[] = {"model",	     "n",	  "baseline",  "current",
 					   "delta [95% CI]", "mcnemar_p", "p_adjusted"};
 
 static void cell_value(struct sum_line *l, const struct gate_check *c, enum gate_check_id id,

@@ -99,8 +99,8 @@ int plan_compute(const char *dir, const struct plan_opts *o, struct plan *p, str
 		w->psi = (double)(t[m].only_a + t[m].only_b) / (double)t[m].n;
 		w->psi_used = w->psi < d ? d : w->psi;
 		w->observed_delta = 100.0 * (double)(t[m].only_b - t[m].only_a) / (double)t[m].n;
-		w->needed = stats_mcnemar_n(w->psi_used, d, o->alpha, o->power, o->max_items,
-					    &w->achieved);
+		w->needed =
+		    stats_mcnemar_n(w->psi_used, d, o->alpha, o->power, o->max_items, &w->achieved);
 		w->approx = stats_mcnemar_n_approx(w->psi_used, d, o->alpha, o->power);
 		w->cost_usd = w->needed > 0 ? (double)w->needed * p->cost_per_item : NAN;
 	}
@@ -144,8 +144,9 @@ void plan_write_text(const struct plan *p, FILE *out)
 	}
 	struct sum_tab t;
 	sum_tab_init(&t);
-	static const char *const th[] = {"shadow",   "pilot n",	    "discordant", "observed delta",
-					 "items needed", "exact power", "normal approx", "run USD"};
+	static const char *const th[] = {"shadow",	   "pilot n",	   "discordant",
+					 "observed delta", "items needed", "exact power",
+					 "normal approx",  "run USD"};
 	struct sum_line *h = sum_tab_row(&t);
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
@@ -184,7 +185,8 @@ void plan_write_text(const struct plan *p, FILE *out)
 			p->needed, p->cost_usd, p->cost_per_item,
 			p->cost_unknown ? " (some pilot lines had no cost: a lower bound)" : "");
 	else
-		fprintf(out, "\nsome comparison needs more than %ld items: the gap is too small "
-			     "for this discordance\n",
+		fprintf(out,
+			"\nsome comparison needs more than %ld items: the gap is too small "
+			"for this discordance\n",
 			p->opts.max_items);
 }

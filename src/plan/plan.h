@@ -21,9 +21,9 @@
 #include "core/err.h"
 
 struct plan_opts {
-	double delta; /* the gap to detect, points (0 < delta < 100) */
-	double power; /* default 0.8 */
-	double alpha; /* default 0.05 */
+	double delta;	/* the gap to detect, points (0 < delta < 100) */
+	double power;	/* default 0.8 */
+	double alpha;	/* default 0.05 */
 	long max_items; /* the search stops here (default 10,000,000) */
 };
 
@@ -41,13 +41,13 @@ struct plan_row {
 
 struct plan {
 	struct plan_opts opts;
-	long items;		/* pilot items */
-	double cost_per_item;	/* USD, every model's known cost / items; NAN: none known */
-	long cost_unknown;	/* pilot lines without a cost */
+	long items;	      /* pilot items */
+	double cost_per_item; /* USD, every model's known cost / items; NAN: none known */
+	long cost_unknown;    /* pilot lines without a cost */
 	struct plan_row *rows;
 	size_t nrows;
-	long needed;		/* the largest need over the rows */
-	double cost_usd;	/* a run of `needed` items */
+	long needed;	 /* the largest need over the rows */
+	double cost_usd; /* a run of `needed` items */
 };
 
 void plan_opts_init(struct plan_opts *o);

@@ -180,8 +180,7 @@ static void order_by_p(const double *p, size_t *order, size_t m)
 	}
 }
 
-void stats_adjust(const double *p, size_t n, enum stats_correction c, double *adj,
-		  size_t *order)
+void stats_adjust(const double *p, size_t n, enum stats_correction c, double *adj, size_t *order)
 {
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++)

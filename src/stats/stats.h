@@ -92,7 +92,6 @@ const char *stats_correction_name(enum stats_correction c);
 /* Adjusts the n p-values p[] of one family into adj[] (which may be p).
  * NAN p-values stay NAN and do not count in the family. `order` is the
  * caller's scratch of n entries (no allocation here). */
-void stats_adjust(const double *p, size_t n, enum stats_correction c, double *adj,
-		  size_t *order);
+void stats_adjust(const double *p, size_t n, enum stats_correction c, double *adj, size_t *order);
 
 #endif

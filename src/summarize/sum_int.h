@@ -168,7 +168,7 @@ void sum_tab_print(const struct sum_tab *t, FILE *out);
 struct sum_ctx {
 	const struct sum_store *s;
 	const char *dir;
-	enum stats_correction correction; /* applied to each family (pairs scope, swaps) */
+	enum stats_correction correction;  /* applied to each family (pairs scope, swaps) */
 	size_t pairs_family, swaps_family; /* rows of the overall pairs and swaps families */
 	struct sum_tab models_tab, pairs_tab, swaps_tab;
 	char **slot_models; /* per slot: its primary model(s), ";"-joined */

@@ -474,7 +474,8 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 		tab_fmt(t, "%.3g", cell_num(l, col_of(pairs_header, "mcnemar_p")));
 		tab_fmt(t, "%.3g", cell_num(l, col_of(pairs_header, "mcnemar_p_adjusted")));
 		sum_line_str(t, sum_line_cell(l, col_of(pairs_header, "verdict_adjusted")));
-		tab_fmt(t, "%+.4f", cell_num(l, col_of(pairs_header, "delta_cost_usd_per_1k_items")));
+		tab_fmt(t, "%+.4f",
+			cell_num(l, col_of(pairs_header, "delta_cost_usd_per_1k_items")));
 		tab_fmt(t, "%+.0f", cell_num(l, col_of(pairs_header, "delta_latency_ms_p95")));
 	}
 	x->pairs_family = scope == SCOPE_OVERALL ? fam.n : x->pairs_family;
@@ -490,9 +491,14 @@ int sum_write_pairs(struct sum_ctx *x, struct se_err *err)
 	if (sum_csv_open(&csv, x->dir, "pairs.csv", pairs_header, NULL, err))
 		return -1;
 	struct sum_line *h = sum_tab_row(&x->pairs_tab);
-	static const char *const th[] = {"shadow",  "n",	    "pass rate delta, pts [95% CI]",
-					 "p",	    "p adj",	    "verdict (adjusted)",
-					 "USD/1k delta", "p95 ms delta"};
+	static const char *const th[] = {"shadow",
+					 "n",
+					 "pass rate delta, pts [95% CI]",
+					 "p",
+					 "p adj",
+					 "verdict (adjusted)",
+					 "USD/1k delta",
+					 "p95 ms delta"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
 	pairs_scope(x, &csv, SCOPE_OVERALL);
@@ -662,7 +668,8 @@ int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
 		sum_csv_line(&csv, l);
 		struct sum_line *tr = sum_tab_row(&x->swaps_tab);
 		sum_line_str(tr, sum_line_cell(l, col_of(swaps_header, "slot")));
-		sum_line_printf(tr, "%s -> %s", sum_line_cell(l, col_of(swaps_header, "current_model")),
+		sum_line_printf(tr, "%s -> %s",
+				sum_line_cell(l, col_of(swaps_header, "current_model")),
 				sum_line_cell(l, col_of(swaps_header, "candidate")));
 		sum_line_str(tr, sum_line_cell(l, col_of(swaps_header, "n_swapped")));
 		tab_pct_ci(tr, cell_num(l, col_of(swaps_header, "pass_rate")),
@@ -672,7 +679,8 @@ int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
 			   cell_num(l, col_of(swaps_header, "delta_pass_rate_lo")),
 			   cell_num(l, col_of(swaps_header, "delta_pass_rate_hi")));
 		sum_line_str(tr, sum_line_cell(l, col_of(swaps_header, "verdict_adjusted")));
-		tab_fmt(tr, "%+.4f", cell_num(l, col_of(swaps_header, "delta_cost_usd_per_1k_items")));
+		tab_fmt(tr, "%+.4f",
+			cell_num(l, col_of(swaps_header, "delta_cost_usd_per_1k_items")));
 	}
 	family_free(&fam);
 	return sum_csv_commit(&csv, err);

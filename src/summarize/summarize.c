@@ -40,7 +40,9 @@ static void print_tables(struct sum_ctx *x, FILE *out)
 		sum_tab_print(&x->pairs_tab, out);
 	else
 		fprintf(out, "(no shadow results)\n");
-	fprintf(out, "\nswaps: the whole policy with one slot's model replaced (verdicts: %s over the %zu swaps)\n",
+	fprintf(out,
+		"\nswaps: the whole policy with one slot's model replaced (verdicts: %s over the "
+		"%zu swaps)\n",
 		corr, x->swaps_family);
 	if (x->swaps_tab.n > 1)
 		sum_tab_print(&x->swaps_tab, out);

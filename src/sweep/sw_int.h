@@ -124,7 +124,7 @@ struct sw_honest {
 	size_t holdout_choose, holdout_report;
 	bool holdout_has;
 	struct sw_eval holdout_in, holdout_out;
-	char *holdout_desc; /* owned */
+	char *holdout_desc;   /* owned */
 	struct sw_eval folds; /* summed over the folds' held-out items */
 	size_t folds_used, folds_without;
 };

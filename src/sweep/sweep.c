@@ -1034,8 +1034,9 @@ static void print_honest(const struct sw_run *r, const struct sw_opts *o,
 	if (isnan(hn->aiq)) {
 		fprintf(out, "AIQ: - (no policy with a known cost)\n");
 	} else {
-		fprintf(out, "AIQ (RouterBench: area under the non-decreasing cost-quality hull / "
-			     "cost range): %.4f; hull:",
+		fprintf(out,
+			"AIQ (RouterBench: area under the non-decreasing cost-quality hull / "
+			"cost range): %.4f; hull:",
 			hn->aiq);
 		for (size_t i = 0; i < hn->nhull; i++)
 			fprintf(out, "%s(%.4g USD/1k, %.1f%%)", i ? ", " : " ", hn->hull[2 * i],
@@ -1057,12 +1058,14 @@ static void print_honest(const struct sw_run *r, const struct sw_opts *o,
 		}
 	}
 	if (o->folds >= 2) {
-		fprintf(out, "%ld-fold cross-validation (each item scored by the policy chosen "
-			     "without it): ",
+		fprintf(out,
+			"%ld-fold cross-validation (each item scored by the policy chosen "
+			"without it): ",
 			o->folds);
 		pct_or_dash(out, &hn->folds);
 		if (hn->folds_without)
-			fprintf(out, "; %zu items in folds where nothing qualified", hn->folds_without);
+			fprintf(out, "; %zu items in folds where nothing qualified",
+				hn->folds_without);
 		fputc('\n', out);
 	}
 	(void)r;
