@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
@@ -74,24 +75,35 @@ struct cctx {
 	struct se_err *err;
 };
 
+/* The JSON path of the check being compiled: "<path>[i]<suffix>". */
+static void path_of(const struct cctx *c, const char *suffix, char out[JSONV_PATH])
+{
+	char item[JSONV_PATH];
+	jsonv_idx(item, c->path ? c->path : "checks", c->i);
+	snprintf(out, JSONV_PATH, "%.400s%.100s", item, suffix ? suffix : "");
+}
+
 /* "<file>: <path>[i]<suffix>" */
 static const char *where_of(const struct cctx *c, char *w, size_t cap, const char *suffix)
 {
-	snprintf(w, cap, "%s: %s[%zu]%s", c->file ? c->file : "", c->path ? c->path : "checks",
-		 c->i, suffix ? suffix : "");
+	char p[JSONV_PATH];
+	path_of(c, suffix, p);
+	struct jsonv jv = {.file = c->file, .err = c->err};
+	jsonv_where(&jv, p, w, cap);
 	return w;
 }
 
 static int fail_at(const struct cctx *c, const char *suffix, const char *fmt, ...) SE_PRINTF(3, 4);
 static int fail_at(const struct cctx *c, const char *suffix, const char *fmt, ...)
 {
-	char w[512], msg[1024];
+	char p[JSONV_PATH];
+	path_of(c, suffix, p);
+	struct jsonv jv = {.file = c->file, .err = c->err};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int rc = jsonv_vfail(&jv, p, fmt, ap);
 	va_end(ap);
-	where_of(c, w, sizeof w, suffix);
-	return se_fail(c->err, SE_INPUT, w, "%s", msg);
+	return rc;
 }
 
 static int compile_re(const struct cctx *c, const char *suffix, const char *pat, bool caseless,
@@ -130,25 +142,17 @@ static void check_free(struct chk_check *k)
 	memset(k, 0, sizeof *k);
 }
 
-static bool known_key(const char *key)
-{
-	static const char *const keys[] = {"name",   "type",	    "pattern", "normalize",
-					   "ignore", "ignore_case", "group",   "select",
-					   "value",  "weight"};
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
+static const char *const check_keys[] = {"name",   "type",	  "pattern", "normalize",
+					 "ignore", "ignore_case", "group",   "select",
+					 "value",  "weight",	  NULL};
 
 static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check *k)
 {
 	if (!cJSON_IsObject(obj))
 		return fail_at(c, NULL, "check must be an object");
-	for (const cJSON *it = obj->child; it; it = it->next)
-		if (!it->string || !known_key(it->string))
-			return fail_at(c, NULL, "unknown key \"%s\" (known: " KEYS_KNOWN ")",
-				       it->string ? it->string : "");
+	const char *unknown = jsonv_unknown_key(obj, check_keys);
+	if (unknown)
+		return fail_at(c, NULL, "unknown key \"%s\" (known: " KEYS_KNOWN ")", unknown);
 
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
 	if (!type)
@@ -312,18 +316,19 @@ static bool name_taken(const struct chk_check *ks, size_t n, const char *name)
  * "<type>_<i>" when that is taken by any other check. */
 static int assign_names(struct chk_set *set, const char *file, const char *path, struct se_err *err)
 {
+	struct jsonv jv = {.file = file, .err = err};
 	for (size_t i = 0; i < set->n; i++) {
 		const char *nm = set->checks[i].name;
 		if (!nm)
 			continue;
 		for (size_t j = 0; j < i; j++) {
 			if (set->checks[j].name && strcmp(set->checks[j].name, nm) == 0) {
-				char w[512];
-				snprintf(w, sizeof w, "%s: %s[%zu].name", file ? file : "",
-					 path ? path : "checks", i);
-				return se_fail(err, SE_INPUT, w,
-					       "duplicate check name \"%s\" (also %s[%zu])", nm,
-					       path ? path : "checks", j);
+				char item[JSONV_PATH], p[JSONV_PATH];
+				jsonv_idx(item, path ? path : "checks", i);
+				jsonv_key(p, item, "name");
+				return jsonv_fail(&jv, p,
+						  "duplicate check name \"%s\" (also %s[%zu])", nm,
+						  path ? path : "checks", j);
 			}
 		}
 	}
@@ -337,13 +342,12 @@ static int assign_names(struct chk_set *set, const char *file, const char *path,
 		if (name_taken(set->checks, set->n, cand))
 			snprintf(cand, sizeof cand, "%s_%zu", tn, i);
 		if (name_taken(set->checks, set->n, cand)) {
-			char w[512];
-			snprintf(w, sizeof w, "%s: %s[%zu]", file ? file : "",
-				 path ? path : "checks", i);
-			return se_fail(err, SE_INPUT, w,
-				       "default check name \"%s\" is taken: give this check a "
-				       "\"name\"",
-				       cand);
+			char item[JSONV_PATH];
+			jsonv_idx(item, path ? path : "checks", i);
+			return jsonv_fail(&jv, item,
+					  "default check name \"%s\" is taken: give this check a "
+					  "\"name\"",
+					  cand);
 		}
 		k->name = xstrdup(cand);
 	}
@@ -353,12 +357,11 @@ static int assign_names(struct chk_set *set, const char *file, const char *path,
 static int compile_combine(struct chk_set *set, const cJSON *combine, const cJSON *thr,
 			   const char *file, struct se_err *err)
 {
-	char w[512];
+	struct jsonv jv = {.file = file, .err = err};
 	set->combine = CHK_ALL;
 	set->pass_threshold = 1.0;
 	if (combine && !cJSON_IsNull(combine)) {
 		const char *s = cJSON_IsString(combine) ? combine->valuestring : NULL;
-		snprintf(w, sizeof w, "%s: combine", file ? file : "");
 		if (s && strcmp(s, "all") == 0)
 			set->combine = CHK_ALL;
 		else if (s && strcmp(s, "any") == 0)
@@ -366,15 +369,14 @@ static int compile_combine(struct chk_set *set, const cJSON *combine, const cJSO
 		else if (s && strcmp(s, "weighted") == 0)
 			set->combine = CHK_WEIGHTED;
 		else
-			return se_fail(err, SE_INPUT, w,
-				       "unknown combine \"%s\" (known: all, any, weighted)",
-				       s ? s : "(not a string)");
+			return jsonv_fail(&jv, "combine",
+					  "unknown combine \"%s\" (known: all, any, weighted)",
+					  s ? s : "(not a string)");
 	}
 	if (thr && !cJSON_IsNull(thr)) {
-		snprintf(w, sizeof w, "%s: pass_threshold", file ? file : "");
-		if (!cJSON_IsNumber(thr) || !(thr->valuedouble >= 0 && thr->valuedouble <= 1))
-			return se_fail(err, SE_INPUT, w,
-				       "pass_threshold must be a number from 0 to 1");
+		if (!jsonv_number_in(thr, 0, 1))
+			return jsonv_fail(&jv, "pass_threshold",
+					  "pass_threshold must be a number from 0 to 1");
 		set->pass_threshold = thr->valuedouble;
 	}
 	return 0;
@@ -389,10 +391,9 @@ int chk_compile(struct chk_set *set, const cJSON *checks, const cJSON *combine,
 	if (!checks || cJSON_IsNull(checks))
 		return 0;
 	if (!cJSON_IsArray(checks)) {
-		char w[512];
-		snprintf(w, sizeof w, "%s: %s", file ? file : "", path ? path : "checks");
-		return se_fail(err, SE_INPUT, w, "\"%s\" must be an array of checks",
-			       path ? path : "checks");
+		struct jsonv jv = {.file = file, .err = err};
+		return jsonv_fail(&jv, path ? path : "checks", "\"%s\" must be an array of checks",
+				  path ? path : "checks");
 	}
 	size_t n = (size_t)cJSON_GetArraySize(checks);
 	set->checks = xcalloc(n, sizeof *set->checks);

@@ -79,20 +79,31 @@ void jsonv_idx(char out[JSONV_PATH], const char *parent, size_t i)
 	cat3(out, parent, idx, "");
 }
 
-int jsonv_fail(const struct jsonv *c, const char *path, const char *fmt, ...)
+void jsonv_where(const struct jsonv *c, const char *path, char *out, size_t size)
+{
+	const char *p = path && *path ? path : "(root)";
+	if (c->file && *c->file)
+		snprintf(out, size, "%.200s: %.300s", c->file, p);
+	else
+		snprintf(out, size, "%.500s", p);
+}
+
+int jsonv_vfail(const struct jsonv *c, const char *path, const char *fmt, va_list ap)
 {
 	char where[sizeof(c->err->where)];
 	char msg[sizeof(c->err->msg)];
-	const char *p = path && *path ? path : "(root)";
-	if (c->file && *c->file)
-		snprintf(where, sizeof(where), "%.200s: %.300s", c->file, p);
-	else
-		snprintf(where, sizeof(where), "%.500s", p);
+	jsonv_where(c, path, where, sizeof(where));
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return se_fail(c->err, SE_INPUT, where, "%s", msg);
+}
+
+int jsonv_fail(const struct jsonv *c, const char *path, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int rc = jsonv_vfail(c, path, fmt, ap);
 	va_end(ap);
-	return se_fail(c->err, SE_INPUT, where, "%s", msg);
+	return rc;
 }
 
 const char *jsonv_unknown_key(const cJSON *obj, const char *const *known)

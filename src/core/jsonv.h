@@ -15,6 +15,7 @@
 #ifndef SE_JSONV_H
 #define SE_JSONV_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -55,9 +56,12 @@ const char *jsonv_type(const struct cJSON *v);
 void jsonv_key(char out[JSONV_PATH], const char *parent, const char *key);
 void jsonv_idx(char out[JSONV_PATH], const char *parent, size_t i);
 
-/* Fails (kind SE_INPUT) at "<file>: <path>" ("(root)" when path is NULL or
- * ""), and returns -1. */
+/* out = "<file>: <path>" ("(root)" when path is NULL or ""), cut to size. */
+void jsonv_where(const struct jsonv *c, const char *path, char *out, size_t size);
+/* Fails (kind SE_INPUT) at jsonv_where(path) and returns -1. */
 int jsonv_fail(const struct jsonv *c, const char *path, const char *fmt, ...) SE_PRINTF(3, 4);
+int jsonv_vfail(const struct jsonv *c, const char *path, const char *fmt, va_list ap)
+    SE_PRINTF(3, 0);
 
 /* The first key of obj that is not in known (NULL-terminated), or NULL. */
 const char *jsonv_unknown_key(const struct cJSON *obj, const char *const *known);
