@@ -225,10 +225,13 @@ static int want_long(struct ctx *c, const cJSON *j, const char *jpath, long min,
 		     long *out)
 {
 	char g[64], range[96];
-	if (max == LONG_MAX || max == INT_MAX)
+	/* past 2^53 a double no longer holds every integer */
+	long hi = max > 9007199254740992L ? 9007199254740992L : max;
+	bool over = cJSON_IsNumber(j) && j->valuedouble > (double)hi;
+	if ((max == LONG_MAX || max == INT_MAX) && !over)
 		snprintf(range, sizeof(range), "an integer ≥ %ld", min);
-	else
-		snprintf(range, sizeof(range), "an integer from %ld to %ld", min, max);
+	else /* a value over range is told the upper bound */
+		snprintf(range, sizeof(range), "an integer from %ld to %ld", min, hi);
 	got(j, g, sizeof(g));
 	if (!cJSON_IsNumber(j))
 		return fail(c, jpath, "expected %s, got %s", range, g);

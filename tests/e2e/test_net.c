@@ -667,3 +667,49 @@ Test(net, a_low_soft_file_limit_is_raised_when_the_hard_one_allows, .init = setu
 {
 	run_under_limit(64, 4096, false);
 }
+
+/* ---- 26: messages keep their cause -------------------------------------- */
+
+static const char *error_of_one(const char *const *replies, const char *status)
+{
+	static char copy[700];
+	struct rows r;
+	struct proc_out p =
+	    run_one(canned, (void *)replies, (struct evalopt){.max_attempts = 1}, &r, NULL);
+	cr_assert_eq(r.n, 1, "%s", p.err);
+	cr_assert_str_eq(str_of(r.v[0], "status"), status);
+	const char *e = str_of(r.v[0], "error");
+	snprintf(copy, sizeof(copy), "%s", e ? e : "(null)");
+	rows_free(&r);
+	proc_out_free(&p);
+	return copy;
+}
+
+Test(net, an_error_that_is_a_string_is_reported_as_such, .init = setup, .fini = teardown)
+{
+	static const char *const replies[] = {
+	    JSON_HEAD("200 OK", "") "{\"error\":\"just a string\"}", NULL};
+	const char *e = error_of_one(replies, "bad_response");
+	cr_assert(strstr(e, "just a string"), "%s", e);
+	cr_assert_null(strstr(e, "choices"), "%s", e);
+}
+
+Test(net, an_error_code_that_is_not_a_string_is_shown, .init = setup, .fini = teardown)
+{
+	static const char *const replies[] = {
+	    JSON_HEAD("200 OK", "") "{\"error\":{\"code\":{\"n\":7},\"message\":\"quota\"}}", NULL};
+	const char *e = error_of_one(replies, "bad_response");
+	cr_assert(strstr(e, "{\"n\":7}") && strstr(e, "quota"), "%s", e);
+}
+
+Test(net, a_temporary_redirect_names_its_location, .init = setup, .fini = teardown)
+{
+	static const char *const replies[] = {"HTTP/1.1 307 Temporary Redirect\r\nLocation: "
+					      "https://elsewhere.example/v1/chat/completions\r\n"
+					      "Content-Length: 0\r\nConnection: close\r\n\r\n",
+					      NULL};
+	const char *e = error_of_one(replies, "bad_response");
+	cr_assert(strstr(e, "HTTP 307") &&
+		      strstr(e, "https://elsewhere.example/v1/chat/completions"),
+		  "%s", e);
+}
