@@ -291,7 +291,7 @@ struct truth {
 	size_t n;
 };
 
-static int truth_row(void *ctx, const struct res_row *row)
+static int truth_row(void *ctx, const struct res_rec *row)
 {
 	struct truth *t = ctx;
 	t->id[t->n] = strdup(row->item_id);
@@ -576,7 +576,7 @@ Test(diff, the_index_agrees_with_the_results_reader)
 	for (size_t c = 0; c < x.ncells; c++) {
 		cr_assert_eq(dif_line_load(&x, (uint32_t)c, &l, &err), 0, "%s", err.msg);
 		cr_assert_str_eq(x.models.name[x.cells[c].model], l.row.model);
-		bool pass = l.row.pass && !strcmp(l.row.status, "ok");
+		bool pass = l.row.pass && l.row.status == RES_OK;
 		cr_assert_eq((x.cells[c].flags & DIF_F_PASS) != 0, pass, "%s %s", l.row.item_id,
 			     l.row.model);
 		cr_assert_eq(x.items[x.cells[c].item].index, l.row.item_index);

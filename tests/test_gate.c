@@ -487,6 +487,38 @@ Test(gate, missing_baseline_names_the_path)
 	cr_expect(strstr(err.msg, "current"), "%s", err.msg);
 }
 
+/* Issue 9 #20: a cost of 1e308 made the gate print -nan% and pass. */
+Test(gate, cost_out_of_range_is_an_input_error_naming_file_line_and_field)
+{
+	char *dir = test_mkdtemp("gate");
+	char *src = test_read_file(FIX "base/results.jsonl", NULL);
+	const char *key = "\"cost_usd\":";
+	char *k = strstr(src, key);
+	cr_assert_not_null(k);
+	k += strlen(key);
+	struct buf out;
+	buf_init(&out);
+	buf_append(&out, src, (size_t)(k - src));
+	buf_puts(&out, "1e308");
+	buf_puts(&out, k + strcspn(k, ",}"));
+	char *dst = fio_join(dir, "results.jsonl");
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(fio_write_atomic(dst, out.data, out.len, &err), 0, "%s", err.msg);
+	char line[600];
+	snprintf(line, sizeof(line), "%s --baseline " FIX "base", dir);
+	cr_assert_eq(check(line, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT, "%d %s", err.kind, err.msg);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:1", dst);
+	cr_expect_str_eq(err.where, want);
+	cr_expect(strstr(err.msg, "cost_usd"), "%s", err.msg);
+	buf_free(&out);
+	free(src);
+	free(dst);
+	test_rmdir(dir);
+}
+
 Test(gate, run_without_manifest_is_compared_with_unknown_hashes)
 {
 	char *dir = test_mkdtemp("gate");

@@ -463,6 +463,56 @@ Test(merge, rejects_a_different_duplicate_pair_naming_both_places)
 	test_rmdir(d[1]);
 }
 
+/* Issue 9 #25: within one input even a byte-identical copy of a line is an
+ * error naming both lines, as summarize says; across inputs it is collapsed
+ * (collapses_byte_identical_duplicates). */
+Test(merge, identical_copy_within_one_input_is_an_error_naming_both_lines)
+{
+	struct buf b;
+	buf_init(&b);
+	for (int i = 0; i < N_ITEMS; i++) {
+		add_line(&b, i, 0, 0);
+		add_line(&b, i, 1, 0);
+	}
+	add_line(&b, 3, 1, 0); /* line 8 again, as line 2 * N_ITEMS + 1 */
+	char *d[1] = {make_run("mg-copy", &base, &b, NULL)};
+	struct out o = new_out();
+	struct se_err err;
+	cr_assert_eq(mg_merge((const char *const *)d, 1, o.path, NULL, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	char want_here[600], want_there[600];
+	snprintf(want_here, sizeof(want_here), "%s/results.jsonl:%d", d[0], 2 * N_ITEMS + 1);
+	snprintf(want_there, sizeof(want_there), "%s/results.jsonl:8", d[0]);
+	cr_expect_str_eq(err.where, want_here);
+	cr_expect(strstr(err.msg, want_there) && strstr(err.msg, "\"it03\""), "%s", err.msg);
+	cr_expect(!exists(o.path), "a failed merge left its output folder");
+	buf_free(&b);
+	free_out(&o);
+	test_rmdir(d[0]);
+}
+
+/* Issue 9 #20: merge copies lines, but only lines the reader accepts. */
+Test(merge, wrong_type_in_an_input_is_an_error_naming_file_line_and_field)
+{
+	struct buf b;
+	buf_init(&b);
+	add_line(&b, 0, 0, 0);
+	buf_puts(&b, "{\"item_id\":\"it01\",\"model\":\"acme/deep-1\",\"role\":\"primary\","
+		     "\"status\":\"ok\",\"pass\":\"yes\"}\n");
+	char *d[1] = {make_run("mg-type", &base, &b, NULL)};
+	struct out o = new_out();
+	struct se_err err;
+	cr_assert_eq(mg_merge((const char *const *)d, 1, o.path, NULL, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	char want[600];
+	snprintf(want, sizeof(want), "%s/results.jsonl:2", d[0]);
+	cr_expect_str_eq(err.where, want);
+	cr_expect(strstr(err.msg, "pass: expected true or false"), "%s", err.msg);
+	buf_free(&b);
+	free_out(&o);
+	test_rmdir(d[0]);
+}
+
 Test(merge, collapses_byte_identical_duplicates)
 {
 	/* Two unsharded partial copies of one run: items 0-7 and 4-11. */

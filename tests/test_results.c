@@ -2,6 +2,7 @@
  * unknowns as null, torn tails skipped on read and cut for resume. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ struct collected {
 	bool pass[8];
 };
 
-static int collect(void *ctx, const struct res_row *row)
+static int collect(void *ctx, const struct res_rec *row)
 {
 	struct collected *c = ctx;
 	snprintf(c->ids[c->n], sizeof(c->ids[0]), "%s", row->item_id);
@@ -231,6 +232,169 @@ Test(results, rows_carry_their_physical_line_number, .init = setup, .fini = tear
 	cr_assert_eq(c.n, 2);
 	cr_assert_eq(c.line[0], 1);
 	cr_assert_eq(c.line[1], 3);
+}
+
+/* ---- strict reading: tests/fixtures/results/bad/NAME.jsonl with NAME.expect
+ * ("where: FILE:N" and "msg: ..." that the message must contain) ---- */
+
+#define BAD "tests/fixtures/results/bad/"
+
+static char *slurp(const char *p);
+
+static int count_row(void *ctx, const struct res_rec *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void expect_line(const char *text, const char *key, char *out, size_t size)
+{
+	out[0] = '\0';
+	const char *p = strstr(text, key);
+	if (!p)
+		return;
+	p += strlen(key);
+	size_t n = strcspn(p, "\n");
+	snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), p);
+}
+
+/* 1 when the fixture fails as its .expect says. */
+static int bad_fixture_fails_as_expected(const char *name)
+{
+	char jpath[300], epath[300], want_where[600], raw_where[200], want_msg[400];
+	snprintf(jpath, sizeof(jpath), BAD "%s", name);
+	snprintf(epath, sizeof(epath), BAD "%.*s.expect", (int)(strlen(name) - 6), name);
+	char *expect = slurp(epath);
+	cr_assert_not_null(expect, "%s has no .expect file", epath);
+	expect_line(expect, "where: FILE", raw_where, sizeof(raw_where));
+	expect_line(expect, "msg: ", want_msg, sizeof(want_msg));
+	free(expect);
+	cr_assert(raw_where[0] && want_msg[0], "%s needs where: FILE... and msg:", epath);
+	snprintf(want_where, sizeof(want_where), "%s%s", jpath, raw_where);
+	int rows = 0;
+	struct se_err err;
+	se_clear(&err);
+	int rc = res_scan(jpath, false, count_row, &rows, NULL, &err);
+	if (rc != -1 || err.kind != SE_INPUT) {
+		cr_log_error("%s: rc %d kind %d, expected an input error", name, rc, (int)err.kind);
+		return 0;
+	}
+	if (strcmp(err.where, want_where)) {
+		cr_log_error("%s: where \"%s\", expected \"%s\"", name, err.where, want_where);
+		return 0;
+	}
+	if (!strstr(err.msg, want_msg)) {
+		cr_log_error("%s: msg \"%s\", expected \"%s\"", name, err.msg, want_msg);
+		return 0;
+	}
+	return 1;
+}
+
+Test(results, every_bad_fixture_fails_naming_file_line_and_field)
+{
+	DIR *d = opendir(BAD);
+	cr_assert_not_null(d);
+	struct dirent *e;
+	int n = 0, failed = 0;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 7 || strcmp(e->d_name + len - 6, ".jsonl"))
+			continue;
+		n++;
+		failed += !bad_fixture_fails_as_expected(e->d_name);
+	}
+	closedir(d);
+	cr_expect_geq(n, 19, "only %d bad fixtures", n);
+	cr_expect_eq(failed, 0, "%d of %d bad fixtures did not fail as expected (see above)",
+		     failed, n);
+}
+
+Test(results, finds_the_first_line_of_a_pair_again, .init = setup, .fini = teardown)
+{
+	struct buf b;
+	buf_init(&b);
+	struct res_row a = sample("i1", "m1");
+	a.role = "fallback";
+	a.status = "timeout";
+	res_format(&b, &a);
+	FILE *fp = fopen(path, "w");
+	fputs(b.data, fp);
+	fclose(fp);
+	buf_free(&b);
+	struct res_rec got;
+	struct se_err err;
+	cr_assert_eq(res_find_pair(path, "i1", "m1", &got.line, &got.role, &err), 0, "%s", err.msg);
+	cr_assert_eq(got.line, 1);
+	cr_assert_eq(got.role, RES_FALLBACK);
+	cr_assert_eq(res_find_pair(path, "i1", "m2", &got.line, &got.role, &err), 0);
+	cr_assert_eq(got.line, 0, "no such pair: line 0");
+}
+
+static int keep_first(void *ctx, const struct res_rec *row)
+{
+	struct res_rec *out = ctx;
+	if (!out->line) {
+		*out = *row;
+		out->item_id = out->model = out->raw = NULL; /* storage ends with the callback */
+		out->task = out->slot = out->served_model = out->finish_reason = NULL;
+		out->error = out->output = NULL;
+	}
+	return 0;
+}
+
+Test(results, record_carries_enums_and_lengths, .init = setup, .fini = teardown)
+{
+	struct buf b;
+	buf_init(&b);
+	struct res_row a = sample("item-7", "acme/m");
+	a.role = "shadow";
+	a.status = "rate_limited";
+	a.cost_source = "pricing";
+	res_format(&b, &a);
+	FILE *fp = fopen(path, "w");
+	fputs(b.data, fp);
+	fclose(fp);
+	buf_free(&b);
+	struct res_rec r;
+	memset(&r, 0, sizeof(r));
+	struct se_err err;
+	cr_assert_eq(res_scan(path, false, keep_first, &r, NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(r.role, RES_SHADOW);
+	cr_expect_eq(r.status, RES_RATE_LIMITED);
+	cr_expect_eq(r.cost_source, RES_COST_PRICING);
+	cr_expect_eq(r.item_id_len, 6);
+	cr_expect_eq(r.model_len, 6);
+	cr_expect_eq(r.output_len, strlen("step 1\n#### 18"));
+	cr_expect_eq(r.http_status, 200);
+	cr_expect_eq(r.attempts, 2);
+	cr_expect_eq(r.est_tokens, 118);
+}
+
+Test(results, over_long_line_is_a_located_error, .init = setup, .fini = teardown)
+{
+	/* A line of 4,000 bytes with a 1,024-byte limit: the error names the
+	 * line before the memory for the rest is taken. */
+	FILE *fp = fopen(path, "w");
+	struct buf b;
+	buf_init(&b);
+	struct res_row a = sample("i1", "m1");
+	res_format(&b, &a);
+	fputs(b.data, fp);
+	for (int i = 0; i < 4000; i++)
+		fputc('x', fp);
+	fputc('\n', fp);
+	fclose(fp);
+	buf_free(&b);
+	int rows = 0;
+	struct se_err err;
+	cr_assert_eq(res_scan_max(path, false, count_row, &rows, NULL, 1024, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	char want[200];
+	snprintf(want, sizeof(want), "%s:2", path);
+	cr_expect_str_eq(err.where, want);
+	cr_expect(strstr(err.msg, "line longer than"), "%s", err.msg);
+	cr_expect_eq(rows, 1);
 }
 
 /* ---- the vocabulary: enum, names and documented lists agree ---- */

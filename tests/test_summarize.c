@@ -275,6 +275,39 @@ Test(summarize, rejects_duplicate_result_for_item_model_and_role)
 			"item \"i01\" has two results for model \"acme/cand-x\" as shadow");
 }
 
+/* Issue 9 #25: both lines of a duplicate are named, even a byte-identical
+ * copy (README "summaries"; merge agrees, see test_merge.c). */
+Test(summarize, duplicate_names_both_lines)
+{
+	char *dir = test_mkdtemp("sum");
+	char **lines;
+	size_t n = fixture_lines(FIX "duplicate.jsonl", &lines);
+	write_results(dir, lines, n, NULL);
+	struct se_err err;
+	cr_assert_eq(run(dir, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	char *want = fio_join(dir, "results.jsonl:4");
+	cr_expect_str_eq(err.where, want);
+	free(want);
+	cr_expect(strstr(err.msg, "as shadow at ") && strstr(err.msg, "results.jsonl:2"), "%s",
+		  err.msg);
+	free_lines(lines, n);
+	test_rmdir(dir);
+}
+
+/* Issue 9 #20: a wrong type is an error, not a failed item. */
+Test(summarize, rejects_pass_that_is_not_a_boolean)
+{
+	expect_rejected("tests/fixtures/results/bad/pass_string.jsonl",
+			"pass: expected true or false, got \"yes\"");
+}
+
+Test(summarize, rejects_a_cost_out_of_range)
+{
+	expect_rejected("tests/fixtures/results/bad/cost_huge.jsonl",
+			"cost_usd: expected a number");
+}
+
 Test(summarize, rejects_unknown_status)
 {
 	expect_rejected(FIX "unknown-status.jsonl", "unknown status \"exploded\"");

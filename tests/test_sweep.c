@@ -834,6 +834,52 @@ Test(sweep, duplicate_answer_is_an_input_error)
 	test_rmdir(dir);
 }
 
+/* Issue 9 #20: sweep took an unknown status that summarize refused. */
+Test(sweep, unknown_status_is_an_input_error_naming_file_line_and_field)
+{
+	char **lines;
+	size_t n = fixture_lines(&lines);
+	char *l = lines[2];
+	char *st = strstr(l, "\"status\":\"");
+	cr_assert_not_null(st);
+	st += strlen("\"status\":\"");
+	size_t old = strcspn(st, "\"");
+	char *fixed = NULL;
+	cr_assert(asprintf(&fixed, "%.*sexploded%s", (int)(st - l), l, st + old) > 0);
+	free(lines[2]);
+	lines[2] = fixed;
+	char *dir = run_dir_with(lines, n);
+	free_lines(lines, n);
+	struct sw_opts o;
+	sw_opts_init(&o);
+	struct se_err err;
+	cr_assert_eq(sweep(dir, &o, NULL, &err), -1);
+	cr_assert_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.where, "results.jsonl:3"), "%s", err.where);
+	cr_expect(strstr(err.msg, "unknown status \"exploded\""), "%s", err.msg);
+	test_rmdir(dir);
+}
+
+/* Issue 9 #25: a duplicate names both lines. */
+Test(sweep, duplicate_answer_names_both_lines)
+{
+	char **lines;
+	size_t n = fixture_lines(&lines);
+	lines = realloc(lines, (n + 1) * sizeof(*lines));
+	lines[n] = strdup(lines[1]);
+	char *dir = run_dir_with(lines, n + 1);
+	free_lines(lines, n + 1);
+	struct sw_opts o;
+	sw_opts_init(&o);
+	struct se_err err;
+	cr_assert_eq(sweep(dir, &o, NULL, &err), -1);
+	char want[64];
+	snprintf(want, sizeof(want), "results.jsonl:%zu", n + 1);
+	cr_expect(strstr(err.where, want), "where %s, want %s", err.where, want);
+	cr_expect(strstr(err.msg, "results.jsonl:2"), "%s", err.msg);
+	test_rmdir(dir);
+}
+
 /* ---- the command ---- */
 
 static int run_cmd(char **argv, int argc, struct se_err *err)

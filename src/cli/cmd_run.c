@@ -204,12 +204,9 @@ static bool file_nonempty(const char *path)
 	return stat(path, &st) == 0 && st.st_size > 0;
 }
 
-static int on_done_row(void *ctx, const struct res_row *row)
+static int on_done_row(void *ctx, const struct res_rec *row)
 {
-	if (row->item_id && row->model)
-		eng_doneset_add(ctx, row->item_id, row->model,
-				row->status &&
-				    res_status_parse(row->status, strlen(row->status)) == RES_OK);
+	eng_doneset_add(ctx, row->item_id, row->model, row->status == RES_OK);
 	return 0;
 }
 

@@ -267,7 +267,7 @@ static int scan_line(const char *s, size_t n, struct fields *f)
 
 /* ---- building the index ---- */
 
-static void fields_from_row(struct fields *f, const struct res_row *r)
+static void fields_from_row(struct fields *f, const struct res_rec *r)
 {
 	memset(f, 0, sizeof(*f));
 #define SP(x) ((struct span){(x), (x) ? strlen(x) : 0})
@@ -275,8 +275,8 @@ static void fields_from_row(struct fields *f, const struct res_row *r)
 	f->task = SP(r->task);
 	f->slot = SP(r->slot);
 	f->model = SP(r->model);
-	f->role = SP(r->role);
-	f->status = SP(r->status);
+	f->role = SP(res_role_name(r->role));
+	f->status = SP(res_status_name(r->status));
 #undef SP
 	f->index = r->item_index;
 	f->pass = r->pass;
@@ -431,7 +431,7 @@ static int index_line(struct dif_index *x, const char *line, size_t len, bool co
 		return add_line(x, &f, at, x->lines, tmp, err);
 	char where[600];
 	snprintf(where, sizeof(where), "%s:%zu", x->path, x->lines);
-	struct res_row row;
+	struct res_rec row;
 	cJSON *doc = NULL;
 	if (res_parse_line(line, len, &row, &doc, where, err)) {
 		cJSON_Delete(doc);
@@ -550,7 +550,7 @@ void dif_line_init(struct dif_line *l)
 {
 	memset(l, 0, sizeof(*l));
 	buf_init(&l->text);
-	res_row_init(&l->row);
+	res_rec_init(&l->row);
 }
 
 void dif_line_free(struct dif_line *l)

@@ -272,14 +272,14 @@ static void fmt_usd(char *out, size_t size, double v)
 static void build_side(struct side *sd, const char *label, const struct dif_line *l, int width,
 		       const struct dif_print_opts *o, size_t *out_start, size_t *out_end)
 {
-	const struct res_row *r = &l->row;
-	bool pass = r->pass && r->status && !strcmp(r->status, "ok");
+	const struct res_rec *r = &l->row;
+	bool pass = r->pass && r->status == RES_OK;
 	char ms[32], usd[32];
 	fmt_ms(ms, sizeof(ms), r->latency_ms);
 	fmt_usd(usd, sizeof(usd), r->cost_usd);
-	side_text(sd, width, C_BOLD, "%s %s (%s)", label, r->model, r->role);
+	side_text(sd, width, C_BOLD, "%s %s (%s)", label, r->model, res_role_name(r->role));
 	side_text(sd, width, pass ? C_GREEN : C_RED, "%s  status %s  %s  %s",
-		  pass ? "PASS" : "FAIL", r->status, ms, usd);
+		  pass ? "PASS" : "FAIL", res_status_name(r->status), ms, usd);
 	if (!isnan(r->score))
 		side_text(sd, width, NULL, "score %g", r->score);
 	if (r->error)
@@ -361,7 +361,7 @@ static void text_item(struct dif_printer *p, enum dif_kind k, const struct dif_l
 	FILE *out = p->out;
 	const struct dif_print_opts *o = &p->o;
 	int width = o->width < 40 ? 40 : o->width;
-	const struct res_row *a = &la->row;
+	const struct res_rec *a = &la->row;
 	struct buf t;
 	buf_init(&t);
 	buf_printf(&t, "%s  %s  task %s  slot %s", dif_kind_names[k], a->item_id,
@@ -461,7 +461,7 @@ static void md_checks(struct buf *b, const struct dif_line *l)
 static void md_item(struct dif_printer *p, enum dif_kind k, const struct dif_line *la,
 		    const struct dif_line *lb, const struct dif_snip *sn)
 {
-	const struct res_row *a = &la->row, *b = &lb->row;
+	const struct res_rec *a = &la->row, *b = &lb->row;
 	struct buf o;
 	buf_init(&o);
 	buf_printf(&o, "### %s: ", dif_kind_names[k]);
@@ -480,9 +480,9 @@ static void md_item(struct dif_printer *p, enum dif_kind k, const struct dif_lin
 	}
 	buf_puts(&o, "| | A | B |\n| --- | --- | --- |\n");
 	md_side_row(&o, "model", a->model, b->model);
-	md_side_row(&o, "role", a->role, b->role);
-	md_side_row(&o, "status", a->status, b->status);
-	bool pa = a->pass && !strcmp(a->status, "ok"), pb = b->pass && !strcmp(b->status, "ok");
+	md_side_row(&o, "role", res_role_name(a->role), res_role_name(b->role));
+	md_side_row(&o, "status", res_status_name(a->status), res_status_name(b->status));
+	bool pa = a->pass && a->status == RES_OK, pb = b->pass && b->status == RES_OK;
 	md_side_row(&o, "pass", pa ? "yes" : "no", pb ? "yes" : "no");
 	char x[64], y[64];
 	fmt_ms(x, sizeof(x), a->latency_ms);
@@ -511,19 +511,19 @@ static void md_item(struct dif_printer *p, enum dif_kind k, const struct dif_lin
 
 static void json_side(struct buf *b, const struct dif_line *l)
 {
-	const struct res_row *r = &l->row;
+	const struct res_rec *r = &l->row;
 	buf_putc(b, '{');
 	jsonw_key(b, "model");
 	jsonw_str(b, r->model);
 	buf_putc(b, ',');
 	jsonw_key(b, "role");
-	jsonw_str(b, r->role);
+	jsonw_str(b, res_role_name(r->role));
 	buf_putc(b, ',');
 	jsonw_key(b, "status");
-	jsonw_str(b, r->status);
+	jsonw_str(b, res_status_name(r->status));
 	buf_putc(b, ',');
 	jsonw_key(b, "pass");
-	jsonw_bool(b, r->pass && !strcmp(r->status, "ok"));
+	jsonw_bool(b, r->pass && r->status == RES_OK);
 	buf_putc(b, ',');
 	jsonw_key(b, "latency_ms");
 	jsonw_double(b, r->latency_ms);
@@ -555,7 +555,7 @@ static void jsonl_item(struct dif_printer *p, enum dif_kind k, const char *a_sid
 		       const char *b_side, const struct dif_line *la, const struct dif_line *lb,
 		       const struct dif_snip *sn)
 {
-	const struct res_row *a = &la->row;
+	const struct res_rec *a = &la->row;
 	struct buf o;
 	buf_init(&o);
 	buf_puts(&o, "{\"record\":\"item\",");
@@ -638,11 +638,11 @@ static const char csv_header[] =
 
 static void csv_side(struct buf *b, const struct dif_line *l, bool last)
 {
-	const struct res_row *r = &l->row;
+	const struct res_rec *r = &l->row;
 	csv_str(b, r->model);
-	csv_str(b, r->role);
-	csv_str(b, r->status);
-	csv_str(b, r->pass && !strcmp(r->status, "ok") ? "true" : "false");
+	csv_str(b, res_role_name(r->role));
+	csv_str(b, res_status_name(r->status));
+	csv_str(b, r->pass && r->status == RES_OK ? "true" : "false");
 	csv_num(b, r->latency_ms);
 	csv_num(b, r->cost_usd);
 	csv_num(b, r->score);
@@ -658,7 +658,7 @@ static void csv_item(struct dif_printer *p, enum dif_kind k, const char *a_side,
 		     const struct dif_line *la, const struct dif_line *lb,
 		     const struct dif_snip *sn)
 {
-	const struct res_row *a = &la->row;
+	const struct res_rec *a = &la->row;
 	struct buf o;
 	buf_init(&o);
 	csv_str(&o, a_side);

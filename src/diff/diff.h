@@ -116,7 +116,7 @@ void dif_sel_free(struct dif_sel *sel);
 
 /* One line read back and parsed. */
 struct dif_line {
-	struct res_row row;
+	struct res_rec row;
 	struct cJSON *doc;
 	struct buf text;
 };

@@ -14,11 +14,13 @@
  * - status: an input whose manifest status is not "complete" (interrupted,
  *   stopped_by_budget, ...) is warned about and makes the merged status
  *   "incomplete";
- * - results: lines are copied as read (res_row.raw, ending in '\n'), inputs
+ * - results: lines are copied as read (res_rec.raw, ending in '\n'), inputs
  *   in the order given, lines in file order; a torn last line is skipped with
  *   a warning; each (item_id, model) pair appears at most once: a second line
  *   for a pair is SE_INPUT naming both places (DIR/results.jsonl:N) unless the
- *   two lines are byte-identical, then the first is kept and the drop counted.
+ *   two lines are byte-identical and come from different inputs, then the
+ *   first is kept and the drop counted (within one file a copy is an error,
+ *   as in summarize: run never writes a pair twice);
  *   Pairs are remembered as 64-bit hashes (with a 64-bit hash of the line),
  *   so memory is ~48 bytes per pair, not the lines; N is the physical line
  *   number in the file;
@@ -139,31 +141,33 @@ struct join {
 	struct se_err *err;
 };
 
-static int on_row(void *ctx, const struct res_row *row)
+static int on_row(void *ctx, const struct res_rec *row)
 {
 	struct join *j = ctx;
 	const struct mg_input *x = &j->in[j->cur];
 	j->lineno = row->line;
-	char where[600];
-	snprintf(where, sizeof(where), "%s:%zu", x->results_path, j->lineno);
-	if (!row->item_id || !row->model)
-		return se_fail(j->err, SE_INPUT, where, "a result without %s",
-			       row->item_id ? "model" : "item_id");
-	uint64_t key = hash_bytes(hash_bytes(0, row->item_id, strlen(row->item_id)), row->model,
-				  strlen(row->model));
+	uint64_t key =
+	    hash_bytes(hash_bytes(0, row->item_id, row->item_id_len), row->model, row->model_len);
 	if (!key)
 		key = 1;
 	uint64_t line = hash_bytes(0x5bd1e995ULL, row->raw, row->raw_len);
 	struct seen *s = set_find(&j->set, key);
 	if (s->key) {
-		if (s->line == line) {
+		/* A byte-identical copy from another input is the same result
+		 * (overlapping partial copies of one run); within one file a
+		 * pair is never written twice, so there even a copy is an
+		 * error, as summarize says. */
+		if (s->line == line && s->input != j->cur) {
 			j->rep->identical++;
 			return 0;
 		}
-		return se_fail(j->err, SE_INPUT, where,
-			       "item \"%s\", model \"%s\": a second, different result (the first "
-			       "is at %s:%u)",
-			       row->item_id, row->model, j->in[s->input].results_path, s->lineno);
+		const char *there = j->in[s->input].results_path;
+		size_t first = 0;
+		enum res_role role = RES_PRIMARY;
+		if (res_find_pair(there, row->item_id, row->model, &first, &role, j->err))
+			return -1;
+		return res_fail_duplicate(j->err, row->item_id, row->model, row->role,
+					  x->results_path, j->lineno, role, there, s->lineno);
 	}
 	s->key = key;
 	s->line = line;
@@ -172,7 +176,7 @@ static int on_row(void *ctx, const struct res_row *row)
 	j->set.n++;
 	if (fwrite(row->raw, 1, row->raw_len, j->fp) != row->raw_len || putc('\n', j->fp) == EOF)
 		return se_fail_errno(j->err, j->out_path, "write failed");
-	mg_counts_add(j->counts, row->status, 1);
+	mg_counts_add(j->counts, res_status_name(row->status), 1);
 	j->rep->lines++;
 	return 0;
 }

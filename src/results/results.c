@@ -9,13 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
-#include "core/jsonr.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
@@ -160,69 +161,315 @@ void res_writer_close(struct res_writer *w)
 	buf_free(&w->line);
 }
 
-/* Fills row from a parsed line; -1 with a message when a required field is
- * missing or of the wrong type. */
-static int row_from_json(const cJSON *o, struct res_row *row, char *why, size_t why_size)
+/* ---- reading ---------------------------------------------------------- */
+
+/* How a field is checked. Absent and null mean "unknown" (the default)
+ * except for F_REQ fields. */
+enum fkind { F_STR, F_REQ, F_INT, F_NUM, F_BOOL, F_OBJ, F_ROLE, F_STATUS, F_COST };
+
+struct field {
+	const char *key;
+	enum fkind kind;
+	double lo, hi; /* F_INT, F_NUM: the range, inclusive */
+	size_t off;    /* into struct res_rec */
+};
+
+#define OFF(m) offsetof(struct res_rec, m)
+/* Ranges: wide enough for any value `run` writes, narrow enough that sums
+ * and float conversions downstream stay finite. */
+#define MAX_MS 1e10		/* about 115 days */
+#define MAX_TOKENS 4294967294.0 /* the summaries keep token counts in 32 bits */
+#define MAX_USD 1e6		/* per request */
+
+/* In the writer's order (res_format), so a line of ours matches at the
+ * cursor and costs one comparison per field. */
+static const struct field fields[] = {
+    {"item_id", F_REQ, 0, 0, OFF(item_id)},
+    {"item_index", F_INT, 0, 1e15, OFF(item_index)},
+    {"task", F_STR, 0, 0, OFF(task)},
+    {"slot", F_STR, 0, 0, OFF(slot)},
+    {"model", F_REQ, 0, 0, OFF(model)},
+    {"served_model", F_STR, 0, 0, OFF(served_model)},
+    {"role", F_ROLE, 0, 0, OFF(role)},
+    {"status", F_STATUS, 0, 0, OFF(status)},
+    {"http_status", F_INT, 0, 999, OFF(http_status)},
+    {"attempts", F_INT, 0, 1e6, OFF(attempts)},
+    {"latency_ms", F_NUM, 0, MAX_MS, OFF(latency_ms)},
+    {"ttft_ms", F_NUM, 0, MAX_MS, OFF(ttft_ms)},
+    {"prompt_tokens", F_INT, 0, MAX_TOKENS, OFF(prompt_tokens)},
+    {"completion_tokens", F_INT, 0, MAX_TOKENS, OFF(completion_tokens)},
+    {"cost_usd", F_NUM, 0, MAX_USD, OFF(cost_usd)},
+    {"cost_source", F_COST, 0, 0, OFF(cost_source)},
+    {"cached", F_BOOL, 0, 0, OFF(cached)},
+    {"original_latency_ms", F_NUM, 0, MAX_MS, OFF(original_latency_ms)},
+    {"original_ttft_ms", F_NUM, 0, MAX_MS, OFF(original_ttft_ms)},
+    {"est_tokens", F_INT, 0, MAX_TOKENS, OFF(est_tokens)},
+    {"finish_reason", F_STR, 0, 0, OFF(finish_reason)},
+    {"pass", F_BOOL, 0, 0, OFF(pass)},
+    {"score", F_NUM, 0, 1, OFF(score)},
+    {"checks", F_OBJ, 0, 0, 0},
+    {"error", F_STR, 0, 0, OFF(error)},
+    {"output", F_STR, 0, 0, OFF(output)},
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+_Static_assert(NFIELDS <= 32, "one bit per field in a uint32_t");
+
+void res_rec_init(struct res_rec *r)
 {
-	res_row_init(row);
-	if (!cJSON_IsObject(o)) {
-		snprintf(why, why_size, "expected a JSON object");
-		return -1;
+	memset(r, 0, sizeof(*r));
+	r->cost_source = RES_COST_UNKNOWN;
+	r->item_index = -1;
+	r->latency_ms = r->ttft_ms = NAN;
+	r->original_latency_ms = r->original_ttft_ms = NAN;
+	r->prompt_tokens = r->completion_tokens = r->est_tokens = -1;
+	r->cost_usd = NAN;
+	r->score = NAN;
+}
+
+/* A short rendering of a bad value for a message. */
+static void describe(const cJSON *v, char *out, size_t size)
+{
+	if (cJSON_IsString(v)) {
+		size_t n = strlen(v->valuestring);
+		snprintf(out, size, "\"%.40s%s\"", v->valuestring, n > 40 ? "..." : "");
+	} else if (cJSON_IsNumber(v)) {
+		snprintf(out, size, "%.15g", v->valuedouble);
+	} else if (cJSON_IsBool(v)) {
+		snprintf(out, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		snprintf(out, size, "null");
+	} else if (cJSON_IsArray(v)) {
+		snprintf(out, size, "an array");
+	} else {
+		snprintf(out, size, "an object");
 	}
-	static const char *const required[] = {"item_id", "model", "role", "status"};
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (!jsonr_str(o, required[i])) {
-			snprintf(why, why_size, "%s: expected a string", required[i]);
-			return -1;
+}
+
+static int bad_field(struct se_err *err, const char *where, const struct field *f, const cJSON *v)
+{
+	char got[64];
+	describe(v, got, sizeof(got));
+	switch (f->kind) {
+	case F_REQ:
+		return se_fail(err, SE_INPUT, where, "%s: expected a non-empty string, got %s",
+			       f->key, got);
+	case F_INT:
+		return se_fail(err, SE_INPUT, where,
+			       "%s: expected an integer from %.15g to %.15g or null, got %s",
+			       f->key, f->lo, f->hi, got);
+	case F_NUM:
+		return se_fail(err, SE_INPUT, where,
+			       "%s: expected a number from %.15g to %.15g or null, got %s", f->key,
+			       f->lo, f->hi, got);
+	case F_BOOL:
+		return se_fail(err, SE_INPUT, where, "%s: expected true or false, got %s", f->key,
+			       got);
+	case F_OBJ:
+		return se_fail(err, SE_INPUT, where, "%s: expected an object or null, got %s",
+			       f->key, got);
+	default:
+		return se_fail(err, SE_INPUT, where, "%s: expected a string or null, got %s",
+			       f->key, got);
+	}
+}
+
+static int bad_name(struct se_err *err, const char *where, const char *what, const char *name,
+		    const char *(*list)(char *, size_t))
+{
+	char known[200];
+	return se_fail(err, SE_INPUT, where, "unknown %s \"%.60s\" (known: %s)", what, name,
+		       list(known, sizeof(known)));
+}
+
+/* One field's value into r; -1 with err on a bad value. */
+static int take(const struct field *f, const cJSON *v, struct res_rec *r, const char *where,
+		struct se_err *err)
+{
+	char *at = (char *)r + f->off;
+	bool null = cJSON_IsNull(v);
+	switch (f->kind) {
+	case F_REQ:
+		if (!cJSON_IsString(v) || !v->valuestring[0])
+			return bad_field(err, where, f, v);
+		*(const char **)at = v->valuestring;
+		if (f->off == OFF(item_id))
+			r->item_id_len = strlen(v->valuestring);
+		else
+			r->model_len = strlen(v->valuestring);
+		return 0;
+	case F_STR:
+		if (null)
+			return 0;
+		if (!cJSON_IsString(v))
+			return bad_field(err, where, f, v);
+		*(const char **)at = v->valuestring;
+		return 0;
+	case F_INT:
+	case F_NUM: {
+		if (null)
+			return 0;
+		double d = v->valuedouble;
+		if (!cJSON_IsNumber(v) || !isfinite(d) || d < f->lo || d > f->hi ||
+		    (f->kind == F_INT && d != floor(d)))
+			return bad_field(err, where, f, v);
+		if (f->kind == F_NUM)
+			*(double *)at = d;
+		else if (f->off == OFF(http_status) || f->off == OFF(attempts))
+			*(int *)at = (int)d;
+		else
+			*(long *)at = (long)d;
+		return 0;
+	}
+	case F_BOOL:
+		if (!cJSON_IsBool(v))
+			return bad_field(err, where, f, v);
+		*(bool *)at = cJSON_IsTrue(v);
+		return 0;
+	case F_OBJ:
+		if (!null && !cJSON_IsObject(v))
+			return bad_field(err, where, f, v);
+		return 0;
+	case F_ROLE:
+	case F_STATUS:
+	case F_COST: {
+		if (f->kind == F_COST && null)
+			return 0;
+		if (!cJSON_IsString(v))
+			return bad_field(err, where, f, v);
+		const char *s = v->valuestring;
+		size_t n = strlen(s);
+		int e;
+		if (f->kind == F_ROLE) {
+			if ((e = res_role_parse(s, n)) < 0)
+				return bad_name(err, where, "role", s, res_role_list);
+			r->role = (enum res_role)e;
+		} else if (f->kind == F_STATUS) {
+			if ((e = res_status_parse(s, n)) < 0)
+				return bad_name(err, where, "status", s, res_status_list);
+			r->status = (enum res_status)e;
+		} else {
+			if ((e = res_cost_source_parse(s, n)) < 0)
+				return bad_name(err, where, "cost_source", s, res_cost_source_list);
+			r->cost_source = (enum res_cost_source)e;
 		}
+		return 0;
 	}
-	row->item_id = jsonr_str(o, "item_id");
-	row->item_index = (long)jsonr_num(o, "item_index", -1);
-	row->task = jsonr_str(o, "task");
-	row->slot = jsonr_str(o, "slot");
-	row->model = jsonr_str(o, "model");
-	row->served_model = jsonr_str(o, "served_model");
-	row->role = jsonr_str(o, "role");
-	row->status = jsonr_str(o, "status");
-	row->http_status = (int)jsonr_num(o, "http_status", 0);
-	row->attempts = (int)jsonr_num(o, "attempts", 0);
-	row->latency_ms = jsonr_num(o, "latency_ms", NAN);
-	row->ttft_ms = jsonr_num(o, "ttft_ms", NAN);
-	row->prompt_tokens = (long)jsonr_num(o, "prompt_tokens", -1);
-	row->completion_tokens = (long)jsonr_num(o, "completion_tokens", -1);
-	row->cost_usd = jsonr_num(o, "cost_usd", NAN);
-	row->cost_source = jsonr_str(o, "cost_source");
-	row->cached = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "cached"));
-	row->original_latency_ms = jsonr_num(o, "original_latency_ms", NAN);
-	row->original_ttft_ms = jsonr_num(o, "original_ttft_ms", NAN);
-	row->est_tokens = (long)jsonr_num(o, "est_tokens", -1);
-	row->finish_reason = jsonr_str(o, "finish_reason");
-	row->pass = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "pass"));
-	row->score = jsonr_num(o, "score", NAN);
-	row->error = jsonr_str(o, "error");
-	row->output = jsonr_str(o, "output");
-	row->output_len = row->output ? strlen(row->output) : 0;
+	}
 	return 0;
 }
 
-int res_parse_line(const char *line, size_t len, struct res_row *row, cJSON **doc,
+/* Fills r from a parsed line. Unknown keys are ignored (a newer writer may
+ * add fields); a key given twice is an error, as in every JSON we read. */
+static int rec_from_json(const cJSON *o, struct res_rec *r, const char *where, struct se_err *err)
+{
+	res_rec_init(r);
+	if (!cJSON_IsObject(o))
+		return se_fail(err, SE_INPUT, where, "expected a JSON object");
+	uint32_t seen = 0;
+	size_t cur = 0;
+	for (const cJSON *v = o->child; v; v = v->next) {
+		size_t i = cur;
+		if (i >= NFIELDS || strcmp(fields[i].key, v->string)) {
+			for (i = 0; i < NFIELDS && strcmp(fields[i].key, v->string); i++)
+				;
+			if (i == NFIELDS)
+				continue;
+		}
+		if (seen & (1u << i))
+			return se_fail(err, SE_INPUT, where, "%s: given twice", fields[i].key);
+		seen |= 1u << i;
+		cur = i + 1;
+		if (take(&fields[i], v, r, where, err))
+			return -1;
+	}
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (seen & (1u << i))
+			continue;
+		if (fields[i].kind == F_REQ || fields[i].kind == F_ROLE ||
+		    fields[i].kind == F_STATUS)
+			return se_fail(err, SE_INPUT, where, "%s: missing", fields[i].key);
+	}
+	if (r->output)
+		r->output_len = strlen(r->output);
+	return 0;
+}
+
+/* Physical lines in fread chunks, the length checked before the memory is
+ * taken (as the dataset reader does). */
+struct line_reader {
+	FILE *fp;
+	char *chunk;
+	size_t pos, end;
+	bool eof;
+	struct buf line; /* the current line, '\n' included when there is one */
+};
+
+#define CHUNK (64u << 10)
+
+/* 1: a line in lr->line; 0: end of file; -1: read error or too long. */
+static int next_line(struct line_reader *lr, const char *path, size_t lineno, size_t max_line,
+		     struct se_err *err)
+{
+	buf_reset(&lr->line);
+	for (;;) {
+		if (lr->pos == lr->end) {
+			if (lr->eof)
+				break;
+			size_t got = fread(lr->chunk, 1, CHUNK, lr->fp);
+			if (got < CHUNK) {
+				if (ferror(lr->fp))
+					return se_fail_errno(err, path, "cannot read results");
+				lr->eof = true;
+			}
+			lr->pos = 0;
+			lr->end = got;
+			if (!got)
+				break;
+		}
+		const char *p = lr->chunk + lr->pos;
+		size_t avail = lr->end - lr->pos;
+		const char *nl = memchr(p, '\n', avail);
+		size_t take_n = nl ? (size_t)(nl - p) + 1 : avail;
+		if (lr->line.len + take_n - (nl ? 1 : 0) > max_line) {
+			char where[600];
+			snprintf(where, sizeof(where), "%s:%zu", path, lineno);
+			if (max_line >= (1u << 20))
+				return se_fail(err, SE_INPUT, where, "line longer than %zu MiB",
+					       max_line >> 20);
+			return se_fail(err, SE_INPUT, where, "line longer than %zu bytes",
+				       max_line);
+		}
+		buf_append(&lr->line, p, take_n);
+		lr->pos += take_n;
+		if (nl)
+			break;
+	}
+	return lr->line.len ? 1 : 0;
+}
+
+int res_parse_line(const char *line, size_t len, struct res_rec *rec, cJSON **doc,
 		   const char *where, struct se_err *err)
 {
-	char why[200];
 	*doc = cJSON_ParseWithLength(line, len);
 	if (!*doc) {
-		res_row_init(row);
+		res_rec_init(rec);
 		return se_fail(err, SE_INPUT, where, "invalid JSON in results line");
 	}
-	if (row_from_json(*doc, row, why, sizeof(why)))
-		return se_fail(err, SE_INPUT, where, "%s", why);
-	row->raw = line;
-	row->raw_len = len;
+	if (rec_from_json(*doc, rec, where, err))
+		return -1;
+	rec->raw = line;
+	rec->raw_len = len;
 	return 0;
 }
 
-int res_scan(const char *path, bool missing_ok, res_row_fn fn, void *ctx,
+int res_scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 	     struct res_scan_stats *stats, struct se_err *err)
+{
+	return res_scan_max(path, missing_ok, fn, ctx, stats, RES_MAX_LINE, err);
+}
+
+int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
+		 struct res_scan_stats *stats, size_t max_line, struct se_err *err)
 {
 	struct res_scan_stats local = {0, 0};
 	FILE *fp = fopen(path, "rb");
@@ -234,53 +481,90 @@ int res_scan(const char *path, bool missing_ok, res_row_fn fn, void *ctx,
 		}
 		return se_fail_errno(err, path, "cannot open results");
 	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct line_reader lr = {.fp = fp, .chunk = xmalloc(CHUNK)};
+	buf_init(&lr.line);
 	int rc = 0;
 	char where[600];
-	while ((n = getline(&line, &cap, fp)) > 0) {
+	while ((rc = next_line(&lr, path, local.lines + 1, max_line, err)) > 0) {
+		rc = 0;
 		local.lines++;
+		char *line = lr.line.data;
+		size_t n = lr.line.len;
 		bool complete = line[n - 1] == '\n';
-		size_t len = (size_t)n - (complete ? 1 : 0);
+		size_t len = n - (complete ? 1 : 0);
 		if (len && line[len - 1] == '\r')
 			len--;
 		if (len == 0)
 			continue;
+		snprintf(where, sizeof(where), "%s:%zu", path, local.lines);
 		cJSON *o = cJSON_ParseWithLength(line, len);
-		struct res_row row;
-		char why[200];
-		int bad = !o || row_from_json(o, &row, why, sizeof(why));
-		if (bad && !complete) {
+		if (!o && !complete) {
 			/* A crash mid-append: the last line has no newline. */
 			local.torn = 1;
-			cJSON_Delete(o);
 			break;
 		}
-		if (bad) {
-			snprintf(where, sizeof(where), "%s:%zu", path, local.lines);
-			rc = se_fail(err, SE_INPUT, where, "%s",
-				     o ? why : "invalid JSON in results line");
-			cJSON_Delete(o);
-			break;
+		struct res_rec rec;
+		if (!o)
+			rc = se_fail(err, SE_INPUT, where, "invalid JSON in results line");
+		else
+			rc = rec_from_json(o, &rec, where, err);
+		if (!rc) {
+			line[len] = '\0';
+			rec.raw = line;
+			rec.raw_len = len;
+			rec.line = local.lines;
+			rc = fn(ctx, &rec);
 		}
-		if (!complete)
-			local.torn = 0; /* whole JSON, only the newline is missing: keep it */
-		row.raw = line;
-		row.raw_len = len;
-		row.line = local.lines;
-		rc = fn(ctx, &row);
 		cJSON_Delete(o);
 		if (rc)
 			break;
 	}
-	if (rc == 0 && ferror(fp))
-		rc = se_fail_errno(err, path, "read failed");
-	free(line);
+	free(lr.chunk);
+	buf_free(&lr.line);
 	fclose(fp);
 	if (stats)
 		*stats = local;
 	return rc;
+}
+
+int res_fail_duplicate(struct se_err *err, const char *item_id, const char *model,
+		       enum res_role here_role, const char *here_path, size_t here_line,
+		       enum res_role there_role, const char *there_path, size_t there_line)
+{
+	char where[600];
+	snprintf(where, sizeof(where), "%s:%zu", here_path, here_line);
+	return se_fail(err, SE_INPUT, where,
+		       "item \"%s\" has two results for model \"%s\" as %s here and as %s at "
+		       "%s:%zu",
+		       item_id, model, res_role_name(here_role), res_role_name(there_role),
+		       there_path, there_line);
+}
+
+struct find_ctx {
+	const char *item_id, *model;
+	size_t line;
+	enum res_role role;
+};
+
+static int find_one(void *ctx, const struct res_rec *r)
+{
+	struct find_ctx *f = ctx;
+	if (strcmp(r->item_id, f->item_id) || strcmp(r->model, f->model))
+		return 0;
+	f->line = r->line;
+	f->role = r->role;
+	return 1;
+}
+
+int res_find_pair(const char *path, const char *item_id, const char *model, size_t *line,
+		  enum res_role *role, struct se_err *err)
+{
+	struct find_ctx f = {item_id, model, 0, RES_PRIMARY};
+	if (res_scan(path, false, find_one, &f, NULL, err) < 0)
+		return -1;
+	*line = f.line;
+	*role = f.role;
+	return 0;
 }
 
 int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err)

@@ -2,10 +2,13 @@
  *
  * Writing: each line is built in a reused buffer and written with one
  * write(2) to an O_APPEND descriptor (fileio.h), so a crash leaves at most a
- * torn last line. Reading: res_scan streams the file line by line (getline,
- * one reused buffer), parses each line with cJSON and hands a struct res_row to
- * a callback; a torn last line (no trailing newline, or not JSON) is skipped
- * and counted, a bad line elsewhere is an error naming file:line.
+ * torn last line. Reading: res_scan streams the file line by line (fread
+ * chunks, one reused line buffer bounded by RES_MAX_LINE), parses each line
+ * with cJSON, checks every field and hands a compact struct res_rec to a
+ * callback; it is the only reader of results.jsonl (summarize, sweep, check,
+ * merge, report and `run --resume` all use it). A torn last line (no trailing
+ * newline, and not JSON) is skipped and counted; any other bad line is an
+ * error naming file:line and the field.
  *
  * Field meanings (the public interface, see README "results.jsonl"):
  *   item_id, item_index, task, slot (the slot the policy chose for the item),
@@ -28,9 +31,8 @@
 #include "core/err.h"
 #include "results/vocab.h"
 
-/* One result. Strings may be NULL (written as null). Doubles use NAN and
- * longs -1 for "unknown". When reading, strings point into storage that lives
- * until the callback returns. */
+/* One result, to write. Strings may be NULL (written as null). Doubles use
+ * NAN and longs -1 for "unknown". */
 struct res_row {
 	const char *item_id;
 	long item_index;
@@ -59,11 +61,6 @@ struct res_row {
 	bool pass;
 	double score;
 	const char *error;
-	/* Reading only: the whole line as read, without its newline, and its
-	 * 1-based physical line number in the file (blank lines counted). */
-	const char *raw;
-	size_t raw_len;
-	size_t line;
 };
 
 void res_row_init(struct res_row *row); /* all unknown */
@@ -81,24 +78,97 @@ int res_writer_open(struct res_writer *w, const char *path, struct se_err *err);
 int res_writer_append(struct res_writer *w, const struct res_row *row, struct se_err *err);
 void res_writer_close(struct res_writer *w);
 
+/* The longest line a reader takes: more than any line `run` writes (a reply
+ * is capped at 64 MiB, and re-escaping at most triples it), so a longer one
+ * is damage, reported as file:line before its memory is taken. */
+#define RES_MAX_LINE (256u << 20)
+
+/* One results line as read: the compact record. Names of the closed
+ * vocabularies are enums; every number has been checked (type, finite,
+ * range) and unknown ones are NAN or -1 as in struct res_row. Strings point
+ * into storage that lives until the callback returns; NULL when the field is
+ * null or absent (item_id and model never are, nor are they empty). */
+struct res_rec {
+	const char *item_id;
+	size_t item_id_len;
+	const char *model;
+	size_t model_len;
+	const char *task;
+	const char *slot;
+	const char *served_model;
+	const char *finish_reason;
+	const char *error;
+	const char *output;
+	size_t output_len;
+	enum res_role role;
+	enum res_status status;
+	enum res_cost_source cost_source; /* absent: unknown */
+	long item_index;
+	int http_status; /* 0: null */
+	int attempts;
+	double latency_ms;
+	double ttft_ms;
+	double original_latency_ms;
+	double original_ttft_ms;
+	long prompt_tokens;
+	long completion_tokens;
+	long est_tokens;
+	double cost_usd;
+	double score;
+	bool cached;
+	bool pass;
+	/* The whole line as read, without its newline, and its 1-based physical
+	 * line number in the file (blank lines counted). */
+	const char *raw;
+	size_t raw_len;
+	size_t line;
+};
+
+void res_rec_init(struct res_rec *rec); /* all unknown, strings NULL */
+
 struct res_scan_stats {
 	size_t lines;
 	size_t torn; /* torn last line skipped (0 or 1) */
 };
 
-typedef int (*res_row_fn)(void *ctx, const struct res_row *row);
+typedef int (*res_rec_fn)(void *ctx, const struct res_rec *rec);
 
-/* Streams path; a callback returning non-zero stops the scan (res_scan then
- * returns that value). A missing file is an error unless missing_ok. */
-int res_scan(const char *path, bool missing_ok, res_row_fn fn, void *ctx,
+/* Streams path, one struct res_rec per line to fn; a callback returning
+ * non-zero stops the scan (res_scan then returns that value). A missing file
+ * is an error unless missing_ok.
+ *
+ * Strict (README "results.jsonl"): a line that is not a JSON object, a field
+ * of the wrong type, a number that is not finite or out of its range, an
+ * unknown status, role or cost_source, or a line longer than RES_MAX_LINE is
+ * SE_INPUT with where "path:line" and a message naming the field. Blank lines
+ * are skipped. The one exception is a torn last line: no newline and not
+ * JSON (a crash mid-append) is skipped and counted in stats->torn. */
+int res_scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 	     struct res_scan_stats *stats, struct se_err *err);
+/* The same with another line limit (tests use a small one). */
+int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
+		 struct res_scan_stats *stats, size_t max_line, struct se_err *err);
 
-/* Parses one line (without its newline) the way res_scan does, for readers
- * that seek to a line they indexed before (diff/). row's strings point into
- * *doc, a cJSON tree the caller frees with cJSON_Delete (also after a
- * failure); `where` (file:line) names the line in errors. */
+/* The one message for a second line of an (item, model) pair, used by every
+ * reader that meets one: where is here_path:here_line, the message names the
+ * item, the model, both roles and the other line's file:line. */
+int res_fail_duplicate(struct se_err *err, const char *item_id, const char *model,
+		       enum res_role here_role, const char *here_path, size_t here_line,
+		       enum res_role there_role, const char *there_path, size_t there_line);
+
+/* The first line of path holding (item_id, model): *line (0 when none) and
+ * *role. For messages about a second line: readers that do not keep line
+ * numbers look the first one up again, on the error path only. */
+int res_find_pair(const char *path, const char *item_id, const char *model, size_t *line,
+		  enum res_role *role, struct se_err *err);
+
+/* Parses and checks one line (without its newline) the way res_scan does,
+ * for readers that seek to a line they indexed before (diff/). rec's strings
+ * point into *doc, a cJSON tree the caller frees with cJSON_Delete (also
+ * after a failure); `where` (file:line) names the line in errors; rec->line
+ * is left 0. */
 struct cJSON;
-int res_parse_line(const char *line, size_t len, struct res_row *row, struct cJSON **doc,
+int res_parse_line(const char *line, size_t len, struct res_rec *rec, struct cJSON **doc,
 		   const char *where, struct se_err *err);
 
 /* For --resume: cuts a torn last line off the file. *dropped is set to 1 when

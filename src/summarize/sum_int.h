@@ -48,6 +48,7 @@ struct sum_cell {
 	float ttft_ms;		    /* NAN: unknown */
 	uint32_t prompt_tokens;	    /* SUM_NO_TOKENS: unknown */
 	uint32_t completion_tokens; /* SUM_NO_TOKENS: unknown */
+	uint32_t line;		    /* physical line in results.jsonl, for messages */
 	uint16_t model;		    /* rank in sorted model names after sum_store_finish */
 	uint8_t role;		    /* enum res_role */
 	uint8_t status;		    /* enum res_status */

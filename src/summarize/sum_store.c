@@ -8,16 +8,20 @@
  * Decisions (README "summaries"):
  * - an item's task and slot are the same on all its lines; a line without
  *   one takes the others', lines that disagree are an input error;
- * - at most one line per (item, model, role) and one primary per item: a
- *   duplicate is an input error rather than a silent double count (a merge
- *   of overlapping shards must be fixed, not averaged);
- * - status and role must be known names (results/vocab.h): a line this
- *   version does not understand is an error, never a guess;
+ * - at most one line per (item, model), whatever its role, and one primary
+ *   per item: a duplicate, even a byte-identical copy, is an input error
+ *   naming both lines rather than a silent double count (a concatenation of
+ *   overlapping shards must be merged, not averaged; `merge` collapses
+ *   identical copies across its inputs, never within one file);
+ * - res_scan has checked every field (types, ranges, known status, role and
+ *   cost source): a line this version does not understand is an error, never
+ *   a guess;
  * - an errored line (status != ok) never passes, whatever its `pass` says.
  */
 #include "summarize/sum_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +59,7 @@ struct load_ctx {
 	const char *path;
 	struct se_err *err;
 	size_t nth;
+	char where[600]; /* path:line of the line being read */
 };
 
 static int set_item_name(struct load_ctx *x, struct strtab *t, uint16_t *slot, const char *v,
@@ -64,13 +69,13 @@ static int set_item_name(struct load_ctx *x, struct strtab *t, uint16_t *slot, c
 		return 0;
 	size_t id = strtab_intern(t, v, NULL);
 	if (id >= SUM_NONE16)
-		return se_fail(x->err, SE_INPUT, x->path, "result %zu: more than %d distinct %ss",
+		return se_fail(x->err, SE_INPUT, x->where, "result %zu: more than %d distinct %ss",
 			       x->nth, SUM_NONE16 - 1, what);
 	if (*slot == SUM_NONE16)
 		*slot = (uint16_t)id;
 	else if (*slot != id)
 		return se_fail(
-		    x->err, SE_INPUT, x->path,
+		    x->err, SE_INPUT, x->where,
 		    "result %zu: item \"%s\" has %s \"%s\" here and \"%s\" on another line", x->nth,
 		    item, what, v, t->name[*slot]);
 	return 0;
@@ -86,27 +91,16 @@ static uint32_t to_tokens(long v)
 	return v >= 0 && v < (long)SUM_NO_TOKENS ? (uint32_t)v : SUM_NO_TOKENS;
 }
 
-static int on_row(void *ctx, const struct res_row *r)
+static int on_row(void *ctx, const struct res_rec *r)
 {
 	struct load_ctx *x = ctx;
 	struct sum_store *s = x->s;
 	x->nth++;
-	char known[160];
-	int role = res_role_parse(r->role, strlen(r->role));
-	if (role < 0)
-		return se_fail(x->err, SE_INPUT, x->path,
-			       "result %zu: unknown role \"%s\" (known: %s)", x->nth, r->role,
-			       res_role_list(known, sizeof(known)));
-	int status = res_status_parse(r->status, strlen(r->status));
-	if (status < 0)
-		return se_fail(x->err, SE_INPUT, x->path, "result %zu: unknown status \"%s\"",
-			       x->nth, r->status);
-	if (!r->model[0])
-		return se_fail(x->err, SE_INPUT, x->path, "result %zu: empty model", x->nth);
-
+	snprintf(x->where, sizeof(x->where), "%s:%zu", x->path, r->line);
+	/* Names, types and ranges were checked by res_scan. */
 	size_t item = strtab_intern(&s->items, r->item_id, NULL);
 	if (item >= UINT32_MAX - 1)
-		return se_fail(x->err, SE_INPUT, x->path, "result %zu: too many items", x->nth);
+		return se_fail(x->err, SE_INPUT, x->where, "result %zu: too many items", x->nth);
 	if (item >= s->item_cap) {
 		size_t old = s->item_cap, cap = old;
 		s->item_task = xgrow(s->item_task, &cap, item + 1, sizeof(*s->item_task));
@@ -120,33 +114,33 @@ static int on_row(void *ctx, const struct res_row *r)
 		return -1;
 	size_t model = strtab_intern(&s->models, r->model, NULL);
 	if (model >= SUM_NONE16)
-		return se_fail(x->err, SE_INPUT, x->path, "result %zu: too many models", x->nth);
+		return se_fail(x->err, SE_INPUT, x->where, "result %zu: too many models", x->nth);
 
 	s->cells = xgrow(s->cells, &s->cells_cap, s->ncells + 1, sizeof(*s->cells));
 	struct sum_cell *c = &s->cells[s->ncells++];
 	memset(c, 0, sizeof(*c));
 	c->item = (uint32_t)item;
 	c->model = (uint16_t)model;
-	c->role = (uint8_t)role;
-	c->status = (uint8_t)status;
+	c->line = r->line > UINT32_MAX ? UINT32_MAX : (uint32_t)r->line;
+	c->role = (uint8_t)r->role;
+	c->status = (uint8_t)r->status;
 	c->latency_ms = to_ms(r->latency_ms);
 	c->ttft_ms = to_ms(r->ttft_ms);
 	c->prompt_tokens = to_tokens(r->prompt_tokens);
 	c->completion_tokens = to_tokens(r->completion_tokens);
 	c->cost_usd = isfinite(r->cost_usd) && r->cost_usd >= 0 ? r->cost_usd : NAN;
-	if (status == RES_OK && r->pass)
+	if (r->status == RES_OK && r->pass)
 		c->flags |= SUM_F_PASS;
 	if (r->cached)
 		c->flags |= SUM_F_CACHED;
-	if (!isnan(c->cost_usd) && r->cost_source &&
-	    res_cost_source_parse(r->cost_source, strlen(r->cost_source)) == RES_COST_REPORTED)
+	if (!isnan(c->cost_usd) && r->cost_source == RES_COST_REPORTED)
 		c->flags |= SUM_F_REPORTED;
 	return 0;
 }
 
 int sum_store_load(struct sum_store *s, const char *path, struct se_err *err)
 {
-	struct load_ctx x = {s, path, err, 0};
+	struct load_ctx x = {s, path, err, 0, ""};
 	struct res_scan_stats st = {0, 0};
 	int rc = res_scan(path, false, on_row, &x, &st, err);
 	s->lines = st.lines;
@@ -245,17 +239,34 @@ int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
 			}
 			g[j] = v;
 		}
-		int primaries = 0;
+		const struct sum_cell *primary = NULL;
 		for (size_t i = 0; i < n; i++) {
 			const struct sum_cell *c = &s->cells[g[i]];
 			const char *id = s->items.name[s->order[r]];
-			if (i > 0 && cell_key(&s->cells[g[i - 1]]) == cell_key(c))
-				return se_fail(err, SE_INPUT, path,
-					       "item \"%s\" has two results for model \"%s\" as %s",
-					       id, s->model_name[c->model], res_role_name(c->role));
-			if (c->role == RES_PRIMARY && ++primaries > 1)
-				return se_fail(err, SE_INPUT, path,
-					       "item \"%s\" has more than one primary result", id);
+			const struct sum_cell *p = i > 0 ? &s->cells[g[i - 1]] : NULL;
+			if (p && p->model == c->model) {
+				/* Even a byte-identical copy: one file never
+				 * holds a pair twice (README "summaries"). */
+				const struct sum_cell *a = p->line < c->line ? p : c;
+				const struct sum_cell *b = a == p ? c : p;
+				return res_fail_duplicate(err, id, s->model_name[c->model],
+							  (enum res_role)b->role, path, b->line,
+							  (enum res_role)a->role, path, a->line);
+			}
+			if (c->role != RES_PRIMARY)
+				continue;
+			if (primary) {
+				char where[600];
+				snprintf(where, sizeof(where), "%s:%u", path,
+					 primary->line > c->line ? primary->line : c->line);
+				return se_fail(
+				    err, SE_INPUT, where,
+				    "item \"%s\" has more than one primary result (lines "
+				    "%u and %u)",
+				    id, primary->line < c->line ? primary->line : c->line,
+				    primary->line > c->line ? primary->line : c->line);
+			}
+			primary = c;
 		}
 	}
 	return 0;

@@ -191,23 +191,18 @@ static int slot_index(const struct sw_store *s, const char *name)
 	return -1;
 }
 
-static int on_row(void *ctx, const struct res_row *row)
+static int on_row(void *ctx, const struct res_rec *row)
 {
 	struct load_ctx *x = ctx;
 	struct sw_store *s = x->s;
-	const char *path = s->results_path;
-	if (!row->item_id)
-		return se_fail(x->err, SE_INPUT, path, "a result without item_id (model \"%s\")",
-			       row->model ? row->model : "");
-	/* A model's answer: its primary line, else its shadow line; a
-	 * fallback line only carries item facts. */
+	char path[600];
+	snprintf(path, sizeof(path), "%s:%zu", s->results_path, row->line);
+	/* Names, types and ranges were checked by res_scan. A model's answer:
+	 * its primary line, else its shadow line; a fallback line only carries
+	 * item facts. */
 	static const int prio_of[RES_N_ROLE] = {
 	    [RES_PRIMARY] = 2, [RES_SHADOW] = 1, [RES_FALLBACK] = 0};
-	int role = row->role ? res_role_parse(row->role, strlen(row->role)) : -1;
-	if (role < 0)
-		return se_fail(x->err, SE_INPUT, path, "item \"%s\": unknown role \"%s\"",
-			       row->item_id, row->role ? row->role : "null");
-	int prio = prio_of[role];
+	int prio = prio_of[row->role];
 
 	bool added;
 	uint32_t it = (uint32_t)strtab_intern(&s->ids, row->item_id, &added);
@@ -254,14 +249,20 @@ static int on_row(void *ctx, const struct res_row *row)
 		return 0;
 	}
 	struct sw_cell *cell = &s->cells[(size_t)it * s->ncols + c];
-	if (cell->have == prio)
-		return se_fail(x->err, SE_INPUT, path,
-			       "item \"%s\": two %s results from model \"%s\"", row->item_id,
-			       row->role, row->model);
-	if (cell->have > prio)
-		return 0;
+	if (cell->have) {
+		/* An error path: find the first line again rather than keep a
+		 * line number per cell. */
+		size_t first = 0;
+		enum res_role first_role = RES_PRIMARY;
+		if (res_find_pair(s->results_path, row->item_id, row->model, &first, &first_role,
+				  x->err))
+			return -1;
+		return res_fail_duplicate(x->err, row->item_id, row->model, row->role,
+					  s->results_path, row->line, first_role, s->results_path,
+					  first);
+	}
 	cell->have = (uint8_t)prio;
-	bool ok = row->status && res_status_parse(row->status, strlen(row->status)) == RES_OK;
+	bool ok = row->status == RES_OK;
 	cell->pass = ok && row->pass;
 	cell->cost = isfinite(row->cost_usd) ? row->cost_usd : NAN;
 	double lat = row->cached ? row->original_latency_ms : row->latency_ms;
