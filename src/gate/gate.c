@@ -68,7 +68,7 @@
 #include "core/xalloc.h"
 #include "manifest/manifest.h"
 #include "stats/stats.h"
-#include "summarize/sum_int.h"
+#include "summarize/summarize.h"
 
 /* Rounding slack for comparisons with a tolerance: figures come from counts
  * and sums, a tolerance of exactly the observed change must pass. */

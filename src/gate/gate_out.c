@@ -22,7 +22,7 @@
 #include "core/buf.h"
 #include "core/fileio.h"
 #include "core/jsonw.h"
-#include "summarize/sum_int.h"
+#include "summarize/summarize.h"
 
 static const char *const verdict_name[] = {"PASS", "FAIL", "SKIP"};
 

@@ -330,15 +330,6 @@ int sum_csv_commit(struct sum_csv *c, struct se_err *err)
 	return rc;
 }
 
-void sum_csv_abort(struct sum_csv *c)
-{
-	if (c->fp)
-		fio_replace_abort(c->path, c->fp);
-	free(c->path);
-	c->path = NULL;
-	c->fp = NULL;
-}
-
 void sum_tab_init(struct sum_tab *t)
 {
 	memset(t, 0, sizeof(*t));
