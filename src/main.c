@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"init", cmd_init, "[DIR]         a starter eval, dataset and shadowsim profile to copy"},
     {"run", cmd_run, "EVAL.json     send every item to its primary and shadows; score"},
     {"validate", cmd_validate, "EVAL.json     what a run would send, and its cost; sends nothing"},
     {"route", cmd_route, "EVAL.json     the slot and model the policy picks per item, and why"},

@@ -34,6 +34,8 @@ int cmd_merge(int argc, char **argv, struct se_err *err);
 int cmd_report(int argc, char **argv, struct se_err *err);
 int cmd_diff(int argc, char **argv, struct se_err *err); /* src/cli/cmd_diff.c */
 int cmd_plan(int argc, char **argv, struct se_err *err);
+/* `init [DIR] [--force]`: the starter files (src/starter/) and next commands. */
+int cmd_init(int argc, char **argv, struct se_err *err);
 
 /* --correction holm|bh|none (cmd_summarize.c); the error names the flag. */
 int cli_parse_correction(const char *s, enum stats_correction *out, struct se_err *err);

@@ -78,8 +78,10 @@ Test(install, lays_down_binaries_pages_completions_and_examples_then_uninstalls)
 {
 	char *dest = test_mkdtemp("install");
 	struct buf out = {0};
-	int rc = sh(&out, "make -s --no-print-directory install-files DESTDIR=%s PREFIX=/usr INSTALL_BIN=%s",
-		    dest, bin_dir());
+	int rc =
+	    sh(&out,
+	       "make -s --no-print-directory install-files DESTDIR=%s PREFIX=/usr INSTALL_BIN=%s",
+	       dest, bin_dir());
 	cr_assert_eq(rc, 0, "make install-files: %s", out.data);
 	for (size_t i = 0; i < sizeof(installed) / sizeof(installed[0]); i++)
 		cr_expect(is_file(dest, installed[i]), "not installed: %s", installed[i]);
@@ -148,9 +150,11 @@ Test(man, every_command_and_flag_of_help_is_in_the_man_page)
 {
 	char *page = test_read_file("man/shadoweval.1", NULL);
 	struct buf cmds = {0};
-	cr_assert_eq(sh(&cmds, "%s/shadoweval --help | awk '/^commands:/{c=1;next} c&&!NF{exit} c{print $1}'",
-			bin_dir()),
-		     0);
+	cr_assert_eq(
+	    sh(&cmds,
+	       "%s/shadoweval --help | awk '/^commands:/{c=1;next} c&&!NF{exit} c{print $1}'",
+	       bin_dir()),
+	    0);
 	int n = 0;
 	for (char *line = strtok(cmds.data, "\n"); line; line = strtok(NULL, "\n")) {
 		char want[96];
