@@ -24,11 +24,12 @@
 
 #include "core/buf.h"
 #include "core/fileio.h"
+#include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
 #include "core/xalloc.h"
 
-#define JPATH 512	      /* JSON paths longer than this are truncated in messages */
+#define JPATH JSONV_PATH      /* JSON paths longer than this are truncated in messages */
 #define NAME_MAX_LEN 128      /* eval name: one path component under runs/ */
 #define TIMEOUT_MIN_S 0.001   /* timeout_s: at least 1 ms (the engine counts whole ms) */
 #define TIMEOUT_MAX_S 86400.0 /* timeout_s: at most one day */
@@ -75,59 +76,18 @@ static int fail(struct ctx *c, const char *jpath, const char *fmt, ...) SE_PRINT
 
 static int fail(struct ctx *c, const char *jpath, const char *fmt, ...)
 {
-	char where[JPATH + 256];
-	char msg[sizeof(c->err->msg)];
+	struct jsonv jv = {.file = c->cfg->path, .err = c->err};
 	va_list ap;
-	snprintf(where, sizeof(where), "%s: %s", c->cfg->path, jpath && *jpath ? jpath : "(root)");
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int rc = jsonv_vfail(&jv, jpath, fmt, ap);
 	va_end(ap);
-	return se_fail(c->err, SE_INPUT, where, "%s", msg);
+	return rc;
 }
 
-/* out = a + b + c, truncated to JPATH - 1 bytes (snprintf would be flagged
- * by -Wformat-truncation for every caller). */
-static void jp_cat(char out[JPATH], const char *a, const char *b, const char *c)
-{
-	const char *parts[3] = {a, b, c};
-	size_t o = 0;
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(parts[i]);
-		if (n > JPATH - 1 - o)
-			n = JPATH - 1 - o;
-		memmove(out + o, parts[i], n);
-		o += n;
-	}
-	out[o] = '\0';
-}
-
-/* out = parent.key (or key at the root). */
-static void jp_key(char out[JPATH], const char *parent, const char *key)
-{
-	jp_cat(out, parent, *parent ? "." : "", key);
-}
-
-/* out = parent[i]. */
-static void jp_idx(char out[JPATH], const char *parent, int i)
-{
-	char idx[24];
-	snprintf(idx, sizeof(idx), "[%d]", i);
-	jp_cat(out, parent, idx, "");
-}
-
+/* An absent value reads "null" in config messages. */
 static const char *jtype(const cJSON *j)
 {
-	if (cJSON_IsString(j))
-		return "a string";
-	if (cJSON_IsNumber(j))
-		return "a number";
-	if (cJSON_IsArray(j))
-		return "an array";
-	if (cJSON_IsObject(j))
-		return "an object";
-	if (cJSON_IsBool(j))
-		return "a boolean";
-	return "null";
+	return j ? jsonv_type(j) : "null";
 }
 
 /* "got 0", "got 1.5", "got a string": the tail of a type or range error. */
@@ -137,23 +97,6 @@ static void got(const cJSON *j, char *out, size_t size)
 		snprintf(out, size, "%.15g", j->valuedouble);
 	else
 		snprintf(out, size, "%s", jtype(j));
-}
-
-static void join_names(struct buf *b, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_puts(b, ", ");
-		buf_puts(b, names[i]);
-	}
-}
-
-static bool in_list(const char *const *list, const char *s)
-{
-	for (size_t i = 0; list[i]; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
 }
 
 /* ---- typed getters: each fails with "expected ..., got ..." ---- */
@@ -170,20 +113,15 @@ static int check_keys(struct ctx *c, const cJSON *obj, const char *jpath, const 
 {
 	if (want_object(c, obj, jpath))
 		return -1;
-	for (const cJSON *k = obj->child; k; k = k->next) {
-		if (in_list(known, k->string))
-			continue;
-		struct buf b;
-		size_t n = 0;
-		while (known[n])
-			n++;
-		buf_init(&b);
-		join_names(&b, known, n);
-		fail(c, jpath, "unknown key \"%s\" (known: %s)", k->string, b.data);
-		buf_free(&b);
-		return -1;
-	}
-	return 0;
+	const char *bad = jsonv_unknown_key(obj, known);
+	if (!bad)
+		return 0;
+	struct buf b;
+	buf_init(&b);
+	jsonv_known(&b, known);
+	fail(c, jpath, "unknown key \"%s\" (known: %s)", bad, b.data);
+	buf_free(&b);
+	return -1;
 }
 
 static const cJSON *need(struct ctx *c, const cJSON *obj, const char *jpath, const char *key)
@@ -216,7 +154,7 @@ static int opt_str(struct ctx *c, const cJSON *obj, const char *parent, const ch
 	*out = NULL;
 	if (!j)
 		return 0;
-	jp_key(jpath, parent, key);
+	jsonv_key(jpath, parent, key);
 	*out = want_str(c, j, jpath);
 	return *out ? 0 : -1;
 }
@@ -233,12 +171,9 @@ static int want_long(struct ctx *c, const cJSON *j, const char *jpath, long min,
 	else /* a value over range is told the upper bound */
 		snprintf(range, sizeof(range), "an integer from %ld to %ld", min, hi);
 	got(j, g, sizeof(g));
-	if (!cJSON_IsNumber(j))
+	if (!jsonv_integer_in(j, (double)min, fmin((double)max, 9007199254740992.0)))
 		return fail(c, jpath, "expected %s, got %s", range, g);
-	double v = j->valuedouble;
-	if (v != floor(v) || v < (double)min || v > (double)max || v > 9007199254740992.0)
-		return fail(c, jpath, "expected %s, got %s", range, g);
-	*out = (long)v;
+	*out = (long)j->valuedouble;
 	return 0;
 }
 
@@ -259,7 +194,7 @@ static int opt_int(struct ctx *c, const cJSON *obj, const char *parent, const ch
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (!j)
 		return 0;
-	jp_key(jpath, parent, key);
+	jsonv_key(jpath, parent, key);
 	return want_int(c, j, jpath, min, max, out);
 }
 
@@ -273,12 +208,9 @@ static int want_number(struct ctx *c, const cJSON *j, const char *jpath, double 
 	else
 		snprintf(range, sizeof(range), "a number from %g to %g", min, max);
 	got(j, g, sizeof(g));
-	if (!cJSON_IsNumber(j))
+	if (!jsonv_number_in(j, min, max) || (min_open && j->valuedouble == min))
 		return fail(c, jpath, "expected %s, got %s", range, g);
-	double v = j->valuedouble;
-	if (!isfinite(v) || v < min || (min_open && v == min) || v > max)
-		return fail(c, jpath, "expected %s, got %s", range, g);
-	*out = v;
+	*out = j->valuedouble;
 	return 0;
 }
 
@@ -295,9 +227,9 @@ static int no_duplicate_keys(struct ctx *c, const cJSON *j, const char *jpath)
 			for (const cJSON *prev = j->child; prev != k; prev = prev->next)
 				if (!strcmp(prev->string, k->string))
 					return fail(c, jpath, "duplicate key \"%s\"", k->string);
-			jp_key(child, jpath, k->string);
+			jsonv_key(child, jpath, k->string);
 		} else {
-			jp_idx(child, jpath, i);
+			jsonv_idx(child, jpath, i);
 		}
 		if ((cJSON_IsObject(k) || cJSON_IsArray(k)) && no_duplicate_keys(c, k, child))
 			return -1;
@@ -420,7 +352,7 @@ static int parse_model_ref(struct ctx *c, const cJSON *j, const char *jpath, int
 		if (check_keys(c, j, jpath, model_keys))
 			return -1;
 		const cJSON *m = need(c, j, jpath, "model");
-		jp_key(sub, jpath, "model");
+		jsonv_key(sub, jpath, "model");
 		if (!m || !(id = want_str(c, m, sub)))
 			return -1;
 		if (opt_str(c, j, jpath, "endpoint", &ep_name))
@@ -441,7 +373,7 @@ static int parse_model_ref(struct ctx *c, const cJSON *j, const char *jpath, int
 	if (ep_name) {
 		ep = endpoint_index(cfg, ep_name);
 		if (ep < 0) {
-			jp_key(sub, jpath, "endpoint");
+			jsonv_key(sub, jpath, "endpoint");
 			fail(c, sub, "unknown endpoint \"%s\" (known: %s)", ep_name, b.data);
 		}
 	} else if (cfg->n_endpoints == 1) {
@@ -561,7 +493,7 @@ static int parse_dataset(struct ctx *c, const cJSON *root)
 		if (regex && compile_answer_regex(c, regex, "dataset.expected.regex"))
 			return -1;
 	} else if (e) {
-		jp_key(jpath, "dataset", "expected");
+		jsonv_key(jpath, "dataset", "expected");
 		return fail(c, jpath,
 			    "expected a field name or an object {\"field\", \"regex\"}, got %s",
 			    jtype(e));
@@ -643,13 +575,13 @@ static int parse_base_url(struct ctx *c, const char *url, const char *jpath, cha
 static int parse_headers(struct ctx *c, const cJSON *h, const char *parent, struct cfg_endpoint *ep)
 {
 	char jpath[JPATH], sub[JPATH];
-	jp_key(jpath, parent, "headers");
+	jsonv_key(jpath, parent, "headers");
 	if (want_object(c, h, jpath))
 		return -1;
 	size_t n = (size_t)cJSON_GetArraySize(h);
 	ep->headers = xcalloc(n ? n : 1, sizeof(*ep->headers));
 	for (const cJSON *k = h->child; k; k = k->next) {
-		jp_key(sub, jpath, k->string);
+		jsonv_key(sub, jpath, k->string);
 		if (!*k->string || strpbrk(k->string, ": \t\r\n"))
 			return fail(c, sub, "invalid header name \"%s\"", k->string);
 		if (!cJSON_IsString(k))
@@ -676,13 +608,13 @@ static int parse_endpoint(struct ctx *c, const cJSON *j, const char *jpath, stru
 	if (check_keys(c, j, jpath, endpoint_keys))
 		return -1;
 	const cJSON *u = need(c, j, jpath, "base_url");
-	jp_key(sub, jpath, "base_url");
+	jsonv_key(sub, jpath, "base_url");
 	if (!u || !(url = want_str(c, u, sub)) || parse_base_url(c, url, sub, &ep->base_url))
 		return -1;
 
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "api_key_env");
 	if (k) {
-		jp_key(sub, jpath, "api_key_env");
+		jsonv_key(sub, jpath, "api_key_env");
 		/* The value is never echoed: it may be the key itself. */
 		if (!cJSON_IsString(k))
 			return fail(c, sub, "expected a string, got %s", jtype(k));
@@ -719,7 +651,7 @@ static int parse_endpoints(struct ctx *c, const cJSON *root)
 	for (const cJSON *j = e->child; j; j = j->next) {
 		struct cfg_endpoint *ep = &cfg->endpoints[cfg->n_endpoints++];
 		ep->name = xstrdup(j->string);
-		jp_key(jpath, "endpoints", j->string);
+		jsonv_key(jpath, "endpoints", j->string);
 		if (!*j->string)
 			return fail(c, "endpoints", "an endpoint name may not be empty");
 		if (parse_endpoint(c, j, jpath, ep))
@@ -743,7 +675,7 @@ static int parse_slots(struct ctx *c, const cJSON *root)
 		struct cfg_slot *slot = &cfg->slots[cfg->n_slots++];
 		slot->name = xstrdup(j->string);
 		slot->model = -1;
-		jp_key(jpath, "slots", j->string);
+		jsonv_key(jpath, "slots", j->string);
 		if (!*j->string)
 			return fail(c, "slots", "a slot name may not be empty");
 		if (parse_model_ref(c, j, jpath, &slot->model))
@@ -770,7 +702,7 @@ static int parse_tasks(struct ctx *c, const cJSON *t, const char *jpath, struct 
 		return fail(c, jpath, "expected at least one task");
 	r->tasks = xcalloc((size_t)n, sizeof(*r->tasks));
 	for (int i = 0; i < n; i++) {
-		jp_idx(sub, jpath, i);
+		jsonv_idx(sub, jpath, i);
 		if (!(s = want_str(c, cJSON_GetArrayItem(t, i), sub)))
 			return -1;
 		r->tasks[r->n_tasks++] = xstrdup(s);
@@ -787,7 +719,7 @@ static int parse_metadata(struct ctx *c, const cJSON *m, const char *jpath, stru
 	r->metadata = xcalloc(n ? (size_t)n : 1, sizeof(*r->metadata));
 	for (const cJSON *k = m->child; k; k = k->next) {
 		const char *v;
-		jp_key(sub, jpath, k->string);
+		jsonv_key(sub, jpath, k->string);
 		if (cJSON_IsString(k)) {
 			v = k->valuestring;
 		} else if (cJSON_IsNumber(k)) {
@@ -812,14 +744,14 @@ static int parse_complexity(struct ctx *c, const cJSON *x, const char *jpath, st
 	if (check_keys(c, x, jpath, complexity_keys))
 		return -1;
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(x, "estimator");
-	jp_key(sub, jpath, "estimator");
+	jsonv_key(sub, jpath, "estimator");
 	if (e && want_estimator(c, e, sub))
 		return -1;
 
 	const cJSON *t = need(c, x, jpath, "thresholds");
 	if (!t)
 		return -1;
-	jp_key(sub, jpath, "thresholds");
+	jsonv_key(sub, jpath, "thresholds");
 	if (!cJSON_IsArray(t))
 		return fail(c, sub, "expected an array of integers, got %s", jtype(t));
 	int nt = cJSON_GetArraySize(t);
@@ -828,7 +760,7 @@ static int parse_complexity(struct ctx *c, const cJSON *x, const char *jpath, st
 	r->thresholds = xcalloc((size_t)nt, sizeof(*r->thresholds));
 	for (int i = 0; i < nt; i++) {
 		long v;
-		jp_idx(el, sub, i);
+		jsonv_idx(el, sub, i);
 		if (want_long(c, cJSON_GetArrayItem(t, i), el, 0, LONG_MAX, &v))
 			return -1;
 		if (i > 0 && v <= r->thresholds[i - 1])
@@ -841,7 +773,7 @@ static int parse_complexity(struct ctx *c, const cJSON *x, const char *jpath, st
 	const cJSON *s = need(c, x, jpath, "slots");
 	if (!s)
 		return -1;
-	jp_key(sub, jpath, "slots");
+	jsonv_key(sub, jpath, "slots");
 	if (!cJSON_IsArray(s))
 		return fail(c, sub, "expected an array of slot names, got %s", jtype(s));
 	int ns = cJSON_GetArraySize(s);
@@ -850,7 +782,7 @@ static int parse_complexity(struct ctx *c, const cJSON *x, const char *jpath, st
 			    nt + 1, nt, ns);
 	r->band_slots = xcalloc((size_t)ns, sizeof(*r->band_slots));
 	for (int i = 0; i < ns; i++) {
-		jp_idx(el, sub, i);
+		jsonv_idx(el, sub, i);
 		if (want_slot(c, cJSON_GetArrayItem(s, i), el, &r->band_slots[i]))
 			return -1;
 	}
@@ -874,17 +806,17 @@ static int parse_rule(struct ctx *c, const cJSON *j, const char *jpath, struct c
 	if (!s && !x)
 		return fail(c, jpath,
 			    "a rule needs exactly one of \"slot\" or \"complexity\", got neither");
-	jp_key(sub, jpath, "task");
+	jsonv_key(sub, jpath, "task");
 	if (t && parse_tasks(c, t, sub, r))
 		return -1;
-	jp_key(sub, jpath, "metadata");
+	jsonv_key(sub, jpath, "metadata");
 	if (m && parse_metadata(c, m, sub, r))
 		return -1;
 	if (s) {
-		jp_key(sub, jpath, "slot");
+		jsonv_key(sub, jpath, "slot");
 		return want_slot(c, s, sub, &r->slot);
 	}
-	jp_key(sub, jpath, "complexity");
+	jsonv_key(sub, jpath, "complexity");
 	return parse_complexity(c, x, sub, r);
 }
 
@@ -911,7 +843,7 @@ static int parse_routing(struct ctx *c, const cJSON *root)
 		int n = cJSON_GetArraySize(rules);
 		cfg->rules = xcalloc(n ? (size_t)n : 1, sizeof(*cfg->rules));
 		for (int i = 0; i < n; i++) {
-			jp_idx(jpath, "routing.rules", i);
+			jsonv_idx(jpath, "routing.rules", i);
 			cfg->n_rules++;
 			if (parse_rule(c, cJSON_GetArrayItem(rules, i), jpath, &cfg->rules[i]))
 				return -1;
@@ -975,7 +907,7 @@ static int parse_shadow(struct ctx *c, const cJSON *root)
 	int n = cJSON_GetArraySize(s);
 	for (int i = 0; i < n; i++) {
 		int m;
-		jp_idx(jpath, "shadow", i);
+		jsonv_idx(jpath, "shadow", i);
 		if (parse_model_ref(c, cJSON_GetArrayItem(s, i), jpath, &m))
 			return -1;
 		if (has_shadow(cfg, m, &at))
@@ -1011,7 +943,7 @@ static int parse_fallback_list(struct ctx *c, const cJSON *list, const char *jpa
 	*out = xcalloc(n ? (size_t)n : 1, sizeof(**out));
 	for (int i = 0; i < n; i++) {
 		int m;
-		jp_idx(el, jpath, i);
+		jsonv_idx(el, jpath, i);
 		if (parse_model_ref(c, cJSON_GetArrayItem(list, i), el, &m))
 			return -1;
 		for (size_t k = 0; k < *n_out; k++)
@@ -1046,7 +978,7 @@ static int parse_fallbacks(struct ctx *c, const cJSON *root)
 			bool slot_key = cfg_slot_index(cfg, k->string) >= 0;
 			if (slot_key != (pass == 0))
 				continue;
-			jp_key(jpath, "fallbacks", k->string);
+			jsonv_key(jpath, "fallbacks", k->string);
 			if (fallback_targets(cfg, k->string, !slot_key, mark) == 0) {
 				struct buf b;
 				buf_init(&b);
@@ -1130,7 +1062,7 @@ static int parse_params(struct ctx *c, const cJSON *root)
 	if (want_object(c, j, "params"))
 		return -1;
 	for (const cJSON *k = j->child; k; k = k->next) {
-		jp_key(jpath, "params", k->string);
+		jsonv_key(jpath, "params", k->string);
 		if (!strcmp(k->string, "temperature")) {
 			if (want_number(c, k, jpath, 0, false, 2, &p->temperature))
 				return -1;
@@ -1142,17 +1074,14 @@ static int parse_params(struct ctx *c, const cJSON *root)
 			if (!cJSON_IsBool(k))
 				return fail(c, jpath, "expected true or false, got %s", jtype(k));
 			p->stream = cJSON_IsTrue(k);
-		} else if (in_list(passthrough_keys, k->string)) {
+		} else if (jsonv_in(passthrough_keys, k->string)) {
 			if (merge_extra(c, &p->extra, k, jpath))
 				return -1;
 		} else if (strcmp(k->string, "extra_body")) {
 			struct buf b;
-			size_t n = 0;
 			buf_init(&b);
 			buf_puts(&b, "temperature, max_tokens, stream, ");
-			while (passthrough_keys[n])
-				n++;
-			join_names(&b, passthrough_keys, n);
+			jsonv_known(&b, passthrough_keys);
 			buf_puts(&b, ", extra_body");
 			fail(c, "params", "unknown key \"%s\" (known: %s)", k->string, b.data);
 			buf_free(&b);
@@ -1166,8 +1095,8 @@ static int parse_params(struct ctx *c, const cJSON *root)
 	if (want_object(c, eb, "params.extra_body"))
 		return -1;
 	for (const cJSON *k = eb->child; k; k = k->next) {
-		jp_key(sub, "params.extra_body", k->string);
-		if (in_list(reserved_body_keys, k->string))
+		jsonv_key(sub, "params.extra_body", k->string);
+		if (jsonv_in(reserved_body_keys, k->string))
 			return fail(c, sub, "\"%s\" is set by shadoweval%s", k->string,
 				    strcmp(k->string, "model") && strcmp(k->string, "messages")
 					? " from params, not from extra_body"

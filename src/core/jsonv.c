@@ -83,9 +83,9 @@ void jsonv_where(const struct jsonv *c, const char *path, char *out, size_t size
 {
 	const char *p = path && *path ? path : "(root)";
 	if (c->file && *c->file)
-		snprintf(out, size, "%.200s: %.300s", c->file, p);
+		snprintf(out, size, "%s: %s", c->file, p);
 	else
-		snprintf(out, size, "%.500s", p);
+		snprintf(out, size, "%s", p);
 }
 
 int jsonv_vfail(const struct jsonv *c, const char *path, const char *fmt, va_list ap)
@@ -106,15 +106,19 @@ int jsonv_fail(const struct jsonv *c, const char *path, const char *fmt, ...)
 	return rc;
 }
 
+bool jsonv_in(const char *const *list, const char *s)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
 const char *jsonv_unknown_key(const cJSON *obj, const char *const *known)
 {
-	for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next) {
-		size_t i = 0;
-		while (known[i] && strcmp(known[i], it->string ? it->string : "") != 0)
-			i++;
-		if (!known[i])
+	for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next)
+		if (!jsonv_in(known, it->string ? it->string : ""))
 			return it->string ? it->string : "";
-	}
 	return NULL;
 }
 

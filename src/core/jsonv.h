@@ -63,6 +63,8 @@ int jsonv_fail(const struct jsonv *c, const char *path, const char *fmt, ...) SE
 int jsonv_vfail(const struct jsonv *c, const char *path, const char *fmt, va_list ap)
     SE_PRINTF(3, 0);
 
+/* s is one of the names in list (NULL-terminated). */
+bool jsonv_in(const char *const *list, const char *s);
 /* The first key of obj that is not in known (NULL-terminated), or NULL. */
 const char *jsonv_unknown_key(const struct cJSON *obj, const char *const *known);
 /* Appends the known names as "a, b, c". */
