@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/suggest.h"
 #include "core/version.h"
 
 struct command {
@@ -45,10 +46,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("shadoweval %s\n", SE_VERSION);
-		return 0;
-	}
+	/* --version anywhere before a "--" answers, whatever else is there. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--version")) {
+			printf("shadoweval %s\n", SE_VERSION);
+			return 0;
+		}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
@@ -65,6 +68,16 @@ int main(int argc, char **argv)
 		if (err.kind == SE_USAGE)
 			fprintf(stderr, "see 'shadoweval %s --help'\n", argv[1]);
 		return se_exit_code(err.kind);
+	}
+	enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
+	const char *names[N_COMMANDS];
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		names[i] = commands[i].name;
+	const char *close = suggest_closest(argv[1], names, N_COMMANDS);
+	if (close) {
+		fprintf(stderr, "shadoweval: unknown command \"%s\"; did you mean \"%s\"?\n",
+			argv[1], close);
+		return 2;
 	}
 	fprintf(stderr, "shadoweval: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);

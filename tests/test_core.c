@@ -356,3 +356,25 @@ Test(core, jsonv_ranges_include_their_bounds_and_refuse_non_numbers)
 	cr_assert(jsonv_integer_in(one, 1, 2));
 	cJSON_Delete(j);
 }
+
+#include "core/suggest.h"
+
+Test(suggest, closest_command_for_typos_and_none_for_strangers)
+{
+	static const char *const cmds[] = {"run", "validate", "route", "summarize", "sweep",
+					   "report", "merge", "diff", "plan", "check", "init"};
+	const size_t n = sizeof(cmds) / sizeof(cmds[0]);
+	cr_expect_str_eq(suggest_closest("rn", cmds, n), "run");
+	cr_expect_str_eq(suggest_closest("sumarize", cmds, n), "summarize");
+	cr_expect_str_eq(suggest_closest("reprot", cmds, n), "report"); /* a swap is 1 edit */
+	cr_expect_str_eq(suggest_closest("valid", cmds, n), "validate"); /* a prefix */
+	cr_expect_str_eq(suggest_closest("chekc", cmds, n), "check");
+	cr_expect_null(suggest_closest("xyz", cmds, n));
+	cr_expect_null(suggest_closest("a", cmds, n)); /* 1 edit is over half of 1 byte */
+	cr_expect_null(suggest_closest("", cmds, n));
+	cr_expect_null(suggest_closest("summarizeeeeee", cmds, n)); /* 5 edits */
+	char longword[200];
+	memset(longword, 'r', sizeof(longword) - 1);
+	longword[sizeof(longword) - 1] = '\0';
+	cr_expect_null(suggest_closest(longword, cmds, n));
+}

@@ -49,7 +49,7 @@ static const char run_usage[] =
     "      --resume           continue the run in DIR: skip (item, model) pairs\n"
     "                         already written\n"
     "      --limit N          only the first N items (after --shard)\n"
-    "      --shard K/N        only items whose 0-based index %% N == K-1\n"
+    "      --shard K/N        only items whose 0-based index % N == K-1\n"
     "      --concurrency N    requests in flight at most (default 32)\n"
     "      --cache MODE       off (default) | use | refresh | replay\n"
     "      --cache-dir DIR    response cache folder (default .shadoweval-cache)\n"
