@@ -77,8 +77,8 @@ static int next_record(struct ds_reader *r, struct se_err *err)
 			}
 			return c->done ? 1 : 0;
 		}
-		const char *s = r->line.data;
-		size_t n = r->line.len;
+		const char *s = r->lines.line.data;
+		size_t n = r->lines.line.len;
 		size_t col0 = 0;
 		if (r->lineno == 1 && n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
 			s += 3;

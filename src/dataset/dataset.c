@@ -19,51 +19,22 @@
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
-#define DS_CHUNK (64u << 10)
-
 static void where_line(const struct ds_reader *r, size_t line, char *w, size_t n)
 {
 	snprintf(w, n, "%s:%zu", r->path, line);
 }
 
+static void hash_chunk(void *ctx, const void *p, size_t n)
+{
+	sha256_update(ctx, p, n);
+}
+
 int ds_read_line(struct ds_reader *r, struct se_err *err)
 {
-	char w[600];
-	buf_reset(&r->line);
-	for (;;) {
-		if (r->chunk_pos == r->chunk_end) {
-			if (r->eof)
-				break;
-			size_t got = fread(r->chunk, 1, DS_CHUNK, r->fp);
-			if (got < DS_CHUNK) {
-				if (ferror(r->fp))
-					return se_fail_errno(err, r->path, "cannot read dataset");
-				r->eof = true;
-			}
-			sha256_update(&r->sha, r->chunk, got);
-			r->chunk_pos = 0;
-			r->chunk_end = got;
-			if (!got)
-				break;
-		}
-		const char *p = r->chunk + r->chunk_pos;
-		size_t avail = r->chunk_end - r->chunk_pos;
-		const char *nl = memchr(p, '\n', avail);
-		size_t take = nl ? (size_t)(nl - p) + 1 : avail;
-		size_t content = r->line.len + take - (nl ? 1 : 0);
-		if (content > DS_MAX_LINE) {
-			where_line(r, r->lineno + 1, w, sizeof(w));
-			return se_fail(err, SE_INPUT, w, "line longer than 16 MiB");
-		}
-		buf_append(&r->line, p, take);
-		r->chunk_pos += take;
-		if (nl)
-			break;
-	}
-	if (!r->line.len)
-		return 0;
-	r->lineno++;
-	return 1;
+	int got = lines_next(&r->lines, r->path, r->lineno + 1, "dataset", err);
+	if (got > 0)
+		r->lineno++;
+	return got;
 }
 
 int ds_check_utf8(const struct ds_reader *r, const char *s, size_t n, size_t col0,
@@ -330,8 +301,8 @@ static int jsonl_next(struct ds_reader *r, struct ds_item *item, struct se_err *
 		int got = ds_read_line(r, err);
 		if (got <= 0)
 			return got;
-		char *s = r->line.data;
-		size_t n = r->line.len;
+		char *s = r->lines.line.data;
+		size_t n = r->lines.line.len;
 		if (n && s[n - 1] == '\n')
 			n--;
 		if (n && s[n - 1] == '\r')
@@ -412,7 +383,6 @@ int ds_open(struct ds_reader **out, const struct cfg_dataset *ds, struct se_err 
 	r->require_prompt = true;
 	r->expected_field = xstrdup(ds->expected_field ? ds->expected_field : "expected");
 	r->expected_regex = ds->expected_regex ? xstrdup(ds->expected_regex) : NULL;
-	buf_init(&r->line);
 	buf_init(&r->csv.data);
 	sha256_init(&r->sha);
 	if (pick_format(r, ds->format, err) || (r->expected_regex && compile_regex(r, err)))
@@ -433,7 +403,9 @@ int ds_open(struct ds_reader **out, const struct cfg_dataset *ds, struct se_err 
 	struct stat st;
 	r->size =
 	    fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
-	r->chunk = xmalloc(DS_CHUNK);
+	lines_init(&r->lines, r->fp, DS_MAX_LINE);
+	r->lines.on_chunk = hash_chunk;
+	r->lines.ctx = &r->sha;
 	if (r->format == DS_CSV && ds_csv_open(r, err))
 		goto fail;
 	*out = r;
@@ -485,8 +457,7 @@ void ds_close(struct ds_reader *r)
 	ds_csv_free(r);
 	pcre2_match_data_free(r->md);
 	pcre2_code_free(r->re);
-	buf_free(&r->line);
-	free(r->chunk);
+	lines_free(&r->lines);
 	free(r->ids);
 	free(r->path);
 	free(r->expected_field);
@@ -499,7 +470,7 @@ double ds_fraction_read(const struct ds_reader *r)
 	if (r->size <= 0)
 		return -1;
 	/* bytes read from the file, less what is buffered but not consumed */
-	double used = (double)r->sha.bytes - (double)(r->chunk_end - r->chunk_pos);
+	double used = (double)r->sha.bytes - (double)lines_buffered(&r->lines);
 	double f = used / (double)r->size;
 	return f < 0 ? 0 : f > 1 ? 1 : f;
 }

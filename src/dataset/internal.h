@@ -14,6 +14,7 @@
 #include <pcre2.h>
 
 #include "core/buf.h"
+#include "core/lines.h"
 #include "core/sha256.h"
 #include "dataset/dataset.h"
 
@@ -53,14 +54,11 @@ struct ds_reader {
 	pcre2_match_data *md;
 
 	FILE *fp;
-	long long size;	   /* of the file at open, -1 when unknown (a pipe) */
-	struct sha256 sha; /* of every byte read from fp */
-	char *chunk;	   /* fread buffer */
-	size_t chunk_pos, chunk_end;
-	bool eof;
-	struct buf line; /* the current physical line, '\n' included */
-	size_t lineno;	 /* 1-based number of the current line */
-	size_t index;	 /* items returned so far */
+	long long size;	    /* of the file at open, -1 when unknown (a pipe) */
+	struct sha256 sha;  /* of every byte read from fp */
+	struct lines lines; /* lines.line: the current physical line, '\n' included */
+	size_t lineno;	    /* 1-based number of the current line */
+	size_t index;	    /* items returned so far */
 
 	struct ds_idslot *ids;
 	size_t ids_cap, ids_n;

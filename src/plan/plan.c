@@ -25,7 +25,7 @@
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "stats/power.h"
-#include "summarize/sum_int.h"
+#include "summarize/summarize.h"
 
 void plan_opts_init(struct plan_opts *o)
 {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "core/lines.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
@@ -247,30 +248,18 @@ static void describe(const cJSON *v, char *out, size_t size)
 
 static int bad_field(struct se_err *err, const char *where, const struct field *f, const cJSON *v)
 {
-	char got[64];
+	char got[64], want[96];
 	describe(v, got, sizeof(got));
-	switch (f->kind) {
-	case F_REQ:
-		return se_fail(err, SE_INPUT, where, "%s: expected a non-empty string, got %s",
-			       f->key, got);
-	case F_INT:
-		return se_fail(err, SE_INPUT, where,
-			       "%s: expected an integer from %.15g to %.15g or null, got %s",
-			       f->key, f->lo, f->hi, got);
-	case F_NUM:
-		return se_fail(err, SE_INPUT, where,
-			       "%s: expected a number from %.15g to %.15g or null, got %s", f->key,
-			       f->lo, f->hi, got);
-	case F_BOOL:
-		return se_fail(err, SE_INPUT, where, "%s: expected true or false, got %s", f->key,
-			       got);
-	case F_OBJ:
-		return se_fail(err, SE_INPUT, where, "%s: expected an object or null, got %s",
-			       f->key, got);
-	default:
-		return se_fail(err, SE_INPUT, where, "%s: expected a string or null, got %s",
-			       f->key, got);
-	}
+	if (f->kind == F_INT || f->kind == F_NUM)
+		snprintf(want, sizeof(want), "%s from %.15g to %.15g or null",
+			 f->kind == F_INT ? "an integer" : "a number", f->lo, f->hi);
+	else
+		snprintf(want, sizeof(want), "%s",
+			 f->kind == F_REQ    ? "a non-empty string"
+			 : f->kind == F_BOOL ? "true or false"
+			 : f->kind == F_OBJ  ? "an object or null"
+					     : "a string or null");
+	return se_fail(err, SE_INPUT, where, "%s: expected %s, got %s", f->key, want, got);
 }
 
 static int bad_name(struct se_err *err, const char *where, const char *what, const char *name,
@@ -394,59 +383,6 @@ static int rec_from_json(const cJSON *o, struct res_rec *r, const char *where, s
 	return 0;
 }
 
-/* Physical lines in fread chunks, the length checked before the memory is
- * taken (as the dataset reader does). */
-struct line_reader {
-	FILE *fp;
-	char *chunk;
-	size_t pos, end;
-	bool eof;
-	struct buf line; /* the current line, '\n' included when there is one */
-};
-
-#define CHUNK (64u << 10)
-
-/* 1: a line in lr->line; 0: end of file; -1: read error or too long. */
-static int next_line(struct line_reader *lr, const char *path, size_t lineno, size_t max_line,
-		     struct se_err *err)
-{
-	buf_reset(&lr->line);
-	for (;;) {
-		if (lr->pos == lr->end) {
-			if (lr->eof)
-				break;
-			size_t got = fread(lr->chunk, 1, CHUNK, lr->fp);
-			if (got < CHUNK) {
-				if (ferror(lr->fp))
-					return se_fail_errno(err, path, "cannot read results");
-				lr->eof = true;
-			}
-			lr->pos = 0;
-			lr->end = got;
-			if (!got)
-				break;
-		}
-		const char *p = lr->chunk + lr->pos;
-		size_t avail = lr->end - lr->pos;
-		const char *nl = memchr(p, '\n', avail);
-		size_t take_n = nl ? (size_t)(nl - p) + 1 : avail;
-		if (lr->line.len + take_n - (nl ? 1 : 0) > max_line) {
-			char where[600];
-			snprintf(where, sizeof(where), "%s:%zu", path, lineno);
-			if (max_line >= (1u << 20))
-				return se_fail(err, SE_INPUT, where, "line longer than %zu MiB",
-					       max_line >> 20);
-			return se_fail(err, SE_INPUT, where, "line longer than %zu bytes",
-				       max_line);
-		}
-		buf_append(&lr->line, p, take_n);
-		lr->pos += take_n;
-		if (nl)
-			break;
-	}
-	return lr->line.len ? 1 : 0;
-}
-
 int res_parse_line(const char *line, size_t len, struct res_rec *rec, cJSON **doc,
 		   const char *where, struct se_err *err)
 {
@@ -481,11 +417,11 @@ int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		}
 		return se_fail_errno(err, path, "cannot open results");
 	}
-	struct line_reader lr = {.fp = fp, .chunk = xmalloc(CHUNK)};
-	buf_init(&lr.line);
+	struct lines lr;
+	lines_init(&lr, fp, max_line);
 	int rc = 0;
 	char where[600];
-	while ((rc = next_line(&lr, path, local.lines + 1, max_line, err)) > 0) {
+	while ((rc = lines_next(&lr, path, local.lines + 1, "results", err)) > 0) {
 		rc = 0;
 		local.lines++;
 		char *line = lr.line.data;
@@ -519,8 +455,7 @@ int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		if (rc)
 			break;
 	}
-	free(lr.chunk);
-	buf_free(&lr.line);
+	lines_free(&lr);
 	fclose(fp);
 	if (stats)
 		*stats = local;
