@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "core/jsonv.h"
 #include "core/jsonw.h"
 
 /* Token counts above this are not counts: unknown rather than overflow. */
@@ -126,34 +127,17 @@ static int jfail(struct se_err *err, const char *file, const char *path, const c
     SE_PRINTF(4, 5);
 static int jfail(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
 {
-	char where[512];
-	char msg[1024];
+	struct jsonv jv = {.file = file, .err = err};
 	va_list ap;
-	if (file && *file)
-		snprintf(where, sizeof(where), "%s: %s", file, path);
-	else
-		snprintf(where, sizeof(where), "%s", path);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int rc = jsonv_vfail(&jv, path, fmt, ap);
 	va_end(ap);
-	return se_fail(err, SE_INPUT, where, "%s", msg);
+	return rc;
 }
 
 static const char *jtype(const cJSON *v)
 {
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsObject(v))
-		return "an object";
-	return "an invalid value";
+	return jsonv_type(v);
 }
 
 static bool only_space(const char *s, size_t n)
