@@ -353,6 +353,9 @@ Test(stats, connor_approximation_and_bad_designs)
 	cr_expect_eq(stats_mcnemar_n(0.3, 0.0, 0.05, 0.8, 1000, &got), -1);
 	/* none within max_n */
 	cr_expect_eq(stats_mcnemar_n(0.3, 0.1, 0.05, 0.8, 100, &got), 0);
+	/* every item discordant, all one way: the exact test needs 6 (2/64 < 0.05) */
+	cr_expect_eq(stats_mcnemar_n(1.0, 1.0, 0.05, 0.8, 1000, &got), 6);
+	cr_expect_eq(got, 1.0);
 	/* all discordant pairs one way (psi == delta): a handful of items */
 	long n = stats_mcnemar_n(0.1, 0.1, 0.05, 0.8, 1000, &got);
 	cr_expect(n > 0 && n < 100 && got >= 0.8, "n %ld power %g", n, got);

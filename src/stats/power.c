@@ -113,10 +113,15 @@ double stats_power_at(struct stats_power *pw, long n)
 	if (hi > n)
 		hi = n;
 	grow(pw, hi);
-	double s = 0.0;
-	for (long d = lo; d <= hi; d++)
-		if (pw->rej[d] > 0.0)
-			s += exp(log_pmf(n, d, pw->psi)) * pw->rej[d];
+	if (pw->psi >= 1.0)
+		return pw->rej[n]; /* every item discordant: D = n */
+	/* P(D = d) by the ratio of neighbours from the first term: one
+	 * lgamma per n instead of one per d (the search evaluates many n) */
+	double s = 0.0, t = exp(log_pmf(n, lo, pw->psi)), r = pw->psi / (1.0 - pw->psi);
+	for (long d = lo; d <= hi; d++) {
+		s += t * pw->rej[d];
+		t *= (double)(n - d) / (double)(d + 1) * r;
+	}
 	return s > 1.0 ? 1.0 : s;
 }
 
