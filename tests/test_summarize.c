@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "support/files.h"
+#include "cli/cli.h"
 #include "core/fileio.h"
 #include "summarize/summarize.h"
 
@@ -435,6 +436,44 @@ Test(summarize, each_scope_is_one_family_adjusted_as_chosen)
 		cr_expect_str_eq(size, "4");
 		free(size);
 	}
+	test_rmdir(dir);
+}
+
+static int summarize_cli(const char *dir, const char *a1, const char *a2, struct se_err *err)
+{
+	char *argv[] = {"summarize", (char *)dir, (char *)a1, (char *)a2, NULL};
+	int argc = 1;
+	while (argv[argc])
+		argc++;
+	se_clear(err);
+	FILE *devnull = fopen("/dev/null", "w");
+	cr_assert(devnull);
+	FILE *saved = stdout;
+	stdout = devnull;
+	int rc = cmd_summarize(argc, argv, err);
+	stdout = saved;
+	fclose(devnull);
+	return rc;
+}
+
+Test(summarize, the_command_takes_a_correction_and_rejects_an_unknown_one)
+{
+	char *dir = test_mkdtemp("sum");
+	write_family(dir);
+	struct se_err err;
+	cr_expect_eq(summarize_cli(dir, "--correction", "bonferroni", &err), -1);
+	cr_expect_eq(err.kind, SE_USAGE);
+	cr_expect(strstr(err.msg, "holm, bh or none"), "%s", err.msg);
+	cr_expect_eq(summarize_cli(dir, "--correction", NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_USAGE);
+	cr_assert_eq(summarize_cli(dir, "--correction=bh", NULL, &err), 0, "%s", err.msg);
+	char *corr = csv_cell(dir, "pairs.csv", "overall,all,policy,sim/s1,", 25);
+	cr_expect_str_eq(corr, "bh");
+	free(corr);
+	cr_assert_eq(summarize_cli(dir, NULL, NULL, &err), 0, "%s", err.msg);
+	corr = csv_cell(dir, "pairs.csv", "overall,all,policy,sim/s1,", 25);
+	cr_expect_str_eq(corr, "holm", "Holm is the default");
+	free(corr);
 	test_rmdir(dir);
 }
 
