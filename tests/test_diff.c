@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "diff/diff.h"
+#include "report/report.h"
 #include "results/results.h"
 #include "support/files.h"
 
@@ -589,4 +590,162 @@ Test(diff, the_index_agrees_with_the_results_reader)
 		free(t.model[i]);
 		free(t.output[i]);
 	}
+}
+
+/* ---- --baseline (tests/fixtures/diff/base, see make_fixtures.py) ---- */
+
+Test(diff, baseline_groups_the_flipped_items_by_cause)
+{
+	char *out;
+	struct se_err err;
+	cr_assert_eq(diff(FIX "run --baseline " FIX "base --format jsonl", &out, &err), 0, "%s",
+		     err.msg);
+	struct recs r;
+	read_jsonl(out, &r);
+	cr_assert_eq(r.nc, 3);
+	cr_assert_str_eq(r.cb[0], "different model");
+	cr_assert_str_eq(r.cb[1], "same model, different answer");
+	cr_assert_str_eq(r.cb[2], "routing changed, same result");
+	long want[3][5] = {{2, 1, 1, 0, 0}, {2, 1, 1, 0, 0}, {2, 0, 0, 1, 1}};
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 5; j++)
+			cr_assert_eq(r.c[i][j], want[i][j], "counts[%d][%d] = %ld", i, j,
+				     r.c[i][j]);
+	assert_ids(&r, "different model", "lost", "i07");
+	assert_ids(&r, "different model", "gained", "i03");
+	assert_ids(&r, "same model, different answer", "lost", "i02");
+	assert_ids(&r, "same model, different answer", "gained", "i01");
+	assert_ids(&r, "routing changed, same result", "both-pass", "i04");
+	assert_ids(&r, "routing changed, same result", "neither", "i05");
+	cr_assert_eq(r.n, 6, "unchanged items are not listed");
+	/* A is the baseline's line, B this run's */
+	for (size_t i = 0; i < r.n; i++) {
+		cr_assert_str_eq(r.v[i].a_side, "baseline");
+		if (!strcmp(r.v[i].item_id, "i07")) {
+			cr_assert_str_eq(r.v[i].a_model, "m/deep");
+			cr_assert_str_eq(r.v[i].b_model, "m/fast");
+			cr_assert(r.v[i].a_pass && !r.v[i].b_pass);
+		}
+	}
+	recs_free(&r);
+	free(out);
+
+	cr_assert_eq(
+	    diff(FIX "run --baseline " FIX "base --format jsonl --only a-better", &out, &err), 0);
+	read_jsonl(out, &r);
+	cr_assert_eq(r.n, 2, "--only a-better: the lost passes");
+	assert_ids(&r, "different model", "lost", "i07");
+	assert_ids(&r, "same model, different answer", "lost", "i02");
+	recs_free(&r);
+	free(out);
+
+	cr_assert_eq(diff(FIX "run --baseline " FIX "base --a m/x", &out, &err), -1);
+	cr_assert_eq(err.kind, SE_USAGE);
+	free(out);
+}
+
+/* cmd_check's markdown lists the flipped items: lost passes first, with the
+ * check that failed. */
+Test(diff, check_markdown_lists_the_flipped_items)
+{
+	char *dir = test_mkdtemp("diffcheck");
+	char md[512];
+	snprintf(md, sizeof(md), "%s/check.md", dir);
+	char *argv[] = {"check", FIX "run", "--baseline", FIX "base", "--markdown", md, NULL};
+	struct se_err err;
+	se_clear(&err);
+	fflush(stdout);
+	int saved = dup(1), devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, 1);
+	close(devnull);
+	int rc = cmd_check(6, argv, &err);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	char *text = test_read_file(md, NULL);
+	cr_assert_not_null(strstr(text, "**Flipped items**: 2 lost a pass, 2 gained one."), "%s",
+			   text);
+	const char *rows[] = {
+	    "| i07 | qa | deep -&gt; fast | m/deep -&gt; m/fast | lost | final \\(41\\) |",
+	    "| i02 | qa | fast -&gt; fast | m/fast \\(same\\) | lost | final \\(41\\) |",
+	    "| i03 | code | deep -&gt; fast | m/deep -&gt; m/fast | gained | final \\(41\\) |",
+	    "| i01 | qa | fast -&gt; fast | m/fast \\(same\\) | gained | final \\(41\\) |",
+	};
+	const char *at = text;
+	for (size_t i = 0; i < 4; i++) {
+		const char *p = strstr(at, rows[i]);
+		cr_assert_not_null(p, "row %zu missing or out of order: %s\n%s", i, rows[i], text);
+		at = p;
+	}
+	cr_assert_null(strstr(text, "| i04 |"), "a routing change without a flip is not a flip");
+	free(text);
+	unlink(md);
+	test_rmdir(dir);
+}
+
+/* ---- report.html's "Where they disagree" ---- */
+
+static void copy_file(const char *from, const char *dir, const char *name)
+{
+	size_t n;
+	char *data = test_read_file(from, &n);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(data, 1, n, f), n);
+	cr_assert_eq(fclose(f), 0);
+	free(data);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+Test(diff, report_shows_where_they_disagree_escaped)
+{
+	char *dir = test_mkdtemp("direport");
+	copy_file(FIX "run/results.jsonl", dir, "results.jsonl");
+	copy_file(FIX "run/manifest.json", dir, "manifest.json");
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write(dir, NULL, &err), 0, "%s: %s", err.where, err.msg);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	char *html = test_read_file(path, NULL);
+	cr_assert_not_null(strstr(html, "<section id=\"disagree\"><h2>Where they disagree</h2>"));
+	cr_assert_null(strstr(html, "<script"), "no script, and the payload is escaped");
+	cr_assert_null(strstr(html, "<img"), "the id is escaped");
+	cr_assert_not_null(strstr(html, "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+	cr_assert_not_null(strstr(html, "<code>&lt;img src=x onerror=alert(1)&gt;</code>"));
+	/* m/x is 6d2f78: the pairs table links to its heading */
+	cr_assert_not_null(strstr(html, "<a href=\"#dis-p-6d2f78\">m/x</a>"));
+	const char *h = strstr(html, "<h3 id=\"dis-p-6d2f78\">");
+	cr_assert_not_null(h);
+	cr_assert_not_null(strstr(h, "12 items compared: <b>5</b> where A passed and B failed, "
+				     "<b>2</b> where B passed and A failed"),
+			   "%.400s", h);
+	/* at most 5 items each way: 5 + 2 rows before the next comparison */
+	const char *next = strstr(h + 1, "<h3 id=");
+	cr_assert_not_null(next);
+	char *part = strndup(h, (size_t)(next - h));
+	cr_assert_eq(count_of(part, "<details class=\"dis\">"), 7);
+	cr_assert_not_null(strstr(part, "A better: 5 items"));
+	free(part);
+	/* a swap candidate: slot fast (66617374), candidate m/y (6d2f79) */
+	cr_assert_not_null(strstr(html, "<a href=\"#dis-s-66617374-6d2f79\">m/y</a>"));
+	cr_assert_not_null(strstr(html, "<h3 id=\"dis-s-66617374-6d2f79\">"));
+	free(html);
+	char *names[] = {"report.html", "models.csv", "tasks.csv",     "slots.csv",
+			 "pairs.csv",	"swaps.csv",  "results.jsonl", "manifest.json"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	test_rmdir(dir);
 }

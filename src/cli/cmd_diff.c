@@ -19,6 +19,8 @@ static const char usage_text[] =
     "usage: shadoweval diff DIR [--a MODEL|primary] [--b MODEL]\n"
     "         [--only discordant|a-better|b-better|all] [--task T] [--slot S]\n"
     "         [--grep REGEX] [--limit N] [--format text|md|jsonl|csv]\n"
+    "       shadoweval diff DIR --baseline BASE [--only ...] [--task T] [--slot S]\n"
+    "         [--grep REGEX] [--limit N] [--format ...]\n"
     "  the items where two answers to the same prompt disagree, counts first;\n"
     "  default: the routed primary (A) against each shadow model (B), the\n"
     "  discordant items, those where A is better first\n"
@@ -28,13 +30,18 @@ static const char usage_text[] =
     "  --task T, --slot S only the items of that task or routed to that slot\n"
     "  --grep REGEX       only items whose id or either output matches (PCRE2)\n"
     "  --limit N          at most N items per comparison\n"
+    "  --baseline BASE    compare the routed policy with BASE's, item by item: the\n"
+    "                     items whose pass flipped (lost first), by cause (another\n"
+    "                     model, or the same model answering differently), then\n"
+    "                     those routed to another slot or model with the same result\n"
     "  --format F         text (default; side by side at the terminal's width,\n"
     "                     colours on a terminal unless NO_COLOR is set), md,\n"
     "                     jsonl or csv\n";
 
 struct diff_args {
-	const char *dir, *a, *b, *task, *slot, *grep;
+	const char *dir, *a, *b, *task, *slot, *grep, *baseline;
 	enum dif_only only;
+	bool only_given;
 	enum dif_format format;
 	long limit;
 };
@@ -58,7 +65,7 @@ static int pick(const char *flag, const char *v, const char *const *names, int n
 
 static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, struct se_err *err)
 {
-	enum { O_A = 256, O_B, O_ONLY, O_TASK, O_SLOT, O_GREP, O_LIMIT, O_FORMAT };
+	enum { O_A = 256, O_B, O_ONLY, O_TASK, O_SLOT, O_GREP, O_LIMIT, O_FORMAT, O_BASELINE };
 	static const struct option opts[] = {
 	    {"a", required_argument, NULL, O_A},
 	    {"b", required_argument, NULL, O_B},
@@ -68,6 +75,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, st
 	    {"grep", required_argument, NULL, O_GREP},
 	    {"limit", required_argument, NULL, O_LIMIT},
 	    {"format", required_argument, NULL, O_FORMAT},
+	    {"baseline", required_argument, NULL, O_BASELINE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -91,6 +99,10 @@ static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, st
 			if (pick("--only", optarg, only_names, 4, &v, err))
 				return -1;
 			a->only = (enum dif_only)v;
+			a->only_given = true;
+			break;
+		case O_BASELINE:
+			a->baseline = optarg;
 			break;
 		case O_TASK:
 			a->task = optarg;
@@ -125,6 +137,9 @@ static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, st
 			       argv[optind + 1]);
 	if (!a->dir)
 		return se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
+	if (a->baseline && (a->a || a->b))
+		return se_fail(err, SE_USAGE, a->a ? "--a" : "--b",
+			       "does not go with --baseline (which compares the routed policies)");
 	return 0;
 }
 
@@ -155,6 +170,40 @@ static int terminal_width(bool tty)
 	if (cols && atoi(cols) > 0)
 		return atoi(cols);
 	return 120;
+}
+
+static void printer_init(struct dif_printer *p, const struct diff_args *args,
+			 const struct dif_index *x)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	*p = (struct dif_printer){
+	    .out = stdout,
+	    .x = x,
+	    .o = {.format = args->format,
+		  .only = args->only,
+		  .limit = args->limit,
+		  .width = terminal_width(tty),
+		  .color = tty && !(nc && *nc) && !(term && !strcmp(term, "dumb")),
+		  .fold_lines = 12},
+	};
+	char *why = NULL;
+	p->ds = dif_ds_open(args->dir, &why);
+	if (!p->ds)
+		p->warning = why;
+}
+
+static int printer_done(struct dif_printer *p, int rc, struct se_err *err)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = rc ? rc : se_fail_errno(err, "stdout", "write failed");
+	if (p->warning)
+		fprintf(stderr,
+			"shadoweval diff: note: prompts and expected answers not shown: %s\n",
+			p->warning);
+	free(p->warning);
+	dif_ds_free(p->ds);
+	return rc;
 }
 
 static int run_diff(const struct diff_args *args, struct dif_index *x, pcre2_code *re,
@@ -189,22 +238,8 @@ static int run_diff(const struct diff_args *args, struct dif_index *x, pcre2_cod
 				bs[nb++] = x->models.name[m];
 	qsort(bs, nb, sizeof(*bs), cmp_name);
 
-	bool tty = isatty(STDOUT_FILENO);
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-	struct dif_printer p = {
-	    .out = stdout,
-	    .x = x,
-	    .o = {.format = args->format,
-		  .only = args->only,
-		  .limit = args->limit,
-		  .width = terminal_width(tty),
-		  .color = tty && !(nc && *nc) && !(term && !strcmp(term, "dumb")),
-		  .fold_lines = 12},
-	};
-	char *why = NULL;
-	p.ds = dif_ds_open(args->dir, &why);
-	if (!p.ds)
-		p.warning = why;
+	struct dif_printer p;
+	printer_init(&p, args, x);
 	const char *a_side = spec.a >= 0 ? x->models.name[spec.a] : "primary";
 	int rc = 0;
 	if (nb == 0)
@@ -223,15 +258,57 @@ static int run_diff(const struct diff_args *args, struct dif_index *x, pcre2_cod
 	for (size_t i = 0; i < nb; i++)
 		dif_sel_free(&sels[i]);
 	free(sels);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = rc ? rc : se_fail_errno(err, "stdout", "write failed");
-	if (p.warning)
-		fprintf(stderr,
-			"shadoweval diff: note: prompts and expected answers not shown: %s\n",
-			p.warning);
-	free(p.warning);
-	dif_ds_free(p.ds);
 	free(bs);
+	return printer_done(&p, rc, err);
+}
+
+/* --baseline: the routed policies of two runs, item by item. */
+static int run_baseline(const struct diff_args *args, struct dif_index *x, pcre2_code *re,
+			struct se_err *err)
+{
+	struct dif_spec spec = {.a = DIF_A_POLICY, .b = -1, .task = -1, .slot = -1, .grep = re};
+	if (args->task && (spec.task = strtab_find(&x->tasks, args->task)) < 0)
+		return unknown_name("--task", args->task, &x->tasks, err);
+	if (args->slot && (spec.slot = strtab_find(&x->slots, args->slot)) < 0)
+		return unknown_name("--slot", args->slot, &x->slots, err);
+	char *path = fio_join(args->baseline, "results.jsonl");
+	struct dif_index base;
+	struct dif_changes ch = {0};
+	int rc = dif_index_load(&base, path, err);
+	free(path);
+	if (rc == 0)
+		rc = dif_baseline_select(&base, x, &spec, &ch, err);
+	if (rc == 0 && ch.paired == 0)
+		rc = se_fail(err, SE_INPUT, NULL, "%s and %s have no item in common", args->dir,
+			     args->baseline);
+	if (rc) {
+		dif_changes_free(&ch);
+		dif_index_free(&base);
+		return -1;
+	}
+	struct dif_printer p;
+	printer_init(&p, args, &base);
+	p.xb = x;
+	p.o.baseline = true;
+	if (args->format == DIF_TEXT)
+		printf(
+		    "%s against the baseline %s: %zu items in both (%zu only in the baseline, %zu "
+		    "only in this run)\n",
+		    args->dir, args->baseline, ch.paired, ch.only_base, ch.only_cur);
+	else if (args->format == DIF_MD)
+		printf(
+		    "%zu items in both runs (%zu only in the baseline, %zu only in this run).\n\n",
+		    ch.paired, ch.only_base, ch.only_cur);
+	for (int g = 0; g < DIF_NCAUSES; g++)
+		dif_print_counts(&p, &ch.group[g], "baseline", dif_cause_names[g]);
+	for (int g = 0; rc == 0 && g < DIF_NCAUSES; g++) {
+		/* the routing-only group has no flip: list it whole unless asked */
+		p.o.only = g == DIF_CAUSE_ROUTE && !args->only_given ? DIF_ONLY_ALL : args->only;
+		rc = dif_print_items(&p, &ch.group[g], "baseline", dif_cause_names[g], err);
+	}
+	rc = printer_done(&p, rc, err);
+	dif_changes_free(&ch);
+	dif_index_free(&base);
 	return rc;
 }
 
@@ -262,7 +339,8 @@ int cmd_diff(int argc, char **argv, struct se_err *err)
 	struct dif_index x;
 	int rc = dif_index_load(&x, path, err);
 	if (rc == 0)
-		rc = run_diff(&args, &x, re, err);
+		rc =
+		    args.baseline ? run_baseline(&args, &x, re, err) : run_diff(&args, &x, re, err);
 	dif_index_free(&x);
 	free(path);
 	pcre2_code_free(re);

@@ -113,6 +113,23 @@ static void md_str(struct buf *b, const char *s)
 		dif_md_inline(b, s, strlen(s));
 }
 
+/* baseline mode: A is the baseline's line, B the run's */
+static const char *const base_kind_names[DIF_NKINDS] = {"lost", "gained", "both-pass", "neither"};
+
+static const char *kind_name(const struct dif_printer *p, enum dif_kind k)
+{
+	return p->o.baseline ? base_kind_names[k] : dif_kind_names[k];
+}
+
+/* "fast", or "fast -> deep" when the two lines' slots differ. */
+static void slot_text(struct buf *b, const struct res_rec *a, const struct res_rec *r)
+{
+	const char *x = a->slot ? a->slot : "-", *y = r->slot ? r->slot : "-";
+	buf_puts(b, x);
+	if (strcmp(x, y))
+		buf_printf(b, " -> %s", y);
+}
+
 /* ---- the text format ---- */
 
 /* One display line: text without colour, its width in columns (code points),
@@ -364,8 +381,9 @@ static void text_item(struct dif_printer *p, enum dif_kind k, const struct dif_l
 	const struct res_rec *a = &la->row;
 	struct buf t;
 	buf_init(&t);
-	buf_printf(&t, "%s  %s  task %s  slot %s", dif_kind_names[k], a->item_id,
-		   a->task ? a->task : "-", a->slot ? a->slot : "-");
+	buf_printf(&t, "%s  %s  task %s  slot ", kind_name(p, k), a->item_id,
+		   a->task ? a->task : "-");
+	slot_text(&t, a, &lb->row);
 	struct side head = {0};
 	side_wrap(&head, t.data, t.len, width, NULL, 0);
 	for (size_t i = 0; i < head.n; i++)
@@ -464,12 +482,16 @@ static void md_item(struct dif_printer *p, enum dif_kind k, const struct dif_lin
 	const struct res_rec *a = &la->row, *b = &lb->row;
 	struct buf o;
 	buf_init(&o);
-	buf_printf(&o, "### %s: ", dif_kind_names[k]);
+	buf_printf(&o, "### %s: ", kind_name(p, k));
 	md_str(&o, a->item_id);
 	buf_puts(&o, "\n\ntask ");
 	md_str(&o, a->task ? a->task : "-");
 	buf_puts(&o, ", slot ");
-	md_str(&o, a->slot ? a->slot : "-");
+	struct buf st;
+	buf_init(&st);
+	slot_text(&st, a, b);
+	md_str(&o, st.data);
+	buf_free(&st);
 	buf_puts(&o, "\n\n");
 	if (sn && sn->prompt) {
 		buf_puts(&o, "prompt: ");
@@ -515,6 +537,9 @@ static void json_side(struct buf *b, const struct dif_line *l)
 	buf_putc(b, '{');
 	jsonw_key(b, "model");
 	jsonw_str(b, r->model);
+	buf_putc(b, ',');
+	jsonw_key(b, "slot");
+	jsonw_str(b, r->slot);
 	buf_putc(b, ',');
 	jsonw_key(b, "role");
 	jsonw_str(b, res_role_name(r->role));
@@ -566,7 +591,7 @@ static void jsonl_item(struct dif_printer *p, enum dif_kind k, const char *a_sid
 	jsonw_str(&o, b_side);
 	buf_putc(&o, ',');
 	jsonw_key(&o, "kind");
-	jsonw_str(&o, dif_kind_names[k]);
+	jsonw_str(&o, kind_name(p, k));
 	buf_putc(&o, ',');
 	jsonw_key(&o, "item_id");
 	jsonw_str(&o, a->item_id);
@@ -581,7 +606,7 @@ static void jsonl_item(struct dif_printer *p, enum dif_kind k, const char *a_sid
 	jsonw_str(&o, a->task);
 	buf_putc(&o, ',');
 	jsonw_key(&o, "slot");
-	jsonw_str(&o, a->slot);
+	jsonw_str(&o, lb->row.slot);
 	buf_putc(&o, ',');
 	jsonw_key(&o, "prompt");
 	jsonw_str(&o, sn ? sn->prompt : NULL);
@@ -631,15 +656,17 @@ static void csv_num(struct buf *b, double v)
 	csv_str(b, t);
 }
 
-static const char csv_header[] =
-    "a_side,b_side,kind,item_id,item_index,task,slot,prompt,expected,"
-    "a_model,a_role,a_status,a_pass,a_latency_ms,a_cost_usd,a_score,a_checks,a_error,a_output,"
-    "b_model,b_role,b_status,b_pass,b_latency_ms,b_cost_usd,b_score,b_checks,b_error,b_output\n";
+static const char csv_header[] = "a_side,b_side,kind,item_id,item_index,task,slot,prompt,expected,"
+				 "a_model,a_slot,a_role,a_status,a_pass,a_latency_ms,a_cost_usd,a_"
+				 "score,a_checks,a_error,a_output,"
+				 "b_model,b_slot,b_role,b_status,b_pass,b_latency_ms,b_cost_usd,b_"
+				 "score,b_checks,b_error,b_output\n";
 
 static void csv_side(struct buf *b, const struct dif_line *l, bool last)
 {
 	const struct res_rec *r = &l->row;
 	csv_str(b, r->model);
+	csv_str(b, r->slot);
 	csv_str(b, res_role_name(r->role));
 	csv_str(b, res_status_name(r->status));
 	csv_str(b, r->pass && r->status == RES_OK ? "true" : "false");
@@ -663,14 +690,14 @@ static void csv_item(struct dif_printer *p, enum dif_kind k, const char *a_side,
 	buf_init(&o);
 	csv_str(&o, a_side);
 	csv_str(&o, b_side);
-	csv_str(&o, dif_kind_names[k]);
+	csv_str(&o, kind_name(p, k));
 	csv_str(&o, a->item_id);
 	char idx[32] = "";
 	if (a->item_index >= 0)
 		snprintf(idx, sizeof(idx), "%ld", a->item_index);
 	csv_str(&o, idx);
 	csv_str(&o, a->task);
-	csv_str(&o, a->slot);
+	csv_str(&o, lb->row.slot);
 	csv_str(&o, sn ? sn->prompt : NULL);
 	csv_str(&o, sn ? sn->expected : NULL);
 	csv_side(&o, la, false);
@@ -693,6 +720,15 @@ void dif_print_counts(struct dif_printer *p, const struct dif_sel *sel, const ch
 	case DIF_TEXT:
 		if (p->o.color)
 			buf_puts(&b, C_BOLD);
+		if (p->o.baseline) {
+			buf_printf(&b, "%s: %zu items\n", b_side, sel->compared);
+			if (p->o.color)
+				buf_puts(&b, C_RESET);
+			buf_printf(
+			    &b, "  %zu lost a pass, %zu gained one, %zu both pass, %zu neither\n",
+			    ab, bb, bp, ne);
+			break;
+		}
 		buf_printf(&b, "A = %s, B = %s: %zu items compared\n", a_side, b_side,
 			   sel->compared);
 		if (p->o.color)
@@ -703,7 +739,12 @@ void dif_print_counts(struct dif_printer *p, const struct dif_sel *sel, const ch
 		    ab, bb, bp, ne);
 		break;
 	case DIF_MD:
-		if (p->counted == 0)
+		if (p->counted == 0 && p->o.baseline)
+			buf_puts(
+			    &b,
+			    "| A | B | items | lost a pass | gained one | both pass | neither |\n"
+			    "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+		else if (p->counted == 0)
 			buf_puts(
 			    &b, "| A | B | compared | A better | B better | both pass | neither |\n"
 				"| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
@@ -741,7 +782,10 @@ static void print_section(struct dif_printer *p, const char *a_side, const char 
 	buf_init(&b);
 	switch (p->o.format) {
 	case DIF_TEXT:
-		buf_printf(&b, "\n== A = %s, B = %s ", a_side, b_side);
+		if (p->o.baseline)
+			buf_printf(&b, "\n== %s ", b_side);
+		else
+			buf_printf(&b, "\n== A = %s, B = %s ", a_side, b_side);
 		text_rule(p->out, p->o.width, p->o.color, b.data);
 		fputc('\n', p->out);
 		break;
@@ -824,7 +868,7 @@ int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char
 			const struct dif_hit *h = &sel->hit[kinds[ki]][pos++];
 			kk[n] = kinds[ki];
 			if (dif_line_load(p->x, h->a, &la[n], err) ||
-			    dif_line_load(p->x, h->b, &lb[n], err)) {
+			    dif_line_load(p->xb ? p->xb : p->x, h->b, &lb[n], err)) {
 				rc = -1;
 				break;
 			}

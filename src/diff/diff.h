@@ -114,6 +114,30 @@ int dif_select(const struct dif_index *x, const struct dif_spec *spec, struct di
 	       struct se_err *err);
 void dif_sel_free(struct dif_sel *sel);
 
+/* ---- dif_base.c: --baseline, the same items in two runs ---- */
+
+enum dif_cause { DIF_CAUSE_MODEL, DIF_CAUSE_ANSWER, DIF_CAUSE_ROUTE, DIF_NCAUSES };
+extern const char *const dif_cause_names[DIF_NCAUSES];
+
+/* Per cause, the changed items (A: the baseline's policy line, in the
+ * baseline's index; B: this run's, in this run's index). */
+struct dif_changes {
+	struct dif_sel group[DIF_NCAUSES];
+	size_t paired, only_base, only_cur, no_policy;
+};
+
+/* The policy result of an item (what production served), or -1. */
+long dif_policy_cell(const struct dif_index *x, uint32_t item);
+/* Pairs the items of base and cur by id; spec's task, slot (either run's)
+ * and grep filter (a and b are unused). */
+int dif_baseline_select(const struct dif_index *base, const struct dif_index *cur,
+			const struct dif_spec *spec, struct dif_changes *out, struct se_err *err);
+void dif_changes_free(struct dif_changes *c);
+/* For `check --markdown`: appends a table of at most max items whose policy
+ * pass flipped (lost first): id, task, slots, models, the failing check. */
+int dif_flips_markdown(const char *dir, const char *baseline, size_t max, struct buf *md,
+		       struct se_err *err);
+
 /* One line read back and parsed. */
 struct dif_line {
 	struct res_rec row;
@@ -159,13 +183,16 @@ struct dif_print_opts {
 	int width;	/* text: columns; side by side from DIF_SIDE_MIN */
 	bool color;	/* text: ANSI colours */
 	int fold_lines; /* text: lines shown of an output before folding */
+	bool baseline;	/* A is a baseline run's line, B this run's: kinds are
+			 * lost, gained, both-pass, neither */
 };
 #define DIF_SIDE_MIN 100
 
 struct dif_printer {
 	FILE *out;
-	const struct dif_index *x;
-	struct dif_ds *ds; /* NULL: no prompts or expected answers */
+	const struct dif_index *x;  /* the A lines' */
+	const struct dif_index *xb; /* the B lines', when not x's (--baseline) */
+	struct dif_ds *ds;	    /* NULL: no prompts or expected answers */
 	struct dif_print_opts o;
 	size_t counted;	    /* dif_print_counts calls so far */
 	size_t comparisons; /* dif_print_items calls so far */
@@ -178,6 +205,22 @@ void dif_print_counts(struct dif_printer *p, const struct dif_sel *sel, const ch
 		      const char *b_side);
 int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char *a_side,
 		    const char *b_side, struct se_err *err);
+
+/* ---- dif_html.c: the report's "Where they disagree" section ---- */
+
+/* A comparison of the section: slot NULL is the routed primary against the
+ * shadow `model` (a pairs.csv overall row); else the policy against the
+ * candidate `model` on the slot's items (a swaps.csv row). */
+struct dif_html_cmp {
+	const char *slot;
+	const char *model;
+};
+/* The id of a comparison's heading, safe in HTML whatever the names. */
+void dif_anchor(struct buf *b, const char *slot, const char *model);
+/* Appends the section: counts and up to max_each items each way per
+ * comparison. Errors name results.jsonl. */
+int dif_html_section(const char *dir, const struct dif_html_cmp *cmp, size_t ncmp, size_t max_each,
+		     struct buf *b, struct se_err *err);
 
 /* Escaping, shared with the report: markdown inline text (table cells,
  * headings) and a <pre> block's text, which keeps newlines as &#10; so that a

@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/fileio.h"
 #include "core/jsonw.h"
+#include "diff/diff.h"
 #include "summarize/summarize.h"
 
 static const char *const verdict_name[] = {"PASS", "FAIL", "SKIP"};
@@ -255,6 +256,17 @@ int gate_write_markdown(const struct gate_report *r, const char *path, struct se
 		md_text(fp, r->checks[i].why);
 		fputc('\n', fp);
 	}
+	/* examples, not only rates: the top flipped items (diff/) */
+	struct buf flips;
+	buf_init(&flips);
+	if (dif_flips_markdown(r->dir, r->baseline, 10, &flips, err)) {
+		buf_free(&flips);
+		sum_line_free(&l);
+		fio_replace_abort(path, fp);
+		return -1;
+	}
+	fputs(flips.data, fp);
+	buf_free(&flips);
 	if (r->nmodels) {
 		fputs("\n<details><summary>Per model (information only, not gated)</summary>\n\n",
 		      fp);

@@ -30,6 +30,7 @@
 #include "core/strtab.h"
 #include "core/version.h"
 #include "core/xalloc.h"
+#include "diff/diff.h"
 #include "report/rep_int.h"
 #include "report/report.h"
 #include "results/vocab.h"
@@ -80,7 +81,12 @@ static const char css[] =
     "svg text.halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
     "svg .cloud{fill:#8a8a8a;fill-opacity:.45}td.wrap{white-space:normal;min-width:220px}\n"
     "details{margin:8px 0}summary{cursor:pointer;color:#0072B2}\n"
-    "td.heat{min-width:70px}\n";
+    "td.heat{min-width:70px}\n"
+    "table.dis{width:100%;table-layout:fixed}table.dis td{vertical-align:top;text-align:left;"
+    "white-space:normal;width:50%}pre.out{white-space:pre-wrap;overflow-wrap:anywhere;"
+    "max-height:28em;overflow:auto;background:#f7f7f7;padding:6px;margin:6px 0;"
+    "font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}"
+    "ul.checks{margin:0;padding-left:18px}details.dis{margin:4px 0}\n";
 
 /* ---------- small helpers ---------- */
 
@@ -132,6 +138,16 @@ static void td_text(struct buf *b, const char *s)
 	buf_puts(b, "<td class=\"l\">");
 	rep_esc(b, s);
 	buf_puts(b, "</td>");
+}
+
+/* A model's name linking to its comparison in "Where they disagree". */
+static void td_link(struct buf *b, const char *slot, const char *model)
+{
+	buf_puts(b, "<td class=\"l\"><a href=\"#");
+	dif_anchor(b, slot, model);
+	buf_puts(b, "\">");
+	rep_esc(b, model);
+	buf_puts(b, "</a></td>");
 }
 
 static void td_pct_ci(struct buf *b, double v, double lo, double hi)
@@ -379,6 +395,7 @@ static void section_header(struct page *pg)
 	}
 	buf_puts(b, "<nav><a href=\"#glance\">At a glance</a><a href=\"#models\">Models</a>"
 		    "<a href=\"#pairs\">Primary vs shadows</a><a href=\"#swaps\">Slot swaps</a>"
+		    "<a href=\"#disagree\">Where they disagree</a>"
 		    "<a href=\"#tasks\">Per task</a><a href=\"#routing\">Routing</a>");
 	if (pg->have_pareto)
 		buf_puts(b, "<a href=\"#sweep\">Threshold sweep</a>");
@@ -611,7 +628,10 @@ static int pairs_table(struct buf *b, const struct rep_table *t, bool overall, s
 			buf_puts(b, "</b></td>");
 			td_text(b, rep_str(t, r, c[2]));
 		}
-		td_text(b, rep_str(t, r, c[3]));
+		if (overall)
+			td_link(b, NULL, rep_str(t, r, c[3]));
+		else
+			td_text(b, rep_str(t, r, c[3]));
 		td(b, C_INT, rep_num(t, r, c[4]));
 		td(b, C_PCT, rep_num(t, r, pp));
 		td(b, C_PCT, rep_num(t, r, sp));
@@ -747,7 +767,7 @@ static int section_swaps(struct page *pg, struct se_err *err)
 		buf_puts(b, "<tr>");
 		td_text(b, rep_str(t, r, c[0]));
 		td_text(b, rep_str(t, r, c[1]));
-		td_text(b, rep_str(t, r, c[2]));
+		td_link(b, rep_str(t, r, c[0]), rep_str(t, r, c[2]));
 		td(b, C_INT, rep_num(t, r, c[3]));
 		td_pct_ci(b, rep_num(t, r, c[4]), rep_num(t, r, plo), rep_num(t, r, phi));
 		td_pts_ci(b, rep_num(t, r, c[5]), rep_num(t, r, c[6]), rep_num(t, r, c[7]));
@@ -762,6 +782,37 @@ static int section_swaps(struct page *pg, struct se_err *err)
 	}
 	buf_puts(b, "</tbody></table></div></section>\n");
 	return 0;
+}
+
+/* ---------- where they disagree ---------- */
+
+#define DISAGREE_EACH 5 /* items shown each way per comparison */
+
+static int section_disagree(struct page *pg, struct se_err *err)
+{
+	const struct rep_table *p = &pg->pairs, *s = &pg->swaps;
+	int scope = rep_col(p, "scope", err), shadow = rep_col(p, "shadow", err);
+	int slot = rep_col(s, "slot", err), cand = rep_col(s, "candidate", err);
+	if (scope < 0 || shadow < 0 || slot < 0 || cand < 0)
+		return -1;
+	struct dif_html_cmp *cmp = xcalloc(p->nrows + s->nrows + 1, sizeof(*cmp));
+	size_t n = 0;
+	for (size_t r = 0; r < p->nrows; r++)
+		if (!strcmp(rep_str(p, r, scope), "overall"))
+			cmp[n++] = (struct dif_html_cmp){NULL, rep_str(p, r, shadow)};
+	for (size_t r = 0; r < s->nrows; r++)
+		cmp[n++] = (struct dif_html_cmp){rep_str(s, r, slot), rep_str(s, r, cand)};
+	char *results = fio_join(pg->dir, "results.jsonl");
+	int rc = 0;
+	if (n && access(results, F_OK) != 0) /* n == 0: no shadow, no swap, no section */
+		buf_puts(&pg->b, "<section id=\"disagree\"><h2>Where they disagree</h2><p "
+				 "class=\"note\">No <code>results.jsonl</code> in the run folder: "
+				 "the items cannot be shown.</p></section>\n");
+	else if (n)
+		rc = dif_html_section(pg->dir, cmp, n, DISAGREE_EACH, &pg->b, err);
+	free(results);
+	free(cmp);
+	return rc;
 }
 
 /* ---------- per task ---------- */
@@ -1115,7 +1166,8 @@ static int build(struct page *pg, struct se_err *err)
 	buf_printf(b, "</title>\n<style>\n%s</style></head>\n<body><main>\n", css);
 	section_header(pg);
 	if (section_glance(pg, err) || section_models(pg, err) || section_pairs(pg, err) ||
-	    section_swaps(pg, err) || section_tasks(pg, err) || section_routing(pg, err))
+	    section_swaps(pg, err) || section_disagree(pg, err) || section_tasks(pg, err) ||
+	    section_routing(pg, err))
 		return -1;
 	if (pg->have_pareto && section_sweep(pg, err))
 		return -1;

@@ -301,3 +301,155 @@ Test(diff, usage_errors_exit_2, .timeout = 30)
 	proc_out_free(&p);
 	rm_tmp();
 }
+
+/* Per item of a run: the primary line's model and pass (no faults here, so
+ * the primary's line is the policy result). */
+struct policy {
+	char id[64][32], model[64][32];
+	int pass[64];
+	int n;
+};
+
+static void load_policy(const char *dir, struct policy *p)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	char *text = read_file(path);
+	cr_assert_not_null(text);
+	memset(p, 0, sizeof(*p));
+	char *save = NULL;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = cJSON_Parse(l);
+		cr_assert_not_null(o);
+		if (!strcmp(cJSON_GetObjectItem(o, "role")->valuestring, "primary")) {
+			int idx = (int)cJSON_GetObjectItem(o, "item_index")->valuedouble;
+			cr_assert(idx >= 0 && idx < 64);
+			snprintf(p->id[idx], 32, "%s",
+				 cJSON_GetObjectItem(o, "item_id")->valuestring);
+			snprintf(p->model[idx], 32, "%s",
+				 cJSON_GetObjectItem(o, "model")->valuestring);
+			p->pass[idx] = cJSON_IsTrue(cJSON_GetObjectItem(o, "pass")) &&
+				       !strcmp(cJSON_GetObjectItem(o, "status")->valuestring, "ok");
+			if (idx + 1 > p->n)
+				p->n = idx + 1;
+		}
+		cJSON_Delete(o);
+	}
+	free(text);
+}
+
+/* The ids of diff's jsonl item records of one cause and kind. */
+static char *cause_ids(const char *out, const char *cause, const char *kind)
+{
+	struct buf s;
+	buf_init(&s);
+	char *copy = strdup(out), *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = cJSON_Parse(l);
+		cr_assert_not_null(o, "not JSON: %s", l);
+		if (!strcmp(cJSON_GetObjectItem(o, "record")->valuestring, "item") &&
+		    !strcmp(cJSON_GetObjectItem(o, "b_side")->valuestring, cause) &&
+		    !strcmp(cJSON_GetObjectItem(o, "kind")->valuestring, kind))
+			buf_printf(&s, "%s%s", s.len ? "," : "",
+				   cJSON_GetObjectItem(o, "item_id")->valuestring);
+		cJSON_Delete(o);
+	}
+	free(copy);
+	return buf_detach(&s, NULL);
+}
+
+/* A routing change replayed from a matrix run's cache: --baseline lists
+ * exactly the items whose pass flipped, as "different model", and the
+ * others as routed differently with the same result. */
+Test(diff, baseline_finds_exactly_the_flipped_items_of_a_routing_change, .timeout = 120)
+{
+	make_tmp();
+	const char *prof = profiles("m.json", "0.5", "0.5");
+	struct simproc sp;
+	cr_assert_eq(simproc_start(&sp, prof, FIX "/eval-matrix.json", NULL), 0, "%s", sp.error);
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *fill[] = {"run",	     FIX "/eval-matrix.json",
+			      "-o",	     tpath("main"),
+			      "--endpoint",  ep,
+			      "--cache",     "use",
+			      "--cache-dir", tpath("cache"),
+			      "--quiet",     NULL};
+	struct proc_out p = run_se(fill);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+	const char *pr[] = {"run",	   FIX "/eval-matrix-pr.json",
+			    "-o",	   tpath("pr"),
+			    "--endpoint",  ep,
+			    "--cache",	   "replay",
+			    "--cache-dir", tpath("cache"),
+			    "--quiet",	   NULL};
+	p = run_se(pr);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_out_free(&p);
+
+	struct policy b, c;
+	load_policy(tpath("main"), &b);
+	load_policy(tpath("pr"), &c);
+	cr_assert_eq(b.n, c.n);
+	struct buf lost, gained, same_pass;
+	buf_init(&lost);
+	buf_init(&gained);
+	buf_init(&same_pass);
+	for (int i = 0; i < c.n; i++) {
+		cr_assert_str_neq(b.model[i], c.model[i], "the change reroutes every item");
+		struct buf *t = b.pass[i] && !c.pass[i]	  ? &lost
+				: !b.pass[i] && c.pass[i] ? &gained
+							  : &same_pass;
+		buf_printf(t, "%s%s", t->len ? "," : "", c.id[i]);
+	}
+	cr_assert(lost.len && gained.len, "the seeded change flips items both ways");
+
+	const char *d[] = {"diff",     tpath("pr"), "--baseline", tpath("main"),
+			   "--format", "jsonl",	    NULL};
+	p = run_se(d);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	char *got_lost = cause_ids(p.out, "different model", "lost");
+	char *got_gained = cause_ids(p.out, "different model", "gained");
+	char *got_same = cause_ids(p.out, "same model, different answer", "lost");
+	cr_assert_str_eq(got_lost, lost.data);
+	cr_assert_str_eq(got_gained, gained.data);
+	cr_assert_str_eq(got_same, "");
+	/* the rest: routed elsewhere, same result */
+	char *both = cause_ids(p.out, "routing changed, same result", "both-pass");
+	char *neither = cause_ids(p.out, "routing changed, same result", "neither");
+	cr_assert_eq(count_words(both) + count_words(neither), count_words(same_pass.data));
+	proc_out_free(&p);
+
+	/* check --markdown shows the flipped items, lost first */
+	const char *ck[] = {"check",	  tpath("pr"),	 "--baseline", tpath("main"),
+			    "--markdown", tpath("c.md"), NULL};
+	p = run_se(ck);
+	cr_assert(p.status == 0 || p.status == 1, "check exited %d: %s", p.status, p.err);
+	char *md = read_file(tpath("c.md"));
+	cr_assert_not_null(md);
+	char want[128];
+	snprintf(want, sizeof(want), "**Flipped items**: %zu lost a pass, %zu gained one",
+		 count_words(lost.data), count_words(gained.data));
+	cr_assert_not_null(strstr(md, want), "%s", md);
+	char first[64];
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(lost.data, ","), lost.data);
+	char row[96];
+	snprintf(row, sizeof(row), "| %s | ", first);
+	const char *r1 = strstr(md, row);
+	cr_assert_not_null(r1, "%s not listed: %s", first, md);
+	cr_assert_not_null(strstr(r1, "| lost |"), "the first row is a lost pass");
+	free(md);
+	proc_out_free(&p);
+
+	free(got_lost);
+	free(got_gained);
+	free(got_same);
+	free(both);
+	free(neither);
+	buf_free(&lost);
+	buf_free(&gained);
+	buf_free(&same_pass);
+	rm_tmp();
+}
