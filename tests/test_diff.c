@@ -562,6 +562,29 @@ Test(diff, bad_lines_name_the_file_and_line)
 	test_rmdir(dir);
 }
 
+/* Issue 9 #20: diff's fast scanner refuses an unknown status, as res_scan does. */
+Test(diff, unknown_status_names_the_file_and_line)
+{
+	char *dir = test_mkdtemp("diffst");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"item_id\":\"a\",\"model\":\"m/p\",\"role\":\"primary\",\"status\":\"ok\"}\n", f);
+	fputs("{\"item_id\":\"a\",\"model\":\"m/x\",\"role\":\"shadow\",\"status\":\"exploded\"}\n",
+	      f);
+	fclose(f);
+	char *out = NULL;
+	struct se_err err;
+	cr_assert_eq(diff(dir, &out, &err), -1);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:2", path);
+	cr_assert_str_eq(err.where, want);
+	cr_assert_not_null(strstr(err.msg, "unknown status \"exploded\""), "%s", err.msg);
+	free(out);
+	unlink(path);
+	test_rmdir(dir);
+}
+
 /* The fast scanner and the results reader agree on every fixture line. */
 Test(diff, the_index_agrees_with_the_results_reader)
 {

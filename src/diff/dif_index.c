@@ -320,20 +320,25 @@ static int line_fail(const struct dif_index *x, size_t line, struct se_err *err,
 static int add_line(struct dif_index *x, const struct fields *f, uint64_t off, size_t line,
 		    struct buf *tmp, struct se_err *err)
 {
-	uint8_t role;
-	if (span_is(f->role.p, f->role.n, "primary"))
-		role = DIF_ROLE_PRIMARY;
-	else if (span_is(f->role.p, f->role.n, "shadow"))
-		role = DIF_ROLE_SHADOW;
-	else if (span_is(f->role.p, f->role.n, "fallback"))
-		role = DIF_ROLE_FALLBACK;
-	else {
-		char where[600];
+	/* The vocabulary is results/vocab.h's: enum dif_role follows enum
+	 * res_role, and an unknown status is refused as res_scan refuses it. */
+	_Static_assert((int)DIF_ROLE_PRIMARY == (int)RES_PRIMARY &&
+			   (int)DIF_ROLE_SHADOW == (int)RES_SHADOW &&
+			   (int)DIF_ROLE_FALLBACK == (int)RES_FALLBACK,
+		       "dif_role follows res_role");
+	int r = res_role_parse(f->role.p, f->role.n);
+	int st = res_status_parse(f->status.p, f->status.n);
+	if (r < 0 || st < 0) {
+		char where[600], known[200];
 		snprintf(where, sizeof(where), "%s:%zu", x->path, line);
-		return se_fail(err, SE_INPUT, where,
-			       "role: unknown role \"%.*s\" (known: primary, shadow, fallback)",
-			       (int)(f->role.n > 40 ? 40 : f->role.n), f->role.p);
+		const struct span *v = r < 0 ? &f->role : &f->status;
+		return se_fail(err, SE_INPUT, where, "%s: unknown %s \"%.*s\" (known: %s)",
+			       r < 0 ? "role" : "status", r < 0 ? "role" : "status",
+			       (int)(v->n > 40 ? 40 : v->n), v->p,
+			       r < 0 ? res_role_list(known, sizeof(known))
+				     : res_status_list(known, sizeof(known)));
 	}
+	uint8_t role = (uint8_t)r;
 	if (2 * (x->nitems + 1) > x->hsize)
 		htab_grow(x);
 	uint64_t hash = hash_bytes(f->id.p, f->id.n);
@@ -376,7 +381,7 @@ static int add_line(struct dif_index *x, const struct fields *f, uint64_t off, s
 	}
 	if (model >= UINT16_MAX)
 		return line_fail(x, line, err, "too many models", NULL, 0);
-	bool ok = span_is(f->status.p, f->status.n, "ok");
+	bool ok = st == RES_OK;
 	x->cells = xgrow(x->cells, &x->cells_cap, x->ncells + 1, sizeof(*x->cells));
 	x->cells[x->ncells++] = (struct dif_cell){
 	    .off = off,
