@@ -21,7 +21,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 SIM_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
-WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral $(WERROR)
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 $(WERROR)
 BASE    := -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(WARN) -MMD -MP
 REL_CFLAGS  := $(BASE) -O2 -g
 SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

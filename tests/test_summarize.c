@@ -491,16 +491,17 @@ static char *simulate(const char *dir, uint64_t seed, int n, double pa, double p
 	char *p = fio_join(dir, "results.jsonl");
 	FILE *fp = fopen(p, "w");
 	cr_assert(fp);
-	static const char *const fmt =
-	    "{\"item_id\":\"%d\",\"task\":\"t\",\"slot\":\"s\",\"model\":\"%s\","
-	    "\"role\":\"%s\",\"status\":\"ok\",\"latency_ms\":%d,\"ttft_ms\":null,"
-	    "\"prompt_tokens\":10,\"completion_tokens\":5,\"cost_usd\":0.0001,"
-	    "\"cost_source\":\"pricing\",\"cached\":false,\"pass\":%s}\n";
+#define LINE_FMT                                                                                   \
+	"{\"item_id\":\"%d\",\"task\":\"t\",\"slot\":\"s\",\"model\":\"%s\","                      \
+	"\"role\":\"%s\",\"status\":\"ok\",\"latency_ms\":%d,\"ttft_ms\":null,"                    \
+	"\"prompt_tokens\":10,\"completion_tokens\":5,\"cost_usd\":0.0001,"                        \
+	"\"cost_source\":\"pricing\",\"cached\":false,\"pass\":%s}\n"
 	for (int i = 0; i < n; i++) {
 		bool a = uniform(&seed) < pa, b = uniform(&seed) < pb;
-		fprintf(fp, fmt, i, "sim/a", "primary", 100 + i % 50, a ? "true" : "false");
-		fprintf(fp, fmt, i, "sim/b", "shadow", 120 + i % 40, b ? "true" : "false");
+		fprintf(fp, LINE_FMT, i, "sim/a", "primary", 100 + i % 50, a ? "true" : "false");
+		fprintf(fp, LINE_FMT, i, "sim/b", "shadow", 120 + i % 40, b ? "true" : "false");
 	}
+#undef LINE_FMT
 	cr_assert_eq(fclose(fp), 0);
 	free(p);
 	struct se_err err;

@@ -29,7 +29,7 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) SE_PRINTF(2, 3);
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) SE_PRINTF(2, 0);
 /* Hands the bytes to the caller (who frees them) and re-inits b. */
 char *buf_detach(struct buf *b, size_t *len);
 

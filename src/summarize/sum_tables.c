@@ -74,13 +74,16 @@ static void tab_pts_ci(struct sum_line *t, double v, double lo, double hi)
 		sum_line_printf(t, "%+.1f [%+.1f, %+.1f]", 100 * v, 100 * lo, 100 * hi);
 }
 
-static void tab_fmt(struct sum_line *t, const char *fmt, double v)
-{
-	if (isnan(v))
-		sum_line_str(t, "-");
-	else
-		sum_line_printf(t, fmt, v);
-}
+/* A number in a literal format, or "-" when unknown. A macro so that the
+ * compiler checks each call's format against a double. */
+#define tab_fmt(t, fmt, v)                                                                         \
+	do {                                                                                       \
+		double tab_v_ = (v);                                                               \
+		if (isnan(tab_v_))                                                                 \
+			sum_line_str((t), "-");                                                    \
+		else                                                                               \
+			sum_line_printf((t), fmt, tab_v_);                                         \
+	} while (0)
 
 static size_t col_of(const char *const *header, const char *name)
 {

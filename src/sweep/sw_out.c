@@ -33,16 +33,16 @@ static const char *const header[] = {
 };
 #define NCOLS (sizeof(header) / sizeof(header[0]))
 
-static void num(char *out, size_t size, const char *fmt, double v)
-{
-	if (isnan(v)) {
-		out[0] = '\0';
-		return;
-	}
-	if (v == 0)
-		v = 0; /* no "-0" */
-	snprintf(out, size, fmt, v);
-}
+/* A number in a literal format into out, or "" when unknown; never "-0". A
+ * macro so that the compiler checks each call's format against a double. */
+#define num(out, size, fmt, v)                                                                     \
+	do {                                                                                       \
+		double num_v_ = (v);                                                               \
+		if (isnan(num_v_))                                                                 \
+			(out)[0] = '\0';                                                           \
+		else                                                                               \
+			snprintf((out), (size), fmt, num_v_ == 0 ? 0.0 : num_v_);                  \
+	} while (0)
 
 static void cell(FILE *fp, const char *s, bool first)
 {
