@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev libcjson-dev libcsv-dev libpcre2-dev
   libmicrohttpd-dev libcriterion-dev
   mandoc zsh            # man-page lint and the zsh completion check (tests/e2e/test_install.c)
+  clang-format cppcheck clang-tidy  # make lint and make analyze (.ci/run)
 )
 # Benchmark-only tools: installed by `make bench` (BENCH=1), not needed to test.
 if [ "${BENCH:-0}" = 1 ]; then

@@ -205,7 +205,7 @@ static int expected_one(struct ds_reader *r, const cJSON *v, struct ds_item *ite
 			       r->expected_field, (const char *)msg);
 	}
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
-	if (rc < 0 || rc < 2 || ov[2] == PCRE2_UNSET)
+	if (rc < 2 || ov[2] == PCRE2_UNSET) /* no match, or group 1 unset */
 		return se_fail(err, SE_INPUT, w, "expected: pattern did not match field \"%s\"",
 			       r->expected_field);
 	push_expected(item, xstrndup(s + ov[2], ov[3] - ov[2]));

@@ -543,7 +543,8 @@ void rep_svg_shares(struct buf *b, const char *title, const struct rep_share *s,
 		x += w;
 	}
 	for (size_t i = 0; i < n; i++) {
-		double lx = COLW * (double)(i % 2), ly = BH + 18 + 20 * (double)(i / 2);
+		size_t col = i % 2, row = i / 2; /* two legend entries a row */
+		double lx = COLW * (double)col, ly = BH + 18 + 20 * (double)row;
 		buf_printf(b,
 			   "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
 			   "<text x=\"%.1f\" y=\"%.1f\">",

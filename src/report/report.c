@@ -217,7 +217,7 @@ static int cols(const struct rep_table *t, const char *const *names, int *out, s
 	return 0;
 }
 
-#define NCOL(a) (sizeof(a) / sizeof(a[0]))
+#define NCOL(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The verdict to show: the family-adjusted one when the CSV has it (pairs.csv
  * and swaps.csv carry it since verdicts are adjusted per family), else the
