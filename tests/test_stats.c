@@ -209,7 +209,7 @@ static void expect_adjusted(const double *p, size_t n, enum stats_correction c, 
 Test(stats, holm_matches_the_reference_on_benjamini_hochberg_1995)
 {
 	static const double want[] = {0.0015, 0.0056, 0.0247, 0.114, 0.2211, 0.278, 0.278, 0.278,
-				      0.3213, 1, 1, 1, 1, 1, 1};
+				      0.3213, 1,      1,      1,     1,	     1,	    1};
 	expect_adjusted(bh1995, 15, STATS_HOLM, want);
 }
 
@@ -299,15 +299,16 @@ Test(stats, mcnemar_power_matches_exact_rational_sums)
 		long n;
 		double power;
 	} ref[] = {
-	    {0.3, 0.1, 50, 0.178725744439820},	{0.3, 0.1, 100, 0.373077084301821},
-	    {0.3, 0.1, 200, 0.703403532706286}, {0.2, 0.1, 60, 0.307534418856599},
+	    {0.3, 0.1, 50, 0.178725744439820},	 {0.3, 0.1, 100, 0.373077084301821},
+	    {0.3, 0.1, 200, 0.703403532706286},	 {0.2, 0.1, 60, 0.307534418856599},
 	    {0.1, 0.05, 150, 0.404912483152263},
 	};
 	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
 		struct stats_power *pw = stats_power_new(ref[i].psi, ref[i].delta, 0.05);
 		double p = stats_power_at(pw, ref[i].n);
-		cr_expect(fabs(p - ref[i].power) < 1e-9, "psi %g delta %g n %ld: got %.15f want %.15f",
-			  ref[i].psi, ref[i].delta, ref[i].n, p, ref[i].power);
+		cr_expect(fabs(p - ref[i].power) < 1e-9,
+			  "psi %g delta %g n %ld: got %.15f want %.15f", ref[i].psi, ref[i].delta,
+			  ref[i].n, p, ref[i].power);
 		/* the direction of the gap does not matter */
 		struct stats_power *neg = stats_power_new(ref[i].psi, -ref[i].delta, 0.05);
 		cr_expect(fabs(stats_power_at(neg, ref[i].n) - p) < 1e-12);

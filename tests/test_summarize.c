@@ -421,8 +421,9 @@ Test(summarize, each_scope_is_one_family_adjusted_as_chosen)
 			char *corr = csv_cell(dir, "pairs.csv", key, 25);
 			char *size = csv_cell(dir, "pairs.csv", key, 26);
 			cr_assert(raw && adj && v && corr && size, "%s", key);
-			cr_expect(fabs(atof(adj) - cases[k].adj[m]) < 1e-6, "%s %s: p adj %s want %g",
-				  cases[k].name, key, adj, cases[k].adj[m]);
+			cr_expect(fabs(atof(adj) - cases[k].adj[m]) < 1e-6,
+				  "%s %s: p adj %s want %g", cases[k].name, key, adj,
+				  cases[k].adj[m]);
 			cr_expect_str_eq(v, cases[k].verdict[m], "%s %s", cases[k].name, key);
 			/* the raw verdict does not depend on the correction */
 			cr_expect_str_eq(raw, m < 3 ? "better" : "no_difference", "%s", key);

@@ -983,8 +983,9 @@ Test(sweep, fixture_oracle_and_aiq_match_hand_computation)
 	struct se_err err;
 	cr_assert_eq(sweep(dir, &o, &out, &err), 0, "%s", err.msg);
 	char want[128];
-	snprintf(want, sizeof(want), "AIQ (RouterBench: area under the non-decreasing cost-quality "
-				     "hull / cost range): %.4f",
+	snprintf(want, sizeof(want),
+		 "AIQ (RouterBench: area under the non-decreasing cost-quality "
+		 "hull / cost range): %.4f",
 		 971.0 / 1176.0);
 	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
 	cr_expect(strstr(out, "hull: (1 USD/1k, 33.3%), (2.333 USD/1k, 66.7%), (3.833 USD/1k, "
@@ -1008,10 +1009,11 @@ Test(sweep, fixture_oracle_and_aiq_match_hand_computation)
 static char *known_matrix(void)
 {
 	char *dir = test_mkdtemp("sweep");
-	const char *manifest = "{\"tool\": \"shadoweval\", \"eval\": \"known\", \"config\": "
-			       "\"none.json\", \"config_sha256\": \"00\", \"status\": \"complete\", "
-			       "\"slots\": {\"cheap\": \"sim/cheap\", \"dear\": \"sim/dear\"}, "
-			       "\"shadows\": \"all-slots\"}\n";
+	const char *manifest =
+	    "{\"tool\": \"shadoweval\", \"eval\": \"known\", \"config\": "
+	    "\"none.json\", \"config_sha256\": \"00\", \"status\": \"complete\", "
+	    "\"slots\": {\"cheap\": \"sim/cheap\", \"dear\": \"sim/dear\"}, "
+	    "\"shadows\": \"all-slots\"}\n";
 	write_file(dir, "manifest.json", manifest, strlen(manifest));
 	char *p = fio_join(dir, "results.jsonl");
 	FILE *fp = fopen(p, "wb");
@@ -1059,8 +1061,9 @@ Test(sweep, holdout_and_folds_find_the_known_policy_and_report_it_out_of_sample)
 		 e + h);
 	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
 	cr_expect(strstr(out, "chosen: easy:cheap, hard:dear"), "%s", out);
-	snprintf(want, sizeof(want), "on the held-out items:         pass rate 100.0%% (%d/%d), %.4f",
-		 e + h, e + h, (0.001 * e + 0.011 * h) / (e + h) * 1000);
+	snprintf(want, sizeof(want),
+		 "on the held-out items:         pass rate 100.0%% (%d/%d), %.4f", e + h, e + h,
+		 (0.001 * e + 0.011 * h) / (e + h) * 1000);
 	cr_expect(strstr(out, want), "no \"%s\" in:\n%s", want, out);
 	/* every fold chooses the same map: over all 40 items, 100% at 6 USD/1k */
 	cr_expect(strstr(out, "4-fold cross-validation (each item scored by the policy chosen "
