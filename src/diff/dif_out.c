@@ -209,7 +209,7 @@ static size_t side_wrap(struct side *sd, const char *s, size_t n, int width, con
 		size_t tl, adv = 1;
 		const unsigned char *u = (const unsigned char *)s + i;
 		if (*u == '\t') {
-			memcpy(tmp, "  ", 2);
+			tmp[0] = tmp[1] = ' ';
 			tl = 2;
 		} else if (*u < 0x20 || *u == 0x7f) {
 			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", *u);
@@ -226,7 +226,7 @@ static size_t side_wrap(struct side *sd, const char *s, size_t n, int width, con
 				tl = adv;
 			}
 		}
-		int cw = (*u == '\t' || *u < 0x20 || *u == 0x7f) ? (int)tl : 1;
+		int cw = (*u < 0x20 || *u == 0x7f) ? (int)tl : 1; /* a tab, a control */
 		if (w + cw > width && cur.len) {
 			/* break after the last space when there is one, else mid-word */
 			size_t cut = sp_at ? sp_at : cur.len;
