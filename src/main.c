@@ -1,6 +1,11 @@
 /* main.c: the shadoweval command table, and the only place that prints an
- * error and chooses an exit code (0 ok, 1 finding, 2 bad input or usage,
- * 130 interrupted). */
+ * error and chooses an exit code:
+ *   0    ok
+ *   1    a finding (a regression, stopped by --max-cost, --max-error-rate)
+ *   2    bad input or usage (the message names the file and line or path)
+ *   3    the environment failed (disk full, I/O error, read-only file system):
+ *        the input is fine, the run can be resumed elsewhere or later
+ *   130  interrupted (SIGINT, SIGTERM, SIGHUP) */
 #include <stdio.h>
 #include <string.h>
 
@@ -67,7 +72,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "shadoweval %s: %s\n", argv[1], err.msg);
 		if (err.kind == SE_USAGE)
 			fprintf(stderr, "see 'shadoweval %s --help'\n", argv[1]);
-		return se_exit_code(err.kind);
+		return se_exit_status(&err);
 	}
 	enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 	const char *names[N_COMMANDS];

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -225,6 +226,30 @@ Test(core, whole_file_reads_refuse_files_over_the_cap)
 	unlink(path);
 	rmdir(dir);
 	free(path);
+}
+
+/* A full disk or an I/O error is the machine's fault, not the input's: exit 3,
+ * so that a script can tell "fix the input" (2) from "retry elsewhere". */
+Test(core, environment_failures_exit_3_and_bad_input_2)
+{
+	struct se_err err;
+	se_clear(&err);
+	errno = ENOSPC;
+	se_fail_errno(&err, "results.jsonl", "write failed");
+	cr_expect_eq(err.kind, SE_IO);
+	cr_expect_eq(se_exit_status(&err), 3);
+	errno = EIO;
+	se_fail_errno(&err, "x", "read failed");
+	cr_expect_eq(se_exit_status(&err), 3);
+	errno = ENOENT;
+	se_fail_errno(&err, "x", "cannot open");
+	cr_expect_eq(se_exit_status(&err), 2);
+	/* an errno left over from earlier does not leak into a later error */
+	errno = ENOSPC;
+	se_fail(&err, SE_INPUT, "x", "bad");
+	cr_expect_eq(se_exit_status(&err), 2);
+	se_fail(&err, SE_INTERRUPT, NULL, "interrupted");
+	cr_expect_eq(se_exit_status(&err), 130);
 }
 
 Test(core, error_kinds_map_to_exit_codes)

@@ -20,6 +20,7 @@ int se_fail(struct se_err *err, enum se_kind kind, const char *where, const char
 		return -1;
 	va_list ap;
 	err->kind = kind;
+	err->sys_errno = 0;
 	set_where(err, where);
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -34,6 +35,7 @@ int se_fail_errno(struct se_err *err, const char *where, const char *fmt, ...)
 		return -1;
 	va_list ap;
 	err->kind = SE_IO;
+	err->sys_errno = saved;
 	set_where(err, where);
 	va_start(ap, fmt);
 	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -46,6 +48,7 @@ int se_fail_errno(struct se_err *err, const char *where, const char *fmt, ...)
 void se_clear(struct se_err *err)
 {
 	err->kind = SE_OK;
+	err->sys_errno = 0;
 	err->where[0] = '\0';
 	err->msg[0] = '\0';
 }
@@ -65,4 +68,25 @@ int se_exit_code(enum se_kind kind)
 		break;
 	}
 	return 2;
+}
+
+int se_is_environment(const struct se_err *err)
+{
+	if (err->kind != SE_IO)
+		return 0;
+	switch (err->sys_errno) {
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+	case EIO:
+	case EROFS:
+	case ENOMEM:
+		return 1;
+	}
+	return 0;
+}
+
+int se_exit_status(const struct se_err *err)
+{
+	return se_is_environment(err) ? 3 : se_exit_code(err->kind);
 }

@@ -19,13 +19,15 @@ enum se_kind {
 	SE_OK = 0,
 	SE_USAGE,    /* bad flags or arguments: exit 2 */
 	SE_INPUT,    /* bad config, dataset, results file, server reply: exit 2 */
-	SE_IO,	     /* a file could not be read or written: exit 2 */
+	SE_IO,	     /* a file could not be read or written: exit 2 (3 when
+		      * se_is_environment: disk full, I/O error) */
 	SE_FINDING,  /* a regression or a stop by budget: exit 1 */
 	SE_INTERRUPT /* SIGINT: exit 130 */
 };
 
 struct se_err {
 	enum se_kind kind;
+	int sys_errno; /* the errno of an se_fail_errno, else 0 */
 	char where[512];
 	char msg[1536];
 };
@@ -44,5 +46,15 @@ void se_clear(struct se_err *err);
 
 /* The exit status for an error kind: 0, 1, 2 or 130. */
 int se_exit_code(enum se_kind kind);
+
+/* True when the error comes from the machine, not from the input: a full
+ * disk or quota (ENOSPC, EDQUOT, EFBIG), an I/O error (EIO), a read-only
+ * file system (EROFS), memory (ENOMEM). Retrying elsewhere may work;
+ * editing the input will not. */
+int se_is_environment(const struct se_err *err);
+
+/* The process exit status for an error: se_exit_code(kind), except 3 for an
+ * environment failure (se_is_environment). */
+int se_exit_status(const struct se_err *err);
 
 #endif
