@@ -1,5 +1,7 @@
-/* cmd_run.c: `shadoweval run EVAL.json`: flags, the run folder, --resume
- * checks, the manifest, then the engine, then the summaries.
+/* cmd_run.c: `shadoweval run EVAL.json` in three steps: run_prepare (flags,
+ * config, the run folder and its lock, --resume checks, the "running"
+ * manifest), run_send (the engine) and run_finish (the final manifest, the
+ * summaries, the exit status).
  *
  * It does not send requests or write results lines itself: src/engine/ does.
  * Decisions made here (see README "run"):
@@ -8,13 +10,20 @@
  * - the default run folder is runs/<eval name>; a folder that already holds
  *   results needs --resume (or another -o);
  * - the progress line shows "done/?" until the dataset has been read to its
- *   end (the dataset is streamed, never counted up front).
+ *   end (the dataset is streamed, never counted up front);
+ * - one run at a time per folder: DIR/run.lock is held (flock) from before
+ *   the folder is touched until the process ends, so a second run or
+ *   --resume is refused, naming the holder's pid, instead of sending every
+ *   request twice into one results.jsonl.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,6 +36,7 @@
 #include "core/clock.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
+#include "dataset/dataset.h"
 #include "engine/engine.h"
 #include "manifest/manifest.h"
 #include "pricing/pricing.h"
@@ -35,6 +45,7 @@
 
 #define DEFAULT_CONCURRENCY 32
 #define DEFAULT_CACHE_DIR ".shadoweval-cache"
+#define LOCK_RESERVE (64 << 10) /* bytes run.lock holds for the final manifest */
 
 static const char run_usage[] =
     "usage: shadoweval run EVAL.json [options]\n"
@@ -57,11 +68,15 @@ static const char run_usage[] =
     "      --endpoint NAME=URL  override an endpoint's base_url (repeatable)\n"
     "      --correction C     holm (default) | bh | none: how the summary adjusts\n"
     "                         each family of verdicts\n"
+    "      --max-error-rate R  exit 1 when at least this share of the results\n"
+    "                         are errors (0 < R <= 1; default 1: all of them)\n"
     "  -q, --quiet            no progress, no tables, no closing line\n"
     "  -h, --help             this help\n"
     "\n"
-    "exit: 0 done, 1 stopped by --max-cost, 2 bad input, 130 interrupted\n"
-    "(--resume continues a stopped or interrupted run)\n";
+    "exit: 0 done, 1 stopped by --max-cost or over --max-error-rate, 2 bad input,\n"
+    "3 environment failure (disk full, I/O error), 130 interrupted (SIGINT,\n"
+    "SIGTERM, SIGHUP); --resume continues a stopped, failed or interrupted run\n"
+    "with the same --shard, --limit and --endpoint\n";
 
 struct run_args {
 	const char *eval;
@@ -73,6 +88,7 @@ struct run_args {
 	enum eng_cache_mode cache;
 	const char *cache_dir;
 	double max_cost;
+	double max_error_rate;
 	bool quiet;
 	enum stats_correction correction;
 	char **endpoints;
@@ -108,7 +124,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 		O_CACHE_DIR,
 		O_MAX_COST,
 		O_ENDPOINT,
-		O_CORRECTION
+		O_CORRECTION,
+		O_MAX_ERR
 	};
 	static const struct option opts[] = {
 	    {"out", required_argument, NULL, 'o'},
@@ -121,6 +138,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	    {"max-cost", required_argument, NULL, O_MAX_COST},
 	    {"endpoint", required_argument, NULL, O_ENDPOINT},
 	    {"correction", required_argument, NULL, O_CORRECTION},
+	    {"max-error-rate", required_argument, NULL, O_MAX_ERR},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -132,6 +150,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	a->cache_dir = DEFAULT_CACHE_DIR;
 	a->max_cost = -1;
 	a->correction = STATS_HOLM;
+	a->max_error_rate = 1.0;
 	a->endpoints = xcalloc((size_t)argc + 1, sizeof(char *));
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
@@ -180,6 +199,15 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 			if (cli_parse_correction(optarg, &a->correction, err))
 				return -1;
 			break;
+		case O_MAX_ERR:
+			if (flag_parse_double("--max-error-rate", optarg, 0, &a->max_error_rate,
+					      err))
+				return -1;
+			if (!(a->max_error_rate > 0 && a->max_error_rate <= 1))
+				return se_fail(
+				    err, SE_USAGE, "--max-error-rate",
+				    "expected a share from 0 (excluded) to 1, got \"%s\"", optarg);
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -198,6 +226,23 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	return 0;
 }
 
+/* Everything one run holds between its three steps; run_free releases it. */
+struct run {
+	struct run_args a;
+	struct cfg *cfg;
+	struct pricing *prices;
+	struct eng_doneset done;
+	char *dir;
+	char ds_sha[65];
+	struct stat ds_st; /* the dataset at the start (--limit runs compare it) */
+	char shard[48];
+	struct man_info mi;
+	struct man_status_count counts[RES_N_STATUS];
+	struct eng_stats st;
+	int lock_fd;
+	bool curl_up;
+};
+
 static bool file_nonempty(const char *path)
 {
 	struct stat st;
@@ -210,55 +255,154 @@ static int on_done_row(void *ctx, const struct res_rec *row)
 	return 0;
 }
 
-/* --resume: the manifest must match this config and dataset; the torn tail
- * goes; the pairs already written become the skip set. */
-static int resume_prepare(const char *dir, const struct cfg *cfg, const char *ds_sha,
-			  struct eng_doneset *done, char started_at[32], struct se_err *err)
+static int on_any_row(void *ctx, const struct res_row *row)
 {
-	struct man_read m;
-	char *mpath = fio_join(dir, "manifest.json");
+	(void)ctx;
+	(void)row;
+	return 0;
+}
+
+/* Takes DIR/run.lock (flock, exclusive, never waiting) for the rest of the
+ * process and writes our pid in it; the kernel drops the lock when the
+ * process ends, however it ends, so a stale lock file blocks nothing. */
+static int lock_run_dir(const char *dir, int *fd_out, struct se_err *err)
+{
+	char *path = fio_join(dir, "run.lock");
 	int rc = -1;
-	char *rp0 = fio_join(dir, "results.jsonl");
-	bool fresh = access(mpath, F_OK) != 0 && !file_nonempty(rp0);
-	free(rp0);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		se_fail_errno(err, path, "cannot open the run folder's lock");
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			char pid[32] = "";
+			ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			se_fail(err, SE_INPUT, dir,
+				"run folder is in use by another shadoweval run (pid %s holds %s); "
+				"wait for it to end, or use another -o",
+				pid[0] ? pid : "unknown", path);
+		} else {
+			se_fail_errno(err, path, "cannot lock the run folder");
+		}
+		close(fd);
+		goto out;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		se_fail_errno(err, path, "cannot write the run folder's lock");
+		close(fd);
+		goto out;
+	}
+	/* Room for the last manifest: when the disk fills during the run,
+	 * run_finish gives these blocks back, so that the manifest can still
+	 * say "failed". Best effort: a file system without fallocate gets none. */
+	if (posix_fallocate(fd, 0, LOCK_RESERVE) != 0 && ftruncate(fd, n) != 0) {
+		se_fail_errno(err, path, "cannot write the run folder's lock");
+		close(fd);
+		goto out;
+	}
+	*fd_out = fd;
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+/* --resume edits results.jsonl in place (cuts a torn tail, appends): it
+ * must be the run's own regular file, not a link to someone else's. The
+ * identity is kept so the file cut later is the file checked here. */
+static int check_results_file(const char *rpath, struct stat *id, bool *exists, struct se_err *err)
+{
+	*exists = false;
+	int fd = open(rpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return se_fail(
+			    err, SE_INPUT, rpath,
+			    "results file is a symbolic link; --resume edits it in place, "
+			    "so it must be the run folder's own file");
+		return se_fail_errno(err, rpath, "cannot open results");
+	}
+	int rc = 0;
+	if (fstat(fd, id) != 0)
+		rc = se_fail_errno(err, rpath, "cannot stat results");
+	else if (!S_ISREG(id->st_mode))
+		rc = se_fail(err, SE_INPUT, rpath, "results file is not a regular file");
+	close(fd);
+	*exists = rc == 0;
+	return rc;
+}
+
+/* --resume: the manifest must match this config, dataset and run-shaping
+ * flags; results.jsonl is validated whole before its torn tail (if any) is
+ * cut; the pairs already written become the skip set. */
+static int resume_prepare(struct run *r, struct se_err *err)
+{
+	struct man_read m = {0};
+	char *mpath = fio_join(r->dir, "manifest.json");
+	char *rpath = fio_join(r->dir, "results.jsonl");
+	int rc = -1;
+	struct stat lst;
+	bool fresh = access(mpath, F_OK) != 0 &&
+		     (lstat(rpath, &lst) != 0 || (S_ISREG(lst.st_mode) && lst.st_size == 0));
 	if (fresh) {
 		/* killed before anything was written: nothing to continue */
 		rc = 0;
 		goto out;
 	}
-	if (man_read(dir, &m, err))
+	if (man_read(r->dir, &m, err))
 		goto out;
-	if (strcmp(m.config_sha256, cfg->sha256)) {
+	if (strcmp(m.config_sha256, r->cfg->sha256)) {
 		se_fail(
 		    err, SE_INPUT, mpath,
 		    "config changed since the run started (sha256 %.12s... now %.12s...); start "
 		    "a new run folder",
-		    m.config_sha256, cfg->sha256);
+		    m.config_sha256, r->cfg->sha256);
 		goto out;
 	}
-	if (strcmp(m.dataset_sha256, ds_sha)) {
+	if (strcmp(m.dataset_sha256, r->ds_sha)) {
 		se_fail(
 		    err, SE_INPUT, mpath,
 		    "dataset changed since the run started (sha256 %.12s... now %.12s...); start "
 		    "a new run folder",
-		    m.dataset_sha256, ds_sha);
+		    m.dataset_sha256, r->ds_sha);
 		goto out;
 	}
+	if (man_check_same_run(&m, &r->mi, err))
+		goto out;
 	if (m.started_at[0])
-		snprintf(started_at, 32, "%s", m.started_at);
-	char *rpath = fio_join(dir, "results.jsonl");
-	int dropped = 0;
-	struct res_scan_stats stats;
-	if (access(rpath, F_OK) == 0 && res_drop_torn_tail(rpath, &dropped, err)) {
-		free(rpath);
+		snprintf(r->mi.started_at, sizeof(r->mi.started_at), "%s", m.started_at);
+	struct stat id;
+	bool exists;
+	if (check_results_file(rpath, &id, &exists, err))
 		goto out;
+	if (exists) {
+		struct res_scan_stats stats;
+		if (res_scan(rpath, false, on_any_row, NULL, &stats, err))
+			goto out;
+		if (lstat(rpath, &lst) != 0 || !S_ISREG(lst.st_mode) || lst.st_ino != id.st_ino ||
+		    lst.st_dev != id.st_dev) {
+			se_fail(err, SE_INPUT, rpath,
+				"results file was replaced while --resume read it");
+			goto out;
+		}
+		int dropped = 0;
+		if (res_drop_torn_tail(rpath, &dropped, err))
+			goto out;
+		if (dropped)
+			fprintf(stderr, "shadoweval run: %s: dropped a torn last line\n", rpath);
 	}
-	if (dropped)
-		fprintf(stderr, "shadoweval run: %s: dropped a torn last line\n", rpath);
-	rc = res_scan(rpath, true, on_done_row, done, &stats, err);
-	free(rpath);
+	rc = res_scan(rpath, true, on_done_row, &r->done, NULL, err);
 out:
+	man_read_free(&m);
 	free(mpath);
+	free(rpath);
 	return rc;
 }
 
@@ -290,164 +434,246 @@ static void fill_manifest(struct man_info *mi, const struct eng_stats *st,
 	mi->spent_usd = st->spent_usd;
 }
 
-int cmd_run(int argc, char **argv, struct se_err *err)
+/* A dataset without a single item would make a run that "succeeds" having
+ * measured nothing: refused up front (validate refuses it too). */
+static int dataset_has_items(const struct cfg *cfg, struct se_err *err)
 {
-	struct run_args a;
-	struct cfg *cfg = NULL;
-	struct pricing *prices = NULL;
-	struct eng_doneset done;
-	char *dir = NULL, *rpath = NULL;
-	bool curl_up = false;
-	int rc = -1;
-	eng_doneset_init(&done);
+	struct ds_reader *ds = NULL;
+	struct ds_item it;
+	memset(&it, 0, sizeof(it));
+	if (ds_open_cfg(&ds, cfg, err))
+		return -1;
+	int r = ds_next(ds, &it, err);
+	ds_item_clear(&it);
+	ds_close(ds);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return se_fail(err, SE_INPUT, cfg->dataset.path,
+			       "the dataset has no items: nothing to run");
+	return 0;
+}
 
-	int p = parse_args(argc, argv, &a, err);
-	if (p) {
-		rc = p > 0 ? 0 : -1;
-		goto out;
-	}
-	if (cfg_load(a.eval, &cfg, err))
-		goto out;
-	for (size_t i = 0; i < a.n_endpoints; i++) {
-		char *name = xstrdup(a.endpoints[i]);
+static void run_init(struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->lock_fd = -1;
+	eng_doneset_init(&r->done);
+}
+
+static void run_free(struct run *r)
+{
+	if (r->curl_up)
+		curl_global_cleanup();
+	if (r->lock_fd >= 0)
+		close(r->lock_fd); /* releases the flock */
+	eng_doneset_free(&r->done);
+	pricing_free(r->prices);
+	cfg_free(r->cfg);
+	free(r->a.endpoints);
+	free(r->dir);
+}
+
+/* Step 1: everything that can fail before a request is sent. Returns 1 when
+ * --help was printed, 0 to run, -1 on an error. Once it returns 0 the folder
+ * is locked and its manifest says "running". */
+static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
+{
+	struct run_args *a = &r->a;
+	int p = parse_args(argc, argv, a, err);
+	if (p)
+		return p;
+	if (cfg_load(a->eval, &r->cfg, err))
+		return -1;
+	for (size_t i = 0; i < a->n_endpoints; i++) {
+		char *name = xstrdup(a->endpoints[i]);
 		char *eq = strchr(name, '=');
 		*eq = '\0';
-		int r = cfg_override_endpoint(cfg, name, eq + 1, err);
+		int rc = cfg_override_endpoint(r->cfg, name, eq + 1, err);
 		free(name);
-		if (r)
-			goto out;
+		if (rc)
+			return -1;
 	}
-	if (eng_check_keys(cfg, err))
-		goto out;
-	if (cfg->pricing_path && pricing_load(cfg->pricing_path, &prices, err))
-		goto out;
+	if (eng_check_keys(r->cfg, err))
+		return -1;
+	if (r->cfg->pricing_path && pricing_load(r->cfg->pricing_path, &r->prices, err))
+		return -1;
+	r->dir = a->out ? xstrdup(a->out) : fio_join("runs", r->cfg->name);
 
-	if (a.out) {
-		dir = xstrdup(a.out);
-	} else {
-		dir = fio_join("runs", cfg->name);
-	}
-	rpath = fio_join(dir, "results.jsonl");
-	if (!a.resume && file_nonempty(rpath)) {
-		se_fail(err, SE_USAGE, NULL,
-			"run folder %s already has results (use --resume to continue, or -o for a "
-			"new folder)",
-			dir);
-		goto out;
-	}
-	char ds_sha[65];
-	if (fio_sha256_file(cfg->dataset.path, ds_sha, err))
-		goto out;
-	struct man_info mi = {0};
-	mi.cfg = cfg;
-	mi.dataset_path = cfg->dataset.path;
-	mi.dataset_sha256 = ds_sha;
-	mi.limit = a.limit;
-	mi.concurrency = (int)a.concurrency;
-	mi.cache_mode = eng_cache_mode_name(a.cache);
-	char shard[48];
-	if (a.shard_n) {
-		snprintf(shard, sizeof(shard), "%ld/%ld", a.shard_k, a.shard_n);
-		mi.shard = shard;
-	}
-	clock_iso8601(mi.started_at, sizeof(mi.started_at));
-	if (a.resume && resume_prepare(dir, cfg, ds_sha, &done, mi.started_at, err))
-		goto out;
-	if (fio_mkdirs(dir, err))
-		goto out;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		se_fail(err, SE_IO, NULL, "curl_global_init failed");
-		goto out;
-	}
-	curl_up = true;
-	raise_fd_limit(a.concurrency);
-	mi.status = "running";
-	struct man_status_count counts[RES_N_STATUS];
-	struct eng_stats st;
-	memset(&st, 0, sizeof(st));
-	fill_manifest(&mi, &st, counts);
-	if (man_write(dir, &mi, err))
-		goto out;
+	const char *ds_path = r->cfg->dataset.path;
+	if (fio_sha256_file(ds_path, r->ds_sha, err))
+		return -1;
+	if (stat(ds_path, &r->ds_st) != 0)
+		return se_fail_errno(err, ds_path, "cannot stat dataset");
+	if (dataset_has_items(r->cfg, err))
+		return -1;
 
+	if (fio_mkdirs(r->dir, err) || lock_run_dir(r->dir, &r->lock_fd, err))
+		return -1;
+	char *rpath = fio_join(r->dir, "results.jsonl");
+	bool has_results = file_nonempty(rpath);
+	free(rpath);
+	if (!a->resume && has_results)
+		return se_fail(err, SE_USAGE, NULL,
+			       "run folder %s already has results (use --resume to continue, or -o "
+			       "for a new folder)",
+			       r->dir);
+
+	struct man_info *mi = &r->mi;
+	mi->cfg = r->cfg;
+	mi->dataset_path = ds_path;
+	mi->dataset_sha256 = r->ds_sha;
+	mi->limit = a->limit;
+	mi->concurrency = (int)a->concurrency;
+	mi->cache_mode = eng_cache_mode_name(a->cache);
+	if (a->shard_n) {
+		snprintf(r->shard, sizeof(r->shard), "%ld/%ld", a->shard_k, a->shard_n);
+		mi->shard = r->shard;
+	}
+	clock_iso8601(mi->started_at, sizeof(mi->started_at));
+	if (a->resume && resume_prepare(r, err))
+		return -1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return se_fail(err, SE_IO, NULL, "curl_global_init failed");
+	r->curl_up = true;
+	raise_fd_limit(a->concurrency);
+	mi->status = "running";
+	fill_manifest(mi, &r->st, r->counts);
+	return man_write(r->dir, mi, err);
+}
+
+/* Step 2: the engine sends every request and appends the results. */
+static int run_send(struct run *r, struct se_err *err)
+{
+	const struct run_args *a = &r->a;
 	struct eng_opts o = {
-	    .cfg = cfg,
-	    .pricing = prices,
-	    .run_dir = dir,
-	    .shard_k = a.shard_k,
-	    .shard_n = a.shard_n,
-	    .limit = a.limit,
-	    .concurrency = (int)a.concurrency,
-	    .cache_mode = a.cache,
-	    .cache_dir = a.cache_dir,
-	    .max_cost = a.max_cost,
-	    .progress = !a.quiet && isatty(2),
-	    .quiet = a.quiet,
-	    .done = a.resume ? &done : NULL,
+	    .cfg = r->cfg,
+	    .pricing = r->prices,
+	    .run_dir = r->dir,
+	    .shard_k = a->shard_k,
+	    .shard_n = a->shard_n,
+	    .limit = a->limit,
+	    .concurrency = (int)a->concurrency,
+	    .cache_mode = a->cache,
+	    .cache_dir = a->cache_dir,
+	    .max_cost = a->max_cost,
+	    .progress = !a->quiet && isatty(2),
+	    .quiet = a->quiet,
+	    .done = a->resume ? &r->done : NULL,
 	    .seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock_now_ms(),
 	};
-	struct se_err run_err;
-	se_clear(&run_err);
-	int erc = eng_run(&o, &st, &run_err);
-	/* The manifest names the dataset by the hash taken before the run; the
-	 * reader hashed what it actually read. Different: the file was changed
-	 * while the run read it, and the results mix two datasets. */
-	if (st.dataset_sha256[0] && strcmp(st.dataset_sha256, ds_sha))
-		fprintf(stderr,
-			"shadoweval run: warning: %s changed during the run (sha256 %.12s at the "
-			"start, %.12s read); the results may mix two versions of it\n",
-			cfg->dataset.path, ds_sha, st.dataset_sha256);
+	return eng_run(&o, &r->st, err);
+}
 
-	fill_manifest(&mi, &st, counts);
-	clock_iso8601(mi.ended_at, sizeof(mi.ended_at));
-	mi.status = erc			? "failed"
-		    : st.interrupted	? "interrupted"
-		    : st.budget_stopped ? "stopped_by_budget"
-					: "complete";
+/* Warns when the dataset changed while the run read it, comparing like with
+ * like: a run that read the whole file compares the reader's hash with the
+ * hash taken before the run; a --limit run read only a prefix, whose hash
+ * says nothing about the whole file, so it compares the file's identity
+ * (size, modification time, inode) instead. */
+static void warn_dataset_changed(const struct run *r)
+{
+	const char *path = r->cfg->dataset.path;
+	if (r->a.limit < 0) {
+		if (r->st.dataset_sha256[0] && strcmp(r->st.dataset_sha256, r->ds_sha))
+			fprintf(
+			    stderr,
+			    "shadoweval run: warning: %s changed during the run (sha256 %.12s at "
+			    "the start, %.12s read); the results may mix two versions of it\n",
+			    path, r->ds_sha, r->st.dataset_sha256);
+		return;
+	}
+	struct stat now;
+	if (stat(path, &now) != 0 || now.st_size != r->ds_st.st_size ||
+	    now.st_ino != r->ds_st.st_ino || now.st_dev != r->ds_st.st_dev ||
+	    now.st_mtim.tv_sec != r->ds_st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != r->ds_st.st_mtim.tv_nsec)
+		fprintf(stderr,
+			"shadoweval run: warning: %s changed during the run (its size or "
+			"modification time); the results may mix two versions of it\n",
+			path);
+}
+
+/* Step 3: the final manifest, the summaries, and the exit status. erc and
+ * run_err are what run_send returned. */
+static int run_finish(struct run *r, int erc, const struct se_err *run_err, struct se_err *err)
+{
+	struct eng_stats *st = &r->st;
+	struct man_info *mi = &r->mi;
+	if (erc == 0)
+		warn_dataset_changed(r);
+	if (erc && se_is_environment(run_err) && r->lock_fd >= 0) {
+		/* the disk is full: free run.lock's reserve (keeping the pid) */
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(r->lock_fd, n) != 0)
+			fprintf(stderr, "shadoweval run: cannot free the reserve in run.lock\n");
+	}
+	fill_manifest(mi, st, r->counts);
+	clock_iso8601(mi->ended_at, sizeof(mi->ended_at));
+	mi->status = erc		  ? "failed"
+		     : st->interrupted	  ? "interrupted"
+		     : st->budget_stopped ? "stopped_by_budget"
+					  : "complete";
 	struct se_err man_err;
-	int mrc = man_write(dir, &mi, &man_err);
-	if (!a.quiet) {
-		double secs = st.elapsed_ms / 1000.0;
-		size_t errors = st.results_written - st.by_status[RES_OK];
+	se_clear(&man_err);
+	int mrc = man_write(r->dir, mi, &man_err);
+	size_t errors = st->results_written - st->by_status[RES_OK];
+	if (!r->a.quiet) {
+		double secs = st->elapsed_ms / 1000.0;
 		/* results, then HTTP attempts: the difference is retries (cache hits
 		 * make no request) */
 		fprintf(stderr,
 			"%zu results (%zu cached, %zu errors) from %zu requests in %.1f s "
 			"(%.0f req/s), $%.4f spent, results in %s\n",
-			st.results_written, st.cached, errors, st.requests, secs,
-			secs > 0 ? st.requests / secs : 0.0, st.spent_usd, dir);
+			st->results_written, st->cached, errors, st->requests, secs,
+			secs > 0 ? st->requests / secs : 0.0, st->spent_usd, r->dir);
 	}
 	if (erc) {
-		*err = run_err;
-		goto out;
+		*err = *run_err;
+		return -1;
 	}
 	if (mrc) {
 		*err = man_err;
-		goto out;
+		return -1;
 	}
-	if (sum_run_dir_corr(dir, a.quiet ? NULL : stdout, a.correction, err))
-		goto out;
-	if (st.interrupted) {
-		se_fail(err, SE_INTERRUPT, NULL,
-			"interrupted: %zu results in %s (--resume continues)", st.results_written,
-			dir);
-		goto out;
+	if (sum_run_dir_corr(r->dir, r->a.quiet ? NULL : stdout, r->a.correction, err)) {
+		/* the results are whole, the summaries are not: say so, so that a
+		 * reader of the folder does not take it for a finished run */
+		mi->status = "failed";
+		man_write(r->dir, mi, NULL);
+		return -1;
 	}
-	if (st.budget_stopped) {
-		se_fail(err, SE_FINDING, NULL,
-			"stopped by --max-cost after $%.2f: %zu of %zu items not run (--resume "
-			"continues)",
-			st.spent_usd, st.items_not_run, st.items_total ? st.items_total : st.items);
-		goto out;
+	if (st->interrupted)
+		return se_fail(err, SE_INTERRUPT, NULL,
+			       "interrupted: %zu results in %s (--resume continues)",
+			       st->results_written, r->dir);
+	if (st->budget_stopped)
+		return se_fail(err, SE_FINDING, NULL,
+			       "stopped by --max-cost after $%.2f: %zu of %zu items not run "
+			       "(--resume continues)",
+			       st->spent_usd, st->items_not_run,
+			       st->items_total ? st->items_total : st->items);
+	double rate = st->results_written ? (double)errors / (double)st->results_written : 0;
+	if (errors && rate >= r->a.max_error_rate)
+		return se_fail(
+		    err, SE_FINDING, NULL,
+		    "%zu of %zu results are errors (%.1f%%), at or over --max-error-rate "
+		    "%g; see the error column of models.csv",
+		    errors, st->results_written, 100.0 * rate, r->a.max_error_rate);
+	return 0;
+}
+
+int cmd_run(int argc, char **argv, struct se_err *err)
+{
+	struct run r;
+	run_init(&r);
+	int rc = run_prepare(&r, argc, argv, err);
+	if (rc == 0) {
+		struct se_err run_err;
+		se_clear(&run_err);
+		int erc = run_send(&r, &run_err);
+		rc = run_finish(&r, erc, &run_err, err);
 	}
-	rc = 0;
-out:
-	if (curl_up)
-		curl_global_cleanup();
-	eng_doneset_free(&done);
-	pricing_free(prices);
-	cfg_free(cfg);
-	free(a.endpoints);
-	free(dir);
-	free(rpath);
-	return rc;
+	run_free(&r);
+	return rc > 0 ? 0 : rc;
 }

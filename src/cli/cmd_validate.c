@@ -172,6 +172,9 @@ int cmd_validate(int argc, char **argv, struct se_err *err)
 	p.per_slot = xcalloc(cfg->n_slots, sizeof(*p.per_slot));
 	p.models = xcalloc(cfg->n_models, sizeof(*p.models));
 	int rc = cli_walk_items(cfg, -1, plan_item, &p, err);
+	if (rc == 0 && p.items == 0)
+		rc = se_fail(err, SE_INPUT, cfg->dataset.path,
+			     "the dataset has no items: nothing to run");
 	if (rc == 0)
 		print_plan(cfg, &p, prices);
 	if (rc == 0 && fflush(stdout) != 0)

@@ -1305,7 +1305,11 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	e->t0 = clock_now_ms();
 	e->last_progress = e->t0;
 	int rc = -1;
-	struct sigaction sa, old_sa;
+	/* SIGTERM (CI cancellation, docker stop) and SIGHUP (a closed terminal)
+	 * end the run as SIGINT does: results kept, manifest and summaries
+	 * written */
+	static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa, old_sa[3];
 	bool sig_installed = false;
 
 	if (endpoints_init(e, e->t0))
@@ -1334,7 +1338,8 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, &old_sa);
+	for (int i = 0; i < 3; i++)
+		sigaction(stop_sigs[i], &sa, &old_sa[i]);
 	sig_installed = true;
 
 	rc = loop(e);
@@ -1354,7 +1359,8 @@ out:
 		fputc('\n', stderr);
 	}
 	if (sig_installed) {
-		sigaction(SIGINT, &old_sa, NULL);
+		for (int i = 0; i < 3; i++)
+			sigaction(stop_sigs[i], &old_sa[i], NULL);
 		eng_sigint_fd = -1;
 	}
 	st->interrupted = st->interrupted || eng_sigint;

@@ -1,5 +1,6 @@
 /* manifest.c: writing and reading manifest.json (see manifest.h). Built by
  * hand with jsonw (one small object), read back with cJSON. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,16 @@ int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 		jsonw_str(&b, m->missing_shards);
 	}
 
+	key(&b, "endpoints", false);
+	buf_putc(&b, '{');
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		if (i)
+			buf_puts(&b, ", ");
+		jsonw_str(&b, cfg->endpoints[i].name);
+		buf_putc(&b, ':');
+		jsonw_str(&b, cfg->endpoints[i].base_url);
+	}
+	buf_putc(&b, '}');
 	key(&b, "slots", false);
 	buf_putc(&b, '{');
 	for (size_t i = 0; i < cfg->n_slots; i++) {
@@ -159,7 +170,79 @@ int man_read(const char *dir, struct man_read *out, struct se_err *err)
 		rc = se_fail(err, SE_INPUT, path,
 			     "not a shadoweval manifest (config_sha256 or dataset_sha256 missing)");
 	copy_str(o, "started_at", out->started_at, sizeof(out->started_at));
+	out->limit = -1;
+	if (rc == 0) {
+		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(o, "shard");
+		const cJSON *lim = cJSON_GetObjectItemCaseSensitive(o, "limit");
+		const cJSON *eps = cJSON_GetObjectItemCaseSensitive(o, "endpoints");
+		if (!(cJSON_IsNull(sh) || cJSON_IsString(sh) || !sh))
+			rc = se_fail(err, SE_INPUT, path, "shard: expected \"K/N\" or null");
+		else if (!(cJSON_IsNull(lim) || !lim ||
+			   (cJSON_IsNumber(lim) && lim->valuedouble >= 0 &&
+			    lim->valuedouble <= 4.6e18 &&
+			    lim->valuedouble == floor(lim->valuedouble))))
+			rc = se_fail(err, SE_INPUT, path, "limit: expected an integer ≥ 0 or null");
+		else if (eps && !cJSON_IsObject(eps))
+			rc = se_fail(err, SE_INPUT, path, "endpoints: expected an object");
+		if (rc == 0) {
+			if (cJSON_IsString(sh))
+				snprintf(out->shard, sizeof(out->shard), "%s", sh->valuestring);
+			if (cJSON_IsNumber(lim))
+				out->limit = (long)lim->valuedouble;
+			if (eps)
+				out->endpoints = cJSON_Duplicate(eps, true);
+		}
+	}
 	cJSON_Delete(o);
 	free(path);
 	return rc;
+}
+
+void man_read_free(struct man_read *m)
+{
+	cJSON_Delete(m->endpoints);
+	m->endpoints = NULL;
+}
+
+static void limit_text(long limit, char *out, size_t size)
+{
+	if (limit < 0)
+		snprintf(out, size, "none");
+	else
+		snprintf(out, size, "%ld", limit);
+}
+
+int man_check_same_run(const struct man_read *old, const struct man_info *now, struct se_err *err)
+{
+	const char *shard = now->shard ? now->shard : "";
+	if (strcmp(old->shard, shard))
+		return se_fail(err, SE_USAGE, "--shard",
+			       "the run being resumed used %s%s, this one %s%s; resume with the "
+			       "same flags, or start a new run folder",
+			       old->shard[0] ? "--shard " : "no --shard", old->shard,
+			       shard[0] ? "--shard " : "no --shard", shard);
+	if (old->limit != now->limit) {
+		char a[32], b[32];
+		limit_text(old->limit, a, sizeof(a));
+		limit_text(now->limit, b, sizeof(b));
+		return se_fail(err, SE_USAGE, "--limit",
+			       "the run being resumed used --limit %s, this one --limit %s; resume "
+			       "with the same flags, or start a new run folder",
+			       a, b);
+	}
+	if (!old->endpoints)
+		return 0; /* an older manifest: the URLs were not recorded */
+	const struct cfg *cfg = now->cfg;
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		const struct cfg_endpoint *ep = &cfg->endpoints[i];
+		const cJSON *u = cJSON_GetObjectItemCaseSensitive(old->endpoints, ep->name);
+		const char *was = cJSON_IsString(u) ? u->valuestring : "(none)";
+		if (strcmp(was, ep->base_url))
+			return se_fail(
+			    err, SE_USAGE, "--endpoint",
+			    "endpoint \"%s\": the run being resumed used %s, this one %s; "
+			    "resume with the same --endpoint, or start a new run folder",
+			    ep->name, was, ep->base_url);
+	}
+	return 0;
 }

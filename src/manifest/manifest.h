@@ -4,7 +4,8 @@
  * ("complete", "interrupted", "stopped_by_budget"), always atomically (temp
  * file + rename), so a crash leaves the previous version. It records what was
  * run (tool and version, eval name, config and dataset paths and their
- * SHA-256, slots, shadows, shard, limit, concurrency, cache mode) and how it
+ * SHA-256, slots, shadows, endpoint URLs, shard, limit, concurrency, cache
+ * mode) and how it
  * went (times and counts). It never holds keys or headers: --resume compares
  * the hashes, nothing else needs secrets.
  *
@@ -29,7 +30,7 @@ struct man_info {
 	const struct cfg *cfg; /* name, path, sha256, slots, shadows */
 	const char *dataset_path;
 	const char *dataset_sha256;
-	const char *status; /* running | complete | interrupted | stopped_by_budget */
+	const char *status; /* running | complete | interrupted | stopped_by_budget | failed */
 	char started_at[32];
 	char ended_at[32]; /* "" while running: written as null */
 	const char *shard; /* "K/N" or NULL */
@@ -58,9 +59,22 @@ struct man_read {
 	char config_sha256[65];
 	char dataset_sha256[65];
 	char started_at[32];
+	char shard[48]; /* "" when null */
+	long limit;	/* -1 when null */
+	/* {"NAME": "base_url", ...} as the run used them (after --endpoint), or
+	 * NULL in a manifest written before they were recorded; owned */
+	struct cJSON *endpoints;
 };
 
-/* Reads dir/manifest.json; SE_INPUT naming the file when missing or bad. */
+/* Reads dir/manifest.json; SE_INPUT naming the file when missing or bad.
+ * man_read_free releases what it holds (safe on a zeroed or failed read). */
 int man_read(const char *dir, struct man_read *out, struct se_err *err);
+void man_read_free(struct man_read *m);
+
+/* --resume: the flags that decide which requests a run sends (--shard,
+ * --limit, each endpoint's URL after --endpoint) must be those of the run it
+ * continues, or the folder would hold two runs that merge and summarize
+ * cannot tell apart. SE_USAGE naming the flag and both values. */
+int man_check_same_run(const struct man_read *old, const struct man_info *now, struct se_err *err);
 
 #endif

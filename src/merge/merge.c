@@ -229,7 +229,8 @@ static int join_results(const struct mg_input *in, size_t n, const char *out_pat
 	return rc ? -1 : 0;
 }
 
-/* OUT must not exist (*exists false) or be an empty folder. */
+/* OUT must not exist (*exists false) or be an empty folder (stale *.tmp
+ * files aside). */
 static int check_out(const char *out, bool *exists, struct se_err *err)
 {
 	struct stat st;
@@ -247,9 +248,14 @@ static int check_out(const char *out, bool *exists, struct se_err *err)
 		return se_fail_errno(err, out, "cannot read output folder");
 	struct dirent *e;
 	bool empty = true;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		/* "NAME.tmp": an atomic write cut short (SIGKILL, power loss) left
+		 * it; it holds no result, and the next write of NAME truncates it */
+		bool stale_tmp = n > 4 && !strcmp(e->d_name + n - 4, ".tmp");
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !stale_tmp)
 			empty = false;
+	}
 	closedir(d);
 	if (!empty)
 		return se_fail(err, SE_INPUT, out,

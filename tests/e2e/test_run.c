@@ -495,7 +495,15 @@ Test(run, client_errors_are_never_retried, .timeout = 60)
 	struct simproc sp;
 	/* require_key and no Authorization header: 401 on every request */
 	sim_up(&sp, profiles(NULL, NULL, 0, true), FIX "/eval.json");
-	run_ok(FIX "/eval.json", sp.base_url, tpath("r"), NULL, NULL);
+	/* every request fails, so the run exits 1 (--max-error-rate, default 1) */
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *args[] = {"run",	  FIX "/eval.json", "-o", tpath("r"), "--endpoint",
+			      ep,	  "--quiet",	    NULL};
+	struct proc_out p = run_se(args);
+	cr_assert_eq(p.status, 1, "shadoweval run exited %d: %s", p.status, p.err);
+	cr_assert_not_null(strstr(p.err, "results are errors"), "%s", p.err);
+	proc_out_free(&p);
 	struct rows r = load_rows(tpath("r"));
 	/* the deep primaries fail, so their fallback is tried (and fails too) */
 	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS + N_HARD);

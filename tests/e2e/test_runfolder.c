@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,7 +73,7 @@ static char *read_file(const char *path, size_t *len)
 	return s;
 }
 
-__attribute__((unused)) static void write_file(const char *path, const char *text)
+static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f, "cannot write %s", path);
@@ -80,7 +81,7 @@ __attribute__((unused)) static void write_file(const char *path, const char *tex
 	cr_assert_eq(fclose(f), 0);
 }
 
-__attribute__((unused)) static size_t count_lines(const char *path)
+static size_t count_lines(const char *path)
 {
 	char *s = read_file(path, NULL);
 	size_t n = 0;
@@ -136,29 +137,39 @@ static const char *write_eval(const char *file, const char *name, const char *da
 	return path;
 }
 
-/* A profiles file: the four models, answering after ttft_ms. */
-static const char *profiles(int ttft_ms)
+/* A profiles file: the four models, answering after ttft_ms; `faults` (a
+ * JSON object, or NULL) on the model `faulty`. */
+static const char *profiles_with(int ttft_ms, const char *faulty, const char *faults)
 {
 	static const char *const models[] = {"sim/fast", "sim/deep", "sim/cand", "sim/backup"};
 	char *path = tpath("profiles.json");
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "{\"seed\": 7, \"models\": {");
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 4; i++) {
 		fprintf(f,
 			"%s\"%s\": {\"pricing\": {\"prompt\": 0.000001, \"completion\": 0.000002},"
 			" \"latency\": {\"ttft_ms\": %d, \"tokens_per_s\": 0},"
-			" \"accuracy\": {\"default\": 1.0}}",
+			" \"accuracy\": {\"default\": 1.0}",
 			i ? ", " : "", models[i], ttft_ms);
+		if (faulty && !strcmp(faulty, models[i]))
+			fprintf(f, ", \"faults\": %s", faults);
+		fputs("}", f);
+	}
 	fputs("}}\n", f);
 	cr_assert_eq(fclose(f), 0);
 	return path;
 }
 
-__attribute__((unused)) static void sim_up(struct simproc *sp, int ttft_ms)
+static void sim_up_with(struct simproc *sp, int ttft_ms, const char *faulty, const char *faults)
 {
-	int rc = simproc_start(sp, profiles(ttft_ms), NULL, NULL);
+	int rc = simproc_start(sp, profiles_with(ttft_ms, faulty, faults), NULL, NULL);
 	cr_assert_eq(rc, 0, "shadowsim did not start: %s", sp->error);
+}
+
+static void sim_up(struct simproc *sp, int ttft_ms)
+{
+	sim_up_with(sp, ttft_ms, NULL, NULL);
 }
 
 static const char *se_bin(void)
@@ -205,6 +216,8 @@ static struct proc se_start(const char *cwd, const char *const *args)
 	p.pid = fork();
 	cr_assert_geq(p.pid, 0);
 	if (p.pid == 0) {
+		/* a test that fails or times out leaves no run behind */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int o = open(p.outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int e = open(p.errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(o, 1);
@@ -253,6 +266,64 @@ static void expect_exit(const struct proc_out *p, int code, const char *needle1,
 	if (needle2)
 		cr_expect_not_null(strstr(p->err, needle2), "stderr lacks \"%s\": %s", needle2,
 				   p->err);
+}
+
+/* Waits (polling the file: the event is a line in it) until path has at
+ * least n lines; fails the test when the process exits first. */
+static void wait_for_lines(const char *path, size_t n, pid_t pid)
+{
+	for (;;) {
+		if (count_lines(path) >= n)
+			return;
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT), 0);
+		cr_assert_eq(si.si_pid, 0, "the run ended before writing %zu lines to %s", n, path);
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static const char *ep_arg(const struct simproc *sp)
+{
+	static char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp->base_url);
+	return ep;
+}
+
+/* A manifest field as text ("" when absent). */
+static char *manifest_field(const char *dir, const char *key)
+{
+	static char out[256];
+	char path[512];
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	char *s = read_file(path, NULL);
+	cr_assert_not_null(s, "no %s", path);
+	cJSON *o = cJSON_Parse(s);
+	free(s);
+	cr_assert_not_null(o, "%s is not JSON", path);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (cJSON_IsString(v))
+		snprintf(out, sizeof(out), "%s", v->valuestring);
+	else if (cJSON_IsNumber(v))
+		snprintf(out, sizeof(out), "%.17g", v->valuedouble);
+	else
+		out[0] = '\0';
+	cJSON_Delete(o);
+	return out;
+}
+
+static void run_ok(const char *eval, const struct simproc *sp, const char *dir,
+		   const char *const *extra)
+{
+	const char *args[32] = {"run", eval, "-o", dir, "--endpoint", ep_arg(sp), "--quiet"};
+	int n = 7;
+	for (int i = 0; extra && extra[i]; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	struct proc_out p = run_se(args);
+	cr_assert_eq(p.status, 0, "shadoweval run exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
 }
 
 /* ---- whole-file reads and non-regular files (issue 9: 2, 5) -------------- */
@@ -318,5 +389,394 @@ Test(runfolder, an_eval_name_outside_runs_is_refused_by_validate_and_run, .timeo
 	cr_expect_neq(access(tpath("escaped"), F_OK), 0, "a run wrote outside runs/");
 	cr_expect_neq(access(tpath("abs-escaped"), F_OK), 0, "a run wrote outside runs/");
 	cr_expect_neq(access(tpath("work/runs"), F_OK), 0, "a run folder was made");
+	rm_tmp();
+}
+
+/* ---- the run-folder lock (issue 9: 7) ------------------------------------ */
+
+Test(runfolder, a_second_run_or_resume_on_a_busy_folder_is_refused_naming_the_pid, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 200);
+	const char *eval = write_eval("eval.json", "lock", fixture("items.jsonl"), NULL, "");
+	const char *first[] = {"run",	     eval,	  "-o",	     tpath("r"),
+			       "--endpoint", ep_arg(&sp), "--quiet", "--concurrency",
+			       "1",	     NULL};
+	struct proc a = se_start(NULL, first);
+	wait_for_lines(tpath("r/results.jsonl"), 1, a.pid);
+	char pid[32];
+	snprintf(pid, sizeof(pid), "pid %ld ", (long)a.pid);
+	const char *second[] = {"run",	      eval,	   "-o",      tpath("r"),
+				"--endpoint", ep_arg(&sp), "--quiet", NULL};
+	struct proc_out p = run_se(second);
+	expect_exit(&p, 2, "in use by another shadoweval run", pid);
+	proc_out_free(&p);
+	const char *resume[] = {"run",	      eval,	   "-o",      tpath("r"), "--resume",
+				"--endpoint", ep_arg(&sp), "--quiet", NULL};
+	p = run_se(resume);
+	expect_exit(&p, 2, "in use by another shadoweval run", pid);
+	proc_out_free(&p);
+	kill(a.pid, SIGINT);
+	p = se_wait(&a);
+	cr_expect_eq(p.status, 130, "%s", p.err);
+	proc_out_free(&p);
+	/* the lock ended with its holder: --resume finishes the run */
+	p = run_se(resume);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	cr_expect_eq(count_lines(tpath("r/results.jsonl")), 2 * N_ITEMS);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* ---- --resume and results.jsonl (issue 9: 8) ----------------------------- */
+
+static const char limit3[] = "3";
+
+Test(runfolder, resume_refuses_a_symlinked_results_file_and_leaves_its_target, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "symlink", fixture("items.jsonl"), NULL, "");
+	const char *extra[] = {"--limit", limit3, NULL};
+	run_ok(eval, &sp, tpath("r"), extra);
+	cr_assert_eq(rename(tpath("r/results.jsonl"), tpath("victim.jsonl")), 0);
+	FILE *f = fopen(tpath("victim.jsonl"), "a");
+	fputs("{\"a line of another file, without its newline", f);
+	fclose(f);
+	size_t before_len = 0;
+	char *before = read_file(tpath("victim.jsonl"), &before_len);
+	cr_assert_eq(symlink(tpath("victim.jsonl"), tpath("r/results.jsonl")), 0);
+	const char *resume[] = {"run",	    eval,	  "-o",	       tpath("r"),
+				"--resume", "--endpoint", ep_arg(&sp), "--quiet",
+				"--limit",  limit3,	  NULL};
+	struct proc_out p = run_se(resume);
+	expect_exit(&p, 2, "results.jsonl", "symbolic link");
+	proc_out_free(&p);
+	size_t after_len = 0;
+	char *after = read_file(tpath("victim.jsonl"), &after_len);
+	cr_expect(before_len == after_len && !memcmp(before, after, before_len),
+		  "--resume changed the file its results.jsonl links to");
+	free(before);
+	free(after);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(runfolder, resume_validates_every_line_before_cutting_a_torn_tail, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "torn", fixture("items.jsonl"), NULL, "");
+	const char *extra[] = {"--limit", limit3, NULL};
+	run_ok(eval, &sp, tpath("r"), extra);
+	/* a bad line in the middle, a torn one at the end */
+	char *good = read_file(tpath("r/results.jsonl"), NULL);
+	char *nl = strchr(good, '\n');
+	cr_assert_not_null(nl);
+	FILE *f = fopen(tpath("r/results.jsonl"), "w");
+	fwrite(good, 1, (size_t)(nl - good) + 1, f);
+	fputs("this is not a results line\n", f);
+	fputs(nl + 1, f);
+	fputs("{\"item_id\": \"torn", f);
+	fclose(f);
+	free(good);
+	size_t before_len = 0;
+	char *before = read_file(tpath("r/results.jsonl"), &before_len);
+	const char *resume[] = {"run",	    eval,	  "-o",	       tpath("r"),
+				"--resume", "--endpoint", ep_arg(&sp), "--quiet",
+				"--limit",  limit3,	  NULL};
+	struct proc_out p = run_se(resume);
+	expect_exit(&p, 2, "results.jsonl:2", NULL);
+	proc_out_free(&p);
+	size_t after_len = 0;
+	char *after = read_file(tpath("r/results.jsonl"), &after_len);
+	cr_expect(before_len == after_len && !memcmp(before, after, before_len),
+		  "--resume cut the file before finding it invalid");
+	free(before);
+	free(after);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* ---- --resume with other run-shaping flags (issue 9: 10) ----------------- */
+
+Test(runfolder, resume_refuses_another_shard_limit_or_endpoint_naming_both, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "shape", fixture("items.jsonl"), NULL, "");
+	const char *extra[] = {"--limit", limit3, "--shard", "1/2", NULL};
+	run_ok(eval, &sp, tpath("r"), extra);
+	char *manifest0 = read_file(tpath("r/manifest.json"), NULL);
+	struct {
+		const char *args[4];
+		const char *n1, *n2;
+	} cases[] = {
+	    {{"--limit", "4", "--shard", "1/2"}, "--limit 3", "--limit 4"},
+	    {{"--limit", "3", NULL, NULL}, "--shard 1/2", "no --shard"},
+	    {{"--limit", "3", "--shard", "2/2"}, "--shard 1/2", "--shard 2/2"},
+	    {{"--shard", "1/2", NULL, NULL}, "--limit 3", "--limit none"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[16] = {"run",	    eval,	  "-o",	       tpath("r"),
+					"--resume", "--endpoint", ep_arg(&sp), "--quiet"};
+		int n = 8;
+		for (int k = 0; k < 4 && cases[i].args[k]; k++)
+			args[n++] = cases[i].args[k];
+		args[n] = NULL;
+		struct proc_out p = run_se(args);
+		expect_exit(&p, 2, cases[i].n1, cases[i].n2);
+		proc_out_free(&p);
+	}
+	/* another URL for the same endpoint name */
+	const char *other_url[] = {"run",
+				   eval,
+				   "-o",
+				   tpath("r"),
+				   "--resume",
+				   "--endpoint",
+				   "sim=http://127.0.0.1:1/v1",
+				   "--quiet",
+				   "--limit",
+				   "3",
+				   "--shard",
+				   "1/2",
+				   NULL};
+	struct proc_out p = run_se(other_url);
+	expect_exit(&p, 2, sp.base_url, "http://127.0.0.1:1/v1");
+	proc_out_free(&p);
+	char *manifest1 = read_file(tpath("r/manifest.json"), NULL);
+	cr_expect_str_eq(manifest1, manifest0, "a refused --resume rewrote the manifest");
+	free(manifest0);
+	free(manifest1);
+	/* the same flags: accepted */
+	const char *same[] = {"run",	    eval,	 "-o",	    tpath("r"), "--resume",
+			      "--endpoint", ep_arg(&sp), "--quiet", "--limit",	"3",
+			      "--shard",    "1/2",	 NULL};
+	p = run_se(same);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* ---- SIGTERM and SIGHUP (issue 9: 11) ------------------------------------ */
+
+static void stop_by_signal(int sig, const char *dir)
+{
+	struct simproc sp;
+	sim_up(&sp, 200);
+	const char *eval = write_eval("eval.json", "signals", fixture("items.jsonl"), NULL, "");
+	const char *args[] = {"run", eval,	   "-o",	dir,	   "--concurrency",
+			      "2",   "--endpoint", ep_arg(&sp), "--quiet", NULL};
+	char rpath[600];
+	snprintf(rpath, sizeof(rpath), "%s/results.jsonl", dir);
+	struct proc a = se_start(NULL, args);
+	wait_for_lines(rpath, 1, a.pid);
+	kill(a.pid, sig);
+	struct proc_out p = se_wait(&a);
+	expect_exit(&p, 130, "interrupted", "--resume");
+	proc_out_free(&p);
+	cr_expect_str_eq(manifest_field(dir, "status"), "interrupted");
+	cr_expect_neq(manifest_field(dir, "ended_at")[0], '\0', "no ended_at");
+	char csv[600];
+	snprintf(csv, sizeof(csv), "%s/models.csv", dir);
+	cr_expect_eq(access(csv, F_OK), 0, "no models.csv after signal %d", sig);
+	size_t lines = count_lines(rpath);
+	cr_expect_gt(lines, 0);
+	cr_expect_lt(lines, 2 * N_ITEMS);
+	simproc_stop(&sp);
+}
+
+Test(runfolder, sigterm_ends_a_run_as_sigint_does, .timeout = 90)
+{
+	make_tmp();
+	stop_by_signal(SIGTERM, tpath("r"));
+	rm_tmp();
+}
+
+Test(runfolder, sighup_ends_a_run_as_sigint_does, .timeout = 90)
+{
+	make_tmp();
+	stop_by_signal(SIGHUP, tpath("r"));
+	rm_tmp();
+}
+
+/* ---- environment failures (issue 9: 12) ---------------------------------- */
+
+Test(runfolder, a_full_disk_fails_the_run_with_exit_3, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "full", fixture("items.jsonl"), NULL, "");
+	cr_assert_eq(mkdir(tpath("r"), 0755), 0);
+	/* every results line hits ENOSPC; the manifest is written beside it */
+	cr_assert_eq(symlink("/dev/full", tpath("r/results.jsonl")), 0);
+	const char *args[] = {"run",	    eval,	 "-o",	    tpath("r"),
+			      "--endpoint", ep_arg(&sp), "--quiet", NULL};
+	struct proc_out p = run_se(args);
+	expect_exit(&p, 3, "results.jsonl", "No space left on device");
+	proc_out_free(&p);
+	cr_expect_str_eq(manifest_field(tpath("r"), "status"), "failed");
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* ---- stale temporary files (issue 9: 13) --------------------------------- */
+
+Test(runfolder, stale_tmp_files_do_not_block_a_retried_merge, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "stale", fixture("items.jsonl"), NULL, "");
+	const char *s1[] = {"--shard", "1/2", NULL};
+	const char *s2[] = {"--shard", "2/2", NULL};
+	run_ok(eval, &sp, tpath("s1"), s1);
+	run_ok(eval, &sp, tpath("s2"), s2);
+	/* what a merge killed mid-write leaves behind */
+	cr_assert_eq(mkdir(tpath("out"), 0755), 0);
+	write_file(tpath("out/results.jsonl.tmp"), "{\"item_id\": \"q01\", \"mod");
+	write_file(tpath("out/models.csv.tmp"), "model,n\n");
+	const char *args[] = {"merge",	    tpath("s1"), tpath("s2"), "-o",
+			      tpath("out"), "--quiet",	 NULL};
+	struct proc_out p = run_se(args);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	cr_expect_eq(count_lines(tpath("out/results.jsonl")), 2 * N_ITEMS);
+	cr_expect_neq(access(tpath("out/results.jsonl.tmp"), F_OK), 0);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* ---- --max-error-rate and empty datasets (issue 9: 23) ------------------- */
+
+Test(runfolder, a_run_where_every_request_failed_exits_1, .timeout = 90)
+{
+	make_tmp();
+	const char *eval = write_eval("eval.json", "allfail", fixture("items.jsonl"), NULL, "");
+	/* nothing listens on port 1: every attempt is a network error */
+	const char *args[] = {
+	    "run",     eval,	  "-o", tpath("r"), "--endpoint", "sim=http://127.0.0.1:1/v1",
+	    "--quiet", "--limit", "2",	NULL};
+	struct proc_out p = run_se(args);
+	expect_exit(&p, 1, "4 of 4 results are errors", "--max-error-rate");
+	proc_out_free(&p);
+	cr_expect_str_eq(manifest_field(tpath("r"), "status"), "complete");
+	cr_expect_eq(access(tpath("r/models.csv"), F_OK), 0);
+	const char *usage[] = {"run", eval, "--max-error-rate", "0", NULL};
+	p = run_se(usage);
+	expect_exit(&p, 2, "--max-error-rate", NULL);
+	proc_out_free(&p);
+	rm_tmp();
+}
+
+Test(runfolder, max_error_rate_sets_the_share_of_errors_that_fails_a_run, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	/* the shadow always fails: 3 of the 6 results of --limit 3 are errors */
+	sim_up_with(&sp, 0, "sim/cand", "{\"http_500\": 1.0}");
+	const char *eval = write_eval("eval.json", "halffail", fixture("items.jsonl"), NULL, "");
+	struct {
+		const char *rate; /* NULL: the default */
+		int exit;
+	} cases[] = {{NULL, 0}, {"0.6", 0}, {"0.5", 1}, {"0.25", 1}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char dir[32];
+		snprintf(dir, sizeof(dir), "r%zu", i);
+		const char *args[16] = {"run", eval,	     "-o",	  tpath(dir), "--limit",
+					"3",   "--endpoint", ep_arg(&sp), "--quiet"};
+		int n = 9;
+		if (cases[i].rate) {
+			args[n++] = "--max-error-rate";
+			args[n++] = cases[i].rate;
+		}
+		args[n] = NULL;
+		struct proc_out p = run_se(args);
+		expect_exit(&p, cases[i].exit, cases[i].exit ? "3 of 6 results are errors" : NULL,
+			    NULL);
+		proc_out_free(&p);
+	}
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(runfolder, an_empty_dataset_is_exit_2_for_validate_and_run, .timeout = 60)
+{
+	make_tmp();
+	write_file(tpath("items.jsonl"), "");
+	const char *eval = write_eval("eval.json", "empty", tpath("items.jsonl"), NULL, "");
+	const char *v[] = {"validate", eval, NULL};
+	struct proc_out p = run_se(v);
+	expect_exit(&p, 2, tpath("items.jsonl"), "no items");
+	proc_out_free(&p);
+	const char *r[] = {"run", eval, "-o", tpath("r"), "--quiet", NULL};
+	p = run_se(r);
+	expect_exit(&p, 2, tpath("items.jsonl"), "no items");
+	proc_out_free(&p);
+	rm_tmp();
+}
+
+/* ---- the dataset-changed warning on --limit runs (issue 9: 24) ----------- */
+
+/* 40 items of about 3 KB each: past the reader's 64 KiB chunk, so a --limit
+ * run reads only a prefix of the file. */
+static void write_big_dataset(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	char pad[3001];
+	memset(pad, 'x', 3000);
+	pad[3000] = '\0';
+	for (int i = 0; i < 40; i++)
+		fprintf(f,
+			"{\"id\": \"b%02d\", \"task\": \"easy\", \"prompt\": \"What is %d plus "
+			"1?\", \"expected\": \"%d\", \"pad\": \"%s\"}\n",
+			i, i, i + 1, pad);
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(runfolder, a_limit_run_of_an_unchanged_dataset_does_not_warn, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	write_big_dataset(tpath("items.jsonl"));
+	const char *eval = write_eval("eval.json", "bigds", tpath("items.jsonl"), NULL, "");
+	const char *args[] = {"run", eval,	   "-o",	tpath("r"), "--limit",
+			      "2",   "--endpoint", ep_arg(&sp), "--quiet",  NULL};
+	struct proc_out p = run_se(args);
+	expect_exit(&p, 0, NULL, NULL);
+	cr_expect_null(strstr(p.err, "changed during the run"), "%s", p.err);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+Test(runfolder, a_limit_run_still_warns_when_the_dataset_changes, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 300);
+	write_big_dataset(tpath("items.jsonl"));
+	const char *eval = write_eval("eval.json", "bigds2", tpath("items.jsonl"), NULL, "");
+	const char *args[] = {"run",	       eval, "-o",	   tpath("r"),	"--limit", "3",
+			      "--concurrency", "1",  "--endpoint", ep_arg(&sp), "--quiet", NULL};
+	struct proc a = se_start(NULL, args);
+	wait_for_lines(tpath("r/results.jsonl"), 1, a.pid);
+	FILE *f = fopen(tpath("items.jsonl"), "a");
+	fputs("{\"id\": \"late\", \"prompt\": \"added during the run\"}\n", f);
+	fclose(f);
+	struct proc_out p = se_wait(&a);
+	expect_exit(&p, 0, "changed during the run", NULL);
+	proc_out_free(&p);
+	simproc_stop(&sp);
 	rm_tmp();
 }
