@@ -344,7 +344,7 @@ static int check_results_file(const char *rpath, struct stat *id, bool *exists, 
  * cut; the pairs already written become the skip set. */
 static int resume_prepare(struct run *r, struct se_err *err)
 {
-	struct man_read m = {0};
+	struct man_read m;
 	char *mpath = fio_join(r->dir, "manifest.json");
 	char *rpath = fio_join(r->dir, "results.jsonl");
 	int rc = -1;
@@ -374,7 +374,7 @@ static int resume_prepare(struct run *r, struct se_err *err)
 		    m.dataset_sha256, r->ds_sha);
 		goto out;
 	}
-	if (man_check_same_run(&m, &r->mi, err))
+	if (man_check_same_run(r->dir, &r->mi, err))
 		goto out;
 	if (m.started_at[0])
 		snprintf(r->mi.started_at, sizeof(r->mi.started_at), "%s", m.started_at);
@@ -400,7 +400,6 @@ static int resume_prepare(struct run *r, struct se_err *err)
 	}
 	rc = res_scan(rpath, true, on_done_row, &r->done, NULL, err);
 out:
-	man_read_free(&m);
 	free(mpath);
 	free(rpath);
 	return rc;

@@ -170,38 +170,30 @@ int man_read(const char *dir, struct man_read *out, struct se_err *err)
 		rc = se_fail(err, SE_INPUT, path,
 			     "not a shadoweval manifest (config_sha256 or dataset_sha256 missing)");
 	copy_str(o, "started_at", out->started_at, sizeof(out->started_at));
-	out->limit = -1;
-	if (rc == 0) {
-		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(o, "shard");
-		const cJSON *lim = cJSON_GetObjectItemCaseSensitive(o, "limit");
-		const cJSON *eps = cJSON_GetObjectItemCaseSensitive(o, "endpoints");
-		if (!(cJSON_IsNull(sh) || cJSON_IsString(sh) || !sh))
-			rc = se_fail(err, SE_INPUT, path, "shard: expected \"K/N\" or null");
-		else if (!(cJSON_IsNull(lim) || !lim ||
-			   (cJSON_IsNumber(lim) && lim->valuedouble >= 0 &&
-			    lim->valuedouble <= 4.6e18 &&
-			    lim->valuedouble == floor(lim->valuedouble))))
-			rc = se_fail(err, SE_INPUT, path, "limit: expected an integer ≥ 0 or null");
-		else if (eps && !cJSON_IsObject(eps))
-			rc = se_fail(err, SE_INPUT, path, "endpoints: expected an object");
-		if (rc == 0) {
-			if (cJSON_IsString(sh))
-				snprintf(out->shard, sizeof(out->shard), "%s", sh->valuestring);
-			if (cJSON_IsNumber(lim))
-				out->limit = (long)lim->valuedouble;
-			if (eps)
-				out->endpoints = cJSON_Duplicate(eps, true);
-		}
-	}
 	cJSON_Delete(o);
 	free(path);
 	return rc;
 }
 
-void man_read_free(struct man_read *m)
+/* dir/manifest.json parsed (caller deletes), or NULL with err set. */
+static cJSON *load(const char *dir, struct se_err *err)
 {
-	cJSON_Delete(m->endpoints);
-	m->endpoints = NULL;
+	char *path = fio_join(dir, "manifest.json");
+	char *data = NULL;
+	size_t len = 0;
+	cJSON *o = NULL;
+	if (fio_read_all(path, &data, &len, err) == 0) {
+		o = cJSON_ParseWithLength(data, len);
+		if (!cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+			o = NULL;
+			se_fail(err, SE_INPUT, path,
+				"not a shadoweval manifest (not a JSON object)");
+		}
+	}
+	free(data);
+	free(path);
+	return o;
 }
 
 static void limit_text(long limit, char *out, size_t size)
@@ -212,37 +204,68 @@ static void limit_text(long limit, char *out, size_t size)
 		snprintf(out, size, "%ld", limit);
 }
 
-int man_check_same_run(const struct man_read *old, const struct man_info *now, struct se_err *err)
+int man_check_same_run(const char *dir, const struct man_info *now, struct se_err *err)
 {
+	cJSON *o = load(dir, err);
+	if (!o)
+		return -1;
+	int rc = -1;
+	char *path = fio_join(dir, "manifest.json");
+	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(o, "shard");
+	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(o, "limit");
+	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(o, "endpoints");
+	if (sh && !cJSON_IsNull(sh) && !cJSON_IsString(sh)) {
+		se_fail(err, SE_INPUT, path, "shard: expected \"K/N\" or null");
+		goto out;
+	}
+	if (lim && !cJSON_IsNull(lim) &&
+	    !(cJSON_IsNumber(lim) && lim->valuedouble >= 0 && lim->valuedouble <= 4.6e18 &&
+	      lim->valuedouble == floor(lim->valuedouble))) {
+		se_fail(err, SE_INPUT, path, "limit: expected an integer ≥ 0 or null");
+		goto out;
+	}
+	if (eps && !cJSON_IsObject(eps)) {
+		se_fail(err, SE_INPUT, path, "endpoints: expected an object");
+		goto out;
+	}
+	const char *was_shard = cJSON_IsString(sh) ? sh->valuestring : "";
 	const char *shard = now->shard ? now->shard : "";
-	if (strcmp(old->shard, shard))
-		return se_fail(err, SE_USAGE, "--shard",
-			       "the run being resumed used %s%s, this one %s%s; resume with the "
-			       "same flags, or start a new run folder",
-			       old->shard[0] ? "--shard " : "no --shard", old->shard,
-			       shard[0] ? "--shard " : "no --shard", shard);
-	if (old->limit != now->limit) {
+	if (strcmp(was_shard, shard)) {
+		se_fail(err, SE_USAGE, "--shard",
+			"the run being resumed used %s%s, this one %s%s; resume with the same "
+			"flags, or start a new run folder",
+			was_shard[0] ? "--shard " : "no --shard", was_shard,
+			shard[0] ? "--shard " : "no --shard", shard);
+		goto out;
+	}
+	long was_limit = cJSON_IsNumber(lim) ? (long)lim->valuedouble : -1;
+	if (was_limit != now->limit) {
 		char a[32], b[32];
-		limit_text(old->limit, a, sizeof(a));
+		limit_text(was_limit, a, sizeof(a));
 		limit_text(now->limit, b, sizeof(b));
-		return se_fail(err, SE_USAGE, "--limit",
-			       "the run being resumed used --limit %s, this one --limit %s; resume "
-			       "with the same flags, or start a new run folder",
-			       a, b);
+		se_fail(err, SE_USAGE, "--limit",
+			"the run being resumed used --limit %s, this one --limit %s; resume with "
+			"the same flags, or start a new run folder",
+			a, b);
+		goto out;
 	}
-	if (!old->endpoints)
-		return 0; /* an older manifest: the URLs were not recorded */
 	const struct cfg *cfg = now->cfg;
-	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+	for (size_t i = 0; eps && i < cfg->n_endpoints; i++) {
 		const struct cfg_endpoint *ep = &cfg->endpoints[i];
-		const cJSON *u = cJSON_GetObjectItemCaseSensitive(old->endpoints, ep->name);
+		const cJSON *u = cJSON_GetObjectItemCaseSensitive(eps, ep->name);
 		const char *was = cJSON_IsString(u) ? u->valuestring : "(none)";
-		if (strcmp(was, ep->base_url))
-			return se_fail(
+		if (strcmp(was, ep->base_url)) {
+			se_fail(
 			    err, SE_USAGE, "--endpoint",
-			    "endpoint \"%s\": the run being resumed used %s, this one %s; "
-			    "resume with the same --endpoint, or start a new run folder",
+			    "endpoint \"%s\": the run being resumed used %s, this one %s; resume "
+			    "with the same --endpoint, or start a new run folder",
 			    ep->name, was, ep->base_url);
+			goto out;
+		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(path);
+	cJSON_Delete(o);
+	return rc;
 }

@@ -59,22 +59,16 @@ struct man_read {
 	char config_sha256[65];
 	char dataset_sha256[65];
 	char started_at[32];
-	char shard[48]; /* "" when null */
-	long limit;	/* -1 when null */
-	/* {"NAME": "base_url", ...} as the run used them (after --endpoint), or
-	 * NULL in a manifest written before they were recorded; owned */
-	struct cJSON *endpoints;
 };
 
-/* Reads dir/manifest.json; SE_INPUT naming the file when missing or bad.
- * man_read_free releases what it holds (safe on a zeroed or failed read). */
+/* Reads dir/manifest.json; SE_INPUT naming the file when missing or bad. */
 int man_read(const char *dir, struct man_read *out, struct se_err *err);
-void man_read_free(struct man_read *m);
 
 /* --resume: the flags that decide which requests a run sends (--shard,
- * --limit, each endpoint's URL after --endpoint) must be those of the run it
- * continues, or the folder would hold two runs that merge and summarize
- * cannot tell apart. SE_USAGE naming the flag and both values. */
-int man_check_same_run(const struct man_read *old, const struct man_info *now, struct se_err *err);
+ * --limit, each endpoint's URL after --endpoint) must be those of the run
+ * recorded in dir/manifest.json, or the folder would hold two runs that
+ * merge and summarize cannot tell apart. SE_USAGE naming the flag and both
+ * values; a manifest older than the endpoint URLs is not checked for them. */
+int man_check_same_run(const char *dir, const struct man_info *now, struct se_err *err);
 
 #endif
