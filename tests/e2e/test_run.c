@@ -498,8 +498,8 @@ Test(run, client_errors_are_never_retried, .timeout = 60)
 	/* every request fails, so the run exits 1 (--max-error-rate, default 1) */
 	char ep[128];
 	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
-	const char *args[] = {"run",	  FIX "/eval.json", "-o", tpath("r"), "--endpoint",
-			      ep,	  "--quiet",	    NULL};
+	const char *args[] = {"run", FIX "/eval.json", "-o", tpath("r"), "--endpoint",
+			      ep,    "--quiet",	       NULL};
 	struct proc_out p = run_se(args);
 	cr_assert_eq(p.status, 1, "shadoweval run exited %d: %s", p.status, p.err);
 	cr_assert_not_null(strstr(p.err, "results are errors"), "%s", p.err);
