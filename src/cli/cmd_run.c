@@ -255,7 +255,7 @@ static int on_done_row(void *ctx, const struct res_rec *row)
 	return 0;
 }
 
-static int on_any_row(void *ctx, const struct res_row *row)
+static int on_any_row(void *ctx, const struct res_rec *row)
 {
 	(void)ctx;
 	(void)row;
