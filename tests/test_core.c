@@ -386,12 +386,13 @@ Test(core, jsonv_ranges_include_their_bounds_and_refuse_non_numbers)
 
 Test(suggest, closest_command_for_typos_and_none_for_strangers)
 {
-	static const char *const cmds[] = {"run", "validate", "route", "summarize", "sweep",
-					   "report", "merge", "diff", "plan", "check", "init"};
+	static const char *const cmds[] = {"run",   "validate", "route", "summarize",
+					   "sweep", "report",	"merge", "diff",
+					   "plan",  "check",	"init"};
 	const size_t n = sizeof(cmds) / sizeof(cmds[0]);
 	cr_expect_str_eq(suggest_closest("rn", cmds, n), "run");
 	cr_expect_str_eq(suggest_closest("sumarize", cmds, n), "summarize");
-	cr_expect_str_eq(suggest_closest("reprot", cmds, n), "report"); /* a swap is 1 edit */
+	cr_expect_str_eq(suggest_closest("reprot", cmds, n), "report");	 /* a swap is 1 edit */
 	cr_expect_str_eq(suggest_closest("valid", cmds, n), "validate"); /* a prefix */
 	cr_expect_str_eq(suggest_closest("chekc", cmds, n), "check");
 	cr_expect_null(suggest_closest("xyz", cmds, n));

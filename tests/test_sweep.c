@@ -1099,10 +1099,11 @@ Test(sweep, a_holdout_that_leaves_a_part_empty_is_an_input_error)
 Test(sweep, folds_remove_the_optimism_of_choosing_on_the_same_items)
 {
 	char *dir = test_mkdtemp("sweep");
-	const char *manifest = "{\"tool\": \"shadoweval\", \"eval\": \"noise\", \"config\": "
-			       "\"none.json\", \"config_sha256\": \"00\", \"status\": \"complete\", "
-			       "\"slots\": {\"a\": \"sim/a\", \"b\": \"sim/b\", \"c\": \"sim/c\"}, "
-			       "\"shadows\": \"all-slots\"}\n";
+	const char *manifest =
+	    "{\"tool\": \"shadoweval\", \"eval\": \"noise\", \"config\": "
+	    "\"none.json\", \"config_sha256\": \"00\", \"status\": \"complete\", "
+	    "\"slots\": {\"a\": \"sim/a\", \"b\": \"sim/b\", \"c\": \"sim/c\"}, "
+	    "\"shadows\": \"all-slots\"}\n";
 	write_file(dir, "manifest.json", manifest, strlen(manifest));
 	char *p = fio_join(dir, "results.jsonl");
 	FILE *fp = fopen(p, "wb");
@@ -1117,13 +1118,15 @@ Test(sweep, folds_remove_the_optimism_of_choosing_on_the_same_items)
 			state ^= state << 25;
 			state ^= state >> 27;
 			double u = (double)((state * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
-			fprintf(fp,
-				"{\"item_id\":\"n%03d\",\"task\":\"t%d\",\"slot\":\"a\",\"model\":\"%s\","
-				"\"role\":\"%s\",\"status\":\"ok\",\"latency_ms\":100,\"cost_usd\":%s,"
-				"\"cost_source\":\"reported\",\"cached\":false,\"est_tokens\":%d,"
-				"\"pass\":%s}\n",
-				i, i % 10, models[m], m ? "shadow" : "primary", costs[m], 100 + i,
-				u < 0.6 ? "true" : "false");
+			fprintf(
+			    fp,
+			    "{\"item_id\":\"n%03d\",\"task\":\"t%d\",\"slot\":\"a\",\"model\":\"%"
+			    "s\","
+			    "\"role\":\"%s\",\"status\":\"ok\",\"latency_ms\":100,\"cost_usd\":%s,"
+			    "\"cost_source\":\"reported\",\"cached\":false,\"est_tokens\":%d,"
+			    "\"pass\":%s}\n",
+			    i, i % 10, models[m], m ? "shadow" : "primary", costs[m], 100 + i,
+			    u < 0.6 ? "true" : "false");
 		}
 	cr_assert_eq(fclose(fp), 0);
 	free(p);
