@@ -187,6 +187,41 @@ analyze:
 		 grep -v "warnings generated" <<<"$$out" || true; exit $$rc' bash
 	@echo "analyze: clean"
 
+# ---- fuzzing (libFuzzer; fuzz/README.md) ----------------------------------
+# `make fuzz` builds one libFuzzer binary per target in fuzz/ with clang,
+# ASan and UBSan, linked with the library compiled by clang in its own build
+# folder; `make fuzz-smoke` runs each on its seed corpus for FUZZ_SECONDS
+# and fails on any crash, leak or sanitizer report.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Isrc -Ifuzz $(PKG_CFLAGS) -Wall -Wextra -O1 -g \
+		-fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=all -MMD -MP
+FUZZ_TARGETS := $(patsubst fuzz/fz_%.c,%,$(filter-out fuzz/fz_util.c fuzz/fz_dataset.c,$(wildcard fuzz/fz_*.c)))
+FUZZ_LIB     := $(BUILD)/fuzz/libse.a
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(BUILD)/fuzz/%.o)
+FUZZ_HELP    := $(BUILD)/fuzz/fuzz/fz_util.o $(BUILD)/fuzz/fuzz/fz_dataset.o
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/bin/fz_%)
+
+.PHONY: fuzz fuzz-smoke
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/fuzz/bin/fz_%: $(BUILD)/fuzz/fuzz/fz_%.o $(FUZZ_HELP) $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+fuzz:
+	@FUZZ=1 bash scripts/install-deps.sh
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_HELP) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz/fz_%.o)
+fuzz-smoke: fuzz
+	@bash fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_HELP:.o=.d) $(FUZZ_BIN:%=$(BUILD)/fuzz/fuzz/%.d)
+# ---- end of fuzzing ---------------------------------------------------------
+
 clean:
 	rm -rf $(BUILD) $(BIN)
 

@@ -15,6 +15,11 @@ packages=(
 if [ "${BENCH:-0}" = 1 ]; then
   packages+=(wrk)
 fi
+# Fuzzing (`make fuzz`, `make fuzz-smoke`, FUZZ=1): clang and its runtime
+# libraries, libFuzzer's among them (libclang-rt-dev matches clang's version).
+if [ "${FUZZ:-0}" = 1 ]; then
+  packages+=(clang libclang-rt-dev)
+fi
 
 # The official openai npm client, when node is here: shadowsim's tests check
 # that it understands shadowsim (streaming and not). Installed into the
