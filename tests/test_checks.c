@@ -152,6 +152,63 @@ Test(checks, missing_expected_fails_with_detail)
 	cr_expect(run1("{\"type\":\"regex\",\"pattern\":\"\\\\d\"}", "18", NULL, NULL));
 }
 
+/* Issue 9 item 21: every output contains "", so an empty expected answer
+ * (as given, or once normalized) is an error, never a pass, wherever it
+ * stands in the list; a "value" of "" is refused when the config loads. */
+Test(checks, contains_with_an_empty_expected_answer_is_an_error)
+{
+	const char *cases[][2] = {{"{\"type\":\"contains\"}", ""},
+				  {"{\"type\":\"contains\",\"normalize\":[\"trim\"]}", "  \t"},
+				  {"{\"type\":\"contains\",\"ignore\":[\"x+\"]}", "xx"}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct chk_set set;
+		struct chk_outcome out;
+		compile_one(&set, cases[i][0]);
+		eval1(&set, "any output at all", cases[i][1], &out);
+		cr_expect_not(out.pass, "%s with \"%s\" passed", cases[i][0], cases[i][1]);
+		cr_expect(out.results[0].error, "%s: no error", cases[i][0]);
+		cr_expect_str_eq(out.results[0].detail, "empty expected answer");
+		chk_outcome_free(&out);
+		chk_set_free(&set);
+	}
+	/* an empty answer after one that matches is found too */
+	struct chk_set set;
+	struct chk_outcome out;
+	compile_one(&set, "{\"type\":\"contains\"}");
+	const char *exp[] = {"output", ""};
+	chk_eval(&set, "any output", 10, exp, 2, &out);
+	cr_expect_not(out.pass);
+	cr_expect(out.results[0].error);
+	chk_outcome_free(&out);
+	chk_set_free(&set);
+	/* exact with "" still means "the output is empty" */
+	cr_expect(run1("{\"type\":\"exact\",\"normalize\":[\"trim\"]}", " ", "", NULL));
+}
+
+Test(checks, contains_refuses_an_empty_value)
+{
+	struct chk_set set;
+	struct se_err err;
+	cr_assert_eq(compile_doc(&set, "{\"checks\":[{\"type\":\"contains\",\"value\":\"\"}]}", &err),
+		     -1);
+	cr_expect_str_eq(err.where, "evals/x.json: checks[0].value");
+	cr_expect(strstr(err.msg, "empty"), "%s", err.msg);
+}
+
+Test(checks, needs_expected_names_the_first_check_that_compares_with_it)
+{
+	struct chk_set set;
+	compile_ok(&set, "{\"checks\":[{\"type\":\"regex\",\"pattern\":\"a\"},"
+			 "{\"name\":\"v\",\"type\":\"exact\",\"value\":\"x\"},"
+			 "{\"name\":\"ans\",\"type\":\"regex_extract\",\"pattern\":\"(a)\"}]}");
+	cr_expect_str_eq(chk_needs_expected(&set), "ans");
+	chk_set_free(&set);
+	compile_ok(&set, "{\"checks\":[{\"type\":\"not_regex\",\"pattern\":\"a\"},"
+			 "{\"type\":\"contains\",\"value\":\"x\"}]}");
+	cr_expect_null(chk_needs_expected(&set));
+	chk_set_free(&set);
+}
+
 Test(checks, any_of_several_expected_answers_passes)
 {
 	struct chk_set set;
@@ -289,6 +346,29 @@ Test(checks, normalizer_numeric_canonicalizes_numbers)
 	norm("numeric", "+7", "7");
 	norm("numeric", "1e3", "1000");
 	norm("numeric", ".5", "0.5");
+}
+
+/* Issue 9 item 21: numbers are compared by their digits, not as doubles. */
+Test(checks, normalizer_numeric_is_exact)
+{
+	norm("numeric", "100000000000000000001", "100000000000000000001");
+	norm("numeric", "100000000000000000000", "100000000000000000000");
+	norm("numeric", "1e20", "100000000000000000000");
+	norm("numeric", "1,000,000,000,000,000,000.00", "1000000000000000000");
+	norm("numeric", "0.1000000000000000001", "0.1000000000000000001");
+	norm("numeric", "-0.000", "0");
+	norm("numeric", "007", "7");
+	norm("numeric", "12345e-2", "123.45");
+	norm("numeric", "1.5e-7", "0.00000015");
+	norm("numeric", "2.50E+1", "25");
+	norm("numeric", "1e300", "1e+300");
+	norm("numeric", "-1.25e-300", "-1.25e-300");
+	cr_expect_not(run1("{\"type\":\"exact\",\"normalize\":[\"numeric\"]}",
+			   "100000000000000000001", "100000000000000000000", NULL));
+	cr_expect(run1("{\"type\":\"exact\",\"normalize\":[\"numeric\"]}", "1e20",
+		       "100,000,000,000,000,000,000", NULL));
+	cr_expect_not(run1("{\"type\":\"exact\",\"normalize\":[\"numeric\"]}", "9007199254740993",
+			   "9007199254740992", NULL));
 }
 
 Test(checks, normalizer_numeric_leaves_non_numbers_unchanged)

@@ -284,6 +284,9 @@ static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check 
 				       type_names[t]);
 		if (!cJSON_IsString(val))
 			return fail_at(c, ".value", "\"value\" must be a string");
+		if (k->type == CHK_CONTAINS && !*val->valuestring)
+			return fail_at(c, ".value",
+				       "\"value\" is empty: every output contains it");
 		k->value = xstrdup(val->valuestring);
 	}
 
@@ -661,7 +664,9 @@ static void compare_targets(const struct chk_check *k, const struct buf *mine,
 	struct buf fix, prep;
 	buf_init(&fix);
 	buf_init(&prep);
-	for (size_t e = 0; e < n_expected && !r->pass; e++) {
+	bool empty = false;
+	/* contains looks at every answer, so an empty one is found wherever it is */
+	for (size_t e = 0; e < n_expected && (!r->pass || k->type == CHK_CONTAINS); e++) {
 		if (!expected[e])
 			continue;
 		size_t n = strlen(expected[e]);
@@ -672,12 +677,21 @@ static void compare_targets(const struct chk_check *k, const struct buf *mine,
 			set_match_error(r, m);
 			break;
 		}
-		if (k->type == CHK_CONTAINS)
-			r->pass = ascii_contains(mine->data, mine->len, prep.data, prep.len,
-						 k->ignore_case);
+		if (k->type == CHK_CONTAINS && prep.len == 0)
+			empty = true; /* every output contains "": no verdict */
+		else if (k->type == CHK_CONTAINS)
+			r->pass = r->pass || ascii_contains(mine->data, mine->len, prep.data,
+							    prep.len, k->ignore_case);
 		else
 			r->pass =
 			    ascii_eq(mine->data, mine->len, prep.data, prep.len, k->ignore_case);
+	}
+	if (empty && !r->error) {
+		/* an empty answer in the list would make any output pass: the data
+		 * is wrong, and the check says so instead of passing */
+		r->pass = false;
+		r->error = true;
+		snprintf(r->detail, sizeof r->detail, "empty expected answer");
 	}
 	buf_free(&fix);
 	buf_free(&prep);
@@ -807,6 +821,17 @@ void chk_outcome_free(struct chk_outcome *out)
 	free(out->results);
 	out->results = NULL;
 	out->n = 0;
+}
+
+const char *chk_needs_expected(const struct chk_set *set)
+{
+	for (size_t i = 0; set && i < set->n; i++) {
+		const struct chk_check *k = &set->checks[i];
+		if (!k->value && (k->type == CHK_EXACT || k->type == CHK_CONTAINS ||
+				  k->type == CHK_REGEX_EXTRACT))
+			return k->name;
+	}
+	return NULL;
 }
 
 void chk_outcome_json(const struct chk_outcome *out, struct buf *b)

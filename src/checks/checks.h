@@ -87,7 +87,16 @@ void chk_outcome_free(struct chk_outcome *out);
  * - a set with no checks (no "checks" given) never passes: pass false, score 0.
  * - a result's detail: regex_extract the extracted text, or "no match"; regex
  *   and not_regex the matched text, or "no match"; "no expected answer";
- *   "regex match limit exceeded" (with error set). */
+ *   "regex match limit exceeded" (with error set); "empty expected answer"
+ *   (with error set) for contains when an answer is empty once prepared,
+ *   since every output contains "" (a "value" of "" is refused at compile).
+ * - chk_needs_expected says whether a set has a check that compares with the
+ *   item's expected answers (exact, contains, regex_extract without "value"),
+ *   so `validate` can name the items that have none. */
+
+/* The name of the first check of set that needs the item's expected answers,
+ * or NULL when none does. */
+const char *chk_needs_expected(const struct chk_set *set);
 
 /* Appends the outcome's per-check results as a JSON object
  * {"name":{"pass":true,"detail":"18"},...} (the "checks" field of a result);
@@ -107,8 +116,10 @@ void chk_normalize(unsigned mask, const char *s, size_t n, struct buf *b);
  * ASCII punctuation character, also "-" and "." inside numbers). numeric
  * rewrites a string that is (whitespace aside) a finite decimal number, with
  * an optional sign and "$", thousands commas in groups of three ("1,800") and
- * an exponent, as "%.15g" ("$1,800.0" -> "1800", "-0" -> "0"); anything else
- * ("1,8", "0x10", "inf", "18 apples") is left unchanged. */
+ * an exponent, as its exact value in one canonical spelling ("$1,800.0" ->
+ * "1800", "-0" -> "0", "1e3" -> "1000", "1e300" -> "1e+300"): digits are
+ * compared, not doubles, so 100000000000000000001 != 100000000000000000000;
+ * anything else ("1,8", "0x10", "inf", "18 apples") is left unchanged. */
 enum chk_norm {
 	CHK_NORM_TRIM,
 	CHK_NORM_LOWERCASE,

@@ -66,9 +66,48 @@ static size_t scan_int_part(const char *s, size_t n, struct buf *d)
 	return i;
 }
 
+/* Longest run of zeros written out before switching to an exponent, so that
+ * "1e300" stays short while every integer of up to 64 digits reads as one. */
+#define NUM_PLAIN_MAX 64
+
+/* Writes the number sign * 0.digits... as the exact decimal digits[0..nd) x
+ * 10^e: plainly ("100000000000000000001", "0.5", "-18.5") when that takes no
+ * more than NUM_PLAIN_MAX zeros, else as d.ddd e+N. digits has no leading or
+ * trailing zero and nd > 0. Each value has one spelling, so equal strings
+ * mean equal numbers, with no rounding to a double on the way. */
+static void put_exact(int neg, const char *digits, size_t nd, long long e, struct buf *out)
+{
+	if (neg)
+		buf_putc(out, '-');
+	long long point = (long long)nd + e; /* digits before the decimal point */
+	if (e >= 0 && e <= NUM_PLAIN_MAX) {
+		buf_append(out, digits, nd);
+		for (long long i = 0; i < e; i++)
+			buf_putc(out, '0');
+	} else if (e < 0 && point > 0) {
+		buf_append(out, digits, (size_t)point);
+		buf_putc(out, '.');
+		buf_append(out, digits + point, nd - (size_t)point);
+	} else if (e < 0 && -point <= NUM_PLAIN_MAX) {
+		buf_puts(out, "0.");
+		for (long long i = 0; i < -point; i++)
+			buf_putc(out, '0');
+		buf_append(out, digits, nd);
+	} else {
+		buf_putc(out, digits[0]);
+		if (nd > 1) {
+			buf_putc(out, '.');
+			buf_append(out, digits + 1, nd - 1);
+		}
+		buf_printf(out, "e%+lld", point - 1);
+	}
+}
+
 /* The numeric normalizer: when all of s (surrounding ASCII whitespace aside)
  * is [sign][$]digits[,ddd...][.digits][e[sign]digits] (or $ before the sign)
- * and finite, writes it as "%.15g"; otherwise copies s unchanged. */
+ * and finite as a double, writes its exact value canonically (put_exact);
+ * otherwise copies s unchanged. Digits are compared, never doubles: 10^20
+ * and 10^20 + 1 stay apart. */
 static void norm_numeric(const char *s, size_t n, struct buf *out)
 {
 	size_t a = 0, z = n;
@@ -76,49 +115,75 @@ static void norm_numeric(const char *s, size_t n, struct buf *out)
 		a++;
 	while (z > a && is_space((unsigned char)s[z - 1]))
 		z--;
-	struct buf d;
+	struct buf d, m_digits;
 	buf_init(&d);
+	buf_init(&m_digits);
 	const char *p = s + a;
-	size_t m = z - a, i = 0, digits = 0;
-	int ok = 0;
+	size_t m = z - a, i = 0, digits = 0, frac = 0;
+	long long exp10 = 0;
+	int ok = 0, neg = 0;
 	if (i < m && p[i] == '$')
 		i++;
-	if (i < m && (p[i] == '-' || p[i] == '+'))
+	if (i < m && (p[i] == '-' || p[i] == '+')) {
+		neg = p[i] == '-';
 		buf_putc(&d, p[i++]);
+	}
 	if (i < m && p[i] == '$' && p[0] != '$')
 		i++;
 	size_t k = scan_int_part(p + i, m - i, &d);
 	digits += d.len - (d.len && (d.data[0] == '-' || d.data[0] == '+'));
+	buf_append(&m_digits, d.data + (d.len - digits), digits);
 	i += k;
 	if (i < m && p[i] == '.') {
 		buf_putc(&d, p[i++]);
 		while (i < m && is_digit((unsigned char)p[i])) {
+			buf_putc(&m_digits, p[i]);
 			buf_putc(&d, p[i++]);
 			digits++;
+			frac++;
 		}
 	}
 	if (digits && i < m && (p[i] == 'e' || p[i] == 'E')) {
 		size_t j = i + 1;
+		int eneg = 0;
 		if (j < m && (p[j] == '-' || p[j] == '+'))
-			j++;
+			eneg = p[j++] == '-';
 		if (j < m && is_digit((unsigned char)p[j])) {
 			buf_append(&d, p + i, j - i);
 			i = j;
-			while (i < m && is_digit((unsigned char)p[i]))
+			while (i < m && is_digit((unsigned char)p[i])) {
+				if (exp10 < 1000000000LL) /* saturate: strtod says inf or 0 */
+					exp10 = exp10 * 10 + (p[i] - '0');
 				buf_putc(&d, p[i++]);
+			}
+			if (eneg)
+				exp10 = -exp10;
 		}
 	}
 	if (digits && i == m) {
 		char *end = NULL;
 		double v = strtod(d.data, &end);
 		if (end && *end == '\0' && isfinite(v)) {
-			if (v == 0)
-				v = 0; /* "-0" reads as "0" */
-			buf_printf(out, "%.15g", v);
+			const char *dg = m_digits.data;
+			size_t nd = m_digits.len;
+			long long e = exp10 - (long long)frac;
+			while (nd && *dg == '0') {
+				dg++;
+				nd--;
+			}
+			while (nd && dg[nd - 1] == '0') {
+				nd--;
+				e++;
+			}
+			if (nd == 0)
+				buf_putc(out, '0'); /* "-0" and "0.000" read as "0" */
+			else
+				put_exact(neg, dg, nd, e, out);
 			ok = 1;
 		}
 	}
 	buf_free(&d);
+	buf_free(&m_digits);
 	if (!ok)
 		buf_append(out, s, n);
 }

@@ -33,6 +33,8 @@ struct model_plan {
 
 struct plan {
 	const struct cfg *cfg;
+	const char *needs_expected; /* the first check that compares with expected, or NULL */
+	struct se_err *err;
 	long items;
 	struct task_count *tasks;
 	size_t n_tasks, cap_tasks;
@@ -66,6 +68,19 @@ static int plan_item(void *ctx, const struct ds_item *item, long est,
 {
 	struct plan *p = ctx;
 	const struct cfg *cfg = p->cfg;
+	if (p->needs_expected && item->n_expected == 0) {
+		/* every run of this item would fail that check: say so now */
+		char where[600];
+		snprintf(where, sizeof(where), "%s:%zu", cfg->dataset.path, item->line);
+		return se_fail(p->err, SE_INPUT, where,
+			       "item \"%s\" has no expected answer (field \"%s\"%s), which check "
+			       "\"%s\" needs",
+			       item->id,
+			       cfg->dataset.expected_field ? cfg->dataset.expected_field
+							   : "expected",
+			       cfg->dataset.expected_regex ? ", after dataset.expected.regex" : "",
+			       p->needs_expected);
+	}
 	p->items++;
 	count_task(p, item->task);
 	p->per_slot[d->slot]++;
@@ -169,6 +184,8 @@ int cmd_validate(int argc, char **argv, struct se_err *err)
 	}
 	struct plan p = {0};
 	p.cfg = cfg;
+	p.needs_expected = chk_needs_expected(&cfg->checks);
+	p.err = err;
 	p.per_slot = xcalloc(cfg->n_slots, sizeof(*p.per_slot));
 	p.models = xcalloc(cfg->n_models, sizeof(*p.models));
 	int rc = cli_walk_items(cfg, -1, plan_item, &p, err);

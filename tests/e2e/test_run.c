@@ -1232,6 +1232,50 @@ Test(pipeline, validate_and_route_describe_the_run_without_a_server, .timeout = 
 	rm_tmp();
 }
 
+/* Issue 9 item 21: an item without an expected answer fails every exact,
+ * contains or regex_extract check, so validate names it (file:line) and
+ * exits 2; checks that need no answer (regex, or a "value") let it pass. */
+Test(pipeline, validate_flags_an_item_without_the_expected_answer_a_check_needs, .timeout = 30)
+{
+	make_tmp();
+	FILE *f = fopen(tpath("items.jsonl"), "w");
+	cr_assert_not_null(f);
+	fputs("{\"id\": \"a\", \"prompt\": \"1+1?\", \"expected\": \"2\"}\n"
+	      "\n"
+	      "{\"id\": \"b\", \"prompt\": \"2+2?\"}\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	const char *checks[] = {
+	    "[{\"name\": \"answer\", \"type\": \"exact\"}]",
+	    "[{\"type\": \"regex\", \"pattern\": \"\\\\d\"}, "
+	    "{\"type\": \"contains\", \"value\": \"4\"}]",
+	};
+	for (int i = 0; i < 2; i++) {
+		f = fopen(tpath("eval.json"), "w");
+		cr_assert_not_null(f);
+		fprintf(f,
+			"{\"name\": \"noexp\", \"dataset\": {\"path\": \"items.jsonl\"},"
+			" \"endpoints\": {\"sim\": {\"base_url\": \"http://127.0.0.1:9/v1\"}},"
+			" \"slots\": {\"only\": \"aa/m000\"}, \"checks\": %s}\n",
+			checks[i]);
+		cr_assert_eq(fclose(f), 0);
+		const char *validate[] = {"validate", tpath("eval.json"), NULL};
+		struct proc_out p = run_se(validate);
+		if (i == 0) {
+			cr_assert_eq(p.status, 2, "validate exited %d: %s", p.status, p.err);
+			char want[600];
+			snprintf(want, sizeof(want), "%s:3: item \"b\" has no expected answer",
+				 tpath("items.jsonl"));
+			cr_assert(strstr(p.err, want), "no \"%s\" in: %s", want, p.err);
+			cr_assert(strstr(p.err, "check \"answer\" needs"), "%s", p.err);
+		} else {
+			cr_assert_eq(p.status, 0, "validate exited %d: %s", p.status, p.err);
+		}
+		proc_out_free(&p);
+	}
+	rm_tmp();
+}
+
 /* Writes a profiles file of `n` models named aa/mNNN, zero latency, the given
  * accuracy each, and returns its path. */
 static const char *many_models(const char *name, int n, const double *acc)
