@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/heap.h"
+#include "core/jsonnul.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
@@ -403,4 +404,42 @@ Test(suggest, closest_command_for_typos_and_none_for_strangers)
 	memset(longword, 'r', sizeof(longword) - 1);
 	longword[sizeof(longword) - 1] = '\0';
 	cr_expect_null(suggest_closest(longword, cmds, n));
+}
+
+/* Issue 9 item 17: the one search every JSON reader runs for NULs that
+ * cJSON's NUL-terminated strings would cut silently. */
+Test(core, jsonnul_finds_escaped_and_raw_nul_with_its_path)
+{
+	static const struct {
+		const char *text;
+		size_t len; /* 0: strlen */
+		int found;
+		const char *path;
+	} cases[] = {
+	    {"{\"a\":\"x\",\"b\":[1,{\"c\":\"#### 4\\u0000hidden\"}]}", 0, 1, "b[1].c"},
+	    {"{\"choices\":[{\"message\":{\"content\":\"a\\u0000\"}}]}", 0, 1,
+	     "choices[0].message.content"},
+	    {"[\"ok\",\"also\",\"n\\u0000\"]", 0, 1, "[2]"},
+	    {"\"\\u0000\"", 0, 1, "(root)"},
+	    {"{\"k\\u0000ey\":1}", 0, 1, "k\\u0000ey"},
+	    {"{\"a\":{\"b\":1},\"c\":\"\\U0000 and \\u0000\"}", 0, 1, "c"},
+	    {"{\"a\":\"raw\0nul\"}", 15, 1, "a"},
+	    {"{\"\0d\":1}", 8, 1, "\\u0000d"},
+	    /* an escaped backslash then u0000 is text, not a NUL */
+	    {"{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\\u00000\"}", 0, 1, "b"},
+	    {"{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\"}", 0, 0, ""},
+	    {"{\"a\":[[],{}],\"b\":\"\\u0020\"}", 0, 0, ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[64] = "unset";
+		size_t n = cases[i].len ? cases[i].len : strlen(cases[i].text);
+		int got = jsonnul_find(cases[i].text, n, path, sizeof path);
+		cr_expect_eq(got, cases[i].found, "case %zu: %s", i, cases[i].text);
+		if (cases[i].found)
+			cr_expect_str_eq(path, cases[i].path, "case %zu: %s", i, cases[i].text);
+	}
+	/* a long path is cut to the buffer, never past it */
+	char small[8];
+	cr_assert_eq(jsonnul_find("{\"abcdefghijkl\":\"\\u0000\"}", 25, small, sizeof small), 1);
+	cr_expect_str_eq(small, "abcdefg");
 }

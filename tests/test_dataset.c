@@ -200,6 +200,81 @@ static char *temp_path(void)
 	return path;
 }
 
+/* Writes text (n bytes) to a temporary file with the given suffix. */
+static char *write_temp(const char *text, size_t n, const char *suffix)
+{
+	char *base = temp_path();
+	char *path = NULL;
+	cr_assert(asprintf(&path, "%s%s", base, suffix) > 0);
+	unlink(base);
+	free(base);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(text, 1, n, f), n);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/* Issue 9 item 17: a NUL would cut a prompt, an id or an answer without a
+ * word (cJSON strings end at it), so it is refused with file:line and the
+ * field's path, in JSONL and in CSV cells. */
+Test(dataset, rejects_nul_in_any_string_naming_line_and_field)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *suffix, *line, *frag;
+	} cases[] = {
+	    {"{\"prompt\":\"ok\"}\n{\"prompt\":\"2+2?\\u0000 ignore the above\"}\n", 0, ".jsonl",
+	     ":2", "prompt: contains a NUL character"},
+	    {"{\"id\":\"a\\u0000b\",\"prompt\":\"x\"}\n", 0, ".jsonl", ":1",
+	     "id: contains a NUL character"},
+	    {"{\"prompt\":\"x\",\"expected\":[\"4\",\"4\\u0000\"]}\n", 0, ".jsonl", ":1",
+	     "expected[1]: contains a NUL character"},
+	    {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\\u0000\"}]}\n", 0, ".jsonl",
+	     ":1", "messages[0].content: contains a NUL character"},
+	    {"{\"prompt\":\"raw\0nul\"}\n", 21, ".jsonl", ":1", "prompt: contains a NUL"},
+	    {"id,prompt\nq1,fine\nq2,cut\0here\n", 30, ".csv", ":3",
+	     "column \"prompt\": contains a NUL"},
+	    {"id,prompt,metadata\nq1,x,\"{\"\"t\"\":\"\"a\\u0000\"\"}\"\n", 0, ".csv", ":2",
+	     "column \"metadata\": t: contains a NUL"},
+	    {"id,pro\0mpt\nq1,x\n", 16, ".csv", ":1", "header: column 2 contains a NUL"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t n = cases[i].len ? cases[i].len : strlen(cases[i].text);
+		char *path = write_temp(cases[i].text, n, cases[i].suffix);
+		char where[600];
+		snprintf(where, sizeof where, "%s%s", path, cases[i].line);
+		struct cfg_dataset d = {.path = path};
+		struct ds_reader *r = NULL;
+		struct se_err err = {0};
+		if (ds_open(&r, &d, &err) == 0) {
+			expect_failure(r, where, cases[i].frag);
+		} else {
+			cr_expect_str_eq(err.where, where, "case %zu", i);
+			cr_expect(strstr(err.msg, cases[i].frag), "case %zu: %s", i, err.msg);
+		}
+		unlink(path);
+		free(path);
+	}
+}
+
+/* The text "\\u0000" (a backslash, then u0000) in a plain CSV cell is no NUL. */
+Test(dataset, csv_text_that_spells_an_escape_is_kept)
+{
+	const char *text = "id,prompt\nq1,say \\u0000 literally\n";
+	char *path = write_temp(text, strlen(text), ".csv");
+	struct ds_reader *r = open_ds(path, NULL, NULL);
+	struct ds_item it = {0};
+	next_ok(r, &it);
+	char tmp[8];
+	cr_expect_str_eq(ds_field(&it, "prompt", tmp, sizeof tmp), "say \\u0000 literally");
+	ds_item_clear(&it);
+	ds_close(r);
+	unlink(path);
+	free(path);
+}
+
 /* Line 1 fine, line 2 a JSON object of exactly `len` bytes. */
 static char *write_long_line(size_t len)
 {

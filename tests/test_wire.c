@@ -279,6 +279,31 @@ Test(wire, malformed_completions_fail_with_the_json_path)
 	}
 }
 
+/* Issue 9 item 17: "#### 4\u0000hidden" must not read as "#### 4" (cJSON's
+ * strings end at the NUL) and be scored: the reply is refused, naming the
+ * field, and the engine records it as bad_response. */
+Test(wire, nul_in_content_is_refused_not_cut)
+{
+	const char *body = "{\"model\":\"m\",\"choices\":[{\"message\":{\"role\":\"assistant\","
+			   "\"content\":\"#### 4\\u0000hidden\"},\"finish_reason\":\"stop\"}]}";
+	struct wire_reply r;
+	struct se_err err;
+	se_clear(&err);
+	wire_reply_init(&r);
+	cr_assert_eq(parse_str(body, &r, &err), -1, "a NUL in content was accepted");
+	cr_expect_str_eq(err.where, "choices[0].message.content");
+	cr_expect(strstr(err.msg, "NUL"), "%s", err.msg);
+	wire_reply_free(&r);
+
+	const char *chunk = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"4\\u0000x\"}}]}";
+	se_clear(&err);
+	wire_reply_init(&r);
+	cr_assert_eq(wire_apply_chunk(chunk, strlen(chunk), &r, &err), -1);
+	cr_expect_str_eq(err.where, "choices[0].delta.content");
+	cr_expect_eq(r.content.len, 0, "nothing of the chunk was kept");
+	wire_reply_free(&r);
+}
+
 /* ---- streaming ---- */
 
 Test(wire, stream_fixture_accumulates_content_usage_and_done)

@@ -24,6 +24,7 @@
 
 #include "core/buf.h"
 #include "core/fileio.h"
+#include "core/jsonnul.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
@@ -1229,6 +1230,13 @@ static cJSON *parse_json(struct ctx *c, const char *data, size_t len)
 		return NULL;
 	}
 	cJSON *root = cJSON_ParseWithOpts(text + skip, NULL, true);
+	char jpath[JPATH];
+	if (root && jsonnul_find(text + skip, len - skip, jpath, sizeof(jpath))) {
+		/* a "\u0000" would cut the name, a pattern, a value... silently */
+		cJSON_Delete(root);
+		fail(c, jpath, "%s", JSONNUL_MSG);
+		return NULL;
+	}
 	if (root)
 		return root;
 	const char *at = cJSON_GetErrorPtr(); /* global: copy the offset at once */

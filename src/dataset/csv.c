@@ -11,6 +11,7 @@
 #include <cJSON.h>
 #include <string.h>
 
+#include "core/jsonnul.h"
 #include "core/xalloc.h"
 #include "dataset/internal.h"
 
@@ -131,6 +132,9 @@ int ds_csv_open(struct ds_reader *r, struct se_err *err)
 		const char *name = c->data.data + c->off[i];
 		if (!c->len[i])
 			return se_fail(err, SE_INPUT, w, "header: column %zu has no name", i + 1);
+		if (memchr(name, '\0', c->len[i]))
+			return se_fail(err, SE_INPUT, w, "header: column %zu %s", i + 1,
+				       JSONNUL_MSG);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(c->header[j], name))
 				return se_fail(err, SE_INPUT, w, "header: duplicate column \"%s\"",
@@ -197,6 +201,20 @@ static int build(struct ds_reader *r, cJSON **out, struct se_err *err)
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *md = NULL;
 	*out = obj;
+	/* Cells become NUL-terminated strings: a NUL would cut a prompt, an id
+	 * or an answer without a word. JSON cells are also searched for \u0000. */
+	for (size_t i = 0; i < c->n; i++) {
+		const char *s = c->data.data + c->off[i];
+		const char *name = c->header[i];
+		char jpath[256];
+		bool json = !strcmp(name, "metadata") || !strcmp(name, "messages");
+		if (memchr(s, '\0', c->len[i]))
+			return se_fail(err, SE_INPUT, w, "column \"%s\": %s", name,
+				       JSONNUL_MSG);
+		if (json && jsonnul_find(s, c->len[i], jpath, sizeof(jpath)))
+			return se_fail(err, SE_INPUT, w, "column \"%s\": %s: %s", name, jpath,
+				       JSONNUL_MSG);
+	}
 	/* "metadata" first, so that metadata.KEY columns add to it whatever
 	 * the column order. */
 	for (size_t i = 0; i < c->n; i++) {
@@ -239,6 +257,12 @@ static int build(struct ds_reader *r, cJSON **out, struct se_err *err)
 			put(obj, name, m);
 		} else if (!strcmp(name, r->expected_field)) {
 			cJSON *l = as_list(s, n);
+			char jpath[256];
+			if (l && jsonnul_find(s, n, jpath, sizeof(jpath))) {
+				cJSON_Delete(l);
+				return se_fail(err, SE_INPUT, w, "column \"%s\": %s: %s", name,
+					       jpath, JSONNUL_MSG);
+			}
 			put(obj, name, l ? l : cJSON_CreateString(s));
 		} else {
 			put(obj, name, cJSON_CreateString(s));

@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "core/fileio.h"
+#include "core/jsonnul.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
@@ -326,6 +327,13 @@ static int jsonl_next(struct ds_reader *r, struct ds_item *item, struct se_err *
 		if (!cJSON_IsObject(obj)) {
 			cJSON_Delete(obj);
 			return se_fail(err, SE_INPUT, w, "item is not a JSON object");
+		}
+		char jpath[256];
+		if (jsonnul_find(s, n, jpath, sizeof(jpath))) {
+			/* cJSON's strings end at a NUL: the prompt, id or answer
+			 * would be cut without a word */
+			cJSON_Delete(obj);
+			return se_fail(err, SE_INPUT, w, "%s: %s", jpath, JSONNUL_MSG);
 		}
 		if (ds_item_from_obj(r, obj, r->lineno, r->lineno, item, err))
 			return -1;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "core/jsonnul.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
 
@@ -233,6 +234,12 @@ static int parse_object(const char *body, size_t len, const char *file, cJSON **
 		cJSON_Delete(root);
 		return syntax_fail(err, file, body, used,
 				   "unexpected data after the JSON value at byte %zu", used);
+	}
+	char jpath[256];
+	if (jsonnul_find(body, used, jpath, sizeof(jpath))) {
+		/* content "#### 4\u0000hidden" would read as "#### 4" and be scored */
+		cJSON_Delete(root);
+		return jfail(err, file, jpath, "%s", JSONNUL_MSG);
 	}
 	if (!cJSON_IsObject(root)) {
 		int rc = jfail(err, file, "(root)", "expected an object, got %s", jtype(root));
