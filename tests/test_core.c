@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/csvw.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/heap.h"
@@ -442,4 +443,45 @@ Test(core, jsonnul_finds_escaped_and_raw_nul_with_its_path)
 	char small[8];
 	cr_assert_eq(jsonnul_find("{\"abcdefghijkl\":\"\\u0000\"}", 25, small, sizeof small), 1);
 	cr_expect_str_eq(small, "abcdefg");
+}
+
+/* Issue 9 item 27: the one CSV cell writer: RFC 4180 quoting, and a text
+ * cell a spreadsheet would run as a formula neutralised with an apostrophe;
+ * numbers stay numbers. */
+Test(core, csv_cells_are_quoted_and_neutralised_against_formulas)
+{
+	static const struct {
+		const char *in;
+		unsigned flags;
+		const char *out;
+	} cases[] = {
+	    {"plain", CSVW_FIRST, "plain"},
+	    {"a,b", CSVW_FIRST, "\"a,b\""},
+	    {"say \"hi\"", CSVW_FIRST, "\"say \"\"hi\"\"\""},
+	    {"=HYPERLINK(\"http://x\")", CSVW_FIRST, "\"'=HYPERLINK(\"\"http://x\"\")\""},
+	    {"=1+2", CSVW_FIRST, "'=1+2"},
+	    {"+cmd|' /C calc'!A0", CSVW_FIRST, "'+cmd|' /C calc'!A0"},
+	    {"-2+3", CSVW_FIRST, "'-2+3"},
+	    {"@SUM(A1)", CSVW_FIRST, "'@SUM(A1)"},
+	    {"\t=1", CSVW_FIRST, "'\t=1"},
+	    {"\r=1", CSVW_FIRST, "\"'\r=1\""},
+	    {"-0.194067", CSVW_FIRST, "-0.194067"},
+	    {"-26961.00", CSVW_FIRST, "-26961.00"},
+	    {"+3", CSVW_FIRST, "+3"},
+	    {"-1e-07", CSVW_FIRST, "-1e-07"},
+	    {"-inf", CSVW_FIRST, "'-inf"},
+	    {"-", CSVW_FIRST, "'-"},
+	    {"a=b", CSVW_FIRST, "a=b"},
+	    {"", CSVW_FIRST, ""},
+	    {"x", 0, ",x"},
+	    {"deep", CSVW_FIRST | CSVW_QUOTE, "\"deep\""},
+	    {"=1", CSVW_QUOTE, ",\"'=1\""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b;
+		buf_init(&b);
+		csvw_cell(&b, cases[i].in, cases[i].flags);
+		cr_expect_str_eq(b.data, cases[i].out, "case %zu", i);
+		buf_free(&b);
+	}
 }

@@ -252,6 +252,61 @@ Test(summarize, errored_rows_fail_and_are_counted_by_class)
 	test_rmdir(dir);
 }
 
+/* Issue 9 item 27: a model or task name that a spreadsheet would run as a
+ * formula is written with a leading apostrophe in every CSV; figures,
+ * negative ones included, stay numbers. */
+Test(summarize, formula_like_names_are_neutralised_in_every_csv)
+{
+	char *dir = test_mkdtemp("sum");
+	char **lines;
+	size_t n = fixture_lines(FIX "results.jsonl", &lines);
+	for (size_t i = 0; i < n; i++) {
+		/* acme/cand-x -> @SUM(A1), task qa -> =1+2 */
+		char *l = lines[i], *hit;
+		size_t cap = strlen(l) + 64;
+		char *out = malloc(cap);
+		snprintf(out, cap, "%s", l);
+		while ((hit = strstr(out, "acme/cand-x")) != NULL) {
+			char *tmp = strdup(hit + strlen("acme/cand-x"));
+			snprintf(hit, cap - (size_t)(hit - out), "@SUM(A1)%s", tmp);
+			free(tmp);
+		}
+		while ((hit = strstr(out, "\"task\":\"qa\"")) != NULL) {
+			char *tmp = strdup(hit + strlen("\"task\":\"qa\""));
+			snprintf(hit, cap - (size_t)(hit - out), "\"task\":\"=1+2\"%s", tmp);
+			free(tmp);
+		}
+		free(lines[i]);
+		lines[i] = out;
+	}
+	write_results(dir, lines, n, NULL);
+	struct se_err err;
+	cr_assert_eq(run(dir, NULL, &err), 0, "%s: %s", err.where, err.msg);
+	for (size_t t = 0; t < NTABLES; t++) {
+		char *p = fio_join(dir, tables[t]);
+		size_t len;
+		char *data = test_read_file(p, &len);
+		free(p);
+		for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n"))
+			for (const char *c = line; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+				cr_expect(*c != '@' && *c != '=', "%s: a formula cell in: %s",
+					  tables[t], line);
+		free(data);
+	}
+	char *m = csv_cell(dir, "models.csv", "'@SUM(A1),", 1);
+	cr_expect_not_null(m, "models.csv has no row for '@SUM(A1)");
+	free(m);
+	char *task = csv_cell(dir, "tasks.csv", "'=1+2,", 0);
+	cr_expect_not_null(task, "tasks.csv has no row for '=1+2");
+	free(task);
+	/* a negative figure is written as a number, not as text */
+	char *lo = csv_cell(dir, "pairs.csv", "overall,all,policy,'@SUM(A1),", 10);
+	cr_expect_str_eq(lo, "-0.194067");
+	free(lo);
+	free_lines(lines, n);
+	test_rmdir(dir);
+}
+
 static void expect_rejected(const char *fixture, const char *words)
 {
 	char *dir = test_mkdtemp("sum");

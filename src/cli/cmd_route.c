@@ -1,6 +1,5 @@
 /* cmd_route.c: `shadoweval route EVAL.json [--csv] [--limit N]`, the routing
  * policy applied to every item, with the reason, sending nothing. */
-#include <csv.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/walk.h"
 #include "config/config.h"
+#include "core/csvw.h"
 #include "dataset/dataset.h"
 #include "route/route.h"
 
@@ -19,7 +19,7 @@ static const char route_usage[] =
 
 static void csv_field(FILE *out, const char *s, int last)
 {
-	csv_fwrite(out, s, strlen(s));
+	csvw_fcell(out, s, CSVW_FIRST | CSVW_QUOTE); /* neutralised against formulas */
 	fputc(last ? '\n' : ',', out);
 }
 

@@ -3,8 +3,9 @@
  * Decisions (README "summaries"):
  * - numbers: rates and p-values %.6g, milliseconds %.2f, USD %.8g, counts as
  *   integers; an unknown figure is an empty cell, never 0; "-0" is written 0;
- * - CSV: RFC 4180 quoting through libcsv (csv_fwrite) for a cell holding a
- *   comma, a quote or a line break, other cells bare; lines end in "\n" (what
+ * - CSV: cells through core/csvw (RFC 4180 quoting for a cell holding a
+ *   comma, a quote or a line break, other cells bare; a text cell that a
+ *   spreadsheet would run as a formula neutralised); lines end in "\n" (what
  *   Unix tools, pandas and R expect; every RFC 4180 reader accepts it);
  * - latency and TTFT percentiles: type 7 (stats.h) over the group's rows that
  *   have a value and are not cache hits (a hit's latency is the cache's, not
@@ -18,12 +19,12 @@
  */
 #include "summarize/sum_int.h"
 
-#include <csv.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csvw.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "stats/stats.h"
@@ -309,15 +310,8 @@ int sum_csv_open(struct sum_csv *c, const char *dir, const char *name, const cha
 void sum_csv_line(struct sum_csv *c, const struct sum_line *l)
 {
 	/* Write errors surface at commit (fflush + fclose are checked there). */
-	for (size_t i = 0; i < l->n; i++) {
-		const char *s = sum_line_cell(l, i);
-		if (i > 0)
-			fputc(',', c->fp);
-		if (strpbrk(s, ",\"\r\n"))
-			csv_fwrite(c->fp, s, strlen(s));
-		else
-			fputs(s, c->fp);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		csvw_fcell(c->fp, sum_line_cell(l, i), i ? 0 : CSVW_FIRST);
 	fputc('\n', c->fp);
 }
 

@@ -15,11 +15,11 @@
  *   slot of the items without a task when there are some, else the slot that
  *   serves the most items (it also catches tasks the sweep never saw).
  */
-#include <csv.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csvw.h"
 #include "core/fileio.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
@@ -46,12 +46,7 @@ static const char *const header[] = {
 
 static void cell(FILE *fp, const char *s, bool first)
 {
-	if (!first)
-		fputc(',', fp);
-	if (strpbrk(s, ",\"\r\n"))
-		csv_fwrite(fp, s, strlen(s));
-	else
-		fputs(s, fp);
+	csvw_fcell(fp, s, first ? CSVW_FIRST : 0);
 }
 
 static void write_row(FILE *fp, const struct sw_run *r, const struct sw_policy *p)
