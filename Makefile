@@ -204,6 +204,7 @@ FUZZ_HELP    := $(BUILD)/fuzz/fuzz/fz_util.o $(BUILD)/fuzz/fuzz/fz_dataset.o
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/bin/fz_%)
 
 .PHONY: fuzz fuzz-smoke
+FMT_SRC += $(wildcard fuzz/*.c fuzz/*.h)
 $(BUILD)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@

@@ -15,7 +15,8 @@ void fz_dataset(const char *format, const uint8_t *data, size_t size)
 {
 	static unsigned runs;
 	runs++;
-	const char *path = fz_write(strcmp(format, "csv") ? "items.jsonl" : "items.csv", data, size);
+	const char *path =
+	    fz_write(strcmp(format, "csv") ? "items.jsonl" : "items.csv", data, size);
 	struct cfg_dataset d = {
 	    .path = (char *)path,
 	    .format = (char *)format,

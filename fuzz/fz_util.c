@@ -25,7 +25,8 @@ const char *fz_write(const char *name, const uint8_t *data, size_t size)
 {
 	if (!dir[0]) {
 		const char *t = getenv("TMPDIR");
-		snprintf(dir, sizeof(dir), "%s/sefuzz.XXXXXX", t && *t && strlen(t) < 40 ? t : "/tmp");
+		snprintf(dir, sizeof(dir), "%s/sefuzz.XXXXXX",
+			 t && *t && strlen(t) < 40 ? t : "/tmp");
 		if (!mkdtemp(dir)) {
 			perror("fz: mkdtemp");
 			abort();

@@ -189,8 +189,8 @@ Test(checks, contains_refuses_an_empty_value)
 {
 	struct chk_set set;
 	struct se_err err;
-	cr_assert_eq(compile_doc(&set, "{\"checks\":[{\"type\":\"contains\",\"value\":\"\"}]}", &err),
-		     -1);
+	cr_assert_eq(
+	    compile_doc(&set, "{\"checks\":[{\"type\":\"contains\",\"value\":\"\"}]}", &err), -1);
 	cr_expect_str_eq(err.where, "evals/x.json: checks[0].value");
 	cr_expect(strstr(err.msg, "empty"), "%s", err.msg);
 }

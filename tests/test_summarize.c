@@ -288,7 +288,8 @@ Test(summarize, formula_like_names_are_neutralised_in_every_csv)
 		char *data = test_read_file(p, &len);
 		free(p);
 		for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n"))
-			for (const char *c = line; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+			for (const char *c = line; c;
+			     c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
 				cr_expect(*c != '@' && *c != '=', "%s: a formula cell in: %s",
 					  tables[t], line);
 		free(data);

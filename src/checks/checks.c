@@ -285,8 +285,7 @@ static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check 
 		if (!cJSON_IsString(val))
 			return fail_at(c, ".value", "\"value\" must be a string");
 		if (k->type == CHK_CONTAINS && !*val->valuestring)
-			return fail_at(c, ".value",
-				       "\"value\" is empty: every output contains it");
+			return fail_at(c, ".value", "\"value\" is empty: every output contains it");
 		k->value = xstrdup(val->valuestring);
 	}
 

@@ -23,6 +23,7 @@ int jsonnul_find(const char *s, size_t n, char *path, size_t size);
 
 /* The message to give with that path, e.g. se_fail(err, SE_INPUT, where,
  * "%s: %s", path, JSONNUL_MSG). */
-#define JSONNUL_MSG "contains a NUL character (\\u0000), which would cut the text; NUL is not allowed"
+#define JSONNUL_MSG                                                                                \
+	"contains a NUL character (\\u0000), which would cut the text; NUL is not allowed"
 
 #endif

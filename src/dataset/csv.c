@@ -209,8 +209,7 @@ static int build(struct ds_reader *r, cJSON **out, struct se_err *err)
 		char jpath[256];
 		bool json = !strcmp(name, "metadata") || !strcmp(name, "messages");
 		if (memchr(s, '\0', c->len[i]))
-			return se_fail(err, SE_INPUT, w, "column \"%s\": %s", name,
-				       JSONNUL_MSG);
+			return se_fail(err, SE_INPUT, w, "column \"%s\": %s", name, JSONNUL_MSG);
 		if (json && jsonnul_find(s, c->len[i], jpath, sizeof(jpath)))
 			return se_fail(err, SE_INPUT, w, "column \"%s\": %s: %s", name, jpath,
 				       JSONNUL_MSG);
