@@ -15,22 +15,31 @@ static size_t slen(const char *s)
 	return s ? strlen(s) : 0;
 }
 
-static int on_row(void *ctx, const struct res_row *row)
+static int on_rec(void *ctx, const struct res_rec *rec)
 {
 	struct buf *b = ctx;
-	size_t n = slen(row->item_id) + slen(row->task) + slen(row->slot) + slen(row->model) +
-		   slen(row->served_model) + slen(row->role) + slen(row->status) +
-		   slen(row->cost_source) + slen(row->finish_reason) + slen(row->checks_json) +
-		   slen(row->error);
-	if (row->output && row->output_len)
-		n += (size_t)memchr(row->output, 0, row->output_len) ? 1u : 0u;
+	size_t n = slen(rec->task) + slen(rec->slot) + slen(rec->served_model) +
+		   slen(rec->finish_reason) + slen(rec->error);
 	(void)n;
-	if (row->raw_len && !row->raw)
+	if (!rec->item_id || !rec->model || (rec->raw_len && !rec->raw))
+		abort(); /* item_id and model are never NULL; raw is the line */
+	if (rec->output_len && !rec->output)
 		abort();
-	struct res_row copy = *row;
-	copy.checks_json = NULL; /* pasted as is by res_format: keep the line valid */
+	/* formatted back as a row, as merge and --resume copy lines */
+	struct res_row row;
+	res_row_init(&row);
+	row.item_id = rec->item_id;
+	row.model = rec->model;
+	row.task = rec->task;
+	row.slot = rec->slot;
+	row.served_model = rec->served_model;
+	row.output = rec->output;
+	row.output_len = rec->output_len;
+	row.error = rec->error;
+	row.latency_ms = rec->latency_ms;
+	row.cost_usd = rec->cost_usd;
 	buf_reset(b);
-	res_format(b, &copy);
+	res_format(b, &row);
 	return 0;
 }
 
@@ -42,12 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct res_scan_stats st;
 	buf_init(&b);
 	se_clear(&err);
-	if (res_scan(path, false, on_row, &b, &st, &err) < 0 && (!err.where[0] || !err.msg[0]))
+	if (res_scan(path, false, on_rec, &b, &st, &err) < 0 && (!err.where[0] || !err.msg[0]))
 		abort();
 	int dropped = 0;
 	se_clear(&err);
 	if (res_drop_torn_tail(path, &dropped, &err) == 0)
-		(void)res_scan(path, false, on_row, &b, &st, &err);
+		(void)res_scan(path, false, on_rec, &b, &st, &err);
 	buf_free(&b);
 	return 0;
 }
