@@ -3,7 +3,8 @@
  * simproc_start forks and execs "$SE_BIN_DIR/shadowsim" (SE_BIN_DIR is
  * exported by the Makefile; "build/asan/bin" when unset) with
  * "--port 0 --profiles PROFILES [--eval EVAL] [extra args...]", waits (at
- * most 20 s) for its one stdout line "listening on 127.0.0.1:PORT" and
+ * most 120 s: a sanitized shadowsim loading a large eval on a busy machine
+ * can take tens of seconds) for its one stdout line "listening on 127.0.0.1:PORT" and
  * fills port and base_url. The child's stderr is the test's stderr, so a
  * sanitizer report or a load error shows up in the test output. The child
  * gets SIGTERM if the test process dies first (PR_SET_PDEATHSIG), so a
