@@ -551,6 +551,52 @@ static bool is_env_name(const char *s)
 	return true;
 }
 
+/* The authority of a base URL (what follows the scheme, up to the path):
+ * a host, or an [IPv6] literal, and an optional port from 1 to 65535. User
+ * info is refused without echoing the URL, since it would hold a password. */
+static int check_url_authority(struct ctx *c, const char *auth, const char *jpath)
+{
+	size_t n = strcspn(auth, "/?#");
+	if (memchr(auth, '@', n))
+		return fail(c, jpath,
+			    "credentials do not belong in the URL: name the key's environment "
+			    "variable in \"api_key_env\"");
+	const char *end = auth + n, *port = NULL;
+	if (auth[0] == '[') {
+		const char *close = memchr(auth, ']', n);
+		if (!close || close == auth + 1)
+			return fail(c, jpath, "expected an IPv6 address in brackets in \"%.*s\"",
+				    (int)n, auth);
+		if (close + 1 < end && close[1] != ':')
+			return fail(c, jpath, "expected ':' and a port after \"%.*s\"",
+				    (int)(close + 1 - auth), auth);
+		if (close + 1 < end)
+			port = close + 2;
+	} else {
+		const char *colon = memchr(auth, ':', n);
+		if (colon == auth)
+			return fail(c, jpath, "expected a host before the port in \"%.*s\"", (int)n,
+				    auth);
+		if (colon)
+			port = colon + 1;
+	}
+	if (!port)
+		return 0;
+	if (port == end)
+		return fail(c, jpath, "expected a port after ':' in \"%.*s\"", (int)n, auth);
+	long v = 0;
+	for (const char *p = port; p < end; p++) {
+		if (*p < '0' || *p > '9' || v > 65535)
+			return fail(c, jpath, "expected a port from 1 to 65535, got \"%.*s\"",
+				    (int)(end - port), port);
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > 65535)
+		return fail(c, jpath, "expected a port from 1 to 65535, got \"%.*s\"",
+			    (int)(end - port), port);
+	return 0;
+}
+
 static int parse_base_url(struct ctx *c, const char *url, const char *jpath, char **out)
 {
 	size_t scheme;
@@ -566,6 +612,8 @@ static int parse_base_url(struct ctx *c, const char *url, const char *jpath, cha
 	for (const char *s = url; *s; s++)
 		if ((unsigned char)*s <= ' ')
 			return fail(c, jpath, "a URL may not contain spaces or control characters");
+	if (check_url_authority(c, url + scheme, jpath))
+		return -1;
 	size_t n = strlen(url);
 	if (url[n - 1] == '/')
 		n--;
