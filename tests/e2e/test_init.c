@@ -13,36 +13,6 @@
 #include "../support/simproc.h"
 #include "core/buf.h"
 
-static const char *bin_dir(void)
-{
-	const char *d = getenv("SE_BIN_DIR");
-	return d && *d ? d : "build/asan/bin";
-}
-
-/* Runs cmd through sh; stdout and stderr into out (NUL-terminated); returns
- * the exit status, -1 when killed. */
-static int sh(struct buf *out, const char *fmt, ...) SE_PRINTF(2, 3);
-static int sh(struct buf *out, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	char *full = NULL;
-	cr_assert(asprintf(&full, "(%s) 2>&1 </dev/null", cmd) > 0);
-	FILE *p = popen(full, "r");
-	free(full);
-	cr_assert(p, "popen %s", cmd);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		buf_append(out, chunk, n);
-	buf_append(out, "", 1);
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* The word after `flag ` on the printed line that starts with `prefix`. */
 static char *printed_arg(const char *text, const char *prefix, const char *flag)
 {
@@ -72,7 +42,7 @@ Test(init, the_printed_commands_run_a_shadow_eval)
 	char sub[1024];
 	snprintf(sub, sizeof(sub), "%s/starter", dir);
 	struct buf out = {0};
-	int rc = sh(&out, "%s/shadoweval init %s", bin_dir(), sub);
+	int rc = test_sh(&out, "%s/shadoweval init %s", test_bin_dir(), sub);
 	cr_assert_eq(rc, 0, "init: %s", out.data);
 
 	char *profiles = printed_arg(out.data, "  shadowsim ", "--profiles ");
@@ -84,8 +54,8 @@ Test(init, the_printed_commands_run_a_shadow_eval)
 	struct simproc sim;
 	cr_assert_eq(simproc_start(&sim, profiles, eval, NULL), 0, "%s", sim.error);
 	struct buf run = {0};
-	rc = sh(&run, "%s/shadoweval run %s --endpoint sim=%s -o %s/run --quiet", bin_dir(),
-		run_eval, sim.base_url, dir);
+	rc = test_sh(&run, "%s/shadoweval run %s --endpoint sim=%s -o %s/run --quiet",
+		     test_bin_dir(), run_eval, sim.base_url, dir);
 	cr_expect_eq(simproc_stop(&sim), 0);
 	cr_assert_eq(rc, 0, "run: %s", run.data);
 
@@ -101,18 +71,19 @@ Test(init, the_printed_commands_run_a_shadow_eval)
 	/* A second init into the same folder refuses, naming the file; --force
 	 * overwrites. */
 	buf_reset(&out);
-	rc = sh(&out, "%s/shadoweval init %s", bin_dir(), sub);
+	rc = test_sh(&out, "%s/shadoweval init %s", test_bin_dir(), sub);
 	cr_expect_eq(rc, 2);
 	cr_expect(strstr(out.data, "eval.json: already exists"), "%s", out.data);
 	buf_reset(&out);
-	cr_expect_eq(sh(&out, "%s/shadoweval init --force %s", bin_dir(), sub), 0, "%s", out.data);
+	cr_expect_eq(test_sh(&out, "%s/shadoweval init --force %s", test_bin_dir(), sub), 0, "%s",
+		     out.data);
 
 	free(profiles);
 	free(eval);
 	free(run_eval);
 	buf_free(&out);
 	buf_free(&run);
-	cr_assert_eq(sh(&out, "rm -rf %s/run %s", dir, sub), 0);
+	cr_assert_eq(test_sh(&out, "rm -rf %s/run %s", dir, sub), 0);
 	buf_free(&out);
 	test_rmdir(dir);
 }
@@ -121,9 +92,10 @@ Test(init, the_starter_eval_validates_and_routes_every_task)
 {
 	char *dir = test_mkdtemp("init-validate");
 	struct buf out = {0};
-	cr_assert_eq(sh(&out, "%s/shadoweval init %s", bin_dir(), dir), 0, "%s", out.data);
+	cr_assert_eq(test_sh(&out, "%s/shadoweval init %s", test_bin_dir(), dir), 0, "%s",
+		     out.data);
 	buf_reset(&out);
-	int rc = sh(&out, "%s/shadoweval route %s/eval.json", bin_dir(), dir);
+	int rc = test_sh(&out, "%s/shadoweval route %s/eval.json", test_bin_dir(), dir);
 	cr_assert_eq(rc, 0, "%s", out.data);
 	/* Every seed rule decides at least one item: tier, code, both complexity
 	 * bands the starter covers, draft and reason. */
@@ -133,8 +105,9 @@ Test(init, the_starter_eval_validates_and_routes_every_task)
 		cr_expect(strstr(out.data, rules[i]), "no item decided by %s:\n%s", rules[i],
 			  out.data);
 	buf_free(&out);
-	cr_assert_eq(
-	    sh(&out, "rm -f %s/eval.json %s/dataset.jsonl %s/sim-profiles.json", dir, dir, dir), 0);
+	cr_assert_eq(test_sh(&out, "rm -f %s/eval.json %s/dataset.jsonl %s/sim-profiles.json", dir,
+			     dir, dir),
+		     0);
 	buf_free(&out);
 	test_rmdir(dir);
 }

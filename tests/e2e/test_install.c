@@ -18,38 +18,6 @@
 #include "core/buf.h"
 #include "../support/files.h"
 
-static const char *bin_dir(void)
-{
-	const char *d = getenv("SE_BIN_DIR");
-	return d && *d ? d : "build/asan/bin";
-}
-
-/* Runs cmd through sh, stdout and stderr into out (NUL-terminated);
- * returns the exit status, -1 when killed. */
-static int sh(struct buf *out, const char *fmt, ...) SE_PRINTF(2, 3);
-static int sh(struct buf *out, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	char *full = NULL;
-	cr_assert(asprintf(&full, "(%s) 2>&1 </dev/null", cmd) > 0);
-	FILE *p = popen(full, "r");
-	free(full);
-	cr_assert(p, "popen %s", cmd);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		if (out)
-			buf_append(out, chunk, n);
-	if (out)
-		buf_append(out, "", 1);
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static bool is_file(const char *dir, const char *rel)
 {
 	char path[1024];
@@ -78,27 +46,27 @@ Test(install, lays_down_binaries_pages_completions_and_examples_then_uninstalls)
 {
 	char *dest = test_mkdtemp("install");
 	struct buf out = {0};
-	int rc =
-	    sh(&out,
-	       "make -s --no-print-directory install-files DESTDIR=%s PREFIX=/usr INSTALL_BIN=%s",
-	       dest, bin_dir());
+	int rc = test_sh(
+	    &out,
+	    "make -s --no-print-directory install-files DESTDIR=%s PREFIX=/usr INSTALL_BIN=%s",
+	    dest, test_bin_dir());
 	cr_assert_eq(rc, 0, "make install-files: %s", out.data);
 	for (size_t i = 0; i < sizeof(installed) / sizeof(installed[0]); i++)
 		cr_expect(is_file(dest, installed[i]), "not installed: %s", installed[i]);
 
 	/* The installed binary runs, and its man page is found by man's path. */
 	buf_reset(&out);
-	cr_assert_eq(sh(&out, "%s/usr/bin/shadoweval --version", dest), 0);
+	cr_assert_eq(test_sh(&out, "%s/usr/bin/shadoweval --version", dest), 0);
 	cr_expect(strstr(out.data, "shadoweval "), "%s", out.data);
 
 	buf_reset(&out);
-	rc = sh(&out, "make -s --no-print-directory uninstall DESTDIR=%s PREFIX=/usr", dest);
+	rc = test_sh(&out, "make -s --no-print-directory uninstall DESTDIR=%s PREFIX=/usr", dest);
 	cr_assert_eq(rc, 0, "make uninstall: %s", out.data);
 	for (size_t i = 0; i < sizeof(installed) / sizeof(installed[0]); i++)
 		cr_expect(!is_file(dest, installed[i]), "left after uninstall: %s", installed[i]);
 	buf_free(&out);
 	/* uninstall leaves the (now empty) standard folders; remove them. */
-	cr_assert_eq(sh(NULL, "rm -rf %s/usr", dest), 0);
+	cr_assert_eq(test_sh(NULL, "rm -rf %s/usr", dest), 0);
 	test_rmdir(dest);
 }
 
@@ -108,7 +76,7 @@ Test(man, every_page_passes_mandoc_lint)
 					    "man/shadoweval-eval.5"};
 	for (size_t i = 0; i < 3; i++) {
 		struct buf out = {0};
-		int rc = sh(&out, "mandoc -T lint -W warning %s", pages[i]);
+		int rc = test_sh(&out, "mandoc -T lint -W warning %s", pages[i]);
 		cr_expect_eq(rc, 0, "%s: %s", pages[i], out.data);
 		buf_free(&out);
 	}
@@ -119,7 +87,7 @@ static void expect_flags_documented(const char *prog, const char *cmd, const cha
 				    const char *page)
 {
 	struct buf help = {0};
-	int rc = sh(&help, "%s/%s %s --help", bin_dir(), prog, cmd);
+	int rc = test_sh(&help, "%s/%s %s --help", test_bin_dir(), prog, cmd);
 	cr_assert_eq(rc, 0, "%s %s --help: exit %d", prog, cmd, rc);
 	int seen = 0;
 	for (const char *p = help.data; (p = strstr(p, "--")) != NULL;) {
@@ -151,9 +119,9 @@ Test(man, every_command_and_flag_of_help_is_in_the_man_page)
 	char *page = test_read_file("man/shadoweval.1", NULL);
 	struct buf cmds = {0};
 	cr_assert_eq(
-	    sh(&cmds,
-	       "%s/shadoweval --help | awk '/^commands:/{c=1;next} c&&!NF{exit} c{print $1}'",
-	       bin_dir()),
+	    test_sh(&cmds,
+		    "%s/shadoweval --help | awk '/^commands:/{c=1;next} c&&!NF{exit} c{print $1}'",
+		    test_bin_dir()),
 	    0);
 	int n = 0;
 	for (char *line = strtok(cmds.data, "\n"); line; line = strtok(NULL, "\n")) {
@@ -179,10 +147,11 @@ Test(man, every_command_and_flag_of_help_is_in_the_man_page)
 static void complete(struct buf *out, const char *words, int cword, const char *fn)
 {
 	buf_reset(out);
-	int rc = sh(out,
+	int rc =
+	    test_sh(out,
 		    "PATH=%s:$PATH bash -c 'source completions/shadoweval.bash; "
 		    "COMP_WORDS=(%s); COMP_CWORD=%d; %s; printf \"%%s\\n\" \"${COMPREPLY[@]}\"'",
-		    bin_dir(), words, cword, fn);
+		    test_bin_dir(), words, cword, fn);
 	cr_assert_eq(rc, 0, "completion of %s: %s", words, out->data);
 }
 
@@ -210,10 +179,10 @@ Test(completion, zsh_file_parses)
 	struct buf out = {0};
 	/* zsh is not installed by default; the syntax check runs where it is,
 	 * and bash at least checks the bash file every time. */
-	int rc = sh(&out, "bash -n completions/shadoweval.bash");
+	int rc = test_sh(&out, "bash -n completions/shadoweval.bash");
 	cr_expect_eq(rc, 0, "%s", out.data);
 	buf_reset(&out);
-	rc = sh(&out, "zsh -n completions/_shadoweval");
+	rc = test_sh(&out, "zsh -n completions/_shadoweval");
 	cr_expect_eq(rc, 0, "zsh -n: %s", out.data);
 	buf_free(&out);
 }

@@ -3,9 +3,11 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
@@ -51,4 +53,33 @@ char *test_read_file(const char *path, size_t *len)
 	if (len)
 		*len = l;
 	return data;
+}
+
+const char *test_bin_dir(void)
+{
+	const char *d = getenv("SE_BIN_DIR");
+	return d && *d ? d : "build/asan/bin";
+}
+
+int test_sh(struct buf *out, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	char *full = NULL;
+	cr_assert(asprintf(&full, "(%s) 2>&1 </dev/null", cmd) > 0);
+	FILE *p = popen(full, "r");
+	free(full);
+	cr_assert(p, "popen %s", cmd);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		if (out)
+			buf_append(out, chunk, n);
+	if (out)
+		buf_append(out, "", 1);
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
+#include "core/err.h"
+
 /* A new empty folder under $TMPDIR (else /tmp), named se-<tag>-XXXXXX;
  * malloc'd path. */
 char *test_mkdtemp(const char *tag);
@@ -17,5 +20,12 @@ char *test_mkdtemp(const char *tag);
 void test_rmdir(char *dir);
 /* A whole file, NUL-terminated (caller frees); len may be NULL. */
 char *test_read_file(const char *path, size_t *len);
+
+/* The folder of the binaries under test: $SE_BIN_DIR, else build/asan/bin. */
+const char *test_bin_dir(void);
+/* Runs a shell command (printf-style) with stdin from /dev/null; its stdout
+ * and stderr are appended to out (NUL-terminated; out may be NULL to drop
+ * them). Returns the exit status, -1 when it died by a signal. */
+int test_sh(struct buf *out, const char *fmt, ...) SE_PRINTF(2, 3);
 
 #endif
