@@ -116,8 +116,11 @@ unit: $(UNIT_BIN)
 	@bash tests/run.sh $(UNIT_BIN)
 e2e: $(ASAN_BIN) $(E2E_BIN)
 	@bash tests/run.sh $(E2E_BIN)
-check: $(ASAN_BIN) $(BUILD)/asan/tests/test_$(T)
-	@bash tests/run.sh $(BUILD)/asan/tests/test_$(T)
+# make check T=room runs tests/test_room.c or tests/e2e/test_room.c (or both).
+CHECK_BIN = $(filter %/test_$(T),$(UNIT_BIN) $(E2E_BIN))
+check: $(ASAN_BIN) $(CHECK_BIN)
+	@test -n "$(CHECK_BIN)" || { echo "check: no tests/test_$(T).c or tests/e2e/test_$(T).c" >&2; exit 2; }
+	@bash tests/run.sh $(CHECK_BIN)
 
 bench: 
 	@BENCH=1 bash scripts/install-deps.sh
