@@ -23,12 +23,20 @@
  *   exact rational sums over every number of discordant pairs and a scan of
  *   n from 1 (output in mcnemar_power.out); Connor (1987) for the normal
  *   approximation, by hand.
+ * - Sequential tests (seq.h): the mixture likelihood ratio as exact
+ *   fractions (b=8, c=0: 2^8/9; b=3, c=5: 3! 5! / 9! 2^8 = 16/31.5); the
+ *   confidence sequence's boundary by integrating the normal mixture
+ *   numerically (not the closed form the code uses); error rates and
+ *   stopping times by simulation with a known truth.
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "stats/power.h"
+#include "stats/seq.h"
 #include "stats/stats.h"
 
 static void check_wilson(long k, long n, double lo, double hi, double tol)
@@ -360,4 +368,176 @@ Test(stats, connor_approximation_and_bad_designs)
 	/* all discordant pairs one way (psi == delta): a handful of items */
 	long n = stats_mcnemar_n(0.1, 0.1, 0.05, 0.8, 1000, &got);
 	cr_expect(n > 0 && n < 100 && got >= 0.8, "n %ld power %g", n, got);
+}
+
+/* ---- sequential tests (seq.h) ----------------------------------------- */
+
+Test(stats, seq_likelihood_ratio_matches_exact_fractions)
+{
+	cr_expect(fabs(exp(stats_seq_log_lr(8, 0)) - 256.0 / 9.0) < 1e-9);
+	cr_expect(fabs(exp(stats_seq_log_lr(0, 8)) - 256.0 / 9.0) < 1e-9);
+	cr_expect(fabs(exp(stats_seq_log_lr(3, 5)) - 720.0 * 256.0 / 362880.0) < 1e-12);
+	cr_expect_eq(stats_seq_log_lr(0, 0), 0.0);
+	/* at alpha 0.05 (L >= 20): 8 discordant pairs all one way settle, 7 do not */
+	struct stats_seq_opts o = {.alpha = 0.05, .min_items = 1, .margin = 0};
+	struct stats_seq s;
+	stats_seq_init(&s);
+	for (int i = 0; i < 7; i++)
+		cr_expect_eq(stats_seq_add(&s, &o, false, true), STATS_SEQ_OPEN);
+	cr_expect_eq(stats_seq_add(&s, &o, true, true), STATS_SEQ_OPEN);
+	cr_expect_eq(stats_seq_add(&s, &o, false, true), STATS_SEQ_BETTER);
+	cr_expect_eq(s.at, 9);
+	/* settled stays settled: later items are not counted */
+	cr_expect_eq(stats_seq_add(&s, &o, true, false), STATS_SEQ_BETTER);
+	cr_expect_eq(s.n, 9);
+	stats_seq_init(&s);
+	for (int i = 0; i < 8; i++)
+		stats_seq_add(&s, &o, true, false);
+	cr_expect_eq(s.state, STATS_SEQ_WORSE);
+	cr_expect_str_eq(stats_seq_state_name(s.state), "worse");
+}
+
+Test(stats, seq_nothing_settles_before_min_items)
+{
+	struct stats_seq_opts o = {.alpha = 0.05, .min_items = 20, .margin = 0};
+	struct stats_seq s;
+	stats_seq_init(&s);
+	for (int i = 0; i < 19; i++)
+		cr_expect_eq(stats_seq_add(&s, &o, false, true), STATS_SEQ_OPEN);
+	cr_expect_eq(stats_seq_add(&s, &o, false, true), STATS_SEQ_BETTER);
+	cr_expect_eq(s.at, 20);
+}
+
+/* The normal mixture over lambda ~ N(0, 1/rho) of exp(lambda S - lambda^2 V
+ * / 2), by the trapezoid rule: at the boundary it must equal 1/alpha. */
+static double mixture_at(double S, double V, double rho)
+{
+	double sum = 0, h = 1e-4;
+	for (double l = -4.0; l <= 4.0; l += h)
+		sum += exp(l * S - l * l * V / 2.0) * sqrt(rho / (2.0 * M_PI)) *
+		       exp(-rho * l * l / 2.0);
+	return sum * h;
+}
+
+Test(stats, seq_confidence_sequence_boundary_is_the_mixture_at_one_over_alpha)
+{
+	/* no discordant pair after n items: delta is bounded by the upper end
+	 * of psi's sequence (theta is unknown: 2 theta - 1 spans [-1, 1]) */
+	static const long ns[] = {50, 100, 400, 3000};
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		double lo, hi, n = (double)ns[i];
+		stats_seq_delta_cs(ns[i], 0, 0, 0.05, &lo, &hi);
+		cr_expect(fabs(lo + hi) < 1e-15, "symmetric");
+		double m = mixture_at(n * hi, n / 4.0, 25.0);
+		cr_expect(fabs(m * 0.025 - 1.0) < 1e-6, "n %ld: mixture %.9f at the bound", ns[i],
+			  m);
+	}
+	/* the decomposition by hand: 1000 items, 60 won by b, 40 by a; psi's
+	 * and theta's ends from the same boundary */
+	double lo, hi;
+	stats_seq_delta_cs(1000, 60, 40, 0.05, &lo, &hi);
+	cr_expect(fabs(lo - -0.030638354604351607) < 1e-12, "%.15f", lo);
+	cr_expect(fabs(hi - 0.09137790098235019) < 1e-12, "%.15f", hi);
+	cr_expect(lo < 0.02 && hi > 0.02, "covers the observed 2 points");
+	stats_seq_delta_cs(0, 0, 0, 0.05, &lo, &hi);
+	cr_expect(isnan(lo) && isnan(hi));
+}
+
+static uint64_t sm64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static bool draw(uint64_t *s, double p)
+{
+	return (double)(sm64(s) >> 11) * 0x1.0p-53 < p;
+}
+
+/* Independent models at 80%, watched after every item up to 1,000: the
+ * mixture SPRT says "better" or "worse" in at most alpha of 2,000 A/A
+ * sequences; the fixed-sample McNemar looked at after every item (from the
+ * 20th) says it far more often. */
+Test(stats, seq_continuous_monitoring_keeps_alpha_where_peeking_does_not, .timeout = 120)
+{
+	enum { RUNS = 2000, N = 1000 };
+	struct stats_seq_opts o = {.alpha = 0.05, .min_items = 20, .margin = 0};
+	uint64_t rng = 14;
+	int seq_false = 0, peek_false = 0;
+	for (int r = 0; r < RUNS; r++) {
+		struct stats_seq s;
+		stats_seq_init(&s);
+		long b = 0, c = 0;
+		bool peeked = false;
+		for (int i = 1; i <= N; i++) {
+			bool pa = draw(&rng, 0.8), pb = draw(&rng, 0.8);
+			b += pb && !pa;
+			c += pa && !pb;
+			stats_seq_add(&s, &o, pa, pb);
+			if (!peeked && i >= 20 && stats_mcnemar_exact(b, c) < 0.05)
+				peeked = true;
+		}
+		seq_false += s.state == STATS_SEQ_BETTER || s.state == STATS_SEQ_WORSE;
+		peek_false += peeked;
+	}
+	fprintf(stderr, "A/A: sequential %d of %d (%.1f%%), peeking %d (%.1f%%)\n", seq_false, RUNS,
+		100.0 * seq_false / RUNS, peek_false, 100.0 * peek_false / RUNS);
+	cr_expect_leq(seq_false, RUNS / 20, "sequential: %d of %d", seq_false, RUNS);
+	cr_expect_geq(peek_false, RUNS / 10, "peeking: %d of %d", peek_false, RUNS);
+}
+
+/* A 10-point gap (80% vs 90%, independent answers) is found, and long before
+ * the 2,000 items a fixed run would spend; never in the wrong direction. */
+Test(stats, seq_a_real_gap_stops_early)
+{
+	enum { RUNS = 200, N = 2000 };
+	struct stats_seq_opts o = {.alpha = 0.05, .min_items = 20, .margin = 0};
+	uint64_t rng = 15;
+	int better = 0, worse = 0;
+	double sum_at = 0;
+	for (int r = 0; r < RUNS; r++) {
+		struct stats_seq s;
+		stats_seq_init(&s);
+		for (int i = 0; i < N && s.state == STATS_SEQ_OPEN; i++)
+			stats_seq_add(&s, &o, draw(&rng, 0.8), draw(&rng, 0.9));
+		better += s.state == STATS_SEQ_BETTER;
+		worse += s.state == STATS_SEQ_WORSE;
+		sum_at += s.state == STATS_SEQ_OPEN ? N : (double)s.at;
+	}
+	cr_expect_geq(better, RUNS * 95 / 100, "found in %d of %d", better, RUNS);
+	cr_expect_eq(worse, 0);
+	cr_expect_lt(sum_at / RUNS, N / 2.0, "mean stop %.0f", sum_at / RUNS);
+}
+
+/* Two models that agree on 95% of the items and have the same pass rate:
+ * equivalence within 5 points is shown; with a true gap of 7 points it is
+ * never claimed. */
+Test(stats, seq_equivalence_needs_the_interval_inside_the_margin)
+{
+	enum { RUNS = 200, N = 3000 };
+	struct stats_seq_opts o = {.alpha = 0.05, .min_items = 20, .margin = 0.05};
+	uint64_t rng = 16;
+	int eq = 0, false_eq = 0;
+	for (int r = 0; r < RUNS; r++) {
+		struct stats_seq s, g;
+		stats_seq_init(&s);
+		stats_seq_init(&g);
+		for (int i = 0; i < N; i++) {
+			bool pa = draw(&rng, 0.8);
+			/* 5% of the items flip the answer: b keeps a's rate */
+			bool flip = draw(&rng, 0.05);
+			bool pb = flip ? draw(&rng, 0.8) : pa;
+			stats_seq_add(&s, &o, pa, pb);
+			/* a 7-point gap: b wins 9% of the items, loses 2% */
+			double u = (double)(sm64(&rng) >> 11) * 0x1.0p-53;
+			bool ga = u >= 0.09, gb = u >= 0.09 ? u < 0.98 : true;
+			stats_seq_add(&g, &o, ga, gb);
+		}
+		eq += s.state == STATS_SEQ_EQUIVALENT;
+		false_eq += g.state == STATS_SEQ_EQUIVALENT;
+	}
+	cr_expect_geq(eq, RUNS * 9 / 10, "equivalent in %d of %d", eq, RUNS);
+	cr_expect_eq(false_eq, 0, "a true 7-point gap called equivalent %d times", false_eq);
 }
