@@ -485,3 +485,25 @@ Test(core, csv_cells_are_quoted_and_neutralised_against_formulas)
 		buf_free(&b);
 	}
 }
+
+/* csvw_celln writes n bytes, NULs included (a model's output keeps them);
+ * a NUL after a number's digits makes it text, so "-1\0=x" is neutralised. */
+Test(core, csv_cells_of_a_length_keep_nuls_and_are_neutralised)
+{
+	struct buf b;
+	buf_init(&b);
+	csvw_celln(&b, "=1\0,x", 5, CSVW_FIRST);
+	cr_assert_eq(b.len, 8);
+	cr_assert_eq(memcmp(b.data, "\"'=1\0,x\"", 8), 0);
+	buf_reset(&b);
+	csvw_celln(&b, "-1\0=x", 5, CSVW_FIRST);
+	cr_assert_eq(b.len, 6);
+	cr_assert_eq(memcmp(b.data, "'-1\0=x", 6), 0);
+	buf_reset(&b);
+	csvw_celln(&b, "-12", 2, 0); /* only "-1": a number */
+	cr_assert_str_eq(b.data, ",-1");
+	buf_reset(&b);
+	csvw_celln(&b, NULL, 3, 0);
+	cr_assert_str_eq(b.data, ",");
+	buf_free(&b);
+}

@@ -286,6 +286,49 @@ Test(diff, csv_lists_the_same_items)
 	free(out);
 }
 
+/* Outputs and ids that a spreadsheet would run as formulas get csvw's
+ * leading apostrophe; plain numbers stay numbers. */
+Test(diff, csv_neutralises_formula_cells)
+{
+	char *dir = test_mkdtemp("diffcsv");
+	struct buf sh;
+	buf_init(&sh);
+	cr_assert_eq(test_sh(&sh,
+			     "cp " FIX "run/manifest.json %s/ && sed "
+			     "-e 's/\"output\":\"#### 41\"/\"output\":\"=HYPERLINK(1)\"/' "
+			     "-e 's/\"output\":\"#### 42\"/\"output\":\"@SUM(A1)\"/' "
+			     "-e 's/\"item_id\":\"i10\"/\"item_id\":\"-2+3\"/' " FIX
+			     "run/results.jsonl > %s/results.jsonl",
+			     dir, dir),
+		     0, "%s", sh.data);
+	buf_free(&sh);
+	char line[600];
+	snprintf(line, sizeof(line), "%s --format csv --only all", dir);
+	char *out;
+	struct se_err err;
+	cr_assert_eq(diff(line, &out, &err), 0, "%s", err.msg);
+	struct recs r;
+	read_csv(out, &r);
+	cr_assert_eq(r.n, 12 + 11);
+	size_t formulas = 0, ids = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		const char *o[2] = {r.v[i].a_output, r.v[i].b_output};
+		for (int k = 0; k < 2; k++) {
+			cr_assert(!o[k] || !strchr("=@", o[k][0]), "raw formula: %s", o[k]);
+			if (o[k] && (!strcmp(o[k], "'=HYPERLINK(1)") || !strcmp(o[k], "'@SUM(A1)")))
+				formulas++;
+		}
+		cr_assert_neq(r.v[i].item_id[0], '-', "raw formula id: %s", r.v[i].item_id);
+		ids += !strcmp(r.v[i].item_id, "'-2+3");
+	}
+	cr_assert_gt(formulas, 0);
+	cr_assert_gt(ids, 0);
+	cr_assert_not_null(strstr(out, ",0.0011,"), "numbers stay bare");
+	recs_free(&r);
+	free(out);
+	test_rmdir(dir);
+}
+
 /* The (item, model) outputs of results.jsonl, read by the results reader. */
 struct truth {
 	char *id[64], *model[64], *output[64];

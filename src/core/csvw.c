@@ -8,58 +8,82 @@ static bool digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-bool csvw_is_number(const char *s)
+/* s[i], or NUL past the end. */
+static char at(const char *s, size_t n, size_t i)
+{
+	return i < n ? s[i] : '\0';
+}
+
+/* Whether s[0..n) is a number (see csvw_is_number); a NUL inside is not. */
+static bool is_number_n(const char *s, size_t n)
 {
 	size_t i = 0, d = 0;
-	if (s[i] == '+' || s[i] == '-')
+	if (at(s, n, i) == '+' || at(s, n, i) == '-')
 		i++;
-	while (digit(s[i]))
+	while (digit(at(s, n, i)))
 		i++, d++;
-	if (s[i] == '.')
-		for (i++; digit(s[i]); i++)
+	if (at(s, n, i) == '.')
+		for (i++; digit(at(s, n, i)); i++)
 			d++;
 	if (!d)
 		return false;
-	if (s[i] == 'e' || s[i] == 'E') {
+	if (at(s, n, i) == 'e' || at(s, n, i) == 'E') {
 		i++;
-		if (s[i] == '+' || s[i] == '-')
+		if (at(s, n, i) == '+' || at(s, n, i) == '-')
 			i++;
-		if (!digit(s[i]))
+		if (!digit(at(s, n, i)))
 			return false;
-		while (digit(s[i]))
+		while (digit(at(s, n, i)))
 			i++;
 	}
-	return s[i] == '\0';
+	return i == n;
+}
+
+bool csvw_is_number(const char *s)
+{
+	return is_number_n(s, strlen(s));
+}
+
+static bool is_formula_n(const char *s, size_t n)
+{
+	return n && s[0] && strchr("=+-@\t\r", s[0]) && !is_number_n(s, n);
 }
 
 bool csvw_is_formula(const char *s)
 {
-	return s && strchr("=+-@\t\r", s[0]) && s[0] && !csvw_is_number(s);
+	return s && is_formula_n(s, strlen(s));
 }
 
-void csvw_cell(struct buf *b, const char *s, unsigned flags)
+void csvw_celln(struct buf *b, const char *s, size_t n, unsigned flags)
 {
 	if (!(flags & CSVW_FIRST))
 		buf_putc(b, ',');
 	if (!s)
-		s = "";
-	bool neutral = csvw_is_formula(s);
-	if (!(flags & CSVW_QUOTE) && !strpbrk(s, ",\"\r\n")) {
+		n = 0;
+	bool neutral = is_formula_n(s, n), quote = flags & CSVW_QUOTE;
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	if (!quote) {
 		if (neutral)
 			buf_putc(b, '\'');
-		buf_puts(b, s);
+		buf_append(b, s, n);
 		return;
 	}
 	/* RFC 4180: quoted, each quote doubled (what libcsv's csv_fwrite does) */
 	buf_putc(b, '"');
 	if (neutral)
 		buf_putc(b, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
 			buf_putc(b, '"');
-		buf_putc(b, *p);
+		buf_putc(b, s[i]);
 	}
 	buf_putc(b, '"');
+}
+
+void csvw_cell(struct buf *b, const char *s, unsigned flags)
+{
+	csvw_celln(b, s, s ? strlen(s) : 0, flags);
 }
 
 void csvw_fcell(FILE *fp, const char *s, unsigned flags)

@@ -1,5 +1,5 @@
 /* csvw.h: writing CSV cells, the one way every CSV shadoweval writes does it
- * (the summaries, sweep.csv and pareto.csv, `route --csv`).
+ * (the summaries, sweep.csv and pareto.csv, `route --csv`, `diff --format csv`).
  *
  * RFC 4180: a cell holding a comma, a quote or a line break is quoted (by
  * libcsv), other cells are written bare. Formula injection: a spreadsheet
@@ -36,6 +36,10 @@ enum csvw_flags {
 /* Appends cell s (NULL: empty) to b, neutralised and quoted as needed,
  * preceded by a comma unless flags has CSVW_FIRST. */
 void csvw_cell(struct buf *b, const char *s, unsigned flags);
+
+/* The same for the n bytes at s, which may hold NULs (a model's output):
+ * they are written as they are. */
+void csvw_celln(struct buf *b, const char *s, size_t n, unsigned flags);
 
 /* The same, straight to a stream (write errors show at its fclose). */
 void csvw_fcell(FILE *fp, const char *s, unsigned flags);

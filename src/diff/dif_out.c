@@ -12,7 +12,8 @@
  * - jsonl: a "counts" record, then one "item" record per item, every value
  *   whole (output, checks): it reads back to what results.jsonl held.
  * - csv: one row per item (RFC 4180, header once), the same fields as jsonl
- *   with checks as JSON text; it reads back too.
+ *   with checks as JSON text; cells go through core/csvw, so a cell that a
+ *   spreadsheet would run as a formula gets a leading apostrophe.
  *
  * Items are printed in batches (8, doubling to 256) so that the first one
  * shows at once and memory holds one batch's lines and snippets.
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csvw.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 #include "diff/diff.h"
@@ -624,28 +626,9 @@ static void jsonl_item(struct dif_printer *p, enum dif_kind k, const char *a_sid
 	buf_free(&o);
 }
 
-static void csv_cell(struct buf *b, const char *s, size_t n, bool last)
-{
-	if (s && n) {
-		bool quote = false;
-		for (size_t i = 0; i < n && !quote; i++)
-			quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-		if (quote)
-			buf_putc(b, '"');
-		for (size_t i = 0; i < n; i++) {
-			if (s[i] == '"')
-				buf_putc(b, '"');
-			buf_putc(b, s[i]);
-		}
-		if (quote)
-			buf_putc(b, '"');
-	}
-	buf_putc(b, last ? '\n' : ',');
-}
-
 static void csv_str(struct buf *b, const char *s)
 {
-	csv_cell(b, s, s ? strlen(s) : 0, false);
+	csvw_cell(b, s, 0);
 }
 
 static void csv_num(struct buf *b, double v)
@@ -662,7 +645,7 @@ static const char csv_header[] = "a_side,b_side,kind,item_id,item_index,task,slo
 				 "b_model,b_slot,b_role,b_status,b_pass,b_latency_ms,b_cost_usd,b_"
 				 "score,b_checks,b_error,b_output\n";
 
-static void csv_side(struct buf *b, const struct dif_line *l, bool last)
+static void csv_side(struct buf *b, const struct dif_line *l)
 {
 	const struct res_rec *r = &l->row;
 	csv_str(b, r->model);
@@ -678,7 +661,7 @@ static void csv_side(struct buf *b, const struct dif_line *l, bool last)
 	csv_str(b, ct);
 	free(ct);
 	csv_str(b, r->error);
-	csv_cell(b, r->output, r->output_len, last);
+	csvw_celln(b, r->output, r->output_len, 0);
 }
 
 static void csv_item(struct dif_printer *p, enum dif_kind k, const char *a_side, const char *b_side,
@@ -688,7 +671,7 @@ static void csv_item(struct dif_printer *p, enum dif_kind k, const char *a_side,
 	const struct res_rec *a = &la->row;
 	struct buf o;
 	buf_init(&o);
-	csv_str(&o, a_side);
+	csvw_cell(&o, a_side, CSVW_FIRST);
 	csv_str(&o, b_side);
 	csv_str(&o, kind_name(p, k));
 	csv_str(&o, a->item_id);
@@ -700,8 +683,9 @@ static void csv_item(struct dif_printer *p, enum dif_kind k, const char *a_side,
 	csv_str(&o, lb->row.slot);
 	csv_str(&o, sn ? sn->prompt : NULL);
 	csv_str(&o, sn ? sn->expected : NULL);
-	csv_side(&o, la, false);
-	csv_side(&o, lb, true);
+	csv_side(&o, la);
+	csv_side(&o, lb);
+	buf_putc(&o, '\n');
 	fwrite(o.data, 1, o.len, p->out);
 	buf_free(&o);
 }
