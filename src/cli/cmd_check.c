@@ -22,10 +22,13 @@ static const char check_usage[] =
     "  --max-p95-increase PCT     tolerated rise of latency p95, % (default 25)\n"
     "  --alpha A                  significance level of the McNemar test (default 0.05)\n"
     "  --correction C             holm (default) | bh | none: the per-model p_adjusted\n"
-    "  --junit FILE               also write a JUnit XML report\n"
-    "  --markdown FILE            also write a markdown report (for a PR comment)\n"
+    "  --junit FILE               also write a JUnit XML report (default: none)\n"
+    "  --markdown FILE            also write a markdown report, for a PR comment\n"
+    "                             (default: none)\n"
     "  a pass-rate drop fails when it is beyond the tolerance and significant,\n"
-    "  or beyond max(tolerance, 10) points whatever the sample size\n";
+    "  or beyond max(tolerance, 10) points whatever the sample size\n"
+    "example:\n"
+    "  shadoweval check runs/pr --baseline runs/main --junit gate.xml\n";
 
 struct check_args {
 	const char *dir, *baseline, *junit, *markdown;
@@ -97,7 +100,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 			*help = 1;
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind >= argc)

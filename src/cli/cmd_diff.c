@@ -28,15 +28,20 @@ static const char usage_text[] =
     "  --b MODEL          side B (default: each shadow model in turn)\n"
     "  --only KIND        discordant (default), a-better, b-better or all\n"
     "  --task T, --slot S only the items of that task or routed to that slot\n"
-    "  --grep REGEX       only items whose id or either output matches (PCRE2)\n"
-    "  --limit N          at most N items per comparison\n"
-    "  --baseline BASE    compare the routed policy with BASE's, item by item: the\n"
+    "                     (default: every task and slot)\n"
+    "  --grep REGEX       only items whose id or either output matches (PCRE2;\n"
+    "                     default: every item)\n"
+    "  --limit N          at most N items per comparison (default: no limit)\n"
+    "  --baseline BASE    (default: none) compare the routed policy with BASE's, item by item: "
+    "the\n"
     "                     items whose pass flipped (lost first), by cause (another\n"
     "                     model, or the same model answering differently), then\n"
     "                     those routed to another slot or model with the same result\n"
     "  --format F         text (default; side by side at the terminal's width,\n"
     "                     colours on a terminal unless NO_COLOR is set), md,\n"
-    "                     jsonl or csv\n";
+    "                     jsonl or csv\n"
+    "example:\n"
+    "  shadoweval diff runs/demo --only a-better --limit 20\n";
 
 struct diff_args {
 	const char *dir, *a, *b, *task, *slot, *grep, *baseline;
@@ -126,7 +131,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, st
 			*help = true;
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind < argc)

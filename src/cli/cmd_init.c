@@ -47,7 +47,7 @@ int cmd_init(int argc, char **argv, struct se_err *err)
 			fputs(init_usage, stdout);
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (argc - optind > 1)

@@ -20,11 +20,15 @@ static const char merge_usage[] =
     "make the merged manifest's status \"incomplete\".\n"
     "\n"
     "options:\n"
-    "  -o, --out OUT   the merged run folder (must not exist, or be empty)\n"
+    "  -o, --out OUT   the merged run folder, which must not exist or be empty\n"
+    "                  (required)\n"
     "  -q, --quiet     no tables, no closing line\n"
     "  -h, --help      this help\n"
     "\n"
-    "exit: 0 merged, 2 bad input\n";
+    "\n"
+    "exit: 0 merged, 2 bad input\n"
+    "example:\n"
+    "  shadoweval merge runs/shard-1 runs/shard-2 -o runs/all\n";
 
 int cmd_merge(int argc, char **argv, struct se_err *err)
 {
@@ -51,7 +55,7 @@ int cmd_merge(int argc, char **argv, struct se_err *err)
 			fputs(merge_usage, stdout);
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind >= argc)

@@ -15,7 +15,9 @@ static const char plan_usage[] =
     "  using the pilot's discordance, and what such a run would cost\n"
     "  --delta PTS   the gap to detect, in points (0 < PTS < 100; required)\n"
     "  --power P     the chance of detecting it (default 0.8)\n"
-    "  --alpha A     two-sided significance level (default 0.05)\n";
+    "  --alpha A     two-sided significance level (default 0.05)\n"
+    "example:\n"
+    "  shadoweval plan runs/pilot --delta 5\n";
 
 int cmd_plan(int argc, char **argv, struct se_err *err)
 {
@@ -61,7 +63,7 @@ int cmd_plan(int argc, char **argv, struct se_err *err)
 			fputs(plan_usage, stdout);
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind + 1 != argc)

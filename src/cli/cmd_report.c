@@ -18,7 +18,9 @@ static const char usage_text[] =
     "  are rebuilt from DIR/results.jsonl first\n"
     "  -o, --output FILE  where to write it (default DIR/report.html)\n"
     "  --correction C     first rebuild the summaries with this adjustment of each\n"
-    "                     family of verdicts (default: show them as summarized)\n";
+    "                     family of verdicts (default: show them as summarized)\n"
+    "example:\n"
+    "  shadoweval report runs/demo -o demo.html\n";
 
 int cmd_report(int argc, char **argv, struct se_err *err)
 {
@@ -50,7 +52,7 @@ int cmd_report(int argc, char **argv, struct se_err *err)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind < argc)

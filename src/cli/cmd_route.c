@@ -15,7 +15,9 @@ static const char route_usage[] =
     "usage: shadoweval route EVAL.json [--csv] [--limit N]\n"
     "  prints, per item, the slot and model the routing policy picks and why\n"
     "  --csv      machine-readable: id,task,est_tokens,slot,model,rule\n"
-    "  --limit N  only the first N items\n";
+    "  --limit N  only the first N items (default: all)\n"
+    "example:\n"
+    "  shadoweval route evals/demo.json --limit 10\n";
 
 static void csv_field(FILE *out, const char *s, int last)
 {
@@ -75,7 +77,7 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 			fputs(route_usage, stdout);
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind != argc - 1)

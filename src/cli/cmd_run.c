@@ -59,13 +59,16 @@ static const char run_usage[] =
     "  -o, --out DIR          run folder (default runs/<eval name>)\n"
     "      --resume           continue the run in DIR: skip (item, model) pairs\n"
     "                         already written\n"
-    "      --limit N          only the first N items (after --shard)\n"
+    "      --limit N          only the first N items, after --shard (default: all)\n"
     "      --shard K/N        only items whose 0-based index % N == K-1\n"
+    "                         (default 1/1: all)\n"
     "      --concurrency N    requests in flight at most (default 32)\n"
     "      --cache MODE       off (default) | use | refresh | replay\n"
     "      --cache-dir DIR    response cache folder (default .shadoweval-cache)\n"
     "      --max-cost USD     stop sending new requests before spending more\n"
-    "      --endpoint NAME=URL  override an endpoint's base_url (repeatable)\n"
+    "                         (default: no limit)\n"
+    "      --endpoint NAME=URL  override an endpoint's base_url (repeatable;\n"
+    "                         default: the config's)\n"
     "      --correction C     holm (default) | bh | none: how the summary adjusts\n"
     "                         each family of verdicts\n"
     "      --max-error-rate R  exit 1 when at least this share of the results\n"
@@ -76,7 +79,10 @@ static const char run_usage[] =
     "exit: 0 done, 1 stopped by --max-cost or over --max-error-rate, 2 bad input,\n"
     "3 environment failure (disk full, I/O error), 130 interrupted (SIGINT,\n"
     "SIGTERM, SIGHUP); --resume continues a stopped, failed or interrupted run\n"
-    "with the same --shard, --limit and --endpoint\n";
+    "with the same --shard, --limit and --endpoint\n"
+    "\n"
+    "example:\n"
+    "  shadoweval run evals/demo.json -o runs/demo --cache use\n";
 
 struct run_args {
 	const char *eval;
@@ -215,7 +221,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 			fputs(run_usage, stdout);
 			return 1;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind >= argc)

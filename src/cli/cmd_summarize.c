@@ -1,5 +1,6 @@
 /* cmd_summarize.c: `shadoweval summarize DIR [--correction holm|bh|none]`,
  * every CSV rebuilt from DIR/results.jsonl (see summarize/). */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,35 +15,42 @@ int cli_parse_correction(const char *s, enum stats_correction *out, struct se_er
 	return 0;
 }
 
+static const char summarize_usage[] =
+    "usage: shadoweval summarize DIR [--correction holm|bh|none]\n"
+    "  rebuilds models.csv, tasks.csv, slots.csv, pairs.csv and swaps.csv\n"
+    "  from DIR/results.jsonl and prints the models and pairs tables\n"
+    "  --correction C   how each family of verdicts is adjusted (default holm)\n"
+    "example:\n"
+    "  shadoweval summarize runs/demo --correction bh\n";
+
 int cmd_summarize(int argc, char **argv, struct se_err *err)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs("usage: shadoweval summarize DIR [--correction holm|bh|none]\n"
-		      "  rebuilds models.csv, tasks.csv, slots.csv, pairs.csv and swaps.csv\n"
-		      "  from DIR/results.jsonl and prints the models and pairs tables\n"
-		      "  --correction C   how each family of verdicts is adjusted (default holm)\n",
-		      stdout);
-		return 0;
-	}
-	const char *dir = NULL;
+	static const struct option opts[] = {
+	    {"correction", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	enum stats_correction corr = STATS_HOLM;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--correction") || !strncmp(argv[i], "--correction=", 13)) {
-			const char *v = argv[i][12] == '=' ? argv[i] + 13 : NULL;
-			if (!v && i + 1 >= argc)
-				return se_fail(err, SE_USAGE, "--correction", "needs a value");
-			if (!v)
-				v = argv[++i];
-			if (cli_parse_correction(v, &corr, err))
+	int c;
+	optind = 0; /* glibc: a full re-scan (the tests call this more than once) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			if (cli_parse_correction(optarg, &corr, err))
 				return -1;
-		} else if (argv[i][0] == '-' || dir) {
-			return se_fail(err, SE_USAGE, NULL,
-				       "expected one run folder DIR, got \"%s\"", argv[i]);
-		} else {
-			dir = argv[i];
+			break;
+		case 'h':
+			fputs(summarize_usage, stdout);
+			return 0;
+		default:
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
-	if (!dir)
+	if (optind >= argc)
 		return se_fail(err, SE_USAGE, NULL, "expected one run folder DIR");
-	return sum_run_dir_corr(dir, stdout, corr, err);
+	if (optind + 1 < argc)
+		return se_fail(err, SE_USAGE, NULL, "expected one run folder DIR, got \"%s\"",
+			       argv[optind + 1]);
+	return sum_run_dir_corr(argv[optind], stdout, corr, err);
 }

@@ -16,15 +16,21 @@ static const char usage_text[] =
     "                            [--max-policies N] [--holdout F] [--folds K]\n"
     "  simulates routing policies on a full-matrix run (\"shadow\": \"all-slots\"),\n"
     "  writes DIR/sweep.csv and DIR/pareto.csv and prints the recommended routing block\n"
-    "  --target-quality Q  the cheapest frontier policy with pass rate >= Q (0..1)\n"
+    "  --target-quality Q  the cheapest frontier policy with pass rate >= Q (0..1;\n"
+    "                      default: none)\n"
     "  --budget USD        the best frontier policy costing <= USD per 1,000 items\n"
-    "  --slots a,b,c       the slots policies may use, in band order (cheapest first)\n"
-    "  --max-policies N    per family (complexity, task map); default 5000\n"
+    "                      (default: none)\n"
+    "  --slots a,b,c       the slots policies may use, in band order (cheapest first;\n"
+    "                      default: every slot)\n"
+    "  --max-policies N    per family (complexity, task map) (default 5000)\n"
     "  --holdout F         choose on the other items, report the choice on a share F\n"
-    "                      of them (split by a hash of the item id)\n"
+    "                      of them, split by a hash of the item id (default: none)\n"
     "  --folds K           K-fold cross-validated pass rate and cost of the choice\n"
+    "                      (default: none)\n"
     "  without a target or budget: the cheapest frontier policy at least as good as\n"
-    "  the current one; exit 1 when no policy qualifies\n";
+    "  the current one; exit 1 when no policy qualifies\n"
+    "example:\n"
+    "  shadoweval sweep runs/matrix --target-quality 0.9\n";
 
 static void split_slots(const char *v, struct sw_opts *o)
 {
@@ -114,7 +120,7 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 			rc = 0;
 			goto out;
 		default:
-			flag_bad_option(c, argv, err);
+			flag_bad_option(c, argv, opts, err);
 			goto out;
 		}
 	}

@@ -162,20 +162,37 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 						     : "all");
 }
 
+static const char validate_usage[] =
+    "usage: shadoweval validate EVAL.json\n"
+    "  loads config, dataset, checks and pricing, routes every item, and prints\n"
+    "  what a run would send (items, slots, models, requests, estimated cost)\n"
+    "example:\n"
+    "  shadoweval validate evals/demo.json\n";
+
 int cmd_validate(int argc, char **argv, struct se_err *err)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs("usage: shadoweval validate EVAL.json\n"
-		      "  loads config, dataset, checks and pricing, routes every item, and prints\n"
-		      "  what a run would send (items, slots, models, requests, estimated cost)\n",
-		      stdout);
-		return 0;
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 0; /* glibc: a full re-scan */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(validate_usage, stdout);
+			return 0;
+		default:
+			return flag_bad_option(c, argv, opts, err);
+		}
 	}
-	if (argc != 2 || argv[1][0] == '-')
+	if (optind != argc - 1)
 		return se_fail(err, SE_USAGE, NULL, "expected one EVAL.json");
+	const char *path = argv[optind];
 
 	struct cfg *cfg;
-	if (cfg_load(argv[1], &cfg, err))
+	if (cfg_load(path, &cfg, err))
 		return -1;
 	struct pricing *prices = NULL;
 	if (cfg->pricing_path && pricing_load(cfg->pricing_path, &prices, err)) {

@@ -2,9 +2,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/flags.h"
+#include "core/suggest.h"
 
 int flag_parse_long(const char *flag, const char *s, long min, long max, long *out,
 		    struct se_err *err)
@@ -34,17 +37,38 @@ int flag_parse_double(const char *flag, const char *s, double min, double *out, 
 	return 0;
 }
 
-int flag_bad_option(int c, char **argv, struct se_err *err)
+/* The closest long option of opts to what the user typed ("--lmit=5" ->
+ * "limit"), or NULL. */
+static const char *closest_long(const char *typed, const struct option *opts)
+{
+	enum { MAX_OPTS = 64 };
+	const char *names[MAX_OPTS];
+	size_t n = 0;
+	for (; opts && opts[n].name && n < MAX_OPTS; n++)
+		names[n] = opts[n].name;
+	char word[65];
+	size_t len = strcspn(typed, "=");
+	if (len >= sizeof(word))
+		return NULL;
+	memcpy(word, typed, len);
+	word[len] = '\0';
+	return suggest_closest(word, names, n);
+}
+
+int flag_bad_option(int c, char **argv, const struct option *opts, struct se_err *err)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
 	char shortopt[3] = {'-', (char)optopt, '\0'};
 	/* a long option is named as typed; a short one by its letter (argv may
 	 * hold a cluster such as -qz) */
-	const char *name = arg && arg[0] == '-' && arg[1] == '-' ? arg
-			   : optopt > 0 && optopt < 256		 ? shortopt
-			   : arg				 ? arg
-								 : "?";
+	bool is_long = arg && arg[0] == '-' && arg[1] == '-';
+	const char *name = is_long ? arg : optopt > 0 && optopt < 256 ? shortopt : arg ? arg : "?";
 	if (c == ':')
 		return se_fail(err, SE_USAGE, name, "expects a value");
+	const char *close = is_long ? closest_long(arg + 2, opts) : NULL;
+	if (close)
+		return se_fail(err, SE_USAGE, NULL,
+			       "unknown option \"%.*s\"; did you mean \"--%s\"?",
+			       (int)strcspn(name, "="), name, close);
 	return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"", name);
 }

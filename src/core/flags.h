@@ -8,6 +8,8 @@
 #ifndef SE_FLAGS_H
 #define SE_FLAGS_H
 
+#include <getopt.h>
+
 #include "core/err.h"
 
 /* An integer flag value from min to max; the error names the flag. */
@@ -17,7 +19,8 @@ int flag_parse_long(const char *flag, const char *s, long min, long max, long *o
 int flag_parse_double(const char *flag, const char *s, double min, double *out, struct se_err *err);
 /* The error for what getopt_long returned when it is not an option of the
  * command (optstring starting with ':', opterr = 0): ':' an option missing its
- * value, '?' an unknown option; named as the user typed it. Returns -1. */
-int flag_bad_option(int c, char **argv, struct se_err *err);
+ * value, '?' an unknown option; named as the user typed it, with the closest
+ * long option of opts (the command's table) as a "did you mean". Returns -1. */
+int flag_bad_option(int c, char **argv, const struct option *opts, struct se_err *err);
 
 #endif

@@ -119,8 +119,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a, struct se_err *
 			return se_fail(err, SE_USAGE, NULL, "option \"%s\" needs a value",
 				       argv[optind - 1]);
 		default:
-			return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"",
-				       argv[optind - 1]);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	if (optind < argc)

@@ -1,13 +1,17 @@
 /* test_cli.c: the command line as a user meets it: a mistyped command is
  * answered with the closest one and exit 2, --version answers anywhere, and
- * every command has a --help that exits 0. */
+ * every command has a --help that exits 0, with an example and the default
+ * of each flag that takes a value; a mistyped flag is answered with the
+ * command's closest flag. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "core/buf.h"
+#include "../support/files.h"
 
 /* Runs the sanitized shadoweval with args; stdout and stderr into out. */
 static int se(struct buf *out, const char *args)
@@ -25,6 +29,15 @@ static int se(struct buf *out, const char *args)
 	buf_append(out, "", 1);
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The folder of the binaries as an absolute path (tests cd elsewhere). */
+static const char *bin_abs(void)
+{
+	static char path[4096];
+	if (!path[0])
+		cr_assert(realpath(test_bin_dir(), path), "%s", test_bin_dir());
+	return path;
 }
 
 Test(cli, a_mistyped_command_gets_the_closest_one_and_exit_2)
@@ -73,4 +86,164 @@ Test(cli, every_command_has_a_help_with_no_literal_percent_escape)
 	}
 	cr_expect_geq(n, 10);
 	buf_free(&list);
+}
+
+/* The command names listed by `shadoweval --help`, in a NULL-terminated
+ * malloc'd array of malloc'd strings. */
+static char **command_names(void)
+{
+	struct buf list = {0};
+	cr_assert_eq(se(&list, "--help"), 0);
+	char *p = strstr(list.data, "commands:\n");
+	cr_assert(p);
+	char **names = calloc(64, sizeof(*names));
+	size_t n = 0;
+	for (char *line = strtok(p + 10, "\n"); line && line[0] == ' ' && n < 63;
+	     line = strtok(NULL, "\n")) {
+		char name[32];
+		cr_assert_eq(sscanf(line, " %31s", name), 1);
+		names[n++] = strdup(name);
+	}
+	buf_free(&list);
+	return names;
+}
+
+static void free_names(char **names)
+{
+	for (char **p = names; *p; p++)
+		free(*p);
+	free(names);
+}
+
+/* An option line of a --help: indented, then "-x, --name" or "--name".
+ * Returns the long name (into name) or 0. */
+static int option_line(const char *line, char *name, size_t size)
+{
+	const char *p = line + strspn(line, " ");
+	if (p == line || p[0] != '-')
+		return 0;
+	if (p[1] != '-' && p[2] == ',' && p[3] == ' ')
+		p += 4;
+	if (strncmp(p, "--", 2))
+		return 0;
+	p += 2;
+	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	if (n == 0 || n >= size)
+		return 0;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return 1;
+}
+
+/* Runs `shadoweval cmd --flag` as the last word, in an empty folder (a
+ * switch makes the command start: it must find nothing to act on). True
+ * when the command answered that the flag expects a value. */
+static bool takes_value(const char *dir, const char *cmd, const char *flag)
+{
+	struct buf out = {0};
+	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s --%s", dir, bin_abs(), cmd, flag);
+	char want[96];
+	snprintf(want, sizeof(want), "--%s: expects a value", flag);
+	bool v = rc == 2 && strstr(out.data ? out.data : "", want);
+	buf_free(&out);
+	return v;
+}
+
+Test(cli, every_help_has_an_example_and_each_value_flag_its_default)
+{
+	char **names = command_names();
+	char *dir = test_mkdtemp("cli");
+	int flags = 0;
+	for (char **cmd = names; *cmd; cmd++) {
+		struct buf help = {0};
+		char args[64];
+		snprintf(args, sizeof(args), "%s --help", *cmd);
+		cr_assert_eq(se(&help, args), 0, "%s", args);
+		char example[64];
+		snprintf(example, sizeof(example), "example:\n  shadoweval %s", *cmd);
+		cr_expect(strstr(help.data, example), "%s: no example:\n%s", args, help.data);
+		/* each option paragraph: its line and the deeper, non-option
+		 * lines under it */
+		char *save = NULL;
+		char name[48] = "";
+		bool has_default = false, open = false;
+		for (char *line = strtok_r(help.data, "\n", &save);;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char next[48];
+			bool is_opt = line && option_line(line, next, sizeof(next));
+			bool continues = line && !is_opt && !strncmp(line, "    ", 4);
+			if (open && !continues) {
+				/* only a flag without a default is probed: is it a
+				 * switch, or a value flag missing its default? */
+				flags++;
+				if (!has_default && strcmp(name, "help"))
+					cr_expect(!takes_value(dir, *cmd, name),
+						  "%s: --%s takes a value but its help gives no "
+						  "default (or \"required\")",
+						  *cmd, name);
+				open = false;
+			}
+			if (!line)
+				break;
+			if (is_opt) {
+				snprintf(name, sizeof(name), "%s", next);
+				open = true;
+				has_default = false;
+			}
+			if (open && (strstr(line, "default") || strstr(line, "required")))
+				has_default = true;
+		}
+		buf_free(&help);
+	}
+	cr_expect_geq(flags, 40, "only %d flags found: is the parser broken?", flags);
+	test_rmdir(dir);
+	free_names(names);
+}
+
+Test(cli, an_unknown_flag_of_every_command_gets_its_closest_flag_and_exit_2)
+{
+	char **names = command_names();
+	char *dir = test_mkdtemp("cli");
+	int tried = 0;
+	for (char **cmd = names; *cmd; cmd++) {
+		struct buf help = {0};
+		char args[64];
+		snprintf(args, sizeof(args), "%s --help", *cmd);
+		cr_assert_eq(se(&help, args), 0, "%s", args);
+		char *save = NULL;
+		for (char *line = strtok_r(help.data, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char flag[48];
+			if (!option_line(line, flag, sizeof(flag)) || strlen(flag) < 4)
+				continue;
+			/* a typo: two letters swapped ("--lmiit" for "--limit") */
+			char typo[48];
+			snprintf(typo, sizeof(typo), "%s", flag);
+			typo[1] = flag[2];
+			typo[2] = flag[1];
+			struct buf out = {0};
+			int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s --%s=1", dir,
+					 bin_abs(), *cmd, typo);
+			char want[160];
+			snprintf(want, sizeof(want),
+				 "unknown option \"--%s\"; did you mean \"--%s\"?", typo, flag);
+			cr_expect_eq(rc, 2, "%s --%s: exit %d", *cmd, typo, rc);
+			cr_expect(strstr(out.data, want), "%s --%s: %s", *cmd, typo, out.data);
+			buf_free(&out);
+			tried++;
+		}
+		buf_free(&help);
+	}
+	cr_expect_geq(tried, 30);
+	test_rmdir(dir);
+	free_names(names);
+}
+
+Test(cli, a_far_unknown_flag_gets_no_suggestion)
+{
+	struct buf out = {0};
+	cr_expect_eq(se(&out, "route x.json --zzzzzzzz"), 2);
+	cr_expect(strstr(out.data, "unknown option \"--zzzzzzzz\"\n"), "%s", out.data);
+	cr_expect(strstr(out.data, "see 'shadoweval route --help'"), "%s", out.data);
+	buf_free(&out);
 }
