@@ -12,7 +12,7 @@
 BUILD   ?= build
 BIN     ?= bin
 CC      ?= cc
-PKGS    := libcurl libcjson libpcre2-8
+PKGS    := libcurl libcjson libpcre2-8 sqlite3 libzstd
 WERROR  ?= -Werror
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libmicrohttpd 2>/dev/null)

@@ -8,6 +8,7 @@ packages=(
   build-essential pkg-config
   libcurl4-openssl-dev libcjson-dev libcsv-dev libpcre2-dev
   libmicrohttpd-dev libcriterion-dev
+  libsqlite3-dev libzstd-dev   # the response cache (src/engine/cache.c) and its bundles
   mandoc zsh            # man-page lint and the zsh completion check (tests/e2e/test_install.c)
   clang-format cppcheck clang-tidy  # make lint and make analyze (.ci/run)
 )

@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"diff", cmd_diff, "DIR           the items where the primary and a shadow disagree"},
     {"plan", cmd_plan, "DIR --delta PTS  items a run needs to detect a gap, from a pilot run"},
     {"check", cmd_check, "DIR --baseline BASE   the regression gate (exit 1 on a regression)"},
+    {"cache", cmd_cache, "stats|export|import|merge  the response cache and its bundles"},
 };
 
 static void usage(FILE *out)

@@ -1,9 +1,10 @@
 /* test_engine.c: the engine's small parts alone: status classes, full-jitter
- * backoff, the timer heap, the rpm token bucket, the cache key and files, the
+ * backoff, the timer heap, the rpm token bucket, the cache key and database, the
  * --resume set and the manifest. The event loop itself is tested end to end
  * against a real shadowsim in tests/e2e/test_run.c. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <sqlite3.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,20 +164,30 @@ Test(engine, cache_round_trips_an_entry_and_misses_others)
 	struct eng_cache_entry e = {.stream = true, .latency_ms = 12.5, .ttft_ms = 3};
 	const char body[] = "data: {\"x\":\"caf\xc3\xa9\"}\n\ndata: [DONE]\n\n";
 	struct se_err err;
-	cr_assert_eq(eng_cache_store(dir, key, &e, body, strlen(body), &err), 0, "%s", err.msg);
+	struct eng_cache *c;
+	cr_assert_eq(eng_cache_open(&c, dir, true, NULL, &err), 0, "%s", err.msg);
+	struct eng_cache_key k = {"u", "m", key, 0}, ko = {"u", "m", other, 0};
+	cr_assert_eq(eng_cache_store(c, &k, &e, body, strlen(body), &err), 0, "%s", err.msg);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	/* a new handle reads what the first one wrote */
+	cr_assert_eq(eng_cache_open(&c, dir, false, NULL, &err), 0, "%s", err.msg);
 	struct eng_cache_entry got;
 	struct buf b;
 	buf_init(&b);
-	cr_assert_eq(eng_cache_load(dir, key, &got, &b), 1);
+	cr_assert_eq(eng_cache_load(c, &k, &got, &b, &err), ENG_CACHE_HIT, "%s", err.msg);
 	cr_assert_str_eq(b.data, body);
 	cr_assert(got.stream);
 	cr_assert_float_eq(got.latency_ms, 12.5, 1e-9);
 	cr_assert_float_eq(got.ttft_ms, 3, 1e-9);
 	buf_reset(&b);
-	cr_assert_eq(eng_cache_load(dir, other, &got, &b), 0);
-	/* a file under the key's own prefix folder */
+	cr_assert_eq(eng_cache_load(c, &ko, &got, &b, &err), ENG_CACHE_MISS);
+	/* the other sample of the same request is another entry */
+	k.sample = 1;
+	cr_assert_eq(eng_cache_load(c, &k, &got, &b, &err), ENG_CACHE_MISS);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	/* one database file in the folder */
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%.2s/%s.json", dir, key, key);
+	snprintf(path, sizeof(path), "%s/%s", dir, ENG_CACHE_FILE);
 	cr_assert_eq(access(path, F_OK), 0);
 	buf_free(&b);
 	char cmd[300];
@@ -319,28 +330,35 @@ Test(engine, a_corrupt_cache_entry_is_not_a_miss)
 	eng_cache_key("u", "m", "body", 4, key);
 	struct eng_cache_entry e = {.stream = false, .latency_ms = 1, .ttft_ms = NAN};
 	struct se_err err;
-	cr_assert_eq(eng_cache_store(dir, key, &e, "{}", 2, &err), 0, "%s", err.msg);
-	char *path = eng_cache_path(dir, key);
-	static const char *const bad[] = {"{\"status\":200,\"body\":", "not json at all",
-					  "{\"status\":500,\"body\":\"x\"}", "[]"};
+	struct eng_cache *c;
+	cr_assert_eq(eng_cache_open(&c, dir, true, NULL, &err), 0, "%s", err.msg);
+	struct eng_cache_key k = {"u", "m", key, 0};
+	cr_assert_eq(eng_cache_store(c, &k, &e, "{\"ok\":1}", 8, &err), 0, "%s", err.msg);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	/* the text changed behind the cache's back: its checksum no longer
+	 * matches, and the load says so rather than answer or miss */
+	char path[300];
+	snprintf(path, sizeof(path), "%s/%s", dir, ENG_CACHE_FILE);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE responses SET body = CAST('{\"ok\":2}' AS BLOB)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	cr_assert_eq(eng_cache_open(&c, dir, false, NULL, &err), 0, "%s", err.msg);
 	struct eng_cache_entry got;
 	struct buf b;
 	buf_init(&b);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		FILE *f = fopen(path, "w");
-		cr_assert_not_null(f);
-		fputs(bad[i], f);
-		cr_assert_eq(fclose(f), 0);
-		buf_reset(&b);
-		cr_assert_eq(eng_cache_load(dir, key, &got, &b), -1, "%s", bad[i]);
-	}
-	/* a directory where the entry should be is not an entry either */
-	cr_assert_eq(unlink(path), 0);
-	cr_assert_eq(mkdir(path, 0700), 0);
-	cr_assert_eq(eng_cache_load(dir, key, &got, &b), -1);
-	cr_assert_eq(rmdir(path), 0);
-	cr_assert_eq(eng_cache_load(dir, key, &got, &b), 0);
-	free(path);
+	se_clear(&err);
+	cr_assert_eq(eng_cache_load(c, &k, &got, &b, &err), ENG_CACHE_BAD_ENTRY);
+	cr_assert_eq(b.len, 0);
+	cr_assert(strstr(err.msg, "checksum"), "%s", err.msg);
+	cr_assert(strstr(err.where, ENG_CACHE_FILE), "%s", err.where);
+	/* storing it again repairs it */
+	cr_assert_eq(eng_cache_store(c, &k, &e, "{\"ok\":1}", 8, &err), 0, "%s", err.msg);
+	cr_assert_eq(eng_cache_flush(c, &err), 0, "%s", err.msg);
+	cr_assert_eq(eng_cache_load(c, &k, &got, &b, &err), ENG_CACHE_HIT, "%s", err.msg);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
 	buf_free(&b);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

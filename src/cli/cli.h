@@ -36,6 +36,8 @@ int cmd_diff(int argc, char **argv, struct se_err *err); /* src/cli/cmd_diff.c *
 int cmd_plan(int argc, char **argv, struct se_err *err);
 /* `init [DIR] [--force]`: the starter files (src/starter/) and next commands. */
 int cmd_init(int argc, char **argv, struct se_err *err);
+/* `cache stats|export|import|merge [--cache-dir DIR] [-o BUNDLE] [BUNDLE...]` */
+int cmd_cache(int argc, char **argv, struct se_err *err);
 
 /* --correction holm|bh|none (cmd_summarize.c); the error names the flag. */
 int cli_parse_correction(const char *s, enum stats_correction *out, struct se_err *err);

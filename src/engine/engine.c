@@ -10,7 +10,7 @@
  * state (refcounted by its jobs) is freed when its last line is written.
  *
  * Not here: flag parsing, the manifest and the summaries (cli/cmd_run.c),
- * wire-format and SSE parsing (wire/, sse/), cache files (cache.c).
+ * wire-format and SSE parsing (wire/, sse/), the cache database (cache.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -167,6 +167,7 @@ struct engine {
 	double inflight_est;
 	struct res_writer w;
 	struct eng_redact redact; /* every secret sent: kept out of lines and cache */
+	struct eng_cache *cache;  /* NULL with --cache off */
 	struct buf msgs;
 	struct buf checks;
 	struct buf errtext; /* job_finish: the line's error, redacted */
@@ -189,6 +190,13 @@ struct engine {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
+
+/* The job's cache key; sample 0: one answer per request. */
+static struct eng_cache_key job_cache_key(const struct engine *e, const struct job *j)
+{
+	return (struct eng_cache_key){e->cfg->endpoints[j->endpoint].base_url,
+				      e->cfg->models[j->model].id, j->key, 0};
+}
 
 static bool model_in_item(const struct engine *e, const struct item *it, int model)
 {
@@ -690,9 +698,9 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 		/* an echoed key never reaches the cache; an escaped one (\u0073k-...)
 		 * cannot be replaced in place, so that reply is not stored */
 		eng_redact_buf(&e->redact, &j->resp);
+		struct eng_cache_key k = job_cache_key(e, j);
 		if (!eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&
-		    eng_cache_store(e->o->cache_dir, j->key, &ce, j->resp.data, j->resp.len,
-				    e->err))
+		    eng_cache_store(e->cache, &k, &ce, j->resp.data, j->resp.len, e->err))
 			return -1;
 	}
 	/* A server that asks for a longer wait than retry.max_ms (a Retry-After
@@ -817,8 +825,14 @@ static int cache_lookup(struct engine *e, struct job *j)
 	if (m != ENG_CACHE_USE && m != ENG_CACHE_REPLAY)
 		return 0;
 	buf_reset(&j->resp);
-	int got = eng_cache_load(e->o->cache_dir, j->key, &j->entry, &j->resp);
-	if (got == 1) {
+	struct eng_cache_key k = job_cache_key(e, j);
+	struct se_err why;
+	int got = eng_cache_load(e->cache, &k, &j->entry, &j->resp, &why);
+	if (got == ENG_CACHE_FAILED) {
+		*e->err = why;
+		return -1;
+	}
+	if (got == ENG_CACHE_HIT) {
 		/* a JSON entry can answer a streaming request (the server sent
 		 * JSON), an SSE entry never answers a plain one */
 		if (j->entry.stream && !e->cfg->params.stream) {
@@ -828,16 +842,10 @@ static int cache_lookup(struct engine *e, struct job *j)
 			return 1;
 		}
 	}
-	if (got < 0 && m == ENG_CACHE_REPLAY) {
+	if (got == ENG_CACHE_BAD_ENTRY && m == ENG_CACHE_REPLAY)
 		/* use mode asks the server and overwrites it; replay cannot */
-		char *path = eng_cache_path(e->o->cache_dir, j->key);
-		se_fail(e->err, SE_INPUT, path,
-			"corrupt cache entry for item \"%s\", model \"%s\" (unreadable, not "
-			"JSON, or not an ok entry): delete it, or run with --cache refresh",
-			j->item->id, e->cfg->models[j->model].id);
-		free(path);
-		return -1;
-	}
+		return se_fail(e->err, SE_INPUT, why.where,
+			       "corrupt cache entry for item \"%s\": %s", j->item->id, why.msg);
 	if (m == ENG_CACHE_REPLAY)
 		return se_fail(e->err, SE_INPUT, e->o->cache_dir,
 			       "cache miss in replay mode for item \"%s\", model \"%s\" (run once "
@@ -1234,6 +1242,8 @@ static int loop(struct engine *e)
 			if (j && attempt_done(e, j, msg->data.result))
 				return -1;
 		}
+		if (e->cache && eng_cache_tick(e->cache, e->err))
+			return -1;
 		progress(e, clock_now_ms(), false);
 	}
 }
@@ -1314,6 +1324,9 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 
 	if (endpoints_init(e, e->t0))
 		goto out;
+	if (o->cache_mode != ENG_CACHE_OFF &&
+	    eng_cache_open(&e->cache, o->cache_dir, true, stderr, err))
+		goto out;
 	e->multi = curl_multi_init();
 	if (!e->multi) {
 		se_fail(err, SE_IO, NULL, "curl_multi_init failed");
@@ -1354,6 +1367,12 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 		ds_sha256_hex(e->ds, st->dataset_sha256);
 out:
 	drop_all(e);
+	if (e->cache) {
+		/* the last batch is written on every way out, SIGINT included */
+		struct se_err cerr;
+		if (eng_cache_close(e->cache, rc ? &cerr : err))
+			rc = -1;
+	}
 	if (e->progress_shown) {
 		progress(e, clock_now_ms(), true);
 		fputc('\n', stderr);

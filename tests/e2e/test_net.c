@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "../support/files.h"
 #include "../support/rawsrv.h"
@@ -613,6 +614,29 @@ Test(net, an_echoed_key_reaches_no_file_written, .init = setup, .fini = teardown
 	cr_assert_eq(r.n, 4);
 	rows_free(&r);
 
+	/* nor the cache's bundle (its lines, uncompressed, are grepped too) */
+	char cdir[512];
+	snprintf(cdir, sizeof(cdir), "%s/cache", tmpdir); /* tpath's buffers have turned */
+	const char *exp[] = {"cache", "export", "--cache-dir", cdir, "-o", tpath("b.zst"), NULL};
+	struct proc_out p4 = run_se_env(exp, CANARY, 0);
+	cr_assert_eq(p4.status, 0, "%s", p4.err);
+	size_t zlen;
+	char *z = test_read_file(tpath("b.zst"), &zlen);
+	unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
+	cr_assert(n != ZSTD_CONTENTSIZE_ERROR && (n == ZSTD_CONTENTSIZE_UNKNOWN || n < (1u << 24)),
+		  "%llu", n);
+	size_t cap = n == ZSTD_CONTENTSIZE_UNKNOWN ? 1u << 24 : (size_t)n;
+	char *lines = malloc(cap);
+	size_t got = ZSTD_decompress(lines, cap, z, zlen);
+	cr_assert(!ZSTD_isError(got), "%s", ZSTD_getErrorName(got));
+	FILE *f = fopen(tpath("bundle.jsonl"), "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(lines, 1, got, f), got);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert(strstr(lines, "[REDACTED]"), "the bundle holds no redacted answer");
+	free(lines);
+	free(z);
+	proc_out_free(&p4);
 	assert_nowhere(CANARY);
 	assert_nowhere(HDR_SECRET);
 	proc_out_free(&p1);

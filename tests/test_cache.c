@@ -1,0 +1,430 @@
+/* test_cache.c: the response cache's database (src/engine/cache.c) and its
+ * old layout (cache_legacy.c): batching, several processes at once,
+ * migration, damage. The engine's use of it is tested end to end in
+ * tests/e2e/test_run.c and tests/e2e/test_cache.c. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "engine/cache.h"
+#include "engine/engine.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/se-cache-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* The key of request "name" (its hash, as the engine makes it). */
+static void key_of(const char *name, char req[65])
+{
+	eng_cache_key("http://127.0.0.1:1/v1", "m/x", name, strlen(name), req);
+}
+
+/* A text that says whose it is, len bytes long: a torn or swapped entry
+ * cannot pass for it. */
+static void text_of(int writer, int i, struct buf *b)
+{
+	buf_reset(b);
+	buf_printf(b, "{\"w\":%d,\"i\":%d,\"pad\":\"", writer, i);
+	size_t len = 50 + (size_t)((writer + 1) * 7919 + i * 104729) % 9000;
+	for (size_t k = 0; k < len; k++)
+		buf_putc(b, (char)('a' + ((size_t)(writer + 1 + i) * 3 + k % 7) % 26));
+	buf_puts(b, "\"}");
+}
+
+static struct eng_cache *open_dir(bool create)
+{
+	struct eng_cache *c;
+	struct se_err err;
+	cr_assert_eq(eng_cache_open(&c, dir, create, NULL, &err), 0, "%s: %s", err.where, err.msg);
+	return c;
+}
+
+static void store(struct eng_cache *c, const char *name, const char *text)
+{
+	char req[65];
+	key_of(name, req);
+	struct eng_cache_key k = {"http://127.0.0.1:1/v1", "m/x", req, 0};
+	struct eng_cache_entry e = {false, 5, NAN};
+	struct se_err err;
+	cr_assert_eq(eng_cache_store(c, &k, &e, text, strlen(text), &err), 0, "%s", err.msg);
+}
+
+static int load(struct eng_cache *c, const char *name, struct buf *out)
+{
+	char req[65];
+	key_of(name, req);
+	struct eng_cache_key k = {"http://127.0.0.1:1/v1", "m/x", req, 0};
+	struct eng_cache_entry e;
+	struct se_err err;
+	buf_reset(out);
+	return eng_cache_load(c, &k, &e, out, &err);
+}
+
+Test(cache, a_batch_is_seen_at_once_by_its_handle_and_by_others_once_written, .init = setup,
+     .fini = teardown)
+{
+	struct eng_cache *a = open_dir(true), *b = open_dir(false);
+	struct buf t;
+	buf_init(&t);
+	store(a, "q1", "{\"x\":1}");
+	cr_assert_eq(load(a, "q1", &t), ENG_CACHE_HIT);
+	cr_assert_str_eq(t.data, "{\"x\":1}");
+	/* one store is far below the batch size and time bound: not written */
+	cr_assert_eq(load(b, "q1", &t), ENG_CACHE_MISS);
+	struct se_err err;
+	cr_assert_eq(eng_cache_flush(a, &err), 0, "%s", err.msg);
+	cr_assert_eq(load(b, "q1", &t), ENG_CACHE_HIT);
+	/* a full batch is written without a flush */
+	char name[32];
+	for (int i = 0; i < ENG_CACHE_BATCH; i++) {
+		snprintf(name, sizeof(name), "batch-%d", i);
+		store(a, name, "{}");
+	}
+	cr_assert_eq(load(b, "batch-0", &t), ENG_CACHE_HIT);
+	/* and close writes the rest */
+	store(a, "last", "{\"last\":true}");
+	cr_assert_eq(load(b, "last", &t), ENG_CACHE_MISS);
+	cr_assert_eq(eng_cache_close(a, &err), 0, "%s", err.msg);
+	cr_assert_eq(load(b, "last", &t), ENG_CACHE_HIT);
+	cr_assert_str_eq(t.data, "{\"last\":true}");
+	cr_assert_eq(eng_cache_close(b, &err), 0, "%s", err.msg);
+	buf_free(&t);
+}
+
+Test(cache, a_folder_without_a_cache_is_refused_unless_created, .init = setup, .fini = teardown)
+{
+	struct eng_cache *c;
+	struct se_err err;
+	cr_assert_eq(eng_cache_open(&c, dir, false, NULL, &err), -1);
+	cr_assert_eq(err.kind, SE_INPUT);
+	cr_assert(strstr(err.where, ENG_CACHE_FILE), "%s", err.where);
+	cr_assert(strstr(err.msg, "no response cache"), "%s", err.msg);
+}
+
+/* ---- several processes at once ------------------------------------------ */
+
+#define WRITERS 4
+#define READERS 4
+#define PER_WRITER 150
+#define SHARED 40 /* keys every writer stores, with the same text (shards) */
+
+static void name_of(int writer, int i, char *out, size_t size)
+{
+	if (writer < 0)
+		snprintf(out, size, "shared-%d", i);
+	else
+		snprintf(out, size, "w%d-%d", writer, i);
+}
+
+/* exit status: 0 fine, 1 a failed call, 2 a wrong or torn text */
+static int writer_proc(int w)
+{
+	struct eng_cache *c;
+	struct se_err err;
+	if (eng_cache_open(&c, dir, true, NULL, &err))
+		return 1;
+	struct buf t;
+	buf_init(&t);
+	char name[32], req[65];
+	for (int i = 0; i < PER_WRITER + SHARED; i++) {
+		bool shared = i >= PER_WRITER;
+		int id = shared ? i - PER_WRITER : i;
+		name_of(shared ? -1 : w, id, name, sizeof(name));
+		text_of(shared ? -1 : w, id, &t);
+		key_of(name, req);
+		struct eng_cache_key k = {"http://127.0.0.1:1/v1", "m/x", req, 0};
+		struct eng_cache_entry e = {false, i, NAN};
+		if (eng_cache_store(c, &k, &e, t.data, t.len, &err))
+			return 1;
+		/* many small transactions: the writers interleave */
+		if (i % 5 == 4 && eng_cache_flush(c, &err))
+			return 1;
+	}
+	buf_free(&t);
+	return eng_cache_close(c, &err) ? 1 : 0;
+}
+
+static int reader_proc(void)
+{
+	struct eng_cache *c;
+	struct se_err err;
+	if (eng_cache_open(&c, dir, true, NULL, &err))
+		return 1;
+	struct buf got, want;
+	buf_init(&got);
+	buf_init(&want);
+	char name[32];
+	int rc = 0;
+	for (int pass = 0; pass < 3 && !rc; pass++)
+		for (int w = -1; w < WRITERS && !rc; w++)
+			for (int i = 0; i < (w < 0 ? SHARED : PER_WRITER) && !rc; i++) {
+				name_of(w, i, name, sizeof(name));
+				int r = load(c, name, &got);
+				if (r == ENG_CACHE_MISS)
+					continue;
+				if (r != ENG_CACHE_HIT) {
+					rc = 1;
+					break;
+				}
+				text_of(w, i, &want);
+				if (got.len != want.len || memcmp(got.data, want.data, got.len))
+					rc = 2;
+			}
+	buf_free(&got);
+	buf_free(&want);
+	if (eng_cache_close(c, &err))
+		rc = 1;
+	return rc;
+}
+
+Test(cache, four_writers_and_four_readers_lose_and_tear_nothing, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	/* the children wait on one pipe, so all start together when it closes */
+	int go[2];
+	cr_assert_eq(pipe(go), 0);
+	pid_t pids[WRITERS + READERS];
+	for (int p = 0; p < WRITERS + READERS; p++) {
+		pids[p] = fork();
+		cr_assert_geq(pids[p], 0);
+		if (pids[p] == 0) {
+			close(go[1]);
+			char x;
+			while (read(go[0], &x, 1) > 0)
+				;
+			_exit(p < WRITERS ? writer_proc(p) : reader_proc());
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (int p = 0; p < WRITERS + READERS; p++) {
+		int st;
+		cr_assert_eq(waitpid(pids[p], &st, 0), pids[p]);
+		cr_assert(WIFEXITED(st), "process %d died (%d)", p, st);
+		cr_assert_eq(WEXITSTATUS(st), 0, "%s %d: %s", p < WRITERS ? "writer" : "reader", p,
+			     WEXITSTATUS(st) == 2 ? "read a wrong or torn text" : "a call failed");
+	}
+	/* every entry of every writer is there, whole */
+	struct eng_cache *c = open_dir(false);
+	struct buf got, want;
+	buf_init(&got);
+	buf_init(&want);
+	char name[32];
+	for (int w = -1; w < WRITERS; w++)
+		for (int i = 0; i < (w < 0 ? SHARED : PER_WRITER); i++) {
+			name_of(w, i, name, sizeof(name));
+			cr_assert_eq(load(c, name, &got), ENG_CACHE_HIT, "%s lost", name);
+			text_of(w, i, &want);
+			cr_assert(got.len == want.len && !memcmp(got.data, want.data, got.len),
+				  "%s torn", name);
+		}
+	struct eng_cache_stats st;
+	struct se_err err;
+	cr_assert_eq(eng_cache_stats(c, &st, &err), 0, "%s", err.msg);
+	cr_assert_eq(st.entries, WRITERS * PER_WRITER + SHARED);
+	cr_assert_str_eq(st.check, "ok");
+	eng_cache_stats_free(&st);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	buf_free(&got);
+	buf_free(&want);
+}
+
+/* ---- the old layout ------------------------------------------------------ */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* An entry as the one-file-per-key layout wrote it. */
+static void old_entry(const char *name, const char *json_body, char path[512])
+{
+	char req[65], folder[300];
+	key_of(name, req);
+	snprintf(folder, sizeof(folder), "%s/%.2s", dir, req);
+	mkdir(folder, 0700);
+	snprintf(path, 512, "%s/%s.json", folder, req);
+	char text[600];
+	snprintf(text, sizeof(text),
+		 "{\"status\":200,\"stream\":false,\"latency_ms\":42.5,\"ttft_ms\":null,"
+		 "\"body\":\"%s\"}\n",
+		 json_body);
+	write_file(path, text);
+}
+
+static char *read_note(FILE *f)
+{
+	static char text[2048];
+	rewind(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	return text;
+}
+
+Test(cache, the_old_layout_is_moved_into_the_database_once_with_a_message, .init = setup,
+     .fini = teardown)
+{
+	char p1[512], p2[512], bad[512];
+	old_entry("q1", "{\\\"a\\\":1}", p1);
+	old_entry("q2", "{\\\"a\\\":2}", p2);
+	old_entry("q3", "x", bad);
+	write_file(bad, "{\"status\":200,\"body\":"); /* torn: not an entry */
+	FILE *note = tmpfile();
+	struct eng_cache *c;
+	struct se_err err;
+	/* a folder in the old layout is a cache even without create */
+	cr_assert_eq(eng_cache_open(&c, dir, false, note, &err), 0, "%s", err.msg);
+	const char *said = read_note(note);
+	cr_assert(strstr(said, "moved 2 response-cache entries from the one-file-per-key layout"),
+		  "%s", said);
+	cr_assert(strstr(said, "1 files there are not cache entries"), "%s", said);
+	struct buf t;
+	buf_init(&t);
+	cr_assert_eq(load(c, "q1", &t), ENG_CACHE_HIT);
+	cr_assert_str_eq(t.data, "{\"a\":1}");
+	cr_assert_eq(load(c, "q2", &t), ENG_CACHE_HIT);
+	cr_assert_eq(load(c, "q3", &t), ENG_CACHE_MISS); /* never a wrong answer */
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	/* read once: the moved files are gone, the bad one is left */
+	cr_assert_neq(access(p1, F_OK), 0);
+	cr_assert_neq(access(p2, F_OK), 0);
+	cr_assert_eq(access(bad, F_OK), 0);
+	fclose(note);
+	note = tmpfile();
+	cr_assert_eq(eng_cache_open(&c, dir, false, note, &err), 0, "%s", err.msg);
+	said = read_note(note);
+	cr_assert(strstr(said, "moved 0 response-cache entries"), "%s", said);
+	cr_assert_eq(load(c, "q1", &t), ENG_CACHE_HIT); /* still there */
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	fclose(note);
+	buf_free(&t);
+}
+
+/* ---- damage -------------------------------------------------------------- */
+
+static void scribble(long at, size_t n)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/%s", dir, ENG_CACHE_FILE);
+	int fd = open(path, O_WRONLY);
+	cr_assert_geq(fd, 0);
+	char junk[8192];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(0x5a ^ (i * 37));
+	cr_assert_eq(pwrite(fd, junk, n, at), (ssize_t)n);
+	cr_assert_eq(close(fd), 0);
+}
+
+Test(cache, a_damaged_database_file_is_an_error_naming_it_and_how_to_rebuild, .init = setup,
+     .fini = teardown)
+{
+	struct eng_cache *c = open_dir(true);
+	store(c, "q1", "{}");
+	struct se_err err;
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	scribble(0, 100); /* the header */
+	cr_assert_eq(eng_cache_open(&c, dir, false, NULL, &err), -1);
+	cr_assert_eq(err.kind, SE_INPUT);
+	cr_assert(strstr(err.where, ENG_CACHE_FILE), "%s", err.where);
+	cr_assert(strstr(err.msg, "damaged"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "rm -f"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "--cache use"), "%s", err.msg);
+}
+
+Test(cache, damaged_pages_give_errors_never_a_wrong_answer, .init = setup, .fini = teardown)
+{
+	struct eng_cache *c = open_dir(true);
+	struct buf t, want;
+	buf_init(&t);
+	buf_init(&want);
+	char name[32];
+	for (int i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "q%d", i);
+		text_of(1, i, &t);
+		store(c, name, t.data);
+	}
+	struct se_err err;
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	/* pages in the middle: rows, their overflow pages, the key index */
+	struct stat sb;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/%s", dir, ENG_CACHE_FILE);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_gt(sb.st_size, 3 * 8192);
+	scribble(sb.st_size / 3, 8192);
+	scribble(2 * sb.st_size / 3, 8192);
+	c = open_dir(false);
+	int hits = 0, errors = 0;
+	for (int i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "q%d", i);
+		int r = load(c, name, &t);
+		if (r == ENG_CACHE_HIT) {
+			text_of(1, i, &want);
+			cr_assert(t.len == want.len && !memcmp(t.data, want.data, t.len),
+				  "%s: a wrong answer", name);
+			hits++;
+		} else if (r == ENG_CACHE_BAD_ENTRY || r == ENG_CACHE_FAILED) {
+			errors++;
+		}
+	}
+	cr_assert_gt(errors, 0, "the damage went unnoticed (%d hits)", hits);
+	struct eng_cache_stats st;
+	int rc = eng_cache_stats(c, &st, &err);
+	cr_assert(rc != 0 || strcmp(st.check, "ok"), "quick_check found nothing");
+	eng_cache_stats_free(&st);
+	eng_cache_close(c, &err);
+	buf_free(&t);
+	buf_free(&want);
+}
+
+Test(cache, stats_count_entries_and_text_per_model, .init = setup, .fini = teardown)
+{
+	struct eng_cache *c = open_dir(true);
+	char req[65];
+	struct se_err err;
+	struct eng_cache_entry e = {false, 1, NAN};
+	const char *models[] = {"b/two", "a/one", "b/two"};
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "q%d", i);
+		key_of(name, req);
+		struct eng_cache_key k = {"http://h/v1", models[i], req, 0};
+		cr_assert_eq(eng_cache_store(c, &k, &e, "12345", 5, &err), 0, "%s", err.msg);
+	}
+	struct eng_cache_stats st;
+	cr_assert_eq(eng_cache_stats(c, &st, &err), 0, "%s", err.msg);
+	cr_assert_eq(st.entries, 3);
+	cr_assert_eq(st.bytes, 15);
+	cr_assert_eq(st.n_sources, 2);
+	cr_assert_str_eq(st.sources[0].model, "a/one");
+	cr_assert_eq(st.sources[0].entries, 1);
+	cr_assert_str_eq(st.sources[1].model, "b/two");
+	cr_assert_eq(st.sources[1].entries, 2);
+	cr_assert_eq(st.sources[1].bytes, 10);
+	cr_assert_gt(st.file_bytes, 0);
+	cr_assert_str_eq(st.check, "ok");
+	eng_cache_stats_free(&st);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+}
