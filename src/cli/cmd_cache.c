@@ -28,8 +28,12 @@ static const char cache_usage[] =
     "\n"
     "options:\n"
     "  --cache-dir DIR   the cache folder (default .shadoweval-cache)\n"
-    "  -o, --out BUNDLE  the bundle to write (export, merge)\n"
+    "  -o, --out BUNDLE  the bundle to write (export and merge: required)\n"
     "  -h, --help        this help\n"
+    "\n"
+    "example:\n"
+    "  shadoweval cache export -o cache.jsonl.zst    # on the machine that ran\n"
+    "  shadoweval cache import cache.jsonl.zst       # on another, then --cache replay\n"
     "\n"
     "exit: 0 done (conflicts included), 2 bad input or a damaged cache\n";
 
@@ -65,7 +69,7 @@ static int parse(int argc, char **argv, struct cache_args *a, bool *help, struct
 			*help = true;
 			return 0;
 		default:
-			return flag_bad_option(c, argv, err);
+			return flag_bad_option(c, argv, opts, err);
 		}
 	}
 	a->first = optind;
@@ -118,24 +122,21 @@ static void print_counts(const char *what, const struct eng_bundle_counts *n)
 
 int cmd_cache(int argc, char **argv, struct se_err *err)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		if (argc < 2)
-			return se_fail(err, SE_USAGE, NULL,
-				       "expected a subcommand: stats, export, import or merge");
-		fputs(cache_usage, stdout);
-		return 0;
-	}
-	const char *sub = argv[1];
 	struct cache_args a = {0};
 	bool help;
-	if (parse(argc - 1, argv + 1, &a, &help, err))
+	if (parse(argc, argv, &a, &help, err))
 		return -1;
 	if (help) {
 		fputs(cache_usage, stdout);
 		return 0;
 	}
-	char **ops = argv + 1 + a.first;
-	int n_ops = argc - 1 - a.first;
+	/* getopt has moved the operands last: the subcommand, then bundles */
+	if (a.first >= argc)
+		return se_fail(err, SE_USAGE, NULL,
+			       "expected a subcommand: stats, export, import or merge");
+	const char *sub = argv[a.first];
+	char **ops = argv + a.first + 1;
+	int n_ops = argc - a.first - 1;
 	bool is_stats = !strcmp(sub, "stats"), is_export = !strcmp(sub, "export"),
 	     is_import = !strcmp(sub, "import"), is_merge = !strcmp(sub, "merge");
 	if (!is_stats && !is_export && !is_import && !is_merge)
