@@ -14,7 +14,10 @@
  * - one run at a time per folder: DIR/run.lock is held (flock) from before
  *   the folder is touched until the process ends, so a second run or
  *   --resume is refused, naming the holder's pid, instead of sending every
- *   request twice into one results.jsonl.
+ *   request twice into one results.jsonl;
+ * - SIGINT, SIGTERM and SIGHUP are caught from the moment the manifest first
+ *   says "running" until the process ends (core/stopsig.h): whenever one
+ *   comes, the run ends "interrupted" with its manifest and summaries.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +38,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/fileio.h"
+#include "core/stopsig.h"
 #include "core/xalloc.h"
 #include "dataset/dataset.h"
 #include "engine/engine.h"
@@ -247,6 +251,7 @@ struct run {
 	struct eng_stats st;
 	int lock_fd;
 	bool curl_up;
+	bool sig_installed; /* core/stopsig, from the first manifest to the end */
 };
 
 static bool file_nonempty(const char *path)
@@ -468,6 +473,8 @@ static void run_init(struct run *r)
 
 static void run_free(struct run *r)
 {
+	if (r->sig_installed)
+		stopsig_restore();
 	if (r->curl_up)
 		curl_global_cleanup();
 	if (r->lock_fd >= 0)
@@ -477,6 +484,22 @@ static void run_free(struct run *r)
 	cfg_free(r->cfg);
 	free(r->a.endpoints);
 	free(r->dir);
+}
+
+/* Test-only (tests/e2e/test_runfolder.c): with SE_TEST_PREPARED_FDS="W,R",
+ * once the first manifest is written, write one byte to descriptor W and
+ * wait for a byte (or end of file) on descriptor R, so a test can send a
+ * signal at exactly this point. Unset, it does nothing. */
+static void test_hold_prepared(void)
+{
+	const char *v = getenv("SE_TEST_PREPARED_FDS");
+	int w, rd;
+	char c = 'p';
+	if (!v || sscanf(v, "%d,%d", &w, &rd) != 2)
+		return;
+	if (write(w, &c, 1) == 1)
+		while (read(rd, &c, 1) < 0 && errno == EINTR)
+			;
 }
 
 /* Step 1: everything that can fail before a request is sent. Returns 1 when
@@ -542,9 +565,18 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 		return se_fail(err, SE_IO, NULL, "curl_global_init failed");
 	r->curl_up = true;
 	raise_fd_limit(a->concurrency);
+	/* From the first "running" manifest on, a stop signal ends the run as
+	 * interrupted (the engine stops at once), never kills it with the
+	 * manifest left "running". Before this point a signal kills the
+	 * process as usual: nothing of the run is written yet. */
+	stopsig_install();
+	r->sig_installed = true;
 	mi->status = "running";
 	fill_manifest(mi, &r->st, r->counts);
-	return man_write(r->dir, mi, err);
+	if (man_write(r->dir, mi, err))
+		return -1;
+	test_hold_prepared();
+	return 0;
 }
 
 /* Step 2: the engine sends every request and appends the results. */

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "core/clock.h"
 #include "core/fileio.h"
 #include "core/heap.h"
+#include "core/stopsig.h"
 #include "core/xalloc.h"
 #include "dataset/dataset.h"
 #include "engine/cache.h"
@@ -56,22 +56,6 @@
 #define FD_RESERVE 32
 #define LOCAL_RETRY_MS 50.0 /* a transfer refused locally (EMFILE) waits this long */
 #define LOCAL_FAIL_MAX 20   /* ... at most this many times in a row, then the run fails */
-
-/* The only mutable globals: what the SIGINT handler may touch. */
-static volatile sig_atomic_t eng_sigint;
-static int eng_sigint_fd = -1;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	int saved = errno;
-	eng_sigint = 1;
-	if (eng_sigint_fd >= 0) {
-		ssize_t r = write(eng_sigint_fd, "x", 1);
-		(void)r;
-	}
-	errno = saved;
-}
 
 enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_DONE };
 
@@ -717,7 +701,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 		retry = false;
 	}
 	if (retry) {
-		if (eng_sigint) {
+		if (stopsig_raised()) {
 			/* interrupted: no line, --resume redoes the pair */
 			job_release(e, j);
 			return 0;
@@ -790,7 +774,7 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	it->refs++; /* keep the item while its fallback starts */
 	job_release(e, j);
 	int rc = 0;
-	if (role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !eng_sigint)
+	if (role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !stopsig_raised())
 		rc = start_fallback(e, it, fb_next);
 	if (--it->refs == 0)
 		item_free(it);
@@ -1166,7 +1150,7 @@ static int loop(struct engine *e)
 	struct curl_waitfd wfd = {.fd = e->pipe[0], .events = CURL_WAIT_POLLIN};
 	for (;;) {
 		double now = clock_now_ms();
-		if (eng_sigint && !e->st->interrupted) {
+		if (stopsig_raised() && !e->st->interrupted) {
 			/* stop admitting; in-flight requests get DRAIN_MS to finish,
 			 * waiting and pending ones are dropped (--resume redoes them) */
 			e->st->interrupted = true;
@@ -1315,11 +1299,10 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	e->t0 = clock_now_ms();
 	e->last_progress = e->t0;
 	int rc = -1;
-	/* SIGTERM (CI cancellation, docker stop) and SIGHUP (a closed terminal)
-	 * end the run as SIGINT does: results kept, manifest and summaries
-	 * written */
-	static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	struct sigaction sa, old_sa[3];
+	/* SIGINT, SIGTERM (CI cancellation, docker stop) and SIGHUP (a closed
+	 * terminal) end the run: results kept, manifest and summaries written.
+	 * `run` has installed the handler already (core/stopsig.h); a signal
+	 * that came before the loop stops it at its first turn. */
 	bool sig_installed = false;
 
 	if (endpoints_init(e, e->t0))
@@ -1345,14 +1328,8 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 		se_fail_errno(err, NULL, "cannot create the signal pipe");
 		goto out;
 	}
-	eng_sigint = 0;
-	eng_sigint_fd = e->pipe[1];
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	for (int i = 0; i < 3; i++)
-		sigaction(stop_sigs[i], &sa, &old_sa[i]);
+	stopsig_install();
+	stopsig_set_wake_fd(e->pipe[1]);
 	sig_installed = true;
 
 	rc = loop(e);
@@ -1378,11 +1355,10 @@ out:
 		fputc('\n', stderr);
 	}
 	if (sig_installed) {
-		for (int i = 0; i < 3; i++)
-			sigaction(stop_sigs[i], &old_sa[i], NULL);
-		eng_sigint_fd = -1;
+		stopsig_set_wake_fd(-1);
+		stopsig_restore();
 	}
-	st->interrupted = st->interrupted || eng_sigint;
+	st->interrupted = st->interrupted || stopsig_raised();
 	st->elapsed_ms = clock_now_ms() - e->t0;
 	if (e->pipe[0] >= 0)
 		close(e->pipe[0]);

@@ -607,6 +607,61 @@ Test(runfolder, sighup_ends_a_run_as_sigint_does, .timeout = 90)
 	rm_tmp();
 }
 
+/* A stop signal right after the first "running" manifest is written, before
+ * the engine starts: the run must end "interrupted" (exit 130, manifest and
+ * an empty results file), not die with its manifest saying "running". The
+ * test-only hook SE_TEST_PREPARED_FDS (cmd_run.c) makes run report that
+ * point on a pipe and wait there for the test, which signals it then. */
+static void signal_after_first_manifest(int sig, const char *eval, const struct simproc *sp,
+					const char *dir)
+{
+	int ready[2], go[2];
+	cr_assert_eq(pipe(ready), 0);
+	cr_assert_eq(pipe(go), 0);
+	char fds[32];
+	snprintf(fds, sizeof(fds), "%d,%d", ready[1], go[0]);
+	cr_assert_eq(setenv("SE_TEST_PREPARED_FDS", fds, 1), 0);
+	const char *args[] = {"run", eval, "-o", dir, "--endpoint", ep_arg(sp), "--quiet", NULL};
+	struct proc a = se_start(NULL, args);
+	unsetenv("SE_TEST_PREPARED_FDS");
+	close(ready[1]);
+	close(go[0]);
+	char c;
+	cr_assert_eq(read(ready[0], &c, 1), 1, "run ended before its first manifest");
+	cr_assert_str_eq(manifest_field(dir, "status"), "running");
+	cr_assert_eq(kill(a.pid, sig), 0);
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	struct proc_out p = se_wait(&a);
+	close(ready[0]);
+	close(go[1]);
+	expect_exit(&p, 130, "interrupted", "--resume");
+	proc_out_free(&p);
+	cr_expect_str_eq(manifest_field(dir, "status"), "interrupted", "signal %d", sig);
+	cr_expect_neq(manifest_field(dir, "ended_at")[0], '\0', "no ended_at");
+	char rpath[600];
+	snprintf(rpath, sizeof(rpath), "%s/results.jsonl", dir);
+	cr_expect_eq(count_lines(rpath), 0, "no request is sent after the signal");
+}
+
+Test(runfolder, a_signal_during_preparation_ends_the_run_as_interrupted, .timeout = 90)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "prep", fixture("items.jsonl"), NULL, "");
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	static const char *const dirs[] = {"int", "term", "hup"};
+	for (size_t i = 0; i < 3; i++)
+		signal_after_first_manifest(sigs[i], eval, &sp, tpath(dirs[i]));
+	/* and --resume then runs every pair */
+	const char *resume[] = {"--resume", NULL};
+	run_ok(eval, &sp, tpath("term"), resume);
+	cr_expect_eq(count_lines(tpath("term/results.jsonl")), 2 * N_ITEMS);
+	cr_expect_str_eq(manifest_field(tpath("term"), "status"), "complete");
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
 /* ---- environment failures (issue 9: 12) ---------------------------------- */
 
 Test(runfolder, a_full_disk_fails_the_run_with_exit_3, .timeout = 90)
