@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/sha256.h"
 #include "engine/cache.h"
 #include "engine/engine.h"
 
@@ -427,4 +428,115 @@ Test(cache, stats_count_entries_and_text_per_model, .init = setup, .fini = teard
 	cr_assert_str_eq(st.check, "ok");
 	eng_cache_stats_free(&st);
 	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+}
+
+/* ---- compression and the version-1 layout --------------------------------- */
+
+static sqlite3 *raw_db(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/%s", dir, ENG_CACHE_FILE);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	return db;
+}
+
+static long long raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
+		     sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+	long long v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+Test(cache, a_text_is_stored_compressed_and_a_damaged_frame_is_not_served, .init = setup,
+     .fini = teardown)
+{
+	struct buf t, got;
+	buf_init(&t);
+	buf_init(&got);
+	for (int i = 0; i < 500; i++)
+		buf_printf(&t, "{\"choices\":[{\"index\":%d,\"content\":\"same words\"}]}\n",
+			   i % 7);
+	struct eng_cache *c = open_dir(true);
+	store(c, "big", t.data);
+	store(c, "tiny", "{}"); /* a frame would be longer: kept as it is */
+	struct se_err err;
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	sqlite3 *db = raw_db();
+	cr_assert_lt(raw_int(db, "SELECT max(length(body)) FROM responses"), (long long)t.len / 4);
+	cr_assert_eq(raw_int(db, "SELECT max(zsize) FROM responses"), (long long)t.len);
+	cr_assert_eq(raw_int(db, "SELECT count(*) FROM responses WHERE zsize IS NULL"), 1);
+	c = open_dir(false);
+	cr_assert_eq(load(c, "big", &got), ENG_CACHE_HIT);
+	cr_assert(got.len == t.len && !memcmp(got.data, t.data, t.len));
+	struct eng_cache_stats st;
+	cr_assert_eq(eng_cache_stats(c, &st, &err), 0, "%s", err.msg);
+	cr_assert_eq(st.bytes, (long long)t.len + 2); /* the texts, not what they take */
+	eng_cache_stats_free(&st);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	/* a frame cut short */
+	cr_assert_eq(sqlite3_exec(db,
+				  "UPDATE responses SET body = substr(body, 1, length(body) - 5) "
+				  "WHERE zsize IS NOT NULL",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	c = open_dir(false);
+	char req[65];
+	key_of("big", req);
+	struct eng_cache_key k = {"http://127.0.0.1:1/v1", "m/x", req, 0};
+	struct eng_cache_entry e;
+	buf_reset(&got);
+	cr_assert_eq(eng_cache_load(c, &k, &e, &got, &err), ENG_CACHE_BAD_ENTRY);
+	cr_assert(strstr(err.msg, "compressed text"), "%s", err.msg);
+	cr_assert_eq(got.len, 0);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	buf_free(&t);
+	buf_free(&got);
+}
+
+Test(cache, a_version_1_database_is_upgraded_in_place_and_keeps_its_entries, .init = setup,
+     .fini = teardown)
+{
+	/* what the first SQLite layout wrote: no zsize, every text raw */
+	sqlite3 *db = raw_db();
+	char req[65], sum[65];
+	key_of("q1", req);
+	sha256_hex("{\"v\":1}", 7, sum);
+	/* the checksum: the first 64 bits of the text's SHA-256 */
+	char top[17];
+	memcpy(top, sum, 16);
+	top[16] = '\0';
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE sources(id INTEGER PRIMARY KEY, url TEXT NOT NULL, model TEXT NOT "
+		 "NULL, UNIQUE(url, model));"
+		 "CREATE TABLE responses(req BLOB NOT NULL, sample INTEGER NOT NULL, source "
+		 "INTEGER NOT NULL REFERENCES sources(id), stream INTEGER NOT NULL, latency_ms "
+		 "REAL, ttft_ms REAL, sum INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(req, "
+		 "sample));"
+		 "PRAGMA application_id = 1397052995; PRAGMA user_version = 1;"
+		 "INSERT INTO sources VALUES(1, 'http://127.0.0.1:1/v1', 'm/x');"
+		 "INSERT INTO responses VALUES(x'%s', 0, 1, 0, 5, NULL, %lld, "
+		 "CAST('{\"v\":1}' AS BLOB));",
+		 req, (long long)strtoull(top, NULL, 16));
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	struct eng_cache *c = open_dir(false);
+	struct buf got;
+	buf_init(&got);
+	cr_assert_eq(load(c, "q1", &got), ENG_CACHE_HIT);
+	cr_assert_str_eq(got.data, "{\"v\":1}");
+	store(c, "q2", "{\"v\":2}");
+	struct se_err err;
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	db = raw_db();
+	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(raw_int(db, "SELECT count(*) FROM responses"), 2);
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	buf_free(&got);
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include "core/clock.h"
 #include "core/fileio.h"
@@ -20,7 +21,8 @@
 #include "engine/cache.h"
 
 #define APP_ID 0x53455643 /* "SEVC" */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2  /* 2: zsize (version 1 had none, so every text was raw) */
+#define ZLEVEL 3	  /* per-entry compression: fast, about 3x on JSON */
 
 static const char schema[] =
     "CREATE TABLE sources(id INTEGER PRIMARY KEY, url TEXT NOT NULL, model TEXT NOT NULL,"
@@ -28,9 +30,14 @@ static const char schema[] =
     "CREATE TABLE responses(req BLOB NOT NULL, sample INTEGER NOT NULL,"
     " source INTEGER NOT NULL REFERENCES sources(id), stream INTEGER NOT NULL,"
     " latency_ms REAL, ttft_ms REAL, sum INTEGER NOT NULL, body BLOB NOT NULL,"
-    " PRIMARY KEY(req, sample));"
+    " zsize INTEGER, PRIMARY KEY(req, sample));"
     "PRAGMA application_id = 1397052995;" /* APP_ID */
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 2;";
+/* zsize: NULL when body is the text itself, else the length of the text
+ * that body (a zstd frame) holds; a text is compressed only when that makes
+ * it smaller. */
+static const char upgrade_1_2[] = "ALTER TABLE responses ADD COLUMN zsize INTEGER;"
+				  "PRAGMA user_version = 2;";
 
 /* a store not yet written */
 struct pend {
@@ -57,6 +64,9 @@ struct eng_cache {
 	char *dir;
 	char *path;
 	sqlite3_stmt *get, *put, *src_get, *src_put;
+	ZSTD_CCtx *cz;
+	ZSTD_DCtx *dz;
+	struct buf zbuf; /* a text compressed for put_one, or uncompressed by read_row */
 	struct pend *pend;
 	size_t n_pend, cap_pend, pend_bytes;
 	double pend_t0;
@@ -166,6 +176,19 @@ static int ensure_schema(struct eng_cache *c, struct se_err *err)
 	long long app = 0, ver = 0, objs = 0;
 	if (pragma_int(c, "PRAGMA user_version", &ver, err))
 		return -1;
+	if (ver == 1 && !pragma_int(c, "PRAGMA application_id", &app, err) && app == APP_ID) {
+		if (exec(c, "BEGIN IMMEDIATE", "upgrading the database", err))
+			return -1;
+		int rc = pragma_int(c, "PRAGMA user_version", &ver, err);
+		if (!rc && ver == 1)
+			rc = exec(c, upgrade_1_2, "upgrading the database", err);
+		if (rc || exec(c, "COMMIT", "upgrading the database", err)) {
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (pragma_int(c, "PRAGMA user_version", &ver, err))
+			return -1;
+	}
 	if (ver == 0) {
 		if (exec(c, "BEGIN IMMEDIATE", "creating the database", err))
 			return -1;
@@ -205,6 +228,9 @@ static void cache_free(struct eng_cache *c)
 	sqlite3_finalize(c->put);
 	sqlite3_finalize(c->src_get);
 	sqlite3_finalize(c->src_put);
+	ZSTD_freeCCtx(c->cz);
+	ZSTD_freeDCtx(c->dz);
+	buf_free(&c->zbuf);
 	if (c->db)
 		sqlite3_close(c->db);
 	for (size_t i = 0; i < c->n_pend; i++) {
@@ -231,6 +257,14 @@ int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *n
 	bool legacy = eng_cache_legacy_present(dir);
 	struct eng_cache *c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->mu, NULL);
+	c->cz = ZSTD_createCCtx();
+	c->dz = ZSTD_createDCtx();
+	if (!c->cz || !c->dz) { /* only out of memory, as xalloc.h does */
+		fputs("shadoweval: out of memory (zstd contexts)\n", stderr);
+		abort();
+	}
+	ZSTD_CCtx_setParameter(c->cz, ZSTD_c_compressionLevel, ZLEVEL);
+	buf_init(&c->zbuf);
 	c->dir = xstrdup(dir);
 	c->path = fio_join(dir, ENG_CACHE_FILE);
 	struct stat sb;
@@ -258,12 +292,12 @@ int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *n
 	    exec(c, "PRAGMA synchronous=NORMAL", "opening the database", err) ||
 	    ensure_schema(c, err) ||
 	    prepare(c, &c->get,
-		    "SELECT stream, latency_ms, ttft_ms, sum, body FROM responses "
+		    "SELECT stream, latency_ms, ttft_ms, sum, body, zsize FROM responses "
 		    "WHERE req = ?1 AND sample = ?2",
 		    err) ||
 	    prepare(c, &c->put,
 		    "INSERT OR REPLACE INTO responses(req, sample, source, stream, latency_ms, "
-		    "ttft_ms, sum, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		    "ttft_ms, sum, body, zsize) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 		    err) ||
 	    prepare(c, &c->src_get, "SELECT id FROM sources WHERE url = ?1 AND model = ?2", err) ||
 	    prepare(c, &c->src_put, "INSERT INTO sources(url, model) VALUES(?1, ?2)", err)) {
@@ -337,7 +371,16 @@ static int put_one(struct eng_cache *c, const struct pend *p, struct se_err *err
 	bind_num(st, 5, p->e.latency_ms);
 	bind_num(st, 6, p->e.ttft_ms);
 	sqlite3_bind_int64(st, 7, p->sum);
-	sqlite3_bind_blob64(st, 8, p->body, p->len, SQLITE_STATIC);
+	buf_reset(&c->zbuf);
+	buf_reserve(&c->zbuf, ZSTD_compressBound(p->len));
+	size_t z = ZSTD_compress2(c->cz, c->zbuf.data, ZSTD_compressBound(p->len), p->body, p->len);
+	if (!ZSTD_isError(z) && z < p->len) {
+		sqlite3_bind_blob64(st, 8, c->zbuf.data, z, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)p->len);
+	} else {
+		sqlite3_bind_blob64(st, 8, p->body, p->len, SQLITE_STATIC);
+		sqlite3_bind_null(st, 9);
+	}
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : db_fail(c, err, rc, "writing the cache");
@@ -488,7 +531,8 @@ static int damaged_entry(struct eng_cache *c, const struct eng_cache_key *k, con
 }
 
 /* A row of get or of an each query, columns from `at`: stream, latency,
- * ttft, sum, body; the body is checked against its sum. */
+ * ttft, sum, body, zsize; the text (uncompressed into zbuf when zsize says
+ * so) is checked against its sum. */
 static int read_row(struct eng_cache *c, sqlite3_stmt *st, int at, const struct eng_cache_key *k,
 		    struct eng_cache_entry *e, const char **body, size_t *len, struct se_err *err)
 {
@@ -503,6 +547,18 @@ static int read_row(struct eng_cache *c, sqlite3_stmt *st, int at, const struct 
 		return db_fail(c, err, SQLITE_NOMEM, "reading the cache"), ENG_CACHE_FAILED;
 	if (!b)
 		b = "";
+	if (sqlite3_column_type(st, at + 5) != SQLITE_NULL) {
+		sqlite3_int64 size = sqlite3_column_int64(st, at + 5);
+		if (size < 0 || size > (sqlite3_int64)FIO_MAX_CACHE_ENTRY)
+			return damaged_entry(c, k, "its text size is out of range", err);
+		buf_reset(&c->zbuf);
+		buf_reserve(&c->zbuf, (size_t)size + 1);
+		size_t got = ZSTD_decompressDCtx(c->dz, c->zbuf.data, (size_t)size, b, n);
+		if (ZSTD_isError(got) || got != (size_t)size)
+			return damaged_entry(c, k, "its compressed text cannot be read", err);
+		b = c->zbuf.data;
+		n = got;
+	}
 	if (body_sum(b, n) != sqlite3_column_int64(st, at + 3))
 		return damaged_entry(c, k, "its checksum does not match its text", err);
 	e->stream = stream == 1;
@@ -600,11 +656,12 @@ int eng_cache_each(struct eng_cache *c, eng_cache_each_fn fn, void *ctx, struct 
 	int rc = flush_locked(c, err);
 	sqlite3_stmt *st = NULL;
 	if (!rc)
-		rc = prepare(c, &st,
-			     "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
-			     "r.ttft_ms, r.sum, r.body FROM responses r JOIN sources s ON s.id = "
-			     "r.source ORDER BY r.req, r.sample",
-			     err);
+		rc = prepare(
+		    c, &st,
+		    "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
+		    "r.ttft_ms, r.sum, r.body, r.zsize FROM responses r JOIN sources s ON s.id = "
+		    "r.source ORDER BY r.req, r.sample",
+		    err);
 	while (!rc) {
 		int s = sqlite3_step(st);
 		if (s == SQLITE_DONE)
@@ -654,12 +711,13 @@ int eng_cache_stats(struct eng_cache *c, struct eng_cache_stats *s, struct se_er
 	int rc = flush_locked(c, err);
 	sqlite3_stmt *st = NULL;
 	if (!rc)
-		rc =
-		    prepare(c, &st,
-			    "SELECT s.url, s.model, count(*), sum(length(r.body)) FROM responses r "
-			    "JOIN sources s ON s.id = r.source GROUP BY r.source "
-			    "ORDER BY s.model, s.url",
-			    err);
+		rc = prepare(
+		    c, &st,
+		    "SELECT s.url, s.model, count(*), sum(coalesce(r.zsize, length(r.body))) "
+		    "FROM responses r "
+		    "JOIN sources s ON s.id = r.source GROUP BY r.source "
+		    "ORDER BY s.model, s.url",
+		    err);
 	size_t cap = 0;
 	while (!rc) {
 		int r = sqlite3_step(st);

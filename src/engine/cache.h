@@ -7,8 +7,9 @@
  *          an item is asked several times); the URL and model are kept beside
  *          it (table sources) for `cache stats` and bundles
  *   value  stream flag, latency_ms, ttft_ms, the raw response text (the JSON
- *          body, or the whole SSE text of a stream) and a checksum of it (the
- *          first 64 bits of its SHA-256), verified on every load.
+ *          body, or the whole SSE text of a stream; zstd-compressed, with its
+ *          length in zsize, when that is smaller) and a checksum of the text
+ *          (the first 64 bits of its SHA-256), verified on every load.
  * Only ok responses are stored. Headers never enter a key or a value, so no
  * API key can reach the database (the engine redacts echoed ones first).
  *
