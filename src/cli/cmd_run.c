@@ -45,6 +45,7 @@
 #include "manifest/manifest.h"
 #include "pricing/pricing.h"
 #include "results/results.h"
+#include "shard/shard.h"
 #include "summarize/summarize.h"
 
 #define DEFAULT_CONCURRENCY 32
@@ -64,8 +65,11 @@ static const char run_usage[] =
     "      --resume           continue the run in DIR: skip (item, model) pairs\n"
     "                         already written\n"
     "      --limit N          only the first N items, after --shard (default: all)\n"
-    "      --shard K/N        only items whose 0-based index % N == K-1\n"
-    "                         (default 1/1: all)\n"
+    "      --shard K/N        only the items of shard K of N (default 1/1: all)\n"
+    "      --shard-by S       hash (default: by the item id, stable when items are\n"
+    "                         added) | index (0-based index % N == K-1)\n"
+    "      --shard-limits L   split (default: each endpoint's rpm and\n"
+    "                         max_concurrency divided by N) | whole\n"
     "      --concurrency N    requests in flight at most (default 32)\n"
     "      --cache MODE       off (default) | use | refresh | replay\n"
     "      --cache-dir DIR    response cache folder (default .shadoweval-cache)\n"
@@ -83,7 +87,7 @@ static const char run_usage[] =
     "exit: 0 done, 1 stopped by --max-cost or over --max-error-rate, 2 bad input,\n"
     "3 environment failure (disk full, I/O error), 130 interrupted (SIGINT,\n"
     "SIGTERM, SIGHUP); --resume continues a stopped, failed or interrupted run\n"
-    "with the same --shard, --limit and --endpoint\n"
+    "with the same --shard, --shard-by, --limit and --endpoint\n"
     "\n"
     "example:\n"
     "  shadoweval run evals/demo.json -o runs/demo --cache use\n";
@@ -94,6 +98,8 @@ struct run_args {
 	bool resume;
 	long limit;
 	long shard_k, shard_n;
+	enum shd_scheme shard_by;
+	enum shd_limits shard_limits;
 	long concurrency;
 	enum eng_cache_mode cache;
 	const char *cache_dir;
@@ -105,23 +111,6 @@ struct run_args {
 	size_t n_endpoints;
 };
 
-static int parse_shard(const char *s, long *k, long *n, struct se_err *err)
-{
-	char *end;
-	long a = strtol(s, &end, 10);
-	if (end == s || *end != '/')
-		goto bad;
-	const char *p = end + 1;
-	long b = strtol(p, &end, 10);
-	if (end == p || *end || b < 1 || a < 1 || a > b)
-		goto bad;
-	*k = a;
-	*n = b;
-	return 0;
-bad:
-	return se_fail(err, SE_USAGE, "--shard", "expected K/N with 1 <= K <= N, got \"%s\"", s);
-}
-
 /* Returns 1 when --help was printed, 0 to run, -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *err)
 {
@@ -129,6 +118,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 		O_RESUME = 256,
 		O_LIMIT,
 		O_SHARD,
+		O_SHARD_BY,
+		O_SHARD_LIMITS,
 		O_CONC,
 		O_CACHE,
 		O_CACHE_DIR,
@@ -142,6 +133,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	    {"resume", no_argument, NULL, O_RESUME},
 	    {"limit", required_argument, NULL, O_LIMIT},
 	    {"shard", required_argument, NULL, O_SHARD},
+	    {"shard-by", required_argument, NULL, O_SHARD_BY},
+	    {"shard-limits", required_argument, NULL, O_SHARD_LIMITS},
 	    {"concurrency", required_argument, NULL, O_CONC},
 	    {"cache", required_argument, NULL, O_CACHE},
 	    {"cache-dir", required_argument, NULL, O_CACHE_DIR},
@@ -178,8 +171,20 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 				return -1;
 			break;
 		case O_SHARD:
-			if (parse_shard(optarg, &a->shard_k, &a->shard_n, err))
-				return -1;
+			if (shd_parse(optarg, &a->shard_k, &a->shard_n))
+				return se_fail(err, SE_USAGE, "--shard",
+					       "expected K/N with 1 <= K <= N <= %ld, got \"%s\"",
+					       SHD_MAX_N, optarg);
+			break;
+		case O_SHARD_BY:
+			if (shd_scheme_parse(optarg, &a->shard_by))
+				return se_fail(err, SE_USAGE, "--shard-by",
+					       "expected hash or index, got \"%s\"", optarg);
+			break;
+		case O_SHARD_LIMITS:
+			if (shd_limits_parse(optarg, &a->shard_limits))
+				return se_fail(err, SE_USAGE, "--shard-limits",
+					       "expected split or whole, got \"%s\"", optarg);
 			break;
 		case O_CONC:
 			if (flag_parse_long("--concurrency", optarg, 1, 100000, &a->concurrency,
@@ -522,6 +527,8 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 		if (rc)
 			return -1;
 	}
+	if (a->shard_limits == SHD_SPLIT)
+		shd_split_limits(r->cfg, a->shard_n);
 	if (eng_check_keys(r->cfg, err))
 		return -1;
 	if (r->cfg->pricing_path && pricing_load(r->cfg->pricing_path, &r->prices, err))
@@ -557,6 +564,8 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 	if (a->shard_n) {
 		snprintf(r->shard, sizeof(r->shard), "%ld/%ld", a->shard_k, a->shard_n);
 		mi->shard = r->shard;
+		mi->shard_by = shd_scheme_name(a->shard_by);
+		mi->shard_limits = shd_limits_name(a->shard_limits);
 	}
 	clock_iso8601(mi->started_at, sizeof(mi->started_at));
 	if (a->resume && resume_prepare(r, err))
@@ -589,6 +598,7 @@ static int run_send(struct run *r, struct se_err *err)
 	    .run_dir = r->dir,
 	    .shard_k = a->shard_k,
 	    .shard_n = a->shard_n,
+	    .shard_by = a->shard_by,
 	    .limit = a->limit,
 	    .concurrency = (int)a->concurrency,
 	    .cache_mode = a->cache,

@@ -42,6 +42,7 @@
 #include "prompt/prompt.h"
 #include "results/results.h"
 #include "route/route.h"
+#include "shard/shard.h"
 #include "sse/sse.h"
 #include "wire/wire.h"
 
@@ -903,7 +904,7 @@ static int next_in_scope(struct engine *e)
 		if (r <= 0)
 			return r;
 		if (e->o->shard_n > 0 &&
-		    (long)(e->dsi.index % (size_t)e->o->shard_n) != e->o->shard_k - 1)
+		    shd_of(e->o->shard_by, e->dsi.id, e->dsi.index, e->o->shard_n) != e->o->shard_k)
 			continue;
 		e->st->items++;
 		return 1;

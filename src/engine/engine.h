@@ -28,6 +28,7 @@
 
 #include "core/err.h"
 #include "results/vocab.h"
+#include "shard/shard.h"
 
 struct cfg;
 struct cfg_retry;
@@ -97,7 +98,8 @@ struct eng_opts {
 	const char *run_dir;
 	long shard_k; /* 1-based; shard_n 0 means no sharding */
 	long shard_n;
-	long limit; /* -1: all */
+	enum shd_scheme shard_by; /* how items are assigned (shard/shard.h) */
+	long limit;		  /* -1: all */
 	int concurrency;
 	enum eng_cache_mode cache_mode;
 	const char *cache_dir;

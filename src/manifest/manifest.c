@@ -23,6 +23,27 @@ static void key(struct buf *b, const char *k, bool first)
 	buf_putc(b, ' ');
 }
 
+/* {"name": {"rpm": R, "max_concurrency": C}, ...}, 0 meaning unlimited. */
+static void write_limits(struct buf *b, const struct cfg *cfg)
+{
+	buf_putc(b, '{');
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		const struct cfg_endpoint *ep = &cfg->endpoints[i];
+		if (i)
+			buf_puts(b, ", ");
+		jsonw_str(b, ep->name);
+		buf_putc(b, ':');
+		buf_putc(b, '{');
+		jsonw_key(b, "rpm");
+		jsonw_long(b, ep->rpm);
+		buf_putc(b, ',');
+		jsonw_key(b, "max_concurrency");
+		jsonw_long(b, ep->max_concurrency);
+		buf_putc(b, '}');
+	}
+	buf_putc(b, '}');
+}
+
 int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 {
 	const struct cfg *cfg = m->cfg;
@@ -51,6 +72,14 @@ int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 	jsonw_str(&b, m->ended_at[0] ? m->ended_at : NULL);
 	key(&b, "shard", false);
 	jsonw_str(&b, m->shard);
+	if (m->shard) {
+		key(&b, "shard_by", false);
+		jsonw_str(&b, m->shard_by);
+		key(&b, "shard_limits", false);
+		jsonw_str(&b, m->shard_limits);
+		key(&b, "endpoint_limits", false);
+		write_limits(&b, cfg);
+	}
 	key(&b, "limit", false);
 	if (m->limit >= 0)
 		jsonw_long(&b, m->limit);
@@ -73,6 +102,10 @@ int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 	if (m->missing_shards) {
 		key(&b, "missing_shards", false);
 		jsonw_str(&b, m->missing_shards);
+	}
+	if (m->missing_items > 0) {
+		key(&b, "missing_items", false);
+		jsonw_long(&b, m->missing_items);
 	}
 
 	key(&b, "endpoints", false);
@@ -236,6 +269,16 @@ int man_check_same_run(const char *dir, const struct man_info *now, struct se_er
 			"flags, or start a new run folder",
 			was_shard[0] ? "--shard " : "no --shard", was_shard,
 			shard[0] ? "--shard " : "no --shard", shard);
+		goto out;
+	}
+	/* a sharded manifest without shard_by predates hashing: index */
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(o, "shard_by");
+	const char *was_by = cJSON_IsString(by) ? by->valuestring : "index";
+	if (shard[0] && now->shard_by && strcmp(was_by, now->shard_by)) {
+		se_fail(err, SE_USAGE, "--shard-by",
+			"the run being resumed used --shard-by %s, this one --shard-by %s; resume "
+			"with the same flags, or start a new run folder",
+			was_by, now->shard_by);
 		goto out;
 	}
 	long was_limit = cJSON_IsNumber(lim) ? (long)lim->valuedouble : -1;

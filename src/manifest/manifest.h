@@ -4,8 +4,8 @@
  * ("complete", "interrupted", "stopped_by_budget"), always atomically (temp
  * file + rename), so a crash leaves the previous version. It records what was
  * run (tool and version, eval name, config and dataset paths and their
- * SHA-256, slots, shadows, endpoint URLs, shard, limit, concurrency, cache
- * mode) and how it
+ * SHA-256, slots, shadows, endpoint URLs, shard with its scheme and limits,
+ * limit, concurrency, cache mode) and how it
  * went (times and counts). It never holds keys or headers: --resume compares
  * the hashes, nothing else needs secrets.
  *
@@ -34,7 +34,11 @@ struct man_info {
 	char started_at[32];
 	char ended_at[32]; /* "" while running: written as null */
 	const char *shard; /* "K/N" or NULL */
-	long limit;	   /* -1: null */
+	/* with shard only: "hash" | "index", "split" | "whole"; the endpoints'
+	 * rpm and max_concurrency are then written as this shard applies them */
+	const char *shard_by;
+	const char *shard_limits;
+	long limit; /* -1: null */
 	int concurrency;
 	const char *cache_mode;
 	size_t items;
@@ -49,6 +53,9 @@ struct man_info {
 	const char *const *merged_from;
 	size_t n_merged_from;
 	const char *missing_shards;
+	/* merge of shards only: dataset items no input holds; written when > 0
+	 * (0: none, or not checked) */
+	long missing_items;
 };
 
 /* Writes dir/manifest.json atomically. */
@@ -65,7 +72,7 @@ struct man_read {
 int man_read(const char *dir, struct man_read *out, struct se_err *err);
 
 /* --resume: the flags that decide which requests a run sends (--shard,
- * --limit, each endpoint's URL after --endpoint) must be those of the run
+ * --shard-by, --limit, each endpoint's URL after --endpoint) must be those of the run
  * recorded in dir/manifest.json, or the folder would hold two runs that
  * merge and summarize cannot tell apart. SE_USAGE naming the flag and both
  * values; a manifest older than the endpoint URLs is not checked for them. */

@@ -10,7 +10,15 @@
  *   K at most once (else SE_INPUT naming both folders); shards no input holds
  *   are allowed, but warned about and make the merged status "incomplete";
  *   unsharded inputs (other --limit, resumed partial copies) are allowed too:
- *   the pair rule below is what protects the result;
+ *   the pair rule below is what protects the result; sharded inputs must
+ *   also agree on the scheme (shard_by, "index" when absent) and hold
+ *   disjoint items: an item in two shards is SE_INPUT naming both places,
+ *   even when its lines are byte-identical;
+ * - missing items: when any input is a shard, the dataset (through the
+ *   first manifest's config, when it and its dataset still have the
+ *   manifest's hashes: mg_items.c) is read and the items no input holds are
+ *   warned about by id, counted in the manifest (missing_items) and make
+ *   the merged status "incomplete";
  * - status: an input whose manifest status is not "complete" (interrupted,
  *   stopped_by_budget, ...) is warned about and makes the merged status
  *   "incomplete";
@@ -131,6 +139,7 @@ static struct seen *set_find(struct seen_set *s, uint64_t key)
 
 struct join {
 	struct seen_set set;
+	struct seen_set *items; /* key: hash of item_id; the input and line first holding it */
 	FILE *fp;
 	const char *out_path;
 	const struct mg_input *in;
@@ -140,6 +149,54 @@ struct join {
 	struct mg_report *rep;
 	struct se_err *err;
 };
+
+static uint64_t item_key(const char *id, size_t len)
+{
+	uint64_t k = hash_bytes(0x27d4eb2f165667c5ULL, id, len);
+	return k ? k : 1;
+}
+
+static int fail_overlap(struct join *j, const struct res_rec *row, uint32_t other,
+			uint32_t other_line)
+{
+	const struct mg_input *x = &j->in[j->cur], *o = &j->in[other];
+	char where[600];
+	snprintf(where, sizeof(where), "%s:%zu", x->results_path, j->lineno);
+	return se_fail(j->err, SE_INPUT, where,
+		       "item \"%s\" is in shard %s and also in shard %s (%s:%u): shards must "
+		       "hold disjoint items (were they run on other datasets, or with another "
+		       "--shard-by?)",
+		       row->item_id, x->shard, o->shard, o->results_path, other_line);
+}
+
+/* Every item is remembered (mg_missing_items asks for them); an item in two
+ * sharded inputs is an error: shards of one run never share an item. */
+static int note_item(struct join *j, const struct res_rec *row)
+{
+	struct seen *it = set_find(j->items, item_key(row->item_id, row->item_id_len));
+	if (!it->key) {
+		it->key = item_key(row->item_id, row->item_id_len);
+		it->input = j->cur;
+		it->lineno = j->lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)j->lineno;
+		j->items->n++;
+		return 0;
+	}
+	if (it->input != j->cur && j->in[j->cur].shard && j->in[it->input].shard)
+		return fail_overlap(j, row, it->input, it->lineno);
+	return 0;
+}
+
+static bool has_item(void *ctx, const char *id)
+{
+	struct seen_set *items = ctx;
+	if (!items->size)
+		return false;
+	uint64_t key = item_key(id, strlen(id));
+	size_t k = (size_t)key & (items->size - 1);
+	while (items->slot[k].key && items->slot[k].key != key)
+		k = (k + 1) & (items->size - 1);
+	return items->slot[k].key == key;
+}
 
 static int on_row(void *ctx, const struct res_rec *row)
 {
@@ -158,6 +215,8 @@ static int on_row(void *ctx, const struct res_rec *row)
 		 * pair is never written twice, so there even a copy is an
 		 * error, as summarize says. */
 		if (s->line == line && s->input != j->cur) {
+			if (x->shard && j->in[s->input].shard)
+				return fail_overlap(j, row, s->input, s->lineno);
 			j->rep->identical++;
 			return 0;
 		}
@@ -174,6 +233,8 @@ static int on_row(void *ctx, const struct res_rec *row)
 	s->input = j->cur;
 	s->lineno = j->lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)j->lineno;
 	j->set.n++;
+	if (note_item(j, row))
+		return -1;
 	if (fwrite(row->raw, 1, row->raw_len, j->fp) != row->raw_len || putc('\n', j->fp) == EOF)
 		return se_fail_errno(j->err, j->out_path, "write failed");
 	mg_counts_add(j->counts, res_status_name(row->status), 1);
@@ -194,13 +255,15 @@ static void warn(const struct mg_opts *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Streams every input into out_path (a .tmp until committed). */
+/* Streams every input into out_path (a .tmp until committed); fills items
+ * (the caller frees items->slot). */
 static int join_results(const struct mg_input *in, size_t n, const char *out_path,
-			const struct mg_opts *o, struct mg_counts *counts, struct mg_report *rep,
-			struct se_err *err)
+			const struct mg_opts *o, struct mg_counts *counts, struct seen_set *items,
+			struct mg_report *rep, struct se_err *err)
 {
 	struct join j;
 	memset(&j, 0, sizeof(j));
+	j.items = items;
 	j.out_path = out_path;
 	j.in = in;
 	j.counts = counts;
@@ -291,6 +354,35 @@ static int check_distinct(const char *const *dirs, size_t n, struct se_err *err)
 	return rc;
 }
 
+/* A merge of shards lists the dataset items no input holds (warning, and
+ * the run is incomplete); -1 when not checked: no input is a shard, or the
+ * dataset cannot be read as the shards read it (warned, with the reason). */
+static long check_items(const struct mg_input *in, size_t n, struct seen_set *items,
+			const struct mg_opts *o)
+{
+	bool sharded = false;
+	for (size_t i = 0; i < n; i++)
+		sharded = sharded || in[i].shard;
+	if (!sharded)
+		return -1;
+	struct buf list, why;
+	buf_init(&list);
+	buf_init(&why);
+	size_t missing = 0;
+	long r = -1;
+	if (mg_missing_items(&in[0], has_item, items, &missing, &list, &why)) {
+		warn(o, "cannot list the dataset items no shard holds: %s", why.data);
+	} else {
+		if (missing)
+			warn(o, "%zu item%s of the dataset in no shard: %s", missing,
+			     missing > 1 ? "s" : "", list.data);
+		r = (long)missing;
+	}
+	buf_free(&list);
+	buf_free(&why);
+	return r;
+}
+
 int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg_opts *opts,
 	     struct mg_report *report, struct se_err *err)
 {
@@ -310,6 +402,7 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 	mg_counts_init(&counts);
 	struct buf missing;
 	buf_init(&missing);
+	struct seen_set items = {NULL, 0, 0};
 	char *res_path = fio_join(out, "results.jsonl");
 	bool out_existed = false, wrote = false;
 	int rc = -1;
@@ -334,10 +427,14 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 	if (fio_mkdirs(out, err))
 		goto out;
 	wrote = true;
-	if (join_results(in, n, res_path, o, &counts, rep, err))
+	if (join_results(in, n, res_path, o, &counts, &items, rep, err))
 		goto out;
+	long missing_items = check_items(in, n, &items, o);
+	rep->missing_items = missing_items > 0 ? (size_t)missing_items : 0;
+	if (rep->missing_items)
+		complete = rep->complete = false;
 	if (mg_manifest_write(out, in, n, &counts, rep->lines, complete ? "complete" : "incomplete",
-			      rep->missing ? missing.data : NULL, err))
+			      rep->missing ? missing.data : NULL, missing_items, err))
 		goto out;
 	wrote = false; /* from here on a failure leaves the merged run in place */
 	if (sum_run_dir(out, o->table, err))
@@ -353,6 +450,7 @@ out:
 			rmdir(out);
 	}
 	free(res_path);
+	free(items.slot);
 	buf_free(&missing);
 	mg_counts_free(&counts);
 	mg_inputs_free(in, n);

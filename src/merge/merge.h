@@ -27,11 +27,12 @@ struct mg_opts {
 /* What a merge did. */
 struct mg_report {
 	size_t inputs;
-	size_t lines;	  /* lines written to OUT/results.jsonl */
-	size_t identical; /* byte-identical duplicate lines dropped */
-	size_t torn;	  /* torn last lines skipped */
-	size_t missing;	  /* shards K of N that no input holds */
-	bool complete;	  /* manifest status "complete" (else "incomplete") */
+	size_t lines;	      /* lines written to OUT/results.jsonl */
+	size_t identical;     /* byte-identical duplicate lines dropped */
+	size_t torn;	      /* torn last lines skipped */
+	size_t missing;	      /* shards K of N that no input holds */
+	size_t missing_items; /* dataset items no shard holds (0: none or unchecked) */
+	bool complete;	      /* manifest status "complete" (else "incomplete") */
 };
 
 /* Merges dirs[0..n) into out (which must not exist, or be an empty folder).

@@ -24,8 +24,9 @@ struct mg_input {
 	const char *eval;
 	const char *config_sha256;
 	const char *dataset_sha256;
-	const char *status; /* NULL when absent */
-	const char *shard;  /* "K/N", or NULL when unsharded */
+	const char *status;   /* NULL when absent */
+	const char *shard;    /* "K/N", or NULL when unsharded */
+	const char *shard_by; /* "hash" | "index" (with shard only) */
 	long shard_k, shard_n;
 };
 
@@ -49,12 +50,23 @@ int mg_inputs_load(struct mg_input *in, size_t n, struct mg_counts *counts, size
 		   struct buf *missing_list, struct se_err *err);
 void mg_inputs_free(struct mg_input *in, size_t n);
 
+/* Whether the merged inputs hold an item with this id. */
+typedef bool (*mg_has_item_fn)(void *ctx, const char *id);
+
+/* Counts the items of first's dataset for which has() is false and lists
+ * their ids ("\"q03\", \"q07\", ..."; the first 20) in list. Returns 0, or
+ * 1 when the dataset could not be read as the shards read it (why says
+ * why; *missing is then 0). Never fails the merge. */
+int mg_missing_items(const struct mg_input *first, mg_has_item_fn has, void *ctx, size_t *missing,
+		     struct buf *list, struct buf *why);
+
 /* Writes out/manifest.json with man_write: the inputs' shared fields, shard
  * null, summed work counts, the merged lines' status counts, the earliest
  * start and the latest end. */
-/* missing_shards: "2/4, 3/4", or NULL when none is missing. */
+/* missing_shards: "2/4, 3/4", or NULL when none is missing; missing_items:
+ * the count mg_missing_items found, or -1 when it was not checked. */
 int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 		      const struct mg_counts *counts, size_t lines, const char *status,
-		      const char *missing_shards, struct se_err *err);
+		      const char *missing_shards, long missing_items, struct se_err *err);
 
 #endif

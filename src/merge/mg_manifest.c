@@ -17,9 +17,7 @@
 #include "core/jsonr.h"
 #include "core/xalloc.h"
 #include "merge/mg_int.h"
-
-/* A shard count beyond this is not a real run: refuse it before allocating. */
-#define MG_MAX_SHARDS 1000000L
+#include "shard/shard.h"
 
 void mg_counts_init(struct mg_counts *c)
 {
@@ -56,22 +54,24 @@ void mg_counts_add(struct mg_counts *c, const char *status, size_t k)
 	c->n++;
 }
 
+/* shard "K/N" (N at most SHD_MAX_N: refused before allocating) and its
+ * scheme, "index" when the manifest predates shard_by. */
 static int parse_shard(struct mg_input *x, struct se_err *err)
 {
-	char *end;
-	const char *s = x->shard;
-	long k = strtol(s, &end, 10);
-	if (end == s || *end != '/')
-		goto bad;
-	const char *p = end + 1;
-	long n = strtol(p, &end, 10);
-	if (end == p || *end || k < 1 || n < 1 || k > n || n > MG_MAX_SHARDS)
-		goto bad;
-	x->shard_k = k;
-	x->shard_n = n;
+	if (shd_parse(x->shard, &x->shard_k, &x->shard_n))
+		return se_fail(err, SE_INPUT, x->manifest_path,
+			       "shard: expected \"K/N\", got \"%s\"", x->shard);
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(x->man, "shard_by");
+	enum shd_scheme scheme;
+	if (cJSON_IsString(by) && shd_scheme_parse(by->valuestring, &scheme))
+		return se_fail(err, SE_INPUT, x->manifest_path,
+			       "shard_by: expected \"hash\" or \"index\", got \"%s\"",
+			       by->valuestring);
+	if (by && !cJSON_IsNull(by) && !cJSON_IsString(by))
+		return se_fail(err, SE_INPUT, x->manifest_path,
+			       "shard_by: expected \"hash\" or \"index\"");
+	x->shard_by = cJSON_IsString(by) ? by->valuestring : "index";
 	return 0;
-bad:
-	return se_fail(err, SE_INPUT, x->manifest_path, "shard: expected \"K/N\", got \"%s\"", s);
 }
 
 static int load_one(struct mg_input *x, struct se_err *err)
@@ -133,6 +133,12 @@ static int check_shards(const struct mg_input *in, size_t n, size_t *missing, st
 			    err, SE_INPUT, in[i].dir,
 			    "shard \"%s\" is one of %ld but \"%s\" is shard \"%s\" of %ld",
 			    in[i].shard, in[i].shard_n, first->dir, first->shard, first->shard_n);
+		if (strcmp(in[i].shard_by, first->shard_by))
+			return se_fail(err, SE_INPUT, in[i].dir,
+				       "shards by %s, but \"%s\" shards by %s: the schemes put "
+				       "items in other shards, so they cannot be merged (run "
+				       "every shard with the same --shard-by)",
+				       in[i].shard_by, first->dir, first->shard_by);
 	}
 	*missing = 0;
 	if (!first)
@@ -263,7 +269,7 @@ static void cfg_shell_free(struct cfg *c)
 
 int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 		      const struct mg_counts *counts, size_t lines, const char *status,
-		      const char *missing_shards, struct se_err *err)
+		      const char *missing_shards, long missing_items, struct se_err *err)
 {
 	struct cfg shell;
 	cfg_shell(&shell, &in[0]);
@@ -275,6 +281,7 @@ int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 	mi.status = status;
 	mi.shard = NULL;
 	mi.missing_shards = missing_shards;
+	mi.missing_items = missing_items;
 	const char **dirs = xcalloc(n, sizeof(*dirs));
 	for (size_t i = 0; i < n; i++)
 		dirs[i] = in[i].dir;

@@ -949,8 +949,8 @@ Test(run, shards_split_the_items, .timeout = 60)
 	make_tmp();
 	struct simproc sp;
 	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval.json");
-	run_ok(FIX "/eval.json", sp.base_url, tpath("s1"), "--shard", "1/3");
-	run_ok(FIX "/eval.json", sp.base_url, tpath("s3"), "--shard", "3/3");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("s1"), "--shard=1/3", "--shard-by=index");
+	run_ok(FIX "/eval.json", sp.base_url, tpath("s3"), "--shard=3/3", "--shard-by=index");
 	struct rows a = load_rows(tpath("s1")), b = load_rows(tpath("s3"));
 	cr_assert_eq(assert_unique_pairs(&a), 2 * 7); /* indexes 0,3,...,18 */
 	cr_assert_eq(assert_unique_pairs(&b), 2 * 6); /* indexes 2,5,...,17 */

@@ -55,6 +55,14 @@ char *test_read_file(const char *path, size_t *len)
 	return data;
 }
 
+void test_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0, "cannot write %s", path);
+}
+
 const char *test_bin_dir(void)
 {
 	const char *d = getenv("SE_BIN_DIR");

@@ -20,6 +20,8 @@ char *test_mkdtemp(const char *tag);
 void test_rmdir(char *dir);
 /* A whole file, NUL-terminated (caller frees); len may be NULL. */
 char *test_read_file(const char *path, size_t *len);
+/* Writes text to path, created or truncated. */
+void test_write_file(const char *path, const char *text);
 
 /* The folder of the binaries under test: $SE_BIN_DIR, else build/asan/bin. */
 const char *test_bin_dir(void);

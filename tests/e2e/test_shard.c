@@ -1,0 +1,292 @@
+/* test_shard.c: shards end to end (issue 15): the real shadoweval binary run
+ * as N shard processes against one shadowsim on 127.0.0.1, then merged.
+ *
+ * - 4 shards run in parallel and merged summarize exactly as one unsharded
+ *   run. Latency is measured, so it is the one field of a result line that
+ *   cannot repeat between two runs: it is pinned (latency_ms 100, ttft_ms
+ *   null) in both folders before they are summarized and compared byte for
+ *   byte. Every other field (status, output, pass, tokens, cost) is compared
+ *   as the runs wrote it.
+ * - hash shards follow the item id: inserting and appending items moves
+ *   none of the others.
+ * - --shard-limits split gives a shard 1/N of the endpoint's rpm and
+ *   max_concurrency (manifest, and a run that must wait for its tokens).
+ * - --resume refuses another --shard-by; merge refuses mixed schemes and
+ *   overlapping shards, and lists the dataset items in no shard by id.
+ *
+ * Datasets are written per test (40 items, all four hash shards non-empty);
+ * shadowsim answers at once. No test sleeps in place of an event.
+ */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../support/files.h"
+#include "../support/simproc.h"
+#include "core/buf.h"
+
+#define N_ITEMS 40
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = test_mkdtemp("e2e-shard");
+}
+
+static void teardown(void)
+{
+	test_sh(NULL, "rm -rf '%s'", dir);
+	free(dir);
+	dir = NULL;
+}
+
+TestSuite(shard, .init = setup, .fini = teardown, .timeout = 120);
+
+static const char *tp(const char *name)
+{
+	static char bufs[64][512]; /* a test holds fewer paths than this at once */
+	static int k;
+	char *p = bufs[k++ % 64];
+	snprintf(p, 512, "%s/%s", dir, name);
+	return p;
+}
+
+/* Items q01..q40 (ids given by first..last), "hard" every fourth. */
+static void write_items(const char *path, int first, int last, const char *extra_first)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	if (extra_first)
+		fprintf(f, "%s\n", extra_first);
+	for (int i = first; i <= last; i++)
+		fprintf(f,
+			"{\"id\": \"q%02d\", \"task\": \"%s\", \"prompt\": \"What is %d plus %d? "
+			"Reply with the number only.\", \"expected\": \"%d\"}\n",
+			i, i % 4 ? "easy" : "hard", i, i + 3, 2 * i + 3);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* An eval over dataset with this endpoint limit JSON ("" for none). */
+static const char *write_eval(const char *file, const char *dataset, const char *limits)
+{
+	char *text = NULL;
+	cr_assert(
+	    asprintf(&text,
+		     "{\"name\": \"e2e-shard\",\n"
+		     " \"dataset\": {\"path\": \"%s\"},\n"
+		     " \"endpoints\": {\"sim\": {\"base_url\": \"http://127.0.0.1:9/v1\"%s}},\n"
+		     " \"slots\": {\"fast\": \"sim/fast\", \"deep\": \"sim/deep\"},\n"
+		     " \"routing\": {\"rules\": [{\"task\": \"hard\", \"slot\": \"deep\"}], "
+		     "\"default\": \"fast\"},\n"
+		     " \"shadow\": [\"sim/cand\"],\n"
+		     " \"checks\": [{\"name\": \"answer\", \"type\": \"exact\", \"normalize\": "
+		     "[\"trim\"]}],\n"
+		     " \"params\": {\"temperature\": 0, \"max_tokens\": 32},\n"
+		     " \"retry\": {\"max_attempts\": 2, \"base_ms\": 10, \"max_ms\": 50},\n"
+		     " \"timeout_s\": 10}\n",
+		     dataset, limits) > 0);
+	const char *path = tp(file);
+	test_write_file(path, text);
+	free(text);
+	return path;
+}
+
+/* shadowsim knowing eval's items: instant answers, the candidate right 70%
+ * of the time (so passes, pairs and swaps all have something to say). */
+static void sim_up(struct simproc *sp, const char *eval)
+{
+	const char *prof = tp("profiles.json");
+	test_write_file(prof, "{\"seed\": 7, \"models\": {"
+			      "\"sim/fast\": {\"pricing\": {\"prompt\": 0.000001, \"completion\": "
+			      "0.000002}, \"accuracy\": {\"default\": 0.9}},"
+			      "\"sim/deep\": {\"pricing\": {\"prompt\": 0.00001, \"completion\": "
+			      "0.00002}, \"accuracy\": {\"default\": 1.0}},"
+			      "\"sim/cand\": {\"pricing\": {\"prompt\": 0.000002, \"completion\": "
+			      "0.000004}, \"accuracy\": {\"default\": 0.7}}}}\n");
+	cr_assert_eq(simproc_start(sp, prof, eval, NULL), 0, "shadowsim: %s", sp->error);
+}
+
+/* Runs a shell command; returns its exit status, output in *out (freed by
+ * the caller with buf_free). */
+static int sh(struct buf *out, const char *cmd)
+{
+	buf_init(out);
+	return test_sh(out, "%s", cmd);
+}
+
+/* "SE run EVAL -o DIR --endpoint sim=URL -q" as a shell prefix. */
+static char *run_cmd(const char *eval, const struct simproc *sp, const char *out)
+{
+	char *s = NULL;
+	cr_assert(asprintf(&s, "'%s/shadoweval' run '%s' -o '%s' --endpoint 'sim=%s' -q",
+			   test_bin_dir(), eval, out, sp->base_url) > 0);
+	return s;
+}
+
+static void run_ok(const char *eval, const struct simproc *sp, const char *out, const char *flags)
+{
+	char *cmd = run_cmd(eval, sp, out), *full = NULL;
+	cr_assert(asprintf(&full, "%s %s", cmd, flags) > 0);
+	struct buf o;
+	int rc = sh(&o, full);
+	cr_assert_eq(rc, 0, "%s: exit %d: %s", full, rc, o.data);
+	buf_free(&o);
+	free(cmd);
+	free(full);
+}
+
+static cJSON *manifest(const char *run)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/manifest.json", run);
+	char *s = test_read_file(path, NULL);
+	cJSON *m = cJSON_Parse(s);
+	free(s);
+	cr_assert_not_null(m, "%s is not JSON", path);
+	return m;
+}
+
+/* The sorted item ids of a run's results, one per line, without `drop`
+ * (NULL-terminated ids). */
+static char *item_ids(const char *run, const char *const *drop)
+{
+	char *cmd = NULL;
+	cr_assert(asprintf(&cmd,
+			   "sed -E 's/^\\{\"item_id\":\"([^\"]*)\".*/\\1/' '%s/results.jsonl' | "
+			   "sort -u",
+			   run) > 0);
+	struct buf o;
+	int rc = sh(&o, cmd);
+	free(cmd);
+	cr_assert_eq(rc, 0);
+	struct buf kept;
+	buf_init(&kept);
+	for (char *line = strtok(o.data, "\n"); line; line = strtok(NULL, "\n")) {
+		bool skip = false;
+		for (size_t i = 0; drop && drop[i]; i++)
+			skip = skip || !strcmp(line, drop[i]);
+		if (!skip)
+			buf_printf(&kept, "%s\n", line);
+	}
+	buf_free(&o);
+	buf_putc(&kept, '\0');
+	return kept.data;
+}
+
+static void pin_latency(const char *run)
+{
+	char *cmd = NULL;
+	cr_assert(asprintf(&cmd,
+			   "sed -i -E 's/\"latency_ms\":[^,]*,/\"latency_ms\":100,/; "
+			   "s/\"ttft_ms\":[^,]*,/\"ttft_ms\":null,/' '%s/results.jsonl' && "
+			   "'%s/shadoweval' summarize '%s' >/dev/null",
+			   run, test_bin_dir(), run) > 0);
+	struct buf o;
+	int rc = sh(&o, cmd);
+	cr_assert_eq(rc, 0, "%s: %s", cmd, o.data);
+	buf_free(&o);
+	free(cmd);
+}
+
+Test(shard, four_parallel_shards_merge_into_the_summaries_of_one_run)
+{
+	const char *items = tp("items.jsonl");
+	write_items(items, 1, N_ITEMS, NULL);
+	const char *eval = write_eval("eval.json", items, "");
+	struct simproc sp;
+	sim_up(&sp, eval);
+	run_ok(eval, &sp, tp("whole"), "");
+
+	/* the four shards at once, against the one server */
+	char *cmd = NULL, *par = NULL;
+	cr_assert(asprintf(&par,
+			   "for k in 1 2 3 4; do '%s/shadoweval' run '%s' -o '%s/s'$k --endpoint "
+			   "'sim=%s' -q --shard $k/4 & done; f=0; "
+			   "for j in $(jobs -p); do wait $j || f=$((f+1)); done; exit $f",
+			   test_bin_dir(), eval, dir, sp.base_url) > 0);
+	struct buf o;
+	int rc = sh(&o, par);
+	cr_assert_eq(rc, 0, "%d shard runs failed: %s", rc, o.data);
+	buf_free(&o);
+	for (int k = 1; k <= 4; k++) {
+		char run[600];
+		snprintf(run, sizeof(run), "%s/s%d", dir, k);
+		cJSON *m = manifest(run);
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "counts");
+		double n = cJSON_GetObjectItemCaseSensitive(c, "items")->valuedouble;
+		cr_expect_gt(n, 0, "shard %d/4 got no item: the test proves less", k);
+		cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(m, "shard_by")->valuestring,
+				 "hash");
+		cJSON_Delete(m);
+	}
+	free(par);
+	simproc_stop(&sp);
+
+	cr_assert(asprintf(&cmd,
+			   "'%s/shadoweval' merge '%s/s1' '%s/s2' '%s/s3' '%s/s4' -o '%s/m' -q",
+			   test_bin_dir(), dir, dir, dir, dir, dir) > 0);
+	rc = sh(&o, cmd);
+	cr_assert_eq(rc, 0, "merge: %s", o.data);
+	cr_expect_eq(o.len, 1, "merge warned: %s", o.data); /* just the NUL */
+	buf_free(&o);
+	free(cmd);
+	cJSON *m = manifest(tp("m"));
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(m, "status")->valuestring, "complete");
+	cr_expect_null(cJSON_GetObjectItemCaseSensitive(m, "missing_items"));
+	cJSON_Delete(m);
+
+	pin_latency(tp("whole"));
+	pin_latency(tp("m"));
+	rc = test_sh(NULL,
+		     "cd '%s' && sort whole/results.jsonl >w.sorted && sort m/results.jsonl "
+		     ">m.sorted && cmp w.sorted m.sorted",
+		     dir);
+	cr_expect_eq(rc, 0, "the merged lines are not those of the unsharded run");
+	static const char *const tables[] = {"models.csv", "tasks.csv", "slots.csv", "pairs.csv",
+					     "swaps.csv"};
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char a[600], b[600];
+		snprintf(a, sizeof(a), "%s/whole/%s", dir, tables[i]);
+		snprintf(b, sizeof(b), "%s/m/%s", dir, tables[i]);
+		size_t la = 0, lb = 0;
+		char *x = test_read_file(a, &la), *y = test_read_file(b, &lb);
+		cr_expect(la > 0 && la == lb && !memcmp(x, y, la), "%s differs:\n%s\n---\n%s",
+			  tables[i], x, y);
+		free(x);
+		free(y);
+	}
+}
+
+/* The reason for hashing: a dataset that grows (an item inserted at the
+ * top, one appended) keeps every old item in the shard it had. */
+Test(shard, inserting_items_moves_no_other_item_between_hash_shards)
+{
+	const char *a = tp("a.jsonl"), *b = tp("b.jsonl");
+	write_items(a, 1, 20, NULL);
+	write_items(b, 1, 21,
+		    "{\"id\": \"new-top\", \"task\": \"easy\", \"prompt\": \"What is 1 plus 1?\", "
+		    "\"expected\": \"2\"}");
+	const char *ea = write_eval("ea.json", a, ""), *eb = write_eval("eb.json", b, "");
+	struct simproc sp;
+	sim_up(&sp, ea);
+	for (int k = 1; k <= 3; k++) {
+		char flags[32], ra[16], rb[16];
+		snprintf(flags, sizeof(flags), "--shard %d/3", k);
+		snprintf(ra, sizeof(ra), "a%d", k);
+		snprintf(rb, sizeof(rb), "b%d", k);
+		run_ok(ea, &sp, tp(ra), flags);
+		run_ok(eb, &sp, tp(rb), flags);
+		static const char *const added[] = {"new-top", "q21", NULL};
+		char *ia = item_ids(tp(ra), NULL), *ib = item_ids(tp(rb), added);
+		cr_expect(ia[0], "shard %d/3 of a has no item", k);
+		cr_expect_str_eq(ib, ia, "shard %d/3 changed: was\n%snow\n%s", k, ia, ib);
+		free(ia);
+		free(ib);
+	}
+	simproc_stop(&sp);
+}
