@@ -5,7 +5,7 @@
  * lines made by res_format: items it00..it11, each answered by its primary
  * (slot fast for even items, deep for odd) and by the shadow, with latencies,
  * costs and passes that vary per item so every summary has something to say.
- * Shard K of N holds the items whose index % N == K-1, as `run --shard` does.
+ * Shard K of N holds the items whose index % N == K-1, as `run --shard-by index` does.
  */
 #include <criterion/criterion.h>
 #include <math.h>

@@ -19,6 +19,7 @@
  */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,4 +290,175 @@ Test(shard, inserting_items_moves_no_other_item_between_hash_shards)
 		free(ib);
 	}
 	simproc_stop(&sp);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static long limit_of(const cJSON *m, const char *ep, const char *key)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(m, "endpoint_limits");
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(l, ep), key);
+	cr_assert(cJSON_IsNumber(v), "endpoint_limits.%s.%s missing", ep, key);
+	return (long)v->valuedouble;
+}
+
+/* rpm 1200 is 20 tokens at once: 10 requests would not wait. Split over 4
+ * shards it is 300 rpm, 5 tokens then one every 200 ms: the 10 requests of
+ * shard 1's first 5 items cannot all be sent before 1 s (a lower bound the
+ * token bucket sets, whatever the machine's load). */
+Test(shard, split_limits_give_each_shard_its_share_of_rpm_and_concurrency)
+{
+	const char *items = tp("items.jsonl");
+	write_items(items, 1, N_ITEMS, NULL);
+	const char *eval =
+	    write_eval("eval.json", items, ", \"rpm\": 1200, \"max_concurrency\": 10");
+	struct simproc sp;
+	sim_up(&sp, eval);
+	double t0 = now_s();
+	run_ok(eval, &sp, tp("split"), "--shard 1/4 --shard-by index --limit 5");
+	double secs = now_s() - t0;
+	cr_expect_geq(secs, 0.95, "10 requests at 300 rpm took %.2f s", secs);
+	cJSON *m = manifest(tp("split"));
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(m, "shard_limits")->valuestring, "split");
+	cr_expect_eq(limit_of(m, "sim", "rpm"), 300);
+	cr_expect_eq(limit_of(m, "sim", "max_concurrency"), 2); /* 10 / 4 rounded down */
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "counts");
+	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(c, "requests")->valuedouble, 10);
+	cJSON_Delete(m);
+
+	run_ok(eval, &sp, tp("whole"), "--shard 1/4 --shard-limits whole --limit 5");
+	m = manifest(tp("whole"));
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(m, "shard_limits")->valuestring, "whole");
+	cr_expect_eq(limit_of(m, "sim", "rpm"), 1200);
+	cr_expect_eq(limit_of(m, "sim", "max_concurrency"), 10);
+	cJSON_Delete(m);
+	simproc_stop(&sp);
+}
+
+static int run_status(const char *eval, const struct simproc *sp, const char *out,
+		      const char *flags, struct buf *o)
+{
+	char *cmd = run_cmd(eval, sp, out), *full = NULL;
+	cr_assert(asprintf(&full, "%s %s", cmd, flags) > 0);
+	int rc = sh(o, full);
+	free(cmd);
+	free(full);
+	return rc;
+}
+
+Test(shard, resume_refuses_another_scheme_and_reads_an_old_manifest_as_index)
+{
+	const char *items = tp("items.jsonl");
+	write_items(items, 1, N_ITEMS, NULL);
+	const char *eval = write_eval("eval.json", items, "");
+	struct simproc sp;
+	sim_up(&sp, eval);
+	run_ok(eval, &sp, tp("r"), "--shard 1/2 --limit 2");
+	struct buf o;
+	int rc =
+	    run_status(eval, &sp, tp("r"), "--resume --shard 1/2 --shard-by index --limit 2", &o);
+	cr_expect_eq(rc, 2, "%s", o.data);
+	cr_expect(strstr(o.data, "--shard-by hash") && strstr(o.data, "--shard-by index"), "%s",
+		  o.data);
+	buf_free(&o);
+	rc = run_status(eval, &sp, tp("r"), "--resume --shard 1/2 --limit 2", &o);
+	cr_expect_eq(rc, 0, "the same scheme resumes: %s", o.data);
+	buf_free(&o);
+
+	/* a manifest written before shard_by existed was an index run */
+	char *cmd = NULL;
+	cr_assert(asprintf(&cmd, "sed -i '/\"shard_by\"/d' '%s/r/manifest.json'", dir) > 0);
+	cr_assert_eq(sh(&o, cmd), 0);
+	buf_free(&o);
+	free(cmd);
+	rc = run_status(eval, &sp, tp("r"), "--resume --shard 1/2 --limit 2", &o);
+	cr_expect_eq(rc, 2, "%s", o.data);
+	cr_expect(strstr(o.data, "used --shard-by index"), "%s", o.data);
+	buf_free(&o);
+	rc = run_status(eval, &sp, tp("r"), "--shard-by modulo", &o);
+	cr_expect_eq(rc, 2, "%s", o.data);
+	cr_expect(strstr(o.data, "--shard-by") && strstr(o.data, "modulo"), "%s", o.data);
+	buf_free(&o);
+	simproc_stop(&sp);
+}
+
+static int merge(const char *args, struct buf *o)
+{
+	char *cmd = NULL;
+	char bin[PATH_MAX];
+	cr_assert_not_null(realpath(test_bin_dir(), bin));
+	cr_assert(asprintf(&cmd, "cd '%s' && '%s/shadoweval' merge %s -q", dir, bin, args) > 0);
+	int rc = sh(o, cmd);
+	free(cmd);
+	return rc;
+}
+
+Test(shard, merge_refuses_mixed_schemes_and_shared_items_and_lists_missing_items)
+{
+	const char *items = tp("items.jsonl");
+	write_items(items, 1, N_ITEMS, NULL);
+	const char *eval = write_eval("eval.json", items, "");
+	struct simproc sp;
+	sim_up(&sp, eval);
+	run_ok(eval, &sp, tp("h1"), "--shard 1/2");
+	run_ok(eval, &sp, tp("h2"), "--shard 2/2");
+	run_ok(eval, &sp, tp("i2"), "--shard 2/2 --shard-by index");
+	simproc_stop(&sp);
+
+	struct buf o;
+	int rc = merge("h1 i2 -o m1", &o);
+	cr_expect_eq(rc, 2, "%s", o.data);
+	cr_expect(strstr(o.data, "i2: shards by index") && strstr(o.data, "h1\" shards by hash"),
+		  "%s", o.data);
+	buf_free(&o);
+
+	/* h1's folder relabelled as shard 2/2: every item is in both */
+	cr_assert_eq(test_sh(NULL,
+			     "cd '%s' && cp -r h1 dup && sed -i 's|\"shard\": \"1/2\"|\"shard\": "
+			     "\"2/2\"|' dup/manifest.json",
+			     dir),
+		     0);
+	rc = merge("h1 dup -o m2", &o);
+	cr_expect_eq(rc, 2, "%s", o.data);
+	cr_expect(strstr(o.data, "dup/results.jsonl:1") && strstr(o.data, "in shard 2/2 and also "
+									  "in shard 1/2 (h1/"
+									  "results.jsonl:1)"),
+		  "%s", o.data);
+	buf_free(&o);
+
+	/* shard 2 missing: its items are named, by id */
+	rc = merge("h1 -o m3", &o);
+	cr_expect_eq(rc, 0, "%s", o.data);
+	char *want = item_ids(tp("h2"), NULL);
+	size_t n_want = 0;
+	for (char *p = want; *p; p++)
+		n_want += *p == '\n';
+	cr_assert_gt(n_want, 0);
+	char first[32];
+	snprintf(first, sizeof(first), "\"%.*s\"", (int)strcspn(want, "\n"), want);
+	char head[128];
+	snprintf(head, sizeof(head), "%zu items of the dataset in no shard: %s", n_want, first);
+	cr_expect(strstr(o.data, "1 missing shard: 2/2") && strstr(o.data, head),
+		  "wanted \"%s\": %s", head, o.data);
+	buf_free(&o);
+	cJSON *m = manifest(tp("m3"));
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(m, "status")->valuestring, "incomplete");
+	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(m, "missing_items")->valuedouble, n_want);
+	cJSON_Delete(m);
+	free(want);
+
+	/* the dataset edited since: the list is not made up from other items */
+	write_items(items, 1, N_ITEMS + 1, NULL);
+	rc = merge("h1 h2 -o m4", &o);
+	cr_expect_eq(rc, 0, "%s", o.data);
+	cr_expect(strstr(o.data, "cannot list the dataset items no shard holds") &&
+		      strstr(o.data, "changed since the shards ran"),
+		  "%s", o.data);
+	buf_free(&o);
 }
