@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev libzstd-dev   # the response cache (src/engine/cache.c) and its bundles
   mandoc zsh            # man-page lint and the zsh completion check (tests/e2e/test_install.c)
   clang-format cppcheck clang-tidy  # make lint and make analyze (.ci/run)
+  python3-yaml parallel # the examples/ checks and the GNU parallel example (tests/e2e/test_examples.c)
 )
 # Benchmark-only tools: installed by `make bench` (BENCH=1), not needed to test.
 if [ "${BENCH:-0}" = 1 ]; then
