@@ -476,3 +476,99 @@ Test(report, shows_the_family_adjusted_verdict)
 	free(p);
 	test_rmdir(dir);
 }
+
+/* The text of section `id` of the page (up to its end). */
+static char *section_of(const char *html, const char *id)
+{
+	char needle[128];
+	snprintf(needle, sizeof(needle), "<section id=\"%s\">", id);
+	const char *s = strstr(html, needle);
+	cr_assert(s, "no section %s", id);
+	const char *e = strstr(s, "</section>");
+	cr_assert(e);
+	return strndup(s, (size_t)(e - s));
+}
+
+/* swaps-many.csv: five swaps save money (s2 the most, then s5, s3, s4,
+ * s1), one costs more; the glance lists three and counts the other two. */
+Test(report, glance_counts_and_links_the_swaps_it_leaves_out)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "swaps.csv", FIX "/swaps-many.csv");
+	char *html = report_of(dir, NULL);
+	char *g = section_of(html, "glance");
+	const char *s2 = strstr(g, "<li>s2:"), *s5 = strstr(g, "<li>s5:"),
+		   *s3 = strstr(g, "<li>s3:");
+	cr_expect(s2 && s5 && s3 && s2 < s5 && s5 < s3, "not the 3 largest savings in order: %s",
+		  g);
+	cr_expect(!strstr(g, "<li>s4:") && !strstr(g, "<li>s1:") && !strstr(g, "<li>s6:"), "%s",
+		  g);
+	cr_expect(strstr(g, "and 2 more: see <a href=\"#swaps\">all 6 slot swaps</a>"),
+		  "the left-out swaps are not counted and linked: %s", g);
+	free(g);
+	free(html);
+	test_rmdir(dir);
+}
+
+Test(report, glance_says_nothing_more_when_every_swap_is_listed)
+{
+	char *dir = copy_run(FIX "/run");
+	char *html = report_of(dir, NULL);
+	char *g = section_of(html, "glance");
+	cr_expect(strstr(g, "<li>deep:"), "the saving swaps are not listed: %s", g);
+	cr_expect(!strstr(g, "more: see"), "a count of more swaps when there are none: %s", g);
+	free(g);
+	free(html);
+	test_rmdir(dir);
+}
+
+/* Every per-task cell prints its interval (not only in a tooltip). */
+Test(report, per_task_cells_print_their_interval)
+{
+	char *dir = copy_run(FIX "/run");
+	char *html = report_of(dir, NULL);
+	char *t = section_of(html, "tasks");
+	size_t cells = 0;
+	for (const char *c = strstr(t, "<td class=\"heat\" style="); c;
+	     c = strstr(c + 1, "<td class=\"heat\" style=")) {
+		const char *end = strstr(c, "</td>");
+		cr_assert(end);
+		char *cell = strndup(c, (size_t)(end - c));
+		cr_expect(strstr(cell, "<span class=\"ci\">["), "no printed interval: %s", cell);
+		free(cell);
+		cells++;
+	}
+	cr_expect_gt(cells, 0, "no per-task cells: %s", t);
+	cr_expect(!strstr(t, "title="), "an interval only in a tooltip: %s", t);
+	free(t);
+	free(html);
+	test_rmdir(dir);
+}
+
+/* The pairs and swaps tables link each shadow and candidate to its entry in
+ * "Where they disagree", and that entry exists. */
+Test(report, pairs_and_swaps_rows_link_to_their_disagreements)
+{
+	char *dir = copy_run(FIX "/run");
+	char *html = report_of(dir, NULL);
+	const char *ids[] = {"pairs", "swaps"};
+	for (size_t i = 0; i < 2; i++) {
+		char *sec = section_of(html, ids[i]);
+		size_t links = 0;
+		for (const char *a = strstr(sec, "<a href=\"#dis-"); a;
+		     a = strstr(a + 1, "<a href=\"#dis-")) {
+			const char *q = strchr(a + 10, '"');
+			cr_assert(q);
+			char target[256];
+			snprintf(target, sizeof(target), "<h3 id=\"%.*s\">", (int)(q - a - 10),
+				 a + 10);
+			cr_expect(strstr(html, target), "%s links to a missing %s", ids[i],
+				  target);
+			links++;
+		}
+		cr_expect_gt(links, 0, "the %s table links to no disagreement", ids[i]);
+		free(sec);
+	}
+	free(html);
+	test_rmdir(dir);
+}

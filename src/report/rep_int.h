@@ -33,6 +33,10 @@ void rep_table_free(struct rep_table *t);
 int rep_col(const struct rep_table *t, const char *name, struct se_err *err);
 /* The same, -1 without an error: for columns the page can do without. */
 int rep_col_opt(const struct rep_table *t, const char *name);
+/* The verdict column to show: verdict_adjusted (the family-adjusted verdict
+ * of pairs.csv and swaps.csv) when present, else verdict; -1 and SE_INPUT
+ * when there is no "verdict" column. */
+int rep_col_verdict(const struct rep_table *t, struct se_err *err);
 /* Cell text; "" when col is -1. */
 const char *rep_str(const struct rep_table *t, size_t row, int col);
 /* Cell as a number; NAN when col is -1, the cell is empty or not a number. */
@@ -54,6 +58,63 @@ void rep_verdict(struct buf *b, const char *verdict);
 const char *rep_verdict_colour(const char *verdict);
 /* The i-th series colour (Okabe-Ito, cycling). */
 const char *rep_colour(size_t i);
+
+/* Tables (rep_tbl.c): every table of the page, from a list of columns. */
+enum rep_cell {
+	/* text, left-aligned (the order matters: these come first) */
+	REP_TEXT,    /* escaped */
+	REP_WRAP,    /* escaped, may wrap (a long rule) */
+	REP_NAME,    /* a model name, may wrap */
+	REP_LINK,    /* a model name linking to its "Where they disagree" entry; aux:
+			the slot column (none: a shadow against the primary) */
+	REP_SCOPE,   /* "task <b>code</b>": name the scope, aux its value */
+	REP_SLOT,    /* a slot; "policy" reads "whole policy" */
+	REP_VERDICT, /* a coloured verdict label */
+	/* figures, right-aligned */
+	REP_INT,
+	REP_USD,
+	REP_DUSD, /* signed */
+	REP_MS,
+	REP_DMS, /* signed */
+	REP_P,
+	REP_PCT,  /* lo, hi: its 95% interval, printed under it */
+	REP_PTS,  /* likewise */
+	REP_COST, /* USD; aux: the count of answers without a known cost */
+};
+
+struct rep_tcol {
+	const char *head; /* header HTML (trusted), or a name when head_is_name */
+	enum rep_cell kind;
+	const char *name;	   /* the CSV column of the value; NULL: none */
+	const char *aux, *lo, *hi; /* optional CSV columns (see the kinds) */
+	bool opt;		   /* name may be absent: its cells are dashes */
+	bool head_is_name;	   /* head is user text: escaped, breaks after "/" */
+};
+
+/* An open table: its columns resolved against one CSV. */
+struct rep_tbl {
+	const struct rep_table *t;
+	const struct rep_tcol *c;
+	size_t n;
+	int (*at)[4]; /* per column: name, aux, lo, hi; -1 absent */
+};
+
+/* Opens the table (scrolling box, header row) with the n columns c (kept by
+ * pointer), resolved against t (NULL: rows are not read from a CSV). -1 and
+ * SE_INPUT naming the file and the column when a required one is missing. */
+int rep_tbl_open(struct rep_tbl *tb, struct buf *b, const struct rep_table *t,
+		 const struct rep_tcol *c, size_t n, struct se_err *err);
+/* Re-resolves the same columns against another CSV with the same names. */
+int rep_tbl_use(struct rep_tbl *tb, const struct rep_table *t, struct se_err *err);
+/* Row r of the CSV, with the class tr_class (NULL: none). */
+void rep_tbl_row(const struct rep_tbl *tb, struct buf *b, size_t r, const char *tr_class);
+/* A row across the whole table holding html (trusted). */
+void rep_tbl_note(const struct rep_tbl *tb, struct buf *b, const char *html);
+void rep_tbl_close(struct rep_tbl *tb, struct buf *b);
+/* Cells for tables not read row by row (the per-task grid). */
+void rep_td_text(struct buf *b, const char *s);
+/* A pass rate shaded by its value, n items, and its interval printed. */
+void rep_td_heat(struct buf *b, double rate, double lo, double hi, double n);
 
 /* Charts (SVG, appended inline). */
 struct rep_point {

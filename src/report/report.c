@@ -81,7 +81,8 @@ static const char css[] =
     "svg text.halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
     "svg .cloud{fill:#8a8a8a;fill-opacity:.45}td.wrap{white-space:normal;min-width:220px}\n"
     "details{margin:8px 0}summary{cursor:pointer;color:#0072B2}\n"
-    "td.heat{min-width:70px}\n"
+    "td.heat{min-width:70px}td .ci{display:block}td.name{white-space:normal;min-width:8em}\n"
+    "tr.note td{color:var(--mute);font-style:italic}li.more{list-style:none}\n"
     "table.dis{width:100%;table-layout:fixed}table.dis td{vertical-align:top;text-align:left;"
     "white-space:normal;width:50%}pre.out{white-space:pre-wrap;overflow-wrap:anywhere;"
     "max-height:28em;overflow:auto;background:#f7f7f7;padding:6px;margin:6px 0;"
@@ -127,86 +128,6 @@ static void put_duration(struct buf *b, double s)
 		buf_printf(b, "%ld h %ld min", t / 3600, (t % 3600) / 60);
 }
 
-static void th(struct buf *b, const char *cls, const char *text)
-{
-	buf_printf(b, "<th%s%s%s>%s</th>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "",
-		   text);
-}
-
-static void td_text(struct buf *b, const char *s)
-{
-	buf_puts(b, "<td class=\"l\">");
-	rep_esc(b, s);
-	buf_puts(b, "</td>");
-}
-
-/* A model's name linking to its comparison in "Where they disagree". */
-static void td_link(struct buf *b, const char *slot, const char *model)
-{
-	buf_puts(b, "<td class=\"l\"><a href=\"#");
-	dif_anchor(b, slot, model);
-	buf_puts(b, "\">");
-	rep_esc(b, model);
-	buf_puts(b, "</a></td>");
-}
-
-static void td_pct_ci(struct buf *b, double v, double lo, double hi)
-{
-	buf_puts(b, "<td>");
-	rep_pct(b, v);
-	if (isfinite(lo) && isfinite(hi)) {
-		buf_puts(b, " <span class=\"ci\">");
-		rep_ci(b, lo, hi);
-		buf_puts(b, "</span>");
-	}
-	buf_puts(b, "</td>");
-}
-
-static void td_pts_ci(struct buf *b, double v, double lo, double hi)
-{
-	buf_puts(b, "<td>");
-	rep_pts(b, v);
-	if (isfinite(lo) && isfinite(hi)) {
-		buf_puts(b, " <span class=\"ci\">");
-		rep_ci(b, lo, hi);
-		buf_puts(b, "</span>");
-	}
-	buf_puts(b, "</td>");
-}
-
-enum cell { C_INT, C_USD, C_DUSD, C_MS, C_DMS, C_PCT, C_P };
-
-static void td(struct buf *b, enum cell kind, double v)
-{
-	buf_puts(b, "<td>");
-	switch (kind) {
-	case C_INT:
-		rep_int(b, v);
-		break;
-	case C_USD:
-		rep_usd(b, v, false);
-		break;
-	case C_DUSD:
-		rep_usd(b, v, true);
-		break;
-	case C_MS:
-		rep_ms(b, v);
-		break;
-	case C_DMS:
-		if (isfinite(v) && llround(v) > 0)
-			buf_putc(b, '+');
-		rep_ms(b, v);
-		break;
-	case C_PCT:
-		rep_pct(b, v);
-		break;
-	case C_P:
-		rep_pval(b, v);
-		break;
-	}
-	buf_puts(b, "</td>");
-}
-
 /* Required columns, resolved at once: -1 (err set) when one is missing. */
 static int cols(const struct rep_table *t, const char *const *names, int *out, size_t n,
 		struct se_err *err)
@@ -218,15 +139,6 @@ static int cols(const struct rep_table *t, const char *const *names, int *out, s
 }
 
 #define NCOL(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The verdict to show: the family-adjusted one when the CSV has it (pairs.csv
- * and swaps.csv carry it since verdicts are adjusted per family), else the
- * per-row verdict of an older run folder. */
-static int verdict_col(const struct rep_table *t, int plain)
-{
-	int adj = rep_col_opt(t, "verdict_adjusted");
-	return adj >= 0 ? adj : plain;
-}
 
 /* ---------- header ---------- */
 
@@ -248,15 +160,13 @@ static void put_sha(struct buf *b, const char *path, const char *sha)
 		buf_puts(b, "\xe2\x80\x94");
 }
 
-static void section_header(struct page *pg)
+/* The title line: the eval's name, the run's status, start and duration. */
+static void header_title(struct buf *b, const cJSON *m)
 {
-	struct buf *b = &pg->b;
-	const cJSON *m = pg->man;
 	const char *name = m ? jsonr_str(m, "eval") : NULL;
 	const char *status = m ? jsonr_str(m, "status") : NULL;
 	const char *started = m ? jsonr_str(m, "started_at") : NULL;
 	const char *ended = m ? jsonr_str(m, "ended_at") : NULL;
-
 	buf_puts(b, "<header><h1>Shadow evaluation: ");
 	rep_esc(b, name ? name : "(unnamed run)");
 	buf_puts(b, "</h1><div class=\"sub\">");
@@ -279,13 +189,112 @@ static void section_header(struct page *pg)
 	if (!m)
 		buf_puts(b, "no manifest.json in the run folder: run identity unknown");
 	buf_puts(b, "</div>\n");
-
 	if (status && strcmp(status, "complete")) {
 		buf_puts(b, "<p class=\"warn\">This run did not complete (status <b>");
 		rep_esc(b, status);
 		buf_puts(b, "</b>): the figures cover only the results it wrote.</p>\n");
 	}
+}
 
+/* The manifest's counts: items, requests and results, errors by status,
+ * money spent. */
+static void header_counts(struct buf *b, const cJSON *counts)
+{
+	buf_puts(b, "<dt>Items</dt><dd>");
+	rep_int(b, jsonr_num(counts, "items", NAN));
+	double nr = jsonr_num(counts, "items_not_run", NAN);
+	if (isfinite(nr) && nr > 0) {
+		buf_puts(b, " (");
+		rep_int(b, nr);
+		buf_puts(b, " not run)");
+	}
+	buf_puts(b, "</dd><dt>Requests / results</dt><dd>");
+	rep_int(b, jsonr_num(counts, "requests", NAN));
+	buf_puts(b, " / ");
+	rep_int(b, jsonr_num(counts, "results_written", NAN));
+	buf_puts(b, "</dd><dt>Errors</dt><dd>");
+	const cJSON *bs = cJSON_GetObjectItemCaseSensitive(counts, "by_status");
+	const cJSON *e;
+	bool any = false;
+	cJSON_ArrayForEach(e, bs)
+	{
+		if (!e->string || res_status_parse(e->string, strlen(e->string)) == RES_OK ||
+		    !cJSON_IsNumber(e) || e->valuedouble <= 0)
+			continue;
+		buf_puts(b, any ? ", " : "");
+		rep_esc(b, e->string);
+		buf_puts(b, " ");
+		rep_int(b, e->valuedouble);
+		any = true;
+	}
+	if (!any)
+		buf_puts(b, "none");
+	buf_puts(b, "</dd><dt>Spent</dt><dd>");
+	rep_usd(b, jsonr_num(counts, "spent_usd", NAN), false);
+	buf_puts(b, "</dd>");
+}
+
+/* One "term: value" of the run's settings; text escaped, or a number. */
+static void header_setting(struct buf *b, const char *term, const char *text, double num)
+{
+	if (!text && !isfinite(num))
+		return;
+	buf_printf(b, "<dt>%s</dt><dd>", term);
+	if (text)
+		rep_esc(b, text);
+	else
+		rep_int(b, num);
+	buf_puts(b, "</dd>");
+}
+
+/* The slots (slot -> model) and the shadows, each model in <code>. */
+static void header_models(struct buf *b, const cJSON *m)
+{
+	const cJSON *slots = cJSON_GetObjectItemCaseSensitive(m, "slots"), *e;
+	if (cJSON_IsObject(slots) && slots->child) {
+		buf_puts(b, "<dt>Slots</dt><dd>");
+		bool first = true;
+		cJSON_ArrayForEach(e, slots)
+		{
+			if (!cJSON_IsString(e) || !e->string)
+				continue;
+			buf_puts(b, first ? "" : ", ");
+			rep_esc(b, e->string);
+			buf_puts(b, " \xe2\x86\x92 <code>");
+			rep_esc(b, e->valuestring);
+			buf_puts(b, "</code>");
+			first = false;
+		}
+		buf_puts(b, "</dd>");
+	}
+	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(m, "shadows");
+	if (!cJSON_IsString(sh) && !cJSON_IsArray(sh))
+		return;
+	buf_puts(b, "<dt>Shadows</dt><dd>");
+	if (cJSON_IsString(sh)) {
+		rep_esc(b, sh->valuestring);
+	} else {
+		bool first = true;
+		cJSON_ArrayForEach(e, sh)
+		{
+			if (!cJSON_IsString(e))
+				continue;
+			buf_puts(b, first ? "<code>" : ", <code>");
+			rep_esc(b, e->valuestring);
+			buf_puts(b, "</code>");
+			first = false;
+		}
+		if (first)
+			buf_puts(b, "none");
+	}
+	buf_puts(b, "</dd>");
+}
+
+static void section_header(struct page *pg)
+{
+	struct buf *b = &pg->b;
+	const cJSON *m = pg->man;
+	header_title(b, m);
 	if (m) {
 		const cJSON *counts = cJSON_GetObjectItemCaseSensitive(m, "counts");
 		buf_puts(b, "<dl class=\"meta\">");
@@ -294,103 +303,13 @@ static void section_header(struct page *pg)
 		buf_puts(b, "</dd><dt>Dataset</dt><dd>");
 		put_sha(b, jsonr_str(m, "dataset"), jsonr_str(m, "dataset_sha256"));
 		buf_puts(b, "</dd>");
-		if (counts) {
-			buf_puts(b, "<dt>Items</dt><dd>");
-			rep_int(b, jsonr_num(counts, "items", NAN));
-			double nr = jsonr_num(counts, "items_not_run", NAN);
-			if (isfinite(nr) && nr > 0) {
-				buf_puts(b, " (");
-				rep_int(b, nr);
-				buf_puts(b, " not run)");
-			}
-			buf_puts(b, "</dd><dt>Requests / results</dt><dd>");
-			rep_int(b, jsonr_num(counts, "requests", NAN));
-			buf_puts(b, " / ");
-			rep_int(b, jsonr_num(counts, "results_written", NAN));
-			buf_puts(b, "</dd><dt>Errors</dt><dd>");
-			const cJSON *bs = cJSON_GetObjectItemCaseSensitive(counts, "by_status");
-			const cJSON *e;
-			bool any = false;
-			cJSON_ArrayForEach(e, bs)
-			{
-				if (!e->string ||
-				    res_status_parse(e->string, strlen(e->string)) == RES_OK ||
-				    !cJSON_IsNumber(e) || e->valuedouble <= 0)
-					continue;
-				buf_puts(b, any ? ", " : "");
-				rep_esc(b, e->string);
-				buf_puts(b, " ");
-				rep_int(b, e->valuedouble);
-				any = true;
-			}
-			if (!any)
-				buf_puts(b, "none");
-			buf_puts(b, "</dd><dt>Spent</dt><dd>");
-			rep_usd(b, jsonr_num(counts, "spent_usd", NAN), false);
-			buf_puts(b, "</dd>");
-		}
-		const char *cache = jsonr_str(m, "cache"), *shard = jsonr_str(m, "shard");
-		double conc = jsonr_num(m, "concurrency", NAN), limit = jsonr_num(m, "limit", NAN);
-		if (isfinite(conc)) {
-			buf_puts(b, "<dt>Concurrency</dt><dd>");
-			rep_int(b, conc);
-			buf_puts(b, "</dd>");
-		}
-		if (cache) {
-			buf_puts(b, "<dt>Cache</dt><dd>");
-			rep_esc(b, cache);
-			buf_puts(b, "</dd>");
-		}
-		if (shard) {
-			buf_puts(b, "<dt>Shard</dt><dd>");
-			rep_esc(b, shard);
-			buf_puts(b, "</dd>");
-		}
-		if (isfinite(limit)) {
-			buf_puts(b, "<dt>Limit</dt><dd>");
-			rep_int(b, limit);
-			buf_puts(b, "</dd>");
-		}
-		const cJSON *slots = cJSON_GetObjectItemCaseSensitive(m, "slots");
-		if (cJSON_IsObject(slots) && slots->child) {
-			buf_puts(b, "<dt>Slots</dt><dd>");
-			const cJSON *e;
-			bool first = true;
-			cJSON_ArrayForEach(e, slots)
-			{
-				if (!cJSON_IsString(e) || !e->string)
-					continue;
-				buf_puts(b, first ? "" : ", ");
-				rep_esc(b, e->string);
-				buf_puts(b, " \xe2\x86\x92 <code>");
-				rep_esc(b, e->valuestring);
-				buf_puts(b, "</code>");
-				first = false;
-			}
-			buf_puts(b, "</dd>");
-		}
-		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(m, "shadows");
-		if (cJSON_IsString(sh) || cJSON_IsArray(sh)) {
-			buf_puts(b, "<dt>Shadows</dt><dd>");
-			if (cJSON_IsString(sh)) {
-				rep_esc(b, sh->valuestring);
-			} else {
-				const cJSON *e;
-				bool first = true;
-				cJSON_ArrayForEach(e, sh)
-				{
-					if (!cJSON_IsString(e))
-						continue;
-					buf_puts(b, first ? "<code>" : ", <code>");
-					rep_esc(b, e->valuestring);
-					buf_puts(b, "</code>");
-					first = false;
-				}
-				if (first)
-					buf_puts(b, "none");
-			}
-			buf_puts(b, "</dd>");
-		}
+		if (counts)
+			header_counts(b, counts);
+		header_setting(b, "Concurrency", NULL, jsonr_num(m, "concurrency", NAN));
+		header_setting(b, "Cache", jsonr_str(m, "cache"), NAN);
+		header_setting(b, "Shard", jsonr_str(m, "shard"), NAN);
+		header_setting(b, "Limit", NULL, jsonr_num(m, "limit", NAN));
+		header_models(b, m);
 		buf_puts(b, "</dl>\n");
 	}
 	buf_puts(b, "<nav><a href=\"#glance\">At a glance</a><a href=\"#models\">Models</a>"
@@ -404,17 +323,17 @@ static void section_header(struct page *pg)
 
 /* ---------- at a glance ---------- */
 
-static int section_glance(struct page *pg, struct se_err *err)
+#define GLANCE_SWAPS 3 /* swaps listed at a glance; the rest are counted and linked */
+
+/* The whole policy's line of slots.csv. */
+static int glance_policy(struct buf *b, const struct rep_table *s, struct se_err *err)
 {
-	struct buf *b = &pg->b;
-	const struct rep_table *s = &pg->slots, *p = &pg->pairs, *w = &pg->swaps;
 	static const char *const sc[] = {"slot", "items", "pass_rate"};
 	int c[NCOL(sc)];
 	if (cols(s, sc, c, NCOL(sc), err))
 		return -1;
 	int lo = rep_col_opt(s, "pass_rate_lo"), hi = rep_col_opt(s, "pass_rate_hi");
 	int cost = rep_col_opt(s, "cost_usd_per_1k_items"), p95 = rep_col_opt(s, "latency_ms_p95");
-	buf_puts(b, "<section id=\"glance\"><h2>At a glance</h2><ul class=\"glance\">");
 	for (size_t r = 0; r < s->nrows; r++) {
 		if (strcmp(rep_str(s, r, c[0]), "policy"))
 			continue;
@@ -430,17 +349,20 @@ static int section_glance(struct page *pg, struct se_err *err)
 		rep_ms(b, rep_num(s, r, p95));
 		buf_puts(b, ".</li>");
 	}
+	return 0;
+}
 
-	static const char *const pc[] = {"scope", "verdict"};
-	int d[NCOL(pc)];
-	if (cols(p, pc, d, NCOL(pc), err))
+/* The overall verdicts of pairs.csv, counted. */
+static int glance_shadows(struct buf *b, const struct rep_table *p, struct se_err *err)
+{
+	int scope = rep_col(p, "scope", err), verdict = rep_col_verdict(p, err);
+	if (scope < 0 || verdict < 0)
 		return -1;
-	d[1] = verdict_col(p, d[1]);
 	size_t nb = 0, nw = 0, nn = 0;
 	for (size_t r = 0; r < p->nrows; r++) {
-		if (strcmp(rep_str(p, r, d[0]), "overall"))
+		if (strcmp(rep_str(p, r, scope), "overall"))
 			continue;
-		const char *v = rep_str(p, r, d[1]);
+		const char *v = rep_str(p, r, verdict);
 		nb += !strcmp(v, "better");
 		nw += !strcmp(v, "worse");
 		nn += strcmp(v, "better") && strcmp(v, "worse");
@@ -450,125 +372,144 @@ static int section_glance(struct page *pg, struct se_err *err)
 		   "better\">better</span>, %zu <span class=\"verdict worse\">worse</span>, %zu "
 		   "with no significant difference.</li>",
 		   nb, nw, nn);
+	return 0;
+}
 
+/* The swaps of swaps.csv that save money without a significant loss,
+ * largest saving first (a stable sort: the same folder, the same order);
+ * *n set. c: slot, current_model, candidate, delta_pass_rate and its lo, hi,
+ * delta cost, verdict. */
+static size_t *saving_swaps(const struct rep_table *w, const int *c, size_t *n)
+{
+	size_t *idx = xcalloc(w->nrows + 1, sizeof(*idx));
+	*n = 0;
+	for (size_t r = 0; r < w->nrows; r++) {
+		double dc = rep_num(w, r, c[6]);
+		if (strcmp(rep_str(w, r, c[7]), "worse") && isfinite(dc) && dc < 0)
+			idx[(*n)++] = r;
+	}
+	for (size_t i = 1; i < *n; i++) /* insertion sort: stable, deterministic */
+		for (size_t j = i; j > 0 && rep_num(w, idx[j], c[6]) < rep_num(w, idx[j - 1], c[6]);
+		     j--) {
+			size_t t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	return idx;
+}
+
+static void glance_swap(struct buf *b, const struct rep_table *w, size_t r, const int *c)
+{
+	buf_puts(b, "<li>");
+	rep_esc(b, rep_str(w, r, c[0]));
+	buf_puts(b, ": <code>");
+	rep_esc(b, rep_str(w, r, c[1]));
+	buf_puts(b, "</code> \xe2\x86\x92 <a href=\"#");
+	dif_anchor(b, rep_str(w, r, c[0]), rep_str(w, r, c[2]));
+	buf_puts(b, "\"><code>");
+	rep_esc(b, rep_str(w, r, c[2]));
+	buf_puts(b, "</code></a>: ");
+	rep_usd(b, rep_num(w, r, c[6]), true);
+	buf_puts(b, " per 1,000 items, pass rate ");
+	rep_pts(b, rep_num(w, r, c[3]));
+	buf_puts(b, " <span class=\"ci\">");
+	rep_ci(b, rep_num(w, r, c[4]), rep_num(w, r, c[5]));
+	buf_puts(b, "</span> ");
+	rep_verdict(b, rep_str(w, r, c[7]));
+	buf_puts(b, "</li>");
+}
+
+static int glance_swaps(struct buf *b, const struct rep_table *w, struct se_err *err)
+{
 	static const char *const wc[] = {"slot",
 					 "current_model",
 					 "candidate",
 					 "delta_pass_rate",
 					 "delta_pass_rate_lo",
 					 "delta_pass_rate_hi",
-					 "delta_cost_usd_per_1k_items",
-					 "verdict"};
-	int e[NCOL(wc)];
-	if (cols(w, wc, e, NCOL(wc), err))
+					 "delta_cost_usd_per_1k_items"};
+	int c[NCOL(wc) + 1];
+	if (cols(w, wc, c, NCOL(wc), err) || (c[7] = rep_col_verdict(w, err)) < 0)
 		return -1;
-	e[7] = verdict_col(w, e[7]);
-	/* Swaps that save money without a significant loss, cheapest first. */
-	size_t *idx = xcalloc(w->nrows + 1, sizeof(*idx)), n = 0;
-	for (size_t r = 0; r < w->nrows; r++) {
-		double dc = rep_num(w, r, e[6]);
-		if (strcmp(rep_str(w, r, e[7]), "worse") && isfinite(dc) && dc < 0)
-			idx[n++] = r;
-	}
-	for (size_t i = 1; i < n; i++) /* insertion sort: stable, deterministic */
-		for (size_t j = i; j > 0 && rep_num(w, idx[j], e[6]) < rep_num(w, idx[j - 1], e[6]);
-		     j--) {
-			size_t t = idx[j];
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+	size_t n;
+	size_t *idx = saving_swaps(w, c, &n);
 	if (n) {
 		buf_puts(b, "<li><b>Slot swaps that cost less without a significant pass-rate "
 			    "loss</b> (largest saving first; check the interval before adopting "
 			    "one):<ul>");
-		for (size_t i = 0; i < n && i < 3; i++) {
-			size_t r = idx[i];
-			buf_puts(b, "<li>");
-			rep_esc(b, rep_str(w, r, e[0]));
-			buf_puts(b, ": <code>");
-			rep_esc(b, rep_str(w, r, e[1]));
-			buf_puts(b, "</code> \xe2\x86\x92 <code>");
-			rep_esc(b, rep_str(w, r, e[2]));
-			buf_puts(b, "</code>: ");
-			rep_usd(b, rep_num(w, r, e[6]), true);
-			buf_puts(b, " per 1,000 items, pass rate ");
-			rep_pts(b, rep_num(w, r, e[3]));
-			buf_puts(b, " <span class=\"ci\">");
-			rep_ci(b, rep_num(w, r, e[4]), rep_num(w, r, e[5]));
-			buf_puts(b, "</span> ");
-			rep_verdict(b, rep_str(w, r, e[7]));
-			buf_puts(b, "</li>");
-		}
+		for (size_t i = 0; i < n && i < GLANCE_SWAPS; i++)
+			glance_swap(b, w, idx[i], c);
+		if (n > GLANCE_SWAPS)
+			buf_printf(b,
+				   "<li class=\"more\">and %zu more: see <a href=\"#swaps\">all "
+				   "%zu slot swaps</a></li>",
+				   n - GLANCE_SWAPS, w->nrows);
 		buf_puts(b, "</ul></li>");
 	} else if (w->nrows) {
 		buf_puts(b, "<li><b>Slot swaps</b>: none saves money without a significant "
 			    "pass-rate loss.</li>");
 	}
 	free(idx);
+	return 0;
+}
+
+static int section_glance(struct page *pg, struct se_err *err)
+{
+	struct buf *b = &pg->b;
+	buf_puts(b, "<section id=\"glance\"><h2>At a glance</h2><ul class=\"glance\">");
+	if (glance_policy(b, &pg->slots, err) || glance_shadows(b, &pg->pairs, err) ||
+	    glance_swaps(b, &pg->swaps, err))
+		return -1;
 	buf_puts(b, "</ul></section>\n");
 	return 0;
 }
 
 /* ---------- models ---------- */
 
-static void cost_cell(struct buf *b, double v, double unknown)
-{
-	buf_puts(b, "<td>");
-	rep_usd(b, v, false);
-	if (isfinite(unknown) && unknown > 0) {
-		buf_puts(b, " <span class=\"unk\" title=\"answers without a known cost\">+");
-		rep_int(b, unknown);
-		buf_puts(b, " unknown</span>");
+#define CI_HEAD(t) t " <span class=\"ci\">[95% CI]</span>"
+/* The columns of a pass rate and of a paired delta, each with its interval. */
+#define PASS_RATE_COL(h)                                                                           \
+	{                                                                                          \
+		.head = CI_HEAD(h), .kind = REP_PCT, .name = "pass_rate", .lo = "pass_rate_lo",    \
+		.hi = "pass_rate_hi"                                                               \
 	}
-	buf_puts(b, "</td>");
-}
+#define DELTA_COL                                                                                  \
+	{                                                                                          \
+		.head = CI_HEAD("Delta"), .kind = REP_PTS, .name = "delta_pass_rate",              \
+		.lo = "delta_pass_rate_lo", .hi = "delta_pass_rate_hi"                             \
+	}
+
+static const struct rep_tcol model_cols[] = {
+    {.head = "Model", .kind = REP_TEXT, .name = "model"},
+    {.head = "Items", .kind = REP_INT, .name = "n"},
+    PASS_RATE_COL("Pass rate"),
+    {.head = "Errors", .kind = REP_INT, .name = "errors"},
+    {.head = "Latency p50", .kind = REP_MS, .name = "latency_ms_p50"},
+    {.head = "Latency p95", .kind = REP_MS, .name = "latency_ms_p95"},
+    {.head = "Cost total", .kind = REP_COST, .name = "cost_usd_total", .aux = "cost_unknown"},
+    {.head = "Cost / 1,000 items", .kind = REP_USD, .name = "cost_usd_per_1k_items"},
+    {.head = "Cost / pass", .kind = REP_USD, .name = "cost_usd_per_pass", .opt = true},
+};
 
 static int section_models(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *t = &pg->models;
-	static const char *const names[] = {"model",	      "n",
-					    "pass_rate",      "pass_rate_lo",
-					    "pass_rate_hi",   "errors",
-					    "latency_ms_p50", "latency_ms_p95",
-					    "cost_usd_total", "cost_usd_per_1k_items"};
-	int c[NCOL(names)];
-	if (cols(t, names, c, NCOL(names), err))
-		return -1;
-	int per_pass = rep_col_opt(t, "cost_usd_per_pass");
-	int unknown = rep_col_opt(t, "cost_unknown");
 	buf_puts(b, "<section id=\"models\"><h2>Models</h2>"
 		    "<p class=\"note\">Every model's answers on the items it saw, as primary, "
-		    "shadow or fallback. Errors count as failures.</p>"
-		    "<div class=\"scroll\"><table><thead><tr>");
-	th(b, "l", "Model");
-	th(b, NULL, "Items");
-	th(b, NULL, "Pass rate <span class=\"ci\">[95% CI]</span>");
-	th(b, NULL, "Errors");
-	th(b, NULL, "Latency p50");
-	th(b, NULL, "Latency p95");
-	th(b, NULL, "Cost total");
-	th(b, NULL, "Cost / 1,000 items");
-	th(b, NULL, "Cost / pass");
-	buf_puts(b, "</tr></thead><tbody>\n");
+		    "shadow or fallback. Errors count as failures.</p>");
+	struct rep_tbl tb;
+	if (rep_tbl_open(&tb, b, t, model_cols, NCOL(model_cols), err))
+		return -1;
 	struct rep_point *pts = xcalloc(t->nrows + 1, sizeof(*pts));
+	const int *model = tb.at[0], *rate = tb.at[2], *cost = tb.at[7];
 	for (size_t r = 0; r < t->nrows; r++) {
-		buf_puts(b, "<tr>");
-		td_text(b, rep_str(t, r, c[0]));
-		td(b, C_INT, rep_num(t, r, c[1]));
-		td_pct_ci(b, rep_num(t, r, c[2]), rep_num(t, r, c[3]), rep_num(t, r, c[4]));
-		td(b, C_INT, rep_num(t, r, c[5]));
-		td(b, C_MS, rep_num(t, r, c[6]));
-		td(b, C_MS, rep_num(t, r, c[7]));
-		cost_cell(b, rep_num(t, r, c[8]), rep_num(t, r, unknown));
-		td(b, C_USD, rep_num(t, r, c[9]));
-		td(b, C_USD, rep_num(t, r, per_pass));
-		buf_puts(b, "</tr>\n");
-		pts[r] = (struct rep_point){rep_str(t, r, c[0]), rep_num(t, r, c[9]),
-					    rep_num(t, r, c[2]), rep_num(t, r, c[3]),
-					    rep_num(t, r, c[4]), NULL};
+		rep_tbl_row(&tb, b, r, NULL);
+		pts[r] = (struct rep_point){rep_str(t, r, model[0]), rep_num(t, r, cost[0]),
+					    rep_num(t, r, rate[0]),  rep_num(t, r, rate[2]),
+					    rep_num(t, r, rate[3]),  NULL};
 	}
-	buf_puts(b, "</tbody></table></div>\n");
+	rep_tbl_close(&tb, b);
 	rep_svg_scatter(b, "Pass rate (95% CI) against cost per 1,000 items, per model", pts,
 			t->nrows, NULL, 0, -1, true);
 	free(pts);
@@ -578,106 +519,99 @@ static int section_models(struct page *pg, struct se_err *err)
 
 /* ---------- primary vs shadows ---------- */
 
+/* The per-scope pairs table; the overall one starts at its third column,
+ * with the shadow linking to its disagreements. */
+static const struct rep_tcol pair_cols[] = {
+    {.head = "Scope", .kind = REP_SCOPE, .name = "scope", .aux = "scope_value"},
+    {.head = "Primary", .kind = REP_TEXT, .name = "primary"},
+    {.head = "Shadow", .kind = REP_NAME, .name = "shadow"},
+    {.head = "Items", .kind = REP_INT, .name = "n"},
+    {.head = "Primary pass", .kind = REP_PCT, .name = "primary_pass_rate", .opt = true},
+    {.head = "Shadow pass", .kind = REP_PCT, .name = "shadow_pass_rate", .opt = true},
+    DELTA_COL,
+    {.head = "p (McNemar)", .kind = REP_P, .name = "mcnemar_p"},
+    {.head = "Verdict", .kind = REP_VERDICT, .name = "verdict"},
+    {.head = "Cost / 1k delta",
+     .kind = REP_DUSD,
+     .name = "delta_cost_usd_per_1k_items",
+     .opt = true},
+    {.head = "p50 delta", .kind = REP_DMS, .name = "delta_latency_ms_p50", .opt = true},
+    {.head = "p95 delta", .kind = REP_DMS, .name = "delta_latency_ms_p95", .opt = true},
+};
+
+/* The overall rows of pairs.csv (each linking to its disagreements), or the
+ * per-slot and per-task ones. */
 static int pairs_table(struct buf *b, const struct rep_table *t, bool overall, struct se_err *err)
 {
-	static const char *const names[] = {"scope",
-					    "scope_value",
-					    "primary",
-					    "shadow",
-					    "n",
-					    "delta_pass_rate",
-					    "delta_pass_rate_lo",
-					    "delta_pass_rate_hi",
-					    "mcnemar_p",
-					    "verdict"};
-	int c[NCOL(names)];
-	if (cols(t, names, c, NCOL(names), err))
+	struct rep_tcol c[NCOL(pair_cols)];
+	memcpy(c, pair_cols, sizeof(c));
+	c[2] = (struct rep_tcol){.head = "Shadow", .kind = REP_LINK, .name = "shadow"};
+	size_t skip = overall ? 2 : 0;
+	int scope = rep_col(t, "scope", err);
+	struct rep_tbl tb;
+	if (scope < 0 || rep_tbl_open(&tb, b, t, c + skip, NCOL(c) - skip, err))
 		return -1;
-	c[9] = verdict_col(t, c[9]);
-	int pp = rep_col_opt(t, "primary_pass_rate"), sp = rep_col_opt(t, "shadow_pass_rate");
-	int dc = rep_col_opt(t, "delta_cost_usd_per_1k_items");
-	int d50 = rep_col_opt(t, "delta_latency_ms_p50"),
-	    d95 = rep_col_opt(t, "delta_latency_ms_p95");
-	buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
-	if (!overall) {
-		th(b, "l", "Scope");
-		th(b, "l", "Primary");
-	}
-	th(b, "l", "Shadow");
-	th(b, NULL, "Items");
-	th(b, NULL, "Primary pass");
-	th(b, NULL, "Shadow pass");
-	th(b, NULL, "Delta <span class=\"ci\">[95% CI]</span>");
-	th(b, NULL, "p (McNemar)");
-	th(b, "l", "Verdict");
-	th(b, NULL, "Cost / 1k delta");
-	th(b, NULL, "p50 delta");
-	th(b, NULL, "p95 delta");
-	buf_puts(b, "</tr></thead><tbody>\n");
 	size_t shown = 0;
 	for (size_t r = 0; r < t->nrows; r++) {
-		bool is_overall = !strcmp(rep_str(t, r, c[0]), "overall");
-		if (is_overall != overall)
+		if (!strcmp(rep_str(t, r, scope), "overall") != overall)
 			continue;
-		buf_puts(b, "<tr>");
-		if (!overall) {
-			buf_puts(b, "<td class=\"l\">");
-			rep_esc(b, rep_str(t, r, c[0]));
-			buf_puts(b, " <b>");
-			rep_esc(b, rep_str(t, r, c[1]));
-			buf_puts(b, "</b></td>");
-			td_text(b, rep_str(t, r, c[2]));
-		}
-		if (overall)
-			td_link(b, NULL, rep_str(t, r, c[3]));
-		else
-			td_text(b, rep_str(t, r, c[3]));
-		td(b, C_INT, rep_num(t, r, c[4]));
-		td(b, C_PCT, rep_num(t, r, pp));
-		td(b, C_PCT, rep_num(t, r, sp));
-		td_pts_ci(b, rep_num(t, r, c[5]), rep_num(t, r, c[6]), rep_num(t, r, c[7]));
-		td(b, C_P, rep_num(t, r, c[8]));
-		buf_puts(b, "<td class=\"l\">");
-		rep_verdict(b, rep_str(t, r, c[9]));
-		buf_puts(b, "</td>");
-		td(b, C_DUSD, rep_num(t, r, dc));
-		td(b, C_DMS, rep_num(t, r, d50));
-		td(b, C_DMS, rep_num(t, r, d95));
-		buf_puts(b, "</tr>\n");
+		rep_tbl_row(&tb, b, r, NULL);
 		shown++;
 	}
 	if (!shown)
-		buf_puts(b, "<tr><td class=\"l\" colspan=\"12\">no rows</td></tr>");
-	buf_puts(b, "</tbody></table></div>\n");
+		rep_tbl_note(&tb, b, "no rows");
+	rep_tbl_close(&tb, b);
 	return 0;
+}
+
+/* The chart columns of pairs.csv and swaps.csv, and two that name a row
+ * (a, b: scope and shadow, or slot and candidate). */
+struct forest_cols {
+	int a, b, delta, lo, hi, verdict, p, cost;
+};
+
+static int forest_cols(const struct rep_table *t, const char *a, const char *b,
+		       struct forest_cols *f, struct se_err *err)
+{
+	f->cost = rep_col_opt(t, "delta_cost_usd_per_1k_items");
+	return (f->a = rep_col(t, a, err)) < 0 || (f->b = rep_col(t, b, err)) < 0 ||
+		       (f->delta = rep_col(t, "delta_pass_rate", err)) < 0 ||
+		       (f->lo = rep_col(t, "delta_pass_rate_lo", err)) < 0 ||
+		       (f->hi = rep_col(t, "delta_pass_rate_hi", err)) < 0 ||
+		       (f->verdict = rep_col_verdict(t, err)) < 0 ||
+		       (f->p = rep_col(t, "mcnemar_p", err)) < 0
+		   ? -1
+		   : 0;
+}
+
+static struct rep_forest_row forest_row(const struct rep_table *t, size_t r,
+					const struct forest_cols *f, const char *label)
+{
+	return (struct rep_forest_row){label,
+				       rep_num(t, r, f->delta),
+				       rep_num(t, r, f->lo),
+				       rep_num(t, r, f->hi),
+				       rep_str(t, r, f->verdict),
+				       rep_num(t, r, f->p),
+				       rep_num(t, r, f->cost)};
 }
 
 static int section_pairs(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *t = &pg->pairs;
-	static const char *const names[] = {
-	    "scope",   "shadow",   "delta_pass_rate", "delta_pass_rate_lo", "delta_pass_rate_hi",
-	    "verdict", "mcnemar_p"};
-	int c[NCOL(names)];
-	if (cols(t, names, c, NCOL(names), err))
+	struct forest_cols fc;
+	if (forest_cols(t, "scope", "shadow", &fc, err))
 		return -1;
-	c[5] = verdict_col(t, c[5]);
-	int dc = rep_col_opt(t, "delta_cost_usd_per_1k_items");
 	buf_puts(b, "<section id=\"pairs\"><h2>Primary vs shadows</h2>"
 		    "<p class=\"note\">Each shadow against what the routing policy served, on "
 		    "the same items (paired). A delta above 0 means the shadow passed more "
-		    "often.</p>\n");
+		    "often. A shadow's name links to the items where they disagree.</p>\n");
 	struct rep_forest_row *rows = xcalloc(t->nrows + 1, sizeof(*rows));
 	size_t n = 0;
-	for (size_t r = 0; r < t->nrows; r++) {
-		if (strcmp(rep_str(t, r, c[0]), "overall"))
-			continue;
-		rows[n++] = (struct rep_forest_row){rep_str(t, r, c[1]), rep_num(t, r, c[2]),
-						    rep_num(t, r, c[3]), rep_num(t, r, c[4]),
-						    rep_str(t, r, c[5]), rep_num(t, r, c[6]),
-						    rep_num(t, r, dc)};
-	}
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!strcmp(rep_str(t, r, fc.a), "overall"))
+			rows[n++] = forest_row(t, r, &fc, rep_str(t, r, fc.b));
 	if (n)
 		rep_svg_forest(b, "Shadow minus routed primary: pass-rate delta with 95% CI", rows,
 			       n, true);
@@ -700,32 +634,32 @@ static int section_pairs(struct page *pg, struct se_err *err)
 
 /* ---------- swaps ---------- */
 
+static const struct rep_tcol swap_cols[] = {
+    {.head = "Slot", .kind = REP_TEXT, .name = "slot"},
+    {.head = "Current model", .kind = REP_NAME, .name = "current_model"},
+    {.head = "Candidate", .kind = REP_LINK, .name = "candidate", .aux = "slot"},
+    {.head = "Items swapped", .kind = REP_INT, .name = "n_swapped"},
+    PASS_RATE_COL("Policy pass rate"),
+    DELTA_COL,
+    {.head = "p (McNemar)", .kind = REP_P, .name = "mcnemar_p"},
+    {.head = "Verdict", .kind = REP_VERDICT, .name = "verdict"},
+    {.head = "Cost / 1k", .kind = REP_USD, .name = "cost_usd_per_1k_items", .opt = true},
+    {.head = "Cost / 1k delta", .kind = REP_DUSD, .name = "delta_cost_usd_per_1k_items"},
+    {.head = "p95 delta", .kind = REP_DMS, .name = "delta_latency_ms_p95", .opt = true},
+};
+
 static int section_swaps(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *t = &pg->swaps;
-	static const char *const names[] = {"slot",
-					    "current_model",
-					    "candidate",
-					    "n_swapped",
-					    "pass_rate",
-					    "delta_pass_rate",
-					    "delta_pass_rate_lo",
-					    "delta_pass_rate_hi",
-					    "mcnemar_p",
-					    "verdict",
-					    "delta_cost_usd_per_1k_items"};
-	int c[NCOL(names)];
-	if (cols(t, names, c, NCOL(names), err))
+	struct forest_cols fc;
+	if (forest_cols(t, "slot", "candidate", &fc, err))
 		return -1;
-	c[9] = verdict_col(t, c[9]);
-	int plo = rep_col_opt(t, "pass_rate_lo"), phi = rep_col_opt(t, "pass_rate_hi");
-	int cost = rep_col_opt(t, "cost_usd_per_1k_items"),
-	    d95 = rep_col_opt(t, "delta_latency_ms_p95");
 	buf_puts(b, "<section id=\"swaps\"><h2>Slot swaps</h2>"
 		    "<p class=\"note\">The whole policy with one slot's model replaced by a "
 		    "candidate, against the current policy on the same items: what the change "
-		    "would do to production traffic.</p>\n");
+		    "would do to production traffic. A candidate's name links to the items "
+		    "where it and the policy disagree.</p>\n");
 	if (!t->nrows) {
 		buf_puts(b,
 			 "<p class=\"note\">No candidate ran on a slot's items.</p></section>\n");
@@ -736,12 +670,9 @@ static int section_swaps(struct page *pg, struct se_err *err)
 	for (size_t r = 0; r < t->nrows; r++) {
 		struct buf l;
 		buf_init(&l);
-		buf_printf(&l, "%s \xe2\x86\x92 %s", rep_str(t, r, c[0]), rep_str(t, r, c[2]));
+		buf_printf(&l, "%s \xe2\x86\x92 %s", rep_str(t, r, fc.a), rep_str(t, r, fc.b));
 		labels[r] = buf_detach(&l, NULL);
-		rows[r] = (struct rep_forest_row){labels[r],	       rep_num(t, r, c[5]),
-						  rep_num(t, r, c[6]), rep_num(t, r, c[7]),
-						  rep_str(t, r, c[9]), rep_num(t, r, c[8]),
-						  rep_num(t, r, c[10])};
+		rows[r] = forest_row(t, r, &fc, labels[r]);
 	}
 	rep_svg_forest(b, "Policy with the swap minus current policy: pass-rate delta with 95% CI",
 		       rows, t->nrows, true);
@@ -749,38 +680,13 @@ static int section_swaps(struct page *pg, struct se_err *err)
 		free(labels[r]);
 	free(labels);
 	free(rows);
-
-	buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
-	th(b, "l", "Slot");
-	th(b, "l", "Current model");
-	th(b, "l", "Candidate");
-	th(b, NULL, "Items swapped");
-	th(b, NULL, "Policy pass rate <span class=\"ci\">[95% CI]</span>");
-	th(b, NULL, "Delta <span class=\"ci\">[95% CI]</span>");
-	th(b, NULL, "p (McNemar)");
-	th(b, "l", "Verdict");
-	th(b, NULL, "Cost / 1k");
-	th(b, NULL, "Cost / 1k delta");
-	th(b, NULL, "p95 delta");
-	buf_puts(b, "</tr></thead><tbody>\n");
-	for (size_t r = 0; r < t->nrows; r++) {
-		buf_puts(b, "<tr>");
-		td_text(b, rep_str(t, r, c[0]));
-		td_text(b, rep_str(t, r, c[1]));
-		td_link(b, rep_str(t, r, c[0]), rep_str(t, r, c[2]));
-		td(b, C_INT, rep_num(t, r, c[3]));
-		td_pct_ci(b, rep_num(t, r, c[4]), rep_num(t, r, plo), rep_num(t, r, phi));
-		td_pts_ci(b, rep_num(t, r, c[5]), rep_num(t, r, c[6]), rep_num(t, r, c[7]));
-		td(b, C_P, rep_num(t, r, c[8]));
-		buf_puts(b, "<td class=\"l\">");
-		rep_verdict(b, rep_str(t, r, c[9]));
-		buf_puts(b, "</td>");
-		td(b, C_USD, rep_num(t, r, cost));
-		td(b, C_DUSD, rep_num(t, r, c[10]));
-		td(b, C_DMS, rep_num(t, r, d95));
-		buf_puts(b, "</tr>\n");
-	}
-	buf_puts(b, "</tbody></table></div></section>\n");
+	struct rep_tbl tb;
+	if (rep_tbl_open(&tb, b, t, swap_cols, NCOL(swap_cols), err))
+		return -1;
+	for (size_t r = 0; r < t->nrows; r++)
+		rep_tbl_row(&tb, b, r, NULL);
+	rep_tbl_close(&tb, b);
+	buf_puts(b, "</section>\n");
 	return 0;
 }
 
@@ -817,6 +723,47 @@ static int section_disagree(struct page *pg, struct se_err *err)
 
 /* ---------- per task ---------- */
 
+/* tasks.csv as a grid: models in models.csv order (those with a task row),
+ * then any other; tasks in order of first appearance; cell[task * models.n
+ * + model] is the tasks.csv row, or -1. */
+struct task_grid {
+	struct strtab models, tasks;
+	long *cell;
+};
+
+static void task_grid_init(struct task_grid *g, const struct rep_table *t, int task, int model,
+			   const struct rep_table *models, int mcol)
+{
+	strtab_init(&g->models);
+	strtab_init(&g->tasks);
+	for (size_t r = 0; r < models->nrows; r++)
+		for (size_t k = 0; k < t->nrows; k++)
+			if (!strcmp(rep_str(t, k, model), rep_str(models, r, mcol))) {
+				strtab_intern(&g->models, rep_str(t, k, model), NULL);
+				break;
+			}
+	for (size_t r = 0; r < t->nrows; r++) {
+		strtab_intern(&g->models, rep_str(t, r, model), NULL);
+		strtab_intern(&g->tasks, rep_str(t, r, task), NULL);
+	}
+	size_t n = g->models.n * g->tasks.n;
+	g->cell = xcalloc(n + 1, sizeof(*g->cell));
+	for (size_t i = 0; i < n; i++)
+		g->cell[i] = -1;
+	for (size_t r = 0; r < t->nrows; r++) {
+		size_t ti = (size_t)strtab_find(&g->tasks, rep_str(t, r, task));
+		size_t mi = (size_t)strtab_find(&g->models, rep_str(t, r, model));
+		g->cell[ti * g->models.n + mi] = (long)r;
+	}
+}
+
+static void task_grid_free(struct task_grid *g)
+{
+	free(g->cell);
+	strtab_free(&g->models);
+	strtab_free(&g->tasks);
+}
+
 static int section_tasks(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
@@ -829,159 +776,130 @@ static int section_tasks(struct page *pg, struct se_err *err)
 	int mc = rep_col(&pg->models, "model", err);
 	if (mc < 0)
 		return -1;
-	/* Columns: models in models.csv order (that have a task row), then any
-	 * other; rows: tasks in order of first appearance. */
-	struct strtab models, tasks;
-	strtab_init(&models);
-	strtab_init(&tasks);
-	for (size_t r = 0; r < pg->models.nrows; r++)
-		for (size_t k = 0; k < t->nrows; k++)
-			if (!strcmp(rep_str(t, k, c[1]), rep_str(&pg->models, r, mc))) {
-				strtab_intern(&models, rep_str(t, k, c[1]), NULL);
-				break;
-			}
-	for (size_t r = 0; r < t->nrows; r++) {
-		strtab_intern(&models, rep_str(t, r, c[1]), NULL);
-		strtab_intern(&tasks, rep_str(t, r, c[0]), NULL);
-	}
-	long *cell = xcalloc(models.n * tasks.n + 1, sizeof(*cell));
-	for (size_t i = 0; i < models.n * tasks.n; i++)
-		cell[i] = -1;
-	for (size_t r = 0; r < t->nrows; r++) {
-		size_t ti = (size_t)strtab_find(&tasks, rep_str(t, r, c[0]));
-		size_t mi = (size_t)strtab_find(&models, rep_str(t, r, c[1]));
-		cell[ti * models.n + mi] = (long)r;
-	}
+	struct task_grid g;
+	task_grid_init(&g, t, c[0], c[1], &pg->models, mc);
 	buf_puts(b, "<section id=\"tasks\"><h2>Per task</h2>"
-		    "<p class=\"note\">Pass rate per task and model (items in brackets; hover "
-		    "for the 95% interval). Shading follows the pass rate.</p>"
-		    "<div class=\"scroll\"><table><thead><tr>");
-	th(b, "l", "Task");
-	for (size_t m = 0; m < models.n; m++) {
-		/* a line-break chance after each "/" keeps long model names narrow */
-		buf_puts(b, "<th>");
-		const char *name = models.name[m], *slash;
-		while ((slash = strchr(name, '/'))) {
-			char *part = xstrndup(name, (size_t)(slash - name) + 1);
-			rep_esc(b, part);
-			free(part);
-			buf_puts(b, "<wbr>");
-			name = slash + 1;
-		}
-		rep_esc(b, name);
-		buf_puts(b, "</th>");
-	}
-	buf_puts(b, "</tr></thead><tbody>\n");
-	for (size_t ti = 0; ti < tasks.n; ti++) {
+		    "<p class=\"note\">Pass rate per task and model, the items in brackets and "
+		    "the 95% interval below. Shading follows the pass rate.</p>");
+	struct rep_tcol *head = xcalloc(g.models.n + 1, sizeof(*head));
+	head[0] = (struct rep_tcol){.head = "Task", .kind = REP_TEXT};
+	for (size_t m = 0; m < g.models.n; m++)
+		head[m + 1] = (struct rep_tcol){
+		    .head = g.models.name[m], .kind = REP_PCT, .head_is_name = true};
+	struct rep_tbl tb;
+	rep_tbl_open(&tb, b, NULL, head, g.models.n + 1, err);
+	for (size_t ti = 0; ti < g.tasks.n; ti++) {
 		buf_puts(b, "<tr>");
-		td_text(b, *tasks.name[ti] ? tasks.name[ti] : "(no task)");
-		for (size_t m = 0; m < models.n; m++) {
-			long r = cell[ti * models.n + m];
-			if (r < 0) {
+		rep_td_text(b, *g.tasks.name[ti] ? g.tasks.name[ti] : "(no task)");
+		for (size_t m = 0; m < g.models.n; m++) {
+			long r = g.cell[ti * g.models.n + m];
+			if (r < 0)
 				buf_puts(b, "<td class=\"heat\">\xe2\x80\x94</td>");
-				continue;
-			}
-			double v = rep_num(t, (size_t)r, c[3]);
-			buf_puts(b, "<td class=\"heat\"");
-			if (isfinite(v))
-				buf_printf(b, " style=\"background:rgba(0,114,178,%.2f)\"",
-					   0.04 + 0.36 * fmax(0, fmin(1, v)));
-			buf_puts(b, " title=\"95% CI ");
-			rep_ci(b, rep_num(t, (size_t)r, lo), rep_num(t, (size_t)r, hi));
-			buf_puts(b, "\">");
-			rep_pct(b, v);
-			buf_puts(b, " <span class=\"ci\">(");
-			rep_int(b, rep_num(t, (size_t)r, c[2]));
-			buf_puts(b, ")</span></td>");
+			else
+				rep_td_heat(b, rep_num(t, (size_t)r, c[3]),
+					    rep_num(t, (size_t)r, lo), rep_num(t, (size_t)r, hi),
+					    rep_num(t, (size_t)r, c[2]));
 		}
 		buf_puts(b, "</tr>\n");
 	}
-	buf_puts(b, "</tbody></table></div></section>\n");
-	free(cell);
-	strtab_free(&models);
-	strtab_free(&tasks);
+	rep_tbl_close(&tb, b);
+	buf_puts(b, "</section>\n");
+	free(head);
+	task_grid_free(&g);
 	return 0;
 }
 
 /* ---------- routing ---------- */
 
+static const struct rep_tcol slot_cols[] = {
+    {.head = "Slot", .kind = REP_SLOT, .name = "slot"},
+    {.head = "Model", .kind = REP_NAME, .name = "model"},
+    {.head = "Items", .kind = REP_INT, .name = "items"},
+    {.head = "Share", .kind = REP_PCT, .name = "share"},
+    {.head = "Fallback served", .kind = REP_INT, .name = "fallback_served", .opt = true},
+    PASS_RATE_COL("Pass rate"),
+    {.head = "Latency p95", .kind = REP_MS, .name = "latency_ms_p95", .opt = true},
+    {.head = "Cost / 1,000 items", .kind = REP_USD, .name = "cost_usd_per_1k_items", .opt = true},
+};
+
 static int section_routing(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *t = &pg->slots;
-	static const char *const names[] = {"slot", "model", "items", "share", "pass_rate"};
-	int c[NCOL(names)];
-	if (cols(t, names, c, NCOL(names), err))
+	int slot = rep_col(t, "slot", err), model = rep_col(t, "model", err),
+	    share = rep_col(t, "share", err);
+	if (slot < 0 || model < 0 || share < 0)
 		return -1;
-	int lo = rep_col_opt(t, "pass_rate_lo"), hi = rep_col_opt(t, "pass_rate_hi");
-	int fb = rep_col_opt(t, "fallback_served"), p95 = rep_col_opt(t, "latency_ms_p95");
-	int cost = rep_col_opt(t, "cost_usd_per_1k_items");
 	buf_puts(b, "<section id=\"routing\"><h2>Routing</h2>"
 		    "<p class=\"note\">The policy as configured: the share of items each slot "
 		    "received and what its primary model did on them.</p>\n");
 	struct rep_share *sh = xcalloc(t->nrows + 1, sizeof(*sh));
 	size_t n = 0;
 	for (size_t r = 0; r < t->nrows; r++)
-		if (strcmp(rep_str(t, r, c[0]), "policy"))
-			sh[n++] = (struct rep_share){rep_str(t, r, c[0]), rep_str(t, r, c[1]),
-						     rep_num(t, r, c[3])};
+		if (strcmp(rep_str(t, r, slot), "policy"))
+			sh[n++] = (struct rep_share){rep_str(t, r, slot), rep_str(t, r, model),
+						     rep_num(t, r, share)};
 	rep_svg_shares(b, "Share of items routed to each slot", sh, n);
 	free(sh);
-	buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
-	th(b, "l", "Slot");
-	th(b, "l", "Model");
-	th(b, NULL, "Items");
-	th(b, NULL, "Share");
-	th(b, NULL, "Fallback served");
-	th(b, NULL, "Pass rate <span class=\"ci\">[95% CI]</span>");
-	th(b, NULL, "Latency p95");
-	th(b, NULL, "Cost / 1,000 items");
-	buf_puts(b, "</tr></thead><tbody>\n");
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t r = 0; r < t->nrows; r++) {
-			bool pol = !strcmp(rep_str(t, r, c[0]), "policy");
-			if (pol != (pass == 1))
-				continue;
-			buf_puts(b, pol ? "<tr class=\"total\">" : "<tr>");
-			td_text(b, pol ? "whole policy" : rep_str(t, r, c[0]));
-			td_text(b, rep_str(t, r, c[1]));
-			td(b, C_INT, rep_num(t, r, c[2]));
-			td(b, C_PCT, rep_num(t, r, c[3]));
-			td(b, C_INT, rep_num(t, r, fb));
-			td_pct_ci(b, rep_num(t, r, c[4]), rep_num(t, r, lo), rep_num(t, r, hi));
-			td(b, C_MS, rep_num(t, r, p95));
-			td(b, C_USD, rep_num(t, r, cost));
-			buf_puts(b, "</tr>\n");
-		}
-	}
-	buf_puts(b, "</tbody></table></div></section>\n");
+	struct rep_tbl tb;
+	if (rep_tbl_open(&tb, b, t, slot_cols, NCOL(slot_cols), err))
+		return -1;
+	for (int pass = 0; pass < 2; pass++) /* the slots, then the whole policy */
+		for (size_t r = 0; r < t->nrows; r++)
+			if (!strcmp(rep_str(t, r, slot), "policy") == (pass == 1))
+				rep_tbl_row(&tb, b, r, pass ? "total" : NULL);
+	rep_tbl_close(&tb, b);
+	buf_puts(b, "</section>\n");
 	return 0;
 }
 
 /* ---------- threshold sweep ---------- */
 
-/* One policy of sweep.csv or pareto.csv; c: policy_id, kind, description,
- * pass_rate, cost_usd_per_1k_items. */
-static void sweep_row(struct buf *b, const struct rep_table *t, size_t r, const int *c,
-		      bool current)
+static const struct rep_tcol sweep_cols[] = {
+    {.head = "Policy", .kind = REP_INT, .name = "policy_id"},
+    {.head = "Kind", .kind = REP_TEXT, .name = "kind"},
+    {.head = "Rule", .kind = REP_WRAP, .name = "description"},
+    PASS_RATE_COL("Pass rate"),
+    {.head = "Cost / 1,000 items", .kind = REP_USD, .name = "cost_usd_per_1k_items"},
+    {.head = "Latency p50", .kind = REP_MS, .name = "latency_ms_p50", .opt = true},
+    {.head = "Latency p95", .kind = REP_MS, .name = "latency_ms_p95", .opt = true},
+    {.head = "Delta vs current", .kind = REP_PTS, .name = "delta_pass_rate", .opt = true},
+    {.head = "Cost / 1k delta",
+     .kind = REP_DUSD,
+     .name = "delta_cost_usd_per_1k_items",
+     .opt = true},
+};
+
+/* The frontier, cheapest first, then the current policy for reference when
+ * it is not on the frontier. */
+static int sweep_table(struct page *pg, const int *c, const int *d, struct se_err *err)
 {
-	buf_puts(b, current ? "<tr class=\"total\"><td>" : "<tr><td>");
-	rep_esc(b, rep_str(t, r, c[0]));
-	buf_puts(b, "</td>");
-	td_text(b, current ? "current (not on the frontier)" : rep_str(t, r, c[1]));
-	buf_puts(b, "<td class=\"l wrap\">");
-	rep_esc(b, rep_str(t, r, c[2]));
-	buf_puts(b, "</td>");
-	td_pct_ci(b, rep_num(t, r, c[3]), rep_num(t, r, rep_col_opt(t, "pass_rate_lo")),
-		  rep_num(t, r, rep_col_opt(t, "pass_rate_hi")));
-	td(b, C_USD, rep_num(t, r, c[4]));
-	td(b, C_MS, rep_num(t, r, rep_col_opt(t, "latency_ms_p50")));
-	td(b, C_MS, rep_num(t, r, rep_col_opt(t, "latency_ms_p95")));
-	buf_puts(b, "<td>");
-	rep_pts(b, rep_num(t, r, rep_col_opt(t, "delta_pass_rate")));
-	buf_puts(b, "</td>");
-	td(b, C_DUSD, rep_num(t, r, rep_col_opt(t, "delta_cost_usd_per_1k_items")));
-	buf_puts(b, "</tr>\n");
+	struct buf *b = &pg->b;
+	const struct rep_table *f = &pg->pareto, *s = &pg->sweep;
+	buf_puts(b, "<h3>The frontier, cheapest first</h3>");
+	struct rep_tbl tb;
+	if (rep_tbl_open(&tb, b, f, sweep_cols, NCOL(sweep_cols), err))
+		return -1;
+	for (size_t r = 0; r < f->nrows; r++)
+		rep_tbl_row(&tb, b, r, NULL);
+	for (size_t r = 0; pg->have_sweep && r < s->nrows; r++) {
+		if (strcmp(rep_str(s, r, d[1]), "current"))
+			continue;
+		bool on = false;
+		for (size_t k = 0; k < f->nrows && !on; k++)
+			on = !strcmp(rep_str(f, k, c[0]), rep_str(s, r, d[0]));
+		if (on)
+			break;
+		if (rep_tbl_use(&tb, s, err)) {
+			rep_tbl_close(&tb, b);
+			return -1;
+		}
+		rep_tbl_note(&tb, b, "current (not on the frontier)");
+		rep_tbl_row(&tb, b, r, "total");
+		break;
+	}
+	rep_tbl_close(&tb, b);
+	return 0;
 }
 
 static int section_sweep(struct page *pg, struct se_err *err)
@@ -1047,32 +965,9 @@ static int section_sweep(struct page *pg, struct se_err *err)
 	free(flab);
 	free(line);
 
-	buf_puts(b,
-		 "<h3>The frontier, cheapest first</h3><div class=\"scroll\"><table><thead><tr>");
-	th(b, NULL, "Policy");
-	th(b, "l", "Kind");
-	th(b, "l", "Rule");
-	th(b, NULL, "Pass rate <span class=\"ci\">[95% CI]</span>");
-	th(b, NULL, "Cost / 1,000 items");
-	th(b, NULL, "Latency p50");
-	th(b, NULL, "Latency p95");
-	th(b, NULL, "Delta vs current");
-	th(b, NULL, "Cost / 1k delta");
-	buf_puts(b, "</tr></thead><tbody>\n");
-	for (size_t r = 0; r < f->nrows; r++)
-		sweep_row(b, f, r, c, false);
-	/* The current policy for reference, when it is not on the frontier. */
-	for (size_t r = 0; pg->have_sweep && r < s->nrows; r++) {
-		if (strcmp(rep_str(s, r, d[1]), "current"))
-			continue;
-		bool on = false;
-		for (size_t k = 0; k < f->nrows && !on; k++)
-			on = !strcmp(rep_str(f, k, c[0]), rep_str(s, r, d[0]));
-		if (!on)
-			sweep_row(b, s, r, d, true);
-		break;
-	}
-	buf_puts(b, "</tbody></table></div></section>\n");
+	if (sweep_table(pg, c, d, err))
+		return -1;
+	buf_puts(b, "</section>\n");
 	return 0;
 }
 
