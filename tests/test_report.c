@@ -501,8 +501,7 @@ Test(report, glance_counts_and_links_the_swaps_it_leaves_out)
 		   *s3 = strstr(g, "<li>s3:");
 	cr_expect(s2 && s5 && s3 && s2 < s5 && s5 < s3, "not the 3 largest savings in order: %s",
 		  g);
-	cr_expect(!strstr(g, "<li>s4:") && !strstr(g, "<li>s1:") && !strstr(g, "<li>s6:"), "%s",
-		  g);
+	cr_expect(!strstr(g, "<li>s4:") && !strstr(g, "<li>s1:") && !strstr(g, "<li>s6:"), "%s", g);
 	cr_expect(strstr(g, "and 2 more: see <a href=\"#swaps\">all 6 slot swaps</a>"),
 		  "the left-out swaps are not counted and linked: %s", g);
 	free(g);
@@ -562,13 +561,53 @@ Test(report, pairs_and_swaps_rows_link_to_their_disagreements)
 			char target[256];
 			snprintf(target, sizeof(target), "<h3 id=\"%.*s\">", (int)(q - a - 10),
 				 a + 10);
-			cr_expect(strstr(html, target), "%s links to a missing %s", ids[i],
-				  target);
+			cr_expect(strstr(html, target), "%s links to a missing %s", ids[i], target);
 			links++;
 		}
 		cr_expect_gt(links, 0, "the %s table links to no disagreement", ids[i]);
 		free(sec);
 	}
+	free(html);
+	test_rmdir(dir);
+}
+
+/* recommended.json names policy 4 (on the frontier of pareto.csv): the chart
+ * rings it and labels it, its table row is marked, and a line says which
+ * rule chose it (escaped). */
+Test(report, marks_the_policy_recommended_json_names)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "sweep.csv", FIX "/sweep/sweep.csv");
+	put(dir, "pareto.csv", FIX "/sweep/pareto.csv");
+	put(dir, "recommended.json", FIX "/sweep/recommended.json");
+	char *html = report_of(dir, NULL);
+	char *s = section_of(html, "sweep");
+	cr_expect_eq(count(s, "<circle class=\"rec\""), 1, "not one ring: %s", s);
+	cr_expect(strstr(s, ">recommended: #4 est&lt;1000:fast, else balanced</text>"),
+		  "the ring is not labelled with the policy: %s", s);
+	const char *row = strstr(s, "<tr class=\"rec\">");
+	cr_assert(row, "no marked table row: %s", s);
+	cr_expect(!strncmp(row, "<tr class=\"rec\"><td>4</td>", 26), "%.80s", row);
+	cr_expect_eq(count(s, "<tr class=\"rec\">"), 1);
+	cr_expect(strstr(s, "at least the &lt;current&gt; policy&#39;s"), "rule missing: %s", s);
+	check_svg_numbers(html);
+	free(s);
+	free(html);
+	test_rmdir(dir);
+}
+
+/* Without recommended.json (a sweep before it existed) nothing is marked,
+ * and the page says why instead of guessing. */
+Test(report, marks_nothing_without_recommended_json)
+{
+	char *dir = copy_run(FIX "/run");
+	put(dir, "sweep.csv", FIX "/sweep/sweep.csv");
+	put(dir, "pareto.csv", FIX "/sweep/pareto.csv");
+	char *html = report_of(dir, NULL);
+	char *s = section_of(html, "sweep");
+	cr_expect(!strstr(s, "class=\"rec\""), "a policy is marked: %s", s);
+	cr_expect(strstr(s, "no <code>recommended.json</code>"), "%s", s);
+	free(s);
 	free(html);
 	test_rmdir(dir);
 }

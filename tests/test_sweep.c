@@ -1153,3 +1153,44 @@ Test(sweep, folds_remove_the_optimism_of_choosing_on_the_same_items)
 	free(out);
 	test_rmdir(dir);
 }
+
+/* dir/recommended.json, parsed (the test fails when it is missing). */
+static cJSON *recommended_json(const char *dir)
+{
+	char *p = fio_join(dir, "recommended.json");
+	char *text = test_read_file(p, NULL);
+	cJSON *j = cJSON_Parse(text);
+	cr_assert(cJSON_IsObject(j), "recommended.json is not a JSON object: %s", text);
+	free(text);
+	free(p);
+	return j;
+}
+
+/* recommended.json names the policy the sweep printed, with its rule, and
+ * null when a target is out of reach (the report marks what it names). */
+Test(sweep, recommended_json_names_the_printed_recommendation)
+{
+	char *dir = fixture_run();
+	struct sw_opts o;
+	sw_opts_init(&o);
+	struct se_err err;
+	char *out;
+	cr_assert_eq(sweep(dir, &o, &out, &err), 0, "%s", err.msg);
+	cr_assert(strstr(out, "policy 10, est<1000:fast, <3000:balanced, else deep"), "%s", out);
+	free(out);
+	cJSON *j = recommended_json(dir);
+	cr_expect_eq(cJSON_GetObjectItem(j, "policy_id")->valuedouble, 10);
+	cr_expect_str_eq(cJSON_GetObjectItem(j, "description")->valuestring,
+			 "est<1000:fast, <3000:balanced, else deep");
+	cr_expect(strstr(cJSON_GetObjectItem(j, "rule")->valuestring, "at least the current"));
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItem(j, "target_quality")));
+	cJSON_Delete(j);
+
+	o.target_quality = 0.95; /* out of reach: no recommendation */
+	cr_assert_eq(sweep(dir, &o, NULL, &err), -1);
+	j = recommended_json(dir);
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItem(j, "policy_id")), "a stale recommendation");
+	cr_expect_eq(cJSON_GetObjectItem(j, "target_quality")->valuedouble, 0.95);
+	cJSON_Delete(j);
+	test_rmdir(dir);
+}

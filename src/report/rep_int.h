@@ -122,12 +122,22 @@ struct rep_point {
 	double x, y, lo, hi; /* lo/hi: whisker on y, NAN for none */
 	const char *tag;     /* a short text drawn next to a line point, or NULL */
 };
-/* Scatter of y (a rate, shown in %) against x (USD per 1,000 items), log x
- * when the positive x values span more than two decades. `line` (may be
- * NULL, n_line points) is drawn as a polyline under the points: the
- * frontier. `mark` (may be -1) is the index of a point drawn as a diamond. */
-void rep_svg_scatter(struct buf *b, const char *title, const struct rep_point *p, size_t n,
-		     const struct rep_point *line, size_t n_line, long mark, bool labels);
+/* A scatter of y (a rate, shown in %) against x (USD per 1,000 items), log x
+ * when the positive x values span more than two decades. */
+struct rep_scatter {
+	const struct rep_point *p; /* the points */
+	size_t n;
+	const struct rep_point *line; /* the frontier, drawn as a line with its
+					 tags (may be NULL) */
+	size_t n_line;
+	long current;	  /* index in p drawn as a diamond, labelled; -1 none */
+	long recommended; /* index in line drawn as a ring, labelled; -1 none */
+	bool labels;	  /* label every point (else a grey cloud) */
+};
+/* Labels never overlap one another, a marked point or the chart's edge: a
+ * label without room is left out (the marked points are labelled first, so
+ * only the chart's edges can crowd theirs; the tables list every point). */
+void rep_svg_scatter(struct buf *b, const char *title, const struct rep_scatter *s);
 
 struct rep_forest_row {
 	const char *label;

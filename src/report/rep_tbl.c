@@ -219,7 +219,7 @@ static void td_text_cell(struct buf *b, enum rep_cell kind, const char *s, const
 		rep_td_text(b, strcmp(s, "policy") ? s : "whole policy");
 		break;
 	case REP_VERDICT:
-		buf_puts(b, "<td class=\"l\">");
+		buf_puts(b, "<td class=\"l wrap-v\">");
 		rep_verdict(b, s);
 		buf_puts(b, "</td>");
 		break;

@@ -5,8 +5,9 @@
  *
  * Decisions:
  * - missing summaries are rebuilt from results.jsonl (sum_run_dir) before
- *   anything is read; sweep.csv / pareto.csv are optional (only `sweep`
- *   writes them);
+ *   anything is read; sweep.csv / pareto.csv / recommended.json are
+ *   optional (only `sweep` writes them; the recommended policy is marked
+ *   only when recommended.json names it, the report never re-decides it);
  * - columns are looked up by name; a column the page needs and cannot find
  *   is SE_INPUT naming the file and the column;
  * - manifest.json may be absent (a folder of CSVs alone still makes a page);
@@ -45,6 +46,7 @@ struct page {
 	struct rep_table models, tasks, slots, pairs, swaps, sweep, pareto;
 	bool have_sweep, have_pareto;
 	cJSON *man; /* NULL without manifest.json */
+	cJSON *rec; /* recommended.json (from sweep), or NULL */
 };
 
 static const char css[] =
@@ -62,7 +64,7 @@ static const char css[] =
     "nav{margin:10px 0;font-size:13px}nav a{margin-right:14px;color:#0072B2}\n"
     ".scroll{overflow-x:auto}\n"
     "table{border-collapse:collapse;margin:8px 0 4px;font-variant-numeric:tabular-nums}\n"
-    "table{font-size:13px}th,td{padding:4px 8px;border-bottom:1px solid var(--line);"
+    "table{font-size:13px}th,td{padding:4px 7px;border-bottom:1px solid var(--line);"
     "text-align:right;white-space:nowrap}th{font-weight:600;background:#f3f3f3;"
     "vertical-align:bottom;white-space:normal}thead th{overflow-wrap:break-word}\n"
     "td.l,th.l{text-align:left}tr.total td{font-weight:600;border-top:2px solid #999}\n"
@@ -81,8 +83,13 @@ static const char css[] =
     "svg text.halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
     "svg .cloud{fill:#8a8a8a;fill-opacity:.45}td.wrap{white-space:normal;min-width:220px}\n"
     "details{margin:8px 0}summary{cursor:pointer;color:#0072B2}\n"
-    "td.heat{min-width:70px}td .ci{display:block}td.name{white-space:normal;min-width:8em}\n"
+    "td.heat{min-width:70px}td "
+    ".ci{display:block}td.name{white-space:normal;min-width:8em}td.wrap-v{white-space:normal;min-"
+    "width:6em}\n"
     "tr.note td{color:var(--mute);font-style:italic}li.more{list-style:none}\n"
+    "tr.rec td{font-weight:600;background:#e3f3ee}tr.rec td:first-child{box-shadow:inset 4px 0 "
+    "#009E73}p.rec{border-left:4px solid #009E73;padding:4px 10px;background:#f1f9f6}\n"
+    "svg text.rec{fill:#00694d;font-weight:600}\n"
     "table.dis{width:100%;table-layout:fixed}table.dis td{vertical-align:top;text-align:left;"
     "white-space:normal;width:50%}pre.out{white-space:pre-wrap;overflow-wrap:anywhere;"
     "max-height:28em;overflow:auto;background:#f7f7f7;padding:6px;margin:6px 0;"
@@ -139,6 +146,12 @@ static int cols(const struct rep_table *t, const char *const *names, int *out, s
 }
 
 #define NCOL(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Opens section `id` with its heading and a note (trusted HTML). */
+static void section_open(struct buf *b, const char *id, const char *title, const char *note)
+{
+	buf_printf(b, "<section id=\"%s\"><h2>%s</h2><p class=\"note\">%s</p>\n", id, title, note);
+}
 
 /* ---------- header ---------- */
 
@@ -495,9 +508,9 @@ static int section_models(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *t = &pg->models;
-	buf_puts(b, "<section id=\"models\"><h2>Models</h2>"
-		    "<p class=\"note\">Every model's answers on the items it saw, as primary, "
-		    "shadow or fallback. Errors count as failures.</p>");
+	section_open(b, "models", "Models",
+		     "Every model's answers on the items it saw, as primary, shadow or "
+		     "fallback. Errors count as failures.");
 	struct rep_tbl tb;
 	if (rep_tbl_open(&tb, b, t, model_cols, NCOL(model_cols), err))
 		return -1;
@@ -510,8 +523,9 @@ static int section_models(struct page *pg, struct se_err *err)
 					    rep_num(t, r, rate[3]),  NULL};
 	}
 	rep_tbl_close(&tb, b);
-	rep_svg_scatter(b, "Pass rate (95% CI) against cost per 1,000 items, per model", pts,
-			t->nrows, NULL, 0, -1, true);
+	struct rep_scatter sc = {
+	    .p = pts, .n = t->nrows, .current = -1, .recommended = -1, .labels = true};
+	rep_svg_scatter(b, "Pass rate (95% CI) against cost per 1,000 items, per model", &sc);
 	free(pts);
 	buf_puts(b, "</section>\n");
 	return 0;
@@ -603,10 +617,10 @@ static int section_pairs(struct page *pg, struct se_err *err)
 	struct forest_cols fc;
 	if (forest_cols(t, "scope", "shadow", &fc, err))
 		return -1;
-	buf_puts(b, "<section id=\"pairs\"><h2>Primary vs shadows</h2>"
-		    "<p class=\"note\">Each shadow against what the routing policy served, on "
-		    "the same items (paired). A delta above 0 means the shadow passed more "
-		    "often. A shadow's name links to the items where they disagree.</p>\n");
+	section_open(b, "pairs", "Primary vs shadows",
+		     "Each shadow against what the routing policy served, on the same items "
+		     "(paired). A delta above 0 means the shadow passed more often. A "
+		     "shadow's name links to the items where they disagree.");
 	struct rep_forest_row *rows = xcalloc(t->nrows + 1, sizeof(*rows));
 	size_t n = 0;
 	for (size_t r = 0; r < t->nrows; r++)
@@ -655,11 +669,11 @@ static int section_swaps(struct page *pg, struct se_err *err)
 	struct forest_cols fc;
 	if (forest_cols(t, "slot", "candidate", &fc, err))
 		return -1;
-	buf_puts(b, "<section id=\"swaps\"><h2>Slot swaps</h2>"
-		    "<p class=\"note\">The whole policy with one slot's model replaced by a "
-		    "candidate, against the current policy on the same items: what the change "
-		    "would do to production traffic. A candidate's name links to the items "
-		    "where it and the policy disagree.</p>\n");
+	section_open(b, "swaps", "Slot swaps",
+		     "The whole policy with one slot's model replaced by a candidate, "
+		     "against the current policy on the same items: what the change would "
+		     "do to production traffic. A candidate's name links to the items where "
+		     "it and the policy disagree.");
 	if (!t->nrows) {
 		buf_puts(b,
 			 "<p class=\"note\">No candidate ran on a slot's items.</p></section>\n");
@@ -778,9 +792,9 @@ static int section_tasks(struct page *pg, struct se_err *err)
 		return -1;
 	struct task_grid g;
 	task_grid_init(&g, t, c[0], c[1], &pg->models, mc);
-	buf_puts(b, "<section id=\"tasks\"><h2>Per task</h2>"
-		    "<p class=\"note\">Pass rate per task and model, the items in brackets and "
-		    "the 95% interval below. Shading follows the pass rate.</p>");
+	section_open(b, "tasks", "Per task",
+		     "Pass rate per task and model, the items in brackets and the 95% "
+		     "interval below. Shading follows the pass rate.");
 	struct rep_tcol *head = xcalloc(g.models.n + 1, sizeof(*head));
 	head[0] = (struct rep_tcol){.head = "Task", .kind = REP_TEXT};
 	for (size_t m = 0; m < g.models.n; m++)
@@ -830,9 +844,9 @@ static int section_routing(struct page *pg, struct se_err *err)
 	    share = rep_col(t, "share", err);
 	if (slot < 0 || model < 0 || share < 0)
 		return -1;
-	buf_puts(b, "<section id=\"routing\"><h2>Routing</h2>"
-		    "<p class=\"note\">The policy as configured: the share of items each slot "
-		    "received and what its primary model did on them.</p>\n");
+	section_open(b, "routing", "Routing",
+		     "The policy as configured: the share of items each slot received and "
+		     "what its primary model did on them.");
 	struct rep_share *sh = xcalloc(t->nrows + 1, sizeof(*sh));
 	size_t n = 0;
 	for (size_t r = 0; r < t->nrows; r++)
@@ -870,9 +884,9 @@ static const struct rep_tcol sweep_cols[] = {
      .opt = true},
 };
 
-/* The frontier, cheapest first, then the current policy for reference when
- * it is not on the frontier. */
-static int sweep_table(struct page *pg, const int *c, const int *d, struct se_err *err)
+/* The frontier, cheapest first (row rec, the recommended one, marked), then
+ * the current policy for reference when it is not on the frontier. */
+static int sweep_table(struct page *pg, const int *c, const int *d, long rec, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *f = &pg->pareto, *s = &pg->sweep;
@@ -881,7 +895,7 @@ static int sweep_table(struct page *pg, const int *c, const int *d, struct se_er
 	if (rep_tbl_open(&tb, b, f, sweep_cols, NCOL(sweep_cols), err))
 		return -1;
 	for (size_t r = 0; r < f->nrows; r++)
-		rep_tbl_row(&tb, b, r, NULL);
+		rep_tbl_row(&tb, b, r, (long)r == rec ? "rec" : NULL);
 	for (size_t r = 0; pg->have_sweep && r < s->nrows; r++) {
 		if (strcmp(rep_str(s, r, d[1]), "current"))
 			continue;
@@ -902,6 +916,89 @@ static int sweep_table(struct page *pg, const int *c, const int *d, struct se_er
 	return 0;
 }
 
+/* The policies of sweep.csv or pareto.csv as chart points (c: policy_id,
+ * kind, description, pass_rate, cost); each labelled and tagged "#id rule",
+ * the current policy "current policy" (*current: its index, -1 none). The
+ * labels are malloc'd: free_points frees them with the points. */
+static struct rep_point *policy_points(const struct rep_table *t, const int *c, long *current)
+{
+	struct rep_point *pts = xcalloc(t->nrows + 1, sizeof(*pts));
+	*current = -1;
+	for (size_t r = 0; r < t->nrows; r++) {
+		bool cur = !strcmp(rep_str(t, r, c[1]), "current");
+		struct buf l;
+		buf_init(&l);
+		if (cur)
+			buf_puts(&l, "current policy");
+		else
+			buf_printf(&l, "#%s %s", rep_str(t, r, c[0]), rep_str(t, r, c[2]));
+		char *label = buf_detach(&l, NULL);
+		if (cur && *current < 0)
+			*current = (long)r;
+		pts[r] = (struct rep_point){
+		    label, rep_num(t, r, c[4]), rep_num(t, r, c[3]), NAN, NAN, label};
+	}
+	return pts;
+}
+
+static void free_points(struct rep_point *pts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)pts[i].label);
+	free(pts);
+}
+
+/* The row of pareto.csv (c[0]: policy_id) that recommended.json names; -1
+ * when there is none (no file, no recommendation, an older sweep). */
+static long recommended_row(const struct page *pg, const int *c)
+{
+	const cJSON *id = pg->rec ? cJSON_GetObjectItemCaseSensitive(pg->rec, "policy_id") : NULL;
+	if (!cJSON_IsNumber(id))
+		return -1;
+	char want[32];
+	snprintf(want, sizeof(want), "%d", id->valueint);
+	for (size_t r = 0; r < pg->pareto.nrows; r++)
+		if (!strcmp(rep_str(&pg->pareto, r, c[0]), want))
+			return (long)r;
+	return -1;
+}
+
+/* What the sweep recommends, and by which rule, in words. */
+static void sweep_recommendation(struct buf *b, const struct rep_table *f, const int *c, long rec,
+				 const cJSON *json)
+{
+	const char *rule = json ? jsonr_str(json, "rule") : NULL;
+	if (rec < 0) {
+		buf_puts(b, "<p class=\"note\">No policy is marked recommended: ");
+		buf_puts(b, json ? "no policy meets the sweep's rule"
+				 : "this folder has no <code>recommended.json</code> (run "
+				   "<code>shadoweval sweep</code> again)");
+		if (rule) {
+			buf_puts(b, " (");
+			rep_esc(b, rule);
+			buf_puts(b, ")");
+		}
+		buf_puts(b, ".</p>\n");
+		return;
+	}
+	size_t r = (size_t)rec;
+	buf_puts(b, "<p class=\"rec\"><b>Recommended</b>");
+	if (rule) {
+		buf_puts(b, " (");
+		rep_esc(b, rule);
+		buf_puts(b, ")");
+	}
+	buf_puts(b, ": policy <b>#");
+	rep_esc(b, rep_str(f, r, c[0]));
+	buf_puts(b, "</b> <code>");
+	rep_esc(b, rep_str(f, r, c[2]));
+	buf_puts(b, "</code>, pass rate ");
+	rep_pct(b, rep_num(f, r, c[3]));
+	buf_puts(b, ", ");
+	rep_usd(b, rep_num(f, r, c[4]), false);
+	buf_puts(b, " per 1,000 items (the ring on the chart, the marked row below).</p>\n");
+}
+
 static int section_sweep(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
@@ -913,59 +1010,27 @@ static int section_sweep(struct page *pg, struct se_err *err)
 		return -1;
 	if (pg->have_sweep && cols(s, names, d, NCOL(names), err))
 		return -1;
-	buf_puts(b, "<section id=\"sweep\"><h2>Threshold sweep</h2>"
-		    "<p class=\"note\">Routing policies simulated offline on this run's "
-		    "full-matrix results. The line is the cost-quality frontier: no other policy "
-		    "is both cheaper and better. Figures are optimistic for the chosen policy "
-		    "(picked among many on the same items): confirm it on other items.</p>\n");
+	section_open(b, "sweep", "Threshold sweep",
+		     "Routing policies simulated offline on this run's full-matrix results. "
+		     "The line is the cost-quality frontier: no other policy is both "
+		     "cheaper and better. Figures are optimistic for the chosen policy "
+		     "(picked among many on the same items): confirm it on other items.");
 	const struct rep_table *pt = pg->have_sweep ? s : f;
-	const int *pc = pg->have_sweep ? d : c;
-	struct rep_point *pts = xcalloc(pt->nrows + 1, sizeof(*pts));
-	char **labels = xcalloc(pt->nrows + 1, sizeof(*labels));
-	long mark = -1;
-	for (size_t r = 0; r < pt->nrows; r++) {
-		bool cur = !strcmp(rep_str(pt, r, pc[1]), "current");
-		struct buf l;
-		buf_init(&l);
-		if (cur)
-			buf_puts(&l, "current policy");
-		else
-			buf_printf(&l, "#%s %s", rep_str(pt, r, pc[0]), rep_str(pt, r, pc[2]));
-		labels[r] = buf_detach(&l, NULL);
-		if (cur && mark < 0)
-			mark = (long)r;
-		pts[r] = (struct rep_point){
-		    labels[r], rep_num(pt, r, pc[4]), rep_num(pt, r, pc[3]), NAN, NAN, NULL};
-	}
-	struct rep_point *line = xcalloc(f->nrows + 1, sizeof(*line));
-	char **flab = xcalloc(2 * f->nrows + 1, sizeof(*flab)); /* label, tag */
-	for (size_t r = 0; r < f->nrows; r++) {
-		struct buf l;
-		buf_init(&l);
-		buf_printf(&l, "#%s %s", rep_str(f, r, c[0]), rep_str(f, r, c[2]));
-		flab[2 * r] = buf_detach(&l, NULL);
-		buf_printf(&l, "#%s", rep_str(f, r, c[0]));
-		flab[2 * r + 1] = buf_detach(&l, NULL);
-		line[r] =
-		    (struct rep_point){flab[2 * r], rep_num(f, r, c[4]), rep_num(f, r, c[3]), NAN,
-				       NAN,	    flab[2 * r + 1]};
-	}
+	struct rep_scatter sc = {.n = pt->nrows, .n_line = f->nrows};
+	long unused;
+	sc.p = policy_points(pt, pg->have_sweep ? d : c, &sc.current);
+	sc.line = policy_points(f, c, &unused);
+	sc.recommended = recommended_row(pg, c);
 	rep_svg_scatter(b,
 			pg->have_sweep
-			    ? "Every simulated policy (grey), the frontier (blue) and the "
-			      "current policy (diamond)"
-			    : "The cost-quality frontier",
-			pts, pt->nrows, line, f->nrows, mark, false);
-	for (size_t r = 0; r < pt->nrows; r++)
-		free(labels[r]);
-	free(labels);
-	free(pts);
-	for (size_t r = 0; r < 2 * f->nrows; r++)
-		free(flab[r]);
-	free(flab);
-	free(line);
-
-	if (sweep_table(pg, c, d, err))
+			    ? "Every simulated policy (grey), the frontier (blue), the "
+			      "current policy (diamond) and the recommended one (ring)"
+			    : "The cost-quality frontier and the recommended policy (ring)",
+			&sc);
+	free_points((struct rep_point *)sc.p, sc.n);
+	free_points((struct rep_point *)sc.line, sc.n_line);
+	sweep_recommendation(b, f, c, sc.recommended, pg->rec);
+	if (sweep_table(pg, c, d, sc.recommended, err))
 		return -1;
 	buf_puts(b, "</section>\n");
 	return 0;
@@ -999,9 +1064,11 @@ static void section_method(struct page *pg)
 
 /* ---------- the page ---------- */
 
-static int load_manifest(struct page *pg, struct se_err *err)
+/* dir/name parsed into *out when the file exists (NULL when it does not);
+ * SE_INPUT naming the file when it is not a JSON object. */
+static int load_json(const struct page *pg, const char *name, cJSON **out, struct se_err *err)
 {
-	char *path = fio_join(pg->dir, "manifest.json");
+	char *path = fio_join(pg->dir, name);
 	if (access(path, F_OK)) {
 		free(path);
 		return 0;
@@ -1010,8 +1077,8 @@ static int load_manifest(struct page *pg, struct se_err *err)
 	size_t len = 0;
 	int rc = fio_read_all(path, &data, &len, err);
 	if (!rc) {
-		pg->man = cJSON_ParseWithLength(data, len);
-		if (!cJSON_IsObject(pg->man))
+		*out = cJSON_ParseWithLength(data, len);
+		if (!cJSON_IsObject(*out))
 			rc = se_fail(err, SE_INPUT, path, "not a JSON object");
 	}
 	free(data);
@@ -1049,7 +1116,8 @@ static int build(struct page *pg, struct se_err *err)
 	    load_table(pg, "swaps.csv", &pg->swaps, NULL, err) ||
 	    load_table(pg, "sweep.csv", &pg->sweep, &pg->have_sweep, err) ||
 	    load_table(pg, "pareto.csv", &pg->pareto, &pg->have_pareto, err) ||
-	    load_manifest(pg, err))
+	    load_json(pg, "manifest.json", &pg->man, err) ||
+	    load_json(pg, "recommended.json", &pg->rec, err))
 		return -1;
 
 	struct buf *b = &pg->b;
@@ -1093,5 +1161,6 @@ int rep_write(const char *dir, const char *out, struct se_err *err)
 	rep_table_free(&pg.sweep);
 	rep_table_free(&pg.pareto);
 	cJSON_Delete(pg.man);
+	cJSON_Delete(pg.rec);
 	return rc;
 }

@@ -2,12 +2,13 @@
  * for a person deciding on a routing change.
  *
  * The page is built from the run folder's summaries (models.csv, tasks.csv,
- * slots.csv, pairs.csv, swaps.csv, and sweep.csv / pareto.csv when `sweep`
- * wrote them) and manifest.json; when a summary is missing, every CSV is
- * first rebuilt from results.jsonl (sum_run_dir). It holds inline CSS and
- * inline SVG only: no script, no external stylesheet, font, image or link, so
- * it can be mailed or attached to a CI job. The same folder gives the same
- * bytes: nothing in it depends on the clock, the locale or the machine.
+ * slots.csv, pairs.csv, swaps.csv, and sweep.csv / pareto.csv /
+ * recommended.json when `sweep` wrote them) and manifest.json; when a
+ * summary is missing, every CSV is first rebuilt from results.jsonl
+ * (sum_run_dir). It holds inline CSS and inline SVG only: no script, no
+ * external stylesheet, font, image or link, so it can be mailed or attached
+ * to a CI job. The same folder gives the same bytes: nothing in it depends
+ * on the clock, the locale or the machine.
  *
  * Not here: computing figures. Every number on the page is read from a CSV
  * (the summaries decide; the report formats and draws).

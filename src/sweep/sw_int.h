@@ -140,7 +140,7 @@ double sw_split_unit(const char *id);
  * to hull[2 * i], hull[2 * i + 1] (room for 2n doubles). NAN when no point. */
 double sw_aiq(const double *cost, const double *quality, size_t n, double *hull, size_t *nhull);
 
-/* sw_out.c */
+/* sw_out.c; sw_write_csvs writes sweep.csv, pareto.csv and recommended.json. */
 int sw_write_csvs(const struct sw_run *r, const char *dir, struct se_err *err);
 void sw_print(const struct sw_run *r, const char *dir, FILE *out);
 /* The routing object for policy p (config syntax), pretty-printed. */

@@ -1,5 +1,6 @@
-/* sw_out.c: the sweep's outputs: sweep.csv, pareto.csv, the stdout table and
- * the recommended routing block. Computes nothing (sweep.c does).
+/* sw_out.c: the sweep's outputs: sweep.csv, pareto.csv, recommended.json (the
+ * recommended policy, for the report), the stdout table and the recommended
+ * routing block. Computes nothing (sweep.c does).
  *
  * Decisions (README "sweep"):
  * - numbers as summarize writes them: rates %.6g, USD %.8g, milliseconds
@@ -123,11 +124,46 @@ static int write_csv(const struct sw_run *r, const char *dir, const char *name, 
 	return rc;
 }
 
+/* recommended.json: the recommended policy's id and rule (null when no
+ * policy meets the rule), with the options that chose it, so that the
+ * report marks the same policy the sweep printed. */
+static int write_recommended(const struct sw_run *r, const char *dir, struct se_err *err)
+{
+	const struct sw_policy *p = r->rec >= 0 ? &r->p[r->rec] : NULL;
+	struct buf b;
+	buf_init(&b);
+	buf_putc(&b, '{');
+	jsonw_key(&b, "policy_id");
+	if (p)
+		jsonw_long(&b, p->id);
+	else
+		buf_puts(&b, "null");
+	buf_putc(&b, ',');
+	jsonw_key(&b, "description");
+	jsonw_str(&b, p ? p->desc : NULL);
+	buf_putc(&b, ',');
+	jsonw_key(&b, "rule");
+	jsonw_str(&b, r->rec_rule);
+	buf_putc(&b, ',');
+	jsonw_key(&b, "target_quality");
+	jsonw_double(&b, r->o->target_quality);
+	buf_putc(&b, ',');
+	jsonw_key(&b, "budget_usd");
+	jsonw_double(&b, r->o->budget_usd);
+	buf_puts(&b, "}\n");
+	char *path = fio_join(dir, "recommended.json");
+	int rc = fio_write_atomic(path, b.data, b.len, err);
+	free(path);
+	buf_free(&b);
+	return rc;
+}
+
 int sw_write_csvs(const struct sw_run *r, const char *dir, struct se_err *err)
 {
-	if (write_csv(r, dir, "sweep.csv", false, err))
+	if (write_csv(r, dir, "sweep.csv", false, err) ||
+	    write_csv(r, dir, "pareto.csv", true, err))
 		return -1;
-	return write_csv(r, dir, "pareto.csv", true, err);
+	return write_recommended(r, dir, err);
 }
 
 /* ---- routing block ---- */
