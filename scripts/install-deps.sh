@@ -12,7 +12,7 @@ packages=(
   mandoc zsh            # man-page lint and the zsh completion check (tests/e2e/test_install.c)
   clang-format cppcheck clang-tidy  # make lint and make analyze (.ci/run)
   python3-yaml parallel # the examples/ checks and the GNU parallel example (tests/e2e/test_examples.c)
-  chromium fonts-dejavu-core  # report.html rendered headless (tests/e2e/test_browser.c)
+  chromium fonts-dejavu-core python3  # report.html rendered headless (tests/e2e/test_browser.c)
 )
 # Benchmark-only tools: installed by `make bench` (BENCH=1), not needed to test.
 if [ "${BENCH:-0}" = 1 ]; then
