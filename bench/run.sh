@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 status=0
-for b in bench/validate-memory.sh bench/sim-bench.sh bench/run-bench.sh bench/summarize-bench.sh bench/cache.sh; do
+for b in bench/validate-memory.sh bench/sim-bench.sh bench/run-bench.sh bench/summarize-bench.sh bench/cache.sh bench/shard-scale.sh; do
   [ -x "$b" ] || continue
   echo "== $b"
   bash "$b" || { echo "bench: $b failed" >&2; status=1; }
