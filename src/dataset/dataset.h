@@ -85,6 +85,9 @@ double ds_fraction_read(const struct ds_reader *r);
 /* SHA-256 of the bytes read from the file so far (read ahead in chunks): the
  * whole file's once ds_next has returned 0. Reading may go on afterwards. */
 void ds_sha256_hex(struct ds_reader *r, char hex[65]);
+/* Stops hashing, right after ds_open, for a reader whose caller hashed the
+ * file already (`run`): ds_sha256_hex is then not to be called. */
+void ds_no_hash(struct ds_reader *r);
 
 /* Field lookup for templates and metadata rules: "name" looks in the item,
  * then in item.metadata; "metadata.key" looks in metadata. Strings are

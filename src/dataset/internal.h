@@ -54,8 +54,10 @@ struct ds_reader {
 	pcre2_match_data *md;
 
 	FILE *fp;
-	long long size;	    /* of the file at open, -1 when unknown (a pipe) */
-	struct sha256 sha;  /* of every byte read from fp */
+	long long size;	   /* of the file at open, -1 when unknown (a pipe) */
+	struct sha256 sha; /* of every byte read from fp, unless no_hash */
+	bool no_hash;
+	long long bytes;    /* read from fp */
 	struct lines lines; /* lines.line: the current physical line, '\n' included */
 	size_t lineno;	    /* 1-based number of the current line */
 	size_t index;	    /* items returned so far */

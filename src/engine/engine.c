@@ -38,6 +38,7 @@
 #include "engine/engine.h"
 #include "engine/redact.h"
 #include "engine/reply_row.h"
+#include "engine/worker.h"
 #include "pricing/pricing.h"
 #include "prompt/prompt.h"
 #include "results/results.h"
@@ -58,7 +59,9 @@
 #define LOCAL_RETRY_MS 50.0 /* a transfer refused locally (EMFILE) waits this long */
 #define LOCAL_FAIL_MAX 20   /* ... at most this many times in a row, then the run fails */
 
-enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_DONE };
+/* JOB_SCORING: finished by the loop, on the worker thread until it comes
+ * back; the loop touches nothing of it but its live-list links. */
+enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_SCORING, JOB_DONE };
 
 struct item {
 	int refs; /* live jobs */
@@ -78,8 +81,9 @@ struct engine;
 
 struct job {
 	struct engine *e;
-	struct job *next;      /* pending queue or free list */
-	struct job *live_prev; /* every live job, to drop them on SIGINT */
+	struct eng_wnode wnode; /* first: the worker's queue node */
+	struct job *next;	/* pending queue or free list */
+	struct job *live_prev;	/* every live job, to drop them on SIGINT */
 	struct job *live_next;
 	struct item *item;
 	enum job_state state;
@@ -101,6 +105,8 @@ struct job {
 	struct curl_slist attempt_node; /* heads the endpoint's shared header list */
 	char curl_err[CURL_ERROR_SIZE];
 	double t_start;
+	double t_first_write; /* own clock at the first body byte, -1 before */
+	double t_content;     /* own clock at the first content delta, -1 before */
 	double ttft;
 	long http;
 	bool code_checked;
@@ -110,7 +116,19 @@ struct job {
 	size_t rx;	/* reply bytes received this attempt, whatever is kept */
 	char ctype[64]; /* the reply's Content-Type ("" when none) */
 	char parse_err[256];
+	/* the outcome the loop hands the worker (job_finish -> score_job) */
+	enum res_status status;
+	double latency;
+	bool has_error;
+	char error[700];
+	bool written; /* set by the worker: the line is in results.jsonl */
+	bool failed;  /* set by the worker: writing it failed (see wk_err) */
 };
+
+static struct job *job_of(struct eng_wnode *n)
+{
+	return (struct job *)((char *)n - offsetof(struct job, wnode));
+}
 
 /* One request an item needs, while admit_one assembles them. */
 struct admit {
@@ -150,13 +168,17 @@ struct engine {
 	size_t in_flight;
 	size_t jobs_total; /* jobs created, for the progress line */
 	double inflight_est;
-	struct res_writer w;
-	struct eng_redact redact; /* every secret sent: kept out of lines and cache */
-	struct eng_cache *cache;  /* NULL with --cache off */
+	struct eng_redact redact; /* every secret sent: read-only once the loop starts */
+	struct eng_cache *cache;  /* NULL with --cache off; thread-safe (cache.h) */
 	struct buf msgs;
+	struct buf evbuf; /* on_sse_event: an event with a key redacted */
+	/* The worker thread's own: only score_job touches these while it runs. */
+	struct eng_worker wk;
+	struct res_writer w;
 	struct buf checks;
-	struct buf errtext; /* job_finish: the line's error, redacted */
-	struct buf evbuf;   /* on_sse_event: an event with a key redacted */
+	struct buf errtext;   /* the line's error, redacted */
+	bool wk_failed;	      /* a write failed: nothing more is written */
+	struct se_err wk_err; /* why; read by the loop once a failed job is back */
 	/* admit_one's scratch: an item's models are distinct (the primary, each
 	 * other shadow, at most one fallback), so n_models entries suffice */
 	struct admit *adm;
@@ -264,8 +286,12 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	buf_reset(&j->body);
 	wire_build_request(&j->body, e->cfg->models[model].id, it->messages, it->messages_len,
 			   &e->cfg->params);
-	eng_cache_key(e->cfg->endpoints[j->endpoint].base_url, e->cfg->models[model].id,
-		      j->body.data, j->body.len, j->key);
+	/* a SHA-256 per request only when the cache is read or written */
+	if (e->o->cache_mode != ENG_CACHE_OFF)
+		eng_cache_key(e->cfg->endpoints[j->endpoint].base_url, e->cfg->models[model].id,
+			      j->body.data, j->body.len, j->key);
+	else
+		j->key[0] = '\0';
 	j->live_prev = NULL;
 	j->live_next = e->live;
 	if (e->live)
@@ -349,9 +375,10 @@ static int on_sse_event(void *ctx, const char *data, size_t len)
 			 perr.where[0] ? ": " : "", perr.msg);
 		return 1;
 	}
-	/* TTFT: the first chunk with non-empty delta content */
-	if (j->ttft < 0 && j->reply.content.len > before)
-		j->ttft = round((clock_now_ms() - j->t_start) * 1000.0) / 1000.0;
+	/* TTFT: the first chunk with non-empty delta content; the own clock
+	 * is turned into libcurl's per-transfer time in attempt_done */
+	if (j->t_content < 0 && j->reply.content.len > before)
+		j->t_content = clock_now_ms();
 	return j->reply.done ? 1 : 0;
 }
 
@@ -376,6 +403,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct job *j = userdata;
 	size_t n = size * nmemb;
 	if (!j->code_checked) {
+		j->t_first_write = clock_now_ms();
 		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->http);
 		char *ct = NULL;
 		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &ct);
@@ -417,6 +445,8 @@ static void attempt_reset(struct job *j, bool keep_resp)
 	wire_reply_reset(&j->reply);
 	j->curl_err[0] = '\0';
 	j->ttft = -1;
+	j->t_first_write = -1;
+	j->t_content = -1;
 	j->http = 0;
 	j->code_checked = false;
 	j->stream_active = false;
@@ -604,6 +634,37 @@ static bool is_local_error(CURLcode cc, long oserr)
 	return oserr == EMFILE || oserr == ENFILE || oserr == ENOBUFS || oserr == ENOMEM;
 }
 
+/* The transfer's time by libcurl's own clock (from its start to its last
+ * byte), not by when this loop got around to noticing the end; the loop's
+ * clock only when libcurl has none. Microseconds: plenty, and short lines. */
+static double transfer_ms(struct job *j, double now)
+{
+	curl_off_t us = 0;
+	if (curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK && us > 0)
+		return (double)us / 1000.0;
+	return round((now - j->t_start) * 1000.0) / 1000.0;
+}
+
+/* TTFT on libcurl's clock too: its time to the first byte, plus what the
+ * write callbacks measured from the first body byte to the first content
+ * delta (both stamps taken inside curl_multi_perform, as the bytes came).
+ * Never past the transfer's end. */
+static void set_ttft(struct job *j, double latency)
+{
+	if (j->t_content < 0)
+		return;
+	curl_off_t us = 0;
+	double first = -1;
+	if (j->t_first_write >= 0 &&
+	    curl_easy_getinfo(j->easy, CURLINFO_STARTTRANSFER_TIME_T, &us) == CURLE_OK && us > 0)
+		first = (double)us / 1000.0 + (j->t_content - j->t_first_write);
+	else
+		first = j->t_content - j->t_start;
+	if (first > latency)
+		first = latency;
+	j->ttft = round((first < 0 ? 0 : first) * 1000.0) / 1000.0;
+}
+
 /* A transfer ended: classify, then retry, or finish with a line. */
 static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 {
@@ -620,8 +681,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &ra);
 	j->http = http;
-	/* microsecond resolution is plenty and keeps lines short */
-	double latency = round((now - j->t_start) * 1000.0) / 1000.0;
+	double latency = transfer_ms(j, now);
 	double retry_after_ms = ra > 0 ? (double)ra * 1000.0 : -1;
 	char error[700] = "";
 	if (j->too_big)
@@ -667,6 +727,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 				 l ? ": " : "", where);
 		}
 	}
+	set_ttft(j, latency);
 	/* the handle goes back to the pool now: a retry waits in the heap */
 	curl_multi_remove_handle(e->multi, j->easy);
 	pool_put(e, j->easy);
@@ -674,20 +735,6 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	e->eps[j->endpoint].in_flight--;
 	e->in_flight--;
 
-	if (st == RES_OK &&
-	    (e->o->cache_mode == ENG_CACHE_USE || e->o->cache_mode == ENG_CACHE_REFRESH)) {
-		/* stream: what the stored text is (a JSON body can answer a
-		 * streaming request) */
-		struct eng_cache_entry ce = {j->stream_active, latency,
-					     j->ttft >= 0 ? j->ttft : NAN};
-		/* an echoed key never reaches the cache; an escaped one (\u0073k-...)
-		 * cannot be replaced in place, so that reply is not stored */
-		eng_redact_buf(&e->redact, &j->resp);
-		struct eng_cache_key k = job_cache_key(e, j);
-		if (!eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&
-		    eng_cache_store(e->cache, &k, &ce, j->resp.data, j->resp.len, e->err))
-			return -1;
-	}
 	/* A server that asks for a longer wait than retry.max_ms (a Retry-After
 	 * of days, a date in 2099) is not retried: the pair ends with its own
 	 * status, rather than the run sleeping until it is killed. */
@@ -721,23 +768,49 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	return job_finish(e, j, st, latency, error[0] ? error : NULL);
 }
 
-static int job_finish(struct engine *e, struct job *j, enum res_status status, double latency,
-		      const char *error)
+/* Worker thread: one finished job's cache entry and results.jsonl line.
+ * Touches the job, its item's fixed fields, the read-only config, pricing
+ * and redaction set, and the worker's own fields of the engine. */
+static void score_job(void *ctx, struct eng_wnode *n)
 {
+	struct engine *e = ctx;
+	struct job *j = job_of(n);
 	const struct cfg *cfg = e->cfg;
-	struct item *it = j->item;
+	const struct item *it = j->item;
+	if (e->o->before_score)
+		e->o->before_score(e->o->test_ctx);
+	if (e->wk_failed)
+		return; /* a write failed: the run is ending, nothing more is written */
+	if (j->status == RES_OK && !j->hit &&
+	    (e->o->cache_mode == ENG_CACHE_USE || e->o->cache_mode == ENG_CACHE_REFRESH)) {
+		/* stream: what the stored text is (a JSON body can answer a
+		 * streaming request) */
+		struct eng_cache_entry ce = {j->stream_active, j->latency,
+					     j->ttft >= 0 ? j->ttft : NAN};
+		/* an echoed key never reaches the cache; an escaped one (\u0073k-...)
+		 * cannot be replaced in place, so that reply is not stored */
+		eng_redact_buf(&e->redact, &j->resp);
+		struct eng_cache_key k = job_cache_key(e, j);
+		if (!eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&
+		    eng_cache_store(e->cache, &k, &ce, j->resp.data, j->resp.len, &e->wk_err)) {
+			e->wk_failed = j->failed = true;
+			return;
+		}
+	}
 	/* whatever the server sent may echo a key: redact before scoring, so
 	 * check details never see it either */
 	struct wire_reply *rp = &j->reply;
 	eng_redact_buf(&e->redact, &rp->content);
 	eng_redact_str(&e->redact, rp->model, sizeof(rp->model));
 	eng_redact_str(&e->redact, rp->finish_reason, sizeof(rp->finish_reason));
+	const char *error = NULL;
 	buf_reset(&e->errtext);
-	if (error) {
-		buf_puts(&e->errtext, error);
+	if (j->has_error) {
+		buf_puts(&e->errtext, j->error);
 		eng_redact_buf(&e->redact, &e->errtext);
 		error = e->errtext.data;
 	}
+	enum res_status status = j->status;
 	struct res_row row;
 	res_row_init(&row);
 	row.item_id = it->id;
@@ -749,7 +822,7 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	row.status = res_status_name(status);
 	row.http_status = (int)j->http;
 	row.attempts = j->attempts;
-	row.latency_ms = status == RES_BUDGET && j->attempts == 0 ? NAN : latency;
+	row.latency_ms = status == RES_BUDGET && j->attempts == 0 ? NAN : j->latency;
 	row.ttft_ms = cfg->params.stream && j->ttft >= 0 ? j->ttft : NAN;
 	row.est_tokens = it->est_tokens;
 	row.cached = j->hit;
@@ -759,27 +832,70 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	}
 	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks,
 		      (const char *const *)it->expected, it->n_expected, &row, &e->checks);
-	/* a cache hit costs nothing now: its cost is reported, not spent */
-	if (!j->hit && isfinite(row.cost_usd))
-		e->st->spent_usd += row.cost_usd;
 	row.error = error;
-	if (res_writer_append(&e->w, &row, e->err))
-		return -1;
-	e->st->results_written++;
-	e->st->by_status[status]++;
-	if (j->hit)
-		e->st->cached++;
+	if (res_writer_append(&e->w, &row, &e->wk_err)) {
+		e->wk_failed = j->failed = true;
+		return;
+	}
+	j->written = true;
+}
 
+/* Loop thread: takes back every job the worker is done with. Returns -1
+ * (err set unless `failed` says it already is) when a write failed. */
+static int take_scored(struct engine *e, bool failed)
+{
+	int rc = 0;
+	struct eng_wnode *n = eng_worker_done(&e->wk);
+	while (n) {
+		struct eng_wnode *next = n->next;
+		struct job *j = job_of(n);
+		if (j->failed && rc == 0) {
+			rc = -1;
+			if (!failed)
+				*e->err = e->wk_err;
+		}
+		if (j->written) {
+			e->st->results_written++;
+			e->st->by_status[j->status]++;
+			if (j->hit)
+				e->st->cached++;
+		}
+		job_release(e, j);
+		n = next;
+	}
+	return rc;
+}
+
+/* Loop thread: a job's outcome is decided. Its cost counts against the
+ * budget now (the fallback below is admitted against it); scoring, the
+ * cache entry and the line go to the worker, and the job stays live (it
+ * holds its item and its place in the concurrency) until it comes back. */
+static int job_finish(struct engine *e, struct job *j, enum res_status status, double latency,
+		      const char *error)
+{
+	struct item *it = j->item;
+	j->status = status;
+	j->latency = latency;
+	j->has_error = error != NULL;
+	snprintf(j->error, sizeof(j->error), "%s", error ? error : "");
+	j->written = j->failed = false;
+	/* a cache hit costs nothing now: its cost is reported, not spent */
+	if (!j->hit) {
+		double cost =
+		    eng_reply_cost(&j->reply, e->o->pricing, e->cfg->models[j->model].id, NULL);
+		if (isfinite(cost))
+			e->st->spent_usd += cost;
+	}
 	enum res_role role = j->role;
 	size_t fb_next = j->fb_next;
-	it->refs++; /* keep the item while its fallback starts */
-	job_release(e, j);
-	int rc = 0;
+	j->state = JOB_SCORING;
+	eng_worker_push(&e->wk, &j->wnode);
+	if (e->o->on_queued)
+		e->o->on_queued(e->o->test_ctx, eng_worker_queued(&e->wk));
+	/* the item stays: this job holds a ref on it until it comes back */
 	if (role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !stopsig_raised())
-		rc = start_fallback(e, it, fb_next);
-	if (--it->refs == 0)
-		item_free(it);
-	return rc;
+		return start_fallback(e, it, fb_next);
+	return 0;
 }
 
 /* ---- the cache path ----------------------------------------------------- */
@@ -799,6 +915,8 @@ static int job_from_cache(struct engine *e, struct job *j)
 			j->parse_failed = true;
 	}
 	enum res_status st = parse_reply(j, j->entry.stream, error, sizeof(error));
+	if (j->t_content >= 0)
+		j->ttft = round((j->t_content - j->t_start) * 1000.0) / 1000.0;
 	return job_finish(e, j, st, clock_now_ms() - now, error[0] ? error : NULL);
 }
 
@@ -1148,7 +1266,9 @@ static void progress(struct engine *e, double now, bool force)
 
 static int loop(struct engine *e)
 {
-	struct curl_waitfd wfd = {.fd = e->pipe[0], .events = CURL_WAIT_POLLIN};
+	/* the signal self-pipe, and the worker's completions */
+	struct curl_waitfd wfd[2] = {{.fd = e->pipe[0], .events = CURL_WAIT_POLLIN},
+				     {.fd = eng_worker_fd(&e->wk), .events = CURL_WAIT_POLLIN}};
 	for (;;) {
 		double now = clock_now_ms();
 		if (stopsig_raised() && !e->st->interrupted) {
@@ -1160,7 +1280,8 @@ static int loop(struct engine *e)
 			struct job *j = e->live;
 			while (j) {
 				struct job *nx = j->live_next;
-				if (j->state != JOB_RUNNING)
+				/* a job being scored is finished: its line is kept */
+				if (j->state != JOB_RUNNING && j->state != JOB_SCORING)
 					job_release(e, j);
 				j = nx;
 			}
@@ -1202,12 +1323,12 @@ static int loop(struct engine *e)
 		if (timeout < 0)
 			timeout = 0;
 		int numfds = 0;
-		wfd.revents = 0;
-		CURLMcode mc = curl_multi_poll(e->multi, &wfd, 1, (int)ceil(timeout), &numfds);
+		wfd[0].revents = wfd[1].revents = 0;
+		CURLMcode mc = curl_multi_poll(e->multi, wfd, 2, (int)ceil(timeout), &numfds);
 		if (mc != CURLM_OK)
 			return se_fail(e->err, SE_IO, NULL, "curl_multi_poll failed: %s",
 				       curl_multi_strerror(mc));
-		if (wfd.revents) {
+		if (wfd[0].revents) {
 			char junk[64];
 			while (read(e->pipe[0], junk, sizeof(junk)) > 0)
 				;
@@ -1228,6 +1349,8 @@ static int loop(struct engine *e)
 				return -1;
 		}
 		if (e->cache && eng_cache_tick(e->cache, e->err))
+			return -1;
+		if (take_scored(e, false))
 			return -1;
 		progress(e, clock_now_ms(), false);
 	}
@@ -1296,6 +1419,8 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	buf_init(&e->errtext);
 	buf_init(&e->evbuf);
 	eng_redact_init(&e->redact);
+	eng_worker_init(&e->wk);
+	se_clear(&e->wk_err);
 	e->w.fd = -1;
 	e->t0 = clock_now_ms();
 	e->last_progress = e->t0;
@@ -1325,6 +1450,9 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 		goto out;
 	if (ds_open_cfg(&e->ds, e->cfg, err))
 		goto out;
+	ds_no_hash(e->ds); /* the caller hashed the file once, before the run */
+	if (eng_worker_start(&e->wk, score_job, e, err))
+		goto out;
 	if (pipe2(e->pipe, O_NONBLOCK | O_CLOEXEC)) {
 		se_fail_errno(err, NULL, "cannot create the signal pipe");
 		goto out;
@@ -1341,9 +1469,11 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 			e->local_errors, e->local_why, o->concurrency, e->conc);
 	if (rc == 0 && st->budget_stopped && !st->interrupted)
 		rc = count_rest(e) < 0 ? -1 : 0;
-	if (rc == 0 && e->ds_done)
-		ds_sha256_hex(e->ds, st->dataset_sha256);
 out:
+	/* every line handed to the worker is written before the run ends */
+	eng_worker_stop(&e->wk);
+	if (take_scored(e, rc != 0))
+		rc = -1;
 	drop_all(e);
 	if (e->cache) {
 		/* the last batch is written on every way out, SIGINT included */
@@ -1369,6 +1499,7 @@ out:
 	ds_close(e->ds);
 	if (e->w.fd >= 0)
 		res_writer_close(&e->w);
+	eng_worker_free(&e->wk);
 	while (e->free_jobs) {
 		struct job *j = e->free_jobs;
 		e->free_jobs = j->next;

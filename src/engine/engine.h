@@ -1,11 +1,30 @@
 /* engine.h: the `run` engine: one libcurl multi event loop that sends every
- * admitted item to its primary and its shadows, retries, falls back, scores
- * and appends one results.jsonl line per (item, model).
+ * admitted item to its primary and its shadows, retries and falls back, and
+ * one scoring thread that scores and appends one results.jsonl line per
+ * (item, model).
  *
  * What it does not do: parse flags, write the manifest or the summaries
  * (cli/cmd_run.c does), or parse the wire format (wire/, sse/ do).
  *
- * Design (STYLE.md "One event loop"): one CURLM, no threads. Each turn admits
+ * Two threads (worker.h). The network loop does I/O and timing only: latency
+ * and TTFT come from libcurl's per-transfer clocks (CURLINFO_TOTAL_TIME_T,
+ * CURLINFO_STARTTRANSFER_TIME_T plus the write callback's own stamp of the
+ * first content delta), so a busy turn does not add to them. The wire parse
+ * stays on the loop: it decides the status class, and so retry on
+ * bad_response / stream_error (SSE is parsed incrementally as bytes come
+ * anyway), and the reply's cost, which the budget needs before the next
+ * admission or fallback. A finished request (status, timings, parsed reply,
+ * raw body for the cache) is then pushed, whole, to one worker thread that
+ * redacts, runs the checks, builds the row (reply_row.h), stores the cache
+ * entry and appends the line, in the order the loop finished them: the
+ * file's order is the loop's, as before. The job comes back through a
+ * completion eventfd in curl_multi_poll's extra_fds; until then it is live
+ * (it holds its item and a place in the concurrency), so the queue is
+ * bounded by the concurrency and SIGINT never drops a finished line. A write
+ * error on the worker ends the run as before (the loop sees it when the job
+ * comes back). The engine's other state is the loop's alone.
+ *
+ * The loop (STYLE.md "One event loop"): one CURLM. Each turn admits
  * work while in-flight < concurrency and the per-endpoint limits and rpm token
  * buckets allow, pulling items lazily from ds_next, so memory follows the
  * concurrency, never the dataset. Backoff and Retry-After are deadlines in a
@@ -108,6 +127,13 @@ struct eng_opts {
 	bool quiet;			/* no final one-line summary */
 	const struct eng_doneset *done; /* --resume: pairs to skip, or NULL */
 	uint64_t seed;
+	/* Tests only, NULL otherwise. on_queued runs on the loop's thread each
+	 * time a finished request joins the scoring queue, with the queue's
+	 * length; before_score runs on the worker thread before each result
+	 * is scored, and may block (a test holds scoring back with it). */
+	void (*on_queued)(void *test_ctx, size_t queued);
+	void (*before_score)(void *test_ctx);
+	void *test_ctx;
 };
 
 struct eng_stats {
@@ -122,7 +148,6 @@ struct eng_stats {
 	double elapsed_ms;
 	bool interrupted;
 	bool budget_stopped;
-	char dataset_sha256[65]; /* of the bytes the reader read, when it read to the end */
 };
 
 /* The one check of the API keys, run before anything is written: every

@@ -9,6 +9,26 @@
 #include "results/vocab.h"
 #include "wire/wire.h"
 
+double eng_reply_cost(const struct wire_reply *reply, const struct pricing *pricing,
+		      const char *model, const char **source)
+{
+	const struct wire_usage *u = &reply->usage;
+	bool counts = u->prompt_tokens >= 0 && u->completion_tokens >= 0 && u->cached_tokens >= 0;
+	double cost = NAN;
+	enum res_cost_source src = RES_COST_UNKNOWN;
+	const struct price *pr = u->has_cost ? NULL : pricing_find(pricing, model);
+	if (u->has_cost) {
+		cost = u->cost;
+		src = RES_COST_REPORTED;
+	} else if (u->present && pr && counts) {
+		cost = pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
+		src = RES_COST_PRICING;
+	}
+	if (source)
+		*source = res_cost_source_name(src);
+	return cost;
+}
+
 void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
 		   const struct chk_set *checks, const char *const *expected, size_t n_expected,
 		   struct res_row *row, struct buf *checks_json)
@@ -20,19 +40,7 @@ void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing
 		row->prompt_tokens = u->prompt_tokens;
 		row->completion_tokens = u->completion_tokens;
 	}
-	bool counts = u->prompt_tokens >= 0 && u->completion_tokens >= 0 && u->cached_tokens >= 0;
-	const struct price *pr = pricing_find(pricing, row->model);
-	if (u->has_cost) {
-		row->cost_usd = u->cost;
-		row->cost_source = res_cost_source_name(RES_COST_REPORTED);
-	} else if (u->present && pr && counts) {
-		row->cost_usd =
-		    pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
-		row->cost_source = res_cost_source_name(RES_COST_PRICING);
-	} else {
-		row->cost_usd = NAN;
-		row->cost_source = res_cost_source_name(RES_COST_UNKNOWN);
-	}
+	row->cost_usd = eng_reply_cost(reply, pricing, row->model, &row->cost_source);
 	row->output = reply->content.len || ok ? reply->content.data : NULL;
 	row->output_len = reply->content.len;
 	row->finish_reason = reply->finish_reason[0] ? reply->finish_reason : NULL;

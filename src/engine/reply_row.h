@@ -21,6 +21,11 @@ struct pricing;
 struct res_row;
 struct wire_reply;
 
+/* The reply's cost: usage.cost as reported, else tokens at the pricing
+ * file's price for `model`, else NAN (unknown); *source (when not NULL) says
+ * which. The loop calls it for the budget, eng_reply_row for the line. */
+double eng_reply_cost(const struct wire_reply *reply, const struct pricing *pricing,
+		      const char *model, const char **source);
 /* row->model must be set (it names the price). ok: the reply is an answer,
  * so it is scored against expected; otherwise pass is false and score 0.
  * The row's strings point into reply and checks_json, which must outlive

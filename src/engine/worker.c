@@ -1,0 +1,140 @@
+/* worker.c: the scoring thread and its two queues (see worker.h). */
+#include "engine/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+static void *worker_main(void *arg)
+{
+	struct eng_worker *w = arg;
+	/* stop signals (SIGINT...) go to the loop's thread, which handles them;
+	 * the worker's writes are never interrupted by one */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->in_head && !w->closing)
+			pthread_cond_wait(&w->cv, &w->mu);
+		struct eng_wnode *n = w->in_head;
+		if (!n)
+			break; /* closing and nothing left */
+		w->in_head = n->next;
+		if (!w->in_head)
+			w->in_tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+		n->next = NULL;
+		w->fn(w->ctx, n);
+		pthread_mutex_lock(&w->mu);
+		if (w->out_tail)
+			w->out_tail->next = n;
+		else
+			w->out_head = n;
+		w->out_tail = n;
+		uint64_t one = 1;
+		ssize_t r = write(w->efd, &one, sizeof(one));
+		(void)r; /* the counter cannot overflow at one per node */
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+void eng_worker_init(struct eng_worker *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->efd = -1;
+}
+
+int eng_worker_start(struct eng_worker *w, eng_work_fn fn, void *ctx, struct se_err *err)
+{
+	eng_worker_init(w);
+	w->fn = fn;
+	w->ctx = ctx;
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->efd < 0)
+		return se_fail_errno(err, NULL, "cannot create the scoring thread's eventfd");
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	int rc = pthread_create(&w->th, NULL, worker_main, w);
+	if (rc) {
+		errno = rc;
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		close(w->efd);
+		w->efd = -1;
+		return se_fail_errno(err, NULL, "cannot start the scoring thread");
+	}
+	w->started = true;
+	return 0;
+}
+
+void eng_worker_push(struct eng_worker *w, struct eng_wnode *n)
+{
+	n->next = NULL;
+	pthread_mutex_lock(&w->mu);
+	if (w->in_tail)
+		w->in_tail->next = n;
+	else
+		w->in_head = n;
+	w->in_tail = n;
+	w->queued++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+struct eng_wnode *eng_worker_done(struct eng_worker *w)
+{
+	if (w->efd < 0)
+		return NULL;
+	uint64_t junk;
+	ssize_t r = read(w->efd, &junk, sizeof(junk)); /* EAGAIN when none */
+	(void)r;
+	pthread_mutex_lock(&w->mu);
+	struct eng_wnode *n = w->out_head;
+	w->out_head = w->out_tail = NULL;
+	for (struct eng_wnode *p = n; p; p = p->next)
+		w->queued--;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+size_t eng_worker_queued(struct eng_worker *w)
+{
+	if (w->efd < 0)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	size_t q = w->queued;
+	pthread_mutex_unlock(&w->mu);
+	return q;
+}
+
+int eng_worker_fd(const struct eng_worker *w)
+{
+	return w->efd;
+}
+
+void eng_worker_stop(struct eng_worker *w)
+{
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->closing = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	w->started = false;
+}
+
+void eng_worker_free(struct eng_worker *w)
+{
+	if (w->efd >= 0) {
+		close(w->efd);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
+	w->efd = -1;
+}

@@ -1,0 +1,66 @@
+/* worker.h: the engine's scoring thread, fed by the network loop.
+ *
+ * The loop only does I/O and timing; a finished transfer is pushed here as
+ * an intrusive node, scored, formatted and written by one worker thread (in
+ * FIFO order, so results.jsonl keeps the order the loop finished them in),
+ * then handed back through a completion list whose eventfd sits in
+ * curl_multi_poll's extra_fds: the loop frees what it owns (the job, the
+ * item) only when the node comes back.
+ *
+ * Bounded: eng_worker_push never blocks and never allocates. The bound is
+ * the caller's invariant: a node is a live request (it still counts against
+ * the concurrency until it comes back), so the queue never holds more than
+ * the requests the loop admitted.
+ *
+ * Ownership: a pushed node belongs to the worker until eng_worker_done
+ * returns it; the worker owns nothing else. Thread-safety: push, done,
+ * queued and stop are called from the loop's thread only.
+ */
+#ifndef SE_ENGINE_WORKER_H
+#define SE_ENGINE_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct eng_wnode {
+	struct eng_wnode *next;
+};
+
+/* Runs on the worker thread, once per node, in push order. */
+typedef void (*eng_work_fn)(void *ctx, struct eng_wnode *n);
+
+struct eng_worker {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct eng_wnode *in_head, *in_tail;   /* waiting to be scored */
+	struct eng_wnode *out_head, *out_tail; /* scored, not yet taken back */
+	size_t queued;			       /* pushed and not yet taken back */
+	int efd;			       /* readable while out_head is not empty */
+	bool closing;
+	bool started;
+	eng_work_fn fn;
+	void *ctx;
+};
+
+/* A worker that is not started: stop, done and free are safe on it. */
+void eng_worker_init(struct eng_worker *w);
+/* Starts the thread; -1 with err when it cannot (no thread, no eventfd). */
+int eng_worker_start(struct eng_worker *w, eng_work_fn fn, void *ctx, struct se_err *err);
+void eng_worker_push(struct eng_worker *w, struct eng_wnode *n);
+/* Takes every finished node back, oldest first (NULL when none). */
+struct eng_wnode *eng_worker_done(struct eng_worker *w);
+/* Pushed and not yet taken back by eng_worker_done. */
+size_t eng_worker_queued(struct eng_worker *w);
+/* The completion fd, for curl_multi_poll's extra_fds. */
+int eng_worker_fd(const struct eng_worker *w);
+/* Scores whatever is still queued, then joins the thread; finished nodes
+ * stay for eng_worker_done. Safe on a worker that never started. */
+void eng_worker_stop(struct eng_worker *w);
+/* Frees the fd; call after stop and a last eng_worker_done. */
+void eng_worker_free(struct eng_worker *w);
+
+#endif

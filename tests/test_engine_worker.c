@@ -1,0 +1,231 @@
+/* test_engine_worker.c: scoring off the network loop. The worker's queue
+ * alone (FIFO, a push never waits for scoring), then the engine against a
+ * real shadowsim with scoring held back: the loop must still finish every
+ * transfer (and take its timings) while no result has been scored. */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/fileio.h"
+#include "engine/engine.h"
+#include "engine/worker.h"
+#include "results/results.h"
+#include "support/files.h"
+#include "support/simproc.h"
+
+/* ---- the queue alone ---- */
+
+struct node {
+	struct eng_wnode n; /* first */
+	int seq;
+};
+
+struct order {
+	int gate[2]; /* the first node waits for a byte here */
+	int seen[64];
+	int n;
+};
+
+static void record(void *ctx, struct eng_wnode *wn)
+{
+	struct order *o = ctx;
+	if (o->n == 0) {
+		char c;
+		cr_assert_eq(read(o->gate[0], &c, 1), 1);
+	}
+	o->seen[o->n++] = ((struct node *)wn)->seq;
+}
+
+Test(engine_worker, a_push_never_waits_for_scoring_and_order_is_kept, .timeout = 30)
+{
+	struct order o = {.n = 0};
+	cr_assert_eq(pipe(o.gate), 0);
+	struct eng_worker w;
+	struct se_err err;
+	cr_assert_eq(eng_worker_start(&w, record, &o, &err), 0);
+	struct node nodes[40];
+	/* scoring of the first node is held: every push must still return */
+	for (int i = 0; i < 40; i++) {
+		nodes[i].seq = i;
+		eng_worker_push(&w, &nodes[i].n);
+	}
+	cr_assert_eq(eng_worker_queued(&w), 40);
+	cr_assert_null(eng_worker_done(&w), "nothing is scored while the first node waits");
+	cr_assert_eq(write(o.gate[1], "x", 1), 1);
+	int got = 0, expect = 0;
+	while (got < 40) {
+		/* the completion fd says when to look: no sleep */
+		struct pollfd p = {.fd = eng_worker_fd(&w), .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
+		for (struct eng_wnode *n = eng_worker_done(&w); n; n = n->next) {
+			cr_assert_eq(((struct node *)n)->seq, expect, "completions out of order");
+			expect++;
+			got++;
+		}
+	}
+	cr_assert_eq(eng_worker_queued(&w), 0);
+	eng_worker_stop(&w);
+	eng_worker_free(&w);
+	for (int i = 0; i < 40; i++)
+		cr_assert_eq(o.seen[i], i, "scored out of push order");
+	close(o.gate[0]);
+	close(o.gate[1]);
+}
+
+Test(engine_worker, stop_scores_what_is_still_queued)
+{
+	struct order o = {.n = 0};
+	cr_assert_eq(pipe(o.gate), 0);
+	cr_assert_eq(write(o.gate[1], "x", 1), 1);
+	struct eng_worker w;
+	struct se_err err;
+	cr_assert_eq(eng_worker_start(&w, record, &o, &err), 0);
+	struct node nodes[10];
+	for (int i = 0; i < 10; i++) {
+		nodes[i].seq = i;
+		eng_worker_push(&w, &nodes[i].n);
+	}
+	eng_worker_stop(&w);
+	cr_assert_eq(o.n, 10);
+	int n = 0;
+	for (struct eng_wnode *p = eng_worker_done(&w); p; p = p->next)
+		n++;
+	cr_assert_eq(n, 10);
+	eng_worker_free(&w);
+	close(o.gate[0]);
+	close(o.gate[1]);
+}
+
+/* ---- the engine with scoring held back ---- */
+
+#define ITEMS 8
+#define JOBS (ITEMS * 2) /* a primary and one shadow per item */
+
+struct hold {
+	int gate[2];
+	bool held;	   /* worker thread only */
+	size_t max_queued; /* loop thread only */
+	bool released;	   /* loop thread only */
+};
+
+static void hold_first(void *ctx)
+{
+	struct hold *h = ctx;
+	if (h->held)
+		return;
+	h->held = true;
+	char c;
+	cr_assert_eq(read(h->gate[0], &c, 1), 1);
+}
+
+static void on_queued(void *ctx, size_t queued)
+{
+	struct hold *h = ctx;
+	if (queued > h->max_queued)
+		h->max_queued = queued;
+	/* every transfer finished while the first result was still unscored:
+	 * the loop never waited for scoring */
+	if (queued == JOBS && !h->released) {
+		h->released = true;
+		cr_assert_eq(write(h->gate[1], "x", 1), 1);
+	}
+}
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = fio_join(dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+Test(engine_worker, the_loop_finishes_every_transfer_while_scoring_is_held, .timeout = 120)
+{
+	char *dir = test_mkdtemp("engworker");
+	char *profiles =
+	    write_file(dir, "profiles.json",
+		       "{\"seed\": 7, \"models\": {"
+		       "\"sim/fast\": {\"latency\": {\"ttft_ms\": 0, \"tokens_per_s\": 0}, "
+		       "\"accuracy\": {\"default\": 1.0}}, "
+		       "\"sim/cand\": {\"latency\": {\"ttft_ms\": 0, \"tokens_per_s\": 0}, "
+		       "\"accuracy\": {\"default\": 1.0}}}}\n");
+	struct simproc sp;
+	cr_assert_eq(simproc_start(&sp, profiles, NULL, NULL), 0, "%s", sp.error);
+	char items[2048] = "";
+	for (int i = 0; i < ITEMS; i++) {
+		size_t l = strlen(items);
+		snprintf(items + l, sizeof(items) - l,
+			 "{\"id\": \"q%d\", \"prompt\": \"What is %d plus 1?\", \"expected\": "
+			 "\"%d\"}\n",
+			 i, i, i + 1);
+	}
+	char *ds = write_file(dir, "items.jsonl", items);
+	char eval[2048];
+	snprintf(eval, sizeof(eval),
+		 "{\"name\": \"held\", \"dataset\": {\"path\": \"%s\"},\n"
+		 " \"endpoints\": {\"sim\": {\"base_url\": \"%s\"}},\n"
+		 " \"slots\": {\"fast\": \"sim/fast\"}, \"routing\": {\"default\": \"fast\"},\n"
+		 " \"shadow\": [\"sim/cand\"],\n"
+		 " \"checks\": [{\"name\": \"answer\", \"type\": \"exact\", \"normalize\": "
+		 "[\"trim\"]}],\n"
+		 " \"params\": {\"max_tokens\": 16}, \"timeout_s\": 30}\n",
+		 ds, sp.base_url);
+	char *evalp = write_file(dir, "eval.json", eval);
+	struct cfg *cfg = NULL;
+	struct se_err err;
+	cr_assert_eq(cfg_load(evalp, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+
+	struct hold h = {.held = false};
+	cr_assert_eq(pipe(h.gate), 0);
+	struct eng_opts o = {
+	    .cfg = cfg,
+	    .run_dir = dir,
+	    .limit = -1,
+	    .concurrency = JOBS,
+	    .cache_mode = ENG_CACHE_OFF,
+	    .max_cost = -1,
+	    .quiet = true,
+	    .seed = 1,
+	    .on_queued = on_queued,
+	    .before_score = hold_first,
+	    .test_ctx = &h,
+	};
+	struct eng_stats st;
+	cr_assert_eq(eng_run(&o, &st, &err), 0, "%s", err.msg);
+	cr_assert(h.released, "the loop stopped finishing transfers while scoring was held");
+	cr_assert_eq(h.max_queued, JOBS);
+	cr_assert_eq(st.results_written, JOBS);
+	cr_assert_eq(st.by_status[RES_OK], JOBS);
+
+	/* every line is there, once per (item, model), with its own timing */
+	char *rpath = fio_join(dir, "results.jsonl");
+	size_t len;
+	char *text = test_read_file(rpath, &len);
+	size_t lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	cr_assert_eq(lines, JOBS);
+	cr_assert_not_null(strstr(text, "\"latency_ms\":"));
+	cr_assert_null(strstr(text, "\"latency_ms\":null"));
+	free(text);
+	free(rpath);
+
+	curl_global_cleanup();
+	cfg_free(cfg);
+	close(h.gate[0]);
+	close(h.gate[1]);
+	simproc_stop(&sp);
+	free(evalp);
+	free(ds);
+	free(profiles);
+	test_rmdir(dir);
+}
