@@ -23,6 +23,7 @@
 #define APP_ID 0x53455643 /* "SEVC" */
 #define SCHEMA_VERSION 2  /* 2: zsize (version 1 had none, so every text was raw) */
 #define ZLEVEL 3	  /* per-entry compression: fast, about 3x on JSON */
+#define READ_LOADS 1024	  /* loads per read transaction, at most */
 
 static const char schema[] =
     "CREATE TABLE sources(id INTEGER PRIMARY KEY, url TEXT NOT NULL, model TEXT NOT NULL,"
@@ -72,6 +73,9 @@ struct eng_cache {
 	double pend_t0;
 	struct source *src;
 	size_t n_src, cap_src;
+	bool reading; /* a read transaction is open (see read_begin) */
+	double read_t0;
+	size_t read_n;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -397,12 +401,40 @@ static void pend_clear(struct eng_cache *c)
 	c->pend_bytes = 0;
 }
 
+/* Loads share one read transaction: one shared lock for up to READ_LOADS
+ * loads or ENG_CACHE_BATCH_MS, instead of a lock and an unlock (two fcntl
+ * calls) per load. It ends before every write and on tick, so a load sees
+ * another process's writes at most that late, and never holds back a
+ * checkpoint for long. */
+static void read_end(struct eng_cache *c)
+{
+	if (!c->reading)
+		return;
+	sqlite3_reset(c->get);
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	c->reading = false;
+}
+
+static void read_begin(struct eng_cache *c)
+{
+	double now = clock_now_ms();
+	if (c->reading && (c->read_n >= READ_LOADS || now - c->read_t0 >= ENG_CACHE_BATCH_MS))
+		read_end(c);
+	if (!c->reading && sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+		c->reading = true;
+		c->read_t0 = now;
+		c->read_n = 0;
+	}
+	c->read_n++;
+}
+
 /* Writes the batch in one transaction; the batch is gone either way (it is
  * a cache: a failed write ends the run, the entries are asked again). */
 static int flush_locked(struct eng_cache *c, struct se_err *err)
 {
 	if (c->n_pend == 0)
 		return 0;
+	read_end(c);
 	int rc = exec(c, "BEGIN IMMEDIATE", "writing the cache", err);
 	for (size_t i = 0; !rc && i < c->n_pend; i++)
 		rc = put_one(c, &c->pend[i], err);
@@ -443,6 +475,7 @@ static int flush_locked(struct eng_cache *c, struct se_err *err)
 int eng_cache_flush(struct eng_cache *c, struct se_err *err)
 {
 	pthread_mutex_lock(&c->mu);
+	read_end(c);
 	int rc = flush_locked(c, err);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
@@ -452,7 +485,10 @@ int eng_cache_tick(struct eng_cache *c, struct se_err *err)
 {
 	pthread_mutex_lock(&c->mu);
 	int rc = 0;
-	if (c->n_pend && clock_now_ms() - c->pend_t0 >= ENG_CACHE_BATCH_MS)
+	double now = clock_now_ms();
+	if (c->reading && now - c->read_t0 >= ENG_CACHE_BATCH_MS)
+		read_end(c);
+	if (c->n_pend && now - c->pend_t0 >= ENG_CACHE_BATCH_MS)
 		rc = flush_locked(c, err);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
@@ -463,6 +499,7 @@ int eng_cache_close(struct eng_cache *c, struct se_err *err)
 	if (!c)
 		return 0;
 	pthread_mutex_lock(&c->mu);
+	read_end(c);
 	int rc = flush_locked(c, err);
 	pthread_mutex_unlock(&c->mu);
 	cache_free(c);
@@ -597,6 +634,7 @@ static int load_locked(struct eng_cache *c, const struct eng_cache_key *k,
 		*len = p->len;
 		return ENG_CACHE_HIT;
 	}
+	read_begin(c);
 	sqlite3_stmt *st = c->get;
 	sqlite3_reset(st);
 	sqlite3_bind_blob(st, 1, req, 32, SQLITE_TRANSIENT);
@@ -653,6 +691,7 @@ int eng_cache_add(struct eng_cache *c, const struct eng_cache_key *k,
 int eng_cache_each(struct eng_cache *c, eng_cache_each_fn fn, void *ctx, struct se_err *err)
 {
 	pthread_mutex_lock(&c->mu);
+	read_end(c);
 	int rc = flush_locked(c, err);
 	sqlite3_stmt *st = NULL;
 	if (!rc)
@@ -708,6 +747,7 @@ int eng_cache_stats(struct eng_cache *c, struct eng_cache_stats *s, struct se_er
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&c->mu);
+	read_end(c);
 	int rc = flush_locked(c, err);
 	sqlite3_stmt *st = NULL;
 	if (!rc)

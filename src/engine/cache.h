@@ -20,7 +20,10 @@
  * eng_cache_tick), and on eng_cache_flush / eng_cache_close. A write
  * transaction lasts only as long as writing one batch, so several processes
  * (the shards of one job) share a folder: readers never wait (WAL), writers
- * wait for each other up to ENG_CACHE_BUSY_MS.
+ * wait for each other up to ENG_CACHE_BUSY_MS. Loads share one read
+ * transaction for up to 1024 loads or ENG_CACHE_BATCH_MS (one lock, not two
+ * per load), so a load sees another process's writes at most that late;
+ * eng_cache_flush ends it at once.
  *
  * Crash contract: a process killed without eng_cache_close loses at most its
  * unwritten batch; a transaction is whole or absent, never torn, and SQLite
@@ -104,7 +107,8 @@ int eng_cache_store(struct eng_cache *c, const struct eng_cache_key *k,
 		    struct se_err *err);
 /* Writes the batch when its time bound has passed (call it now and then). */
 int eng_cache_tick(struct eng_cache *c, struct se_err *err);
-/* Writes the batch now. */
+/* Writes the batch now, and ends the read transaction: the next load sees
+ * every write committed so far, by any process. */
 int eng_cache_flush(struct eng_cache *c, struct se_err *err);
 
 /* eng_cache_add's results */
