@@ -6,10 +6,13 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -52,7 +55,8 @@ static int run_eval(struct buf *out, const char *name, const char *mode, const c
 	return se(out, args);
 }
 
-static void setup(void)
+/* shadowsim with every answer after ttft_ms */
+static void sim_start(int ttft_ms)
 {
 	dir = test_mkdtemp("e2e-cache");
 	const char *prof = path_in("profiles.json");
@@ -62,13 +66,19 @@ static void setup(void)
 	const char *models[] = {"sim/fast", "sim/deep", "sim/cand", "sim/backup"};
 	for (int i = 0; i < 4; i++)
 		fprintf(f,
-			"%s\"%s\": {\"latency\": {\"ttft_ms\": 0, \"tokens_per_s\": 0},"
+			"%s\"%s\": {\"latency\": {\"ttft_ms\": %d, \"tokens_per_s\": 0},"
 			" \"accuracy\": {\"default\": 1.0}}",
-			i ? ", " : "", models[i]);
+			i ? ", " : "", models[i], ttft_ms);
 	fputs("}}\n", f);
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_eq(simproc_start(&sim, prof, FIX "/eval.json", NULL), 0, "%s", sim.error);
 	snprintf(url, sizeof(url), "%s", sim.base_url);
+}
+
+/* shadowsim answering at once, and a first run that filled cache folder c */
+static void setup(void)
+{
+	sim_start(0);
 	struct buf out;
 	buf_init(&out);
 	int rc = run_eval(&out, "fill", "use", "c");
@@ -361,5 +371,69 @@ Test(cache, a_damaged_database_stops_the_run_naming_the_file_and_the_rebuild, .i
 	snprintf(args, sizeof(args), "cache stats --cache-dir '%s'", path_in("c"));
 	cr_assert_eq(se(&out, args), 2, "%s", out.data);
 	cr_assert(strstr(out.data, "damaged"), "%s", out.data);
+	buf_free(&out);
+}
+
+static void setup_slow(void)
+{
+	sim_start(200);
+}
+
+/* The batch in memory is written when a run is interrupted: with 2 requests
+ * of 200 ms at a time, SIGINT at the first result line comes long before
+ * the batch's size or 1 s time bound would write it. */
+Test(cache, an_interrupted_run_writes_its_last_batch, .init = setup_slow, .fini = teardown,
+     .timeout = 120)
+{
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", url);
+	char bin[600];
+	snprintf(bin, sizeof(bin), "%s/shadoweval", test_bin_dir());
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(bin, bin, "run", FIX "/eval.json", "--endpoint", ep, "-o", path_in("r"),
+		      "--cache", "use", "--cache-dir", path_in("c"), "--concurrency", "2",
+		      "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	/* the event: a first whole line in results.jsonl */
+	for (;;) {
+		size_t len = 0;
+		FILE *f = fopen(path_in("r/results.jsonl"), "r");
+		char line[4096];
+		bool whole = f && fgets(line, sizeof(line), f) && (len = strlen(line)) &&
+			     line[len - 1] == '\n';
+		if (f)
+			fclose(f);
+		if (whole)
+			break;
+		int st;
+		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the run ended before its first line");
+		struct timespec ts = {0, 5 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGINT);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
+	char *text = test_read_file(path_in("r/results.jsonl"), NULL);
+	int ok = 0;
+	for (char *p = text; (p = strstr(p, "\"status\":\"ok\"")); p++)
+		ok++;
+	free(text);
+	cr_assert_gt(ok, 0);
+	cr_assert_lt(ok, PAIRS, "the run was not interrupted");
+	/* every answer written as a line is in the cache */
+	struct buf out;
+	buf_init(&out);
+	char args[600], want[64];
+	snprintf(args, sizeof(args), "cache stats --cache-dir '%s'", path_in("c"));
+	cr_assert_eq(se(&out, args), 0, "%s", out.data);
+	snprintf(want, sizeof(want), "entries         %d\n", ok);
+	cr_assert(strstr(out.data, want), "%d ok lines: %s", ok, out.data);
 	buf_free(&out);
 }
