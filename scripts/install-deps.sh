@@ -10,13 +10,14 @@ packages=(
   libmicrohttpd-dev libcriterion-dev
   libsqlite3-dev libzstd-dev   # the response cache (src/engine/cache.c) and its bundles
   mandoc zsh            # man-page lint and the zsh completion check (tests/e2e/test_install.c)
+  openssl nghttp2-proxy # the TLS + HTTP/2 end-to-end test: a test CA, nghttpx (tests/e2e/test_tls.c)
   clang-format cppcheck clang-tidy  # make lint and make analyze (.ci/run)
   python3-yaml parallel # the examples/ checks and the GNU parallel example (tests/e2e/test_examples.c)
   chromium fonts-dejavu-core python3  # report.html rendered headless (tests/e2e/test_browser.c)
 )
 # Benchmark-only tools: installed by `make bench` (BENCH=1), not needed to test.
 if [ "${BENCH:-0}" = 1 ]; then
-  packages+=(wrk)
+  packages+=(wrk linux-perf)
 fi
 # Fuzzing (`make fuzz`, `make fuzz-smoke`, FUZZ=1): clang and its runtime
 # libraries, libFuzzer's among them (libclang-rt-dev matches clang's version).

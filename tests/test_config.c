@@ -499,6 +499,18 @@ Test(config, override_endpoint_replaces_base_url)
 	cfg_free(cfg);
 }
 
+/* ca_file resolves like every path, against the config's folder, and an
+ * endpoint without one keeps NULL (libcurl's own CA bundle). */
+Test(config, ca_file_resolves_against_the_config_folder)
+{
+	struct cfg *cfg = load_good("tls.json");
+	cr_expect_str_eq(cfg->endpoints[0].ca_file, GOOD_DIR "/certs/test-ca.pem");
+	cfg_free(cfg);
+	cfg = load_good("minimal.json");
+	cr_expect_null(cfg->endpoints[0].ca_file);
+	cfg_free(cfg);
+}
+
 Test(config, override_endpoint_rejects_unknown_endpoint_and_bad_url)
 {
 	struct cfg *cfg = load_good("multi_endpoint.json");

@@ -51,7 +51,7 @@ static const char *const dataset_keys[] = {"path", "format", "expected", NULL};
 static const char *const expected_keys[] = {"field", "regex", NULL};
 static const char *const prompt_keys[] = {"system", "template", NULL};
 static const char *const endpoint_keys[] = {
-	"base_url", "api_key_env", "headers", "max_concurrency", "rpm", NULL};
+	"base_url", "api_key_env", "headers", "max_concurrency", "rpm", "ca_file", NULL};
 static const char *const model_keys[] = {"model", "endpoint", NULL};
 static const char *const routing_keys[] = {"rules", "default", "estimator", NULL};
 static const char *const rule_keys[] = {"task", "metadata", "slot", "complexity", NULL};
@@ -650,6 +650,25 @@ static int parse_headers(struct ctx *c, const cJSON *h, const char *parent, stru
 	return 0;
 }
 
+/* ca_file is checked at load time, so a wrong path is exit 2 naming the JSON
+ * path rather than every request failing its TLS handshake. There is no
+ * option that turns verification off: a private gateway names its CA here. */
+static int check_ca_file(struct ctx *c, const char *path, const char *jpath)
+{
+	struct se_err e2;
+	char *data;
+	size_t len;
+	se_clear(&e2);
+	if (fio_read_all(path, &data, &len, &e2))
+		return fail(c, jpath, "%s: %s", path, e2.msg);
+	bool pem = memmem(data, len, "-----BEGIN CERTIFICATE-----", 27) != NULL;
+	free(data);
+	if (!pem)
+		return fail(c, jpath, "%s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+			    path);
+	return 0;
+}
+
 static int parse_endpoint(struct ctx *c, const cJSON *j, const char *jpath, struct cfg_endpoint *ep)
 {
 	char sub[JPATH];
@@ -683,6 +702,16 @@ static int parse_endpoint(struct ctx *c, const cJSON *j, const char *jpath, stru
 	if (opt_int(c, j, jpath, "max_concurrency", 1, INT_MAX, &ep->max_concurrency) ||
 	    opt_int(c, j, jpath, "rpm", 0, INT_MAX, &ep->rpm))
 		return -1;
+	const cJSON *ca = cJSON_GetObjectItemCaseSensitive(j, "ca_file");
+	if (ca) {
+		jsonv_key(sub, jpath, "ca_file");
+		const char *s = want_str(c, ca, sub);
+		if (!s)
+			return -1;
+		ep->ca_file = fio_join(c->cfg->dir, s);
+		if (check_ca_file(c, ep->ca_file, sub))
+			return -1;
+	}
 	return 0;
 }
 
@@ -1340,6 +1369,7 @@ void cfg_free(struct cfg *cfg)
 		free(ep->name);
 		free(ep->base_url);
 		free(ep->api_key_env);
+		free(ep->ca_file);
 		for (size_t h = 0; h < ep->n_headers; h++) {
 			free(ep->headers[h].name);
 			free(ep->headers[h].value);

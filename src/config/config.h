@@ -39,6 +39,7 @@ struct cfg_endpoint {
 	size_t n_headers;
 	int max_concurrency; /* 0: no per-endpoint limit */
 	int rpm;	     /* requests per minute, 0: unlimited */
+	char *ca_file;	     /* resolved PEM CA bundle for TLS; NULL: the system's */
 };
 
 struct cfg_model {

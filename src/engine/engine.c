@@ -58,6 +58,7 @@
 #define FD_RESERVE 32
 #define LOCAL_RETRY_MS 50.0 /* a transfer refused locally (EMFILE) waits this long */
 #define LOCAL_FAIL_MAX 20   /* ... at most this many times in a row, then the run fails */
+#define H2_STREAMS 100	    /* libcurl's streams per HTTP/2 connection (its default) */
 
 /* JOB_SCORING: finished by the loop, on the worker thread until it comes
  * back; the loop touches nothing of it but its live-list links. */
@@ -142,6 +143,7 @@ struct endpoint {
 	char *url;
 	struct curl_slist *headers; /* holds the Authorization line: memory only */
 	bool tls;		    /* https: HTTP/2 can be negotiated */
+	char *cainfo; /* endpoints.NAME.ca_file, else libcurl's default (handles are shared) */
 	int in_flight;
 	struct eng_bucket bucket;
 };
@@ -189,6 +191,7 @@ struct engine {
 	char local_why[96];  /* the last one's cause */
 	int pipe[2];
 	bool stop_admit;
+	bool h2_cap; /* connections per host capped for HTTP/2 (h2_cap_init) */
 	double drain_deadline;
 	double t0;
 	double last_progress;
@@ -494,6 +497,8 @@ static bool job_start(struct engine *e, struct job *j, double now)
 	 * for a connection that will stay HTTP/1.1 serializes the first burst
 	 * behind one request. */
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, ep->tls ? 1L : 0L);
+	if (ep->tls) /* verification stays on; only the trusted CA is chosen */
+		curl_easy_setopt(h, CURLOPT_CAINFO, ep->cainfo);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	j->t_start = now;
@@ -665,6 +670,33 @@ static void set_ttft(struct job *j, double latency)
 	j->ttft = round((first < 0 ? 0 : first) * 1000.0) / 1000.0;
 }
 
+/* libcurl 7.88 opens a new connection for every transfer that finds the
+ * HTTP/2 connections full while another is still in its handshake (PIPEWAIT
+ * only waits for the first), so a burst of C transfers over TLS opened
+ * about C/2 connections. When every endpoint is https, connections per host
+ * are capped at what C streams need at libcurl's 100 per connection, plus
+ * 2; the first reply over HTTP/1.x lifts the cap (one request per
+ * connection there). */
+static void h2_cap_init(struct engine *e)
+{
+	for (size_t i = 0; i < e->cfg->n_endpoints; i++)
+		if (!e->eps[i].tls)
+			return;
+	e->h2_cap = true;
+	curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			  (long)(e->conc + H2_STREAMS - 1) / H2_STREAMS + 2);
+}
+
+static void h2_cap_check(struct engine *e, CURL *h)
+{
+	long v = 0;
+	if (!e->h2_cap || curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &v) != CURLE_OK ||
+	    v == CURL_HTTP_VERSION_2_0 || v == 0)
+		return;
+	e->h2_cap = false;
+	curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+}
+
 /* A transfer ended: classify, then retry, or finish with a line. */
 static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 {
@@ -676,6 +708,17 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			return local_failure(e, j, cc, oserr, now);
 	}
 	e->local_fails = 0;
+	/* A certificate that does not verify fails every request alike: the
+	 * run stops with the endpoint named rather than retrying each pair */
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+		return se_fail(e->err, SE_INPUT, e->cfg->path,
+			       "endpoint \"%s\": TLS certificate verification failed: %s%s%s "
+			       "(name the CA that signed the server's certificate in "
+			       "endpoints.%s.ca_file)",
+			       e->cfg->endpoints[j->endpoint].name, curl_easy_strerror(cc),
+			       j->curl_err[0] ? ": " : "", j->curl_err,
+			       e->cfg->endpoints[j->endpoint].name);
+	h2_cap_check(e, j->easy);
 	long http = 0;
 	curl_off_t ra = -1;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
@@ -1168,6 +1211,18 @@ int eng_check_keys(const struct cfg *cfg, struct se_err *err)
 	return 0;
 }
 
+/* libcurl's built-in CA bundle (NULL when it has none), restored on handles
+ * that an endpoint with its own ca_file used before. */
+static char *default_cainfo(void)
+{
+	char *path = NULL, *copy = NULL;
+	CURL *h = curl_easy_init();
+	if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &path) == CURLE_OK && path)
+		copy = xstrdup(path);
+	curl_easy_cleanup(h);
+	return copy;
+}
+
 static int endpoints_init(struct engine *e, double now)
 {
 	const struct cfg *cfg = e->cfg;
@@ -1181,6 +1236,7 @@ static int endpoints_init(struct engine *e, double now)
 		buf_printf(&b, "%s/chat/completions", ce->base_url);
 		ep->url = xstrdup(b.data);
 		ep->tls = strncasecmp(ce->base_url, "https://", 8) == 0;
+		ep->cainfo = ce->ca_file ? xstrdup(ce->ca_file) : default_cainfo();
 		eng_bucket_init(&ep->bucket, ce->rpm, now);
 		struct curl_slist *l = NULL;
 		l = curl_slist_append(l, "Content-Type: application/json");
@@ -1443,6 +1499,7 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	}
 	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->conc + 16);
+	h2_cap_init(e);
 	char *rpath = fio_join(o->run_dir, "results.jsonl");
 	int wr = res_writer_open(&e->w, rpath, err);
 	free(rpath);
@@ -1517,6 +1574,7 @@ out:
 	if (e->eps) {
 		for (size_t i = 0; i < e->cfg->n_endpoints; i++) {
 			free(e->eps[i].url);
+			free(e->eps[i].cainfo);
 			curl_slist_free_all(e->eps[i].headers);
 		}
 		free(e->eps);
