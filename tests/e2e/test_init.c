@@ -26,16 +26,6 @@ static char *printed_arg(const char *text, const char *prefix, const char *flag)
 	return strndup(f, n);
 }
 
-static size_t count_lines(const char *path)
-{
-	char *s = test_read_file(path, NULL);
-	size_t n = 0;
-	for (const char *p = s; *p; p++)
-		n += *p == '\n';
-	free(s);
-	return n;
-}
-
 Test(init, the_printed_commands_run_a_shadow_eval)
 {
 	char *dir = test_mkdtemp("init");
@@ -62,7 +52,7 @@ Test(init, the_printed_commands_run_a_shadow_eval)
 	/* 12 items, each to its primary and to the one shadow. */
 	char path[1200];
 	snprintf(path, sizeof(path), "%s/run/results.jsonl", dir);
-	cr_expect_eq(count_lines(path), 24);
+	cr_expect_eq(test_count_lines(path), 24);
 	snprintf(path, sizeof(path), "%s/run/pairs.csv", dir);
 	char *pairs = test_read_file(path, NULL);
 	cr_expect(strstr(pairs, "openai/gpt-4.1-mini"), "%s", pairs);

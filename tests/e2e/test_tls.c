@@ -40,14 +40,7 @@
 
 static char *tmpdir;
 
-static char *tpath(const char *name)
-{
-	static char bufs[8][512];
-	static int k;
-	char *p = bufs[k++ % 8];
-	snprintf(p, 512, "%s/%s", tmpdir, name);
-	return p;
-}
+#define tpath(name) test_path(tmpdir, name)
 
 /* A CA ("ca.pem"), a server certificate for 127.0.0.1 signed by it
  * ("srv.pem", "srv.key"), and a second CA that signed nothing ("other.pem"). */
@@ -175,16 +168,9 @@ static void ngx_stop(struct ngx *n)
 static char *access_log_with(int want)
 {
 	long deadline = now_ms() + 20000;
-	for (;;) {
-		char *log = test_read_file(tpath("access.log"), NULL);
-		int n = 0;
-		for (const char *p = log; *p; p++)
-			n += *p == '\n';
-		if (n >= want || now_ms() > deadline)
-			return log;
-		free(log);
+	while (test_count_lines(tpath("access.log")) < (size_t)want && now_ms() < deadline)
 		usleep(10000);
-	}
+	return test_read_file(tpath("access.log"), NULL);
 }
 
 static struct simproc sim;
@@ -216,9 +202,7 @@ static void teardown(void)
 {
 	ngx_stop(&ngx);
 	simproc_stop(&sim);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (test_sh(NULL, "rm -rf '%s'", tmpdir) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 	free(tmpdir);
 	tmpdir = NULL;
@@ -250,16 +234,6 @@ static int run(const char *eval, const char *dir, struct buf *out)
 {
 	return test_sh(out, "timeout %d '%s/shadoweval' run '%s' -o '%s' --quiet --concurrency %d",
 		       RUN_BOUND_S, test_bin_dir(), eval, dir, CONC);
-}
-
-static size_t count_lines(const char *path)
-{
-	char *s = test_read_file(path, NULL);
-	size_t n = 0;
-	for (const char *p = s; *p; p++)
-		n += *p == '\n';
-	free(s);
-	return n;
 }
 
 /* The manifest's counts.NAME. */
@@ -340,13 +314,13 @@ static void expect_certificate_stop(const char *eval)
 	cr_expect(strstr(out.data, "endpoints.gw.ca_file"), "the option is not named: %s",
 		  out.data);
 	buf_free(&out);
-	cr_expect_eq(count_lines(tpath("run/results.jsonl")), 0,
+	cr_expect_eq(test_count_lines(tpath("run/results.jsonl")), 0,
 		     "a certificate failure was written as results");
 	double reqs = manifest_count(tpath("run"), "requests");
 	cr_expect(reqs >= 1 && reqs <= CONC, "%g requests sent, want at most %d (no retries)", reqs,
 		  CONC);
 	ngx_stop(&ngx);
-	cr_expect_eq(count_lines(tpath("access.log")), 0, "a request got past TLS");
+	cr_expect_eq(test_count_lines(tpath("access.log")), 0, "a request got past TLS");
 }
 
 Test(tls, without_ca_file_the_run_stops_on_the_certificate_error, .timeout = 180)

@@ -63,6 +63,25 @@ void test_write_file(const char *path, const char *text)
 	cr_assert_eq(fclose(f), 0, "cannot write %s", path);
 }
 
+size_t test_count_lines(const char *path)
+{
+	char *s = test_read_file(path, NULL);
+	size_t n = 0;
+	for (const char *p = s; *p; p++)
+		n += *p == '\n';
+	free(s);
+	return n;
+}
+
+const char *test_path(const char *dir, const char *name)
+{
+	static char bufs[8][1024];
+	static int k;
+	char *p = bufs[k++ % 8];
+	snprintf(p, sizeof(bufs[0]), "%s/%s", dir, name);
+	return p;
+}
+
 const char *test_bin_dir(void)
 {
 	const char *d = getenv("SE_BIN_DIR");

@@ -22,6 +22,11 @@ void test_rmdir(char *dir);
 char *test_read_file(const char *path, size_t *len);
 /* Writes text to path, created or truncated. */
 void test_write_file(const char *path, const char *text);
+/* The number of '\n' in a file (it must exist). */
+size_t test_count_lines(const char *path);
+/* "dir/name" in one of 8 rotating static buffers: valid until the 8th next
+ * call, enough for the paths of one call's arguments. */
+const char *test_path(const char *dir, const char *name);
 
 /* The folder of the binaries under test: $SE_BIN_DIR, else build/asan/bin. */
 const char *test_bin_dir(void);
