@@ -8,6 +8,7 @@
 # Env: SHADOWSIM (binary), BUILD/BIN (make folders), DURATION (seconds, 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 BUILD=${BUILD:-build}
 BIN=${BIN:-bin}
@@ -59,6 +60,7 @@ rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk1")
 lat=$(awk '$1 == "Latency" {print $2; exit}' "$tmp/wrk1")
 errs=$(awk '/Non-2xx|Socket errors/' "$tmp/wrk1")
 echo "zero-latency non-streaming: $rps req/s (wrk -t2 -c64 -d${DURATION}s, mean latency $lat)${errs:+, $errs}"
+bench_row sim sim_requests_per_s "$rps" "" "" "bench/sim-bench.sh: wrk -t2 -c64 -d${DURATION}s, zero latency"
 
 # 1000 streams of about 6 s each; sample while they are all open.
 wrk -t2 -c1000 -d8s --timeout 20s -s "$tmp/stream.lua" "$url" >"$tmp/wrk2" &
@@ -73,5 +75,6 @@ done
 wait "$wrkpid" || true
 grep -E "requests in|Socket errors|Non-2xx" "$tmp/wrk2" | sed "s/^ */  wrk: /"
 echo "streaming: peak RSS $peak KiB ($((peak / 1024)) MiB) with $conns concurrent streaming connections"
+bench_row sim sim_rss_mb_1000_streams "$(bench_fmt "$peak / 1024")" "" "" "bench/sim-bench.sh: wrk -t2 -c1000, streams of about 6 s"
 kill -TERM "$pid"; st=0; wait "$pid" || st=$?; pid=
 echo "shadowsim stopped (exit $st)"

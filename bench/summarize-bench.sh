@@ -6,7 +6,9 @@
 #
 #   bash bench/summarize-bench.sh [LINES]
 set -euo pipefail
-lines=${1:-1000000}
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+lines=${1:-${BENCH_SUM_LINES:-1000000}}
 bin=${BIN:-bin}/shadoweval
 [ -x "$bin" ] || { echo "summarize-bench: $bin not built (run make)" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/se-sumbench-XXXXXX")
@@ -29,6 +31,8 @@ measure() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$@" > "$work/out.$name"
     read -r secs kb < <(tail -n 1 "$work/time") # after "Command exited with ..."
     echo "$name: $lines lines (${size} MB) in ${secs} s, peak RSS $((kb / 1024)) MB"
+    bench_row "$name" "${name}_seconds" "$secs" "" "" "bench/summarize-bench.sh $lines"
+    bench_row "$name" "${name}_rss_mb" "$(bench_fmt "$kb / 1024")" "" "" "bench/summarize-bench.sh $lines"
   else # GNU time gives the peak RSS; without it, bash's clock only
     local start end
     start=$(date +%s.%N)

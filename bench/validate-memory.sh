@@ -3,6 +3,7 @@
 # Prints the peak RSS for 1,000 and for 100,000 items and their ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gen() { # N items cycling over the shipped GSM8K items, with unique ids
@@ -19,5 +20,6 @@ for n in 1000 100000; do
   end=$(date +%s.%N)
   printf 'validate %7d items (%4d MB): peak RSS %6.1f MB, %.2f s\n' "$n" "$size" "$(echo "$rss/1024" | bc -l)" "$(echo "$end-$start" | bc -l)"
   eval "rss_$n=$rss"
+  bench_row validate "validate_rss_mb_$n" "$(bench_fmt "$rss / 1024")" "" "" "bench/validate-memory.sh"
 done
 printf 'RSS ratio 100,000 / 1,000 items: %.2f (1.00 = flat)\n' "$(echo "$rss_100000/$rss_1000" | bc -l)"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/concurrency.sh, issue 11 goal 4: with every reply after L = 1 s, the
+# ideal throughput is C/L; at C = 64, 256, 1024 and 4096 prints what
+# `shadoweval run` achieves as a ratio of it (goal: at least 0.9), and the
+# memory per 1,000 requests in flight (peak RSS at the largest C minus that
+# at the smallest, per 1,000 of the difference). The soft open-file limit is
+# raised to the hard one first (C = 4096 needs about 8,300 descriptors).
+# wrk's C/L against the same server at each C is printed beside it: the
+# ceiling the server and the machine allow (with wrk installed).
+#
+#   bench/concurrency.sh   env: BENCH_CONC_CONCS ("64 256 1024 4096"),
+#                          BENCH_CONC_WAVES (4: requests = waves * C), BENCH_CONC_L_MS (1000),
+#                          BENCH_WRK_S (3: seconds of each wrk run)
+set -u
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+concs=${BENCH_CONC_CONCS:-64 256 1024 4096}
+waves=${BENCH_CONC_WAVES:-4}
+lat=${BENCH_CONC_L_MS:-1000}
+bench_nofile
+bench_tmp
+bench_profile "$BENCH_TMP/prof.json" bench/model "$lat"
+bench_sim "$BENCH_TMP/prof.json" --threads 4 || exit 1
+cat >"$BENCH_TMP/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"bench/model","messages":[{"role":"user","content":"What is 7 plus 1?"}],"max_tokens":16}'
+LUA
+first= last=
+for c in $concs; do
+  n=$((waves * c))
+  bench_items "$n" "$BENCH_TMP/items.jsonl"
+  bench_eval "$BENCH_TMP/eval.json" items.jsonl false
+  rm -rf "$BENCH_TMP/run"
+  bench_measure "$BENCH_TMP/m$c" "$BIN/shadoweval" run "$BENCH_TMP/eval.json" -o "$BENCH_TMP/run" \
+    --endpoint "sim=http://127.0.0.1:$SIM_PORT/v1" --concurrency "$c" --quiet >/dev/null \
+    2>"$BENCH_TMP/err" || { echo "concurrency: run failed: $(tail -3 "$BENCH_TMP/err")" >&2; exit 1; }
+  ok=$(grep -c '"status":"ok"' "$BENCH_TMP/run/results.jsonl")
+  read -r wall _ _ kib <"$BENCH_TMP/m$c"
+  how="BENCH_CONC_CONCS=$c bench/concurrency.sh: shadoweval run --concurrency $c, $n requests, L=${lat}ms"
+  [ "$ok" = "$n" ] || how="$how ($((n - ok)) not ok)"
+  bench_row 4 "c_over_l_ratio_c$c" "$(bench_fmt "($n / $wall) / ($c * 1000 / $lat)")" ">=0.9" "" "$how"
+  bench_row 4 "run_rss_mb_c$c" "$(bench_fmt "$kib / 1024")" "" "" "$how"
+  if command -v wrk >/dev/null; then
+    bench_wrk "$BENCH_TMP/wrk" -t2 -c"$c" -d"${BENCH_WRK_S:-3}s" --timeout 30s \
+      -s "$BENCH_TMP/post.lua" "http://127.0.0.1:$SIM_PORT/v1/chat/completions"
+    wrps=$(awk '/^Requests\/sec:/ {print $2}' "$BENCH_TMP/wrk")
+    bench_row 4 "wrk_c_over_l_ratio_c$c" "$(bench_fmt "$wrps / ($c * 1000 / $lat)")" "" "" \
+      "wrk -t2 -c$c -d${BENCH_WRK_S:-3}s against the same server"
+  fi
+  [ -z "$first" ] && first="$c $kib"
+  last="$c $kib"
+done
+read -r c0 k0 <<<"$first"
+read -r c1 k1 <<<"$last"
+if [ "$c1" -gt "$c0" ]; then
+  bench_row 4 mb_per_1000_in_flight "$(bench_fmt "($k1 - $k0) / 1024 / (($c1 - $c0) / 1000)")" "" "" \
+    "bench/concurrency.sh: peak RSS at C=$c1 minus C=$c0, per 1,000 in flight"
+fi

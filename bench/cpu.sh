@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench/cpu.sh, issue 11 goal 3: at zero latency (shadowsim answers at once,
+# non-streaming), user+sys CPU per request of `shadoweval run` at C = 64
+# and its requests/s, beside wrk's (-t2 -c64, the same request) against
+# the same server. Goal: at least 0.4 of wrk's requests/s. Then a perf
+# profile of the same run: its top entries go to bench/profile.txt (the
+# README's performance section quotes them).
+#
+#   bench/cpu.sh   env: BENCH_CPU_REQS (20000), BENCH_WRK_S (5), BENCH_PERF (1; 0: no profile)
+set -u
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+n=${BENCH_CPU_REQS:-20000}
+wrk_s=${BENCH_WRK_S:-5}
+command -v wrk >/dev/null || { echo "cpu: wrk is not installed (make bench installs it)" >&2; exit 2; }
+bench_tmp
+bench_profile "$BENCH_TMP/prof.json" bench/model 0
+bench_sim "$BENCH_TMP/prof.json" || exit 1
+url=http://127.0.0.1:$SIM_PORT/v1
+bench_items "$n" "$BENCH_TMP/items.jsonl"
+bench_eval "$BENCH_TMP/eval.json" items.jsonl false
+se_run() { # [prefix command...]: the zero-latency run, C = 64
+  rm -rf "$BENCH_TMP/run"
+  "$@" "$BIN/shadoweval" run "$BENCH_TMP/eval.json" -o "$BENCH_TMP/run" --endpoint "sim=$url" \
+    --concurrency 64 --quiet >/dev/null 2>"$BENCH_TMP/err" ||
+    { echo "cpu: run failed: $(tail -3 "$BENCH_TMP/err")" >&2; exit 1; }
+}
+se_run bench_measure "$BENCH_TMP/se.m"
+read -r wall user sys _ <"$BENCH_TMP/se.m"
+cat >"$BENCH_TMP/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"bench/model","messages":[{"role":"user","content":"What is 7 plus 1?"}],"max_tokens":16}'
+LUA
+bench_wrk "$BENCH_TMP/wrk" -t2 -c64 -d"${wrk_s}s" -s "$BENCH_TMP/post.lua" "$url/chat/completions"
+read -r _ wuser wsys _ <"$BENCH_TMP/wrk.rusage"
+wreq=$(bench_wrk_requests "$BENCH_TMP/wrk")
+wrps=$(awk '/^Requests\/sec:/ {print $2}' "$BENCH_TMP/wrk")
+
+cpu=$(bench_fmt "($user + $sys) * 1000000 / $n")
+wcpu=$(bench_fmt "($wuser + $wsys) * 1000000 / $wreq")
+rps=$(bench_fmt "$n / $wall")
+how="BENCH_CPU_REQS=$n bench/cpu.sh: shadoweval run --concurrency 64, $n requests at zero latency; wrk -t2 -c64 -d${wrk_s}s"
+bench_row 3 cpu_us_per_request "$cpu" "" "" "$how"
+bench_row 3 wrk_cpu_us_per_request "$wcpu" "" "" "$how"
+bench_row 3 cpu_per_request_over_wrk_ratio "$(bench_fmt "$cpu / $wcpu")" "" "" "$how"
+bench_row 3 requests_per_s "$rps" "" "" "$how"
+bench_row 3 wrk_requests_per_s "$wrps" "" "" "$how"
+bench_row 3 requests_per_s_over_wrk_ratio "$(bench_fmt "$rps / $wrps")" ">=0.4" "" "$how"
+
+# Where the CPU goes: perf's flat profile of the same run (self time).
+if [ "${BENCH_PERF:-1}" = 1 ]; then
+  if command -v perf >/dev/null && perf record -q -F 999 -g -o "$BENCH_TMP/perf.data" true 2>/dev/null; then
+    se_run perf record -q -F 999 -g -o "$BENCH_TMP/perf.data" --
+    {
+      echo "# perf record -F 999 -g -- shadoweval run --concurrency 64 ($n requests, zero latency)"
+      echo "# perf report --no-children --sort dso,symbol: the entries over 1% of samples"
+      perf report -i "$BENCH_TMP/perf.data" --stdio --no-children --sort dso,symbol \
+        --percent-limit 1 -g none 2>/dev/null | grep -E '^ +[0-9]' |
+        sed 's/[[:space:]-]*$//' | head -25
+    } >bench/profile.txt
+    echo "  perf profile: bench/profile.txt"
+    sed -n '3,12p' bench/profile.txt
+  else
+    echo "  perf profile: perf is missing or not allowed here (kernel.perf_event_paranoid)" >&2
+  fi
+fi

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/latency.sh, issue 11 goal 2: recorded latency and TTFT minus
+# shadowsim's configured fixed latency L (streaming, no jitter), p50 and
+# p99, at C = 64, 256 and 1024, beside wrk's error against the same server
+# with the same streaming request. Goal: the p99 error at most 1.5 times
+# wrk's at every C. Then, at C = 64, the p99 error with a CPU-heavy check
+# (two regexes run to PCRE2's match limit, a few ms per output; the cost
+# is printed) minus the p99 error without it: under 2 ms.
+#
+#   bench/latency.sh   env: BENCH_LAT_MS (100), BENCH_LAT_CONCS ("64 256 1024"),
+#                      BENCH_LAT_WAVES (5: requests = waves * C, at least 1000),
+#                      BENCH_WRK_S (3: seconds of each wrk run)
+set -u
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+lat=${BENCH_LAT_MS:-100}
+concs=${BENCH_LAT_CONCS:-64 256 1024}
+waves=${BENCH_LAT_WAVES:-5}
+wrk_s=${BENCH_WRK_S:-3}
+command -v wrk >/dev/null || { echo "latency: wrk is not installed (make bench installs it)" >&2; exit 2; }
+bench_nofile
+bench_tmp
+bench_profile "$BENCH_TMP/prof.json" bench/model "$lat"
+bench_sim "$BENCH_TMP/prof.json" || exit 1
+url=http://127.0.0.1:$SIM_PORT/v1
+cat >"$BENCH_TMP/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"bench/model","stream":true,"messages":[{"role":"user","content":"What is 7 plus 1?"}],"max_tokens":16}'
+LUA
+heavy='[{"name": "answer", "type": "exact", "normalize": ["trim"]},
+ {"name": "heavy1", "type": "not_regex", "pattern": "(?s)^(\\w+\\s?)*$"},
+ {"name": "heavy2", "type": "not_regex", "pattern": "(?s)^(\\w+\\s?)*$"}]'
+
+# run N C NAME [CHECKS]: the p50/p99 errors of latency_ms and ttft_ms into
+# $BENCH_TMP/NAME.err ("lat50 lat99 ttft50 ttft99"), its rusage in NAME.m.
+run() {
+  local n=$1 c=$2 name=$3
+  bench_items "$n" "$BENCH_TMP/items.jsonl"
+  bench_eval "$BENCH_TMP/eval.json" items.jsonl true "${4:-}"
+  rm -rf "$BENCH_TMP/run"
+  bench_measure "$BENCH_TMP/$name.m" "$BIN/shadoweval" run "$BENCH_TMP/eval.json" \
+    -o "$BENCH_TMP/run" --endpoint "sim=$url" --concurrency "$c" --quiet >/dev/null \
+    2>"$BENCH_TMP/err" || { echo "latency: run failed: $(tail -3 "$BENCH_TMP/err")" >&2; exit 1; }
+  read -r l50 l99 <<<"$(bench_pcts "$BENCH_TMP/run/results.jsonl" latency_ms)"
+  read -r t50 t99 <<<"$(bench_pcts "$BENCH_TMP/run/results.jsonl" ttft_ms)"
+  echo "$(bench_fmt "$l50 - $lat") $(bench_fmt "$l99 - $lat") $(bench_fmt "$t50 - $lat") $(bench_fmt "$t99 - $lat")" \
+    >"$BENCH_TMP/$name.err"
+}
+
+for c in $concs; do
+  n=$((waves * c))
+  [ "$n" -lt 1000 ] && n=1000
+  run "$n" "$c" "c$c"
+  read -r l50 l99 t50 t99 <"$BENCH_TMP/c$c.err"
+  bench_wrk "$BENCH_TMP/wrk$c" -t2 -c"$c" -d"${wrk_s}s" --timeout 30s --latency \
+    -s "$BENCH_TMP/post.lua" "$url/chat/completions"
+  w50=$(bench_fmt "$(bench_wrk_pct "$BENCH_TMP/wrk$c" 50%) - $lat")
+  w99=$(bench_fmt "$(bench_wrk_pct "$BENCH_TMP/wrk$c" 99%) - $lat")
+  how="BENCH_LAT_CONCS=$c bench/latency.sh: shadoweval run, $n streamed requests, L=${lat}ms, C=$c; wrk -t2 -c$c -d${wrk_s}s --latency"
+  bench_row 2 "latency_err_p50_ms_c$c" "$l50" "" "" "$how"
+  bench_row 2 "latency_err_p99_ms_c$c" "$l99" "" "" "$how"
+  bench_row 2 "ttft_err_p50_ms_c$c" "$t50" "" "" "$how"
+  bench_row 2 "ttft_err_p99_ms_c$c" "$t99" "" "" "$how"
+  bench_row 2 "wrk_err_p50_ms_c$c" "$w50" "" "" "$how"
+  bench_row 2 "wrk_err_p99_ms_c$c" "$w99" "" "" "$how"
+  if [ "$(echo "$w99 > 0" | bc -l)" = 1 ]; then
+    bench_row 2 "p99_err_over_wrk_ratio_c$c" "$(bench_fmt "$l99 / $w99")" "<=1.5" "" "$how"
+  else
+    bench_row 2 "p99_err_over_wrk_ratio_c$c" nan "<=1.5" "not met" "$how (wrk's p99 error is $w99 ms: no ratio)"
+  fi
+done
+
+# A CPU-heavy check, at C = 64: the shift of the p99 error, and its cost.
+n=$((waves * 64))
+[ "$n" -lt 1000 ] && n=1000
+run "$n" 64 plain
+run "$n" 64 heavy "$heavy"
+read -r _ p99 _ _ <"$BENCH_TMP/plain.err"
+read -r _ h99 _ _ <"$BENCH_TMP/heavy.err"
+read -r _ pu ps _ <"$BENCH_TMP/plain.m"
+read -r _ hu hs _ <"$BENCH_TMP/heavy.m"
+how="bench/latency.sh: shadoweval run, $n streamed requests, L=${lat}ms, C=64, with and without two checks \"(?s)^(\\w+\\s?)*\$\""
+bench_row 2 heavy_check_cpu_ms_per_output "$(bench_fmt "($hu + $hs - $pu - $ps) * 1000 / $n")" "" "" "$how"
+bench_row 2 heavy_check_p99_shift_ms "$(bench_fmt "$h99 - $p99")" "<2" "" "$how"
