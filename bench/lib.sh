@@ -16,7 +16,8 @@
 #   bench_wrk OUT ARGS...     wrk under bench_measure (CPU of the load generator)
 #   bench_fmt EXPR            a number from bc, printed with 3 decimals
 #
-# Figures are printed, never asserted: only `make bench-check` judges them.
+# Figures are printed, never asserted: only `make bench-check` judges them,
+# the ratios among them (a FIGURE name holding "ratio" or a "/").
 # Everything listens on 127.0.0.1 and every process started here is stopped
 # by the EXIT trap.
 

@@ -49,7 +49,7 @@ FILENAME == ARGV[1] { c = substr($0, length($1) + 2); gsub(/^"|"$/, "", c); gsub
 $1 == "run" { next }
 !($1 in seen) { seen[$1] = 1; order[++n] = $1 }
 ($2 in cmd) && !(($1, cmd[$2]) in had) { had[$1, cmd[$2]] = 1; cmds[$1] = cmds[$1] "\n    command: " cmd[$2] }
-$4 != "" { targets[$1]++; if ($5 != "met") { miss[$1]++; why[$1] = why[$1] sprintf("\n    %s = %s, target %s", $2, $3, $4) } }
+$4 != "" { targets[$1]++; if ($5 != "met" && $5 != "yes") { miss[$1]++; why[$1] = why[$1] sprintf("\n    %s = %s, target %s", $2, $3, $4) } }
 END {
   for (i = 1; i <= n; i++) {
     g = order[i]

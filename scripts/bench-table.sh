@@ -22,7 +22,7 @@ table() {
   FILENAME == ARGV[1] { c = substr($0, length($1) + 2); gsub(/^"|"$/, "", c); gsub(/""/, "\"", c); cmd[$1] = c; next }
   $1 == "run" { run[$2] = $3; next }
   !($1 in seen) { seen[$1] = 1; order[++n] = $1 }
-  { rows[$1] = rows[$1] sprintf("| %s | `%s` | %s | %s | %s |\n", $1, $2, $3, $4 == "" ? "" : "`" $4 "`", $4 == "" ? "" : ($5 == "met" ? "met" : "**not met**"))
+  { rows[$1] = rows[$1] sprintf("| %s | `%s` | %s | %s | %s |\n", $1, $2, $3, $4 == "" ? "" : "`" $4 "`", $4 == "" ? "" : ($5 == "met" || $5 == "yes" ? "met" : "**not met**"))
     if (($2 in cmd) && !(($1, cmd[$2]) in had)) { had[$1, cmd[$2]] = 1; how[$1] = how[$1] sprintf("- goal %s: `%s`\n", $1, cmd[$2]) } }
   END {
     if ("cores" in run) printf "Measured by `make bench` on %s cores, load average %s at the start (%s).\n\n", run["cores"], run["load_average"], run["date"]
