@@ -22,6 +22,7 @@ scripts=(
   bench/sim-bench.sh
   bench/summarize-bench.sh
   bench/cache.sh       # the response cache (issue 15)
+  bench/shard-scale.sh # the scale model of shards (issue 15)
 )
 [ $# -gt 0 ] && scripts=("$@")
 export BENCH_CSV=${BENCH_CSV:-bench/results.csv} BENCH_CMDS=${BENCH_CMDS:-bench/commands.csv}
