@@ -254,6 +254,7 @@ struct run {
 	struct man_info mi;
 	struct man_status_count counts[RES_N_STATUS];
 	struct eng_stats st;
+	struct sum_live *live; /* the summaries, accumulated as lines are written */
 	int lock_fd;
 	bool curl_up;
 	bool sig_installed; /* core/stopsig, from the first manifest to the end */
@@ -265,9 +266,13 @@ static bool file_nonempty(const char *path)
 	return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+/* --resume: an earlier line is skipped by the engine and counted in the
+ * summaries, so the end of the run needs no second read of the file. */
 static int on_done_row(void *ctx, const struct res_rec *row)
 {
-	eng_doneset_add(ctx, row->item_id, row->model, row->status == RES_OK);
+	struct run *r = ctx;
+	eng_doneset_add(&r->done, row->item_id, row->model, row->status == RES_OK);
+	sum_live_add(r->live, row);
 	return 0;
 }
 
@@ -414,7 +419,7 @@ static int resume_prepare(struct run *r, struct se_err *err)
 		if (dropped)
 			fprintf(stderr, "shadoweval run: %s: dropped a torn last line\n", rpath);
 	}
-	rc = res_scan(rpath, true, on_done_row, &r->done, NULL, err);
+	rc = res_scan(rpath, true, on_done_row, r, NULL, err);
 out:
 	free(mpath);
 	free(rpath);
@@ -469,6 +474,23 @@ static int dataset_has_items(const struct cfg *cfg, struct se_err *err)
 	return 0;
 }
 
+/* The run's summaries over the config's models and slots. */
+static struct sum_live *summaries_new(const struct cfg *cfg, const char *dir)
+{
+	const char **models = xcalloc(cfg->n_models + 1, sizeof(*models));
+	const char **slots = xcalloc(cfg->n_slots + 1, sizeof(*slots));
+	for (size_t i = 0; i < cfg->n_models; i++)
+		models[i] = cfg->models[i].id;
+	for (size_t i = 0; i < cfg->n_slots; i++)
+		slots[i] = cfg->slots[i].name;
+	char *rpath = fio_join(dir, "results.jsonl");
+	struct sum_live *l = sum_live_new(rpath, models, cfg->n_models, slots, cfg->n_slots);
+	free(rpath);
+	free(models);
+	free(slots);
+	return l;
+}
+
 static void run_init(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -485,6 +507,7 @@ static void run_free(struct run *r)
 	if (r->lock_fd >= 0)
 		close(r->lock_fd); /* releases the flock */
 	eng_doneset_free(&r->done);
+	sum_live_free(r->live);
 	pricing_free(r->prices);
 	cfg_free(r->cfg);
 	free(r->a.endpoints);
@@ -568,6 +591,7 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 		mi->shard_limits = shd_limits_name(a->shard_limits);
 	}
 	clock_iso8601(mi->started_at, sizeof(mi->started_at));
+	r->live = summaries_new(r->cfg, r->dir);
 	if (a->resume && resume_prepare(r, err))
 		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
@@ -607,6 +631,7 @@ static int run_send(struct run *r, struct se_err *err)
 	    .progress = !a->quiet && isatty(2),
 	    .quiet = a->quiet,
 	    .done = a->resume ? &r->done : NULL,
+	    .live = r->live,
 	    .seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock_now_ms(),
 	};
 	return eng_run(&o, &r->st, err);
@@ -675,7 +700,8 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 		*err = man_err;
 		return -1;
 	}
-	if (sum_run_dir_corr(r->dir, r->a.quiet ? NULL : stdout, r->a.correction, err)) {
+	/* from what the run accumulated: results.jsonl is not read again */
+	if (sum_live_write(r->live, r->dir, r->a.quiet ? NULL : stdout, r->a.correction, err)) {
 		/* the results are whole, the summaries are not: say so, so that a
 		 * reader of the folder does not take it for a finished run */
 		mi->status = "failed";

@@ -73,51 +73,41 @@ struct cJSON *ds_parse_json(const char *s, size_t n, size_t *col)
 	return j;
 }
 
-/* FNV-1a, then a final avalanche so the low bits index the table well. */
-static uint64_t id_hash(const char *s)
+/* The line of the first item before `before` whose id is exactly id, by a
+ * second reader over the same file (no fingerprints, no hash); 0 when none
+ * is (two distinct ids with one fingerprint: not a duplicate). Runs only
+ * when a fingerprint matches: once for a real duplicate (the read stops
+ * there), about never otherwise (n^2 / 2^65 at n items). */
+static size_t first_line_of(const struct ds_reader *r, const char *id, size_t before)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h ? h : 1;
+	struct cfg_dataset cd = {.path = r->path,
+				 .format = r->format == DS_CSV ? "csv" : "jsonl",
+				 .expected_field = r->expected_field,
+				 .expected_regex = r->expected_regex};
+	struct ds_reader *again = NULL;
+	struct se_err err;
+	if (ds_open(&again, &cd, &err))
+		return 0;
+	again->require_prompt = r->require_prompt;
+	again->no_ids = true;
+	again->no_hash = true;
+	struct ds_item it;
+	memset(&it, 0, sizeof(it));
+	size_t found = 0;
+	while (!found && ds_next(again, &it, &err) > 0 && it.line < before)
+		if (!strcmp(it.id, id))
+			found = it.line;
+	ds_item_clear(&it);
+	ds_close(again);
+	return found;
 }
 
-static struct ds_idslot *id_find(struct ds_idslot *t, size_t cap, uint64_t h)
-{
-	size_t i = (size_t)h & (cap - 1);
-	while (t[i].hash && t[i].hash != h)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
-}
-
-/* Returns the line where id was first seen, or 0 after adding it. Two ids
- * with the same 64-bit hash count as one: at a million items the chance of
- * that is about 3e-8. */
+/* Returns the line where id was first seen, or 0 after adding it. */
 static size_t id_add(struct ds_reader *r, const char *id, size_t line)
 {
-	uint64_t h = id_hash(id);
-	if ((r->ids_n + 1) * 2 > r->ids_cap) {
-		size_t cap = r->ids_cap ? r->ids_cap * 2 : 1024;
-		struct ds_idslot *t = xcalloc(cap, sizeof(*t));
-		for (size_t i = 0; i < r->ids_cap; i++)
-			if (r->ids[i].hash)
-				*id_find(t, cap, r->ids[i].hash) = r->ids[i];
-		free(r->ids);
-		r->ids = t;
-		r->ids_cap = cap;
-	}
-	struct ds_idslot *s = id_find(r->ids, r->ids_cap, h);
-	if (s->hash)
-		return (size_t)s->line;
-	s->hash = h;
-	s->line = line;
-	r->ids_n++;
-	return 0;
+	if (r->no_ids || !ds_ids_add(&r->ids, ds_ids_fingerprint(id)))
+		return 0;
+	return first_line_of(r, id, line);
 }
 
 static bool check_messages(const cJSON *msgs, char *why, size_t n)
@@ -469,7 +459,7 @@ void ds_close(struct ds_reader *r)
 	pcre2_match_data_free(r->md);
 	pcre2_code_free(r->re);
 	lines_free(&r->lines);
-	free(r->ids);
+	ds_ids_free(&r->ids);
 	free(r->path);
 	free(r->expected_field);
 	free(r->expected_regex);

@@ -25,8 +25,10 @@
  * invalid JSON, not an object, missing prompt and messages, duplicate id,
  * undecodable UTF-8, a line longer than DS_MAX_LINE.
  *
- * Duplicate ids are found with a set of 64-bit id hashes and the line each was
- * first seen at: 16 bytes per item, the only per-item memory the reader keeps.
+ * Duplicate ids are found in the one streaming pass with 64-bit fingerprints
+ * of the ids (ds_ids.h: about 8 bytes per item, the only per-item memory the
+ * reader keeps); a fingerprint seen before is re-checked exactly by reading
+ * the file again up to that line, which also finds the first line to name.
  *
  * Ownership: the reader owns its buffers (ds_close); an item owns its object,
  * id and expected strings until the next ds_next or ds_item_clear. An item

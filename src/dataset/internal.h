@@ -17,14 +17,9 @@
 #include "core/lines.h"
 #include "core/sha256.h"
 #include "dataset/dataset.h"
+#include "dataset/ds_ids.h"
 
 enum ds_format { DS_JSONL, DS_CSV };
-
-/* One entry of the duplicate-id set: 16 bytes per item, nothing else kept. */
-struct ds_idslot {
-	uint64_t hash; /* 0: empty */
-	uint64_t line; /* where the id was first seen */
-};
 
 struct ds_csv {
 	struct csv_parser p;
@@ -62,8 +57,8 @@ struct ds_reader {
 	size_t lineno;	    /* 1-based number of the current line */
 	size_t index;	    /* items returned so far */
 
-	struct ds_idslot *ids;
-	size_t ids_cap, ids_n;
+	struct ds_ids ids; /* fingerprints of the ids seen (ds_ids.h) */
+	bool no_ids;	   /* a re-check reader: no duplicate check */
 
 	struct ds_csv csv;
 };

@@ -44,6 +44,7 @@
 #include "results/results.h"
 #include "route/route.h"
 #include "shard/shard.h"
+#include "summarize/summarize.h"
 #include "sse/sse.h"
 #include "wire/wire.h"
 
@@ -66,6 +67,7 @@ enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_SCORING, JOB_DONE };
 
 struct item {
 	int refs; /* live jobs */
+	int open; /* jobs whose outcome is not decided yet (job_new .. job_finish) */
 	char *id;
 	char *task;
 	long index;
@@ -122,8 +124,9 @@ struct job {
 	double latency;
 	bool has_error;
 	char error[700];
-	bool written; /* set by the worker: the line is in results.jsonl */
-	bool failed;  /* set by the worker: writing it failed (see wk_err) */
+	bool item_last; /* no other line of the item is to come */
+	bool written;	/* set by the worker: the line is in results.jsonl */
+	bool failed;	/* set by the worker: writing it failed (see wk_err) */
 };
 
 static struct job *job_of(struct eng_wnode *n)
@@ -277,6 +280,7 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	j->next = NULL;
 	j->item = it;
 	it->refs++;
+	it->open++;
 	j->state = JOB_PENDING;
 	j->role = role;
 	j->model = model;
@@ -539,6 +543,8 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 
 /* Starts the next fallback of a failed primary or fallback, if any. */
 static int start_fallback(struct engine *e, struct item *it, size_t from);
+static int next_fallback(const struct engine *e, const struct item *it, const char *id, size_t from,
+			 size_t *k);
 
 static void copy_error(char *dst, size_t size, const char *src)
 {
@@ -811,6 +817,33 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	return job_finish(e, j, st, latency, error[0] ? error : NULL);
 }
 
+/* Worker thread: the line just written, to the run's summaries. */
+static void feed_summary(struct sum_live *live, const struct res_row *row, const struct job *j)
+{
+	struct res_rec r;
+	res_rec_init(&r);
+	r.item_id = row->item_id;
+	r.model = row->model;
+	r.task = row->task;
+	r.slot = row->slot;
+	r.role = j->role;
+	r.status = j->status;
+	int src = row->cost_source
+		      ? res_cost_source_parse(row->cost_source, strlen(row->cost_source))
+		      : -1;
+	r.cost_source = src >= 0 ? (enum res_cost_source)src : RES_COST_UNKNOWN;
+	r.latency_ms = row->latency_ms;
+	r.ttft_ms = row->ttft_ms;
+	r.prompt_tokens = row->prompt_tokens;
+	r.completion_tokens = row->completion_tokens;
+	r.cost_usd = row->cost_usd;
+	r.cached = row->cached;
+	r.pass = row->pass;
+	sum_live_add(live, &r);
+	if (j->item_last)
+		sum_live_item_done(live, row->item_id);
+}
+
 /* Worker thread: one finished job's cache entry and results.jsonl line.
  * Touches the job, its item's fixed fields, the read-only config, pricing
  * and redaction set, and the worker's own fields of the engine. */
@@ -881,6 +914,8 @@ static void score_job(void *ctx, struct eng_wnode *n)
 		return;
 	}
 	j->written = true;
+	if (e->o->live)
+		feed_summary(e->o->live, &row, j);
 }
 
 /* Loop thread: takes back every job the worker is done with. Returns -1
@@ -931,12 +966,21 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	}
 	enum res_role role = j->role;
 	size_t fb_next = j->fb_next;
+	bool fallback =
+	    role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !stopsig_raised();
+	size_t k;
+	/* the summaries reduce an item once its last line is in: none is
+	 * when no other job is open and no fallback follows (next_fallback
+	 * is what start_fallback will find) */
+	it->open--;
+	j->item_last =
+	    it->open == 0 && !(fallback && next_fallback(e, it, it->id, fb_next, &k) >= 0);
 	j->state = JOB_SCORING;
 	eng_worker_push(&e->wk, &j->wnode);
 	if (e->o->on_queued)
 		e->o->on_queued(e->o->test_ctx, eng_worker_queued(&e->wk));
 	/* the item stays: this job holds a ref on it until it comes back */
-	if (role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !stopsig_raised())
+	if (fallback)
 		return start_fallback(e, it, fb_next);
 	return 0;
 }

@@ -52,6 +52,7 @@
 struct cfg;
 struct cfg_retry;
 struct pricing;
+struct sum_live;
 
 /* Transient server faults are retried; client errors (400/401/402/403/404/422
  * ...) and budget never are. */
@@ -127,6 +128,10 @@ struct eng_opts {
 	bool quiet;			/* no final one-line summary */
 	const struct eng_doneset *done; /* --resume: pairs to skip, or NULL */
 	uint64_t seed;
+	/* The run's summaries, fed by the worker thread with every line it
+	 * writes (and told when an item has no line to come), or NULL. The
+	 * caller writes them once eng_run has returned. */
+	struct sum_live *live;
 	/* Tests only, NULL otherwise. on_queued runs on the loop's thread each
 	 * time a finished request joins the scoring queue, with the queue's
 	 * length; before_score runs on the worker thread before each result

@@ -46,10 +46,59 @@ int sum_csv_open(struct sum_csv *c, const char *dir, const char *name, const cha
 void sum_csv_line(struct sum_csv *c, const struct sum_line *l);
 int sum_csv_commit(struct sum_csv *c, struct se_err *err);
 
+/* ---- sum_agg.c: every table's figures, one item at a time ---- */
+
+/* A 2x2 paired table and the side figures of two answers to the same items. */
+struct sum_pair_acc {
+	struct stats_pair t; /* the 2x2 table of passes */
+	long a_err, b_err;
+	long a_cost_unknown, b_cost_unknown;
+	double a_cost, b_cost;
+	struct sum_fvec a_lat, b_lat;
+};
+void sum_pair_add(struct sum_pair_acc *p, const struct sum_cell *a, const struct sum_cell *b);
+/* A cell's latency, unless it is a cache hit's or unknown. */
+void sum_push_latency(struct sum_fvec *f, const struct sum_cell *c);
+
+enum sum_scope { SUM_SCOPE_OVERALL, SUM_SCOPE_SLOT, SUM_SCOPE_TASK, SUM_N_SCOPE };
+
+/* Indices are model, task and slot numbers (ranks by name when written). */
+struct sum_agg {
+	bool bounded; /* latency histograms instead of every value */
+	size_t nm, nt, ns;
+	long nitems;
+	struct sum_acc *model; /* [nm] answers (models.csv) */
+	struct sum_acc *task;  /* [nt * nm] answers (tasks.csv) */
+	struct sum_acc *slot;  /* [ns] primary lines (slots.csv) */
+	long *slot_items, *slot_fb;
+	bool *slot_uses; /* [ns * nm]: m was the slot's primary */
+	struct sum_acc policy;
+	long fb_all;
+	struct sum_pair_acc *pair[SUM_N_SCOPE]; /* [1|ns|nt * nm] primary vs shadow */
+	struct sum_pair_acc *swap;		/* [ns * nm] policy vs shadow on the slot */
+	struct sum_pair_acc *out;		/* [ns] policy results outside the slot */
+	long *out_pass;				/* [ns] */
+	bool *current;				/* [ns * nm]: m was the slot's primary */
+};
+void sum_agg_init(struct sum_agg *a, bool bounded, size_t nm, size_t nt, size_t ns);
+void sum_agg_grow_tasks(struct sum_agg *a, size_t nt);
+/* New task r is old task order[r]. */
+void sum_agg_order_tasks(struct sum_agg *a, const size_t *order);
+void sum_agg_item(struct sum_agg *a, const struct sum_view *v);
+void sum_agg_free(struct sum_agg *a);
+
 /* ---- sum_tables.c ---- */
 
+/* Names by index, sorted. */
+struct sum_names {
+	char **model_name, **task_name, **slot_name;
+	size_t nmodels, ntasks, nslots;
+};
+
 struct sum_ctx {
-	const struct sum_store *s;
+	struct sum_agg *a;
+	struct sum_names names;
+	size_t torn; /* a torn last line was skipped */
 	const char *dir;
 	enum stats_correction correction;  /* applied to each family (pairs scope, swaps) */
 	size_t pairs_family, swaps_family; /* rows of the overall pairs and swaps families */
@@ -62,5 +111,7 @@ int sum_write_tasks(struct sum_ctx *x, struct se_err *err);
 int sum_write_slots(struct sum_ctx *x, struct se_err *err);
 int sum_write_pairs(struct sum_ctx *x, struct se_err *err);
 int sum_write_swaps(struct sum_ctx *x, struct se_err *err);
+/* The five CSVs, then the tables to `table` when not NULL (summarize.c). */
+int sum_write_all(struct sum_ctx *x, FILE *table, struct se_err *err);
 
 #endif

@@ -28,9 +28,17 @@
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "stats/stats.h"
+#include "summarize/sum_hist.h"
 
 void sum_fvec_push(struct sum_fvec *f, float x)
 {
+	if (f->bounded) {
+		if (!f->hist)
+			f->hist = xcalloc(1, sizeof(*f->hist));
+		sum_hist_add(f->hist, x);
+		f->n++;
+		return;
+	}
 	f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
 	f->v[f->n++] = x;
 	f->sorted = false;
@@ -38,21 +46,41 @@ void sum_fvec_push(struct sum_fvec *f, float x)
 
 void sum_fvec_sort(struct sum_fvec *f)
 {
-	if (!f->sorted)
+	if (!f->sorted && !f->bounded)
 		stats_sort(f->v, f->n);
 	f->sorted = true;
 }
 
 void sum_fvec_free(struct sum_fvec *f)
 {
+	if (f->hist)
+		sum_hist_free(f->hist);
+	free(f->hist);
 	free(f->v);
 	memset(f, 0, sizeof(*f));
 }
 
 double sum_fvec_pct(struct sum_fvec *f, int pct)
 {
+	if (f->bounded) {
+		if (!f->hist)
+			return NAN;
+		return sum_hist_pct(f->hist, pct);
+	}
 	sum_fvec_sort(f);
 	return stats_percentile(f->v, f->n, pct);
+}
+
+double sum_fvec_union_pct(const struct sum_fvec *a, const struct sum_fvec *b, int pct)
+{
+	struct sum_hist u = {0};
+	if (a->hist)
+		sum_hist_merge(&u, a->hist);
+	if (b->hist)
+		sum_hist_merge(&u, b->hist);
+	double v = sum_hist_pct(&u, pct);
+	sum_hist_free(&u);
+	return v;
 }
 
 void sum_acc_add(struct sum_acc *a, const struct sum_cell *c)

@@ -91,6 +91,24 @@ static uint32_t to_tokens(long v)
 	return v >= 0 && v < (long)SUM_NO_TOKENS ? (uint32_t)v : SUM_NO_TOKENS;
 }
 
+void sum_cell_from_rec(struct sum_cell *c, const struct res_rec *r)
+{
+	memset(c, 0, sizeof(*c));
+	c->role = (uint8_t)r->role;
+	c->status = (uint8_t)r->status;
+	c->latency_ms = to_ms(r->latency_ms);
+	c->ttft_ms = to_ms(r->ttft_ms);
+	c->prompt_tokens = to_tokens(r->prompt_tokens);
+	c->completion_tokens = to_tokens(r->completion_tokens);
+	c->cost_usd = isfinite(r->cost_usd) && r->cost_usd >= 0 ? r->cost_usd : NAN;
+	if (r->status == RES_OK && r->pass)
+		c->flags |= SUM_F_PASS;
+	if (r->cached)
+		c->flags |= SUM_F_CACHED;
+	if (!isnan(c->cost_usd) && r->cost_source == RES_COST_REPORTED)
+		c->flags |= SUM_F_REPORTED;
+}
+
 static int on_row(void *ctx, const struct res_rec *r)
 {
 	struct load_ctx *x = ctx;
@@ -118,23 +136,10 @@ static int on_row(void *ctx, const struct res_rec *r)
 
 	s->cells = xgrow(s->cells, &s->cells_cap, s->ncells + 1, sizeof(*s->cells));
 	struct sum_cell *c = &s->cells[s->ncells++];
-	memset(c, 0, sizeof(*c));
+	sum_cell_from_rec(c, r);
 	c->item = (uint32_t)item;
 	c->model = (uint16_t)model;
 	c->line = r->line > UINT32_MAX ? UINT32_MAX : (uint32_t)r->line;
-	c->role = (uint8_t)r->role;
-	c->status = (uint8_t)r->status;
-	c->latency_ms = to_ms(r->latency_ms);
-	c->ttft_ms = to_ms(r->ttft_ms);
-	c->prompt_tokens = to_tokens(r->prompt_tokens);
-	c->completion_tokens = to_tokens(r->completion_tokens);
-	c->cost_usd = isfinite(r->cost_usd) && r->cost_usd >= 0 ? r->cost_usd : NAN;
-	if (r->status == RES_OK && r->pass)
-		c->flags |= SUM_F_PASS;
-	if (r->cached)
-		c->flags |= SUM_F_CACHED;
-	if (!isnan(c->cost_usd) && r->cost_source == RES_COST_REPORTED)
-		c->flags |= SUM_F_REPORTED;
 	return 0;
 }
 
@@ -272,11 +277,16 @@ int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
 	return 0;
 }
 
-void sum_view_init(struct sum_view *v, const struct sum_store *s)
+void sum_view_init_n(struct sum_view *v, size_t nmodels)
 {
 	memset(v, 0, sizeof(*v));
-	v->answer = xcalloc(s->nmodels + 1, sizeof(*v->answer));
-	v->shadow = xcalloc(s->nmodels + 1, sizeof(*v->shadow));
+	v->answer = xcalloc(nmodels + 1, sizeof(*v->answer));
+	v->shadow = xcalloc(nmodels + 1, sizeof(*v->shadow));
+}
+
+void sum_view_init(struct sum_view *v, const struct sum_store *s)
+{
+	sum_view_init_n(v, s->nmodels);
 }
 
 void sum_view_free(struct sum_view *v)
@@ -286,35 +296,48 @@ void sum_view_free(struct sum_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-void sum_view_load(struct sum_view *v, const struct sum_store *s, size_t rank)
+void sum_view_begin(struct sum_view *v, size_t nmodels, uint16_t task, uint16_t slot)
 {
-	memset(v->answer, 0, s->nmodels * sizeof(*v->answer));
-	memset(v->shadow, 0, s->nmodels * sizeof(*v->shadow));
-	v->item = s->order[rank];
-	v->task = s->item_task[v->item];
-	v->slot = s->item_slot[v->item];
-	v->primary = v->policy = NULL;
+	memset(v->answer, 0, nmodels * sizeof(*v->answer));
+	memset(v->shadow, 0, nmodels * sizeof(*v->shadow));
+	v->task = task;
+	v->slot = slot;
+	v->primary = v->policy = v->fallback_ok = NULL;
 	v->fallback_served = false;
-	const struct sum_cell *fallback_ok = NULL;
-	/* Cells come by (model, role): primary before shadow before fallback
-	 * for one model, so the first one seen is the model's answer. */
-	for (uint32_t i = s->first[rank]; i < s->first[rank + 1]; i++) {
-		const struct sum_cell *c = &s->cells[s->idx[i]];
-		if (!v->answer[c->model])
-			v->answer[c->model] = c;
-		if (c->role == RES_PRIMARY)
-			v->primary = c;
-		else if (c->role == RES_SHADOW)
-			v->shadow[c->model] = c;
-		else if (c->status == RES_OK && !fallback_ok)
-			fallback_ok = c; /* several ok: the first by model name */
-	}
+}
+
+/* Cells come by (model, role): primary before shadow before fallback for
+ * one model, so the first one seen is the model's answer. */
+void sum_view_cell(struct sum_view *v, const struct sum_cell *c)
+{
+	if (!v->answer[c->model])
+		v->answer[c->model] = c;
+	if (c->role == RES_PRIMARY)
+		v->primary = c;
+	else if (c->role == RES_SHADOW)
+		v->shadow[c->model] = c;
+	else if (c->status == RES_OK && !v->fallback_ok)
+		v->fallback_ok = c; /* several ok: the first by model name */
+}
+
+void sum_view_end(struct sum_view *v)
+{
 	/* Production serves the fallback when the primary failed and a
 	 * fallback answered; else the primary's answer, pass or fail. */
-	if (fallback_ok && !(v->primary && v->primary->status == RES_OK)) {
-		v->policy = fallback_ok;
+	if (v->fallback_ok && !(v->primary && v->primary->status == RES_OK)) {
+		v->policy = v->fallback_ok;
 		v->fallback_served = true;
 	} else {
 		v->policy = v->primary;
 	}
+}
+
+void sum_view_load(struct sum_view *v, const struct sum_store *s, size_t rank)
+{
+	uint32_t item = s->order[rank];
+	sum_view_begin(v, s->nmodels, s->item_task[item], s->item_slot[item]);
+	v->item = item;
+	for (uint32_t i = s->first[rank]; i < s->first[rank + 1]; i++)
+		sum_view_cell(v, &s->cells[s->idx[i]]);
+	sum_view_end(v);
 }

@@ -98,12 +98,6 @@ static size_t acc_col(const char *name)
 	return col_of(sum_acc_header, name);
 }
 
-static void push_latency(struct sum_fvec *f, const struct sum_cell *c)
-{
-	if (!(c->flags & SUM_F_CACHED) && !isnan(c->latency_ms))
-		sum_fvec_push(f, c->latency_ms);
-}
-
 static double diff(double a, double b)
 {
 	return isnan(a) || isnan(b) ? NAN : a - b;
@@ -111,17 +105,8 @@ static double diff(double a, double b)
 
 int sum_write_models(struct sum_ctx *x, struct se_err *err)
 {
-	const struct sum_store *s = x->s;
-	struct sum_acc *acc = xcalloc(s->nmodels + 1, sizeof(*acc));
-	struct sum_view v;
-	sum_view_init(&v, s);
-	for (size_t r = 0; r < s->nitems; r++) {
-		sum_view_load(&v, s, r);
-		for (size_t m = 0; m < s->nmodels; m++)
-			if (v.answer[m])
-				sum_acc_add(&acc[m], v.answer[m]);
-	}
-	sum_view_free(&v);
+	const struct sum_names *s = &x->names;
+	struct sum_acc *acc = x->a->model;
 
 	static const char *const key[] = {"model", NULL};
 	struct sum_csv csv;
@@ -154,26 +139,14 @@ int sum_write_models(struct sum_ctx *x, struct se_err *err)
 		tab_fmt(t, "%.4f", cell_num(&l, 1 + acc_col("cost_usd_per_1k_items")));
 	}
 	sum_line_free(&l);
-	for (size_t m = 0; m < s->nmodels; m++)
-		sum_acc_free(&acc[m]);
-	free(acc);
 	return rc ? -1 : sum_csv_commit(&csv, err);
 }
 
 int sum_write_tasks(struct sum_ctx *x, struct se_err *err)
 {
-	const struct sum_store *s = x->s;
+	const struct sum_names *s = &x->names;
 	size_t nm = s->nmodels;
-	struct sum_acc *acc = xcalloc(s->ntasks * nm + 1, sizeof(*acc));
-	struct sum_view v;
-	sum_view_init(&v, s);
-	for (size_t r = 0; r < s->nitems; r++) {
-		sum_view_load(&v, s, r);
-		for (size_t m = 0; m < nm; m++)
-			if (v.answer[m])
-				sum_acc_add(&acc[v.task * nm + m], v.answer[m]);
-	}
-	sum_view_free(&v);
+	struct sum_acc *acc = x->a->task;
 
 	static const char *const key[] = {"task", "model", NULL};
 	struct sum_csv csv;
@@ -193,37 +166,17 @@ int sum_write_tasks(struct sum_ctx *x, struct se_err *err)
 		}
 	}
 	sum_line_free(&l);
-	for (size_t i = 0; i < s->ntasks * nm; i++)
-		sum_acc_free(&acc[i]);
-	free(acc);
 	return rc ? -1 : sum_csv_commit(&csv, err);
 }
 
 int sum_write_slots(struct sum_ctx *x, struct se_err *err)
 {
-	const struct sum_store *s = x->s;
+	const struct sum_names *s = &x->names;
+	struct sum_agg *a = x->a;
 	size_t nm = s->nmodels, ns = s->nslots;
-	struct sum_acc *acc = xcalloc(ns + 1, sizeof(*acc)), policy = {0};
-	long *items = xcalloc(ns + 1, sizeof(*items)), *fb = xcalloc(ns + 1, sizeof(*fb));
-	bool *uses = xcalloc(ns * nm + 1, sizeof(*uses));
-	long fb_all = 0;
-	struct sum_view v;
-	sum_view_init(&v, s);
-	for (size_t r = 0; r < s->nitems; r++) {
-		sum_view_load(&v, s, r);
-		items[v.slot]++;
-		if (v.primary) {
-			sum_acc_add(&acc[v.slot], v.primary);
-			uses[v.slot * nm + v.primary->model] = true;
-		}
-		if (v.policy)
-			sum_acc_add(&policy, v.policy);
-		if (v.fallback_served) {
-			fb[v.slot]++;
-			fb_all++;
-		}
-	}
-	sum_view_free(&v);
+	struct sum_acc *acc = a->slot;
+	const long *items = a->slot_items, *fb = a->slot_fb;
+	const bool *uses = a->slot_uses;
 
 	/* A slot's model: one name, or several ";"-joined when results of
 	 * different configurations were merged. */
@@ -247,8 +200,10 @@ int sum_write_slots(struct sum_ctx *x, struct se_err *err)
 	int rc = sum_csv_open(&csv, x->dir, "slots.csv", key, sum_acc_header, err);
 	struct sum_line l;
 	sum_line_init(&l);
-	double total = (double)s->nitems;
+	double total = (double)a->nitems;
 	for (size_t sl = 0; sl < ns && !rc; sl++) {
+		if (items[sl] == 0)
+			continue; /* a slot of the config no item was routed to */
 		sum_line_reset(&l);
 		sum_line_str(&l, s->slot_name[sl]);
 		sum_line_str(&l, x->slot_models[sl]);
@@ -262,53 +217,14 @@ int sum_write_slots(struct sum_ctx *x, struct se_err *err)
 		sum_line_reset(&l);
 		sum_line_str(&l, "policy");
 		sum_line_str(&l, "");
-		sum_line_long(&l, (long long)s->nitems);
+		sum_line_long(&l, (long long)a->nitems);
 		sum_line_rate(&l, total > 0 ? 1.0 : NAN);
-		sum_line_long(&l, fb_all);
-		sum_line_acc(&l, &policy);
+		sum_line_long(&l, a->fb_all);
+		sum_line_acc(&l, &a->policy);
 		sum_csv_line(&csv, &l);
 	}
 	sum_line_free(&l);
-	for (size_t sl = 0; sl < ns; sl++)
-		sum_acc_free(&acc[sl]);
-	sum_acc_free(&policy);
-	free(acc);
-	free(items);
-	free(fb);
-	free(uses);
 	return rc ? -1 : sum_csv_commit(&csv, err);
-}
-
-/* A 2x2 paired table and the side figures of two answers to the same items. */
-struct pair_acc {
-	struct stats_pair t; /* the 2x2 table of passes */
-	long a_err, b_err;
-	long a_cost_unknown, b_cost_unknown;
-	double a_cost, b_cost;
-	struct sum_fvec a_lat, b_lat;
-};
-
-static void pair_add(struct pair_acc *p, const struct sum_cell *a, const struct sum_cell *b)
-{
-	stats_pair_add(&p->t, a->flags & SUM_F_PASS, b->flags & SUM_F_PASS);
-	p->a_err += a->status != RES_OK;
-	p->b_err += b->status != RES_OK;
-	if (isnan(a->cost_usd))
-		p->a_cost_unknown++;
-	else
-		p->a_cost += a->cost_usd;
-	if (isnan(b->cost_usd))
-		p->b_cost_unknown++;
-	else
-		p->b_cost += b->cost_usd;
-	push_latency(&p->a_lat, a);
-	push_latency(&p->b_lat, b);
-}
-
-static void pair_free(struct pair_acc *p)
-{
-	sum_fvec_free(&p->a_lat);
-	sum_fvec_free(&p->b_lat);
 }
 
 /* delta_pass_rate, its interval, mcnemar_p and the verdict of b against a. */
@@ -402,42 +318,30 @@ static const char *const pairs_header[] = {
     NULL,
 };
 
-enum scope { SCOPE_OVERALL, SCOPE_SLOT, SCOPE_TASK };
-
-static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope)
+static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum sum_scope scope)
 {
-	const struct sum_store *s = x->s;
+	const struct sum_names *s = &x->names;
 	size_t nm = s->nmodels;
-	size_t nk = scope == SCOPE_OVERALL ? 1 : scope == SCOPE_SLOT ? s->nslots : s->ntasks;
-	struct pair_acc *acc = xcalloc(nk * nm + 1, sizeof(*acc));
-	struct sum_view v;
-	sum_view_init(&v, s);
-	for (size_t r = 0; r < s->nitems; r++) {
-		sum_view_load(&v, s, r);
-		if (!v.primary)
-			continue;
-		size_t k = scope == SCOPE_OVERALL ? 0 : scope == SCOPE_SLOT ? v.slot : v.task;
-		for (size_t m = 0; m < nm; m++)
-			if (v.shadow[m])
-				pair_add(&acc[k * nm + m], v.primary, v.shadow[m]);
-	}
-	sum_view_free(&v);
+	size_t nk = scope == SUM_SCOPE_OVERALL ? 1
+		    : scope == SUM_SCOPE_SLOT  ? s->nslots
+					       : s->ntasks;
+	struct sum_pair_acc *acc = x->a->pair[scope];
 
 	static const char *const scope_name[] = {"overall", "slot", "task"};
 	struct family fam = {0};
 	for (size_t k = 0; k < nk; k++) {
 		for (size_t m = 0; m < nm; m++) {
-			struct pair_acc *p = &acc[k * nm + m];
+			struct sum_pair_acc *p = &acc[k * nm + m];
 			if (p->t.n == 0)
 				continue;
 			struct stats_pair_figures f;
 			stats_pair_figures(&p->t, &f);
 			struct sum_line *l = family_row(&fam, f.p, f.delta);
 			sum_line_str(l, scope_name[scope]);
-			sum_line_str(l, scope == SCOPE_OVERALL ? "all"
-					: scope == SCOPE_SLOT  ? s->slot_name[k]
-							       : s->task_name[k]);
-			sum_line_str(l, scope == SCOPE_SLOT ? x->slot_models[k] : "policy");
+			sum_line_str(l, scope == SUM_SCOPE_OVERALL ? "all"
+					: scope == SUM_SCOPE_SLOT  ? s->slot_name[k]
+								   : s->task_name[k]);
+			sum_line_str(l, scope == SUM_SCOPE_SLOT ? x->slot_models[k] : "policy");
 			sum_line_str(l, s->model_name[m]);
 			sum_line_long(l, p->t.n);
 			sum_line_long(l, p->t.both);
@@ -466,7 +370,7 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 	for (size_t i = 0; i < fam.n; i++) {
 		const struct sum_line *l = &fam.rows[i];
 		sum_csv_line(csv, l);
-		if (scope != SCOPE_OVERALL)
+		if (scope != SUM_SCOPE_OVERALL)
 			continue;
 		struct sum_line *t = sum_tab_row(&x->pairs_tab);
 		sum_line_str(t, sum_line_cell(l, col_of(pairs_header, "shadow")));
@@ -481,11 +385,8 @@ static void pairs_scope(struct sum_ctx *x, struct sum_csv *csv, enum scope scope
 			cell_num(l, col_of(pairs_header, "delta_cost_usd_per_1k_items")));
 		tab_fmt(t, "%+.0f", cell_num(l, col_of(pairs_header, "delta_latency_ms_p95")));
 	}
-	x->pairs_family = scope == SCOPE_OVERALL ? fam.n : x->pairs_family;
+	x->pairs_family = scope == SUM_SCOPE_OVERALL ? fam.n : x->pairs_family;
 	family_free(&fam);
-	for (size_t i = 0; i < nk * nm; i++)
-		pair_free(&acc[i]);
-	free(acc);
 }
 
 int sum_write_pairs(struct sum_ctx *x, struct se_err *err)
@@ -504,9 +405,9 @@ int sum_write_pairs(struct sum_ctx *x, struct se_err *err)
 					 "p95 ms delta"};
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		sum_line_str(h, th[i]);
-	pairs_scope(x, &csv, SCOPE_OVERALL);
-	pairs_scope(x, &csv, SCOPE_SLOT);
-	pairs_scope(x, &csv, SCOPE_TASK);
+	pairs_scope(x, &csv, SUM_SCOPE_OVERALL);
+	pairs_scope(x, &csv, SUM_SCOPE_SLOT);
+	pairs_scope(x, &csv, SUM_SCOPE_TASK);
 	return sum_csv_commit(&csv, err);
 }
 
@@ -542,9 +443,12 @@ static const char *const swaps_header[] = {
     NULL,
 };
 
-/* The 95th percentile of the union of two ascending arrays. */
-static double union_p95(const struct sum_fvec *a, struct sum_fvec *b, struct sum_fvec *tmp)
+/* The 95th percentile of the union of two sets of values. */
+static double union_p95(struct sum_fvec *a, struct sum_fvec *b, struct sum_fvec *tmp)
 {
+	if (a->bounded || b->bounded)
+		return sum_fvec_union_pct(a, b, 95);
+	sum_fvec_sort(a);
 	sum_fvec_sort(b);
 	tmp->n = 0;
 	size_t i = 0, j = 0;
@@ -561,38 +465,16 @@ static double union_p95(const struct sum_fvec *a, struct sum_fvec *b, struct sum
  * over the slot's items (a = current policy, b = candidate). */
 static void swaps_slot(struct sum_ctx *x, struct family *fam, size_t slot, struct sum_fvec *tmp)
 {
-	const struct sum_store *s = x->s;
+	const struct sum_names *s = &x->names;
 	size_t nm = s->nmodels;
-	struct pair_acc out = {0}, *acc = xcalloc(nm + 1, sizeof(*acc));
-	long out_pass = 0;
-	bool *current = xcalloc(nm + 1, sizeof(*current));
-	struct sum_view v;
-	sum_view_init(&v, s);
-	for (size_t r = 0; r < s->nitems; r++) {
-		sum_view_load(&v, s, r);
-		if (!v.policy)
-			continue;
-		if (v.slot != slot) {
-			out.t.n++;
-			out_pass += (v.policy->flags & SUM_F_PASS) != 0;
-			if (isnan(v.policy->cost_usd))
-				out.a_cost_unknown++;
-			else
-				out.a_cost += v.policy->cost_usd;
-			push_latency(&out.a_lat, v.policy);
-			continue;
-		}
-		if (v.primary)
-			current[v.primary->model] = true;
-		for (size_t m = 0; m < nm; m++)
-			if (v.shadow[m])
-				pair_add(&acc[m], v.policy, v.shadow[m]);
-	}
-	sum_view_free(&v);
-	sum_fvec_sort(&out.a_lat);
+	struct sum_agg *a = x->a;
+	struct sum_pair_acc *acc = a->swap + slot * nm;
+	struct sum_pair_acc out = a->out[slot]; /* a shallow copy: read only */
+	long out_pass = a->out_pass[slot];
+	const bool *current = a->current + slot * nm;
 
 	for (size_t m = 0; m < nm; m++) {
-		struct pair_acc *p = &acc[m];
+		struct sum_pair_acc *p = &acc[m];
 		if (p->t.n == 0 || current[m])
 			continue;
 		/* the whole traffic: the other slots' items are concordant */
@@ -635,11 +517,7 @@ static void swaps_slot(struct sum_ctx *x, struct family *fam, size_t slot, struc
 		sum_line_long(l, new_unk);
 		sum_line_long(l, cur_unk);
 	}
-	for (size_t m = 0; m < nm; m++)
-		pair_free(&acc[m]);
-	pair_free(&out);
-	free(acc);
-	free(current);
+	a->out[slot].a_lat = out.a_lat; /* sorted in place by union_p95 */
 }
 
 int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
@@ -659,7 +537,7 @@ int sum_write_swaps(struct sum_ctx *x, struct se_err *err)
 		sum_line_str(h, th[i]);
 	struct sum_fvec tmp = {0};
 	struct family fam = {0};
-	for (size_t sl = 0; sl < x->s->nslots; sl++)
+	for (size_t sl = 0; sl < x->names.nslots; sl++)
 		swaps_slot(x, &fam, sl, &tmp);
 	sum_fvec_free(&tmp);
 	/* every swap of every slot is one family: together they are the

@@ -48,7 +48,7 @@ static void print_tables(struct sum_ctx *x, FILE *out)
 		sum_tab_print(&x->swaps_tab, out);
 	else
 		fprintf(out, "(no candidate ran on a slot's items)\n");
-	if (x->s->torn)
+	if (x->torn)
 		fprintf(out, "\n(a torn last line of results.jsonl was skipped)\n");
 }
 
@@ -57,38 +57,60 @@ int sum_run_dir(const char *dir, FILE *table, struct se_err *err)
 	return sum_run_dir_corr(dir, table, STATS_HOLM, err);
 }
 
+int sum_write_all(struct sum_ctx *x, FILE *table, struct se_err *err)
+{
+	sum_tab_init(&x->models_tab);
+	sum_tab_init(&x->pairs_tab);
+	sum_tab_init(&x->swaps_tab);
+	/* slots first: pairs and swaps name each slot's model from it */
+	int rc = sum_write_slots(x, err);
+	if (!rc)
+		rc = sum_write_models(x, err);
+	if (!rc)
+		rc = sum_write_tasks(x, err);
+	if (!rc)
+		rc = sum_write_pairs(x, err);
+	if (!rc)
+		rc = sum_write_swaps(x, err);
+	if (!rc && table)
+		print_tables(x, table);
+	if (x->slot_models)
+		for (size_t i = 0; i < x->names.nslots; i++)
+			free(x->slot_models[i]);
+	free(x->slot_models);
+	x->slot_models = NULL;
+	sum_tab_free(&x->models_tab);
+	sum_tab_free(&x->pairs_tab);
+	sum_tab_free(&x->swaps_tab);
+	return rc;
+}
+
 int sum_run_dir_corr(const char *dir, FILE *table, enum stats_correction c, struct se_err *err)
 {
 	char *path = fio_join(dir, "results.jsonl");
 	struct sum_store s;
 	sum_store_init(&s);
-	struct sum_ctx x = {.s = &s, .dir = dir, .correction = c};
-	sum_tab_init(&x.models_tab);
-	sum_tab_init(&x.pairs_tab);
-	sum_tab_init(&x.swaps_tab);
+	struct sum_agg a;
+	memset(&a, 0, sizeof(a));
 	int rc = sum_store_load(&s, path, err);
 	if (!rc)
 		rc = sum_store_finish(&s, path, err);
-	/* slots first: pairs and swaps name each slot's model from it */
-	if (!rc)
-		rc = sum_write_slots(&x, err);
-	if (!rc)
-		rc = sum_write_models(&x, err);
-	if (!rc)
-		rc = sum_write_tasks(&x, err);
-	if (!rc)
-		rc = sum_write_pairs(&x, err);
-	if (!rc)
-		rc = sum_write_swaps(&x, err);
-	if (!rc && table)
-		print_tables(&x, table);
-	if (x.slot_models)
-		for (size_t i = 0; i < s.nslots; i++)
-			free(x.slot_models[i]);
-	free(x.slot_models);
-	sum_tab_free(&x.models_tab);
-	sum_tab_free(&x.pairs_tab);
-	sum_tab_free(&x.swaps_tab);
+	if (!rc) {
+		/* exact: every latency kept; items in canonical order */
+		sum_agg_init(&a, false, s.nmodels, s.ntasks, s.nslots);
+		struct sum_view v;
+		sum_view_init(&v, &s);
+		for (size_t r = 0; r < s.nitems; r++) {
+			sum_view_load(&v, &s, r);
+			sum_agg_item(&a, &v);
+		}
+		sum_view_free(&v);
+		struct sum_ctx x = {.a = &a, .dir = dir, .correction = c, .torn = s.torn};
+		x.names = (struct sum_names){s.model_name, s.task_name, s.slot_name,
+					     s.nmodels,	   s.ntasks,	s.nslots};
+		rc = sum_write_all(&x, table, err);
+	}
+	sum_agg_free(&a);
 	sum_store_free(&s);
 	free(path);
 	return rc;

@@ -88,21 +88,39 @@ int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err);
 struct sum_view {
 	uint32_t item;
 	uint16_t task, slot;
-	const struct sum_cell *primary; /* role primary, or NULL */
-	const struct sum_cell *policy;	/* what production served, or NULL */
-	bool fallback_served;		/* policy is a fallback row */
-	const struct sum_cell **answer; /* [nmodels]: primary, else shadow, else fallback */
-	const struct sum_cell **shadow; /* [nmodels]: role shadow */
+	const struct sum_cell *primary;	    /* role primary, or NULL */
+	const struct sum_cell *policy;	    /* what production served, or NULL */
+	bool fallback_served;		    /* policy is a fallback row */
+	const struct sum_cell **answer;	    /* [nmodels]: primary, else shadow, else fallback */
+	const struct sum_cell **shadow;	    /* [nmodels]: role shadow */
+	const struct sum_cell *fallback_ok; /* the first ok fallback, or NULL */
 };
 
 void sum_view_init(struct sum_view *v, const struct sum_store *s);
+/* The same for nmodels models, without a store (sum_live.c). */
+void sum_view_init_n(struct sum_view *v, size_t nmodels);
 void sum_view_free(struct sum_view *v);
 void sum_view_load(struct sum_view *v, const struct sum_store *s, size_t rank);
+/* A view built cell by cell: begin, each cell of the item in (model, role)
+ * order, end (decides the policy result). */
+void sum_view_begin(struct sum_view *v, size_t nmodels, uint16_t task, uint16_t slot);
+void sum_view_cell(struct sum_view *v, const struct sum_cell *c);
+void sum_view_end(struct sum_view *v);
+/* A results line as a cell (item, model and line left to the caller). */
+struct res_rec;
+void sum_cell_from_rec(struct sum_cell *c, const struct res_rec *r);
 
+struct sum_hist;
+
+/* A group's latencies: every value (exact percentiles), or, when bounded
+ * is set before the first push, a histogram (sum_hist.h: within 0.5%, and
+ * memory that does not grow with the count). */
 struct sum_fvec {
 	float *v;
 	size_t n, cap;
 	bool sorted; /* cleared by every push */
+	bool bounded;
+	struct sum_hist *hist; /* bounded: allocated at the first push */
 };
 /* Sorts the values once (until the next push). */
 void sum_fvec_sort(struct sum_fvec *f);
@@ -110,6 +128,8 @@ void sum_fvec_push(struct sum_fvec *f, float x);
 void sum_fvec_free(struct sum_fvec *f);
 /* Type-7 percentile of the values (sorts them in place); NAN when empty. */
 double sum_fvec_pct(struct sum_fvec *f, int pct);
+/* The percentile of the union of two bounded sets of values. */
+double sum_fvec_union_pct(const struct sum_fvec *a, const struct sum_fvec *b, int pct);
 
 /* The figures of a group of results (models.csv columns after the key). */
 struct sum_acc {
@@ -141,6 +161,32 @@ void sum_line_ms(struct sum_line *l, double v);	  /* %.2f; NAN: empty */
 void sum_line_usd(struct sum_line *l, double v);  /* %.8g; NAN: empty */
 /* Cost per 1,000 items from a sum of known costs; NAN when none was known. */
 double sum_cost_per_1k(double total, long n, long unknown);
+
+/* ---- the summaries a run accumulates as it runs (sum_live.c) ----
+ *
+ * `run` feeds every line it writes (and on --resume every earlier line)
+ * to a sum_live, and says when an item has no more lines to come; its end
+ * writes the same five CSVs and tables as sum_run_dir without re-reading
+ * results.jsonl, from bounded accumulators: counts, rates, verdicts and
+ * costs as summarize computes them, latency percentiles from histograms
+ * within 0.5% of summarize's exact ones (sum_hist.h). Memory follows the
+ * items not yet done, not the run's length. Models and slots are the eval
+ * config's; a line naming another is an error. Errors (a duplicate pair,
+ * two primaries) are kept and returned by sum_live_write, naming the file
+ * and line as summarize does. */
+struct sum_live;
+struct sum_live *sum_live_new(const char *results_path, const char *const *models, size_t nm,
+			      const char *const *slots, size_t ns);
+/* r->line 0: the next line after those already fed. */
+void sum_live_add(struct sum_live *l, const struct res_rec *r);
+void sum_live_item_done(struct sum_live *l, const char *item_id);
+/* Items whose lines are held, waiting for sum_live_item_done. */
+size_t sum_live_pending(const struct sum_live *l);
+/* Reduces what is still held, then writes the CSVs into dir (and the
+ * tables to `table` when not NULL). */
+int sum_live_write(struct sum_live *l, const char *dir, FILE *table, enum stats_correction c,
+		   struct se_err *err);
+void sum_live_free(struct sum_live *l);
 
 /* An aligned text table for stdout. */
 struct sum_tab {
