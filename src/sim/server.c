@@ -38,6 +38,12 @@
  * socket, and the entry leaves the list under the lock then, so the timer
  * never shuts down a descriptor that was reused.
  *
+ * Connections come in through the door (door.c), which owns the listening
+ * socket, refuses malformed request lines in OpenRouter's error shape and
+ * hands the rest over with MHD_add_connection; MHD listens on nothing. The
+ * door counts open connections against the descriptor limit, so MHD's close
+ * notice tells it (sim_door_closed) when a slot is free.
+ *
  * Shared state (profiles, items, options) is read-only; the heap and the
  * waiting list are the only mutable shared structures.
  */
@@ -78,6 +84,8 @@ struct sim_conn {
 
 struct sim_server {
 	struct MHD_Daemon *d;
+	struct sim_door *door; /* accepts, checks request lines (door.c) */
+	int lfd;	       /* the listening socket */
 	const struct sim_profiles *p;
 	const struct sim_items *items;
 	struct sim_server_opts o;
@@ -161,12 +169,13 @@ static void conn_unlink(struct sim_server *s, struct sim_conn *sc)
 	sc->linked = false;
 }
 
-/* Starts (or restarts) sc's wait for a complete request. */
-static void conn_wait(struct sim_server *s, struct sim_conn *sc)
+/* Starts (or restarts) sc's wait for a complete request, from `since`
+ * (monotonic ms: its opening, or the end of its previous reply). */
+static void conn_wait(struct sim_server *s, struct sim_conn *sc, double since)
 {
 	pthread_mutex_lock(&s->mu);
 	conn_unlink(s, sc);
-	sc->deadline = clock_now_ms() + (double)s->o.header_timeout_s * 1000.0;
+	sc->deadline = since + (double)s->o.header_timeout_s * 1000.0;
 	sc->prev = s->wait_tail;
 	if (s->wait_tail)
 		s->wait_tail->next = sc;
@@ -680,7 +689,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	/* A kept-alive connection now waits for its next request. */
 	struct sim_conn *sc = conn_of(c);
 	if (sc && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		conn_wait(s, sc);
+		conn_wait(s, sc, clock_now_ms());
 	if (!rq)
 		return;
 	buf_free(&rq->body);
@@ -701,9 +710,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		struct sim_conn *sc = xcalloc(1, sizeof(*sc));
 		sc->fd = ci->connect_fd;
 		*socket_context = sc;
-		conn_wait(s, sc);
+		/* the whole first request counts from the door's accept */
+		conn_wait(s, sc, sim_door_opened_at(s->door, sc->fd));
 		return;
 	}
+	sim_door_closed(s->door);
 	struct sim_conn *sc = *socket_context;
 	if (!sc)
 		return;
@@ -722,6 +733,29 @@ static unsigned connection_limit(void)
 	return rl.rlim_cur > 64 ? (unsigned)(rl.rlim_cur - 32) : 32;
 }
 
+/* A listening socket (non-blocking, backlog 4096) on addr; its port in
+ * *port. Returns the descriptor, or -1 with errno set. */
+static int listen_on(const struct sockaddr *addr, socklen_t len, int *port)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_storage got;
+	socklen_t glen = sizeof(got);
+	if (bind(fd, addr, len) != 0 || listen(fd, 4096) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&got, &glen) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*port = got.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
+					  : ntohs(((struct sockaddr_in *)&got)->sin_port);
+	return fd;
+}
+
 int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 		     const struct sim_items *items, const struct sim_server_opts *o,
 		     struct se_err *err)
@@ -730,16 +764,21 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	const char *host = o->host ? o->host : "127.0.0.1";
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+	/* The door (door.c) owns the listening socket and hands checked
+	 * connections over: MHD listens on nothing. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sslen;
 	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)o->port);
+		sslen = sizeof(*in4);
 	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)o->port);
-		flags |= MHD_USE_IPv6;
+		sslen = sizeof(*in6);
 	} else {
 		return se_fail(err, SE_USAGE, NULL, "--host: \"%s\" is not an IPv4 or IPv6 address",
 			       host);
@@ -764,6 +803,7 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	}
 
 	struct sim_server *s = xcalloc(1, sizeof(*s));
+	s->lfd = -1;
 	s->p = p;
 	s->items = items;
 	s->o = *o;
@@ -795,21 +835,37 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	}
 	s->timer_started = true;
 
-	s->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
-	    connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONN_MEMORY,
-	    MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-	    4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, s, MHD_OPTION_END);
-	if (!s->d) {
+	s->lfd = listen_on((struct sockaddr *)&ss, sslen, &s->port);
+	if (s->lfd < 0) {
 		int e = errno;
 		sim_server_stop(s);
 		errno = e;
 		return se_fail_errno(err, NULL, "cannot listen on %s port %d", host, o->port);
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : o->port;
+	/* The door keeps connections under the limit; MHD's own limit is
+	 * higher, so that it never drops one the door handed over. */
+	unsigned limit = connection_limit();
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE,
+				threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT, limit + 64,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONN_MEMORY,
+				MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+	if (!s->d) {
+		int e = errno;
+		sim_server_stop(s);
+		errno = e;
+		return se_fail_errno(err, NULL, "cannot start the HTTP server");
+	}
+	struct sim_door_opts dopt = {.listen_fd = s->lfd,
+				     .d = s->d,
+				     .header_timeout_s = s->o.header_timeout_s,
+				     .limit = limit,
+				     .verbose = s->o.verbose};
+	if (sim_door_start(&s->door, &dopt, err)) {
+		sim_server_stop(s);
+		return -1;
+	}
 	*out = s;
 	return 0;
 }
@@ -823,6 +879,8 @@ void sim_server_stop(struct sim_server *s)
 {
 	if (!s)
 		return;
+	sim_door_stop(s->door); /* no new connection reaches MHD after this */
+	s->door = NULL;
 	pthread_mutex_lock(&s->mu);
 	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
 	struct heap all = s->heap;
@@ -838,6 +896,8 @@ void sim_server_stop(struct sim_server *s)
 	heap_free(&all);
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	if (s->lfd >= 0)
+		close(s->lfd);
 	if (s->models)
 		MHD_destroy_response(s->models);
 	pthread_cond_destroy(&s->cv);

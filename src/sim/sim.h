@@ -237,6 +237,31 @@ void sim_models_body(struct buf *b, const struct sim_profiles *p);
 /* A price as OpenRouter writes it: a decimal string without exponent. */
 void sim_price_str(double v, char *out, size_t size);
 
+/* ---- the front door (door.c): request lines checked before MHD ---- */
+
+/* Checks the start of a request, buf[0..n): 0 when the request line is not
+ * whole yet, 1 when it is well-formed (METHOD SP TARGET SP HTTP/1.0 or 1.1,
+ * after any empty lines), else the HTTP status to answer (400, or 505 for
+ * another HTTP version) with *why the message. */
+int sim_request_line_check(const char *buf, size_t n, const char **why);
+
+struct MHD_Daemon;
+struct sim_door_opts {
+	int listen_fd;	      /* listening, non-blocking; the caller closes it */
+	struct MHD_Daemon *d; /* started with MHD_USE_NO_LISTEN_SOCKET */
+	unsigned header_timeout_s;
+	unsigned limit; /* connections open at once, waiting or handed over */
+	bool verbose;
+};
+struct sim_door;
+int sim_door_start(struct sim_door **out, const struct sim_door_opts *o, struct se_err *err);
+/* MHD closed a connection the door handed over (from MHD's close notice). */
+void sim_door_closed(struct sim_door *dr);
+/* When fd was accepted (monotonic ms); now for an fd the door never saw. */
+double sim_door_opened_at(const struct sim_door *dr, int fd);
+/* Stops accepting, closes the connections still waiting; NULL is safe. */
+void sim_door_stop(struct sim_door *dr);
+
 /* ---- server (server.c) ---- */
 
 struct sim_server_opts {

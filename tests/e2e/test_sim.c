@@ -1357,9 +1357,8 @@ static double mono_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* A connection to 127.0.0.1:port that has sent the start of a request and
- * never finishes it. */
-static int drip_open(int port)
+/* A plain TCP connection to 127.0.0.1:port. */
+static int drip_open_plain(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
@@ -1367,6 +1366,14 @@ static int drip_open(int port)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0, "connect: %s",
 		     strerror(errno));
+	return fd;
+}
+
+/* A connection to 127.0.0.1:port that has sent the start of a request and
+ * never finishes it. */
+static int drip_open(int port)
+{
+	int fd = drip_open_plain(port);
 	static const char head[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 				   "X-Drip: ";
 	cr_assert_eq(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(head) - 1);
@@ -1822,4 +1829,68 @@ Test(sim, well_formed_variants_of_the_request_shape_are_served)
 		cr_assert_eq(r.status, 200, "body %zu: %ld %s", i, r.status, r.body.data);
 		buf_free(&r.body);
 	}
+}
+
+/* ---- malformed request lines get OpenRouter's error shape ---- */
+
+/* Sends `req` (n bytes) on a new connection to 127.0.0.1:port
+ * and returns everything the server sent until it closed (malloc'd). */
+static char *raw_exchange(int port, const char *req, size_t n)
+{
+	int fd = drip_open_plain(port);
+	cr_assert_eq(send(fd, req, n, MSG_NOSIGNAL), (ssize_t)n);
+	struct buf got;
+	buf_init(&got);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 20000), 1, "no reply and no close in 20 s to: %.*s",
+			     (int)n, req);
+		char tmp[4096];
+		ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
+		if (r <= 0)
+			break;
+		buf_append(&got, tmp, (size_t)r);
+	}
+	close(fd);
+	return buf_detach(&got, NULL);
+}
+
+Test(simproc, a_malformed_request_line_gets_a_json_400_not_silence)
+{
+	struct simproc s;
+	cr_assert_eq(simproc_start(&s, FIX "profiles.json", NULL, NULL), 0, "%s", s.error);
+	static const struct {
+		const char *req;
+		const char *status;
+	} cases[] = {
+	    {"GARBAGE\r\n\r\n", "HTTP/1.1 400 "},
+	    {"GET\r\n\r\n", "HTTP/1.1 400 "},
+	    {"GARBAGE X\r\n\r\n", "HTTP/1.1 400 "},
+	    {"GET /v1/models\r\n\r\n", "HTTP/1.1 400 "},
+	    {"G\x01T /v1/models HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "},
+	    {"GET /v1/models HTTP/9.9\r\n\r\n", "HTTP/1.1 505 "},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *r = raw_exchange(s.port, cases[i].req, strlen(cases[i].req));
+		cr_assert_eq(strncmp(r, cases[i].status, strlen(cases[i].status)), 0,
+			     "case %zu: %s", i, r);
+		const char *body = strstr(r, "\r\n\r\n");
+		cr_assert_not_null(body, "case %zu: %s", i, r);
+		cJSON *j = cJSON_Parse(body + 4);
+		cr_assert_not_null(j, "case %zu: not JSON: %s", i, body + 4);
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+		cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(e, "code")), "%s", r);
+		cr_assert_eq(cJSON_GetObjectItemCaseSensitive(e, "code")->valueint,
+			     atoi(cases[i].status + 9));
+		cr_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")));
+		cJSON_Delete(j);
+		free(r);
+	}
+	/* a good request line still goes through, after empty lines too */
+	static const char ok[] =
+	    "\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	char *r = raw_exchange(s.port, ok, sizeof(ok) - 1);
+	cr_assert_eq(strncmp(r, "HTTP/1.1 200 ", 13), 0, "%s", r);
+	free(r);
+	cr_assert_eq(simproc_stop(&s), 0);
 }
