@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/csvw.h"
+#include "core/esc.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/heap.h"
@@ -505,5 +506,35 @@ Test(core, csv_cells_of_a_length_keep_nuls_and_are_neutralised)
 	buf_reset(&b);
 	csvw_celln(&b, NULL, 3, 0);
 	cr_assert_str_eq(b.data, ",");
+	buf_free(&b);
+}
+
+/* The one HTML and markdown escaper (core/esc.h): what diff, the report and
+ * check --markdown write from model outputs, ids and paths. */
+Test(core, html_and_markdown_escaping)
+{
+	static const char hostile[] = "<script>a&b</script> \"q\" 'x'";
+	struct buf b;
+	buf_init(&b);
+	esc_html(&b, hostile, strlen(hostile));
+	cr_assert_str_eq(b.data, "&lt;script&gt;a&amp;b&lt;/script&gt; &quot;q&quot; &#39;x&#39;");
+	buf_reset(&b);
+	/* a <pre> block: newlines kept as &#10;, CR dropped, controls shown */
+	esc_html_pre(&b, "a\r\n\nb\x1b<\x7f\0z", 10);
+	cr_assert_str_eq(b.data, "a&#10;&#10;b&#9243;&lt;&#9249;&#9216;z");
+	buf_reset(&b);
+	/* markdown: nothing can open a link, emphasis, code or a cell */
+	static const char md[] = "[x](javascript:1) *b* _i_ `c` | #h\n!{}~+\\ <b>&\"'";
+	esc_md_inline(&b, md, strlen(md));
+	cr_assert_str_eq(b.data, "\\[x\\]\\(javascript:1\\) \\*b\\* \\_i\\_ \\`c\\` \\| \\#h "
+				 "\\!\\{\\}\\~\\+\\\\ &lt;b&gt;&amp;&quot;'");
+	buf_reset(&b);
+	esc_md_inline(&b, "a\tb\0c", 5);
+	cr_assert_str_eq(b.data, "a b c");
+	buf_reset(&b);
+	/* a table cell: only what could end it or open markup */
+	static const char cell[] = "91% (9/10) [x](y) a|b *c* \"q\" <i>\n";
+	esc_md_cell(&b, cell, strlen(cell));
+	cr_assert_str_eq(b.data, "91% (9/10) \\[x\\](y) a\\|b \\*c\\* \"q\" &lt;i&gt; ");
 	buf_free(&b);
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/xalloc.h"
+#include "core/esc.h"
 #include "diff/diff.h"
 
 const char *const dif_cause_names[DIF_NCAUSES] = {"different model", "same model, different answer",
@@ -171,7 +172,7 @@ static void failing_check(const struct dif_line *l, struct buf *b)
 static void md_row(struct buf *b, const char *s)
 {
 	buf_puts(b, " ");
-	dif_md_inline(b, s, strlen(s));
+	esc_md_inline(b, s, strlen(s));
 	buf_puts(b, " |");
 }
 

@@ -15,6 +15,7 @@
 
 #include "core/fileio.h"
 #include "core/xalloc.h"
+#include "core/esc.h"
 #include "diff/diff.h"
 
 void dif_anchor(struct buf *b, const char *slot, const char *model)
@@ -32,7 +33,7 @@ void dif_anchor(struct buf *b, const char *slot, const char *model)
 static void esc(struct buf *b, const char *s)
 {
 	if (s)
-		dif_html_pre(b, s, strlen(s));
+		esc_html_pre(b, s, strlen(s));
 }
 
 static void side_cell(struct buf *b, const struct dif_line *l)
@@ -57,7 +58,7 @@ static void side_cell(struct buf *b, const struct dif_line *l)
 	}
 	buf_puts(b, "<pre class=\"out\">");
 	if (r->output)
-		dif_html_pre(b, r->output, r->output_len);
+		esc_html_pre(b, r->output, r->output_len);
 	else
 		buf_puts(b, "(no output)");
 	buf_puts(b, "</pre><ul class=\"checks\">");

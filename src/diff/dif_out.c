@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/csvw.h"
+#include "core/esc.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 #include "diff/diff.h"
@@ -37,82 +38,10 @@
 #define C_YELLOW "\033[33m"
 #define C_DIM "\033[2m"
 
-/* ---- escaping ---- */
-
-void dif_md_inline(struct buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		switch (c) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\n':
-		case '\r':
-		case '\t':
-			buf_putc(b, ' ');
-			break;
-		default:
-			if (strchr("\\`*_{}[]()#+!|~", c) && c) {
-				buf_putc(b, '\\');
-				buf_putc(b, c);
-			} else if ((unsigned char)c < 0x20 || c == 0x7f) {
-				buf_putc(b, ' ');
-			} else {
-				buf_putc(b, c);
-			}
-		}
-	}
-}
-
-void dif_html_pre(struct buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		switch (c) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		case '\n':
-			buf_puts(b, "&#10;");
-			break;
-		case '\r':
-			break;
-		default:
-			if ((unsigned char)c < 0x20 || c == 0x7f)
-				buf_printf(b, "&#%d;",
-					   0x2400 + (c == 0x7f ? 0x21 : c)); /* control pictures */
-			else
-				buf_putc(b, c);
-		}
-	}
-}
-
 static void md_str(struct buf *b, const char *s)
 {
 	if (s)
-		dif_md_inline(b, s, strlen(s));
+		esc_md_inline(b, s, strlen(s));
 }
 
 /* baseline mode: A is the baseline's line, B the run's */
@@ -522,10 +451,10 @@ static void md_item(struct dif_printer *p, enum dif_kind k, const struct dif_lin
 	buf_puts(&o, " |\n\n");
 	buf_puts(&o, "<table><tr><th>A output</th><th>B output</th></tr><tr><td><pre>");
 	if (a->output)
-		dif_html_pre(&o, a->output, a->output_len);
+		esc_html_pre(&o, a->output, a->output_len);
 	buf_puts(&o, "</pre></td><td><pre>");
 	if (b->output)
-		dif_html_pre(&o, b->output, b->output_len);
+		esc_html_pre(&o, b->output, b->output_len);
 	buf_puts(&o, "</pre></td></tr></table>\n\n");
 	fwrite(o.data, 1, o.len, p->out);
 	buf_free(&o);

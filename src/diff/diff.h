@@ -222,10 +222,4 @@ void dif_anchor(struct buf *b, const char *slot, const char *model);
 int dif_html_section(const char *dir, const struct dif_html_cmp *cmp, size_t ncmp, size_t max_each,
 		     struct buf *b, struct se_err *err);
 
-/* Escaping, shared with the report: markdown inline text (table cells,
- * headings) and a <pre> block's text, which keeps newlines as &#10; so that a
- * blank line in an output cannot end the HTML block in markdown. */
-void dif_md_inline(struct buf *b, const char *s, size_t n);
-void dif_html_pre(struct buf *b, const char *s, size_t n);
-
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/esc.h"
 #include "core/fileio.h"
 #include "core/jsonw.h"
 #include "diff/diff.h"
@@ -169,35 +170,11 @@ void gate_write_text(const struct gate_report *r, FILE *out)
 
 static void md_text(FILE *fp, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '\n':
-		case '\r':
-			fputc(' ', fp);
-			break;
-		case '|':
-		case '\\':
-		case '*':
-		case '_':
-		case '`':
-		case '[':
-		case ']':
-			fputc('\\', fp);
-			fputc(*s, fp);
-			break;
-		default:
-			fputc(*s, fp);
-		}
-	}
+	struct buf b;
+	buf_init(&b);
+	esc_md_cell(&b, s, strlen(s));
+	fwrite(b.data, 1, b.len, fp);
+	buf_free(&b);
 }
 
 static void md_row(FILE *fp, const struct sum_line *l, int bold_last)

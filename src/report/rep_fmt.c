@@ -13,39 +13,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/esc.h"
 #include "report/rep_int.h"
 
 #define DASH "\xe2\x80\x94" /* U+2014 */
 
 void rep_esc(struct buf *b, const char *s)
 {
-	const char *run = s;
-	for (; *s; s++) {
-		const char *rep;
-		switch (*s) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			continue;
-		}
-		buf_append(b, run, (size_t)(s - run));
-		buf_puts(b, rep);
-		run = s + 1;
-	}
-	buf_append(b, run, (size_t)(s - run));
+	esc_html(b, s, strlen(s));
 }
 
 /* Rounds to `dec` decimals and drops the sign of a zero result ("-0.0"). */
