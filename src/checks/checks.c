@@ -146,14 +146,160 @@ static const char *const check_keys[] = {"name",   "type",	  "pattern", "normali
 					 "ignore", "ignore_case", "group",   "select",
 					 "value",  "weight",	  NULL};
 
-static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check *k)
-{
-	if (!cJSON_IsObject(obj))
-		return fail_at(c, NULL, "check must be an object");
-	const char *unknown = jsonv_unknown_key(obj, check_keys);
-	if (unknown)
-		return fail_at(c, NULL, "unknown key \"%s\" (known: " KEYS_KNOWN ")", unknown);
+/* ---- a check's keys, one parser each ---------------------------------- */
 
+/* Parses the value v of one key into k (type already set). */
+typedef int (*field_fn)(const struct cctx *c, const cJSON *v, struct chk_check *k);
+
+static int f_name(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return fail_at(c, ".name", "\"name\" must be a non-empty string");
+	k->name = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int f_ignore_case(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (!cJSON_IsBool(v))
+		return fail_at(c, ".ignore_case", "\"ignore_case\" must be true or false");
+	k->ignore_case = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* Called for every check, v NULL when absent: the regex types need one. */
+static int f_pattern(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (!is_regex_type(k->type)) {
+		if (v)
+			return fail_at(c, ".pattern", "\"pattern\" is not allowed for type \"%s\"",
+				       type_names[k->type]);
+		return 0;
+	}
+	if (!v)
+		return fail_at(c, NULL, "missing \"pattern\" (required for type \"%s\")",
+			       type_names[k->type]);
+	if (!cJSON_IsString(v))
+		return fail_at(c, ".pattern", "\"pattern\" must be a string");
+	return compile_re(c, ".pattern", v->valuestring, k->ignore_case, &k->re);
+}
+
+static int f_normalize(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (!cJSON_IsArray(v))
+		return fail_at(c, ".normalize",
+			       "\"normalize\" must be an array of names (known: %s)",
+			       chk_normalizer_known());
+	k->norm = xcalloc((size_t)cJSON_GetArraySize(v), 1);
+	size_t j = 0;
+	for (const cJSON *e = v->child; e; e = e->next, j++) {
+		unsigned bit = cJSON_IsString(e) ? chk_normalizer_bit(e->valuestring) : 0;
+		if (!bit) {
+			char sfx[64], w[512];
+			snprintf(sfx, sizeof sfx, ".normalize[%zu]", j);
+			where_of(c, w, sizeof w, sfx);
+			return se_fail(c->err, SE_INPUT, w, "unknown normalizer \"%s\" (known: %s)",
+				       cJSON_IsString(e) ? e->valuestring : "(not a string)",
+				       chk_normalizer_known());
+		}
+		unsigned char op = 0;
+		while ((1u << op) != bit)
+			op++;
+		k->norm[k->n_norm++] = op;
+	}
+	return 0;
+}
+
+static int f_ignore(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (!cJSON_IsArray(v))
+		return fail_at(c, ".ignore", "\"ignore\" must be an array of regexes");
+	k->ignore = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *k->ignore);
+	size_t j = 0;
+	for (const cJSON *e = v->child; e; e = e->next, j++) {
+		char sfx[64];
+		snprintf(sfx, sizeof sfx, ".ignore[%zu]", j);
+		if (!cJSON_IsString(e))
+			return fail_at(c, sfx, "\"ignore\" entries must be strings");
+		if (compile_re(c, sfx, e->valuestring, k->ignore_case, &k->ignore[k->n_ignore]) < 0)
+			return -1;
+		k->n_ignore++;
+	}
+	return 0;
+}
+
+/* After pattern: the group must exist in it. */
+static int f_group(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (k->type != CHK_REGEX_EXTRACT)
+		return fail_at(c, ".group", "\"group\" is only allowed for type %s",
+			       "\"regex_extract\"");
+	double g = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	if (!(g >= 0 && g <= 65535) || g != (double)(int)g)
+		return fail_at(c, ".group", "\"group\" must be an integer >= 0");
+	uint32_t caps = 0;
+	pcre2_pattern_info(k->re, PCRE2_INFO_CAPTURECOUNT, &caps);
+	if ((uint32_t)g > caps) {
+		char w[512];
+		where_of(c, w, sizeof w, ".group");
+		return se_fail(c->err, SE_INPUT, w,
+			       "group %d does not exist (the pattern has %u groups)", (int)g,
+			       (unsigned)caps);
+	}
+	k->group = (int)g;
+	return 0;
+}
+
+static int f_select(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (k->type != CHK_REGEX_EXTRACT)
+		return fail_at(c, ".select", "\"select\" is only allowed for type %s",
+			       "\"regex_extract\"");
+	if (!cJSON_IsString(v) ||
+	    (strcmp(v->valuestring, "first") != 0 && strcmp(v->valuestring, "last") != 0))
+		return fail_at(c, ".select", "\"select\" must be \"first\" or \"last\"");
+	k->select_last = strcmp(v->valuestring, "last") == 0;
+	return 0;
+}
+
+static int f_value(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (k->type == CHK_REGEX || k->type == CHK_NOT_REGEX)
+		return fail_at(c, ".value", "\"value\" is not allowed for type \"%s\"",
+			       type_names[k->type]);
+	if (!cJSON_IsString(v))
+		return fail_at(c, ".value", "\"value\" must be a string");
+	if (k->type == CHK_CONTAINS && !*v->valuestring)
+		return fail_at(c, ".value", "\"value\" is empty: every output contains it");
+	k->value = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int f_weight(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || v->valuedouble > 1e300)
+		return fail_at(c, ".weight", "\"weight\" must be a number > 0");
+	k->weight = v->valuedouble;
+	return 0;
+}
+
+/* Every key but "type", in the order they are parsed: ignore_case before
+ * the regexes it applies to, pattern before group (which must exist in it).
+ * A missing key keeps its default, except where `always` asks for a call. */
+static const struct check_field {
+	const char *key;
+	field_fn parse;
+	bool always;
+} check_fields[] = {
+    {"name", f_name, false},	  {"ignore_case", f_ignore_case, false},
+    {"pattern", f_pattern, true}, {"normalize", f_normalize, false},
+    {"ignore", f_ignore, false},  {"group", f_group, false},
+    {"select", f_select, false},  {"value", f_value, false},
+    {"weight", f_weight, false},
+};
+
+static int parse_type(const struct cctx *c, const cJSON *obj, struct chk_check *k)
+{
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
 	if (!type)
 		return fail_at(c, NULL, "missing \"type\" (known: %s)", TYPES_KNOWN);
@@ -170,132 +316,26 @@ static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check 
 			       type->valuestring, TYPES_KNOWN);
 	}
 	k->type = (enum chk_type)t;
+	return 0;
+}
+
+static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check *k)
+{
+	if (!cJSON_IsObject(obj))
+		return fail_at(c, NULL, "check must be an object");
+	const char *unknown = jsonv_unknown_key(obj, check_keys);
+	if (unknown)
+		return fail_at(c, NULL, "unknown key \"%s\" (known: " KEYS_KNOWN ")", unknown);
+	if (parse_type(c, obj, k))
+		return -1;
 	k->group = -1;
 	k->weight = 1.0;
-
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "name");
-	if (name) {
-		if (!cJSON_IsString(name) || !name->valuestring[0])
-			return fail_at(c, ".name", "\"name\" must be a non-empty string");
-		k->name = xstrdup(name->valuestring);
-	}
-
-	const cJSON *ic = cJSON_GetObjectItemCaseSensitive(obj, "ignore_case");
-	if (ic) {
-		if (!cJSON_IsBool(ic))
-			return fail_at(c, ".ignore_case", "\"ignore_case\" must be true or false");
-		k->ignore_case = cJSON_IsTrue(ic);
-	}
-
-	const cJSON *pat = cJSON_GetObjectItemCaseSensitive(obj, "pattern");
-	if (is_regex_type(k->type)) {
-		if (!pat)
-			return fail_at(c, NULL, "missing \"pattern\" (required for type \"%s\")",
-				       type_names[t]);
-		if (!cJSON_IsString(pat))
-			return fail_at(c, ".pattern", "\"pattern\" must be a string");
-		if (compile_re(c, ".pattern", pat->valuestring, k->ignore_case, &k->re) < 0)
+	for (size_t i = 0; i < sizeof check_fields / sizeof check_fields[0]; i++) {
+		const struct check_field *f = &check_fields[i];
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->key);
+		if ((v || f->always) && f->parse(c, v, k))
 			return -1;
-	} else if (pat) {
-		return fail_at(c, ".pattern", "\"pattern\" is not allowed for type \"%s\"",
-			       type_names[t]);
 	}
-
-	const cJSON *norm = cJSON_GetObjectItemCaseSensitive(obj, "normalize");
-	if (norm) {
-		if (!cJSON_IsArray(norm))
-			return fail_at(c, ".normalize",
-				       "\"normalize\" must be an array of names (known: %s)",
-				       chk_normalizer_known());
-		size_t n = (size_t)cJSON_GetArraySize(norm), j = 0;
-		k->norm = xcalloc(n, 1);
-		for (const cJSON *e = norm->child; e; e = e->next, j++) {
-			char sfx[64];
-			snprintf(sfx, sizeof sfx, ".normalize[%zu]", j);
-			unsigned bit = cJSON_IsString(e) ? chk_normalizer_bit(e->valuestring) : 0;
-			if (!bit) {
-				char w[512];
-				where_of(c, w, sizeof w, sfx);
-				return se_fail(
-				    c->err, SE_INPUT, w, "unknown normalizer \"%s\" (known: %s)",
-				    cJSON_IsString(e) ? e->valuestring : "(not a string)",
-				    chk_normalizer_known());
-			}
-			unsigned char op = 0;
-			while ((1u << op) != bit)
-				op++;
-			k->norm[k->n_norm++] = op;
-		}
-	}
-
-	const cJSON *ign = cJSON_GetObjectItemCaseSensitive(obj, "ignore");
-	if (ign) {
-		if (!cJSON_IsArray(ign))
-			return fail_at(c, ".ignore", "\"ignore\" must be an array of regexes");
-		size_t n = (size_t)cJSON_GetArraySize(ign), j = 0;
-		k->ignore = xcalloc(n, sizeof *k->ignore);
-		for (const cJSON *e = ign->child; e; e = e->next, j++) {
-			char sfx[64];
-			snprintf(sfx, sizeof sfx, ".ignore[%zu]", j);
-			if (!cJSON_IsString(e))
-				return fail_at(c, sfx, "\"ignore\" entries must be strings");
-			if (compile_re(c, sfx, e->valuestring, k->ignore_case,
-				       &k->ignore[k->n_ignore]) < 0)
-				return -1;
-			k->n_ignore++;
-		}
-	}
-
-	const cJSON *grp = cJSON_GetObjectItemCaseSensitive(obj, "group");
-	if (grp) {
-		if (k->type != CHK_REGEX_EXTRACT)
-			return fail_at(c, ".group", "\"group\" is only allowed for type %s",
-				       "\"regex_extract\"");
-		double g = cJSON_IsNumber(grp) ? grp->valuedouble : -1;
-		if (!(g >= 0 && g <= 65535) || g != (double)(int)g)
-			return fail_at(c, ".group", "\"group\" must be an integer >= 0");
-		uint32_t caps = 0;
-		pcre2_pattern_info(k->re, PCRE2_INFO_CAPTURECOUNT, &caps);
-		if ((uint32_t)g > caps) {
-			char w[512];
-			where_of(c, w, sizeof w, ".group");
-			return se_fail(c->err, SE_INPUT, w,
-				       "group %d does not exist (the pattern has %u groups)",
-				       (int)g, (unsigned)caps);
-		}
-		k->group = (int)g;
-	}
-
-	const cJSON *sel = cJSON_GetObjectItemCaseSensitive(obj, "select");
-	if (sel) {
-		if (k->type != CHK_REGEX_EXTRACT)
-			return fail_at(c, ".select", "\"select\" is only allowed for type %s",
-				       "\"regex_extract\"");
-		if (!cJSON_IsString(sel) || (strcmp(sel->valuestring, "first") != 0 &&
-					     strcmp(sel->valuestring, "last") != 0))
-			return fail_at(c, ".select", "\"select\" must be \"first\" or \"last\"");
-		k->select_last = strcmp(sel->valuestring, "last") == 0;
-	}
-
-	const cJSON *val = cJSON_GetObjectItemCaseSensitive(obj, "value");
-	if (val) {
-		if (k->type == CHK_REGEX || k->type == CHK_NOT_REGEX)
-			return fail_at(c, ".value", "\"value\" is not allowed for type \"%s\"",
-				       type_names[t]);
-		if (!cJSON_IsString(val))
-			return fail_at(c, ".value", "\"value\" must be a string");
-		if (k->type == CHK_CONTAINS && !*val->valuestring)
-			return fail_at(c, ".value", "\"value\" is empty: every output contains it");
-		k->value = xstrdup(val->valuestring);
-	}
-
-	const cJSON *wt = cJSON_GetObjectItemCaseSensitive(obj, "weight");
-	if (wt) {
-		if (!cJSON_IsNumber(wt) || !(wt->valuedouble > 0) || wt->valuedouble > 1e300)
-			return fail_at(c, ".weight", "\"weight\" must be a number > 0");
-		k->weight = wt->valuedouble;
-	}
-
 	k->mctx = pcre2_match_context_create(NULL);
 	if (!k->mctx) {
 		fprintf(stderr, "shadoweval: out of memory (pcre2 match context)\n");
