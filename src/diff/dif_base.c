@@ -176,6 +176,47 @@ static void md_row(struct buf *b, const char *s)
 	buf_puts(b, " |");
 }
 
+/* The count line and the table head of check --markdown's flipped items. */
+static void flips_heading(struct buf *md, size_t lost, size_t gained, size_t max)
+{
+	buf_printf(md, "\n**Flipped items**: %zu lost a pass, %zu gained one", lost, gained);
+	if (lost + gained > max)
+		buf_printf(md,
+			   " (the first %zu below; `shadoweval diff DIR --baseline BASE` "
+			   "lists all)",
+			   max);
+	buf_puts(md, ".\n\n| item | task | slot (base -> now) | model (base -> now) | pass "
+		     "| failing check |\n"
+		     "| --- | --- | --- | --- | --- | --- |\n");
+}
+
+/* One flipped item: la the baseline's line, lb this run's; same_model when
+ * the cause is the same model's different answer; lost when the pass was. */
+static void flip_row(struct buf *md, const struct dif_line *la, const struct dif_line *lb,
+		     bool same_model, bool lost)
+{
+	struct buf t;
+	buf_init(&t);
+	buf_puts(md, "|");
+	md_row(md, la->row.item_id);
+	md_row(md, lb->row.task ? lb->row.task : "-");
+	buf_printf(&t, "%s -> %s", la->row.slot ? la->row.slot : "-",
+		   lb->row.slot ? lb->row.slot : "-");
+	md_row(md, t.data);
+	buf_reset(&t);
+	if (same_model)
+		buf_printf(&t, "%s (same)", lb->row.model);
+	else
+		buf_printf(&t, "%s -> %s", la->row.model, lb->row.model);
+	md_row(md, t.data);
+	md_row(md, lost ? "lost" : "gained");
+	buf_reset(&t);
+	failing_check(lost ? lb : la, &t);
+	md_row(md, t.data);
+	buf_puts(md, "\n");
+	buf_free(&t);
+}
+
 int dif_flips_markdown(const char *dir, const char *baseline, size_t max, struct buf *md,
 		       struct se_err *err)
 {
@@ -201,23 +242,11 @@ int dif_flips_markdown(const char *dir, const char *baseline, size_t max, struct
 		lost += ch.group[g].n[DIF_A_BETTER];
 		gained += ch.group[g].n[DIF_B_BETTER];
 	}
-	if (rc == 0 && lost + gained > 0) {
-		buf_printf(md, "\n**Flipped items**: %zu lost a pass, %zu gained one", lost,
-			   gained);
-		if (lost + gained > max)
-			buf_printf(md,
-				   " (the first %zu below; `shadoweval diff DIR --baseline BASE` "
-				   "lists all)",
-				   max);
-		buf_puts(md, ".\n\n| item | task | slot (base -> now) | model (base -> now) | pass "
-			     "| failing check |\n"
-			     "| --- | --- | --- | --- | --- | --- |\n");
-	}
+	if (rc == 0 && lost + gained > 0)
+		flips_heading(md, lost, gained, max);
 	struct dif_line la, lb;
 	dif_line_init(&la);
 	dif_line_init(&lb);
-	struct buf t;
-	buf_init(&t);
 	size_t shown = 0;
 	/* lost passes first (the regressions), then gained ones */
 	for (int k = DIF_A_BETTER; rc == 0 && k <= DIF_B_BETTER; k++) {
@@ -231,28 +260,10 @@ int dif_flips_markdown(const char *dir, const char *baseline, size_t max, struct
 					rc = -1;
 					break;
 				}
-				buf_puts(md, "|");
-				md_row(md, la.row.item_id);
-				md_row(md, lb.row.task ? lb.row.task : "-");
-				buf_reset(&t);
-				buf_printf(&t, "%s -> %s", la.row.slot ? la.row.slot : "-",
-					   lb.row.slot ? lb.row.slot : "-");
-				md_row(md, t.data);
-				buf_reset(&t);
-				if (g == DIF_CAUSE_ANSWER)
-					buf_printf(&t, "%s (same)", lb.row.model);
-				else
-					buf_printf(&t, "%s -> %s", la.row.model, lb.row.model);
-				md_row(md, t.data);
-				md_row(md, k == DIF_A_BETTER ? "lost" : "gained");
-				buf_reset(&t);
-				failing_check(k == DIF_A_BETTER ? &lb : &la, &t);
-				md_row(md, t.data);
-				buf_puts(md, "\n");
+				flip_row(md, &la, &lb, g == DIF_CAUSE_ANSWER, k == DIF_A_BETTER);
 			}
 		}
 	}
-	buf_free(&t);
 	dif_line_free(&la);
 	dif_line_free(&lb);
 	dif_changes_free(&ch);

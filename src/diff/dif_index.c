@@ -665,11 +665,6 @@ static int grep_hit(const struct dif_index *x, const pcre2_code *re, uint32_t a,
 	return rc;
 }
 
-static const char *model_name(const struct dif_index *x, uint16_t m)
-{
-	return x->models.name[m];
-}
-
 /* A model's answer to an item: its primary line, else shadow, else fallback. */
 static long answer_of(const struct dif_index *x, size_t lo, size_t hi, long model)
 {
@@ -695,26 +690,19 @@ int dif_select(const struct dif_index *x, const struct dif_spec *spec, struct di
 		    (spec->slot >= 0 && it->slot != spec->slot))
 			continue;
 		size_t lo = x->first[item], hi = x->first[item + 1];
-		long a = -1, b = -1, primary = -1, fallback_ok = -1;
+		long a = -1, b = -1, primary = -1;
 		for (size_t i = lo; i < hi; i++) {
 			uint32_t ci = x->idx[i];
 			const struct dif_cell *c = &x->cells[ci];
 			if (c->role == DIF_ROLE_PRIMARY)
 				primary = ci;
-			else if (c->role == DIF_ROLE_FALLBACK && (c->flags & DIF_F_OK) &&
-				 (fallback_ok < 0 ||
-				  strcmp(model_name(x, c->model),
-					 model_name(x, x->cells[fallback_ok].model)) < 0))
-				fallback_ok = ci; /* several ok: the first by model name */
 			else if (c->role == DIF_ROLE_SHADOW && spec->a < 0 && c->model == spec->b)
 				b = ci;
 		}
 		if (spec->a == DIF_A_PRIMARY)
 			a = primary;
 		else if (spec->a == DIF_A_POLICY)
-			a = primary >= 0 && (x->cells[primary].flags & DIF_F_OK) ? primary
-			    : fallback_ok >= 0					 ? fallback_ok
-										 : primary;
+			a = dif_policy_cell(x, item);
 		else {
 			a = answer_of(x, lo, hi, spec->a);
 			b = answer_of(x, lo, hi, spec->b);

@@ -730,14 +730,11 @@ static void note_warning(struct dif_printer *p, char *why)
 		free(why);
 }
 
-int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char *a_side,
-		    const char *b_side, struct se_err *err)
+/* The kinds --only lists, in the order they are printed. */
+static size_t listed_kinds(enum dif_only only, enum dif_kind kinds[DIF_NKINDS])
 {
-	print_section(p, a_side, b_side);
-	p->comparisons++;
-	enum dif_kind kinds[DIF_NKINDS];
 	size_t nk = 0;
-	switch (p->o.only) {
+	switch (only) {
 	case DIF_ONLY_A_BETTER:
 		kinds[nk++] = DIF_A_BETTER;
 		break;
@@ -754,6 +751,50 @@ int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char
 		kinds[nk++] = DIF_A_BETTER;
 		kinds[nk++] = DIF_B_BETTER;
 	}
+	return nk;
+}
+
+/* Prints a batch of n loaded items in the chosen format, with their
+ * prompts and expected answers when the dataset can be read. */
+static void print_batch(struct dif_printer *p, const char *a_side, const char *b_side,
+			const enum dif_kind *kk, const struct dif_line *la,
+			const struct dif_line *lb, struct dif_snip *sn, size_t n)
+{
+	if (p->ds) {
+		char *why = NULL;
+		if (dif_ds_fetch(p->ds, sn, n, &why)) {
+			dif_ds_free(p->ds); /* unreadable: go on without */
+			p->ds = NULL;
+		}
+		note_warning(p, why);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct dif_snip *s = p->ds || sn[i].prompt ? &sn[i] : NULL;
+		switch (p->o.format) {
+		case DIF_TEXT:
+			text_item(p, kk[i], &la[i], &lb[i], s);
+			break;
+		case DIF_MD:
+			md_item(p, kk[i], &la[i], &lb[i], s);
+			break;
+		case DIF_JSONL:
+			jsonl_item(p, kk[i], a_side, b_side, &la[i], &lb[i], s);
+			break;
+		case DIF_CSV:
+			csv_item(p, kk[i], a_side, b_side, &la[i], &lb[i], s);
+			break;
+		}
+	}
+	fflush(p->out);
+}
+
+int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char *a_side,
+		    const char *b_side, struct se_err *err)
+{
+	print_section(p, a_side, b_side);
+	p->comparisons++;
+	enum dif_kind kinds[DIF_NKINDS];
+	size_t nk = listed_kinds(p->o.only, kinds);
 	size_t total = 0;
 	for (size_t i = 0; i < nk; i++)
 		total += sel->n[kinds[i]];
@@ -791,32 +832,7 @@ int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char
 		}
 		if (rc)
 			break;
-		if (p->ds) {
-			char *why = NULL;
-			if (dif_ds_fetch(p->ds, sn, n, &why)) {
-				dif_ds_free(p->ds); /* unreadable: go on without */
-				p->ds = NULL;
-			}
-			note_warning(p, why);
-		}
-		for (size_t i = 0; i < n; i++) {
-			const struct dif_snip *s = p->ds || sn[i].prompt ? &sn[i] : NULL;
-			switch (p->o.format) {
-			case DIF_TEXT:
-				text_item(p, kk[i], &la[i], &lb[i], s);
-				break;
-			case DIF_MD:
-				md_item(p, kk[i], &la[i], &lb[i], s);
-				break;
-			case DIF_JSONL:
-				jsonl_item(p, kk[i], a_side, b_side, &la[i], &lb[i], s);
-				break;
-			case DIF_CSV:
-				csv_item(p, kk[i], a_side, b_side, &la[i], &lb[i], s);
-				break;
-			}
-		}
-		fflush(p->out);
+		print_batch(p, a_side, b_side, kk, la, lb, sn, n);
 		done += n;
 		if (batch < BATCH_MAX)
 			batch *= 2;

@@ -756,33 +756,36 @@ static int listen_on(const struct sockaddr *addr, socklen_t len, int *port)
 	return fd;
 }
 
-int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
-		     const struct sim_items *items, const struct sim_server_opts *o,
-		     struct se_err *err)
+/* The address to listen on: host (an IPv4 or IPv6 literal) and port. */
+static int parse_listen_addr(const char *host, int port, struct sockaddr_storage *ss,
+			     socklen_t *len, struct se_err *err)
 {
-	*out = NULL;
-	const char *host = o->host ? o->host : "127.0.0.1";
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	/* The door (door.c) owns the listening socket and hands checked
-	 * connections over: MHD listens on nothing. */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sslen;
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)o->port);
-		sslen = sizeof(*in4);
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in4);
 	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)o->port);
-		sslen = sizeof(*in6);
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
 	} else {
 		return se_fail(err, SE_USAGE, NULL, "--host: \"%s\" is not an IPv4 or IPv6 address",
 			       host);
 	}
+	return 0;
+}
+
+/* Starts libmicrohttpd behind the door: it listens on nothing (the door
+ * owns the listening socket and hands checked connections over), and its
+ * connection limit is above the door's, so that it never drops one the door
+ * handed over. */
+static struct MHD_Daemon *start_daemon(struct sim_server *s, unsigned limit)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	/* Not MHD_USE_TURBO: under it, libmicrohttpd (0.9.75) skips the
 	 * shutdown(SHUT_WR) of a connection it closes, and a connection that a
 	 * content reader closes (MHD_CONTENT_READER_END_WITH_ERROR: the
@@ -794,14 +797,26 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 		flags |= MHD_USE_EPOLL;
 	else
 		flags |= MHD_USE_AUTO;
-	if (o->verbose)
+	if (s->o.verbose)
 		flags |= MHD_USE_ERROR_LOG;
-	unsigned threads = o->threads;
+	unsigned threads = s->o.threads;
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE,
+				threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT, limit + 64,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONN_MEMORY,
+				MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+}
 
+/* A server with its options, lock, condition, and the models reply; no
+ * thread and no socket yet. NULL when the models reply cannot be built. */
+static struct sim_server *server_new(const struct sim_profiles *p, const struct sim_items *items,
+				     const struct sim_server_opts *o)
+{
 	struct sim_server *s = xcalloc(1, sizeof(*s));
 	s->lfd = -1;
 	s->p = p;
@@ -817,7 +832,6 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cv, &ca);
 	pthread_condattr_destroy(&ca);
-
 	struct buf models;
 	buf_init(&models);
 	sim_models_body(&models, p);
@@ -825,16 +839,30 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	buf_free(&models);
 	if (!s->models) {
 		sim_server_stop(s);
-		return se_fail(err, SE_IO, NULL, "cannot create the models response");
+		return NULL;
 	}
 	add_common_headers(s->models, "application/json", NULL);
+	return s;
+}
 
+int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
+		     const struct sim_items *items, const struct sim_server_opts *o,
+		     struct se_err *err)
+{
+	*out = NULL;
+	const char *host = o->host ? o->host : "127.0.0.1";
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	if (parse_listen_addr(host, o->port, &ss, &sslen, err))
+		return -1;
+	struct sim_server *s = server_new(p, items, o);
+	if (!s)
+		return se_fail(err, SE_IO, NULL, "cannot create the models response");
 	if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
 		sim_server_stop(s);
 		return se_fail(err, SE_IO, NULL, "cannot start the timer thread");
 	}
 	s->timer_started = true;
-
 	s->lfd = listen_on((struct sockaddr *)&ss, sslen, &s->port);
 	if (s->lfd < 0) {
 		int e = errno;
@@ -842,15 +870,8 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 		errno = e;
 		return se_fail_errno(err, NULL, "cannot listen on %s port %d", host, o->port);
 	}
-	/* The door keeps connections under the limit; MHD's own limit is
-	 * higher, so that it never drops one the door handed over. */
 	unsigned limit = connection_limit();
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE,
-				threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT, limit + 64,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONN_MEMORY,
-				MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+	s->d = start_daemon(s, limit);
 	if (!s->d) {
 		int e = errno;
 		sim_server_stop(s);
