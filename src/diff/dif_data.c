@@ -240,3 +240,15 @@ int dif_ds_fetch(struct dif_ds *d, struct dif_snip *s, size_t n, char **why)
 	free(by_id);
 	return rc;
 }
+
+void dif_batch_free(struct dif_line *la, struct dif_line *lb, struct dif_snip *sn, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dif_line_free(&la[i]);
+		dif_line_free(&lb[i]);
+		dif_snip_clear(&sn[i]);
+	}
+	free(la);
+	free(lb);
+	free(sn);
+}

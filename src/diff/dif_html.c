@@ -138,14 +138,7 @@ static int items(struct hctx *h, const struct dif_sel *sel, enum dif_kind k, siz
 		side_cell(b, &lb[i]);
 		buf_puts(b, "</tr></table></div></details>\n");
 	}
-	for (size_t i = 0; i < n; i++) {
-		dif_line_free(&la[i]);
-		dif_line_free(&lb[i]);
-		dif_snip_clear(&sn[i]);
-	}
-	free(la);
-	free(lb);
-	free(sn);
+	dif_batch_free(la, lb, sn, n);
 	return rc;
 }
 

@@ -837,14 +837,7 @@ int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char
 		if (batch < BATCH_MAX)
 			batch *= 2;
 	}
-	for (size_t i = 0; i < BATCH_MAX; i++) {
-		dif_line_free(&la[i]);
-		dif_line_free(&lb[i]);
-		dif_snip_clear(&sn[i]);
-	}
-	free(la);
-	free(lb);
-	free(sn);
+	dif_batch_free(la, lb, sn, BATCH_MAX);
 	free(kk);
 	if (rc == 0 && p->o.format == DIF_TEXT && total < avail)
 		fprintf(p->out, "(--limit %ld: %zu more not shown)\n", p->o.limit, avail - total);

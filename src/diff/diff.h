@@ -166,6 +166,10 @@ struct dif_snip {
 	char *expected; /* the expected answers, " | "-joined; NULL when none */
 };
 void dif_snip_clear(struct dif_snip *s);
+
+/* Frees a batch: n pairs of lines (dif_line_free), their snippets
+ * (dif_snip_clear) and the three arrays. */
+void dif_batch_free(struct dif_line *la, struct dif_line *lb, struct dif_snip *sn, size_t n);
 /* One pass over the dataset, filling the snips whose id it meets. -1 when
  * the dataset cannot be read; *why (malloc'd) says why, and may also be set
  * with 0 as a warning (the dataset changed since the run). */
