@@ -852,7 +852,7 @@ int sim_server_start(struct sim_server **out, const struct sim_profiles *p,
 	*out = NULL;
 	const char *host = o->host ? o->host : "127.0.0.1";
 	struct sockaddr_storage ss;
-	socklen_t sslen;
+	socklen_t sslen = 0;
 	if (parse_listen_addr(host, o->port, &ss, &sslen, err))
 		return -1;
 	struct sim_server *s = server_new(p, items, o);
