@@ -36,12 +36,14 @@
 
 #define FIX "tests/fixtures/report/matrix"
 
-/* Bounded: a render takes a few seconds; a hung browser is killed. */
+/* Bounded: a render takes a few seconds (tens on a loaded machine); a hung
+ * browser is killed after two minutes. */
 #define CHROMIUM                                                                                   \
-	"timeout -k 5 60 chromium --headless --no-sandbox --disable-gpu "                          \
+	"timeout -k 5 120 chromium --headless --no-sandbox --disable-gpu "                         \
 	"--disable-background-networking --disable-component-update --no-first-run "               \
 	"--disable-sync --disable-default-apps --mute-audio --hide-scrollbars "                    \
-	"--disable-extensions --no-pings --host-resolver-rules='MAP * ~NOTFOUND'"
+	"--disable-dev-shm-usage --disable-extensions --no-pings "                                 \
+	"--host-resolver-rules='MAP * ~NOTFOUND'"
 
 /* Put first in <head>: nothing may load (a blocked load is recorded);
  * inline style and the probe's script are the only things allowed. */
