@@ -1,10 +1,11 @@
 /* gen-results.c: a synthetic results.jsonl for the summarize benchmark.
  *
- * usage: gen-results LINES [SEED] > results.jsonl
+ * usage: gen-results LINES [SEED [SLOTS [TASKS]]] > results.jsonl
  *
  * Writes LINES result lines shaped like the engine's (results.h field order):
- * a full matrix of 5 models over LINES / 5 items, 3 slots (fast, balanced,
- * deep, each one model's primary) and every other model as a shadow, with
+ * a full matrix of 5 models over LINES / 5 items, SLOTS slots (default 3:
+ * fast, balanced, deep, each one model's primary; up to 5: extra, reserve),
+ * TASKS tasks (default 4, up to 8) and every other model as a shadow, with
  * errors, cache hits, unknown costs, fallbacks off. Deterministic for a seed.
  * It is a load generator only: no statistics are checked here.
  */
@@ -30,7 +31,7 @@ static double uniform(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: gen-results LINES [SEED]\n");
+		fprintf(stderr, "usage: gen-results LINES [SEED [SLOTS [TASKS]]]\n");
 		return 2;
 	}
 	long lines = atol(argv[1]);
@@ -41,12 +42,18 @@ int main(int argc, char **argv)
 	static const double acc[] = {0.72, 0.80, 0.88, 0.83, 0.65};
 	static const double speed[] = {300, 600, 1500, 700, 250};
 	static const double price[] = {0.00002, 0.0001, 0.004, 0.0003, 0.00001};
-	static const char *const slot[] = {"fast", "balanced", "deep"};
-	static const char *const task[] = {"summarize", "classify", "code", "qa"};
+	static const char *const slot[] = {"fast", "balanced", "deep", "extra", "reserve"};
+	static const char *const task[] = {"summarize", "classify", "code",	 "qa",
+					   "draft",	"reason",   "extract", "translate"};
+	int nslots = argc > 3 ? atoi(argv[3]) : 3, ntasks = argc > 4 ? atoi(argv[4]) : 4;
+	if (nslots < 1 || nslots > 5 || ntasks < 1 || ntasks > 8) {
+		fprintf(stderr, "gen-results: SLOTS is 1 to 5, TASKS 1 to 8\n");
+		return 2;
+	}
 	static const char *const error[] = {"timeout", "http_5xx", "rate_limited"};
 	long items = lines / 5;
 	for (long i = 0; i < items; i++) {
-		int t = (int)(next() % 4), s = (int)(next() % 3);
+		int t = (int)(next() % (uint64_t)ntasks), s = (int)(next() % (uint64_t)nslots);
 		/* the routing estimate is the item's (chars/4 of its prompt); each
 		 * model's tokenizer then counts the prompt a little differently */
 		long est = 25 + (long)(next() % 225);
