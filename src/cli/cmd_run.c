@@ -42,6 +42,7 @@
 #include "core/xalloc.h"
 #include "dataset/dataset.h"
 #include "engine/engine.h"
+#include "engine/stop.h"
 #include "manifest/manifest.h"
 #include "pricing/pricing.h"
 #include "results/results.h"
@@ -49,6 +50,8 @@
 #include "summarize/summarize.h"
 
 #define DEFAULT_CONCURRENCY 32
+#define DEFAULT_MIN_ITEMS 50
+#define DEFAULT_MARGIN_PTS 2.0
 #define DEFAULT_CACHE_DIR ".shadoweval-cache"
 #define LOCK_RESERVE (64 << 10) /* bytes run.lock holds for the final manifest */
 
@@ -81,6 +84,12 @@ static const char run_usage[] =
     "                         each family of verdicts\n"
     "      --max-error-rate R  exit 1 when at least this share of the results\n"
     "                         are errors (0 < R <= 1; default 1: all of them)\n"
+    "      --stop-when-decided  stop sending to a shadow once its comparison with\n"
+    "                         the primary is settled (better, worse, or equivalent\n"
+    "                         within --margin; an anytime-valid test), and stop\n"
+    "                         the run when all are; see DIR/stopping.csv\n"
+    "      --min-items N      settle nothing before N compared items (default 50)\n"
+    "      --margin PTS       equivalence margin in points of pass rate (default 2)\n"
     "  -q, --quiet            no progress, no tables, no closing line\n"
     "  -h, --help             this help\n"
     "\n"
@@ -107,6 +116,10 @@ struct run_args {
 	double max_error_rate;
 	bool quiet;
 	enum stats_correction correction;
+	bool stop_when_decided;
+	long min_items;
+	double margin_pts;
+	bool stop_flags; /* --min-items or --margin given */
 	char **endpoints;
 	size_t n_endpoints;
 };
@@ -126,7 +139,10 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 		O_MAX_COST,
 		O_ENDPOINT,
 		O_CORRECTION,
-		O_MAX_ERR
+		O_MAX_ERR,
+		O_STOP,
+		O_MIN_ITEMS,
+		O_MARGIN
 	};
 	static const struct option opts[] = {
 	    {"out", required_argument, NULL, 'o'},
@@ -142,6 +158,9 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	    {"endpoint", required_argument, NULL, O_ENDPOINT},
 	    {"correction", required_argument, NULL, O_CORRECTION},
 	    {"max-error-rate", required_argument, NULL, O_MAX_ERR},
+	    {"stop-when-decided", no_argument, NULL, O_STOP},
+	    {"min-items", required_argument, NULL, O_MIN_ITEMS},
+	    {"margin", required_argument, NULL, O_MARGIN},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -154,6 +173,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	a->max_cost = -1;
 	a->correction = STATS_HOLM;
 	a->max_error_rate = 1.0;
+	a->min_items = DEFAULT_MIN_ITEMS;
+	a->margin_pts = DEFAULT_MARGIN_PTS;
 	a->endpoints = xcalloc((size_t)argc + 1, sizeof(char *));
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
@@ -223,6 +244,24 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 				    err, SE_USAGE, "--max-error-rate",
 				    "expected a share from 0 (excluded) to 1, got \"%s\"", optarg);
 			break;
+		case O_STOP:
+			a->stop_when_decided = true;
+			break;
+		case O_MIN_ITEMS:
+			if (flag_parse_long("--min-items", optarg, 1, 1L << 40, &a->min_items, err))
+				return -1;
+			a->stop_flags = true;
+			break;
+		case O_MARGIN:
+			if (flag_parse_double("--margin", optarg, 0, &a->margin_pts, err))
+				return -1;
+			if (!(a->margin_pts > 0 && a->margin_pts <= 100))
+				return se_fail(err, SE_USAGE, "--margin",
+					       "expected points of pass rate, more than 0 and at "
+					       "most 100, got \"%s\"",
+					       optarg);
+			a->stop_flags = true;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -238,6 +277,15 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	if (optind + 1 < argc)
 		return se_fail(err, SE_USAGE, NULL, "unexpected argument \"%s\"", argv[optind + 1]);
 	a->eval = argv[optind];
+	if (a->stop_flags && !a->stop_when_decided)
+		return se_fail(err, SE_USAGE, NULL,
+			       "--min-items and --margin only apply with --stop-when-decided");
+	/* a sequential test watches one run from its first item; the lines of
+	 * an earlier process were never fed to it */
+	if (a->stop_when_decided && a->resume)
+		return se_fail(err, SE_USAGE, "--stop-when-decided",
+			       "cannot continue a run (--resume): its sequential tests would "
+			       "restart on part of the items; start a new run folder");
 	return 0;
 }
 
@@ -255,6 +303,8 @@ struct run {
 	struct man_status_count counts[RES_N_STATUS];
 	struct eng_stats st;
 	struct sum_live *live; /* the summaries, accumulated as lines are written */
+	struct eng_stop stop;  /* --stop-when-decided */
+	struct buf stop_json;
 	int lock_fd;
 	bool curl_up;
 	bool sig_installed; /* core/stopsig, from the first manifest to the end */
@@ -495,6 +545,7 @@ static void run_init(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->lock_fd = -1;
+	buf_init(&r->stop_json);
 	eng_doneset_init(&r->done);
 }
 
@@ -508,6 +559,8 @@ static void run_free(struct run *r)
 		close(r->lock_fd); /* releases the flock */
 	eng_doneset_free(&r->done);
 	sum_live_free(r->live);
+	eng_stop_free(&r->stop);
+	buf_free(&r->stop_json);
 	pricing_free(r->prices);
 	cfg_free(r->cfg);
 	free(r->a.endpoints);
@@ -565,6 +618,15 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 		return se_fail_errno(err, ds_path, "cannot stat dataset");
 	if (dataset_has_items(r->cfg, err))
 		return -1;
+	if (a->stop_when_decided) {
+		if (r->cfg->n_shadows == 0)
+			return se_fail(err, SE_USAGE, "--stop-when-decided",
+				       "the eval has no shadows: there is no comparison to decide");
+		struct stats_seq_opts so = {.alpha = STATS_ALPHA,
+					    .min_items = a->min_items,
+					    .margin = a->margin_pts / 100.0};
+		eng_stop_init(&r->stop, r->cfg, &so);
+	}
 
 	if (fio_mkdirs(r->dir, err) || lock_run_dir(r->dir, &r->lock_fd, err))
 		return -1;
@@ -632,6 +694,7 @@ static int run_send(struct run *r, struct se_err *err)
 	    .quiet = a->quiet,
 	    .done = a->resume ? &r->done : NULL,
 	    .live = r->live,
+	    .stop = a->stop_when_decided ? &r->stop : NULL,
 	    .seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock_now_ms(),
 	};
 	return eng_run(&o, &r->st, err);
@@ -657,6 +720,35 @@ static void warn_dataset_changed(const struct run *r)
 			path);
 }
 
+/* --stop-when-decided: DIR/stopping.csv, and one line per comparison. */
+static int write_stopping(struct run *r, struct se_err *err)
+{
+	struct buf b;
+	buf_init(&b);
+	eng_stop_csv(&r->stop, &b);
+	char *path = fio_join(r->dir, "stopping.csv");
+	int rc = fio_write_atomic(path, b.data, b.len, err);
+	free(path);
+	buf_free(&b);
+	if (rc || r->a.quiet)
+		return rc;
+	const struct cfg *cfg = r->cfg;
+	for (size_t k = 0; k < cfg->n_shadows; k++) {
+		const struct stats_seq *q = &r->stop.cmp[k].seq;
+		if (q->state == STATS_SEQ_OPEN)
+			printf("stopping: %s: not settled after %ld items\n",
+			       cfg->models[cfg->shadows[k]].id, q->n);
+		else
+			printf("stopping: %s: %s, settled at %ld items\n",
+			       cfg->models[cfg->shadows[k]].id, stats_seq_state_name(q->state),
+			       q->at);
+	}
+	if (r->stop.stopped_run)
+		printf("stopping: every comparison settled; %zu items not run\n",
+		       r->stop.items_not_run);
+	return 0;
+}
+
 /* Step 3: the final manifest, the summaries, and the exit status. erc and
  * run_err are what run_send returned. */
 static int run_finish(struct run *r, int erc, const struct se_err *run_err, struct se_err *err)
@@ -674,10 +766,16 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 	}
 	fill_manifest(mi, st, r->counts);
 	clock_iso8601(mi->ended_at, sizeof(mi->ended_at));
-	mi->status = erc		  ? "failed"
-		     : st->interrupted	  ? "interrupted"
-		     : st->budget_stopped ? "stopped_by_budget"
-					  : "complete";
+	mi->status = erc		   ? "failed"
+		     : st->interrupted	   ? "interrupted"
+		     : st->budget_stopped  ? "stopped_by_budget"
+		     : r->stop.stopped_run ? "stopped_when_decided"
+					   : "complete";
+	if (r->a.stop_when_decided) {
+		buf_reset(&r->stop_json);
+		eng_stop_json(&r->stop, &r->stop_json);
+		mi->stopping_json = r->stop_json.data;
+	}
 	struct se_err man_err;
 	se_clear(&man_err);
 	int mrc = man_write(r->dir, mi, &man_err);
@@ -700,6 +798,8 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 		*err = man_err;
 		return -1;
 	}
+	if (r->a.stop_when_decided && write_stopping(r, err))
+		return -1;
 	/* from what the run accumulated: results.jsonl is not read again */
 	if (sum_live_write(r->live, r->dir, r->a.quiet ? NULL : stdout, r->a.correction, err)) {
 		/* the results are whole, the summaries are not: say so, so that a

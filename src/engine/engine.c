@@ -38,6 +38,7 @@
 #include "engine/engine.h"
 #include "engine/redact.h"
 #include "engine/reply_row.h"
+#include "engine/stop.h"
 #include "engine/worker.h"
 #include "pricing/pricing.h"
 #include "prompt/prompt.h"
@@ -78,6 +79,7 @@ struct item {
 	size_t n_expected;
 	char *messages;
 	size_t messages_len;
+	signed char *pass; /* --stop-when-decided: engine/stop.h */
 };
 
 struct engine;
@@ -127,6 +129,8 @@ struct job {
 	bool item_last; /* no other line of the item is to come */
 	bool written;	/* set by the worker: the line is in results.jsonl */
 	bool failed;	/* set by the worker: writing it failed (see wk_err) */
+	bool pass;	/* set by the worker: the line's pass and cost_usd */
+	double cost;
 };
 
 static struct job *job_of(struct eng_wnode *n)
@@ -140,6 +144,7 @@ struct admit {
 	enum res_role role;
 	size_t fb_next;
 	struct job *job;
+	int shadow; /* index into cfg->shadows, -1 for the primary and a fallback */
 };
 
 struct endpoint {
@@ -244,6 +249,7 @@ static void item_free(struct item *it)
 		free(it->expected[i]);
 	free(it->expected);
 	free(it->messages);
+	free(it->pass);
 	free(it);
 }
 
@@ -817,6 +823,18 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	return job_finish(e, j, st, latency, error[0] ? error : NULL);
 }
 
+/* --stop-when-decided: a primary or shadow line of the item is scored. */
+static void stop_note(struct engine *e, const struct job *j, bool pass, double cost)
+{
+	if (j->role == RES_PRIMARY)
+		eng_stop_pass(e->o->stop, j->item->pass, -1, pass, cost);
+	for (size_t k = 0; j->role == RES_SHADOW && k < e->cfg->n_shadows; k++)
+		if (e->cfg->shadows[k] == j->model) {
+			eng_stop_pass(e->o->stop, j->item->pass, (int)k, pass, cost);
+			break;
+		}
+}
+
 /* Worker thread: the line just written, to the run's summaries. */
 static void feed_summary(struct sum_live *live, const struct res_row *row, const struct job *j)
 {
@@ -909,6 +927,8 @@ static void score_job(void *ctx, struct eng_wnode *n)
 	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks,
 		      (const char *const *)it->expected, it->n_expected, &row, &e->checks);
 	row.error = error;
+	j->pass = row.pass; /* for the loop thread (--stop-when-decided) */
+	j->cost = row.cost_usd;
 	if (res_writer_append(&e->w, &row, &e->wk_err)) {
 		e->wk_failed = j->failed = true;
 		return;
@@ -937,6 +957,8 @@ static int take_scored(struct engine *e, bool failed)
 			e->st->by_status[j->status]++;
 			if (j->hit)
 				e->st->cached++;
+			if (j->item->pass && j->status != RES_BUDGET)
+				stop_note(e, j, j->pass, j->cost);
 		}
 		job_release(e, j);
 		n = next;
@@ -1162,13 +1184,13 @@ static int admit_one(struct engine *e)
 	const char *id = e->dsi.id;
 	int pstate = eng_doneset_get(e->o->done, id, cfg->models[d.model].id);
 	if (pstate == 0)
-		a[n++] = (struct admit){d.model, RES_PRIMARY, 0, NULL};
+		a[n++] = (struct admit){d.model, RES_PRIMARY, 0, NULL, -1};
 	struct item probe = {.primary_model = d.model, .slot = d.slot};
 	if (pstate == 1) {
 		size_t k;
 		int m = next_fallback(e, &probe, id, 0, &k);
 		if (m >= 0)
-			a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL};
+			a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL, -1};
 	}
 	for (size_t i = 0; i < cfg->n_shadows; i++) {
 		int m = cfg->shadows[i];
@@ -1177,13 +1199,21 @@ static int admit_one(struct engine *e)
 			dup = cfg->shadows[k] == m;
 		if (dup || eng_doneset_get(e->o->done, id, cfg->models[m].id))
 			continue;
-		a[n++] = (struct admit){m, RES_SHADOW, 0, NULL};
+		if (e->o->stop && !eng_stop_wants(e->o->stop, i))
+			continue; /* settled: --stop-when-decided */
+		a[n++] = (struct admit){m, RES_SHADOW, 0, NULL, (int)i};
 	}
 	if (n == 0)
 		return 0; /* --resume: every pair of this item is already written */
 
 	struct item *it = item_make(e, est, &d);
 	it->refs = 1; /* held while the jobs are created */
+	if (e->o->stop) {
+		it->pass = eng_stop_item_new(e->o->stop);
+		for (size_t i = 0; i < n; i++)
+			if (a[i].role != RES_FALLBACK)
+				it->pass[1 + a[i].shadow] = -1;
+	}
 	double est_cost = 0;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1394,6 +1424,8 @@ static int loop(struct engine *e)
 			pending_push(e, t.data);
 		}
 		start_pending(e, now);
+		if (e->o->stop && !e->stop_admit && eng_stop_all_settled(e->o->stop))
+			e->stop_admit = e->o->stop->stopped_run = true;
 		while (!e->stop_admit && !e->ds_done && e->live_jobs < (size_t)e->conc) {
 			if (admit_one(e))
 				return -1;
@@ -1498,6 +1530,34 @@ static int count_rest(struct engine *e)
 	return r;
 }
 
+/* After every comparison settled: the items never admitted, and the
+ * requests they would have made (each routed as admission would have). */
+static int count_undecided_rest(struct engine *e)
+{
+	struct eng_stop *s = e->o->stop;
+	int r;
+	while ((r = next_in_scope(e)) == 1) {
+		long est = 0;
+		buf_reset(&e->msgs);
+		if (prompt_render(e->cfg, &e->dsi, &e->msgs, &est, e->err))
+			return -1;
+		struct route_decision d;
+		route_pick(e->cfg, &e->dsi, est, &d);
+		s->items_not_run++;
+		s->primary_not_run++;
+		for (size_t k = 0; k < e->cfg->n_shadows; k++) {
+			bool dup = e->cfg->shadows[k] == d.model;
+			for (size_t i = 0; i < k && !dup; i++)
+				dup = e->cfg->shadows[i] == e->cfg->shadows[k];
+			if (!dup)
+				s->cmp[k].not_run++;
+		}
+	}
+	if (r == 0)
+		e->st->items_total = e->st->items;
+	return r < 0 ? -1 : 0;
+}
+
 int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 {
 	memset(st, 0, sizeof(*st));
@@ -1570,6 +1630,8 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 			e->local_errors, e->local_why, o->concurrency, e->conc);
 	if (rc == 0 && st->budget_stopped && !st->interrupted)
 		rc = count_rest(e) < 0 ? -1 : 0;
+	else if (rc == 0 && o->stop && o->stop->stopped_run && !st->interrupted)
+		rc = count_undecided_rest(e);
 out:
 	/* every line handed to the worker is written before the run ends */
 	eng_worker_stop(&e->wk);

@@ -51,6 +51,7 @@
 
 struct cfg;
 struct cfg_retry;
+struct eng_stop;
 struct pricing;
 struct sum_live;
 
@@ -127,6 +128,7 @@ struct eng_opts {
 	bool progress;			/* a \r progress line on stderr */
 	bool quiet;			/* no final one-line summary */
 	const struct eng_doneset *done; /* --resume: pairs to skip, or NULL */
+	struct eng_stop *stop;		/* --stop-when-decided (engine/stop.h), or NULL */
 	uint64_t seed;
 	/* The run's summaries, fed by the worker thread with every line it
 	 * writes (and told when an item has no line to come), or NULL. The

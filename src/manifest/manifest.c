@@ -167,7 +167,12 @@ int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 	buf_puts(&b, "},");
 	jsonw_key(&b, "spent_usd");
 	jsonw_double(&b, m->spent_usd);
-	buf_puts(&b, "}\n}\n");
+	buf_putc(&b, '}');
+	if (m->stopping_json) {
+		key(&b, "stopping", false);
+		buf_puts(&b, m->stopping_json);
+	}
+	buf_puts(&b, "\n}\n");
 
 	char *path = fio_join(dir, "manifest.json");
 	int rc = fio_write_atomic(path, b.data, b.len, err);

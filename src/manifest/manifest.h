@@ -30,7 +30,8 @@ struct man_info {
 	const struct cfg *cfg; /* name, path, sha256, slots, shadows */
 	const char *dataset_path;
 	const char *dataset_sha256;
-	const char *status; /* running | complete | interrupted | stopped_by_budget | failed */
+	const char *status; /* running | complete | interrupted | stopped_by_budget |
+			       stopped_when_decided | failed */
 	char started_at[32];
 	char ended_at[32]; /* "" while running: written as null */
 	const char *shard; /* "K/N" or NULL */
@@ -56,6 +57,9 @@ struct man_info {
 	/* merge of shards only: dataset items no input holds; written when > 0
 	 * (0: none, or not checked) */
 	long missing_items;
+	/* run --stop-when-decided: the "stopping" object (JSON text from
+	 * engine/stop.h), or NULL */
+	const char *stopping_json;
 };
 
 /* Writes dir/manifest.json atomically. */
