@@ -28,6 +28,11 @@
  *   confidence sequence's boundary by integrating the normal mixture
  *   numerically (not the closed form the code uses); error rates and
  *   stopping times by simulation with a known truth.
+ * - Repeated samples (cluster.h): Student's t against its closed forms for
+ *   1 and 2 degrees of freedom (Cauchy: 1/2 + atan(t)/pi; df 2: 1/2 +
+ *   t / (2 sqrt(2 + t^2))) and a printed table (df 10, 30); the interval,
+ *   p-value, pass@k (Chen et al. 2021: 1 - C(K-c, k)/C(K, k)) and
+ *   consistency worked by hand.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -35,6 +40,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "stats/cluster.h"
 #include "stats/power.h"
 #include "stats/seq.h"
 #include "stats/stats.h"
@@ -540,4 +546,64 @@ Test(stats, seq_equivalence_needs_the_interval_inside_the_margin)
 	}
 	cr_expect_geq(eq, RUNS * 9 / 10, "equivalent in %d of %d", eq, RUNS);
 	cr_expect_eq(false_eq, 0, "a true 7-point gap called equivalent %d times", false_eq);
+}
+
+/* ---- repeated samples (cluster.h) ------------------------------------- */
+
+Test(stats, student_t_matches_closed_forms_and_tables)
+{
+	double ts[] = {-30.0, -2.5, -0.3, 0.0, 0.7, 4.0, 100.0};
+	for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		double t = ts[i];
+		cr_expect(fabs(stats_t_cdf(t, 1) - (0.5 + atan(t) / M_PI)) < 1e-12, "df 1, t %g",
+			  t);
+		cr_expect(fabs(stats_t_cdf(t, 2) - (0.5 + t / (2.0 * sqrt(2.0 + t * t)))) < 1e-12,
+			  "df 2, t %g", t);
+	}
+	cr_expect(fabs(stats_t_quantile(0.975, 1) - tan(M_PI * 0.475)) < 1e-9);
+	cr_expect(fabs(stats_t_quantile(0.975, 2) - 0.95 / sqrt(2 * 0.975 * 0.025)) < 1e-9);
+	/* the printed tables, to their 3 decimals */
+	cr_expect(fabs(stats_t_quantile(0.975, 10) - 2.228) < 5e-4);
+	cr_expect(fabs(stats_t_quantile(0.975, 30) - 2.042) < 5e-4);
+	cr_expect(fabs(stats_t_quantile(0.975, 1e6) - STATS_Z95) < 1e-5);
+	cr_expect(isnan(stats_t_quantile(1.0, 3)));
+}
+
+Test(stats, cluster_rate_and_paired_difference_by_hand)
+{
+	/* 3 items of 10 samples: fractions 0.6, 0.8, 0.7: mean 0.7, sd 0.1,
+	 * half-width t(2) 0.1 / sqrt 3 */
+	struct stats_item_count a[] = {{6, 10}, {8, 10}, {7, 10}};
+	struct stats_item_count b[] = {{8, 10}, {9, 10}, {9, 10}};
+	double m, lo, hi, p;
+	stats_cluster_rate(a, 3, &m, &lo, &hi);
+	double half = 0.95 / sqrt(2 * 0.975 * 0.025) * 0.1 / sqrt(3.0);
+	cr_expect(fabs(m - 0.7) < 1e-12);
+	cr_expect(fabs(lo - (0.7 - half)) < 1e-9, "%.12f", lo);
+	cr_expect(fabs(hi - (0.7 + half)) < 1e-9, "%.12f", hi);
+	/* d = 0.2, 0.1, 0.2: mean 1/6, sd 1/sqrt(300), t = 5: p = 1 - 5/sqrt(27) */
+	stats_cluster_diff(a, b, 3, &m, &lo, &hi, &p);
+	cr_expect(fabs(m - 1.0 / 6.0) < 1e-12);
+	cr_expect(fabs(p - (1.0 - 5.0 / sqrt(27.0))) < 1e-9, "p %.12f", p);
+	cr_expect(lo > 0 && hi < 0.5);
+	/* no difference at all */
+	stats_cluster_diff(a, a, 3, &m, &lo, &hi, &p);
+	cr_expect(m == 0 && p == 1.0);
+	/* one item: a rate, no interval */
+	stats_cluster_rate(a, 1, &m, &lo, &hi);
+	cr_expect(fabs(m - 0.6) < 1e-12 && isnan(lo) && isnan(hi));
+}
+
+Test(stats, pass_at_k_and_consistency_by_hand)
+{
+	struct stats_item_count c[] = {{2, 5}, {0, 5}, {5, 5}};
+	/* k = 1: 2/5, 0, 1; k = 2: 1 - C(3,2)/C(5,2) = 0.7, 0, 1 */
+	cr_expect(fabs(stats_pass_at_k(c, 3, 1) - (0.4 + 0 + 1) / 3) < 1e-12);
+	cr_expect(fabs(stats_pass_at_k(c, 3, 2) - (0.7 + 0 + 1) / 3) < 1e-12);
+	cr_expect(fabs(stats_pass_at_k(c, 3, 5) - 2.0 / 3.0) < 1e-12);
+	cr_expect(isnan(stats_pass_at_k(c, 3, 6)));
+	/* the second and third agree, the first does not */
+	cr_expect(fabs(stats_consistency(c, 3) - 2.0 / 3.0) < 1e-12);
+	struct stats_item_count one[] = {{1, 1}};
+	cr_expect(isnan(stats_consistency(one, 1)));
 }
