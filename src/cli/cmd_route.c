@@ -1,23 +1,40 @@
 /* cmd_route.c: `shadoweval route EVAL.json [--csv] [--limit N]`, the routing
- * policy applied to every item, with the reason, sending nothing. */
+ * policy applied to every item, with the reason, sending nothing; and
+ * `route EVAL.json --diff [OTHER.json]`, which items another policy (OTHER's,
+ * or EVAL's with --set/--routing) sends to another slot or model, counted
+ * per (old slot -> new slot) pair, before anything is spent. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/evalflags.h"
 #include "cli/walk.h"
 #include "config/config.h"
+#include "core/buf.h"
 #include "core/csvw.h"
+#include "core/xalloc.h"
 #include "dataset/dataset.h"
+#include "prompt/prompt.h"
 #include "route/route.h"
 
 static const char route_usage[] =
-    "usage: shadoweval route EVAL.json [--csv] [--limit N]\n"
-    "  prints, per item, the slot and model the routing policy picks and why\n"
-    "  --csv      machine-readable: id,task,est_tokens,slot,model,rule\n"
-    "  --limit N  only the first N items (default: all)\n"
+    "usage: shadoweval route EVAL.json [--csv] [--limit N] [--set PATH=JSON]...\n"
+    "                       [--routing FILE]\n"
+    "       shadoweval route EVAL.json --diff [OTHER.json] [--items] [--set ...]\n"
+    "  prints, per item, the slot and model the routing policy picks and why;\n"
+    "  with --diff, how many items another policy routes differently\n"
+    "  --csv          machine-readable: id,task,est_tokens,slot,model,rule; with\n"
+    "                 --diff old_slot,old_model,new_slot,new_model,items, and with\n"
+    "                 --items id,task,old_slot,old_model,new_slot,new_model\n"
+    "  --limit N      only the first N items (default: all)\n" CLI_EVALFLAGS_HELP CLI_CACHEFLAG_HELP
+    "  --diff         compare EVAL.json's policy (old) with OTHER.json's, or with\n"
+    "                 EVAL.json's after --set/--routing (new); the items are\n"
+    "                 EVAL.json's dataset; prints counts per (old slot -> new slot)\n"
+    "  --items        with --diff, also list each item that changes slot or model\n"
     "example:\n"
-    "  shadoweval route evals/demo.json --limit 10\n";
+    "  shadoweval route evals/demo.json --limit 10\n"
+    "  shadoweval route evals/demo.json --diff --set 'routing.default=\"fast\"'\n";
 
 static void csv_field(FILE *out, const char *s, int last)
 {
@@ -52,17 +69,147 @@ static int print_item(void *ctx, const struct ds_item *item, long est,
 	return 0;
 }
 
+/* ---- --diff --------------------------------------------------------------- */
+
+struct move {
+	int old_slot, new_slot; /* slot indices in the old and the new config */
+	long n;
+};
+
+struct route_diff {
+	const struct cfg *old, *neu;
+	bool items, as_csv;
+	struct buf messages;
+	struct move *moves;
+	size_t n_moves, cap_moves;
+	long total, changed;
+	struct se_err *err;
+};
+
+static bool moved(const struct route_diff *x, int old_slot, int new_slot)
+{
+	const struct cfg *o = x->old, *n = x->neu;
+	return strcmp(o->slots[old_slot].name, n->slots[new_slot].name) ||
+	       strcmp(o->models[o->slots[old_slot].model].id,
+		      n->models[n->slots[new_slot].model].id);
+}
+
+static int diff_item(void *ctx, const struct ds_item *item, long est,
+		     const struct route_decision *d)
+{
+	struct route_diff *x = ctx;
+	(void)est;
+	long est_new;
+	buf_reset(&x->messages);
+	if (prompt_render(x->neu, item, &x->messages, &est_new, x->err))
+		return -1;
+	struct route_decision nd;
+	route_pick(x->neu, item, est_new, &nd);
+	x->total++;
+	size_t i = 0;
+	while (i < x->n_moves &&
+	       (x->moves[i].old_slot != d->slot || x->moves[i].new_slot != nd.slot))
+		i++;
+	if (i == x->n_moves) {
+		x->moves = xgrow(x->moves, &x->cap_moves, x->n_moves + 1, sizeof(*x->moves));
+		x->moves[x->n_moves++] = (struct move){d->slot, nd.slot, 0};
+	}
+	x->moves[i].n++;
+	if (!moved(x, d->slot, nd.slot))
+		return 0;
+	x->changed++;
+	if (!x->items)
+		return 0;
+	const char *os = x->old->slots[d->slot].name, *ns = x->neu->slots[nd.slot].name;
+	const char *om = x->old->models[d->model].id, *nm = x->neu->models[nd.model].id;
+	if (x->as_csv) {
+		csv_field(stdout, item->id, 0);
+		csv_field(stdout, item->task, 0);
+		csv_field(stdout, os, 0);
+		csv_field(stdout, om, 0);
+		csv_field(stdout, ns, 0);
+		csv_field(stdout, nm, 1);
+	} else {
+		printf("  %-24s %-10s %s (%s) -> %s (%s)   %s\n", item->id, item->task, os, om, ns,
+		       nm, nd.why);
+	}
+	return 0;
+}
+
+/* The counts per (old slot -> new slot): a table, or CSV rows with --csv
+ * (the "N of M" line then goes to stderr, so stdout stays one CSV). */
+static void print_moves(const struct route_diff *x)
+{
+	FILE *head = x->as_csv ? stderr : stdout;
+	fprintf(head, "%s%ld of %ld items change slot or model\n",
+		x->items && !x->as_csv ? "\n" : "", x->changed, x->total);
+	if (x->items && x->as_csv)
+		return;
+	if (x->as_csv)
+		fputs("old_slot,old_model,new_slot,new_model,items\n", stdout);
+	else
+		printf("  %-12s    %-12s %8s   %s\n", "old slot", "new slot", "items", "model");
+	for (size_t i = 0; i < x->n_moves; i++) {
+		const struct move *m = &x->moves[i];
+		const struct cfg *o = x->old, *n = x->neu;
+		const char *os = o->slots[m->old_slot].name, *ns = n->slots[m->new_slot].name;
+		const char *om = o->models[o->slots[m->old_slot].model].id;
+		const char *nm = n->models[n->slots[m->new_slot].model].id;
+		if (x->as_csv) {
+			char num[32];
+			snprintf(num, sizeof(num), "%ld", m->n);
+			csv_field(stdout, os, 0);
+			csv_field(stdout, om, 0);
+			csv_field(stdout, ns, 0);
+			csv_field(stdout, nm, 0);
+			csv_field(stdout, num, 1);
+			continue;
+		}
+		printf("  %-12s -> %-12s %8ld   %s%s%s\n", os, ns, m->n, om,
+		       strcmp(om, nm) ? " -> " : "", strcmp(om, nm) ? nm : " (unchanged)");
+	}
+}
+
+static int run_diff(const struct cfg *old, const struct cfg *neu, long limit, bool items,
+		    bool as_csv, struct se_err *err)
+{
+	struct route_diff x = {
+	    .old = old, .neu = neu, .items = items, .as_csv = as_csv, .err = err};
+	buf_init(&x.messages);
+	fprintf(as_csv ? stderr : stdout, "route diff: %s -> %s%s\n", old->path, neu->path,
+		neu->n_overrides ? " (with overrides)" : "");
+	if (items)
+		fputs(as_csv ? "id,task,old_slot,old_model,new_slot,new_model\n"
+			     : "items that change:\n",
+		      stdout);
+	int rc = cli_walk_items(old, limit, diff_item, &x, err);
+	if (rc == 0)
+		print_moves(&x);
+	buf_free(&x.messages);
+	free(x.moves);
+	return rc;
+}
+
 int cmd_route(int argc, char **argv, struct se_err *err)
 {
+	enum { O_DIFF = 300, O_ITEMS };
 	static const struct option opts[] = {
 	    {"csv", no_argument, NULL, 'c'},
 	    {"limit", required_argument, NULL, 'l'},
+	    {"diff", no_argument, NULL, O_DIFF},
+	    {"items", no_argument, NULL, O_ITEMS},
+	    CLI_EVALFLAGS_OPTIONS,
+	    CLI_CACHEFLAG_OPTION,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int as_csv = 0, c;
+	bool diff = false, items = false;
 	long limit = -1;
-	optind = 1;
+	struct cli_evalflags ef;
+	cli_evalflags_init(&ef, argc);
+	int rc = -1;
+	optind = 0; /* glibc: a full re-scan */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -71,30 +218,76 @@ int cmd_route(int argc, char **argv, struct se_err *err)
 			break;
 		case 'l':
 			if (flag_parse_long("--limit", optarg, 0, 1L << 40, &limit, err))
-				return -1;
+				goto out;
+			break;
+		case O_DIFF:
+			diff = true;
+			break;
+		case O_ITEMS:
+			items = true;
 			break;
 		case 'h':
 			fputs(route_usage, stdout);
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
+			rc = 0;
+			goto out;
+		default: {
+			int took = cli_evalflags_take(&ef, c, optarg, err);
+			if (took == 1)
+				break;
+			if (took == 0)
+				flag_bad_option(c, argv, opts, err);
+			goto out;
+		}
 		}
 	}
-	if (optind != argc - 1)
-		return se_fail(err, SE_USAGE, NULL, "expected one EVAL.json");
-
-	struct cfg *cfg;
-	if (cfg_load(argv[optind], &cfg, err))
-		return -1;
-	if (as_csv)
-		fputs("id,task,est_tokens,slot,model,rule\n", stdout);
-	else
-		printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot",
-		       "model", "rule");
-	struct route_print ctx = {cfg, as_csv};
-	int rc = cli_walk_items(cfg, limit, print_item, &ctx, err);
+	if (items && !diff) {
+		se_fail(err, SE_USAGE, "--items", "lists the items of a --diff; add --diff");
+		goto out;
+	}
+	int positional = argc - optind;
+	if (positional < 1 || positional > (diff ? 2 : 1)) {
+		se_fail(err, SE_USAGE, NULL,
+			diff ? "expected EVAL.json and at most one OTHER.json"
+			     : "expected one EVAL.json");
+		goto out;
+	}
+	if (diff && positional == 1 && !cli_evalflags_any(&ef)) {
+		se_fail(err, SE_USAGE, "--diff",
+			"nothing to compare: give OTHER.json, or --set / --routing");
+		goto out;
+	}
+	if (diff) {
+		struct cfg *old, *neu = NULL;
+		if (cfg_load(argv[optind], &old, err))
+			goto out;
+		if (cli_evalflags_load(&ef, argv[optind + positional - 1], &neu, err) ||
+		    cli_check_keys(old, ef.cache, err) || cli_check_keys(neu, ef.cache, err)) {
+			cfg_free(neu);
+			cfg_free(old);
+			goto out;
+		}
+		rc = run_diff(old, neu, limit, items, as_csv, err);
+		cfg_free(neu);
+		cfg_free(old);
+	} else {
+		struct cfg *cfg = NULL;
+		if (cli_evalflags_load(&ef, argv[optind], &cfg, err) ||
+		    cli_check_keys(cfg, ef.cache, err)) {
+			cfg_free(cfg);
+			goto out;
+		}
+		if (as_csv)
+			fputs("id,task,est_tokens,slot,model,rule\n", stdout);
+		else
+			printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot",
+			       "model", "rule");
+		struct route_print ctx = {cfg, as_csv};
+		rc = cli_walk_items(cfg, limit, print_item, &ctx, err);
+		cfg_free(cfg);
+	}
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = se_fail_errno(err, "stdout", "write failed");
-	cfg_free(cfg);
+out:
+	cli_evalflags_free(&ef);
 	return rc;
 }

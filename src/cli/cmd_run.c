@@ -35,6 +35,7 @@
 #include <curl/curl.h>
 
 #include "cli/cli.h"
+#include "cli/evalflags.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/fileio.h"
@@ -82,6 +83,9 @@ static const char run_usage[] =
     "                         default: the config's)\n"
     "      --correction C     holm (default) | bh | none: how the summary adjusts\n"
     "                         each family of verdicts\n"
+    "      --set PATH=JSON    override one config value (repeatable; default: none),\n"
+    "                         e.g. 'routing.rules[2].complexity.thresholds=[400,1800]'\n"
+    "      --routing FILE     use FILE's routing block (default: the config's)\n"
     "      --max-error-rate R  exit 1 when at least this share of the results\n"
     "                         are errors (0 < R <= 1; default 1: all of them)\n"
     "      --stop-when-decided  stop sending to a shadow once its comparison with\n"
@@ -96,7 +100,8 @@ static const char run_usage[] =
     "exit: 0 done, 1 stopped by --max-cost or over --max-error-rate, 2 bad input,\n"
     "3 environment failure (disk full, I/O error), 130 interrupted (SIGINT,\n"
     "SIGTERM, SIGHUP); --resume continues a stopped, failed or interrupted run\n"
-    "with the same --shard, --shard-by, --limit and --endpoint\n"
+    "with the same --shard, --shard-by, --limit, --endpoint, --set and --routing;\n"
+    "with --cache replay no API key is needed (nothing is sent)\n"
     "\n"
     "example:\n"
     "  shadoweval run evals/demo.json -o runs/demo --cache use\n";
@@ -122,6 +127,7 @@ struct run_args {
 	bool stop_flags; /* --min-items or --margin given */
 	char **endpoints;
 	size_t n_endpoints;
+	struct cli_evalflags ef; /* --set, --routing */
 };
 
 /* Returns 1 when --help was printed, 0 to run, -1 on a usage error. */
@@ -161,6 +167,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	    {"stop-when-decided", no_argument, NULL, O_STOP},
 	    {"min-items", required_argument, NULL, O_MIN_ITEMS},
 	    {"margin", required_argument, NULL, O_MARGIN},
+	    CLI_EVALFLAGS_OPTIONS,
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -176,6 +183,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	a->min_items = DEFAULT_MIN_ITEMS;
 	a->margin_pts = DEFAULT_MARGIN_PTS;
 	a->endpoints = xcalloc((size_t)argc + 1, sizeof(char *));
+	cli_evalflags_init(&a->ef, argc);
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
 	int c;
@@ -268,8 +276,12 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 		case 'h':
 			fputs(run_usage, stdout);
 			return 1;
-		default:
-			return flag_bad_option(c, argv, opts, err);
+		default: {
+			int took = cli_evalflags_take(&a->ef, c, optarg, err);
+			if (took == 1)
+				break;
+			return took ? -1 : flag_bad_option(c, argv, opts, err);
+		}
 		}
 	}
 	if (optind >= argc)
@@ -429,6 +441,10 @@ static int resume_prepare(struct run *r, struct se_err *err)
 	}
 	if (man_read(r->dir, &m, err))
 		goto out;
+	/* the overrides first: another --set changes the config's hash too,
+	 * and naming the flag is the better answer */
+	if (man_check_same_overrides(r->dir, r->cfg, err))
+		goto out;
 	if (strcmp(m.config_sha256, r->cfg->sha256)) {
 		se_fail(
 		    err, SE_INPUT, mpath,
@@ -564,6 +580,7 @@ static void run_free(struct run *r)
 	pricing_free(r->prices);
 	cfg_free(r->cfg);
 	free(r->a.endpoints);
+	cli_evalflags_free(&r->a.ef);
 	free(r->dir);
 }
 
@@ -592,7 +609,7 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 	int p = parse_args(argc, argv, a, err);
 	if (p)
 		return p;
-	if (cfg_load(a->eval, &r->cfg, err))
+	if (cli_evalflags_load(&a->ef, a->eval, &r->cfg, err))
 		return -1;
 	for (size_t i = 0; i < a->n_endpoints; i++) {
 		char *name = xstrdup(a->endpoints[i]);
@@ -605,7 +622,7 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 	}
 	if (a->shard_limits == SHD_SPLIT)
 		shd_split_limits(r->cfg, a->shard_n);
-	if (eng_check_keys(r->cfg, err))
+	if (cli_check_keys(r->cfg, a->cache, err))
 		return -1;
 	if (r->cfg->pricing_path && pricing_load(r->cfg->pricing_path, &r->prices, err))
 		return -1;

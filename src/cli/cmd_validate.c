@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/evalflags.h"
 #include "cli/walk.h"
 #include "config/config.h"
 #include "core/buf.h"
@@ -40,6 +41,7 @@ struct plan {
 	size_t n_tasks, cap_tasks;
 	long *per_slot;
 	struct model_plan *models;
+	struct route_lint *lint;
 };
 
 static void count_task(struct plan *p, const char *task)
@@ -82,6 +84,7 @@ static int plan_item(void *ctx, const struct ds_item *item, long est,
 			       p->needs_expected);
 	}
 	p->items++;
+	route_lint_item(p->lint, item, d);
 	count_task(p, item->task);
 	p->per_slot[d->slot]++;
 	p->models[d->model].as_primary++;
@@ -163,62 +166,86 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 }
 
 static const char validate_usage[] =
-    "usage: shadoweval validate EVAL.json\n"
+    "usage: shadoweval validate EVAL.json [--set PATH=JSON]... [--routing FILE]\n"
+    "                           [--cache MODE]\n"
     "  loads config, dataset, checks and pricing, routes every item, and prints\n"
-    "  what a run would send (items, slots, models, requests, estimated cost)\n"
+    "  what a run would send (items, slots, models, requests, estimated cost);\n"
+    "  warns, by rule index, about a rule that matches no item, a rule an earlier\n"
+    "  rule shadows, and metadata keys no item has; exit 2 for an unset API key\n"
+    "  variable, an empty dataset, a bad endpoint URL\n" CLI_EVALFLAGS_HELP CLI_CACHEFLAG_HELP
     "example:\n"
     "  shadoweval validate evals/demo.json\n";
+
+static void print_warning(void *ctx, const char *where, const char *msg)
+{
+	const struct cfg *cfg = ctx;
+	fprintf(stderr, "shadoweval validate: warning: %s: %s: %s\n", cfg->path, where, msg);
+}
 
 int cmd_validate(int argc, char **argv, struct se_err *err)
 {
 	static const struct option opts[] = {
+	    CLI_EVALFLAGS_OPTIONS,
+	    CLI_CACHEFLAG_OPTION,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int c;
+	struct cli_evalflags ef;
+	cli_evalflags_init(&ef, argc);
+	int c, rc = -1;
+	struct cfg *cfg = NULL;
+	struct pricing *prices = NULL;
+	struct plan p = {0};
 	optind = 0; /* glibc: a full re-scan */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
+		if (c == 'h') {
 			fputs(validate_usage, stdout);
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
+			rc = 0;
+			goto out;
 		}
+		int took = cli_evalflags_take(&ef, c, optarg, err);
+		if (took == 1)
+			continue;
+		if (took == 0)
+			flag_bad_option(c, argv, opts, err);
+		goto out;
 	}
-	if (optind != argc - 1)
-		return se_fail(err, SE_USAGE, NULL, "expected one EVAL.json");
-	const char *path = argv[optind];
-
-	struct cfg *cfg;
-	if (cfg_load(path, &cfg, err))
-		return -1;
-	struct pricing *prices = NULL;
-	if (cfg->pricing_path && pricing_load(cfg->pricing_path, &prices, err)) {
-		cfg_free(cfg);
-		return -1;
+	if (optind != argc - 1) {
+		se_fail(err, SE_USAGE, NULL, "expected one EVAL.json");
+		goto out;
 	}
-	struct plan p = {0};
+	if (cli_evalflags_load(&ef, argv[optind], &cfg, err) || cli_check_keys(cfg, ef.cache, err))
+		goto out;
+	if (cfg->pricing_path && pricing_load(cfg->pricing_path, &prices, err))
+		goto out;
 	p.cfg = cfg;
 	p.needs_expected = chk_needs_expected(&cfg->checks);
 	p.err = err;
 	p.per_slot = xcalloc(cfg->n_slots, sizeof(*p.per_slot));
 	p.models = xcalloc(cfg->n_models, sizeof(*p.models));
-	int rc = cli_walk_items(cfg, -1, plan_item, &p, err);
+	p.lint = route_lint_new(cfg);
+	rc = cli_walk_items(cfg, -1, plan_item, &p, err);
 	if (rc == 0 && p.items == 0)
 		rc = se_fail(err, SE_INPUT, cfg->dataset.path,
 			     "the dataset has no items: nothing to run");
-	if (rc == 0)
+	if (rc == 0) {
 		print_plan(cfg, &p, prices);
+		size_t n = route_lint_report(p.lint, print_warning, cfg);
+		if (n)
+			printf("warnings   %zu (on stderr)\n", n);
+	}
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = se_fail_errno(err, "stdout", "write failed");
+out:
 	for (size_t i = 0; i < p.n_tasks; i++)
 		free(p.tasks[i].task);
 	free(p.tasks);
 	free(p.per_slot);
 	free(p.models);
+	route_lint_free(p.lint);
 	pricing_free(prices);
 	cfg_free(cfg);
+	cli_evalflags_free(&ef);
 	return rc;
 }

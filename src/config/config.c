@@ -1326,6 +1326,46 @@ static cJSON *parse_json(struct ctx *c, const char *data, size_t len)
 
 int cfg_load(const char *path, struct cfg **out, struct se_err *err)
 {
+	return cfg_load_with(path, NULL, out, err);
+}
+
+/* After the overrides: the effective config's hash, and the flags recorded. */
+static void note_overrides(struct cfg *cfg, const cJSON *root, const struct cfg_overrides *ov)
+{
+	char *text = cJSON_PrintUnformatted(root);
+	sha256_hex(text, strlen(text), cfg->sha256);
+	free(text);
+	cfg->overrides = xcalloc(ov->n_sets + 1, sizeof(*cfg->overrides));
+	struct buf b;
+	buf_init(&b);
+	if (ov->routing) {
+		buf_printf(&b, "--routing %s", ov->routing);
+		cfg->overrides[cfg->n_overrides++] = xstrdup(b.data);
+	}
+	for (size_t i = 0; i < ov->n_sets; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "--set %s", ov->sets[i]);
+		cfg->overrides[cfg->n_overrides++] = xstrdup(b.data);
+	}
+	buf_free(&b);
+}
+
+/* An error in a value an override put there says which flag did. */
+static void blame_override(const struct cfg_overrides *ov, struct se_err *err, const char *path)
+{
+	size_t n = strlen(path);
+	if (strncmp(err->where, path, n) || strncmp(err->where + n, ": ", 2))
+		return;
+	char flag[300];
+	if (!cfg_overrides_source(ov, err->where + n + 2, flag, sizeof(flag)))
+		return;
+	size_t used = strlen(err->msg);
+	snprintf(err->msg + used, sizeof(err->msg) - used, " (set by %s)", flag);
+}
+
+int cfg_load_with(const char *path, const struct cfg_overrides *ov, struct cfg **out,
+		  struct se_err *err)
+{
 	char *data;
 	size_t len;
 	*out = NULL;
@@ -1336,11 +1376,19 @@ int cfg_load(const char *path, struct cfg **out, struct se_err *err)
 	cfg->dir = fio_dirname(path);
 	cfg->default_slot = -1;
 	sha256_hex(data, len, cfg->sha256);
+	memcpy(cfg->file_sha256, cfg->sha256, sizeof(cfg->sha256));
 	struct ctx c = {cfg, err};
 	cJSON *root = parse_json(&c, data, len);
 	int rc = -1;
-	if (root)
-		rc = no_duplicate_keys(&c, root, "") || parse_root(&c, root) ? -1 : 0;
+	bool overridden = ov && (ov->routing || ov->n_sets);
+	if (root && !no_duplicate_keys(&c, root, "") &&
+	    (!overridden || !cfg_overrides_apply(root, ov, err))) {
+		if (overridden)
+			note_overrides(cfg, root, ov);
+		rc = parse_root(&c, root);
+		if (rc && overridden)
+			blame_override(ov, err, path);
+	}
 	cJSON_Delete(root);
 	free(data);
 	if (rc) {
@@ -1404,6 +1452,9 @@ void cfg_free(struct cfg *cfg)
 	chk_set_free(&cfg->checks);
 	cJSON_Delete(cfg->params.extra);
 	free(cfg->pricing_path);
+	for (size_t i = 0; i < cfg->n_overrides; i++)
+		free(cfg->overrides[i]);
+	free(cfg->overrides);
 	free(cfg);
 }
 

@@ -135,11 +135,39 @@ struct cfg {
 	struct cfg_retry retry;
 	double timeout_s; /* per request; default 120 */
 
-	char sha256[65]; /* of the config file's bytes */
+	/* of the config file's bytes; with --set or --routing, of the effective
+	 * config (its JSON after the overrides, printed compactly) */
+	char sha256[65];
+	char file_sha256[65]; /* of the config file's bytes, always */
+	char **overrides;     /* "--routing FILE", "--set PATH=JSON", as applied */
+	size_t n_overrides;
+};
+
+/* Overrides applied to the config's JSON before it is checked (override.c):
+ * first --routing FILE (a routing block, or a file holding one under
+ * "routing") replaces "routing", then each --set PATH=JSON in order puts a
+ * value at a path of the loader's own paths (routing.rules[2].slot,
+ * fallbacks["openai/gpt-4.1"]); a missing object on the way is created, an
+ * index one past the end appends, null removes a key. */
+struct cfg_overrides {
+	const char *routing;	 /* NULL: none */
+	const char *const *sets; /* "PATH=JSON" */
+	size_t n_sets;
 };
 
 /* Loads and validates path. On failure *out is NULL and err names file and path. */
 int cfg_load(const char *path, struct cfg **out, struct se_err *err);
+/* Same, with the overrides (ov may be NULL). An error in an overridden value
+ * names the path and the flag that set it; a bad override is SE_USAGE
+ * naming the flag, a bad --routing file SE_INPUT naming the file. */
+int cfg_load_with(const char *path, const struct cfg_overrides *ov, struct cfg **out,
+		  struct se_err *err);
+/* override.c: applies ov to root (the parsed config). */
+int cfg_overrides_apply(struct cJSON *root, const struct cfg_overrides *ov, struct se_err *err);
+/* The flag ("--set PATH" or "--routing FILE", into out) whose value the JSON
+ * path jpath lies in or above, or NULL when jpath comes from the file. */
+const char *cfg_overrides_source(const struct cfg_overrides *ov, const char *jpath, char *out,
+				 size_t size);
 void cfg_free(struct cfg *cfg);
 
 /* Index of a slot by name, or -1. */

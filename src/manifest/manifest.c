@@ -60,6 +60,19 @@ int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 	jsonw_str(&b, cfg->path);
 	key(&b, "config_sha256", false);
 	jsonw_str(&b, cfg->sha256);
+	if (cfg->n_overrides) {
+		/* config_sha256 is the effective config's: the file's is kept too */
+		key(&b, "config_file_sha256", false);
+		jsonw_str(&b, cfg->file_sha256);
+		key(&b, "overrides", false);
+		buf_putc(&b, '[');
+		for (size_t i = 0; i < cfg->n_overrides; i++) {
+			if (i)
+				buf_puts(&b, ", ");
+			jsonw_str(&b, cfg->overrides[i]);
+		}
+		buf_putc(&b, ']');
+	}
 	key(&b, "dataset", false);
 	jsonw_str(&b, m->dataset_path);
 	key(&b, "dataset_sha256", false);
@@ -240,6 +253,70 @@ static void limit_text(long limit, char *out, size_t size)
 		snprintf(out, size, "none");
 	else
 		snprintf(out, size, "%ld", limit);
+}
+
+/* The recorded overrides (a manifest's array) as "--set a=1, --routing r.json",
+ * or "no --set or --routing". */
+static void recorded_text(struct buf *b, const cJSON *list)
+{
+	size_t n = list ? (size_t)cJSON_GetArraySize(list) : 0;
+	if (n == 0)
+		buf_puts(b, "no --set or --routing");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i ? ", " : "", cJSON_GetArrayItem(list, (int)i)->valuestring);
+}
+
+/* The same for this run's. */
+static void current_text(struct buf *b, const struct cfg *cfg)
+{
+	if (cfg->n_overrides == 0)
+		buf_puts(b, "no --set or --routing");
+	for (size_t i = 0; i < cfg->n_overrides; i++)
+		buf_printf(b, "%s%s", i ? ", " : "", cfg->overrides[i]);
+}
+
+/* --resume: the overrides must be those the run was started with. */
+static int same_overrides(const cJSON *o, const struct cfg *cfg, const char *path,
+			  struct se_err *err)
+{
+	const cJSON *was = cJSON_GetObjectItemCaseSensitive(o, "overrides");
+	if (was && !cJSON_IsArray(was))
+		return se_fail(err, SE_INPUT, path, "overrides: expected an array of strings");
+	size_t n = was ? (size_t)cJSON_GetArraySize(was) : 0;
+	bool same = n == cfg->n_overrides;
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *e = cJSON_GetArrayItem(was, (int)i);
+		if (!cJSON_IsString(e))
+			return se_fail(err, SE_INPUT, path, "overrides[%zu]: expected a string", i);
+		if (same && strcmp(e->valuestring, cfg->overrides[i]))
+			same = false;
+	}
+	if (same)
+		return 0;
+	struct buf a, b;
+	buf_init(&a);
+	buf_init(&b);
+	recorded_text(&a, was);
+	current_text(&b, cfg);
+	se_fail(err, SE_USAGE, "--resume",
+		"the run being resumed used %s, this one %s; resume with the same flags, or start "
+		"a new run folder",
+		a.data, b.data);
+	buf_free(&a);
+	buf_free(&b);
+	return -1;
+}
+
+int man_check_same_overrides(const char *dir, const struct cfg *cfg, struct se_err *err)
+{
+	cJSON *o = load(dir, err);
+	if (!o)
+		return -1;
+	char *path = fio_join(dir, "manifest.json");
+	int rc = same_overrides(o, cfg, path, err);
+	free(path);
+	cJSON_Delete(o);
+	return rc;
 }
 
 int man_check_same_run(const char *dir, const struct man_info *now, struct se_err *err)

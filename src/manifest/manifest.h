@@ -82,4 +82,9 @@ int man_read(const char *dir, struct man_read *out, struct se_err *err);
  * values; a manifest older than the endpoint URLs is not checked for them. */
 int man_check_same_run(const char *dir, const struct man_info *now, struct se_err *err);
 
+/* --resume: the --set/--routing overrides (cfg->overrides) must be those
+ * recorded in dir/manifest.json ("overrides"; none when absent). SE_USAGE
+ * naming both lists. */
+int man_check_same_overrides(const char *dir, const struct cfg *cfg, struct se_err *err);
+
 #endif

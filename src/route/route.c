@@ -88,3 +88,37 @@ void route_pick(const struct cfg *cfg, const struct ds_item *item, long est_toke
 	out->band = -1;
 	snprintf(out->why, sizeof(out->why), "routing.default");
 }
+
+bool route_rule_matches(const struct cfg_rule *r, const struct ds_item *item)
+{
+	return task_matches(r, item->task) && metadata_matches(r, item);
+}
+
+static bool has_task(const struct cfg_rule *r, const char *task)
+{
+	for (size_t i = 0; i < r->n_tasks; i++)
+		if (!strcmp(r->tasks[i], task))
+			return true;
+	return false;
+}
+
+bool route_rule_covers(const struct cfg_rule *earlier, const struct cfg_rule *later)
+{
+	if (earlier->tasks) {
+		if (!later->tasks)
+			return false;
+		for (size_t i = 0; i < later->n_tasks; i++)
+			if (!has_task(earlier, later->tasks[i]))
+				return false;
+	}
+	for (size_t i = 0; i < earlier->n_metadata; i++) {
+		const struct cfg_match *m = &earlier->metadata[i];
+		bool same = false;
+		for (size_t k = 0; k < later->n_metadata && !same; k++)
+			same = !strcmp(later->metadata[k].key, m->key) &&
+			       !strcmp(later->metadata[k].value, m->value);
+		if (!same)
+			return false;
+	}
+	return true;
+}
