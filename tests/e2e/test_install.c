@@ -36,6 +36,7 @@ static const char *const installed[] = {
     "usr/share/bash-completion/completions/shadowsim",
     "usr/share/zsh/site-functions/_shadoweval",
     "usr/share/shadoweval/evals/demo.json",
+    "usr/share/shadoweval/evals/schema.json",
     "usr/share/shadoweval/evals/sim-profiles.json",
     "usr/share/shadoweval/evals/pricing/openrouter-models.json",
     "usr/share/shadoweval/datasets/mixed.jsonl",
