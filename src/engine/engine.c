@@ -131,6 +131,7 @@ struct job {
 	bool failed;	/* set by the worker: writing it failed (see wk_err) */
 	bool pass;	/* set by the worker: the line's pass and cost_usd */
 	double cost;
+	double header_cost; /* LiteLLM's x-litellm-response-cost, NaN when absent */
 };
 
 static struct job *job_of(struct eng_wnode *n)
@@ -294,6 +295,7 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	j->fb_next = 0;
 	j->attempts = 0;
 	j->hit = false;
+	j->header_cost = NAN;
 	j->easy = NULL;
 	j->est_cost = job_estimate(e, it, model);
 	buf_reset(&j->body);
@@ -735,6 +737,11 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	curl_off_t ra = -1;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &ra);
+	struct curl_header *cost_h = NULL;
+	j->header_cost = curl_easy_header(j->easy, "x-litellm-response-cost", 0, CURLH_HEADER, -1,
+					  &cost_h) == CURLHE_OK
+			     ? eng_header_cost(cost_h->value)
+			     : NAN;
 	j->http = http;
 	double latency = transfer_ms(j, now);
 	double retry_after_ms = ra > 0 ? (double)ra * 1000.0 : -1;
@@ -925,7 +932,8 @@ static void score_job(void *ctx, struct eng_wnode *n)
 		row.original_ttft_ms = j->entry.ttft_ms;
 	}
 	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks,
-		      (const char *const *)it->expected, it->n_expected, &row, &e->checks);
+		      (const char *const *)it->expected, it->n_expected,
+		      j->hit ? NAN : j->header_cost, &row, &e->checks);
 	row.error = error;
 	j->pass = row.pass; /* for the loop thread (--stop-when-decided) */
 	j->cost = row.cost_usd;
@@ -981,8 +989,8 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	j->written = j->failed = false;
 	/* a cache hit costs nothing now: its cost is reported, not spent */
 	if (!j->hit) {
-		double cost =
-		    eng_reply_cost(&j->reply, e->o->pricing, e->cfg->models[j->model].id, NULL);
+		double cost = eng_reply_cost(&j->reply, j->header_cost, e->o->pricing,
+					     e->cfg->models[j->model].id, NULL);
 		if (isfinite(cost))
 			e->st->spent_usd += cost;
 	}

@@ -2,6 +2,7 @@
 #include "engine/reply_row.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "checks/checks.h"
 #include "pricing/pricing.h"
@@ -9,8 +10,8 @@
 #include "results/vocab.h"
 #include "wire/wire.h"
 
-double eng_reply_cost(const struct wire_reply *reply, const struct pricing *pricing,
-		      const char *model, const char **source)
+double eng_reply_cost(const struct wire_reply *reply, double header_cost,
+		      const struct pricing *pricing, const char *model, const char **source)
 {
 	const struct wire_usage *u = &reply->usage;
 	bool counts = u->prompt_tokens >= 0 && u->completion_tokens >= 0 && u->cached_tokens >= 0;
@@ -20,6 +21,9 @@ double eng_reply_cost(const struct wire_reply *reply, const struct pricing *pric
 	if (u->has_cost) {
 		cost = u->cost;
 		src = RES_COST_REPORTED;
+	} else if (!isnan(header_cost)) {
+		cost = header_cost;
+		src = RES_COST_LITELLM_HEADER;
 	} else if (u->present && pr && counts) {
 		cost = pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
 		src = RES_COST_PRICING;
@@ -31,7 +35,7 @@ double eng_reply_cost(const struct wire_reply *reply, const struct pricing *pric
 
 void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
 		   const struct chk_set *checks, const char *const *expected, size_t n_expected,
-		   struct res_row *row, struct buf *checks_json)
+		   double header_cost, struct res_row *row, struct buf *checks_json)
 {
 	row->served_model = reply->model[0] ? reply->model : NULL;
 	const struct wire_usage *u = &reply->usage;
@@ -40,7 +44,7 @@ void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing
 		row->prompt_tokens = u->prompt_tokens;
 		row->completion_tokens = u->completion_tokens;
 	}
-	row->cost_usd = eng_reply_cost(reply, pricing, row->model, &row->cost_source);
+	row->cost_usd = eng_reply_cost(reply, header_cost, pricing, row->model, &row->cost_source);
 	row->output = reply->content.len || ok ? reply->content.data : NULL;
 	row->output_len = reply->content.len;
 	row->finish_reason = reply->finish_reason[0] ? reply->finish_reason : NULL;
@@ -58,4 +62,15 @@ void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing
 	row->pass = oc.pass;
 	row->score = oc.score;
 	chk_outcome_free(&oc);
+}
+
+double eng_header_cost(const char *value)
+{
+	if (!value)
+		return NAN;
+	char *end;
+	double v = strtod(value, &end);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return end == value || *end || !isfinite(v) || v < 0 ? NAN : v;
 }

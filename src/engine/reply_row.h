@@ -3,7 +3,9 @@
  * The engine knows the request (item, model, role, status, attempts,
  * latency) and fills those fields; this fills the ones the reply decides:
  * served_model, token counts, the cost and its source (usage.cost as
- * reported, else tokens at the pricing file's prices, else unknown: null),
+ * reported, else LiteLLM's x-litellm-response-cost header as
+ * litellm_header, else tokens at the pricing file's prices, else unknown:
+ * null),
  * output and finish_reason, and, for an ok reply, the checks' verdict and
  * their JSON. No network, no I/O and no engine state, so the policy is one
  * function that tests can call alone.
@@ -21,17 +23,21 @@ struct pricing;
 struct res_row;
 struct wire_reply;
 
-/* The reply's cost: usage.cost as reported, else tokens at the pricing
+/* The reply's cost: usage.cost as reported, else header_cost (LiteLLM's
+ * x-litellm-response-cost, NaN when absent), else tokens at the pricing
  * file's price for `model`, else NAN (unknown); *source (when not NULL) says
  * which. The loop calls it for the budget, eng_reply_row for the line. */
-double eng_reply_cost(const struct wire_reply *reply, const struct pricing *pricing,
-		      const char *model, const char **source);
+double eng_reply_cost(const struct wire_reply *reply, double header_cost,
+		      const struct pricing *pricing, const char *model, const char **source);
 /* row->model must be set (it names the price). ok: the reply is an answer,
  * so it is scored against expected; otherwise pass is false and score 0.
  * The row's strings point into reply and checks_json, which must outlive
  * the row. */
 void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
 		   const struct chk_set *checks, const char *const *expected, size_t n_expected,
-		   struct res_row *row, struct buf *checks_json);
+		   double header_cost, struct res_row *row, struct buf *checks_json);
+/* header_cost: the x-litellm-response-cost header of the reply, or NaN
+ * (absent, not a finite number >= 0). */
+double eng_header_cost(const char *value);
 
 #endif

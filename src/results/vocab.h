@@ -34,7 +34,19 @@ enum res_status {
 
 enum res_role { RES_PRIMARY = 0, RES_SHADOW, RES_FALLBACK, RES_N_ROLE };
 
-enum res_cost_source { RES_COST_REPORTED = 0, RES_COST_PRICING, RES_COST_UNKNOWN, RES_N_COST };
+/* reported: usage.cost (OpenRouter); pricing: tokens x the pricing file;
+ * unknown: neither (never 0); litellm_header: LiteLLM's proxy's
+ * x-litellm-response-cost response header. A gateway's own figure
+ * (reported, litellm_header) counts as reported in the summaries. */
+enum res_cost_source {
+	RES_COST_REPORTED = 0,
+	RES_COST_PRICING,
+	RES_COST_UNKNOWN,
+	RES_COST_LITELLM_HEADER,
+	RES_N_COST
+};
+/* The gateway said what the call cost (usage.cost or a cost header). */
+#define RES_COST_FROM_GATEWAY(c) ((c) == RES_COST_REPORTED || (c) == RES_COST_LITELLM_HEADER)
 
 /* The public name; "unknown" for a value out of range. */
 const char *res_status_name(enum res_status s);

@@ -243,8 +243,8 @@ static int parse_faults(const struct jsonv *c, const cJSON *v, const char *path,
 
 static int parse_model(const struct jsonv *c, const cJSON *v, struct sim_model *m)
 {
-	static const char *const keys[] = {"context_length", "pricing", "latency", "accuracy",
-					   "output_tokens",  "faults",	NULL};
+	static const char *const keys[] = {"context_length", "pricing", "latency",     "accuracy",
+					   "output_tokens",  "faults",	"cost_report", NULL};
 	char path[512];
 	snprintf(path, sizeof(path), "models[\"%.200s\"]", v->string);
 	m->id = xstrdup(v->string);
@@ -263,6 +263,15 @@ static int parse_model(const struct jsonv *c, const cJSON *v, struct sim_model *
 		return -1;
 	m->context_length = (long)ctx;
 	m->output_tokens = (long)out;
+	const cJSON *cr = cJSON_GetObjectItemCaseSensitive(v, "cost_report");
+	if (cr) {
+		char p[JSONV_PATH];
+		jsonv_key(p, path, "cost_report");
+		if (!cJSON_IsString(cr) ||
+		    (strcmp(cr->valuestring, "usage") && strcmp(cr->valuestring, "litellm_header")))
+			return jsonv_fail(c, p, "expected \"usage\" or \"litellm_header\"");
+		m->litellm_cost = !strcmp(cr->valuestring, "litellm_header");
+	}
 
 	static const struct {
 		const char *key;

@@ -664,6 +664,11 @@ static void usage_json(struct buf *b, const struct sim_plan *pl)
 	jsonw_long(b, pl->completion_tokens);
 	buf_puts(b, ",\"total_tokens\":");
 	jsonw_long(b, pl->prompt_tokens + pl->completion_tokens);
+	if (pl->model->litellm_cost) {
+		/* LiteLLM's proxy: plain OpenAI usage; the cost is in a header */
+		buf_puts(b, "}");
+		return;
+	}
 	buf_puts(b, ",\"cost\":");
 	jsonw_double(b, pl->cost);
 	buf_puts(b, ",\"is_byok\":false,\"prompt_tokens_details\":{\"cached_tokens\":0,"

@@ -269,8 +269,19 @@ static void add_common_headers(struct MHD_Response *r, const char *type, const c
 		MHD_add_response_header(r, "X-Generation-Id", gen_id);
 }
 
+/* A model that reports cost as LiteLLM's proxy does: in a response header,
+ * known before the body since the plan fixes the tokens. */
+static void add_cost_header(struct MHD_Response *r, const struct sim_plan *pl)
+{
+	if (!pl->model->litellm_cost)
+		return;
+	char v[64];
+	snprintf(v, sizeof(v), "%.17g", pl->cost);
+	MHD_add_response_header(r, "x-litellm-response-cost", v);
+}
+
 static enum MHD_Result queue_json(struct MHD_Connection *c, unsigned status, struct buf *body,
-				  const char *gen_id, const char *retry_after)
+				  const struct sim_plan *pl, const char *retry_after)
 {
 	size_t len;
 	char *data = buf_detach(body, &len);
@@ -279,7 +290,9 @@ static enum MHD_Result queue_json(struct MHD_Connection *c, unsigned status, str
 		free(data);
 		return MHD_NO;
 	}
-	add_common_headers(r, "application/json", gen_id);
+	add_common_headers(r, "application/json", pl ? pl->gen_id : NULL);
+	if (pl)
+		add_cost_header(r, pl);
 	if (retry_after)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -507,7 +520,7 @@ static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection 
 		buf_init(&b);
 		sim_completion_body(&b, pl);
 		if (pl->fault != SIM_FAULT_TRUNCATE)
-			return queue_json(c, 200, &b, pl->gen_id, NULL);
+			return queue_json(c, 200, &b, pl, NULL);
 		struct sim_cut *cut = xcalloc(1, sizeof(*cut));
 		cut->body = b;
 		cut->limit = b.len / 2;
@@ -518,6 +531,7 @@ static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection 
 			return MHD_NO;
 		}
 		add_common_headers(r, "application/json", pl->gen_id);
+		add_cost_header(r, pl);
 		enum MHD_Result ret = MHD_queue_response(c, 200, r);
 		MHD_destroy_response(r);
 		return ret;
@@ -548,6 +562,7 @@ static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection 
 		return MHD_NO;
 	}
 	add_common_headers(r, "text/event-stream", st->plan.gen_id);
+	add_cost_header(r, &st->plan);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	enum MHD_Result ret = MHD_queue_response(c, 200, r);
 	MHD_destroy_response(r);

@@ -91,6 +91,8 @@ struct sim_model {
 	bool retry_after_body;		    /* also error.metadata.retry_after in the body */
 	long stall_ms;			    /* default 60000 */
 	int first_attempts;		    /* >0: faults only on attempts <= this */
+	bool litellm_cost;		    /* "cost_report": "litellm_header": the cost in an
+					     * x-litellm-response-cost header, not in usage.cost */
 };
 
 struct sim_profiles {

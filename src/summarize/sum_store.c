@@ -105,7 +105,7 @@ void sum_cell_from_rec(struct sum_cell *c, const struct res_rec *r)
 		c->flags |= SUM_F_PASS;
 	if (r->cached)
 		c->flags |= SUM_F_CACHED;
-	if (!isnan(c->cost_usd) && r->cost_source == RES_COST_REPORTED)
+	if (!isnan(c->cost_usd) && RES_COST_FROM_GATEWAY(r->cost_source))
 		c->flags |= SUM_F_REPORTED;
 }
 
