@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libzstd-dev   # the response cache (src/engine/cache.c) and its bundles
   mandoc zsh            # man-page lint and the zsh completion check (tests/e2e/test_install.c)
   openssl nghttp2-proxy # the TLS + HTTP/2 end-to-end test: a test CA, nghttpx (tests/e2e/test_tls.c)
-  python3-jsonschema    # evals/schema.json against every config (tests/test_schema.c)
+  python3-jsonschema    # the config schema (tests/test_schema.c); python3-yaml below: test_ci too
   clang-format cppcheck clang-tidy  # make lint and make analyze (.ci/run)
   python3-yaml parallel # the examples/ checks and the GNU parallel example (tests/e2e/test_examples.c)
   chromium fonts-dejavu-core python3  # report.html rendered headless (tests/e2e/test_browser.c)
