@@ -547,3 +547,63 @@ Test(results, spec_lists_exactly_the_statuses_and_roles)
 	expect_same(&ro, RES_N_ROLE, res_role_parse, "SPEC role");
 	free(doc);
 }
+
+static int count_samples(void *ctx, const struct res_rec *row)
+{
+	long *seen = ctx;
+	seen[row->sample < 4 ? row->sample : 4]++;
+	return 0;
+}
+
+/* run --repeats: a K = 1 line has no sample field and reads as sample 0;
+ * res_scan hands over sample 0 only, res_scan_samples every line. */
+Test(results, sample_index_is_written_only_with_repeats_and_absent_reads_as_zero, .init = setup,
+     .fini = teardown)
+{
+	struct buf b;
+	buf_init(&b);
+	struct res_row r = sample("i1", "m1");
+	res_format(&b, &r);
+	cr_expect_null(strstr(b.data, "\"sample\""), "%s", b.data);
+	struct res_writer w;
+	struct se_err err;
+	cr_assert_eq(res_writer_open(&w, path, &err), 0);
+	cr_assert_eq(res_writer_append(&w, &r, &err), 0); /* K = 1: sample 0 */
+	for (long k = 0; k < 3; k++) {
+		struct res_row s = sample("i2", "m1");
+		s.sample = k;
+		buf_reset(&b);
+		res_format(&b, &s);
+		char want[32];
+		snprintf(want, sizeof(want), "\"sample\":%ld,", k);
+		cr_expect_not_null(strstr(b.data, want), "%s", b.data);
+		cr_assert_eq(res_writer_append(&w, &s, &err), 0);
+	}
+	res_writer_close(&w);
+	buf_free(&b);
+	long seen[5] = {0};
+	cr_assert_eq(res_scan(path, false, count_samples, seen, NULL, &err), 0, "%s", err.msg);
+	cr_expect(seen[0] == 2 && seen[1] == 0 && seen[2] == 0, "%ld %ld %ld", seen[0], seen[1],
+		  seen[2]);
+	memset(seen, 0, sizeof(seen));
+	cr_assert_eq(res_scan_samples(path, false, count_samples, seen, NULL, &err), 0, "%s",
+		     err.msg);
+	cr_expect(seen[0] == 2 && seen[1] == 1 && seen[2] == 1, "%ld %ld %ld", seen[0], seen[1],
+		  seen[2]);
+}
+
+Test(results, a_bad_sample_index_names_the_field, .init = setup, .fini = teardown)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"item_id\":\"i\",\"model\":\"m\",\"sample\":-1,\"role\":\"primary\","
+	      "\"status\":\"ok\",\"pass\":true}\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	long seen[5] = {0};
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(res_scan_samples(path, false, count_samples, seen, NULL, &err), -1);
+	cr_expect_not_null(strstr(err.msg, "sample"), "%s", err.msg);
+	cr_expect_not_null(strstr(err.where, ":1"), "%s", err.where);
+}

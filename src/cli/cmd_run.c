@@ -94,6 +94,8 @@ static const char run_usage[] =
     "                         the run when all are; see DIR/stopping.csv\n"
     "      --min-items N      settle nothing before N compared items (default 50)\n"
     "      --margin PTS       equivalence margin in points of pass rate (default 2)\n"
+    "      --repeats K        K samples per (item, model), each its own line with\n"
+    "                         a sample index (default: the config's params.n, else 1)\n"
     "  -q, --quiet            no progress, no tables, no closing line\n"
     "  -h, --help             this help\n"
     "\n"
@@ -125,6 +127,7 @@ struct run_args {
 	long min_items;
 	double margin_pts;
 	bool stop_flags; /* --min-items or --margin given */
+	long repeats;	 /* 0: the config's params.n */
 	char **endpoints;
 	size_t n_endpoints;
 	struct cli_evalflags ef; /* --set, --routing */
@@ -148,7 +151,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 		O_MAX_ERR,
 		O_STOP,
 		O_MIN_ITEMS,
-		O_MARGIN
+		O_MARGIN,
+		O_REPEATS
 	};
 	static const struct option opts[] = {
 	    {"out", required_argument, NULL, 'o'},
@@ -168,6 +172,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	    {"min-items", required_argument, NULL, O_MIN_ITEMS},
 	    {"margin", required_argument, NULL, O_MARGIN},
 	    CLI_EVALFLAGS_OPTIONS,
+	    {"repeats", required_argument, NULL, O_REPEATS},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -255,6 +260,10 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 		case O_STOP:
 			a->stop_when_decided = true;
 			break;
+		case O_REPEATS:
+			if (flag_parse_long("--repeats", optarg, 1, 1000, &a->repeats, err))
+				return -1;
+			break;
 		case O_MIN_ITEMS:
 			if (flag_parse_long("--min-items", optarg, 1, 1L << 40, &a->min_items, err))
 				return -1;
@@ -333,8 +342,10 @@ static bool file_nonempty(const char *path)
 static int on_done_row(void *ctx, const struct res_rec *row)
 {
 	struct run *r = ctx;
-	eng_doneset_add(&r->done, row->item_id, row->model, row->status == RES_OK);
-	sum_live_add(r->live, row);
+	eng_doneset_add_sample(&r->done, row->item_id, row->model, (int)row->sample,
+			       row->status == RES_OK);
+	if (row->sample == 0)
+		sum_live_add(r->live, row);
 	return 0;
 }
 
@@ -471,7 +482,7 @@ static int resume_prepare(struct run *r, struct se_err *err)
 		goto out;
 	if (exists) {
 		struct res_scan_stats stats;
-		if (res_scan(rpath, false, on_any_row, NULL, &stats, err))
+		if (res_scan_samples(rpath, false, on_any_row, NULL, &stats, err))
 			goto out;
 		if (lstat(rpath, &lst) != 0 || !S_ISREG(lst.st_mode) || lst.st_ino != id.st_ino ||
 		    lst.st_dev != id.st_dev) {
@@ -485,7 +496,7 @@ static int resume_prepare(struct run *r, struct se_err *err)
 		if (dropped)
 			fprintf(stderr, "shadoweval run: %s: dropped a torn last line\n", rpath);
 	}
-	rc = res_scan(rpath, true, on_done_row, r, NULL, err);
+	rc = res_scan_samples(rpath, true, on_done_row, r, NULL, err);
 out:
 	free(mpath);
 	free(rpath);
@@ -644,6 +655,9 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 					    .margin = a->margin_pts / 100.0};
 		eng_stop_init(&r->stop, r->cfg, &so);
 	}
+	if (a->repeats == 0)
+		a->repeats = r->cfg->params.n > 1 ? r->cfg->params.n : 1;
+	r->stop.repeats = (int)a->repeats;
 
 	if (fio_mkdirs(r->dir, err) || lock_run_dir(r->dir, &r->lock_fd, err))
 		return -1;
@@ -712,6 +726,7 @@ static int run_send(struct run *r, struct se_err *err)
 	    .done = a->resume ? &r->done : NULL,
 	    .live = r->live,
 	    .stop = a->stop_when_decided ? &r->stop : NULL,
+	    .repeats = (int)a->repeats,
 	    .seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock_now_ms(),
 	};
 	return eng_run(&o, &r->st, err);
@@ -824,6 +839,15 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 		mi->status = "failed";
 		man_write(r->dir, mi, NULL);
 		return -1;
+	}
+	/* repeated samples: the item-level table needs every sample, which the
+	 * bounded summaries do not keep, so only then is results.jsonl read */
+	if (r->a.repeats > 1) {
+		char *rpath = fio_join(r->dir, "results.jsonl");
+		int src = sum_write_samples(r->dir, rpath, r->a.quiet ? NULL : stdout, err);
+		free(rpath);
+		if (src)
+			return -1;
 	}
 	if (st->interrupted)
 		return se_fail(err, SE_INTERRUPT, NULL,

@@ -65,7 +65,7 @@ static const char *const passthrough_keys[] = {
 	"user", NULL};
 /* Body fields the harness writes itself: extra_body may not set them. */
 static const char *const reserved_body_keys[] = {
-	"model", "messages", "temperature", "max_tokens", "stream", NULL};
+	"model", "messages", "temperature", "max_tokens", "stream", "n", NULL};
 /* clang-format on */
 
 static const char default_checks[] =
@@ -1147,6 +1147,11 @@ static int parse_params(struct ctx *c, const cJSON *root)
 			p->has_temperature = true;
 		} else if (!strcmp(k->string, "max_tokens")) {
 			if (want_int(c, k, jpath, 1, INT_MAX, &p->max_tokens))
+				return -1;
+		} else if (!strcmp(k->string, "n")) {
+			/* K separate requests, each its own result line: providers
+			 * that honour "n" bill and answer it differently */
+			if (want_int(c, k, jpath, 1, 1000, &p->n))
 				return -1;
 		} else if (!strcmp(k->string, "stream")) {
 			if (!cJSON_IsBool(k))

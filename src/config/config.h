@@ -89,6 +89,7 @@ struct cfg_params {
 	bool has_temperature;
 	double temperature;
 	int max_tokens; /* 0: not sent */
+	int n;		/* samples per (item, model) (run --repeats); 0: 1. Never sent */
 	bool stream;
 	struct cJSON *extra; /* any other request body fields (top_p, seed, ...), or NULL */
 };

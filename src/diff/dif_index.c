@@ -432,7 +432,10 @@ static int index_line(struct dif_index *x, const char *line, size_t len, bool co
 	if (len == 0)
 		return 0;
 	struct fields f;
-	if (complete && scan_line(line, len, &f) == 0)
+	/* run --repeats: diff compares one answer per (item, model), sample 0,
+	 * as res_scan hands over; a line naming a sample goes to the reader */
+	bool sampled = memmem(line, len, "\"sample\":", 9) != NULL;
+	if (complete && !sampled && scan_line(line, len, &f) == 0)
 		return add_line(x, &f, at, x->lines, tmp, err);
 	char where[600];
 	snprintf(where, sizeof(where), "%s:%zu", x->path, x->lines);
@@ -446,6 +449,10 @@ static int index_line(struct dif_index *x, const char *line, size_t len, bool co
 			return 0;
 		}
 		return -1;
+	}
+	if (row.sample > 0) {
+		cJSON_Delete(doc);
+		return 0;
 	}
 	fields_from_row(&f, &row);
 	int rc = add_line(x, &f, at, x->lines, tmp, err);

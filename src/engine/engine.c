@@ -108,6 +108,9 @@ struct job {
 	char key[65];
 	char attempt_hdr[48];
 	struct curl_slist attempt_node; /* heads the endpoint's shared header list */
+	int sample;			/* run --repeats: 0..K-1 */
+	char sample_hdr[40];
+	struct curl_slist sample_node; /* after attempt_node when sample > 0 */
 	char curl_err[CURL_ERROR_SIZE];
 	double t_start;
 	double t_first_write; /* own clock at the first body byte, -1 before */
@@ -146,6 +149,7 @@ struct admit {
 	size_t fb_next;
 	struct job *job;
 	int shadow; /* index into cfg->shadows, -1 for the primary and a fallback */
+	int sample;
 };
 
 struct endpoint {
@@ -191,7 +195,8 @@ struct engine {
 	bool wk_failed;	      /* a write failed: nothing more is written */
 	struct se_err wk_err; /* why; read by the loop once a failed job is back */
 	/* admit_one's scratch: an item's models are distinct (the primary, each
-	 * other shadow, at most one fallback), so n_models entries suffice */
+	 * other shadow, at most one fallback), so n_models entries per sample
+	 * suffice */
 	struct admit *adm;
 	uint64_t rng;
 	int conc;	     /* --concurrency, fitted to the open-file limit */
@@ -206,15 +211,17 @@ struct engine {
 	double last_progress;
 	bool progress_shown;
 	int max_tokens;
+	int reps; /* samples per (item, model), >= 1 */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* The job's cache key; sample 0: one answer per request. */
+/* The job's cache key: the request and its sample index (run --repeats;
+ * sample 0 is a run without repeats). */
 static struct eng_cache_key job_cache_key(const struct engine *e, const struct job *j)
 {
 	return (struct eng_cache_key){e->cfg->endpoints[j->endpoint].base_url,
-				      e->cfg->models[j->model].id, j->key, 0};
+				      e->cfg->models[j->model].id, j->key, j->sample};
 }
 
 static bool model_in_item(const struct engine *e, const struct item *it, int model)
@@ -271,7 +278,8 @@ static void pool_put(struct engine *e, CURL *h)
 /* A job from the free list (buffers kept) or a new one; it takes a ref on it.
  * Its cost estimate joins the in-flight estimate once, when it is launched
  * (admit_one, start_fallback), and leaves it once, in job_release. */
-static struct job *job_new(struct engine *e, struct item *it, int model, enum res_role role)
+static struct job *job_new(struct engine *e, struct item *it, int model, enum res_role role,
+			   int sample)
 {
 	struct job *j = e->free_jobs;
 	if (j) {
@@ -301,6 +309,7 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	buf_reset(&j->body);
 	wire_build_request(&j->body, e->cfg->models[model].id, it->messages, it->messages_len,
 			   &e->cfg->params);
+	j->sample = sample;
 	/* a SHA-256 per request only when the cache is read or written */
 	if (e->o->cache_mode != ENG_CACHE_OFF)
 		eng_cache_key(e->cfg->endpoints[j->endpoint].base_url, e->cfg->models[model].id,
@@ -491,6 +500,15 @@ static bool job_start(struct engine *e, struct job *j, double now)
 	snprintf(j->attempt_hdr, sizeof(j->attempt_hdr), "X-Shadoweval-Attempt: %d", j->attempts);
 	j->attempt_node.data = j->attempt_hdr;
 	j->attempt_node.next = ep->headers;
+	if (j->sample > 0) {
+		/* and the sample index, so that it draws a new answer when the
+		 * request is sampled (temperature > 0) */
+		snprintf(j->sample_hdr, sizeof(j->sample_hdr), "X-Shadoweval-Sample: %d",
+			 j->sample);
+		j->sample_node.data = j->sample_hdr;
+		j->sample_node.next = ep->headers;
+		j->attempt_node.next = &j->sample_node;
+	}
 	j->easy = h;
 	curl_easy_setopt(h, CURLOPT_URL, ep->url);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body.data);
@@ -550,9 +568,9 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 		      const char *error);
 
 /* Starts the next fallback of a failed primary or fallback, if any. */
-static int start_fallback(struct engine *e, struct item *it, size_t from);
+static int start_fallback(struct engine *e, struct item *it, size_t from, int sample);
 static int next_fallback(const struct engine *e, const struct item *it, const char *id, size_t from,
-			 size_t *k);
+			 int sample, size_t *k);
 
 static void copy_error(char *dst, size_t size, const char *src)
 {
@@ -864,7 +882,10 @@ static void feed_summary(struct sum_live *live, const struct res_row *row, const
 	r.cost_usd = row->cost_usd;
 	r.cached = row->cached;
 	r.pass = row->pass;
-	sum_live_add(live, &r);
+	/* sample 0 is the item's one answer for every summary; samples.csv
+	 * (written from results.jsonl at the end) is where the rest count */
+	if (row->sample <= 0)
+		sum_live_add(live, &r);
 	if (j->item_last)
 		sum_live_item_done(live, row->item_id);
 }
@@ -919,6 +940,7 @@ static void score_job(void *ctx, struct eng_wnode *n)
 	row.task = it->task;
 	row.slot = cfg->slots[it->slot].name;
 	row.model = cfg->models[j->model].id;
+	row.sample = e->reps > 1 ? j->sample : -1;
 	row.role = res_role_name(j->role);
 	row.status = res_status_name(status);
 	row.http_status = (int)j->http;
@@ -965,7 +987,7 @@ static int take_scored(struct engine *e, bool failed)
 			e->st->by_status[j->status]++;
 			if (j->hit)
 				e->st->cached++;
-			if (j->item->pass && j->status != RES_BUDGET)
+			if (j->item->pass && j->sample == 0 && j->status != RES_BUDGET)
 				stop_note(e, j, j->pass, j->cost);
 		}
 		job_release(e, j);
@@ -1002,16 +1024,17 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	/* the summaries reduce an item once its last line is in: none is
 	 * when no other job is open and no fallback follows (next_fallback
 	 * is what start_fallback will find) */
+	int sample = j->sample;
 	it->open--;
-	j->item_last =
-	    it->open == 0 && !(fallback && next_fallback(e, it, it->id, fb_next, &k) >= 0);
+	j->item_last = it->open == 0 &&
+		       !(fallback && next_fallback(e, it, it->id, fb_next, sample, &k) >= 0);
 	j->state = JOB_SCORING;
 	eng_worker_push(&e->wk, &j->wnode);
 	if (e->o->on_queued)
 		e->o->on_queued(e->o->test_ctx, eng_worker_queued(&e->wk));
 	/* the item stays: this job holds a ref on it until it comes back */
 	if (fallback)
-		return start_fallback(e, it, fb_next);
+		return start_fallback(e, it, fb_next, sample);
 	return 0;
 }
 
@@ -1093,14 +1116,14 @@ static int job_launch(struct engine *e, struct job *j)
  * model). Serves both a failed primary (start_fallback) and an item resumed
  * after one (admit_one). */
 static int next_fallback(const struct engine *e, const struct item *it, const char *id, size_t from,
-			 size_t *k)
+			 int sample, size_t *k)
 {
 	const struct cfg_slot *slot = &e->cfg->slots[it->slot];
 	for (size_t i = from; i < slot->n_fallbacks; i++) {
 		int m = slot->fallbacks[i];
 		if (model_in_item(e, it, m))
 			continue;
-		int done = eng_doneset_get(e->o->done, id, e->cfg->models[m].id);
+		int done = eng_doneset_get_sample(e->o->done, id, e->cfg->models[m].id, sample);
 		if (done == 2)
 			return -1;
 		if (done == 1)
@@ -1111,13 +1134,13 @@ static int next_fallback(const struct engine *e, const struct item *it, const ch
 	return -1;
 }
 
-static int start_fallback(struct engine *e, struct item *it, size_t from)
+static int start_fallback(struct engine *e, struct item *it, size_t from, int sample)
 {
 	size_t k;
-	int m = next_fallback(e, it, it->id, from, &k);
+	int m = next_fallback(e, it, it->id, from, sample, &k);
 	if (m < 0)
 		return 0;
-	struct job *j = job_new(e, it, m, RES_FALLBACK);
+	struct job *j = job_new(e, it, m, RES_FALLBACK, sample);
 	j->fb_next = k + 1;
 	if (over_budget(e, j->est_cost)) {
 		j->est_cost = 0; /* never joined the in-flight estimate */
@@ -1190,26 +1213,30 @@ static int admit_one(struct engine *e)
 	struct admit *a = e->adm;
 	size_t n = 0;
 	const char *id = e->dsi.id;
-	int pstate = eng_doneset_get(e->o->done, id, cfg->models[d.model].id);
-	if (pstate == 0)
-		a[n++] = (struct admit){d.model, RES_PRIMARY, 0, NULL, -1};
 	struct item probe = {.primary_model = d.model, .slot = d.slot};
-	if (pstate == 1) {
-		size_t k;
-		int m = next_fallback(e, &probe, id, 0, &k);
-		if (m >= 0)
-			a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL, -1};
+	for (int s = 0; s < e->reps; s++) {
+		int pstate = eng_doneset_get_sample(e->o->done, id, cfg->models[d.model].id, s);
+		if (pstate == 0)
+			a[n++] = (struct admit){d.model, RES_PRIMARY, 0, NULL, -1, s};
+		if (pstate == 1) {
+			size_t k;
+			int m = next_fallback(e, &probe, id, 0, s, &k);
+			if (m >= 0)
+				a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL, -1, s};
+		}
 	}
 	for (size_t i = 0; i < cfg->n_shadows; i++) {
 		int m = cfg->shadows[i];
 		bool dup = m == d.model;
 		for (size_t k = 0; k < i && !dup; k++)
 			dup = cfg->shadows[k] == m;
-		if (dup || eng_doneset_get(e->o->done, id, cfg->models[m].id))
+		if (dup)
 			continue;
 		if (e->o->stop && !eng_stop_wants(e->o->stop, i))
 			continue; /* settled: --stop-when-decided */
-		a[n++] = (struct admit){m, RES_SHADOW, 0, NULL, (int)i};
+		for (int s = 0; s < e->reps; s++)
+			if (!eng_doneset_get_sample(e->o->done, id, cfg->models[m].id, s))
+				a[n++] = (struct admit){m, RES_SHADOW, 0, NULL, (int)i, s};
 	}
 	if (n == 0)
 		return 0; /* --resume: every pair of this item is already written */
@@ -1219,13 +1246,13 @@ static int admit_one(struct engine *e)
 	if (e->o->stop) {
 		it->pass = eng_stop_item_new(e->o->stop);
 		for (size_t i = 0; i < n; i++)
-			if (a[i].role != RES_FALLBACK)
+			if (a[i].role != RES_FALLBACK && a[i].sample == 0)
 				it->pass[1 + a[i].shadow] = -1;
 	}
 	double est_cost = 0;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct job *j = a[i].job = job_new(e, it, a[i].model, a[i].role);
+		struct job *j = a[i].job = job_new(e, it, a[i].model, a[i].role, a[i].sample);
 		j->fb_next = a[i].fb_next;
 		r = cache_lookup(e, j);
 		if (r < 0)
@@ -1582,7 +1609,8 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	    o->cfg->params.max_tokens > 0 ? o->cfg->params.max_tokens : DEFAULT_MAX_TOKENS;
 	heap_init(&e->timers);
 	buf_init(&e->msgs);
-	e->adm = xcalloc(e->cfg->n_models + 1, sizeof(*e->adm));
+	e->reps = o->repeats > 1 ? o->repeats : 1;
+	e->adm = xcalloc((e->cfg->n_models + 1) * (size_t)e->reps, sizeof(*e->adm));
 	buf_init(&e->checks);
 	buf_init(&e->errtext);
 	buf_init(&e->evbuf);

@@ -112,6 +112,11 @@ void eng_doneset_free(struct eng_doneset *d);
 void eng_doneset_add(struct eng_doneset *d, const char *item_id, const char *model, bool ok);
 /* 0: absent, 1: present and not ok, 2: present and ok. */
 int eng_doneset_get(const struct eng_doneset *d, const char *item_id, const char *model);
+/* The same per sample (run --repeats); sample 0 is the pair above. */
+void eng_doneset_add_sample(struct eng_doneset *d, const char *item_id, const char *model,
+			    int sample, bool ok);
+int eng_doneset_get_sample(const struct eng_doneset *d, const char *item_id, const char *model,
+			   int sample);
 
 struct eng_opts {
 	const struct cfg *cfg;
@@ -129,6 +134,7 @@ struct eng_opts {
 	bool quiet;			/* no final one-line summary */
 	const struct eng_doneset *done; /* --resume: pairs to skip, or NULL */
 	struct eng_stop *stop;		/* --stop-when-decided (engine/stop.h), or NULL */
+	int repeats;			/* samples per (item, model); <= 1: one, no sample field */
 	uint64_t seed;
 	/* The run's summaries, fed by the worker thread with every line it
 	 * writes (and told when an item has no line to come), or NULL. The

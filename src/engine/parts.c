@@ -181,6 +181,19 @@ static uint64_t pair_hash(const char *item_id, const char *model)
 	return h ? h : 1;
 }
 
+/* Sample 0 is the pair's own key (a K = 1 run's lines); others mix in k. */
+static uint64_t sample_hash(const char *item_id, const char *model, int sample)
+{
+	uint64_t h = pair_hash(item_id, model);
+	if (sample > 0) {
+		h ^= (uint64_t)sample * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 33;
+		h *= 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 33;
+	}
+	return h ? h : 1;
+}
+
 static size_t doneset_find(const struct eng_doneset *d, uint64_t k)
 {
 	size_t mask = d->cap - 1, i = (size_t)k & mask;
@@ -190,6 +203,12 @@ static size_t doneset_find(const struct eng_doneset *d, uint64_t k)
 }
 
 void eng_doneset_add(struct eng_doneset *d, const char *item_id, const char *model, bool ok)
+{
+	eng_doneset_add_sample(d, item_id, model, 0, ok);
+}
+
+void eng_doneset_add_sample(struct eng_doneset *d, const char *item_id, const char *model,
+			    int sample, bool ok)
 {
 	if ((d->n + 1) * 2 > d->cap) {
 		size_t ncap = d->cap ? d->cap * 2 : 64;
@@ -206,7 +225,7 @@ void eng_doneset_add(struct eng_doneset *d, const char *item_id, const char *mod
 		eng_doneset_free(d);
 		*d = nd;
 	}
-	uint64_t k = pair_hash(item_id, model);
+	uint64_t k = sample_hash(item_id, model, sample);
 	size_t i = doneset_find(d, k);
 	if (!d->keys[i]) {
 		d->keys[i] = k;
@@ -218,9 +237,15 @@ void eng_doneset_add(struct eng_doneset *d, const char *item_id, const char *mod
 
 int eng_doneset_get(const struct eng_doneset *d, const char *item_id, const char *model)
 {
+	return eng_doneset_get_sample(d, item_id, model, 0);
+}
+
+int eng_doneset_get_sample(const struct eng_doneset *d, const char *item_id, const char *model,
+			   int sample)
+{
 	if (!d || !d->cap)
 		return 0;
-	size_t i = doneset_find(d, pair_hash(item_id, model));
+	size_t i = doneset_find(d, sample_hash(item_id, model, sample));
 	if (!d->keys[i])
 		return 0;
 	return d->ok[i] ? 2 : 1;

@@ -94,15 +94,21 @@ static double mean_cost(size_t n, double sum)
 	return n ? sum / (double)n : NAN;
 }
 
-/* Requests a shadow did not make, and their estimated cost. */
-static size_t saved_requests(const struct eng_stop_cmp *c)
+static size_t reps(const struct eng_stop *s)
 {
-	return c->skipped + c->not_run;
+	return s->repeats > 1 ? (size_t)s->repeats : 1;
 }
 
-static double saved_usd(const struct eng_stop_cmp *c)
+/* Requests a shadow did not make (every sample of each item), and their
+ * estimated cost. */
+static size_t saved_requests(const struct eng_stop *s, const struct eng_stop_cmp *c)
 {
-	return (double)saved_requests(c) * mean_cost(c->cost_n, c->cost_usd);
+	return (c->skipped + c->not_run) * reps(s);
+}
+
+static double saved_usd(const struct eng_stop *s, const struct eng_stop_cmp *c)
+{
+	return (double)saved_requests(s, c) * mean_cost(c->cost_n, c->cost_usd);
 }
 
 static void why(const struct eng_stop *s, const struct eng_stop_cmp *c, char *out, size_t size)
@@ -133,14 +139,14 @@ static void why(const struct eng_stop *s, const struct eng_stop_cmp *c, char *ou
 void eng_stop_json(const struct eng_stop *s, struct buf *b)
 {
 	const struct cfg *cfg = s->cfg;
-	size_t saved = s->primary_not_run;
-	double usd = (double)s->primary_not_run * mean_cost(s->primary_cost_n, s->primary_cost_usd);
+	size_t saved = s->primary_not_run * reps(s);
+	double usd = (double)saved * mean_cost(s->primary_cost_n, s->primary_cost_usd);
 	if (s->primary_not_run == 0)
 		usd = 0;
 	for (size_t k = 0; k < cfg->n_shadows; k++) {
-		saved += saved_requests(&s->cmp[k]);
-		if (saved_requests(&s->cmp[k]))
-			usd += saved_usd(&s->cmp[k]);
+		saved += saved_requests(s, &s->cmp[k]);
+		if (saved_requests(s, &s->cmp[k]))
+			usd += saved_usd(s, &s->cmp[k]);
 	}
 	buf_putc(b, '{');
 	jsonw_key(b, "alpha");
@@ -192,10 +198,10 @@ void eng_stop_json(const struct eng_stop *s, struct buf *b)
 		jsonw_str(b, reason);
 		buf_putc(b, ',');
 		jsonw_key(b, "saved_requests");
-		jsonw_long(b, (long long)saved_requests(c));
+		jsonw_long(b, (long long)saved_requests(s, c));
 		buf_putc(b, ',');
 		jsonw_key(b, "saved_usd_estimate");
-		jsonw_double(b, saved_requests(c) ? saved_usd(c) : 0.0);
+		jsonw_double(b, saved_requests(s, c) ? saved_usd(s, c) : 0.0);
 		buf_putc(b, '}');
 	}
 	buf_puts(b, "]}");
@@ -243,8 +249,8 @@ void eng_stop_csv(const struct eng_stop *s, struct buf *b)
 		snprintf(num[3], sizeof(num[3]), "%ld", q->c);
 		fnum(lo, num[4], sizeof(num[4]));
 		fnum(hi, num[5], sizeof(num[5]));
-		snprintf(num[6], sizeof(num[6]), "%zu", saved_requests(c));
-		fnum(saved_requests(c) ? saved_usd(c) : 0.0, num[7], sizeof(num[7]));
+		snprintf(num[6], sizeof(num[6]), "%zu", saved_requests(s, c));
+		fnum(saved_requests(s, c) ? saved_usd(s, c) : 0.0, num[7], sizeof(num[7]));
 		csvw_cell(b, cfg->models[cfg->shadows[k]].id, CSVW_FIRST);
 		csvw_cell(b, stats_seq_state_name(q->state), 0);
 		for (int i = 0; i < 8; i++)

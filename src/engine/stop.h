@@ -41,6 +41,7 @@ struct eng_stop {
 	size_t primary_not_run;	  /* requests their primaries would have made */
 	size_t primary_cost_n;
 	double primary_cost_usd;
+	int repeats; /* run --repeats: requests per (item, model); 0 counts as 1 */
 };
 
 void eng_stop_init(struct eng_stop *s, const struct cfg *cfg, const struct stats_seq_opts *o);

@@ -205,6 +205,8 @@ static int on_row(void *ctx, const struct res_rec *row)
 	j->lineno = row->line;
 	uint64_t key =
 	    hash_bytes(hash_bytes(0, row->item_id, row->item_id_len), row->model, row->model_len);
+	if (row->sample > 0) /* run --repeats: one line per (item, model, sample) */
+		key = hash_bytes(key, (const char *)&row->sample, sizeof(row->sample));
 	if (!key)
 		key = 1;
 	uint64_t line = hash_bytes(0x5bd1e995ULL, row->raw, row->raw_len);
@@ -276,7 +278,7 @@ static int join_results(const struct mg_input *in, size_t n, const char *out_pat
 		struct res_scan_stats st = {0, 0};
 		j.cur = (uint32_t)i;
 		j.lineno = 0;
-		rc = res_scan(in[i].results_path, false, on_row, &j, &st, err);
+		rc = res_scan_samples(in[i].results_path, false, on_row, &j, &st, err);
 		if (rc)
 			break;
 		if (st.torn) {

@@ -34,6 +34,7 @@ void res_row_init(struct res_row *row)
 	row->original_ttft_ms = NAN;
 	row->est_tokens = -1;
 	row->score = NAN;
+	row->sample = -1;
 }
 
 static void put_long_or_null(struct buf *b, long v)
@@ -62,6 +63,11 @@ void res_format(struct buf *b, const struct res_row *r)
 	jsonw_key(b, "model");
 	jsonw_str(b, r->model);
 	buf_putc(b, ',');
+	if (r->sample >= 0) {
+		jsonw_key(b, "sample");
+		jsonw_long(b, r->sample);
+		buf_putc(b, ',');
+	}
 	jsonw_key(b, "served_model");
 	jsonw_str(b, r->served_model);
 	buf_putc(b, ',');
@@ -190,6 +196,7 @@ static const struct field fields[] = {
     {"task", F_STR, 0, 0, OFF(task)},
     {"slot", F_STR, 0, 0, OFF(slot)},
     {"model", F_REQ, 0, 0, OFF(model)},
+    {"sample", F_INT, 0, 1e6, OFF(sample)},
     {"served_model", F_STR, 0, 0, OFF(served_model)},
     {"role", F_ROLE, 0, 0, OFF(role)},
     {"status", F_STATUS, 0, 0, OFF(status)},
@@ -398,14 +405,30 @@ int res_parse_line(const char *line, size_t len, struct res_rec *rec, cJSON **do
 	return 0;
 }
 
+static int scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
+		struct res_scan_stats *stats, size_t max_line, bool all_samples,
+		struct se_err *err);
+
 int res_scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 	     struct res_scan_stats *stats, struct se_err *err)
 {
-	return res_scan_max(path, missing_ok, fn, ctx, stats, RES_MAX_LINE, err);
+	return scan(path, missing_ok, fn, ctx, stats, RES_MAX_LINE, false, err);
 }
 
 int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		 struct res_scan_stats *stats, size_t max_line, struct se_err *err)
+{
+	return scan(path, missing_ok, fn, ctx, stats, max_line, false, err);
+}
+
+int res_scan_samples(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
+		     struct res_scan_stats *stats, struct se_err *err)
+{
+	return scan(path, missing_ok, fn, ctx, stats, RES_MAX_LINE, true, err);
+}
+
+static int scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
+		struct res_scan_stats *stats, size_t max_line, bool all_samples, struct se_err *err)
 {
 	struct res_scan_stats local = {0, 0};
 	FILE *fp = fopen(path, "rb");
@@ -444,7 +467,7 @@ int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 			rc = se_fail(err, SE_INPUT, where, "invalid JSON in results line");
 		else
 			rc = rec_from_json(o, &rec, where, err);
-		if (!rc) {
+		if (!rc && (all_samples || rec.sample == 0)) {
 			line[len] = '\0';
 			rec.raw = line;
 			rec.raw_len = len;

@@ -12,7 +12,8 @@
  *
  * Field meanings (the public interface, see README "results.jsonl"):
  *   item_id, item_index, task, slot (the slot the policy chose for the item),
- *   model (the model string requested), served_model (what the response said),
+ *   model (the model string requested), sample (run --repeats K: the sample
+ *   index 0..K-1, absent when K = 1), served_model (what the response said),
  *   role (primary | shadow | fallback), status (ok | http_4xx | http_5xx |
  *   rate_limited | timeout | network | bad_response | stream_error | budget),
  *   http_status, attempts, latency_ms, ttft_ms, prompt_tokens,
@@ -39,6 +40,7 @@ struct res_row {
 	const char *task;
 	const char *slot;
 	const char *model;
+	long sample; /* run --repeats: the sample index; -1 (K = 1) writes no field */
 	const char *served_model;
 	const char *role;
 	const char *status;
@@ -104,6 +106,7 @@ struct res_rec {
 	enum res_status status;
 	enum res_cost_source cost_source; /* absent: unknown */
 	long item_index;
+	long sample;	 /* run --repeats: 0.. ; absent (every K = 1 line) reads as 0 */
 	int http_status; /* 0: null */
 	int attempts;
 	double latency_ms;
@@ -145,6 +148,13 @@ typedef int (*res_rec_fn)(void *ctx, const struct res_rec *rec);
  * JSON (a crash mid-append) is skipped and counted in stats->torn. */
 int res_scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 	     struct res_scan_stats *stats, struct se_err *err);
+/* Repeated samples (run --repeats K): res_scan and res_scan_max hand over
+ * only sample 0 of each (item, model), so every reader that knows one answer
+ * per pair (the summaries' tables, sweep, check, report) sees a K = 1 run;
+ * res_scan_samples hands over every line (resume, merge, the samples
+ * table). */
+int res_scan_samples(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
+		     struct res_scan_stats *stats, struct se_err *err);
 /* The same with another line limit (tests use a small one). */
 int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		 struct res_scan_stats *stats, size_t max_line, struct se_err *err);

@@ -227,8 +227,11 @@ static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
 	const char *task = pl->item ? pl->item->task : NULL;
 	/* Correctness ignores the attempt: a retried request gets the same
 	 * answer, as a temperature-0 model would, so retries never change
-	 * quality figures. Faults and latency do vary per attempt. */
-	double u = sim_unit(sim_hash(ctx->seed, m->id, pl->key, 0, "correct"));
+	 * quality figures. Faults and latency do vary per attempt. Repeated
+	 * samples (X-Shadoweval-Sample) draw anew only at temperature > 0;
+	 * sample 0 is the draw of a request without the header. */
+	int draw = pl->temperature > 0 ? pl->sample : 0;
+	double u = sim_unit(sim_hash(ctx->seed, m->id, pl->key, draw, "correct"));
 	pl->correct = u < sim_model_accuracy(m, task);
 
 	buf_reset(&pl->content);
@@ -581,6 +584,9 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 	}
 	pl->stream = cJSON_IsTrue(stream);
 	pl->attempt = ctx->attempt > 0 ? ctx->attempt : 1;
+	pl->sample = ctx->sample > 0 ? ctx->sample : 0;
+	const cJSON *temp = cJSON_GetObjectItemCaseSensitive(root, "temperature");
+	pl->temperature = cJSON_IsNumber(temp) ? temp->valuedouble : 0;
 	if (sim_messages_key(messages, pl->key)) {
 		char *t = cJSON_PrintUnformatted(messages);
 		sha256_hex(t ? t : "", t ? strlen(t) : 0, pl->key);

@@ -592,6 +592,17 @@ static int attempt_of(struct MHD_Connection *c)
 	return (end != h && *end == '\0' && v >= 1 && v <= 1000000) ? (int)v : 1;
 }
 
+/* run --repeats: the sample index of the request, 0 when absent or bad. */
+static int sample_of(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Shadoweval-Sample");
+	if (!h)
+		return 0;
+	char *end;
+	long v = strtol(h, &end, 10);
+	return (end != h && *end == '\0' && v >= 0 && v <= 1000000) ? (int)v : 0;
+}
+
 static enum MHD_Result add_header_line(void *cls, enum MHD_ValueKind kind, const char *key,
 				       const char *value)
 {
@@ -607,8 +618,11 @@ static enum MHD_Result handle_chat(struct sim_server *s, struct MHD_Connection *
 		return queue_error(c, 401, "No auth credentials found", NULL);
 	if (rq->too_big)
 		return queue_error(c, 413, "Request body too large", "invalid_request");
-	struct sim_request_ctx ctx = {
-	    .profiles = s->p, .items = s->items, .seed = s->o.seed, .attempt = attempt_of(c)};
+	struct sim_request_ctx ctx = {.profiles = s->p,
+				      .items = s->items,
+				      .seed = s->o.seed,
+				      .attempt = attempt_of(c),
+				      .sample = sample_of(c)};
 	struct buf err;
 	buf_init(&err);
 	int status = sim_plan_request(&ctx, rq->body.data, rq->body.len, &rq->plan, &err);

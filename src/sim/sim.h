@@ -165,6 +165,8 @@ struct sim_plan {
 	const struct sim_item *item; /* NULL when unknown */
 	char key[65];
 	int attempt;
+	int sample;	    /* from X-Shadoweval-Sample (run --repeats), 0 when absent */
+	double temperature; /* the request's, 0 when absent */
 	bool stream;
 	long max_tokens; /* 0: none */
 	enum sim_fault fault;
@@ -192,6 +194,7 @@ struct sim_request_ctx {
 	const struct sim_items *items; /* may be NULL */
 	uint64_t seed;
 	int attempt; /* from X-Shadoweval-Attempt, 1 when absent */
+	int sample;  /* from X-Shadoweval-Sample, 0 when absent */
 };
 
 /* Parses a chat-completions body and fills pl. Returns 0, or the HTTP status

@@ -109,6 +109,8 @@ int sum_run_dir_corr(const char *dir, FILE *table, enum stats_correction c, stru
 		x.names = (struct sum_names){s.model_name, s.task_name, s.slot_name,
 					     s.nmodels,	   s.ntasks,	s.nslots};
 		rc = sum_write_all(&x, table, err);
+		if (!rc)
+			rc = sum_write_samples(dir, path, table, err);
 	}
 	sum_agg_free(&a);
 	sum_store_free(&s);

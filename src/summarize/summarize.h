@@ -188,6 +188,12 @@ int sum_live_write(struct sum_live *l, const char *dir, FILE *table, enum stats_
 		   struct se_err *err);
 void sum_live_free(struct sum_live *l);
 
+/* samples.csv in dir (and its table on `table` when not NULL) from every
+ * sample of results_path, when the run has repeated samples (run --repeats);
+ * nothing otherwise. The one reader of results.jsonl that sees sample > 0,
+ * so a run calls it only when it took more than one sample. */
+int sum_write_samples(const char *dir, const char *results_path, FILE *table, struct se_err *err);
+
 /* An aligned text table for stdout. */
 struct sum_tab {
 	struct sum_line *rows;

@@ -1,5 +1,7 @@
-/* test_stop.c: `run --stop-when-decided` through a real shadowsim.
+/* test_stats.c: issue 14's statistics through a real shadowsim:
+ * `run --stop-when-decided` and `run --repeats`.
  *
+ * Stopping:
  * - error rates: 200 A/A comparisons answered by shadowsim (80% against
  *   80%), each watched item by item with the sequential test the engine
  *   uses (stats/seq.h) and with the fixed-sample McNemar p looked at after
@@ -11,11 +13,21 @@
  *   manifest and stopping.csv account for every request not sent; an A/A
  *   run settles "equivalent" within a wide margin and stops.
  * - bad flag combinations are refused with exit 2.
+ *
+ * Repeated samples:
+ * - K = 1 is today's run: a cache filled by a K = 3 run answers a run
+ *   with --repeats 1 (sample 0 keeps its cache key), and the K = 3 run's
+ *   tables (models, tasks, slots, pairs, swaps) are byte for byte those of
+ *   the run that took one sample; only samples.csv is added;
+ * - shadowsim draws a new answer per sample at temperature > 0 and the same
+ *   one at 0: consistency below 1, and exactly 1;
+ * - --resume redoes the missing samples and only them.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -29,9 +41,9 @@ static char *tmp;
 
 static const char *tpath(const char *name)
 {
-	static char paths[8][600];
+	static char paths[64][600];
 	static int k;
-	char *p = paths[k++ % 8];
+	char *p = paths[k++ % 64];
 	snprintf(p, sizeof(paths[0]), "%s/%s", tmp, name);
 	return p;
 }
@@ -65,8 +77,8 @@ static const char *profiles(int n, const double *acc)
 }
 
 /* `tasks` tasks of `per_task` items (ids tTTT-IIII) and an eval with aa/m000
- * as primary and n - 1 shadows. */
-static const char *eval_of(int n, int tasks, int per_task)
+ * as primary and n - 1 shadows, with `params` (a JSON object's text). */
+static const char *eval_params(int n, int tasks, int per_task, const char *params)
 {
 	const char *items = tpath("items.jsonl");
 	FILE *f = fopen(items, "w");
@@ -89,20 +101,31 @@ static const char *eval_of(int n, int tasks, int per_task)
 		items);
 	for (int i = 1; i < n; i++)
 		fprintf(f, "%s\"aa/m%03d\"", i > 1 ? ", " : "", i);
-	fputs("], \"checks\": [{\"name\": \"answer\", \"type\": \"exact\"}],"
-	      " \"params\": {\"max_tokens\": 16}, \"retry\": {\"max_attempts\": 1},"
-	      " \"timeout_s\": 30}\n",
-	      f);
+	fprintf(f,
+		"], \"checks\": [{\"name\": \"answer\", \"type\": \"exact\"}],"
+		" \"params\": %s, \"retry\": {\"max_attempts\": 1}, \"timeout_s\": 30}\n",
+		params);
 	cr_assert_eq(fclose(f), 0);
 	return path;
 }
 
-static int run(struct buf *out, const char *eval, const struct simproc *sp, const char *flags)
+static const char *eval_of(int n, int tasks, int per_task)
+{
+	return eval_params(n, tasks, per_task, "{\"max_tokens\": 16}");
+}
+
+static int run_in(struct buf *out, const char *eval, const struct simproc *sp, const char *dir,
+		  const char *flags)
 {
 	buf_reset(out);
 	return test_sh(out, "%s/shadoweval run '%s' -o '%s' --endpoint sim=%s --quiet %s",
-		       test_bin_dir(), eval, tpath("r"),
+		       test_bin_dir(), eval, tpath(dir),
 		       sp ? sp->base_url : "http://127.0.0.1:9/v1", flags);
+}
+
+static int run(struct buf *out, const char *eval, const struct simproc *sp, const char *flags)
+{
+	return run_in(out, eval, sp, "r", flags);
 }
 
 static cJSON *read_json(const char *path)
@@ -333,5 +356,160 @@ Test(stop, bad_flag_combinations_are_usage_errors, .timeout = 60)
 	cr_expect_eq(run(&out, eval, NULL, "--stop-when-decided --resume"), 2);
 	cr_expect_not_null(strstr(out.data, "--resume"), "%s", out.data);
 	cr_expect_eq(run(&out, eval, NULL, "--stop-when-decided --min-items 0"), 2);
+	buf_free(&out);
+}
+
+/* ---- repeated samples ---------------------------------------------------- */
+
+static bool same_file(const char *a, const char *b)
+{
+	size_t na, nb;
+	char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
+	bool same = x && y && na == nb && !memcmp(x, y, na);
+	free(x);
+	free(y);
+	return same;
+}
+
+/* Per (item, model): a bit per sample index seen; no (item, model, sample)
+ * twice. Returns the number of lines. */
+static size_t sample_bits(const char *results, unsigned *bits, int items, int models)
+{
+	char *all = test_read_file(results, NULL);
+	cr_assert_not_null(all);
+	memset(bits, 0, sizeof(unsigned) * (size_t)items * (size_t)models);
+	size_t lines = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(l);
+		cr_assert_not_null(j);
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(j, "item_id"));
+		const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(j, "model"));
+		const cJSON *s = cJSON_GetObjectItem(j, "sample");
+		cr_assert(cJSON_IsNumber(s), "a --repeats line without its sample: %s", l);
+		int i = atoi(id + 5), k = atoi(m + 4), smp = (int)s->valuedouble;
+		cr_assert(i < items && k < models && smp < 32);
+		unsigned *b = &bits[i * models + k];
+		cr_assert(!(*b & (1u << smp)), "%s sample %d twice", id, smp);
+		*b |= 1u << smp;
+		cJSON_Delete(j);
+		lines++;
+	}
+	free(all);
+	return lines;
+}
+
+Test(stop, one_sample_is_todays_run_and_repeats_add_only_samples_csv, .timeout = 300)
+{
+	enum { ITEMS = 60 };
+	double acc[2] = {0.7, 0.8};
+	const char *eval =
+	    eval_params(2, 1, ITEMS, "{\"max_tokens\": 16, \"temperature\": 0.8, \"n\": 3}");
+	struct simproc sp;
+	cr_assert_eq(simproc_start(&sp, profiles(2, acc), eval, NULL), 0, "%s", sp.error);
+	struct buf out;
+	buf_init(&out);
+	char flags[700];
+	/* K = 3 from the config's params.n, filling the cache */
+	snprintf(flags, sizeof(flags), "--cache use --cache-dir '%s'", tpath("cache"));
+	cr_assert_eq(run_in(&out, eval, &sp, "k3", flags), 0, "%s", out.data);
+	unsigned bits[ITEMS * 2];
+	cr_expect_eq(sample_bits(tpath("k3/results.jsonl"), bits, ITEMS, 2), (size_t)ITEMS * 2 * 3);
+	for (int i = 0; i < ITEMS * 2; i++)
+		cr_expect_eq(bits[i], 7u, "item %d model %d: samples %#x", i / 2, i % 2, bits[i]);
+
+	/* one sample, replayed (the URL is part of the key; replay sends
+	 * nothing): every request must hit the K = 3 run's sample 0 */
+	snprintf(flags, sizeof(flags), "--repeats 1 --cache replay --cache-dir '%s'",
+		 tpath("cache"));
+	cr_assert_eq(run_in(&out, eval, &sp, "k1", flags), 0, "%s", out.data);
+	char *k1 = test_read_file(tpath("k1/results.jsonl"), NULL);
+	cr_assert_not_null(k1);
+	cr_expect_null(strstr(k1, "\"sample\""), "a K = 1 line names its sample");
+	free(k1);
+	cr_expect_neq(access(tpath("k1/samples.csv"), F_OK), 0);
+	/* the K = 3 run replayed too, so that latencies match (cache hits) */
+	snprintf(flags, sizeof(flags), "--cache replay --cache-dir '%s'", tpath("cache"));
+	cr_assert_eq(run_in(&out, eval, &sp, "k3r", flags), 0, "%s", out.data);
+	simproc_stop(&sp);
+	static const char *const tables[] = {"models.csv", "tasks.csv", "slots.csv", "pairs.csv",
+					     "swaps.csv"};
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		char a[64], b[64];
+		snprintf(a, sizeof(a), "k1/%s", tables[t]);
+		snprintf(b, sizeof(b), "k3r/%s", tables[t]);
+		cr_expect(same_file(tpath(a), tpath(b)), "%s differs between K = 1 and K = 3",
+			  tables[t]);
+	}
+	char *smp = test_read_file(tpath("k3r/samples.csv"), NULL);
+	cr_assert_not_null(smp);
+	cr_expect_not_null(strstr(smp, "\nmodel,aa/m000,60,180,3,"), "%s", smp);
+	cr_expect_not_null(strstr(smp, "\npair,aa/m001,60,"), "%s", smp);
+	free(smp);
+	buf_free(&out);
+}
+
+/* consistency from samples.csv's row for model aa/m00k */
+static double consistency(const char *dir, int k)
+{
+	char path[64], want[32];
+	snprintf(path, sizeof(path), "%s/samples.csv", dir);
+	snprintf(want, sizeof(want), "\nmodel,aa/m%03d,", k);
+	char *csv = test_read_file(tpath(path), NULL);
+	cr_assert_not_null(csv);
+	char *row = strstr(csv, want);
+	cr_assert_not_null(row, "%s", csv);
+	char *c = row + 1;
+	for (int i = 0; i < 10; i++) /* the 11th cell */
+		c = strchr(c, ',') + 1;
+	double v = strtod(c, NULL);
+	free(csv);
+	return v;
+}
+
+Test(stop, samples_differ_at_temperature_and_agree_at_zero, .timeout = 300)
+{
+	enum { ITEMS = 80 };
+	double acc[2] = {0.6, 0.6};
+	struct buf out;
+	buf_init(&out);
+	const char *eval = eval_params(2, 1, ITEMS, "{\"max_tokens\": 16, \"temperature\": 0}");
+	struct simproc sp;
+	cr_assert_eq(simproc_start(&sp, profiles(2, acc), eval, NULL), 0, "%s", sp.error);
+	cr_assert_eq(run_in(&out, eval, &sp, "t0", "--repeats 4"), 0, "%s", out.data);
+	simproc_stop(&sp);
+	cr_expect_eq(consistency("t0", 0), 1.0);
+	cr_expect_eq(consistency("t0", 1), 1.0);
+
+	eval = eval_params(2, 1, ITEMS, "{\"max_tokens\": 16, \"temperature\": 1}");
+	cr_assert_eq(simproc_start(&sp, profiles(2, acc), eval, NULL), 0, "%s", sp.error);
+	cr_assert_eq(run_in(&out, eval, &sp, "t1", "--repeats 4"), 0, "%s", out.data);
+	simproc_stop(&sp);
+	/* independent draws at 60%: all four agree with chance 0.6^4 + 0.4^4 */
+	double c0 = consistency("t1", 0), c1 = consistency("t1", 1);
+	cr_expect(c0 < 0.5 && c1 < 0.5, "consistency %g %g at temperature 1", c0, c1);
+	buf_free(&out);
+}
+
+Test(stop, resume_redoes_only_the_missing_samples, .timeout = 300)
+{
+	enum { ITEMS = 40, K = 3 };
+	double acc[2] = {0.7, 0.7};
+	const char *eval = eval_params(2, 1, ITEMS, "{\"max_tokens\": 16, \"temperature\": 1}");
+	struct simproc sp;
+	cr_assert_eq(simproc_start(&sp, profiles(2, acc), eval, NULL), 0, "%s", sp.error);
+	struct buf out;
+	buf_init(&out);
+	cr_assert_eq(run(&out, eval, &sp, "--repeats 3"), 0, "%s", out.data);
+	/* keep the first 100 of 240 lines, as a killed run would */
+	const char *rp = tpath("r/results.jsonl");
+	cr_assert_eq(
+	    test_sh(NULL, "head -n 100 '%s' > '%s.cut' && mv '%s.cut' '%s'", rp, rp, rp, rp), 0);
+	cr_assert_eq(run(&out, eval, &sp, "--repeats 3 --resume"), 0, "%s", out.data);
+	simproc_stop(&sp);
+	unsigned bits[ITEMS * 2];
+	cr_expect_eq(sample_bits(rp, bits, ITEMS, 2), (size_t)ITEMS * 2 * K);
+	for (int i = 0; i < ITEMS * 2; i++)
+		cr_expect_eq(bits[i], 7u, "item %d model %d: samples %#x", i / 2, i % 2, bits[i]);
 	buf_free(&out);
 }
