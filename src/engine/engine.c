@@ -1026,8 +1026,8 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	 * is what start_fallback will find) */
 	int sample = j->sample;
 	it->open--;
-	j->item_last = it->open == 0 &&
-		       !(fallback && next_fallback(e, it, it->id, fb_next, sample, &k) >= 0);
+	j->item_last =
+	    it->open == 0 && !(fallback && next_fallback(e, it, it->id, fb_next, sample, &k) >= 0);
 	j->state = JOB_SCORING;
 	eng_worker_push(&e->wk, &j->wnode);
 	if (e->o->on_queued)

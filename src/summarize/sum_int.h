@@ -114,5 +114,4 @@ int sum_write_swaps(struct sum_ctx *x, struct se_err *err);
 /* The five CSVs, then the tables to `table` when not NULL (summarize.c). */
 int sum_write_all(struct sum_ctx *x, FILE *table, struct se_err *err);
 
-
 #endif
