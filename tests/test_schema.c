@@ -25,6 +25,9 @@ static const struct {
 	const char *name, *why;
 } beyond_schema[] = {
     {"check_bad_pattern", "a regex that does not compile (PCRE2)"},
+    {"ca_file_folder", "ca_file names a folder, not a file (the file system)"},
+    {"ca_file_missing", "ca_file names no file (the file system)"},
+    {"ca_file_not_pem", "ca_file holds no PEM certificate (its content)"},
     {"check_value_nul", "a \\u0000 inside a string"},
     {"metadata_key_nul", "a \\u0000 inside a key"},
     {"complexity_slots_count", "slots must be one more than thresholds"},
