@@ -463,6 +463,7 @@ static int scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 			break;
 		}
 		struct res_rec rec;
+		res_rec_init(&rec);
 		if (!o)
 			rc = se_fail(err, SE_INPUT, where, "invalid JSON in results line");
 		else

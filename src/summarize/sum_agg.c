@@ -132,7 +132,7 @@ void sum_agg_free(struct sum_agg *a)
 	for (size_t i = 0; a->slot && i < ns; i++)
 		sum_acc_free(&a->slot[i]);
 	sum_acc_free(&a->policy);
-	size_t np[SUM_N_SCOPE] = {nm, ns * nm, nt * nm};
+	const size_t np[SUM_N_SCOPE] = {nm, ns * nm, nt * nm};
 	for (int s = 0; s < SUM_N_SCOPE; s++) {
 		for (size_t i = 0; a->pair[s] && i < np[s]; i++)
 			pair_free(&a->pair[s][i]);
