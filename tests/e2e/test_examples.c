@@ -104,7 +104,7 @@ static void check_structure(const char *engine, const char *f1, const char *f2, 
 	" \"checks\": [{\"name\": \"answer\", \"type\": \"exact\", \"normalize\": [\"trim\"]}],\n" \
 	" \"params\": {\"temperature\": 0, \"max_tokens\": 16}, \"timeout_s\": 10}\n"
 
-/* dir/work: a checkout-like folder (bin/ holding the binaries under test,
+/* dir/checkout: a checkout-like folder (bin/ holding the binaries under test,
  * evals/eval.json on items.jsonl) whose eval points at a shadowsim. */
 static void workspace(void)
 {
@@ -113,10 +113,10 @@ static void workspace(void)
 	test_write_file(prof, "{\"seed\": 3, \"models\": {"
 			      "\"sim/fast\": {\"accuracy\": {\"default\": 0.9}},"
 			      "\"sim/cand\": {\"accuracy\": {\"default\": 0.6}}}}\n");
-	cr_assert_eq(
-	    test_sh(NULL, "mkdir -p '%s/work/evals' && ln -s '%s' '%s/work/bin'", dir, bin, dir),
-	    0);
-	snprintf(cmd, sizeof(cmd), "%s/work/evals/items.jsonl", dir);
+	cr_assert_eq(test_sh(NULL, "mkdir -p '%s/checkout/evals' && ln -s '%s' '%s/checkout/bin'",
+			     dir, bin, dir),
+		     0);
+	snprintf(cmd, sizeof(cmd), "%s/checkout/evals/items.jsonl", dir);
 	FILE *f = fopen(cmd, "w");
 	cr_assert_not_null(f);
 	for (int i = 1; i <= N_ITEMS; i++)
@@ -126,7 +126,7 @@ static void workspace(void)
 		    i, i, i + 1);
 	cr_assert_eq(fclose(f), 0);
 	/* shadowsim learns the answers from the eval, which names it afterwards */
-	snprintf(cmd, sizeof(cmd), "%s/work/evals/eval.json", dir);
+	snprintf(cmd, sizeof(cmd), "%s/checkout/evals/eval.json", dir);
 	char text[1024];
 	snprintf(text, sizeof(text), EVAL_TMPL, "http://127.0.0.1:9/v1");
 	test_write_file(cmd, text);
@@ -152,12 +152,12 @@ static void expect_complete(const char *run)
 	free(r);
 }
 
-/* Runs an extracted script (from the checker) with env, in dir/work. */
+/* Runs an extracted script (from the checker) with env, in dir/checkout. */
 static void run_extracted(const char *extract, const char *env, const char *what)
 {
 	struct buf o;
 	int rc = SH(&o,
-		    "cd '%s/work' && %s \"$SE_ROOT\"/" CHECKER " %s > step.sh && "
+		    "cd '%s/checkout' && %s \"$SE_ROOT\"/" CHECKER " %s > step.sh && "
 		    "env PATH='%s':\"$PATH\" %s bash -e step.sh",
 		    dir, python(), extract, bin, env);
 	cr_assert_eq(rc, 0, "%s (%s, %s): exit %d: %s", what, extract, env, rc, o.data);
@@ -190,18 +190,19 @@ Test(examples, github_actions_steps_shard_merge_and_gate_for_real)
 						  "\"status\": \"complete\""};
 	for (size_t i = 0; i < 3; i++) {
 		if (i == 1)
-			cr_assert_eq(test_sh(NULL,
-					     "cd '%s/work' && cp -r runs/merged evals/baseline-run",
-					     dir),
-				     0);
+			cr_assert_eq(
+			    test_sh(NULL,
+				    "cd '%s/checkout' && cp -r runs/merged evals/baseline-run",
+				    dir),
+			    0);
 		snprintf(extract, sizeof(extract), "gha-run \"$SE_ROOT\"/" GHA " merge '%s'",
 			 merge_steps[i]);
 		run_extracted(extract, "EVAL=evals/eval.json BASELINE=evals/baseline-run",
 			      merge_steps[i]);
 	}
-	expect_complete("work/runs/merged");
+	expect_complete("checkout/runs/merged");
 	char md[600];
-	snprintf(md, sizeof(md), "%s/work/check.md", dir);
+	snprintf(md, sizeof(md), "%s/checkout/check.md", dir);
 	char *text = test_read_file(md, NULL);
 	cr_expect(strlen(text) > 0 && strstr(text, "sim/cand"), "check.md: %s", text);
 	free(text);
@@ -296,7 +297,7 @@ Test(examples, slurm_array_tasks_cover_every_shard_for_real)
 	struct buf o;
 	for (int id = 0; id < 3; id++) {
 		int rc = SH(&o,
-			    "cd '%s/work' && env PATH='%s':\"$PATH\" SLURM_ARRAY_TASK_ID=%d "
+			    "cd '%s/checkout' && env PATH='%s':\"$PATH\" SLURM_ARRAY_TASK_ID=%d "
 			    "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_COUNT=3 RUNS='%s/slurm' "
 			    "EVAL=evals/eval.json bash \"$SE_ROOT\"/" SLURM_SHARDS,
 			    dir, bin, id, dir);
@@ -304,7 +305,7 @@ Test(examples, slurm_array_tasks_cover_every_shard_for_real)
 		buf_free(&o);
 	}
 	int rc = SH(&o,
-		    "cd '%s/work' && env PATH='%s':\"$PATH\" RUNS='%s/slurm' bash "
+		    "cd '%s/checkout' && env PATH='%s':\"$PATH\" RUNS='%s/slurm' bash "
 		    "\"$SE_ROOT\"/" SLURM_MERGE,
 		    dir, bin, dir);
 	cr_assert_eq(rc, 0, "merge: %s", o.data);
@@ -323,7 +324,7 @@ Test(examples, gnu_parallel_script_runs_the_shards_and_merges_for_real)
 	buf_free(&o);
 	workspace();
 	rc = SH(&o,
-		"cd '%s/work' && env PATH='%s':\"$PATH\" bash \"$SE_ROOT\"/" PARALLEL
+		"cd '%s/checkout' && env PATH='%s':\"$PATH\" bash \"$SE_ROOT\"/" PARALLEL
 		" evals/eval.json 3 '%s/par' -- --concurrency 4",
 		dir, bin, dir);
 	cr_assert_eq(rc, 0, "%s", o.data);
