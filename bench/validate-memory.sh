@@ -16,7 +16,8 @@ for n in 1000 100000; do
   cp evals/pricing/openrouter-models.json "$work/pricing.json"
   size=$(du -m "$work/items-$n.jsonl" | cut -f1)
   start=$(date +%s.%N)
-  rss=$(bench/maxrss.sh ${BIN:-bin}/shadoweval validate "$work/eval-$n.json" 2>&1 >/dev/null | sed -n 's/^maxrss_kib //p')
+  # validate needs the endpoint's key variable set (never sent anywhere here)
+  rss=$(OPENROUTER_API_KEY=bench-placeholder bench/maxrss.sh ${BIN:-bin}/shadoweval validate "$work/eval-$n.json" 2>&1 >/dev/null | sed -n 's/^maxrss_kib //p')
   end=$(date +%s.%N)
   printf 'validate %7d items (%4d MB): peak RSS %6.1f MB, %.2f s\n' "$n" "$size" "$(echo "$rss/1024" | bc -l)" "$(echo "$end-$start" | bc -l)"
   eval "rss_$n=$rss"
