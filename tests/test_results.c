@@ -607,3 +607,160 @@ Test(results, a_bad_sample_index_names_the_field, .init = setup, .fini = teardow
 	cr_expect_not_null(strstr(err.msg, "sample"), "%s", err.msg);
 	cr_expect_not_null(strstr(err.where, ":1"), "%s", err.where);
 }
+
+/* ---- judging fields (issue 12) ---------------------------------------- */
+
+struct judged {
+	int n;
+	double jcost, jlat;
+	enum res_pw_outcome pw;
+	enum res_pw_pick ab, ba;
+	char judge[64];
+	bool has_checks;
+	double cost, latency;
+};
+
+static int keep_judged(void *ctx, const struct res_rec *r)
+{
+	struct judged *j = ctx;
+	j->n++;
+	j->jcost = r->judge_cost_usd;
+	j->jlat = r->judge_latency_ms;
+	j->pw = r->pairwise;
+	j->ab = r->pw_ab;
+	j->ba = r->pw_ba;
+	snprintf(j->judge, sizeof(j->judge), "%s", r->pw_judge_model ? r->pw_judge_model : "");
+	j->has_checks = r->checks && cJSON_GetObjectItem(r->checks, "answer");
+	j->cost = r->cost_usd;
+	j->latency = r->latency_ms;
+	return 0;
+}
+
+Test(results, judge_fields_and_pairwise_round_trip_apart_from_the_model_cost, .init = setup,
+     .fini = teardown)
+{
+	struct res_writer w;
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(res_writer_open(&w, path, &err), 0);
+	struct res_row r = sample("i1", "cand/x");
+	r.role = "shadow";
+	r.judged = true;
+	r.judge_cost_usd = 0.25;
+	r.judge_latency_ms = 40.5;
+	struct res_pairwise pw = {"vs_primary",	   "judge/j",	    "prim/p",
+				  RES_PICK_SHADOW, RES_PICK_SHADOW, "Verdict: B | Verdict: A"};
+	r.pairwise = &pw;
+	cr_assert_eq(res_writer_append(&w, &r, &err), 0, "%s", err.msg);
+	res_writer_close(&w);
+
+	char *text = slurp(path);
+	cr_assert_not_null(strstr(text, "\"outcome\":\"win\""), "%s", text);
+	/* Order: checks, then the judge sums, then pairwise, then error. */
+	const char *c = strstr(text, "\"checks\""), *jc = strstr(text, "\"judge_cost_usd\""),
+		   *pwp = strstr(text, "\"pairwise\""), *e = strstr(text, "\"error\"");
+	cr_assert(c && jc && pwp && e && c < jc && jc < pwp && pwp < e, "%s", text);
+	free(text);
+
+	struct judged j = {0};
+	cr_assert_eq(res_scan(path, false, keep_judged, &j, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(j.n, 1);
+	cr_expect_float_eq(j.jcost, 0.25, 1e-12);
+	cr_expect_float_eq(j.jlat, 40.5, 1e-12);
+	cr_expect_float_eq(j.cost, 0.0035352, 1e-12, "the model's own cost is untouched");
+	cr_expect_float_eq(j.latency, 812.5, 1e-12);
+	cr_expect_eq(j.pw, RES_PW_WIN);
+	cr_expect_eq(j.ab, RES_PICK_SHADOW);
+	cr_expect_eq(j.ba, RES_PICK_SHADOW);
+	cr_expect_str_eq(j.judge, "judge/j");
+	cr_expect(j.has_checks);
+}
+
+Test(results, a_line_without_judging_has_no_judge_fields_and_reads_as_none, .init = setup,
+     .fini = teardown)
+{
+	struct buf b;
+	buf_init(&b);
+	struct res_row r = sample("i1", "m");
+	res_format(&b, &r);
+	cr_expect_null(strstr(b.data, "judge_cost_usd"), "%s", b.data);
+	cr_expect_null(strstr(b.data, "pairwise"), "%s", b.data);
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(fio_write_atomic(path, b.data, b.len, &err), 0);
+	buf_free(&b);
+	struct judged j = {0};
+	cr_assert_eq(res_scan(path, false, keep_judged, &j, NULL, &err), 0, "%s", err.msg);
+	cr_expect(isnan(j.jcost) && isnan(j.jlat));
+	cr_expect_eq(j.pw, RES_PW_NONE);
+	cr_expect_eq(j.ab, RES_PICK_NONE);
+	cr_expect_str_eq(j.judge, "");
+}
+
+Test(results, pairwise_outcome_follows_from_both_orders)
+{
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_SHADOW, RES_PICK_SHADOW), RES_PW_WIN);
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_REFERENCE, RES_PICK_REFERENCE), RES_PW_LOSS);
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_SHADOW, RES_PICK_REFERENCE), RES_PW_TIE);
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_TIE, RES_PICK_SHADOW), RES_PW_TIE);
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_TIE, RES_PICK_TIE), RES_PW_TIE);
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_SHADOW, RES_PICK_ERROR), RES_PW_ERROR);
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_ERROR, RES_PICK_REFERENCE), RES_PW_ERROR);
+	cr_expect_eq(res_pw_outcome_of(RES_PICK_NONE, RES_PICK_SHADOW), RES_PW_ERROR);
+	for (int i = 1; i < RES_N_PW; i++) {
+		const char *s = res_pw_outcome_name((enum res_pw_outcome)i);
+		cr_assert_eq(res_pw_outcome_parse(s, strlen(s)), i);
+	}
+	for (int i = 1; i < RES_N_PICK; i++) {
+		const char *s = res_pw_pick_name((enum res_pw_pick)i);
+		cr_assert_eq(res_pw_pick_parse(s, strlen(s)), i);
+	}
+	cr_expect_str_eq(res_pw_outcome_name(RES_PW_NONE), "unknown");
+	cr_expect_eq(res_pw_outcome_parse("none", 4), -1);
+	cr_expect_eq(res_pw_pick_parse("A", 1), -1);
+}
+
+static void expect_bad_line(const char *line, const char *needle)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(line, f);
+	cr_assert_eq(fclose(f), 0);
+	struct judged j = {0};
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(res_scan(path, false, keep_judged, &j, NULL, &err), -1, "%s", line);
+	cr_expect_not_null(strstr(err.msg, needle), "want \"%s\" in: %s", needle, err.msg);
+	cr_expect_not_null(strstr(err.where, ":1"), "%s", err.where);
+}
+
+#define HEAD                                                                                       \
+	"{\"item_id\":\"i\",\"model\":\"m\",\"role\":\"shadow\",\"status\":\"ok\",\"pass\":true,"
+#define PW(ab, ba, out)                                                                            \
+	"\"pairwise\":{\"check\":\"c\",\"judge_model\":\"j\",\"reference_model\":\"p\",\"ab\":"    \
+	"\"" ab "\",\"ba\":\"" ba "\",\"outcome\":\"" out "\",\"detail\":\"\"}}\n"
+
+Test(results, bad_judge_fields_name_the_field, .init = setup, .fini = teardown)
+{
+	expect_bad_line(HEAD "\"judge_cost_usd\":-1}\n", "judge_cost_usd");
+	expect_bad_line(HEAD "\"judge_latency_ms\":\"x\"}\n", "judge_latency_ms");
+	expect_bad_line(HEAD "\"pairwise\":3}\n", "pairwise");
+	expect_bad_line(HEAD PW("A", "shadow", "tie"), "pairwise.ab");
+	expect_bad_line(HEAD PW("shadow", "shadow", "won"), "pairwise.outcome");
+	expect_bad_line(HEAD PW("shadow", "reference", "win"), "does not follow");
+	expect_bad_line(HEAD "\"pairwise\":{\"ab\":\"tie\",\"ba\":\"tie\",\"outcome\":\"tie\"}}\n",
+			"pairwise.check");
+}
+
+Test(results, readme_lists_exactly_the_pairwise_outcomes_and_picks)
+{
+	char *doc = slurp("README.md");
+	cr_assert_not_null(doc);
+	char *sec = section(doc, "### `results.jsonl`");
+	cr_assert_not_null(sec);
+	struct names out = listed_after(sec, "outcome");
+	expect_same(&out, RES_N_PW - 1, res_pw_outcome_parse, "README pairwise outcome");
+	struct names ab = listed_after(sec, "ab");
+	expect_same(&ab, RES_N_PICK - 1, res_pw_pick_parse, "README pairwise ab");
+	free(doc);
+}

@@ -35,6 +35,8 @@ void res_row_init(struct res_row *row)
 	row->est_tokens = -1;
 	row->score = NAN;
 	row->sample = -1;
+	row->judge_cost_usd = NAN;
+	row->judge_latency_ms = NAN;
 }
 
 static void put_long_or_null(struct buf *b, long v)
@@ -43,6 +45,33 @@ static void put_long_or_null(struct buf *b, long v)
 		buf_puts(b, "null");
 	else
 		jsonw_long(b, v);
+}
+
+static void format_pairwise(struct buf *b, const struct res_pairwise *p)
+{
+	jsonw_key(b, "pairwise");
+	buf_putc(b, '{');
+	jsonw_key(b, "check");
+	jsonw_str(b, p->check);
+	buf_putc(b, ',');
+	jsonw_key(b, "judge_model");
+	jsonw_str(b, p->judge_model);
+	buf_putc(b, ',');
+	jsonw_key(b, "reference_model");
+	jsonw_str(b, p->reference_model);
+	buf_putc(b, ',');
+	jsonw_key(b, "ab");
+	jsonw_str(b, res_pw_pick_name(p->ab == RES_PICK_NONE ? RES_PICK_ERROR : p->ab));
+	buf_putc(b, ',');
+	jsonw_key(b, "ba");
+	jsonw_str(b, res_pw_pick_name(p->ba == RES_PICK_NONE ? RES_PICK_ERROR : p->ba));
+	buf_putc(b, ',');
+	jsonw_key(b, "outcome");
+	jsonw_str(b, res_pw_outcome_name(res_pw_outcome_of(p->ab, p->ba)));
+	buf_putc(b, ',');
+	jsonw_key(b, "detail");
+	jsonw_str(b, p->detail ? p->detail : "");
+	buf_puts(b, "},");
 }
 
 void res_format(struct buf *b, const struct res_row *r)
@@ -130,6 +159,16 @@ void res_format(struct buf *b, const struct res_row *r)
 	jsonw_key(b, "checks");
 	buf_puts(b, r->checks_json ? r->checks_json : "null");
 	buf_putc(b, ',');
+	if (r->judged) {
+		jsonw_key(b, "judge_cost_usd");
+		jsonw_double(b, r->judge_cost_usd);
+		buf_putc(b, ',');
+		jsonw_key(b, "judge_latency_ms");
+		jsonw_double(b, r->judge_latency_ms);
+		buf_putc(b, ',');
+	}
+	if (r->pairwise)
+		format_pairwise(b, r->pairwise);
 	jsonw_key(b, "error");
 	jsonw_str(b, r->error);
 	buf_putc(b, ',');
@@ -172,7 +211,7 @@ void res_writer_close(struct res_writer *w)
 
 /* How a field is checked. Absent and null mean "unknown" (the default)
  * except for F_REQ fields. */
-enum fkind { F_STR, F_REQ, F_INT, F_NUM, F_BOOL, F_OBJ, F_ROLE, F_STATUS, F_COST };
+enum fkind { F_STR, F_REQ, F_INT, F_NUM, F_BOOL, F_OBJ, F_ROLE, F_STATUS, F_COST, F_PAIRWISE };
 
 struct field {
 	const char *key;
@@ -215,7 +254,10 @@ static const struct field fields[] = {
     {"finish_reason", F_STR, 0, 0, OFF(finish_reason)},
     {"pass", F_BOOL, 0, 0, OFF(pass)},
     {"score", F_NUM, 0, 1, OFF(score)},
-    {"checks", F_OBJ, 0, 0, 0},
+    {"checks", F_OBJ, 0, 0, OFF(checks)},
+    {"judge_cost_usd", F_NUM, 0, MAX_USD, OFF(judge_cost_usd)},
+    {"judge_latency_ms", F_NUM, 0, MAX_MS, OFF(judge_latency_ms)},
+    {"pairwise", F_PAIRWISE, 0, 0, 0},
     {"error", F_STR, 0, 0, OFF(error)},
     {"output", F_STR, 0, 0, OFF(output)},
 };
@@ -232,6 +274,7 @@ void res_rec_init(struct res_rec *r)
 	r->prompt_tokens = r->completion_tokens = r->est_tokens = -1;
 	r->cost_usd = NAN;
 	r->score = NAN;
+	r->judge_cost_usd = r->judge_latency_ms = NAN;
 }
 
 /* A short rendering of a bad value for a message. */
@@ -275,6 +318,55 @@ static int bad_name(struct se_err *err, const char *where, const char *what, con
 	char known[200];
 	return se_fail(err, SE_INPUT, where, "unknown %s \"%.60s\" (known: %s)", what, name,
 		       list(known, sizeof(known)));
+}
+
+/* One of pairwise's closed names: its value, or -1 with err naming it. */
+static int pw_name(const cJSON *o, const char *key, int (*parse)(const char *, size_t),
+		   const char *(*list)(char *, size_t), const char *where, struct se_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char known[120];
+	if (!cJSON_IsString(v))
+		return se_fail(err, SE_INPUT, where, "pairwise.%s: expected one of %s", key,
+			       list(known, sizeof(known)));
+	int e = parse(v->valuestring, strlen(v->valuestring));
+	if (e < 0)
+		return se_fail(err, SE_INPUT, where, "pairwise.%s: unknown \"%.60s\" (known: %s)",
+			       key, v->valuestring, list(known, sizeof(known)));
+	return e;
+}
+
+/* The pairwise object: strings check, judge_model, reference_model and
+ * detail, the picks ab and ba, and an outcome that follows from them. */
+static int take_pairwise(const cJSON *o, struct res_rec *r, const char *where, struct se_err *err)
+{
+	if (!cJSON_IsObject(o))
+		return se_fail(err, SE_INPUT, where, "pairwise: expected an object or null");
+	static const char *const strs[] = {"check", "judge_model", "reference_model", "detail"};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, strs[i])))
+			return se_fail(err, SE_INPUT, where, "pairwise.%s: expected a string",
+				       strs[i]);
+	int ab = pw_name(o, "ab", res_pw_pick_parse, res_pw_pick_list, where, err);
+	int ba = ab < 0 ? -1 : pw_name(o, "ba", res_pw_pick_parse, res_pw_pick_list, where, err);
+	int out =
+	    ba < 0 ? -1
+		   : pw_name(o, "outcome", res_pw_outcome_parse, res_pw_outcome_list, where, err);
+	if (out < 0)
+		return -1;
+	enum res_pw_outcome want = res_pw_outcome_of((enum res_pw_pick)ab, (enum res_pw_pick)ba);
+	if ((enum res_pw_outcome)out != want)
+		return se_fail(err, SE_INPUT, where,
+			       "pairwise.outcome: \"%s\" does not follow from ab \"%s\" and ba "
+			       "\"%s\" (expected \"%s\")",
+			       res_pw_outcome_name((enum res_pw_outcome)out),
+			       res_pw_pick_name((enum res_pw_pick)ab),
+			       res_pw_pick_name((enum res_pw_pick)ba), res_pw_outcome_name(want));
+	r->pairwise = (enum res_pw_outcome)out;
+	r->pw_ab = (enum res_pw_pick)ab;
+	r->pw_ba = (enum res_pw_pick)ba;
+	r->pw_judge_model = cJSON_GetObjectItemCaseSensitive(o, "judge_model")->valuestring;
+	return 0;
 }
 
 /* One field's value into r; -1 with err on a bad value. */
@@ -324,7 +416,10 @@ static int take(const struct field *f, const cJSON *v, struct res_rec *r, const 
 	case F_OBJ:
 		if (!null && !cJSON_IsObject(v))
 			return bad_field(err, where, f, v);
+		r->checks = null ? NULL : v;
 		return 0;
+	case F_PAIRWISE:
+		return null ? 0 : take_pairwise(v, r, where, err);
 	case F_ROLE:
 	case F_STATUS:
 	case F_COST: {

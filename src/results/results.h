@@ -19,7 +19,9 @@
  *   http_status, attempts, latency_ms, ttft_ms, prompt_tokens,
  *   completion_tokens, cost_usd, cost_source (reported | pricing | unknown),
  *   cached, original_latency_ms and original_ttft_ms (cache hits only),
- *   est_tokens, output, finish_reason, checks, pass, score, error.
+ *   est_tokens, output, finish_reason, checks, pass, score, judge_cost_usd
+ *   and judge_latency_ms (lines that made judge requests), pairwise (shadow
+ *   lines compared with their reference), error.
  * Numbers that are unknown are written as null (never 0).
  */
 #ifndef SE_RESULTS_H
@@ -31,6 +33,18 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "results/vocab.h"
+
+/* A shadow line's pairwise comparison, to write; the outcome follows from
+ * ab and ba (res_pw_outcome_of). */
+struct res_pairwise {
+	const char *check; /* the pairwise check's name */
+	const char *judge_model;
+	const char *reference_model;
+	enum res_pw_pick ab, ba;
+	const char *detail; /* both replies, cut */
+};
+
+struct cJSON;
 
 /* One result, to write. Strings may be NULL (written as null). Doubles use
  * NAN and longs -1 for "unknown". */
@@ -62,6 +76,13 @@ struct res_row {
 	const char *checks_json; /* a JSON object as text, or NULL */
 	bool pass;
 	double score;
+	/* Judge requests made for the line: judged writes judge_cost_usd and
+	 * judge_latency_ms (sums; NAN: unknown, written null). Never part of
+	 * cost_usd / latency_ms. */
+	bool judged;
+	double judge_cost_usd;
+	double judge_latency_ms;
+	const struct res_pairwise *pairwise; /* NULL: not compared, no field */
 	const char *error;
 };
 
@@ -120,6 +141,16 @@ struct res_rec {
 	double score;
 	bool cached;
 	bool pass;
+	/* Judging: sums over the line's judge requests (NAN when absent or
+	 * null); the pairwise comparison (RES_PW_NONE, picks RES_PICK_NONE and
+	 * pw_judge_model NULL when absent); the checks object (NULL when null),
+	 * valid until the callback returns. */
+	double judge_cost_usd;
+	double judge_latency_ms;
+	enum res_pw_outcome pairwise;
+	enum res_pw_pick pw_ab, pw_ba;
+	const char *pw_judge_model;
+	const struct cJSON *checks;
 	/* The whole line as read, without its newline, and its 1-based physical
 	 * line number in the file (blank lines counted). */
 	const char *raw;

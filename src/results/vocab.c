@@ -1,8 +1,10 @@
-/* vocab.c: the names of results.jsonl's statuses, roles and cost sources;
+/* vocab.c: the names of results.jsonl's statuses, roles, cost sources and
+ * pairwise outcomes;
  * see vocab.h. The name tables are sized by the enums' counts, so a value
  * added to an enum without a name fails to compile. */
 #include "results/vocab.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +22,15 @@ _Static_assert(sizeof(role_names) / sizeof(role_names[0]) == RES_N_ROLE,
 static const char *const cost_names[] = {"reported", "pricing", "unknown", "litellm_header"};
 _Static_assert(sizeof(cost_names) / sizeof(cost_names[0]) == RES_N_COST,
 	       "one name per enum res_cost_source");
+
+/* Indexed by value - 1: NONE (0) has no name. */
+static const char *const pw_names[] = {"win", "loss", "tie", "error"};
+_Static_assert(sizeof(pw_names) / sizeof(pw_names[0]) == RES_N_PW - 1,
+	       "one name per enum res_pw_outcome but NONE");
+
+static const char *const pick_names[] = {"reference", "shadow", "tie", "error"};
+_Static_assert(sizeof(pick_names) / sizeof(pick_names[0]) == RES_N_PICK - 1,
+	       "one name per enum res_pw_pick but NONE");
 
 static const char *name_of(const char *const *names, size_t n, int v)
 {
@@ -89,4 +100,49 @@ const char *res_role_list(char *out, size_t size)
 const char *res_cost_source_list(char *out, size_t size)
 {
 	return join(cost_names, RES_N_COST, out, size);
+}
+
+const char *res_pw_outcome_name(enum res_pw_outcome o)
+{
+	return name_of(pw_names, RES_N_PW - 1, (int)o - 1);
+}
+
+const char *res_pw_pick_name(enum res_pw_pick p)
+{
+	return name_of(pick_names, RES_N_PICK - 1, (int)p - 1);
+}
+
+int res_pw_outcome_parse(const char *s, size_t len)
+{
+	int v = parse(pw_names, RES_N_PW - 1, s, len);
+	return v < 0 ? -1 : v + 1;
+}
+
+int res_pw_pick_parse(const char *s, size_t len)
+{
+	int v = parse(pick_names, RES_N_PICK - 1, s, len);
+	return v < 0 ? -1 : v + 1;
+}
+
+const char *res_pw_outcome_list(char *out, size_t size)
+{
+	return join(pw_names, RES_N_PW - 1, out, size);
+}
+
+const char *res_pw_pick_list(char *out, size_t size)
+{
+	return join(pick_names, RES_N_PICK - 1, out, size);
+}
+
+enum res_pw_outcome res_pw_outcome_of(enum res_pw_pick ab, enum res_pw_pick ba)
+{
+	bool ab_ok = ab != RES_PICK_NONE && ab != RES_PICK_ERROR;
+	bool ba_ok = ba != RES_PICK_NONE && ba != RES_PICK_ERROR;
+	if (!ab_ok || !ba_ok)
+		return RES_PW_ERROR;
+	if (ab == RES_PICK_SHADOW && ba == RES_PICK_SHADOW)
+		return RES_PW_WIN;
+	if (ab == RES_PICK_REFERENCE && ba == RES_PICK_REFERENCE)
+		return RES_PW_LOSS;
+	return RES_PW_TIE;
 }
