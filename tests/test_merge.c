@@ -268,7 +268,7 @@ Test(merge, joins_shards_into_their_union_byte_for_byte)
 	struct mg_report rep;
 	struct se_err err;
 	se_clear(&err);
-	struct mg_opts opts = {NULL, NULL};
+	struct mg_opts opts = {NULL, NULL, false};
 	cr_assert_eq(mg_merge((const char *const *)d, 3, o.path, &opts, &rep, &err), 0, "%s: %s",
 		     err.where, err.msg);
 
@@ -309,6 +309,7 @@ Test(merge, joins_shards_into_their_union_byte_for_byte)
 	for (int k = 0; k < 3 && cJSON_GetArraySize(from) == 3; k++)
 		cr_expect_str_eq(cJSON_GetArrayItem(from, k)->valuestring, d[k]);
 	cr_expect_null(cJSON_GetObjectItemCaseSensitive(m, "missing_shards"));
+	cr_expect_null(cJSON_GetObjectItemCaseSensitive(m, "allow_partial"));
 	cJSON_Delete(m);
 
 	free(got);
@@ -571,7 +572,7 @@ Test(merge, skips_a_torn_last_line_with_a_warning)
 	struct out o = new_out();
 	struct warnings w;
 	warnings_open(&w);
-	struct mg_opts opts = {NULL, w.fp};
+	struct mg_opts opts = {NULL, w.fp, false};
 	struct mg_report rep;
 	struct se_err err;
 	int rc = mg_merge((const char *const *)d, 2, o.path, &opts, &rep, &err);
@@ -628,13 +629,38 @@ Test(merge, accepts_an_empty_output_folder)
 	test_rmdir(d[0]);
 }
 
+Test(merge, a_missing_shard_is_an_error_that_names_it_and_leaves_nothing)
+{
+	char *d[2] = {make_shard(1, 4, "1/4"), make_shard(3, 4, "3/4")};
+	struct out o = new_out();
+	struct warnings w;
+	warnings_open(&w);
+	struct mg_opts opts = {NULL, w.fp, false};
+	struct mg_report rep;
+	struct se_err err;
+	int rc = mg_merge((const char *const *)d, 2, o.path, &opts, &rep, &err);
+	warnings_close(&w);
+	cr_assert_eq(rc, -1, "an incomplete shard set was merged");
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.msg, "2 missing shards: 2/4, 4/4") &&
+		      strstr(err.msg, "--allow-partial"),
+		  "%s", err.msg);
+	cr_expect(!w.text || !strstr(w.text, "missing shard"), "also warned: %s", w.text);
+	cr_expect_neq(access(o.path, F_OK), 0, "a refused merge left %s", o.path);
+	free(w.text);
+	free_out(&o);
+	test_rmdir(d[0]);
+	test_rmdir(d[1]);
+}
+
+/* --allow-partial (issue 15): the same set merged, with a warning */
 Test(merge, warns_about_a_missing_shard_and_marks_the_run_incomplete)
 {
 	char *d[2] = {make_shard(1, 3, "1/3"), make_shard(3, 3, "3/3")};
 	struct out o = new_out();
 	struct warnings w;
 	warnings_open(&w);
-	struct mg_opts opts = {NULL, w.fp};
+	struct mg_opts opts = {NULL, w.fp, true};
 	struct mg_report rep;
 	struct se_err err;
 	int rc = mg_merge((const char *const *)d, 2, o.path, &opts, &rep, &err);
@@ -647,6 +673,7 @@ Test(merge, warns_about_a_missing_shard_and_marks_the_run_incomplete)
 	cJSON *m = read_manifest(o.path);
 	cr_expect_str_eq(jstr(m, "status"), "incomplete");
 	cr_expect_str_eq(jstr(m, "missing_shards"), "2/3");
+	cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "allow_partial")));
 	cJSON_Delete(m);
 	free(w.text);
 	free_out(&o);
@@ -668,7 +695,7 @@ Test(merge, an_interrupted_input_makes_the_run_incomplete)
 	struct out o = new_out();
 	struct warnings w;
 	warnings_open(&w);
-	struct mg_opts opts = {NULL, w.fp};
+	struct mg_opts opts = {NULL, w.fp, false};
 	struct se_err err;
 	int rc = mg_merge((const char *const *)d, 2, o.path, &opts, NULL, &err);
 	warnings_close(&w);

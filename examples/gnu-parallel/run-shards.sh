@@ -46,7 +46,7 @@ seq 1 "$n" | parallel --jobs "$n" --halt never --line-buffer --tag \
   --joblog "$runs/joblog.tsv" \
   "$se" run "$eval_file" --shard "{}/$n" -o "$runs/shard-{}" --quiet "$@"
 failed=$?
-"$se" merge "$runs"/shard-* -o "$runs/merged"
+"$se" merge "$runs"/shard-* -o "$runs/merged" --allow-partial
 merged=$?
 if [ "$failed" -ne 0 ]; then
   echo "$0: $failed of $n shards failed (see $runs/joblog.tsv); the merged run is partial" >&2

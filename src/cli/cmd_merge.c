@@ -10,7 +10,7 @@
 #include "merge/merge.h"
 
 static const char merge_usage[] =
-    "usage: shadoweval merge DIR... -o OUT [--quiet]\n"
+    "usage: shadoweval merge DIR... -o OUT [--allow-partial] [--quiet]\n"
     "\n"
     "Joins the run folders of one eval run made in shards (run --shard K/N) or in\n"
     "parts into one run folder OUT: every results line once, a manifest, and the\n"
@@ -18,30 +18,35 @@ static const char merge_usage[] =
     "config and dataset; each (item, model) pair may appear in one input only\n"
     "(byte-identical copies are collapsed). Shards must share N and --shard-by,\n"
     "hold each K at most once and no item twice. Missing shards, and the\n"
-    "dataset items no shard holds (listed by id), are warnings and make the\n"
-    "merged manifest's status \"incomplete\".\n"
+    "dataset items no shard holds, are an error that lists them (by K/N, items\n"
+    "by id), unless --allow-partial: then they are warnings, the merged\n"
+    "manifest's status is \"incomplete\" and it records \"allow_partial\": true.\n"
     "\n"
     "options:\n"
     "  -o, --out OUT   the merged run folder, which must not exist or be empty\n"
     "                  (required)\n"
+    "      --allow-partial\n"
+    "                  merge an incomplete shard set (default: off, exit 2)\n"
     "  -q, --quiet     no tables, no closing line\n"
     "  -h, --help      this help\n"
     "\n"
     "\n"
     "exit: 0 merged, 2 bad input\n"
     "example:\n"
-    "  shadoweval merge runs/shard-1 runs/shard-2 -o runs/all\n";
+    "  shadoweval merge runs/shard-1 runs/shard-2 -o runs/all\n"
+    "  shadoweval merge runs/shard-1 runs/shard-3 -o runs/some --allow-partial\n";
 
 int cmd_merge(int argc, char **argv, struct se_err *err)
 {
 	static const struct option opts[] = {
 	    {"out", required_argument, NULL, 'o'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"allow-partial", no_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
-	bool quiet = false;
+	bool quiet = false, partial = false;
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
 	int c;
@@ -52,6 +57,9 @@ int cmd_merge(int argc, char **argv, struct se_err *err)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'P':
+			partial = true;
 			break;
 		case 'h':
 			fputs(merge_usage, stdout);
@@ -64,7 +72,7 @@ int cmd_merge(int argc, char **argv, struct se_err *err)
 		return se_fail(err, SE_USAGE, NULL, "expected one or more run folders DIR");
 	if (!out)
 		return se_fail(err, SE_USAGE, NULL, "missing -o OUT (the merged run folder)");
-	struct mg_opts o = {quiet ? NULL : stdout, stderr};
+	struct mg_opts o = {quiet ? NULL : stdout, stderr, partial};
 	struct mg_report rep;
 	if (mg_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, &o, &rep,
 		     err))

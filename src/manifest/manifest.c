@@ -120,6 +120,10 @@ int man_write(const char *dir, const struct man_info *m, struct se_err *err)
 		key(&b, "missing_items", false);
 		jsonw_long(&b, m->missing_items);
 	}
+	if (m->allow_partial) {
+		key(&b, "allow_partial", false);
+		buf_puts(&b, "true");
+	}
 
 	key(&b, "endpoints", false);
 	buf_putc(&b, '{');

@@ -57,6 +57,9 @@ struct man_info {
 	/* merge of shards only: dataset items no input holds; written when > 0
 	 * (0: none, or not checked) */
 	long missing_items;
+	/* merge --allow-partial of an incomplete shard set: written as
+	 * "allow_partial": true (not written otherwise) */
+	bool allow_partial;
 	/* run --stop-when-decided: the "stopping" object (JSON text from
 	 * engine/stop.h), or NULL */
 	const char *stopping_json;

@@ -8,7 +8,9 @@
  *   usage error;
  * - shards: the inputs that carry a shard "K/N" must agree on N and hold each
  *   K at most once (else SE_INPUT naming both folders); shards no input holds
- *   are allowed, but warned about and make the merged status "incomplete";
+ *   are an error (SE_INPUT listing them, and the missing items below) unless
+ *   --allow-partial (mg_opts.allow_partial): then a warning, the merged status
+ *   "incomplete" and "allow_partial": true in the manifest;
  *   unsharded inputs (other --limit, resumed partial copies) are allowed too:
  *   the pair rule below is what protects the result; sharded inputs must
  *   also agree on the scheme (shard_by, "index" when absent) and hold
@@ -17,8 +19,8 @@
  * - missing items: when any input is a shard, the dataset (through the
  *   first manifest's config, when it and its dataset still have the
  *   manifest's hashes: mg_items.c) is read and the items no input holds are
- *   warned about by id, counted in the manifest (missing_items) and make
- *   the merged status "incomplete";
+ *   listed by id: an error as for a missing shard, or with --allow-partial a
+ *   warning, counted in the manifest (missing_items), status "incomplete";
  * - status: an input whose manifest status is not "complete" (interrupted,
  *   stopped_by_budget, ...) is warned about and makes the merged status
  *   "incomplete";
@@ -356,39 +358,60 @@ static int check_distinct(const char *const *dirs, size_t n, struct se_err *err)
 	return rc;
 }
 
-/* A merge of shards lists the dataset items no input holds (warning, and
- * the run is incomplete); -1 when not checked: no input is a shard, or the
- * dataset cannot be read as the shards read it (warned, with the reason). */
+/* A merge of shards lists the dataset items no input holds in list (ids,
+ * the first 20); -1 when not checked: no input is a shard, or the dataset
+ * cannot be read as the shards read it (warned, with the reason). */
 static long check_items(const struct mg_input *in, size_t n, struct seen_set *items,
-			const struct mg_opts *o)
+			const struct mg_opts *o, struct buf *list)
 {
 	bool sharded = false;
 	for (size_t i = 0; i < n; i++)
 		sharded = sharded || in[i].shard;
 	if (!sharded)
 		return -1;
-	struct buf list, why;
-	buf_init(&list);
+	struct buf why;
 	buf_init(&why);
 	size_t missing = 0;
 	long r = -1;
-	if (mg_missing_items(&in[0], has_item, items, &missing, &list, &why)) {
+	if (mg_missing_items(&in[0], has_item, items, &missing, list, &why))
 		warn(o, "cannot list the dataset items no shard holds: %s", why.data);
-	} else {
-		if (missing)
-			warn(o, "%zu item%s of the dataset in no shard: %s", missing,
-			     missing > 1 ? "s" : "", list.data);
+	else
 		r = (long)missing;
-	}
-	buf_free(&list);
 	buf_free(&why);
 	return r;
+}
+
+/* An incomplete shard set (a shard or an item missing) is an error unless
+ * --allow-partial asked for what is there; then each is a warning. */
+static int check_partial(const struct mg_opts *o, const struct mg_report *rep,
+			 const struct buf *shards, const struct buf *items, struct se_err *err)
+{
+	if (!rep->missing && !rep->missing_items)
+		return 0;
+	char sh[600] = "", it[1600] = "";
+	if (rep->missing)
+		snprintf(sh, sizeof(sh), "%zu missing shard%s: %s", rep->missing,
+			 rep->missing > 1 ? "s" : "", shards->data);
+	if (rep->missing_items)
+		snprintf(it, sizeof(it), "%zu item%s of the dataset in no shard: %s",
+			 rep->missing_items, rep->missing_items > 1 ? "s" : "", items->data);
+	if (o->allow_partial) {
+		if (sh[0])
+			warn(o, "%s", sh);
+		if (it[0])
+			warn(o, "%s", it);
+		return 0;
+	}
+	return se_fail(err, SE_INPUT, NULL,
+		       "incomplete shard set: %s%s%s (merge every shard, or pass --allow-partial "
+		       "to merge what is there: the manifest then says it is partial)",
+		       sh, sh[0] && it[0] ? "; " : "", it);
 }
 
 int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg_opts *opts,
 	     struct mg_report *report, struct se_err *err)
 {
-	static const struct mg_opts no_opts = {NULL, NULL};
+	static const struct mg_opts no_opts = {NULL, NULL, false};
 	const struct mg_opts *o = opts ? opts : &no_opts;
 	struct mg_report local;
 	struct mg_report *rep = report ? report : &local;
@@ -402,8 +425,9 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 		in[i].dir = dirs[i];
 	struct mg_counts counts;
 	mg_counts_init(&counts);
-	struct buf missing;
+	struct buf missing, item_list;
 	buf_init(&missing);
+	buf_init(&item_list);
 	struct seen_set items = {NULL, 0, 0};
 	char *res_path = fio_join(out, "results.jsonl");
 	bool out_existed = false, wrote = false;
@@ -413,9 +437,6 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 		goto out;
 	if (mg_inputs_load(in, n, &counts, &rep->missing, &missing, err))
 		goto out;
-	if (rep->missing)
-		warn(o, "%zu missing shard%s: %s", rep->missing, rep->missing > 1 ? "s" : "",
-		     missing.data);
 	bool complete = rep->missing == 0;
 	for (size_t i = 0; i < n; i++) {
 		if (in[i].status && !strcmp(in[i].status, "complete"))
@@ -431,12 +452,15 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 	wrote = true;
 	if (join_results(in, n, res_path, o, &counts, &items, rep, err))
 		goto out;
-	long missing_items = check_items(in, n, &items, o);
+	long missing_items = check_items(in, n, &items, o, &item_list);
 	rep->missing_items = missing_items > 0 ? (size_t)missing_items : 0;
 	if (rep->missing_items)
 		complete = rep->complete = false;
+	if (check_partial(o, rep, &missing, &item_list, err))
+		goto out;
 	if (mg_manifest_write(out, in, n, &counts, rep->lines, complete ? "complete" : "incomplete",
-			      rep->missing ? missing.data : NULL, missing_items, err))
+			      rep->missing ? missing.data : NULL, missing_items,
+			      o->allow_partial && (rep->missing || rep->missing_items), err))
 		goto out;
 	wrote = false; /* from here on a failure leaves the merged run in place */
 	if (sum_run_dir(out, o->table, err))
@@ -454,6 +478,7 @@ out:
 	free(res_path);
 	free(items.slot);
 	buf_free(&missing);
+	buf_free(&item_list);
 	mg_counts_free(&counts);
 	mg_inputs_free(in, n);
 	free(in);

@@ -22,6 +22,9 @@
 struct mg_opts {
 	FILE *table; /* the summaries' tables, or NULL */
 	FILE *warn;  /* warnings (torn lines, missing shards), or NULL */
+	/* merge an incomplete shard set (shards or items missing) with a
+	 * warning, rather than fail */
+	bool allow_partial;
 };
 
 /* What a merge did. */

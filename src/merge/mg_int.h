@@ -64,9 +64,11 @@ int mg_missing_items(const struct mg_input *first, mg_has_item_fn has, void *ctx
  * null, summed work counts, the merged lines' status counts, the earliest
  * start and the latest end. */
 /* missing_shards: "2/4, 3/4", or NULL when none is missing; missing_items:
- * the count mg_missing_items found, or -1 when it was not checked. */
+ * the count mg_missing_items found, or -1 when it was not checked;
+ * allow_partial: an incomplete set merged on purpose (--allow-partial). */
 int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 		      const struct mg_counts *counts, size_t lines, const char *status,
-		      const char *missing_shards, long missing_items, struct se_err *err);
+		      const char *missing_shards, long missing_items, bool allow_partial,
+		      struct se_err *err);
 
 #endif

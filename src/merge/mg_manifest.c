@@ -269,7 +269,8 @@ static void cfg_shell_free(struct cfg *c)
 
 int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 		      const struct mg_counts *counts, size_t lines, const char *status,
-		      const char *missing_shards, long missing_items, struct se_err *err)
+		      const char *missing_shards, long missing_items, bool allow_partial,
+		      struct se_err *err)
 {
 	struct cfg shell;
 	cfg_shell(&shell, &in[0]);
@@ -282,6 +283,7 @@ int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 	mi.shard = NULL;
 	mi.missing_shards = missing_shards;
 	mi.missing_items = missing_items;
+	mi.allow_partial = allow_partial;
 	const char **dirs = xcalloc(n, sizeof(*dirs));
 	for (size_t i = 0; i < n; i++)
 		dirs[i] = in[i].dir;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../support/files.h"
 #include "../support/simproc.h"
@@ -432,9 +433,9 @@ Test(shard, merge_refuses_mixed_schemes_and_shared_items_and_lists_missing_items
 		  "%s", o.data);
 	buf_free(&o);
 
-	/* shard 2 missing: its items are named, by id */
-	rc = merge("h1 -o m3", &o);
-	cr_expect_eq(rc, 0, "%s", o.data);
+	/* shard 2 missing: an error (issue 15) naming the shard and its items,
+	 * by id, and nothing is left in OUT; --allow-partial merges what is
+	 * there, with the same list as warnings */
 	char *want = item_ids(tp("h2"), NULL);
 	size_t n_want = 0;
 	for (char *p = want; *p; p++)
@@ -444,12 +445,22 @@ Test(shard, merge_refuses_mixed_schemes_and_shared_items_and_lists_missing_items
 	snprintf(first, sizeof(first), "\"%.*s\"", (int)strcspn(want, "\n"), want);
 	char head[128];
 	snprintf(head, sizeof(head), "%zu items of the dataset in no shard: %s", n_want, first);
-	cr_expect(strstr(o.data, "1 missing shard: 2/2") && strstr(o.data, head),
+	rc = merge("h1 -o m3", &o);
+	cr_expect_eq(rc, 2, "%s", o.data);
+	cr_expect(strstr(o.data, "incomplete shard set: 1 missing shard: 2/2") &&
+		      strstr(o.data, head) && strstr(o.data, "--allow-partial"),
+		  "wanted \"%s\": %s", head, o.data);
+	cr_expect_neq(access(tp("m3"), F_OK), 0, "a refused merge left %s", tp("m3"));
+	buf_free(&o);
+	rc = merge("h1 -o m3 --allow-partial", &o);
+	cr_expect_eq(rc, 0, "%s", o.data);
+	cr_expect(strstr(o.data, "warning: 1 missing shard: 2/2") && strstr(o.data, head),
 		  "wanted \"%s\": %s", head, o.data);
 	buf_free(&o);
 	cJSON *m = manifest(tp("m3"));
 	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(m, "status")->valuestring, "incomplete");
 	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(m, "missing_items")->valuedouble, n_want);
+	cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "allow_partial")));
 	cJSON_Delete(m);
 	free(want);
 
