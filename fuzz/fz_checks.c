@@ -42,7 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     e && n_expected < MAX_EXPECTED; e = strtok_r(NULL, "\t", &save))
 			expected[n_expected++] = e;
 		struct chk_outcome out;
-		chk_eval(&set, output, output_len, n_expected ? expected : NULL, n_expected, &out);
+		struct chk_item it = {.expected = n_expected ? expected : NULL,
+				      .n_expected = n_expected};
+		chk_eval(&set, &it, output, output_len, &out);
 		struct buf b;
 		buf_init(&b);
 		chk_outcome_json(&out, &b);

@@ -46,7 +46,8 @@ static void eval1(const struct chk_set *set, const char *output, const char *exp
 		  struct chk_outcome *out)
 {
 	const char *exp[1] = {expected};
-	chk_eval(set, output, strlen(output), expected ? exp : NULL, expected ? 1 : 0, out);
+	struct chk_item it = {.expected = expected ? exp : NULL, .n_expected = expected ? 1 : 0};
+	chk_eval(set, &it, output, strlen(output), out);
 }
 
 /* Runs one check on one output: returns its pass, copies its detail. */
@@ -176,7 +177,8 @@ Test(checks, contains_with_an_empty_expected_answer_is_an_error)
 	struct chk_outcome out;
 	compile_one(&set, "{\"type\":\"contains\"}");
 	const char *exp[] = {"output", ""};
-	chk_eval(&set, "any output", 10, exp, 2, &out);
+	chk_eval(&set, &(struct chk_item){.expected = exp, .n_expected = 2}, "any output", 10,
+		 &out);
 	cr_expect_not(out.pass);
 	cr_expect(out.results[0].error);
 	chk_outcome_free(&out);
@@ -215,10 +217,11 @@ Test(checks, any_of_several_expected_answers_passes)
 	struct chk_outcome out;
 	compile_one(&set, "{\"type\":\"exact\",\"normalize\":[\"lowercase\"]}");
 	const char *exp[] = {"NYC", "new york", "New York City"};
-	chk_eval(&set, "New York", 8, exp, 3, &out);
+	struct chk_item it = {.expected = exp, .n_expected = 3};
+	chk_eval(&set, &it, "New York", 8, &out);
 	cr_expect(out.pass);
 	chk_outcome_free(&out);
-	chk_eval(&set, "Boston", 6, exp, 3, &out);
+	chk_eval(&set, &it, "Boston", 6, &out);
 	cr_expect_not(out.pass);
 	chk_outcome_free(&out);
 	chk_set_free(&set);
@@ -694,7 +697,8 @@ Test(checks, invalid_utf8_output_is_repaired_before_matching)
 		   "{\"type\":\"regex\",\"pattern\":\"^.{8}$\"}]}");
 	const char bad[] = "ab\xFF\xC3(\xED\xA0\x80 42"; /* stray, cut, surrogate */
 	const char *exp[] = {"42"};
-	chk_eval(&set, bad, sizeof bad - 1, exp, 1, &out);
+	chk_eval(&set, &(struct chk_item){.expected = exp, .n_expected = 1}, bad, sizeof bad - 1,
+		 &out);
 	cr_assert_eq(out.n, 3);
 	cr_expect(out.results[0].pass, "%s", out.results[0].detail);
 	cr_expect(out.results[1].pass, "invalid bytes became U+FFFD");
@@ -709,7 +713,7 @@ Test(checks, invalid_utf8_output_is_repaired_before_matching)
 	chk_outcome_free(&out);
 	/* invalid expected answers too */
 	const char *bad_exp[] = {"4\xFF"};
-	chk_eval(&set, "42", 2, bad_exp, 1, &out);
+	chk_eval(&set, &(struct chk_item){.expected = bad_exp, .n_expected = 1}, "42", 2, &out);
 	cr_expect_not(out.results[0].pass);
 	chk_outcome_free(&out);
 	chk_set_free(&set);
@@ -831,4 +835,105 @@ Test(checks, gsm8k_flexible_extract_takes_the_last_number_without_marker)
 	cr_expect_str_eq(out.results[1].detail, "$1,500.");
 	chk_outcome_free(&out);
 	chk_set_free(&set);
+}
+
+/* ---- "tasks": a check that applies to some tasks only -------------------- */
+
+Test(checks, tasks_skips_a_check_on_other_tasks_and_combine_ignores_it)
+{
+	struct chk_set set;
+	struct chk_outcome out;
+	compile_ok(&set,
+		   "{\"checks\":[{\"name\":\"num\",\"type\":\"regex\",\"pattern\":\"^\\\\d+$\","
+		   "\"tasks\":[\"reason\",\"code\"]},"
+		   "{\"name\":\"ans\",\"type\":\"contains\"}]}");
+	const char *exp[] = {"blue"};
+	struct chk_item it = {.id = "a", .task = "classify", .expected = exp, .n_expected = 1};
+	/* classify: only "ans" runs; "num" would fail on this output */
+	chk_eval(&set, &it, "blue", 4, &out);
+	cr_assert_eq(out.n, 1);
+	cr_expect_str_eq(out.results[0].name, "ans");
+	cr_expect(out.pass, "the skipped check must not count");
+	cr_expect_eq(out.score, 1.0);
+	struct buf b;
+	buf_init(&b);
+	chk_outcome_json(&out, &b);
+	cr_expect_str_eq(b.data, "{\"ans\":{\"pass\":true,\"detail\":\"\"}}");
+	buf_free(&b);
+	chk_outcome_free(&out);
+	/* reason: both run, and "num" fails */
+	it.task = "reason";
+	chk_eval(&set, &it, "blue", 4, &out);
+	cr_assert_eq(out.n, 2);
+	cr_expect_str_eq(out.results[0].name, "num");
+	cr_expect_not(out.pass);
+	cr_expect_eq(out.score, 0.5);
+	chk_outcome_free(&out);
+	chk_set_free(&set);
+}
+
+Test(checks, tasks_that_skip_every_check_score_as_an_empty_set)
+{
+	struct chk_set set;
+	struct chk_outcome out;
+	compile_ok(&set, "{\"combine\":\"any\",\"checks\":[{\"type\":\"regex\",\"pattern\":\"x\","
+			 "\"tasks\":[\"code\"]}]}");
+	/* no task at all (NULL and "") is not "code" */
+	struct chk_item it = {.id = "a", .task = NULL};
+	chk_eval(&set, &it, "x", 1, &out);
+	cr_expect_eq(out.n, 0);
+	cr_expect_not(out.pass);
+	cr_expect_eq(out.score, 0);
+	chk_outcome_free(&out);
+	chk_eval(&set, NULL, "x", 1, &out);
+	cr_expect_eq(out.n, 0);
+	chk_outcome_free(&out);
+	it.task = "code";
+	chk_eval(&set, &it, "x", 1, &out);
+	cr_expect_eq(out.n, 1);
+	cr_expect(out.pass);
+	chk_outcome_free(&out);
+	chk_set_free(&set);
+}
+
+Test(checks, tasks_weighted_counts_only_the_checks_that_apply)
+{
+	struct chk_set set;
+	struct chk_outcome out;
+	compile_ok(&set, "{\"combine\":\"weighted\",\"pass_threshold\":0.5,\"checks\":["
+			 "{\"name\":\"a\",\"type\":\"regex\",\"pattern\":\"y\",\"weight\":3,"
+			 "\"tasks\":[\"draft\"]},"
+			 "{\"name\":\"b\",\"type\":\"regex\",\"pattern\":\"x\",\"weight\":1}]}");
+	struct chk_item it = {.task = "summarize"};
+	chk_eval(&set, &it, "x", 1, &out);
+	cr_expect_eq(out.score, 1.0, "only b's weight counts: %g", out.score);
+	cr_expect(out.pass);
+	chk_outcome_free(&out);
+	it.task = "draft";
+	chk_eval(&set, &it, "x", 1, &out);
+	cr_expect_eq(out.score, 0.25, "%g", out.score);
+	cr_expect_not(out.pass);
+	chk_outcome_free(&out);
+	chk_set_free(&set);
+}
+
+Test(checks, tasks_must_be_a_non_empty_list_of_distinct_names)
+{
+	const char *cases[][2] = {
+	    {"{\"type\":\"regex\",\"pattern\":\"a\",\"tasks\":\"code\"}", "checks[0].tasks"},
+	    {"{\"type\":\"regex\",\"pattern\":\"a\",\"tasks\":[]}", "checks[0].tasks"},
+	    {"{\"type\":\"regex\",\"pattern\":\"a\",\"tasks\":[\"code\",7]}", "checks[0].tasks[1]"},
+	    {"{\"type\":\"regex\",\"pattern\":\"a\",\"tasks\":[\"\"]}", "checks[0].tasks[0]"},
+	    {"{\"type\":\"regex\",\"pattern\":\"a\",\"tasks\":[\"code\",\"code\"]}",
+	     "checks[0].tasks[1]"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char doc[512], where[128];
+		struct chk_set set;
+		struct se_err err;
+		snprintf(doc, sizeof doc, "{\"checks\":[%s]}", cases[i][0]);
+		cr_expect_eq(compile_doc(&set, doc, &err), -1, "%s compiled", cases[i][0]);
+		snprintf(where, sizeof where, "evals/x.json: %s", cases[i][1]);
+		cr_expect_str_eq(err.where, where, "%s", cases[i][0]);
+	}
 }

@@ -362,10 +362,11 @@ Test(config, minimal_config_gets_defaults)
 	cr_expect_eq(cfg->checks.combine, CHK_ALL);
 	struct chk_outcome o;
 	const char *expected[] = {"42"};
-	chk_eval(&cfg->checks, "  42\n", 5, expected, 1, &o);
+	struct chk_item it = {.expected = expected, .n_expected = 1};
+	chk_eval(&cfg->checks, &it, "  42\n", 5, &o);
 	cr_expect(o.pass, "the default check should pass \"  42\\n\" against \"42\"");
 	chk_outcome_free(&o);
-	chk_eval(&cfg->checks, "41", 2, expected, 1, &o);
+	chk_eval(&cfg->checks, &it, "41", 2, &o);
 	cr_expect_not(o.pass);
 	chk_outcome_free(&o);
 	cfg_free(cfg);

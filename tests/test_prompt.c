@@ -306,3 +306,23 @@ Test(prompt, demo_set_covers_every_task_and_band)
 	ds_item_clear(&it);
 	ds_close(r);
 }
+
+Test(prompt, last_user_message_is_the_checks_input)
+{
+	struct buf b;
+	buf_init(&b);
+	const char *m = "[{\"role\":\"system\",\"content\":\"sys\"},{\"role\":\"user\",\"content\":"
+			"\"first\"},{\"role\":\"assistant\",\"content\":\"a\"},{\"role\":\"user\","
+			"\"content\":\"second \\u00e9\"}]";
+	cr_assert_eq(prompt_last_user(m, strlen(m), &b), 0);
+	cr_expect_str_eq(b.data, "second \xC3\xA9");
+	const char *parts = "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"one\"},"
+			    "{\"type\":\"image_url\"},{\"type\":\"text\",\"text\":\"two\"}]}]";
+	cr_assert_eq(prompt_last_user(parts, strlen(parts), &b), 0);
+	cr_expect_str_eq(b.data, "one\ntwo");
+	const char *none = "[{\"role\":\"system\",\"content\":\"sys\"}]";
+	cr_expect_eq(prompt_last_user(none, strlen(none), &b), -1);
+	cr_expect_eq(b.len, 0);
+	cr_expect_eq(prompt_last_user("not json", 8, &b), -1);
+	buf_free(&b);
+}

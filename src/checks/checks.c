@@ -53,13 +53,17 @@ struct chk_check {
 	bool select_last;
 	char *value; /* compare against this instead of expected */
 	double weight;
+	char **tasks; /* n_tasks task names; 0: every item */
+	size_t n_tasks;
 };
 
 static const char *const type_names[] = {"exact", "contains", "regex", "not_regex",
 					 "regex_extract"};
+/* The types that grade with the item's fields or input (chk_wants_item). */
+static const bool type_wants_item[] = {false, false, false, false, false};
 #define TYPES_KNOWN "exact, contains, regex, not_regex, regex_extract"
 #define KEYS_KNOWN                                                                                 \
-	"name, type, pattern, normalize, ignore, ignore_case, group, select, value, weight"
+	"name, type, pattern, normalize, ignore, ignore_case, group, select, value, weight, tasks"
 
 static bool is_regex_type(enum chk_type t)
 {
@@ -139,12 +143,15 @@ static void check_free(struct chk_check *k)
 	free(k->norm);
 	pcre2_match_context_free(k->mctx);
 	free(k->value);
+	for (size_t j = 0; j < k->n_tasks; j++)
+		free(k->tasks[j]);
+	free(k->tasks);
 	memset(k, 0, sizeof *k);
 }
 
 static const char *const check_keys[] = {"name",   "type",	  "pattern", "normalize",
 					 "ignore", "ignore_case", "group",   "select",
-					 "value",  "weight",	  NULL};
+					 "value",  "weight",	  "tasks",   NULL};
 
 /* ---- a check's keys, one parser each ---------------------------------- */
 
@@ -283,6 +290,27 @@ static int f_weight(const struct cctx *c, const cJSON *v, struct chk_check *k)
 	return 0;
 }
 
+/* A non-empty array of distinct non-empty task names. */
+static int f_tasks(const struct cctx *c, const cJSON *v, struct chk_check *k)
+{
+	if (!cJSON_IsArray(v) || !v->child)
+		return fail_at(c, ".tasks", "\"tasks\" must be a non-empty array of task names");
+	k->tasks = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *k->tasks);
+	size_t j = 0;
+	for (const cJSON *e = v->child; e; e = e->next, j++) {
+		char sfx[64];
+		snprintf(sfx, sizeof sfx, ".tasks[%zu]", j);
+		if (!cJSON_IsString(e) || !e->valuestring[0])
+			return fail_at(c, sfx, "a task name must be a non-empty string");
+		for (size_t t = 0; t < k->n_tasks; t++)
+			if (strcmp(k->tasks[t], e->valuestring) == 0)
+				return fail_at(c, sfx, "task \"%s\" is listed twice",
+					       e->valuestring);
+		k->tasks[k->n_tasks++] = xstrdup(e->valuestring);
+	}
+	return 0;
+}
+
 /* Every key but "type", in the order they are parsed: ignore_case before
  * the regexes it applies to, pattern before group (which must exist in it).
  * A missing key keeps its default, except where `always` asks for a call. */
@@ -295,7 +323,7 @@ static const struct check_field {
     {"pattern", f_pattern, true}, {"normalize", f_normalize, false},
     {"ignore", f_ignore, false},  {"group", f_group, false},
     {"select", f_select, false},  {"value", f_value, false},
-    {"weight", f_weight, false},
+    {"weight", f_weight, false},  {"tasks", f_tasks, false},
 };
 
 static int parse_type(const struct cctx *c, const cJSON *obj, struct chk_check *k)
@@ -805,25 +833,42 @@ static void eval_one(const struct chk_check *k, const char *out, size_t n,
 	buf_free(&mine);
 }
 
-void chk_eval(const struct chk_set *set, const char *output, size_t n, const char *const *expected,
-	      size_t n_expected, struct chk_outcome *out)
+/* Whether check k applies to an item of this task ("" when none). */
+static bool applies(const struct chk_check *k, const char *task)
+{
+	if (!k->n_tasks)
+		return true;
+	for (size_t t = 0; t < k->n_tasks; t++)
+		if (strcmp(k->tasks[t], task) == 0)
+			return true;
+	return false;
+}
+
+void chk_eval(const struct chk_set *set, const struct chk_item *item, const char *output, size_t n,
+	      struct chk_outcome *out)
 {
 	memset(out, 0, sizeof *out);
-	out->n = set ? set->n : 0;
-	out->results = xcalloc(out->n, sizeof *out->results);
+	size_t n_checks = set ? set->n : 0;
+	out->results = xcalloc(n_checks, sizeof *out->results);
 	if (!output)
 		output = "", n = 0;
+	const char *task = item && item->task ? item->task : "";
+	const char *const *expected = item ? item->expected : NULL;
+	size_t n_expected = item && item->expected ? item->n_expected : 0;
 	struct buf fix;
 	buf_init(&fix);
 	const char *s = utf8_fix(output, &n, &fix);
 
 	double w_all = 0, w_pass = 0;
 	size_t passed = 0;
-	for (size_t i = 0; i < out->n; i++) {
+	for (size_t i = 0; i < n_checks; i++) {
 		const struct chk_check *k = &set->checks[i];
-		eval_one(k, s, n, expected, n_expected, &out->results[i]);
+		if (!applies(k, task))
+			continue; /* skipped: absent from the outcome */
+		struct chk_result *r = &out->results[out->n++];
+		eval_one(k, s, n, expected, n_expected, r);
 		w_all += k->weight;
-		if (out->results[i].pass) {
+		if (r->pass) {
 			passed++;
 			w_pass += k->weight;
 		}
@@ -871,6 +916,14 @@ const char *chk_needs_expected(const struct chk_set *set)
 			return k->name;
 	}
 	return NULL;
+}
+
+bool chk_wants_item(const struct chk_set *set)
+{
+	for (size_t i = 0; set && i < set->n; i++)
+		if (type_wants_item[set->checks[i].type])
+			return true;
+	return false;
 }
 
 void chk_outcome_json(const struct chk_outcome *out, struct buf *b)

@@ -15,6 +15,9 @@
  * Several checks combine with "all" (default), "any", or "weighted" (score =
  * sum of weights of passing checks / sum of weights; pass when score >=
  * pass_threshold).
+ * Every check may carry "tasks": ["summarize", ...]: it then applies only to
+ * items of those tasks; on other items it is skipped (absent from the
+ * outcome, not counted by combine).
  *
  * Ownership: chk_set owns its compiled patterns; chk_set_free releases them.
  * chk_eval only reads the set, so one set serves every request.
@@ -65,12 +68,26 @@ int chk_compile(struct chk_set *set, const struct cJSON *checks, const struct cJ
 		struct se_err *err);
 void chk_set_free(struct chk_set *set);
 
-/* Scores output (n bytes) against the expected answers (NULL/0 when the item
- * has none: then only regex/not_regex can pass). Fills *out, which the caller
- * releases with chk_outcome_free. Never fails: a check that cannot run is
+/* What a check may look at besides the output: the item. Only expected is
+ * read by the text checks; the others are for checks that grade with the
+ * item's context (a scorer process, a judge). */
+struct chk_item {
+	const char *id;
+	const char *task;	     /* "" when absent (NULL is read as "") */
+	const struct cJSON *fields;  /* the item object (ds_item.obj) or NULL */
+	const char *input;	     /* the rendered last user message, or NULL */
+	const char *const *expected; /* NULL/0 when the item has none */
+	size_t n_expected;
+};
+
+/* Scores output (n bytes) against the item's expected answers (none: then
+ * only regex/not_regex can pass). item NULL: an item with no task and no
+ * expected answer. Fills *out, which the caller releases with
+ * chk_outcome_free; out->results holds only the checks that apply to the
+ * item's task, in config order. Never fails: a check that cannot run is
  * recorded as error (and not passed). */
-void chk_eval(const struct chk_set *set, const char *output, size_t n, const char *const *expected,
-	      size_t n_expected, struct chk_outcome *out);
+void chk_eval(const struct chk_set *set, const struct chk_item *item, const char *output, size_t n,
+	      struct chk_outcome *out);
 void chk_outcome_free(struct chk_outcome *out);
 /* Details of chk_eval, beyond the summary at the top:
  * - "ignore" regexes delete their matches from the compared sides before the
@@ -84,7 +101,9 @@ void chk_outcome_free(struct chk_outcome *out);
  *   match (group 0 when the pattern has none), so alternations of groups work.
  * - output (and expected) that is not valid UTF-8 has each invalid byte
  *   replaced by U+FFFD before matching.
- * - a set with no checks (no "checks" given) never passes: pass false, score 0.
+ * - a set with no checks (no "checks" given) never passes: pass false, score 0;
+ *   nor does a set whose checks all skip the item (its task is in none of
+ *   their "tasks" lists).
  * - a result's detail: regex_extract the extracted text, or "no match"; regex
  *   and not_regex the matched text, or "no match"; "no expected answer";
  *   "regex match limit exceeded" (with error set); "empty expected answer"
@@ -97,6 +116,11 @@ void chk_outcome_free(struct chk_outcome *out);
 /* The name of the first check of set that needs the item's expected answers,
  * or NULL when none does. */
 const char *chk_needs_expected(const struct chk_set *set);
+
+/* Whether a check of set grades with the item's context (fields, input)
+ * beyond its expected answers, so the caller must fill chk_item's fields
+ * and input (the engine copies them only then). */
+bool chk_wants_item(const struct chk_set *set);
 
 /* Appends the outcome's per-check results as a JSON object
  * {"name":{"pass":true,"detail":"18"},...} (the "checks" field of a result);

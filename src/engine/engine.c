@@ -80,6 +80,8 @@ struct item {
 	char *messages;
 	size_t messages_len;
 	signed char *pass; /* --stop-when-decided: engine/stop.h */
+	cJSON *fields;	   /* the item object, when a check grades with it */
+	char *input;	   /* its last user message, likewise */
 };
 
 struct engine;
@@ -258,6 +260,8 @@ static void item_free(struct item *it)
 	free(it->expected);
 	free(it->messages);
 	free(it->pass);
+	cJSON_Delete(it->fields);
+	free(it->input);
 	free(it);
 }
 
@@ -953,8 +957,10 @@ static void score_job(void *ctx, struct eng_wnode *n)
 		row.original_latency_ms = j->entry.latency_ms;
 		row.original_ttft_ms = j->entry.ttft_ms;
 	}
-	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks,
-		      (const char *const *)it->expected, it->n_expected,
+	struct chk_item ci = {
+	    it->id,	   it->task, it->fields, it->input, (const char *const *)it->expected,
+	    it->n_expected};
+	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks, &ci,
 		      j->hit ? NAN : j->header_cost, &row, &e->checks);
 	row.error = error;
 	j->pass = row.pass; /* for the loop thread (--stop-when-decided) */
@@ -1186,6 +1192,15 @@ static struct item *item_make(struct engine *e, long est, const struct route_dec
 	}
 	it->messages = xstrndup(e->msgs.data, e->msgs.len);
 	it->messages_len = e->msgs.len;
+	if (chk_wants_item(&e->cfg->checks)) {
+		/* dsi is overwritten by the next item: the checks get copies */
+		it->fields = cJSON_Duplicate(e->dsi.obj, true);
+		struct buf in;
+		buf_init(&in);
+		if (prompt_last_user(it->messages, it->messages_len, &in) == 0)
+			it->input = xstrndup(in.data, in.len);
+		buf_free(&in);
+	}
 	return it;
 }
 

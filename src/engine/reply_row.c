@@ -34,8 +34,8 @@ double eng_reply_cost(const struct wire_reply *reply, double header_cost,
 }
 
 void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
-		   const struct chk_set *checks, const char *const *expected, size_t n_expected,
-		   double header_cost, struct res_row *row, struct buf *checks_json)
+		   const struct chk_set *checks, const struct chk_item *item, double header_cost,
+		   struct res_row *row, struct buf *checks_json)
 {
 	row->served_model = reply->model[0] ? reply->model : NULL;
 	const struct wire_usage *u = &reply->usage;
@@ -56,7 +56,7 @@ void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing
 		return;
 	}
 	struct chk_outcome oc = {0};
-	chk_eval(checks, reply->content.data, reply->content.len, expected, n_expected, &oc);
+	chk_eval(checks, item, reply->content.data, reply->content.len, &oc);
 	chk_outcome_json(&oc, checks_json);
 	row->checks_json = checks_json->data;
 	row->pass = oc.pass;

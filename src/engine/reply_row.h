@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 
+struct chk_item;
 struct chk_set;
 struct pricing;
 struct res_row;
@@ -30,12 +31,13 @@ struct wire_reply;
 double eng_reply_cost(const struct wire_reply *reply, double header_cost,
 		      const struct pricing *pricing, const char *model, const char **source);
 /* row->model must be set (it names the price). ok: the reply is an answer,
- * so it is scored against expected; otherwise pass is false and score 0.
+ * so it is scored (checks.h: chk_eval on item); otherwise pass is false and
+ * score 0.
  * The row's strings point into reply and checks_json, which must outlive
  * the row. */
 void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
-		   const struct chk_set *checks, const char *const *expected, size_t n_expected,
-		   double header_cost, struct res_row *row, struct buf *checks_json);
+		   const struct chk_set *checks, const struct chk_item *item, double header_cost,
+		   struct res_row *row, struct buf *checks_json);
 /* header_cost: the x-litellm-response-cost header of the reply, or NaN
  * (absent, not a finite number >= 0). */
 double eng_header_cost(const char *value);

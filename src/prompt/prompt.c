@@ -171,3 +171,30 @@ int prompt_render(const struct cfg *cfg, const struct ds_item *item, struct buf 
 	*est_tokens = (long)(chars / 4);
 	return 0;
 }
+
+int prompt_last_user(const char *messages_json, size_t n, struct buf *out)
+{
+	buf_reset(out);
+	cJSON *msgs = cJSON_ParseWithLength(messages_json, n);
+	const cJSON *last = NULL;
+	for (const cJSON *m = cJSON_IsArray(msgs) ? msgs->child : NULL; m; m = m->next) {
+		const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+		if (cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0)
+			last = m;
+	}
+	const cJSON *content = last ? cJSON_GetObjectItemCaseSensitive(last, "content") : NULL;
+	if (cJSON_IsString(content)) {
+		buf_puts(out, content->valuestring);
+	} else if (cJSON_IsArray(content)) {
+		for (const cJSON *p = content->child; p; p = p->next) {
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, "text");
+			if (!cJSON_IsString(t))
+				continue;
+			if (out->len)
+				buf_putc(out, '\n');
+			buf_puts(out, t->valuestring);
+		}
+	}
+	cJSON_Delete(msgs);
+	return last ? 0 : -1;
+}

@@ -33,6 +33,12 @@ struct ds_item;
 int prompt_render(const struct cfg *cfg, const struct ds_item *item, struct buf *messages_json,
 		  long *est_tokens, struct se_err *err);
 
+/* The text of the last user message of a rendered messages array (JSON, n
+ * bytes) into out (reset first): its content string, or the "text" of its
+ * content parts joined by newlines. -1 when there is no user message. For
+ * checks that show a grader the item's input. */
+int prompt_last_user(const char *messages_json, size_t n, struct buf *out);
+
 /* chars/4 of a text: code points / 4. */
 long prompt_estimate_tokens(const char *text, size_t n);
 

@@ -100,11 +100,15 @@ static void format_answer(struct buf *b, enum fmt f, const char *pad, const char
 	}
 }
 
-static bool passes(const struct cfg *cfg, const struct buf *text, const char *const *exp, size_t n)
+/* The eval's text checks on an answer; checks that grade with the item's
+ * context (a scorer process, a judge) do not run here. */
+static bool passes(const struct cfg *cfg, const struct sim_item *it, const struct buf *text,
+		   const char *const *exp, size_t n)
 {
 	struct chk_outcome out;
 	memset(&out, 0, sizeof(out));
-	chk_eval(&cfg->checks, text->data, text->len, exp, n, &out);
+	struct chk_item ci = {.id = it->id, .task = it->task, .expected = exp, .n_expected = n};
+	chk_eval(&cfg->checks, &ci, text->data, text->len, &out);
 	bool ok = out.pass;
 	chk_outcome_free(&out);
 	return ok;
@@ -176,7 +180,7 @@ static void build_answers(const struct cfg *cfg, const struct labels *labels, st
 	enum fmt chosen = FMT_PAD_HASH;
 	for (int f = 0; f < FMT_COUNT; f++) {
 		format_answer(&text, (enum fmt)f, pad.data, e);
-		if (passes(cfg, &text, exp, pe->n_expected)) {
+		if (passes(cfg, it, &text, exp, pe->n_expected)) {
 			chosen = (enum fmt)f;
 			break;
 		}
@@ -206,7 +210,7 @@ static void build_answers(const struct cfg *cfg, const struct labels *labels, st
 	it->wrong[mi] = NULL;
 	for (size_t i = 0; i < nc && !it->wrong[mi]; i++) {
 		format_answer(&text, chosen, pad.data, cand[i]);
-		if (!passes(cfg, &text, exp, pe->n_expected))
+		if (!passes(cfg, it, &text, exp, pe->n_expected))
 			it->wrong[mi] = buf_detach(&text, NULL);
 	}
 	buf_free(&pad);

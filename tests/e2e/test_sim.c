@@ -852,8 +852,9 @@ static bool answer_passes(const struct cfg *cfg, const struct item_req *q)
 	cr_assert_eq(p.errors, 0, "%s", q->r.body.data);
 	struct chk_outcome o;
 	memset(&o, 0, sizeof(o));
-	chk_eval(&cfg->checks, p.w.content.data, p.w.content.len, (const char *const *)q->expected,
-		 q->n_expected, &o);
+	struct chk_item it = {.expected = (const char *const *)q->expected,
+			      .n_expected = q->n_expected};
+	chk_eval(&cfg->checks, &it, p.w.content.data, p.w.content.len, &o);
 	bool pass = o.pass;
 	chk_outcome_free(&o);
 	wire_reply_free(&p.w);
