@@ -25,6 +25,7 @@ static const struct {
 	const char *name, *why;
 } beyond_schema[] = {
     {"check_bad_pattern", "a regex that does not compile (PCRE2)"},
+    {"check_command_argv0_missing", "the scorer program is not on disk (the file system)"},
     {"ca_file_folder", "ca_file names a folder, not a file (the file system)"},
     {"ca_file_missing", "ca_file names no file (the file system)"},
     {"ca_file_not_pem", "ca_file holds no PEM certificate (its content)"},

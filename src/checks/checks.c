@@ -18,11 +18,13 @@
 #include "checks/checks.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "checks/command.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
@@ -55,15 +57,18 @@ struct chk_check {
 	double weight;
 	char **tasks; /* n_tasks task names; 0: every item */
 	size_t n_tasks;
+	struct chk_cmd *cmd; /* command only */
 };
 
-static const char *const type_names[] = {"exact", "contains", "regex", "not_regex",
-					 "regex_extract"};
+static const char *const type_names[] = {"exact",     "contains",      "regex",
+					 "not_regex", "regex_extract", "command"};
 /* The types that grade with the item's fields or input (chk_wants_item). */
-static const bool type_wants_item[] = {false, false, false, false, false};
-#define TYPES_KNOWN "exact, contains, regex, not_regex, regex_extract"
+static const bool type_wants_item[] = {false, false, false, false, false, true};
+#define TYPES_KNOWN "exact, contains, regex, not_regex, regex_extract, command"
 #define KEYS_KNOWN                                                                                 \
-	"name, type, pattern, normalize, ignore, ignore_case, group, select, value, weight, tasks"
+	"name, type, pattern, normalize, ignore, ignore_case, group, select, value, weight, "      \
+	"tasks, "                                                                                  \
+	"argv, timeout_s, max_restarts, env"
 
 static bool is_regex_type(enum chk_type t)
 {
@@ -146,12 +151,13 @@ static void check_free(struct chk_check *k)
 	for (size_t j = 0; j < k->n_tasks; j++)
 		free(k->tasks[j]);
 	free(k->tasks);
+	chk_cmd_free(k->cmd);
 	memset(k, 0, sizeof *k);
 }
 
-static const char *const check_keys[] = {"name",   "type",	  "pattern", "normalize",
-					 "ignore", "ignore_case", "group",   "select",
-					 "value",  "weight",	  "tasks",   NULL};
+static const char *const check_keys[] = {
+    "name",  "type",   "pattern", "normalize", "ignore",    "ignore_case",  "group", "select",
+    "value", "weight", "tasks",	  "argv",      "timeout_s", "max_restarts", "env",   NULL};
 
 /* ---- a check's keys, one parser each ---------------------------------- */
 
@@ -347,6 +353,28 @@ static int parse_type(const struct cctx *c, const cJSON *obj, struct chk_check *
 	return 0;
 }
 
+/* A command check has argv & co. and none of the text checks' options;
+ * the others have none of its keys. */
+static int compile_command(const struct cctx *c, const cJSON *obj, struct chk_check *k)
+{
+	static const char *const text_only[] = {"normalize", "ignore", "ignore_case", "value",
+						NULL};
+	const char *const *own = k->type == CHK_COMMAND ? text_only : chk_cmd_keys;
+	for (size_t i = 0; own[i]; i++) {
+		if (!cJSON_GetObjectItemCaseSensitive(obj, own[i]))
+			continue;
+		char sfx[64];
+		snprintf(sfx, sizeof sfx, ".%s", own[i]);
+		return fail_at(c, sfx, "\"%s\" is %s for type \"command\"", own[i],
+			       k->type == CHK_COMMAND ? "not allowed" : "only allowed");
+	}
+	if (k->type != CHK_COMMAND)
+		return 0;
+	char p[JSONV_PATH];
+	path_of(c, NULL, p);
+	return chk_cmd_parse(obj, c->file, p, &k->cmd, c->err);
+}
+
 static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check *k)
 {
 	if (!cJSON_IsObject(obj))
@@ -358,6 +386,8 @@ static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check 
 		return -1;
 	k->group = -1;
 	k->weight = 1.0;
+	if (compile_command(c, obj, k))
+		return -1;
 	for (size_t i = 0; i < sizeof check_fields / sizeof check_fields[0]; i++) {
 		const struct check_field *f = &check_fields[i];
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->key);
@@ -644,6 +674,11 @@ static void set_detail(struct chk_result *r, const char *s, size_t n)
 	r->detail[n] = '\0';
 }
 
+void chk_result_detail(struct chk_result *r, const char *s)
+{
+	set_detail(r, s, strlen(s));
+}
+
 static void set_limit(struct chk_result *r)
 {
 	r->error = true;
@@ -829,6 +864,8 @@ static void eval_one(const struct chk_check *k, const char *out, size_t n,
 		compare_targets(k, &mine, expected, n_expected, r);
 		break;
 	}
+	case CHK_COMMAND:
+		break; /* chk_eval hands it to the runner */
 	}
 	buf_free(&mine);
 }
@@ -863,10 +900,18 @@ void chk_eval(const struct chk_set *set, const struct chk_item *item, const char
 	size_t passed = 0;
 	for (size_t i = 0; i < n_checks; i++) {
 		const struct chk_check *k = &set->checks[i];
-		if (!applies(k, task))
+		bool graded = k->type != CHK_COMMAND || (item && item->runner);
+		if (!graded || !applies(k, task))
 			continue; /* skipped: absent from the outcome */
 		struct chk_result *r = &out->results[out->n++];
-		eval_one(k, s, n, expected, n_expected, r);
+		r->score = NAN;
+		if (k->type == CHK_COMMAND) {
+			r->name = k->name;
+			r->type = type_names[k->type];
+			item->runner->grade(item->runner->ctx, i, item, s, n, r);
+		} else {
+			eval_one(k, s, n, expected, n_expected, r);
+		}
 		w_all += k->weight;
 		if (r->pass) {
 			passed++;
@@ -907,6 +952,15 @@ void chk_outcome_free(struct chk_outcome *out)
 	out->n = 0;
 }
 
+const struct chk_cmd *chk_command(const struct chk_set *set, size_t i, const char **name)
+{
+	if (!set || i >= set->n || set->checks[i].type != CHK_COMMAND)
+		return NULL;
+	if (name)
+		*name = set->checks[i].name;
+	return set->checks[i].cmd;
+}
+
 const char *chk_needs_expected(const struct chk_set *set)
 {
 	for (size_t i = 0; set && i < set->n; i++) {
@@ -938,8 +992,18 @@ void chk_outcome_json(const struct chk_outcome *out, struct buf *b)
 		jsonw_key(b, "pass");
 		jsonw_bool(b, r->pass);
 		buf_putc(b, ',');
+		if (r->type) {
+			jsonw_key(b, "score");
+			jsonw_double(b, r->score);
+			buf_putc(b, ',');
+		}
 		jsonw_key(b, "detail");
 		jsonw_str(b, r->detail);
+		if (r->type) {
+			buf_putc(b, ',');
+			jsonw_key(b, "type");
+			jsonw_str(b, r->type);
+		}
 		if (r->error) {
 			buf_putc(b, ',');
 			jsonw_key(b, "error");

@@ -9,6 +9,9 @@
  *   not_regex      output does not match "pattern"
  *   regex_extract  a capture group of "pattern" (select first/last match),
  *                  normalized, equals normalized expected
+ *   command        a scorer process says so (src/scorer/: its argv, timeout_s,
+ *                  max_restarts, env); graded only when the caller passes a
+ *                  runner in chk_item, else skipped (shadowsim)
  * Normalizers, applied in order to both sides: trim, lowercase,
  * collapse_whitespace, strip_punctuation, strip_commas, numeric (compare as
  * numbers when both sides parse as numbers: "18.0" == "18").
@@ -32,8 +35,9 @@
 #include "core/err.h"
 
 struct cJSON;
+struct chk_item;
 
-enum chk_type { CHK_EXACT, CHK_CONTAINS, CHK_REGEX, CHK_NOT_REGEX, CHK_REGEX_EXTRACT };
+enum chk_type { CHK_EXACT, CHK_CONTAINS, CHK_REGEX, CHK_NOT_REGEX, CHK_REGEX_EXTRACT, CHK_COMMAND };
 enum chk_combine { CHK_ALL, CHK_ANY, CHK_WEIGHTED };
 
 struct chk_check; /* opaque: compiled pattern and options */
@@ -48,9 +52,36 @@ struct chk_set {
 /* The verdict of one check on one output. */
 struct chk_result {
 	const char *name; /* the check's name (owned by the set) */
+	const char *type; /* NULL for the text checks; "command" */
 	bool pass;
 	bool error;	  /* the check could not run (match limit hit...) */
+	double score;	  /* typed checks: their score, NAN when none (null) */
 	char detail[160]; /* extracted value, or the error; "" when none */
+};
+/* Sets r->detail to s, cut at a code point boundary. */
+void chk_result_detail(struct chk_result *r, const char *s);
+
+/* A command check's process (checks[i] with "type": "command"). */
+struct chk_cmd {
+	char **argv; /* argc strings, then NULL */
+	size_t argc;
+	char **env; /* n_env variable names the scorer inherits (beyond the safe set) */
+	size_t n_env;
+	char *dir;	  /* the config's folder: the scorer runs there */
+	double timeout_s; /* per reply; default 10 */
+	int max_restarts; /* default 3 */
+};
+/* Check i's command (and *name, when name is not NULL), or NULL when check
+ * i is not a command check. */
+const struct chk_cmd *chk_command(const struct chk_set *set, size_t i, const char **name);
+
+/* How a caller grades command checks: grade(ctx, i, item, output, n, r)
+ * fills r's pass, score, detail and error for check i of the set (output is
+ * valid UTF-8). src/scorer/ provides one (scr_pool_runner). */
+struct chk_runner {
+	void (*grade)(void *ctx, size_t check, const struct chk_item *item, const char *output,
+		      size_t n, struct chk_result *r);
+	void *ctx;
 };
 
 struct chk_outcome {
@@ -78,6 +109,9 @@ struct chk_item {
 	const char *input;	     /* the rendered last user message, or NULL */
 	const char *const *expected; /* NULL/0 when the item has none */
 	size_t n_expected;
+	/* grades command checks; NULL: they are skipped, as on an item of
+	 * another task (shadowsim builds its answers with the text checks) */
+	const struct chk_runner *runner;
 };
 
 /* Scores output (n bytes) against the item's expected answers (none: then

@@ -44,6 +44,7 @@
 #include "prompt/prompt.h"
 #include "results/results.h"
 #include "route/route.h"
+#include "scorer/scorer.h"
 #include "shard/shard.h"
 #include "summarize/summarize.h"
 #include "sse/sse.h"
@@ -196,6 +197,8 @@ struct engine {
 	struct buf errtext;   /* the line's error, redacted */
 	bool wk_failed;	      /* a write failed: nothing more is written */
 	struct se_err wk_err; /* why; read by the loop once a failed job is back */
+	/* command checks' processes (NULL when none); score_job grades with them */
+	struct scr_pool *scorers;
 	/* admit_one's scratch: an item's models are distinct (the primary, each
 	 * other shadow, at most one fallback), so n_models entries per sample
 	 * suffice */
@@ -957,11 +960,20 @@ static void score_job(void *ctx, struct eng_wnode *n)
 		row.original_latency_ms = j->entry.latency_ms;
 		row.original_ttft_ms = j->entry.ttft_ms;
 	}
-	struct chk_item ci = {
-	    it->id,	   it->task, it->fields, it->input, (const char *const *)it->expected,
-	    it->n_expected};
+	struct chk_item ci = {.id = it->id,
+			      .task = it->task,
+			      .fields = it->fields,
+			      .input = it->input,
+			      .expected = (const char *const *)it->expected,
+			      .n_expected = it->n_expected,
+			      .runner = scr_pool_runner(e->scorers)};
 	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks, &ci,
 		      j->hit ? NAN : j->header_cost, &row, &e->checks);
+	if (scr_pool_failed(e->scorers, &e->wk_err)) {
+		/* a scorer is gone for good: this line's grade is not known */
+		e->wk_failed = j->failed = true;
+		return;
+	}
 	row.error = error;
 	j->pass = row.pass; /* for the loop thread (--stop-when-decided) */
 	j->cost = row.cost_usd;
@@ -1663,7 +1675,8 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	if (ds_open_cfg(&e->ds, e->cfg, err))
 		goto out;
 	ds_no_hash(e->ds); /* the caller hashed the file once, before the run */
-	if (eng_worker_start(&e->wk, score_job, e, err))
+	if (scr_pool_start(&e->scorers, &e->cfg->checks, e->cfg->path, err) ||
+	    eng_worker_start(&e->wk, score_job, e, err))
 		goto out;
 	if (pipe2(e->pipe, O_NONBLOCK | O_CLOEXEC)) {
 		se_fail_errno(err, NULL, "cannot create the signal pipe");
@@ -1688,6 +1701,7 @@ out:
 	eng_worker_stop(&e->wk);
 	if (take_scored(e, rc != 0))
 		rc = -1;
+	scr_pool_stop(e->scorers);
 	drop_all(e);
 	if (e->cache) {
 		/* the last batch is written on every way out, SIGINT included */
