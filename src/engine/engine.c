@@ -897,6 +897,19 @@ static void feed_summary(struct sum_live *live, const struct res_row *row, const
 		sum_live_item_done(live, row->item_id);
 }
 
+/* What the checks see of an item; command checks grade with the run's
+ * scorer processes. */
+static struct chk_item check_item(const struct engine *e, const struct item *it)
+{
+	return (struct chk_item){.id = it->id,
+				 .task = it->task,
+				 .fields = it->fields,
+				 .input = it->input,
+				 .expected = (const char *const *)it->expected,
+				 .n_expected = it->n_expected,
+				 .runner = scr_pool_runner(e->scorers)};
+}
+
 /* Worker thread: one finished job's cache entry and results.jsonl line.
  * Touches the job, its item's fixed fields, the read-only config, pricing
  * and redaction set, and the worker's own fields of the engine. */
@@ -960,13 +973,7 @@ static void score_job(void *ctx, struct eng_wnode *n)
 		row.original_latency_ms = j->entry.latency_ms;
 		row.original_ttft_ms = j->entry.ttft_ms;
 	}
-	struct chk_item ci = {.id = it->id,
-			      .task = it->task,
-			      .fields = it->fields,
-			      .input = it->input,
-			      .expected = (const char *const *)it->expected,
-			      .n_expected = it->n_expected,
-			      .runner = scr_pool_runner(e->scorers)};
+	struct chk_item ci = check_item(e, it);
 	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks, &ci,
 		      j->hit ? NAN : j->header_cost, &row, &e->checks);
 	if (scr_pool_failed(e->scorers, &e->wk_err)) {
