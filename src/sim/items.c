@@ -7,7 +7,9 @@
  * a few formats around the expected answer E that chk_eval accepts) and one
  * that fails (E perturbed: a number moved, a label swapped for another label
  * of the dataset, else "unknown"). The server then only picks one of them.
- * This file does not decide which one (reply.c does).
+ * Every answer text is also indexed, so a judge request (judge.c) can ask
+ * whether a graded text is a correct answer. This file does not decide
+ * which answer a request gets (reply.c does).
  */
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -26,12 +28,22 @@
 
 #define SIM_MAX_LABELS 2048
 
+/* One generated answer text, for the judge models' look-ups. */
+struct answer_ref {
+	uint64_t h; /* hash of the trimmed text */
+	size_t item;
+	size_t model;
+	bool correct;
+};
+
 struct sim_items {
 	struct sim_item *items;
 	size_t n, cap;
 	size_t *slots; /* open addressing: index+1, 0 empty */
 	size_t n_slots;
 	size_t n_models;
+	struct answer_ref *answers; /* sorted by h */
+	size_t n_answers;
 };
 
 /* Answer formats tried for the correct answer, in order. %P is the padding,
@@ -262,6 +274,113 @@ static void pending_free(struct pending *pe, size_t n)
 	free(pe);
 }
 
+/* The content of the last user message when it is a string, else "". */
+static char *last_user_text(const cJSON *messages)
+{
+	const char *text = "";
+	for (const cJSON *m = messages->child; m; m = m->next) {
+		const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "content");
+		if (cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0)
+			text = cJSON_IsString(c) ? c->valuestring : "";
+	}
+	return xstrdup(text);
+}
+
+/* ---- the answer index (judge look-ups) ---- */
+
+/* FNV-1a over the text with surrounding white space trimmed. */
+static uint64_t text_hash(const char *s, size_t len)
+{
+	while (len && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* True when a (the trimmed request text) equals the stored text b trimmed. */
+static bool same_text(const char *a, size_t la, const char *b)
+{
+	while (*b && isspace((unsigned char)*b))
+		b++;
+	size_t lb = strlen(b);
+	while (lb && isspace((unsigned char)b[lb - 1]))
+		lb--;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+static int answer_cmp(const void *x, const void *y)
+{
+	const struct answer_ref *a = x, *b = y;
+	return a->h < b->h ? -1 : a->h > b->h;
+}
+
+static void index_answers(struct sim_items *t)
+{
+	t->answers = xcalloc(t->n * t->n_models * 2 + 1, sizeof(*t->answers));
+	for (size_t i = 0; i < t->n; i++) {
+		for (size_t m = 0; m < t->n_models; m++) {
+			const char *texts[2] = {t->items[i].correct[m], t->items[i].wrong[m]};
+			for (int k = 0; k < 2; k++) {
+				if (!texts[k])
+					continue;
+				struct answer_ref *r = &t->answers[t->n_answers++];
+				r->h = text_hash(texts[k], strlen(texts[k]));
+				r->item = i;
+				r->model = m;
+				r->correct = k == 0;
+			}
+		}
+	}
+	qsort(t->answers, t->n_answers, sizeof(*t->answers), answer_cmp);
+}
+
+bool sim_items_answer_correct(const struct sim_items *t, const char *text, size_t len,
+			      const char *prompt)
+{
+	if (!t || !t->n_answers)
+		return false;
+	while (len && isspace((unsigned char)*text)) {
+		text++;
+		len--;
+	}
+	while (len && isspace((unsigned char)text[len - 1]))
+		len--;
+	struct answer_ref key = {.h = text_hash(text, len)};
+	const struct answer_ref *hit =
+	    bsearch(&key, t->answers, t->n_answers, sizeof(key), answer_cmp);
+	if (!hit)
+		return false;
+	while (hit > t->answers && hit[-1].h == key.h)
+		hit--;
+	int seen = -1; /* -1 none, 0 wrong, 1 correct, 2 both */
+	bool quoted = false;
+	for (const struct answer_ref *r = hit; r < t->answers + t->n_answers && r->h == key.h;
+	     r++) {
+		const struct sim_item *it = &t->items[r->item];
+		const char *stored = r->correct ? it->correct[r->model] : it->wrong[r->model];
+		if (!same_text(text, len, stored))
+			continue;
+		if (*it->input && prompt && strstr(prompt, it->input)) {
+			if (!quoted)
+				seen = -1; /* the quoted item's answers decide */
+			quoted = true;
+		} else if (quoted) {
+			continue;
+		}
+		seen = seen < 0 ? r->correct : seen == (int)r->correct ? seen : 2;
+	}
+	return seen == 1 || seen == 2;
+}
+
 /* Reads every item: key, id, task, expected answers. */
 static int read_items(const struct cfg *cfg, struct sim_items *t, struct pending **pe_out,
 		      struct labels *labels, struct se_err *err)
@@ -291,6 +410,7 @@ static int read_items(const struct cfg *cfg, struct sim_items *t, struct pending
 		cJSON *arr = cJSON_ParseWithLength(msgs.data, msgs.len);
 		char key[65];
 		int kr = sim_messages_key(arr, key);
+		char *input = kr ? NULL : last_user_text(arr);
 		cJSON_Delete(arr);
 		if (kr)
 			continue; /* no user message: nothing could identify it */
@@ -301,6 +421,7 @@ static int read_items(const struct cfg *cfg, struct sim_items *t, struct pending
 		memcpy(it->key, key, sizeof(key));
 		it->id = xstrdup(item.id ? item.id : "");
 		it->task = xstrdup(item.task ? item.task : "");
+		it->input = input;
 		pe[t->n].n_expected = item.n_expected;
 		pe[t->n].expected = xcalloc(item.n_expected + 1, sizeof(char *));
 		for (size_t k = 0; k < item.n_expected; k++) {
@@ -342,6 +463,7 @@ int sim_items_load(struct sim_items **out, const char *eval_path, const struct s
 		t->slots = xcalloc(t->n_slots, sizeof(size_t));
 		for (size_t i = 0; i < t->n; i++)
 			table_put(t, i);
+		index_answers(t);
 	}
 	pending_free(pe, t->n);
 	for (size_t i = 0; i < labels.n; i++)
@@ -372,7 +494,9 @@ void sim_items_free(struct sim_items *t)
 		free(it->wrong);
 		free(it->id);
 		free(it->task);
+		free(it->input);
 	}
+	free(t->answers);
 	free(t->items);
 	free(t->slots);
 	free(t);

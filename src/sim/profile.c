@@ -241,10 +241,27 @@ static int parse_faults(const struct jsonv *c, const cJSON *v, const char *path,
 	return 0;
 }
 
+/* judge_accuracy makes the model a judge (judge.c); position_bias only
+ * means something for a judge. */
+static int parse_judge(const struct jsonv *c, const cJSON *v, const char *path, struct sim_model *m)
+{
+	m->judge = cJSON_GetObjectItemCaseSensitive(v, "judge_accuracy") != NULL;
+	if (get_num(c, v, "judge_accuracy", path, 0, 1, &m->judge_accuracy) ||
+	    get_num(c, v, "position_bias", path, 0, 1, &m->position_bias))
+		return -1;
+	if (!m->judge && cJSON_GetObjectItemCaseSensitive(v, "position_bias")) {
+		char p[JSONV_PATH];
+		jsonv_key(p, path, "position_bias");
+		return jsonv_fail(c, p, "needs judge_accuracy (only a judge model has a bias)");
+	}
+	return 0;
+}
+
 static int parse_model(const struct jsonv *c, const cJSON *v, struct sim_model *m)
 {
-	static const char *const keys[] = {"context_length", "pricing", "latency",     "accuracy",
-					   "output_tokens",  "faults",	"cost_report", NULL};
+	static const char *const keys[] = {
+	    "context_length", "pricing",     "latency",	       "accuracy",	"output_tokens",
+	    "faults",	      "cost_report", "judge_accuracy", "position_bias", NULL};
 	char path[512];
 	snprintf(path, sizeof(path), "models[\"%.200s\"]", v->string);
 	m->id = xstrdup(v->string);
@@ -263,6 +280,8 @@ static int parse_model(const struct jsonv *c, const cJSON *v, struct sim_model *
 		return -1;
 	m->context_length = (long)ctx;
 	m->output_tokens = (long)out;
+	if (parse_judge(c, v, path, m))
+		return -1;
 	const cJSON *cr = cJSON_GetObjectItemCaseSensitive(v, "cost_report");
 	if (cr) {
 		char p[JSONV_PATH];

@@ -220,7 +220,7 @@ static void split_pieces(struct sim_plan *pl)
 
 /* Everything about serving `m`, once it is chosen. */
 static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
-		      const struct sim_model *m)
+		      const struct sim_model *m, const cJSON *messages)
 {
 	pl->model = m;
 	pl->model_index = (int)(m - ctx->profiles->models);
@@ -237,6 +237,8 @@ static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
 	buf_reset(&pl->content);
 	if (pl->fault == SIM_FAULT_EMPTY) {
 		/* content stays "" */
+	} else if (m->judge && sim_judge_reply(ctx, m, messages, draw, pl)) {
+		/* a Score or Verdict line */
 	} else if (pl->item) {
 		const char *text = pl->correct ? pl->item->correct[pl->model_index]
 					       : pl->item->wrong[pl->model_index];
@@ -612,7 +614,7 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 		pl->fault = pick_fault(m, ctx->seed, pl->key, pl->attempt);
 		if (!last && sim_fault_status(pl->fault))
 			continue;
-		fill_plan(ctx, pl, m);
+		fill_plan(ctx, pl, m, messages);
 		break;
 	}
 out:

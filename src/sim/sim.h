@@ -6,6 +6,9 @@
  *   items.c    with --eval: every dataset item's identity (sha256 of its last
  *              user message), task, and a correct and a wrong answer text that
  *              pass and fail the eval's checks
+ *   judge.c    judge models: a request that carries the rubric delimiters
+ *              ([ANSWER], [ANSWER A]/[ANSWER B]) to a model with
+ *              judge_accuracy gets a Score or Verdict line from the truth
  *   reply.c    the decisions for one request (hash-seeded, never timing) and
  *              the bytes of every reply: completion, stream chunks, errors,
  *              the /models list, all in OpenRouter's shapes
@@ -93,6 +96,9 @@ struct sim_model {
 	int first_attempts;		    /* >0: faults only on attempts <= this */
 	bool litellm_cost;		    /* "cost_report": "litellm_header": the cost in an
 					     * x-litellm-response-cost header, not in usage.cost */
+	bool judge;			    /* "judge_accuracy" given: grades rubric requests */
+	double judge_accuracy;		    /* chance to report the truth */
+	double position_bias;		    /* pairwise: chance to answer A whatever the truth */
 };
 
 struct sim_profiles {
@@ -131,6 +137,7 @@ struct sim_item {
 	char *task;
 	char **correct; /* per model (index in sim_profiles.models) */
 	char **wrong;	/* per model; NULL when no text fails the checks */
+	char *input;	/* the last user message's content ("" when not a string) */
 };
 
 struct sim_items;
@@ -145,6 +152,14 @@ size_t sim_items_count(const struct sim_items *t);
 /* The item whose key is key_hex, or NULL. */
 const struct sim_item *sim_items_find(const struct sim_items *t, const char *key_hex);
 
+/* Whether shadowsim generated text (trimmed of surrounding white space) as
+ * a correct answer: true when it is some model's correct answer of an item;
+ * false for a wrong answer or a text it never generated. A text that is
+ * correct for one item and wrong for another is decided by the item whose
+ * input `prompt` contains (the judge's rubric quotes it). */
+bool sim_items_answer_correct(const struct sim_items *t, const char *text, size_t len,
+			      const char *prompt);
+
 /* Padding text of about `tokens` tokens (4 chars each), no digits. */
 void sim_padding(struct buf *b, long tokens);
 
@@ -155,6 +170,30 @@ struct cJSON;
  * message. The harness's rendered items and incoming requests use this same
  * function, so they meet. */
 int sim_messages_key(const struct cJSON *messages, char hex[65]);
+
+/* ---- judge models (judge.c) ---- */
+
+/* A pairwise verdict, by letter. */
+enum sim_pick { SIM_PICK_A = 0, SIM_PICK_B, SIM_PICK_TIE };
+
+/* The score a judge reports: the truth (correct) with probability accuracy,
+ * else the opposite. u is a uniform draw in [0,1). True means `Score: 5`. */
+bool sim_judge_decide(double accuracy, bool correct, double u);
+/* A pairwise judge's letter: with probability bias `A` whatever the truth
+ * (u[0]); else the truth with probability accuracy (u[1]); else the other
+ * letter, or when the truth is a tie a letter drawn by u[2]. */
+enum sim_pick sim_pairwise_decide(double accuracy, double bias, enum sim_pick truth,
+				  const double u[3]);
+
+struct sim_plan;
+struct sim_request_ctx;
+/* When messages carry a rubric (JUDGE.md section 2 delimiters), appends the
+ * judge model m's reply (`Score: N` or `Verdict: X`) to pl->content, sets
+ * pl->correct to whether it told the truth and returns true; false leaves
+ * pl untouched (the request is answered as by any model). Draws come from
+ * (seed, model, sha256 of the rubric message, draw). */
+bool sim_judge_reply(const struct sim_request_ctx *ctx, const struct sim_model *m,
+		     const struct cJSON *messages, int draw, struct sim_plan *pl);
 
 /* ---- one request (reply.c) ---- */
 
