@@ -33,6 +33,14 @@
  *   t / (2 sqrt(2 + t^2))) and a printed table (df 10, 30); the interval,
  *   p-value, pass@k (Chen et al. 2021: 1 - C(K-c, k)/C(K, k)) and
  *   consistency worked by hand.
+ * - Pairwise (pairwise.h): the sign test against R's binom.test(x, n, 0.5)
+ *   (9 of 10: 0.02148438; 7 of 20: 0.2631760; 30 of 48: 0.1114029; 0 of 5:
+ *   0.0625; 60 of 100: 0.05688793), which for p = 1/2 equals the doubled
+ *   tail; the win rate's Wilson interval against R's prop.test(9, 10,
+ *   correct = FALSE) (0.5958500 to 0.9821238). Cohen's kappa against the
+ *   worked examples of Wikipedia's "Cohen's kappa" article (20/5/10/15:
+ *   0.4; 45/15/25/15: 0.1304; 25/35/5/35: 0.2593), which scikit-learn's
+ *   cohen_kappa_score reproduces.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -41,6 +49,7 @@
 #include <string.h>
 
 #include "stats/cluster.h"
+#include "stats/pairwise.h"
 #include "stats/power.h"
 #include "stats/seq.h"
 #include "stats/stats.h"
@@ -606,4 +615,60 @@ Test(stats, pass_at_k_and_consistency_by_hand)
 	cr_expect(fabs(stats_consistency(c, 3) - 2.0 / 3.0) < 1e-12);
 	struct stats_item_count one[] = {{1, 1}};
 	cr_expect(isnan(stats_consistency(one, 1)));
+}
+
+Test(stats_pairwise, sign_test_matches_r_binom_test)
+{
+	cr_expect_float_eq(stats_sign_test(9, 1), 0.021484375, 1e-12);
+	cr_expect_float_eq(stats_sign_test(1, 9), 0.021484375, 1e-12);
+	cr_expect_float_eq(stats_sign_test(7, 13), 0.26317596435546875, 1e-12);
+	cr_expect_float_eq(stats_sign_test(30, 18), 0.11140289106101875, 1e-12);
+	cr_expect_float_eq(stats_sign_test(0, 5), 0.0625, 1e-12);
+	cr_expect_float_eq(stats_sign_test(60, 40), 0.05688793364098079, 1e-12);
+	cr_expect_float_eq(stats_sign_test(0, 0), 1.0, 1e-12);
+}
+
+Test(stats_pairwise, win_rate_has_its_wilson_interval_and_verdict)
+{
+	struct stats_win_figures f;
+	stats_win_rate(9, 1, STATS_ALPHA, &f);
+	cr_expect_eq(f.decided, 10);
+	cr_expect_float_eq(f.rate, 0.9, 1e-12);
+	cr_expect_float_eq(f.lo, 0.5958499732047615, 1e-9);
+	cr_expect_float_eq(f.hi, 0.9821237869049271, 1e-9);
+	cr_expect_str_eq(f.verdict, "better");
+	stats_win_rate(1, 9, STATS_ALPHA, &f);
+	cr_expect_str_eq(f.verdict, "worse");
+	stats_win_rate(60, 40, STATS_ALPHA, &f);
+	cr_expect_str_eq(f.verdict, "no_difference"); /* p 0.0569 */
+	stats_win_rate(0, 0, STATS_ALPHA, &f);
+	cr_expect(isnan(f.rate) && isnan(f.lo) && isnan(f.hi));
+	cr_expect_float_eq(f.p, 1.0, 1e-12);
+	cr_expect_str_eq(f.verdict, "no_difference");
+}
+
+/* a = rater 1 yes, b = rater 2 yes: both, only_a, only_b, neither. */
+static double kappa_of(long both, long only_a, long only_b, long neither)
+{
+	struct stats_pair t = {both + only_a + only_b + neither, both, only_a, only_b, neither};
+	return stats_kappa(&t);
+}
+
+Test(stats_pairwise, kappa_matches_the_worked_examples)
+{
+	cr_expect_float_eq(kappa_of(20, 5, 10, 15), 0.4, 1e-12);
+	cr_expect_float_eq(kappa_of(45, 15, 25, 15), 0.1304, 5e-5);
+	cr_expect_float_eq(kappa_of(25, 35, 5, 35), 0.2593, 5e-5);
+	cr_expect_float_eq(kappa_of(10, 0, 0, 10), 1.0, 1e-12);
+	cr_expect_float_eq(kappa_of(0, 10, 10, 0), -1.0, 1e-12);
+	struct stats_pair t = {50, 20, 5, 10, 15};
+	cr_expect_float_eq(stats_agreement(&t), 0.7, 1e-12);
+}
+
+Test(stats_pairwise, kappa_is_undefined_without_variation_or_items)
+{
+	cr_expect(isnan(kappa_of(10, 0, 0, 0)));
+	cr_expect(isnan(kappa_of(0, 0, 0, 0)));
+	struct stats_pair empty = {0, 0, 0, 0, 0};
+	cr_expect(isnan(stats_agreement(&empty)));
 }
