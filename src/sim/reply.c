@@ -235,10 +235,11 @@ static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
 	pl->correct = u < sim_model_accuracy(m, task);
 
 	buf_reset(&pl->content);
-	if (pl->fault == SIM_FAULT_EMPTY) {
-		/* content stays "" */
-	} else if (m->judge && sim_judge_reply(ctx, m, messages, draw, pl)) {
-		/* a Score or Verdict line */
+	/* A judge's rubric request gets a Score or Verdict line. */
+	bool judged =
+	    pl->fault != SIM_FAULT_EMPTY && m->judge && sim_judge_reply(ctx, m, messages, draw, pl);
+	if (pl->fault == SIM_FAULT_EMPTY || judged) {
+		/* content stays "", or is the judge's line */
 	} else if (pl->item) {
 		const char *text = pl->correct ? pl->item->correct[pl->model_index]
 					       : pl->item->wrong[pl->model_index];
