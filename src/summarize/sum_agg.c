@@ -85,6 +85,8 @@ void sum_agg_init(struct sum_agg *a, bool bounded, size_t nm, size_t nt, size_t 
 	bound_pair(a->out, ns, bounded);
 	a->out_pass = xcalloc(ns + 1, sizeof(*a->out_pass));
 	a->current = xcalloc(ns * nm + 1, sizeof(*a->current));
+	a->pw[SUM_SCOPE_OVERALL] = xcalloc(nm + 1, sizeof(struct sum_pw_acc));
+	a->pw[SUM_SCOPE_SLOT] = xcalloc(ns * nm + 1, sizeof(struct sum_pw_acc));
 	sum_agg_grow_tasks(a, nt);
 }
 
@@ -101,6 +103,10 @@ void sum_agg_grow_tasks(struct sum_agg *a, size_t nt)
 	memset(a->task + old * nm, 0, ((nt - old) * nm + 1) * sizeof(*a->task));
 	memset(a->pair[SUM_SCOPE_TASK] + old * nm, 0,
 	       ((nt - old) * nm + 1) * sizeof(struct sum_pair_acc));
+	a->pw[SUM_SCOPE_TASK] =
+	    xrealloc(a->pw[SUM_SCOPE_TASK], (nt * nm + 1) * sizeof(struct sum_pw_acc));
+	memset(a->pw[SUM_SCOPE_TASK] + old * nm, 0,
+	       ((nt - old) * nm + 1) * sizeof(struct sum_pw_acc));
 	bound_acc(a->task + old * nm, (nt - old) * nm, a->bounded);
 	bound_pair(a->pair[SUM_SCOPE_TASK] + old * nm, (nt - old) * nm, a->bounded);
 	a->nt = nt;
@@ -112,14 +118,18 @@ void sum_agg_order_tasks(struct sum_agg *a, const size_t *order)
 	size_t nt = a->nt, nm = a->nm;
 	struct sum_acc *t = xcalloc(nt * nm + 1, sizeof(*t));
 	struct sum_pair_acc *p = xcalloc(nt * nm + 1, sizeof(*p));
+	struct sum_pw_acc *w = xcalloc(nt * nm + 1, sizeof(*w));
 	for (size_t r = 0; r < nt; r++) {
 		memcpy(t + r * nm, a->task + order[r] * nm, nm * sizeof(*t));
 		memcpy(p + r * nm, a->pair[SUM_SCOPE_TASK] + order[r] * nm, nm * sizeof(*p));
+		memcpy(w + r * nm, a->pw[SUM_SCOPE_TASK] + order[r] * nm, nm * sizeof(*w));
 	}
 	free(a->task);
 	free(a->pair[SUM_SCOPE_TASK]);
+	free(a->pw[SUM_SCOPE_TASK]);
 	a->task = t;
 	a->pair[SUM_SCOPE_TASK] = p;
+	a->pw[SUM_SCOPE_TASK] = w;
 }
 
 void sum_agg_free(struct sum_agg *a)
@@ -137,6 +147,7 @@ void sum_agg_free(struct sum_agg *a)
 		for (size_t i = 0; a->pair[s] && i < np[s]; i++)
 			pair_free(&a->pair[s][i]);
 		free(a->pair[s]);
+		free(a->pw[s]);
 	}
 	for (size_t i = 0; a->swap && i < ns * nm; i++)
 		pair_free(&a->swap[i]);
@@ -189,6 +200,16 @@ void sum_agg_item(struct sum_agg *a, const struct sum_view *v)
 			sum_pair_add(&a->pair[SUM_SCOPE_TASK][v->task * nm + m], v->primary,
 				     v->shadow[m]);
 		}
+	}
+	/* pairwise.csv: each shadow line's judged outcome */
+	for (size_t m = 0; m < nm; m++) {
+		const struct sum_cell *c = v->shadow[m];
+		if (!c)
+			continue;
+		a->any_pairwise |= (c->pw & SUM_PW_OUTCOME) != RES_PW_NONE;
+		sum_pw_add(&a->pw[SUM_SCOPE_OVERALL][m], c->pw);
+		sum_pw_add(&a->pw[SUM_SCOPE_SLOT][v->slot * nm + m], c->pw);
+		sum_pw_add(&a->pw[SUM_SCOPE_TASK][v->task * nm + m], c->pw);
 	}
 	/* swaps.csv: for every other slot this item is unchanged traffic; for
 	 * its own slot, each shadow is a candidate answer */

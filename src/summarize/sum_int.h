@@ -62,6 +62,13 @@ void sum_push_latency(struct sum_fvec *f, const struct sum_cell *c);
 
 enum sum_scope { SUM_SCOPE_OVERALL, SUM_SCOPE_SLOT, SUM_SCOPE_TASK, SUM_N_SCOPE };
 
+/* ---- sum_pw.c: pairwise verdicts of one shadow in one scope ---- */
+struct sum_pw_acc {
+	long wins, losses, ties, errors, not_compared;
+	long consistent; /* compared pairs whose two orders agreed */
+};
+void sum_pw_add(struct sum_pw_acc *p, uint8_t pw);
+
 /* Indices are model, task and slot numbers (ranks by name when written). */
 struct sum_agg {
 	bool bounded; /* latency histograms instead of every value */
@@ -79,6 +86,8 @@ struct sum_agg {
 	struct sum_pair_acc *out;		/* [ns] policy results outside the slot */
 	long *out_pass;				/* [ns] */
 	bool *current;				/* [ns * nm]: m was the slot's primary */
+	struct sum_pw_acc *pw[SUM_N_SCOPE];	/* [1|ns|nt * nm] shadow lines' verdicts */
+	bool any_pairwise;			/* some line had a pairwise field */
 };
 void sum_agg_init(struct sum_agg *a, bool bounded, size_t nm, size_t nt, size_t ns);
 void sum_agg_grow_tasks(struct sum_agg *a, size_t nt);
@@ -86,6 +95,35 @@ void sum_agg_grow_tasks(struct sum_agg *a, size_t nt);
 void sum_agg_order_tasks(struct sum_agg *a, const size_t *order);
 void sum_agg_item(struct sum_agg *a, const struct sum_view *v);
 void sum_agg_free(struct sum_agg *a);
+
+/* ---- sum_judge.c: judge rows (models.csv) and agreement.csv ---- */
+
+struct sum_judge_row {
+	char *model;
+	long requests, errors, cost_unknown, cached;
+	double cost;
+	struct sum_fvec lat;
+};
+/* A judge check against the text checks on the lines that have both
+ * (a = the text checks, b = the judge). */
+struct sum_agree_row {
+	char *check, *judge_model;
+	struct stats_pair t;
+};
+struct sum_judges {
+	bool bounded; /* latency histograms (run) or every value (summarize) */
+	struct sum_judge_row *row;
+	size_t n, cap;
+	struct sum_agree_row *agree;
+	size_t nagree, agree_cap;
+};
+void sum_judges_init(struct sum_judges *j, bool bounded);
+void sum_judges_free(struct sum_judges *j);
+struct res_rec;
+void sum_judges_add(struct sum_judges *j, const struct res_rec *rec);
+/* Rows by judge model, agreement rows by check name. */
+void sum_judges_sort(struct sum_judges *j);
+void sum_judge_line(struct sum_line *l, struct sum_judge_row *r);
 
 /* ---- sum_tables.c ---- */
 
@@ -102,8 +140,9 @@ struct sum_ctx {
 	const char *dir;
 	enum stats_correction correction;  /* applied to each family (pairs scope, swaps) */
 	size_t pairs_family, swaps_family; /* rows of the overall pairs and swaps families */
-	struct sum_tab models_tab, pairs_tab, swaps_tab;
-	char **slot_models; /* per slot: its primary model(s), ";"-joined */
+	struct sum_tab models_tab, pairs_tab, swaps_tab, pw_tab, agree_tab;
+	struct sum_judges *judges; /* NULL: no judge rows, no agreement */
+	char **slot_models;	   /* per slot: its primary model(s), ";"-joined */
 };
 
 int sum_write_models(struct sum_ctx *x, struct se_err *err);
@@ -111,7 +150,11 @@ int sum_write_tasks(struct sum_ctx *x, struct se_err *err);
 int sum_write_slots(struct sum_ctx *x, struct se_err *err);
 int sum_write_pairs(struct sum_ctx *x, struct se_err *err);
 int sum_write_swaps(struct sum_ctx *x, struct se_err *err);
-/* The five CSVs, then the tables to `table` when not NULL (summarize.c). */
+int sum_write_pairwise(struct sum_ctx *x, struct se_err *err);	/* sum_pw.c */
+int sum_write_agreement(struct sum_ctx *x, struct se_err *err); /* sum_judge.c */
+/* Removes dir/name when it exists (a table this run does not have). */
+int sum_csv_remove(const char *dir, const char *name, struct se_err *err);
+/* The CSVs, then the tables to `table` when not NULL (summarize.c). */
 int sum_write_all(struct sum_ctx *x, FILE *table, struct se_err *err);
 
 #endif

@@ -40,8 +40,9 @@ struct pend {
 
 struct sum_live {
 	struct sum_agg agg;
-	char *path;		/* results.jsonl, for messages */
-	char **models, **slots; /* sorted copies */
+	struct sum_judges judges; /* fed every line, in the order written */
+	char *path;		  /* results.jsonl, for messages */
+	char **models, **slots;	  /* sorted copies */
 	size_t nm, ns;
 	struct strtab tasks; /* in the order they come; sorted at the end */
 	struct pend **bucket;
@@ -82,6 +83,7 @@ struct sum_live *sum_live_new(const char *results_path, const char *const *model
 	l->nm = nm;
 	l->ns = ns;
 	sum_agg_init(&l->agg, true, nm, 0, ns);
+	sum_judges_init(&l->judges, true);
 	l->nbucket = 64;
 	l->bucket = xcalloc(l->nbucket, sizeof(*l->bucket));
 	sum_view_init_n(&l->v, nm);
@@ -247,6 +249,7 @@ void sum_live_add(struct sum_live *l, const struct res_rec *r)
 	sum_cell_from_rec(c, r);
 	c->model = (uint16_t)m;
 	c->line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+	sum_judges_add(&l->judges, r);
 }
 
 void sum_live_item_done(struct sum_live *l, const char *item_id)
@@ -301,7 +304,7 @@ int sum_live_write(struct sum_live *l, const char *dir, FILE *table, enum stats_
 	for (size_t r = 0; r < nt; r++)
 		task_name[r] = l->tasks.name[order[r]];
 	free(order);
-	struct sum_ctx x = {.a = &l->agg, .dir = dir, .correction = c};
+	struct sum_ctx x = {.a = &l->agg, .dir = dir, .correction = c, .judges = &l->judges};
 	x.names = (struct sum_names){l->models, task_name, l->slots, l->nm, nt, l->ns};
 	int rc = sum_write_all(&x, table, err);
 	free(task_name);
@@ -328,6 +331,7 @@ void sum_live_free(struct sum_live *l)
 	free(l->slots);
 	strtab_free(&l->tasks);
 	sum_agg_free(&l->agg);
+	sum_judges_free(&l->judges);
 	sum_view_free(&l->v);
 	free(l->path);
 	free(l);

@@ -19,10 +19,12 @@
  */
 #include "summarize/sum_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/csvw.h"
 #include "core/fileio.h"
@@ -349,6 +351,16 @@ int sum_csv_commit(struct sum_csv *c, struct se_err *err)
 	free(c->path);
 	c->path = NULL;
 	c->fp = NULL;
+	return rc;
+}
+
+int sum_csv_remove(const char *dir, const char *name, struct se_err *err)
+{
+	char *path = fio_join(dir, name);
+	int rc = 0;
+	if (unlink(path) != 0 && errno != ENOENT)
+		rc = se_fail(err, SE_IO, path, "cannot remove a stale table: %s", strerror(errno));
+	free(path);
 	return rc;
 }
 

@@ -107,6 +107,9 @@ void sum_cell_from_rec(struct sum_cell *c, const struct res_rec *r)
 		c->flags |= SUM_F_CACHED;
 	if (!isnan(c->cost_usd) && RES_COST_FROM_GATEWAY(r->cost_source))
 		c->flags |= SUM_F_REPORTED;
+	c->pw = (uint8_t)(r->pairwise & SUM_PW_OUTCOME);
+	if (r->pairwise != RES_PW_NONE && r->pairwise != RES_PW_ERROR && r->pw_ab == r->pw_ba)
+		c->pw |= SUM_PW_CONSISTENT;
 }
 
 static int on_row(void *ctx, const struct res_rec *r)
@@ -140,6 +143,8 @@ static int on_row(void *ctx, const struct res_rec *r)
 	c->item = (uint32_t)item;
 	c->model = (uint16_t)model;
 	c->line = r->line > UINT32_MAX ? UINT32_MAX : (uint32_t)r->line;
+	if (s->judges)
+		sum_judges_add(s->judges, r);
 	return 0;
 }
 

@@ -109,8 +109,16 @@ int sum_write_models(struct sum_ctx *x, struct se_err *err)
 	struct sum_acc *acc = x->a->model;
 
 	static const char *const key[] = {"model", NULL};
+	/* With judges, a last column says which rows are judges (README). */
+	bool judged = x->judges && x->judges->n;
+	const char *cols[64];
+	size_t nc = 0;
+	for (; nc < 62 && sum_acc_header[nc]; nc++)
+		cols[nc] = sum_acc_header[nc];
+	cols[nc++] = judged ? "role" : NULL;
+	cols[nc] = NULL;
 	struct sum_csv csv;
-	int rc = sum_csv_open(&csv, x->dir, "models.csv", key, sum_acc_header, err);
+	int rc = sum_csv_open(&csv, x->dir, "models.csv", key, cols, err);
 	struct sum_line *h = sum_tab_row(&x->models_tab);
 	static const char *const th[] = {"model",  "n",	     "pass rate [95% CI]", "errors",
 					 "p50 ms", "p95 ms", "cost USD",	   "USD/1k items"};
@@ -124,6 +132,8 @@ int sum_write_models(struct sum_ctx *x, struct se_err *err)
 		sum_line_reset(&l);
 		sum_line_str(&l, s->model_name[m]);
 		sum_line_acc(&l, &acc[m]);
+		if (judged)
+			sum_line_str(&l, "model");
 		sum_csv_line(&csv, &l);
 
 		struct sum_line *t = sum_tab_row(&x->models_tab);
@@ -137,6 +147,23 @@ int sum_write_models(struct sum_ctx *x, struct se_err *err)
 		tab_fmt(t, "%.0f", cell_num(&l, 1 + acc_col("latency_ms_p95")));
 		tab_fmt(t, "%.4f", cell_num(&l, 1 + acc_col("cost_usd_total")));
 		tab_fmt(t, "%.4f", cell_num(&l, 1 + acc_col("cost_usd_per_1k_items")));
+	}
+	for (size_t i = 0; judged && !rc && i < x->judges->n; i++) {
+		sum_line_reset(&l);
+		sum_line_str(&l, x->judges->row[i].model);
+		sum_judge_line(&l, &x->judges->row[i]);
+		sum_line_str(&l, "judge");
+		sum_csv_line(&csv, &l);
+
+		struct sum_line *t = sum_tab_row(&x->models_tab);
+		sum_line_printf(t, "%s (judge)", x->judges->row[i].model);
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("n")));
+		sum_line_str(t, "-");
+		sum_line_str(t, sum_line_cell(&l, 1 + acc_col("errors")));
+		tab_fmt(t, "%.0f", cell_num(&l, 1 + acc_col("latency_ms_p50")));
+		tab_fmt(t, "%.0f", cell_num(&l, 1 + acc_col("latency_ms_p95")));
+		tab_fmt(t, "%.4f", cell_num(&l, 1 + acc_col("cost_usd_total")));
+		sum_line_str(t, "-");
 	}
 	sum_line_free(&l);
 	return rc ? -1 : sum_csv_commit(&csv, err);

@@ -1,10 +1,10 @@
 /* summarize.c: sum_run_dir, every CSV of a run rebuilt from results.jsonl.
  *
  * Loads DIR/results.jsonl into the compact store (sum_store.c), writes the
- * five tables (sum_tables.c), then prints the models, overall pairs and swaps
- * tables: the CSVs' figures, rounded for reading. It does not run anything, read the
- * eval config or the manifest: results.jsonl alone decides, so a crashed,
- * resumed or merged run summarizes the same way.
+ * tables (sum_tables.c, sum_pw.c, sum_judge.c), then prints the models,
+ * overall pairs, swaps, pairwise and agreement tables: the CSVs' figures, rounded for reading. It
+ * does not run anything, read the eval config or the manifest: results.jsonl alone decides, so a
+ * crashed, resumed or merged run summarizes the same way.
  */
 #include "summarize/summarize.h"
 
@@ -19,6 +19,25 @@ static void set_right(struct sum_tab *t, const bool *right, size_t n)
 {
 	t->right = xmalloc(n * sizeof(*right));
 	memcpy(t->right, right, n * sizeof(*right));
+}
+
+/* The pairwise and agreement tables, when the run has them. */
+static void print_judged(struct sum_ctx *x, FILE *out)
+{
+	static const bool right_pw[] = {false, true, true, true, true, false, true};
+	static const bool right_agree[] = {false, false, true, true, true};
+	if (x->pw_tab.n > 1) {
+		set_right(&x->pw_tab, right_pw, sizeof(right_pw) / sizeof(right_pw[0]));
+		fprintf(out, "\npairwise: the judge's verdicts, each shadow vs its reference "
+			     "(win rate over decided items, exact sign test, alpha 0.05)\n");
+		sum_tab_print(&x->pw_tab, out);
+	}
+	if (x->agree_tab.n > 1) {
+		set_right(&x->agree_tab, right_agree, sizeof(right_agree) / sizeof(right_agree[0]));
+		fprintf(out, "\nagreement: each judge check vs the text checks on the same "
+			     "lines\n");
+		sum_tab_print(&x->agree_tab, out);
+	}
 }
 
 static void print_tables(struct sum_ctx *x, FILE *out)
@@ -48,6 +67,7 @@ static void print_tables(struct sum_ctx *x, FILE *out)
 		sum_tab_print(&x->swaps_tab, out);
 	else
 		fprintf(out, "(no candidate ran on a slot's items)\n");
+	print_judged(x, out);
 	if (x->torn)
 		fprintf(out, "\n(a torn last line of results.jsonl was skipped)\n");
 }
@@ -62,6 +82,14 @@ int sum_write_all(struct sum_ctx *x, FILE *table, struct se_err *err)
 	sum_tab_init(&x->models_tab);
 	sum_tab_init(&x->pairs_tab);
 	sum_tab_init(&x->swaps_tab);
+	sum_tab_init(&x->pw_tab);
+	sum_tab_init(&x->agree_tab);
+	struct sum_line *h = sum_tab_row(&x->agree_tab);
+	static const char *const ah[] = {"judge check", "judge", "n", "agreement", "kappa"};
+	for (size_t i = 0; i < sizeof(ah) / sizeof(ah[0]); i++)
+		sum_line_str(h, ah[i]);
+	if (x->judges)
+		sum_judges_sort(x->judges);
 	/* slots first: pairs and swaps name each slot's model from it */
 	int rc = sum_write_slots(x, err);
 	if (!rc)
@@ -72,6 +100,10 @@ int sum_write_all(struct sum_ctx *x, FILE *table, struct se_err *err)
 		rc = sum_write_pairs(x, err);
 	if (!rc)
 		rc = sum_write_swaps(x, err);
+	if (!rc)
+		rc = sum_write_pairwise(x, err);
+	if (!rc)
+		rc = sum_write_agreement(x, err);
 	if (!rc && table)
 		print_tables(x, table);
 	if (x->slot_models)
@@ -82,6 +114,8 @@ int sum_write_all(struct sum_ctx *x, FILE *table, struct se_err *err)
 	sum_tab_free(&x->models_tab);
 	sum_tab_free(&x->pairs_tab);
 	sum_tab_free(&x->swaps_tab);
+	sum_tab_free(&x->pw_tab);
+	sum_tab_free(&x->agree_tab);
 	return rc;
 }
 
@@ -92,6 +126,9 @@ int sum_run_dir_corr(const char *dir, FILE *table, enum stats_correction c, stru
 	sum_store_init(&s);
 	struct sum_agg a;
 	memset(&a, 0, sizeof(a));
+	struct sum_judges judges;
+	sum_judges_init(&judges, false);
+	s.judges = &judges;
 	int rc = sum_store_load(&s, path, err);
 	if (!rc)
 		rc = sum_store_finish(&s, path, err);
@@ -105,7 +142,8 @@ int sum_run_dir_corr(const char *dir, FILE *table, enum stats_correction c, stru
 			sum_agg_item(&a, &v);
 		}
 		sum_view_free(&v);
-		struct sum_ctx x = {.a = &a, .dir = dir, .correction = c, .torn = s.torn};
+		struct sum_ctx x = {
+		    .a = &a, .dir = dir, .correction = c, .torn = s.torn, .judges = &judges};
 		x.names = (struct sum_names){s.model_name, s.task_name, s.slot_name,
 					     s.nmodels,	   s.ntasks,	s.nslots};
 		rc = sum_write_all(&x, table, err);
@@ -113,6 +151,7 @@ int sum_run_dir_corr(const char *dir, FILE *table, enum stats_correction c, stru
 			rc = sum_write_samples(dir, path, table, err);
 	}
 	sum_agg_free(&a);
+	sum_judges_free(&judges);
 	sum_store_free(&s);
 	free(path);
 	return rc;

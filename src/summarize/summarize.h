@@ -58,7 +58,13 @@ struct sum_cell {
 	uint8_t role;		    /* enum res_role */
 	uint8_t status;		    /* enum res_status */
 	uint8_t flags;		    /* SUM_F_* */
+	uint8_t pw;		    /* shadow lines: the pairwise outcome (SUM_PW_*) */
 };
+
+/* sum_cell.pw: enum res_pw_outcome in the low bits, and whether the two
+ * orders named the same winner (position consistency). */
+#define SUM_PW_OUTCOME 7u
+#define SUM_PW_CONSISTENT 8u
 
 /* Interned strings: index <-> name, open addressing. */
 struct sum_store {
@@ -71,9 +77,10 @@ struct sum_store {
 	/* After sum_store_finish: */
 	char **model_name, **task_name, **slot_name; /* sorted; point into the tables */
 	size_t nmodels, ntasks, nslots, nitems;
-	uint32_t *order; /* rank -> item index, items sorted by id */
-	uint32_t *first; /* rank -> first position in idx; nitems + 1 entries */
-	uint32_t *idx;	 /* cell indices, grouped by item rank, by (model, role) */
+	uint32_t *order;	   /* rank -> item index, items sorted by id */
+	uint32_t *first;	   /* rank -> first position in idx; nitems + 1 entries */
+	uint32_t *idx;		   /* cell indices, grouped by item rank, by (model, role) */
+	struct sum_judges *judges; /* set before loading: fed every line (judge rows) */
 };
 
 void sum_store_init(struct sum_store *s);
