@@ -22,6 +22,8 @@ static const char check_usage[] =
     "  --max-p95-increase PCT     tolerated rise of latency p95, % (default 25)\n"
     "  --alpha A                  significance level of the McNemar test (default 0.05)\n"
     "  --correction C             holm (default) | bh | none: the per-model p_adjusted\n"
+    "  --min-win-rate R           fail when a shadow's judged pairwise win rate is\n"
+    "                             below R (0..1) beyond its 95% interval (default: off)\n"
     "  --junit FILE               also write a JUnit XML report (default: none)\n"
     "  --markdown FILE            also write a markdown report, for a PR comment\n"
     "                             (default: none)\n"
@@ -44,6 +46,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 	    {"max-p95-increase", required_argument, NULL, 'l'},
 	    {"alpha", required_argument, NULL, 'a'},
 	    {"correction", required_argument, NULL, 'C'},
+	    {"min-win-rate", required_argument, NULL, 'w'},
 	    {"junit", required_argument, NULL, 'j'},
 	    {"markdown", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
@@ -89,6 +92,15 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 		case 'C':
 			if (cli_parse_correction(optarg, &a->opts.correction, err))
 				return -1;
+			break;
+		case 'w':
+			if (flag_parse_double("--min-win-rate", optarg, 0, &a->opts.min_win_rate,
+					      err))
+				return -1;
+			if (a->opts.min_win_rate <= 0 || a->opts.min_win_rate >= 1)
+				return se_fail(err, SE_USAGE, "--min-win-rate",
+					       "expected a rate between 0 and 1, got \"%s\"",
+					       optarg);
 			break;
 		case 'j':
 			a->junit = optarg;
@@ -137,7 +149,7 @@ int cmd_check(int argc, char **argv, struct se_err *err)
 		rc = -1;
 	if (!rc && r.failures) {
 		char names[128] = "";
-		for (int i = 0; i < GATE_NCHECKS; i++) {
+		for (int i = 0; i < gate_nchecks(&r); i++) {
 			if (r.checks[i].verdict != GATE_FAIL)
 				continue;
 			size_t len = strlen(names);

@@ -47,6 +47,14 @@
  *   shown beside the raw p. The pass_rate check is the gate's only test (cost
  *   and latency are tolerances, not tests), a family of one: no adjustment
  *   changes it.
+ * - Win rate (only with --min-win-rate R): the judge's pairwise verdicts of
+ *   the current run (each shadow against its reference, results.jsonl's
+ *   `pairwise`). Per shadow, wins / (wins + losses) with its Wilson 95%
+ *   interval (stats/pairwise.h); the check fails when a shadow's upper
+ *   bound is below R, i.e. its win rate is below R beyond sampling noise.
+ *   The shadow with the lowest upper bound is shown, with its win rate in
+ *   the baseline beside it (delta in points) when the baseline has verdicts
+ *   for it. No decided verdict skips the check with a note.
  * - Run identity: a different config_sha256 is expected (checking a routing
  *   change is the point) and only reported; a different dataset_sha256 is
  *   reported prominently (items are paired by id, which may then name other
@@ -67,6 +75,7 @@
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "manifest/manifest.h"
+#include "stats/pairwise.h"
 #include "stats/stats.h"
 #include "summarize/summarize.h"
 
@@ -81,6 +90,12 @@ void gate_opts_init(struct gate_opts *o)
 	o->max_p95_increase = 25;
 	o->alpha = STATS_ALPHA;
 	o->correction = STATS_HOLM;
+	o->min_win_rate = NAN;
+}
+
+int gate_nchecks(const struct gate_report *r)
+{
+	return isnan(r->opts.min_win_rate) ? GATE_NCHECKS - 1 : GATE_NCHECKS;
 }
 
 /* One run folder, loaded. */
@@ -398,6 +413,67 @@ static void check_latency(struct gate_report *r, struct gate_sums *x)
 	}
 }
 
+/* Wins and losses of shadow `name` in the run's pairwise verdicts. */
+static void shadow_wins(const struct sum_store *s, const char *name, long *wins, long *losses)
+{
+	*wins = *losses = 0;
+	for (size_t i = 0; i < s->ncells; i++) {
+		const struct sum_cell *c = &s->cells[i];
+		if (c->role != RES_SHADOW || strcmp(s->model_name[c->model], name))
+			continue;
+		*wins += (c->pw & SUM_PW_OUTCOME) == RES_PW_WIN;
+		*losses += (c->pw & SUM_PW_OUTCOME) == RES_PW_LOSS;
+	}
+}
+
+/* The win-rate check: every shadow of the current run with pairwise
+ * verdicts; it fails when one's Wilson 95% upper bound is below the
+ * minimum. The row shows the shadow with the lowest upper bound. */
+static void check_win_rate(struct gate_report *r, const struct sum_store *b,
+			   const struct sum_store *c)
+{
+	struct gate_check *k = check_init(r, GATE_WIN_RATE, "win_rate", r->opts.min_win_rate);
+	const char *worst = NULL;
+	int failing = 0;
+	for (size_t m = 0; m < c->nmodels; m++) {
+		long w, l;
+		shadow_wins(c, c->model_name[m], &w, &l);
+		if (w + l == 0)
+			continue;
+		struct stats_win_figures f;
+		stats_win_rate(w, l, r->opts.alpha, &f);
+		failing += f.hi < k->limit - GATE_EPS;
+		if (worst && f.hi >= k->hi)
+			continue;
+		worst = c->model_name[m];
+		k->cur = f.rate;
+		k->lo = f.lo;
+		k->hi = f.hi;
+		k->p = f.p;
+		k->n = w + l;
+		k->cur_k = w;
+		long bw, bl;
+		shadow_wins(b, worst, &bw, &bl);
+		k->base_k = bw;
+		k->base = (bw + bl) > 0 ? (double)bw / (double)(bw + bl) : NAN;
+		k->delta = isnan(k->base) ? NAN : 100 * (k->cur - k->base);
+	}
+	if (!worst) {
+		k->verdict = GATE_SKIP;
+		why(k, "skipped: no shadow of the current run has a decided pairwise verdict");
+		note(r, "win-rate check skipped: no pairwise verdict (does the eval have a "
+			"pairwise check?)");
+		return;
+	}
+	k->verdict = failing ? GATE_FAIL : GATE_PASS;
+	why(k,
+	    "%s: win rate %.1f%% [%.1f, %.1f] over %ld decided items (%ld wins); %s the "
+	    "minimum %g%% %s",
+	    worst, 100 * k->cur, 100 * k->lo, 100 * k->hi, k->n, k->cur_k,
+	    failing ? "its 95% interval lies below" : "its 95% interval reaches", 100 * k->limit,
+	    failing > 1 ? "(and other shadows fail too)" : "");
+}
+
 static int hash_same(const struct gate_run *b, const struct gate_run *c, const char *hb,
 		     const char *hc)
 {
@@ -475,7 +551,9 @@ int gate_compare(const char *dir, const char *baseline, const struct gate_opts *
 	check_quality(r, &x.quality);
 	check_cost(r, &x);
 	check_latency(r, &x);
-	for (int i = 0; i < GATE_NCHECKS; i++)
+	if (!isnan(r->opts.min_win_rate))
+		check_win_rate(r, &b.s, &c.s);
+	for (int i = 0; i < gate_nchecks(r); i++)
 		r->failures += r->checks[i].verdict == GATE_FAIL;
 	rc = 0;
 out:

@@ -3,7 +3,9 @@
  * Compares a run folder (DIR) with a baseline run folder (BASE), both read
  * from their results.jsonl (and manifest.json, for the dataset hash), on the
  * items present in both: the routing policy's quality (paired pass rate),
- * cost per 1,000 items and latency p95, each against a tolerance; per model,
+ * cost per 1,000 items and latency p95, each against a tolerance; with
+ * --min-win-rate, the judge's pairwise win rate of the current run's
+ * shadows against their reference (their baseline's beside it); per model,
  * the paired pass rate as information. Writes a plain-text report, and on
  * request a GitHub markdown table and a JUnit XML file (temp + rename).
  * The rules are in gate.c's opening comment (copied to the README).
@@ -33,25 +35,29 @@ struct gate_opts {
 	double max_p95_increase;	  /* percent, default 25 */
 	double alpha;			  /* McNemar significance level, default 0.05 */
 	enum stats_correction correction; /* the per-model family, default Holm */
+	double min_win_rate;		  /* --min-win-rate (0..1); NAN: no win-rate check */
 };
 
 void gate_opts_init(struct gate_opts *o);
 
 enum gate_verdict { GATE_PASS, GATE_FAIL, GATE_SKIP };
 
-enum gate_check_id { GATE_QUALITY, GATE_COST, GATE_LATENCY, GATE_NCHECKS };
+/* win_rate runs only with --min-win-rate: it is last, so the checks a
+ * report ran are always the first gate_nchecks(r). */
+enum gate_check_id { GATE_QUALITY, GATE_COST, GATE_LATENCY, GATE_WIN_RATE, GATE_NCHECKS };
 
 /* One policy-level check. Unknown figures are NAN. */
 struct gate_check {
-	const char *name; /* "pass_rate", "cost_per_1k_items", "latency_p95_ms" */
+	const char *name; /* "pass_rate", "cost_per_1k_items", "latency_p95_ms", "win_rate" */
 	enum gate_verdict verdict;
 	double base, cur;
-	double delta;	    /* pass_rate: points (cur - base); others: percent change */
-	double lo, hi;	    /* pass_rate: Newcombe 95% interval of delta, in points */
-	double p;	    /* pass_rate: exact McNemar p */
+	double delta;	    /* pass_rate, win_rate: points (cur - base); others: percent */
+	double lo, hi;	    /* pass_rate: Newcombe 95% interval of delta, in points;
+			     * win_rate: Wilson 95% interval of cur (0..1) */
+	double p;	    /* pass_rate: exact McNemar p; win_rate: exact sign test p */
 	double limit;	    /* the tolerance as given (points or percent) */
 	long n;		    /* items the figures are computed on */
-	long base_k, cur_k; /* pass_rate: passes */
+	long base_k, cur_k; /* pass_rate: passes; win_rate: wins (n: decided items) */
 	char why[400];	    /* one sentence: why it passed, failed or was skipped */
 };
 
@@ -87,6 +93,9 @@ struct gate_report {
 /* Loads both run folders and fills r. Errors (SE_INPUT, SE_IO) name the
  * folder or file: a missing results.jsonl, a bad line, no item in common. A
  * regression is not an error here: it is r->failures > 0. */
+/* How many checks r ran (GATE_NCHECKS with --min-win-rate, else one less). */
+int gate_nchecks(const struct gate_report *r);
+
 int gate_compare(const char *dir, const char *baseline, const struct gate_opts *o,
 		 struct gate_report *r, struct se_err *err);
 void gate_report_free(struct gate_report *r);

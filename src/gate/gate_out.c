@@ -40,6 +40,8 @@ static void cell_value(struct sum_line *l, const struct gate_check *c, enum gate
 		sum_line_str(l, "-");
 	else if (id == GATE_QUALITY)
 		sum_line_printf(l, "%.1f%% (%ld/%ld)", 100 * v, k, c->n);
+	else if (id == GATE_WIN_RATE)
+		sum_line_printf(l, "%.1f%% win (%ld wins)", 100 * v, k);
 	else if (id == GATE_COST)
 		sum_line_printf(l, "%.6g USD", v);
 	else
@@ -72,6 +74,12 @@ static void check_row(struct sum_line *l, const struct gate_report *r, enum gate
 		double floor = c->limit > GATE_FLOOR_PTS ? c->limit : GATE_FLOOR_PTS;
 		sum_line_printf(l, "max drop %g pts if p<%g, else %g pts", c->limit, r->opts.alpha,
 				floor);
+	} else if (id == GATE_WIN_RATE) {
+		if (isnan(c->delta))
+			sum_line_str(l, "-");
+		else
+			sum_line_printf(l, "%+.1f pts", c->delta);
+		sum_line_printf(l, "min %g%% (95%% CI)", 100 * c->limit);
 	} else {
 		cell_pct(l, c->delta);
 		sum_line_printf(l, "+%g%%", c->limit);
@@ -108,7 +116,7 @@ static const char *same_word(int same, const char *differ)
 
 static void failed_names(const struct gate_report *r, struct buf *b)
 {
-	for (int i = 0; i < GATE_NCHECKS; i++) {
+	for (int i = 0; i < gate_nchecks(r); i++) {
 		if (r->checks[i].verdict != GATE_FAIL)
 			continue;
 		if (b->len)
@@ -129,12 +137,12 @@ void gate_write_text(const struct gate_report *r, FILE *out)
 	struct sum_tab t;
 	sum_tab_init(&t);
 	header_row(sum_tab_row(&t), check_header, 6);
-	for (int i = 0; i < GATE_NCHECKS; i++)
+	for (int i = 0; i < gate_nchecks(r); i++)
 		check_row(sum_tab_row(&t), r, (enum gate_check_id)i);
 	sum_tab_print(&t, out);
 	sum_tab_free(&t);
 	fputc('\n', out);
-	for (int i = 0; i < GATE_NCHECKS; i++)
+	for (int i = 0; i < gate_nchecks(r); i++)
 		fprintf(out, "%s: %s\n", r->checks[i].name, r->checks[i].why);
 
 	if (r->nmodels) {
@@ -159,7 +167,7 @@ void gate_write_text(const struct gate_report *r, FILE *out)
 	buf_init(&f);
 	failed_names(r, &f);
 	if (r->failures)
-		fprintf(out, "\nresult: FAIL (%d of %d checks: %s)\n", r->failures, GATE_NCHECKS,
+		fprintf(out, "\nresult: FAIL (%d of %d checks: %s)\n", r->failures, gate_nchecks(r),
 			f.data);
 	else
 		fputs("\nresult: PASS\n", out);
@@ -220,13 +228,13 @@ int gate_write_markdown(const struct gate_report *r, const char *path, struct se
 	header_row(&l, check_header, 6);
 	md_row(fp, &l, 0);
 	md_rule(fp, 6);
-	for (int i = 0; i < GATE_NCHECKS; i++) {
+	for (int i = 0; i < gate_nchecks(r); i++) {
 		sum_line_reset(&l);
 		check_row(&l, r, (enum gate_check_id)i);
 		md_row(fp, &l, r->checks[i].verdict == GATE_FAIL);
 	}
 	fputc('\n', fp);
-	for (int i = 0; i < GATE_NCHECKS; i++) {
+	for (int i = 0; i < gate_nchecks(r); i++) {
 		fputs("- ", fp);
 		md_text(fp, r->checks[i].name);
 		fputs(": ", fp);
@@ -334,7 +342,7 @@ static void xml_property(struct buf *b, const char *name, const char *value)
 int gate_write_junit(const struct gate_report *r, const char *path, struct se_err *err)
 {
 	int skipped = 0;
-	for (int i = 0; i < GATE_NCHECKS; i++)
+	for (int i = 0; i < gate_nchecks(r); i++)
 		skipped += r->checks[i].verdict == GATE_SKIP;
 	struct buf b, t, v;
 	buf_init(&b);
@@ -344,11 +352,11 @@ int gate_write_junit(const struct gate_report *r, const char *path, struct se_er
 	buf_printf(&b,
 		   "<testsuites name=\"shadoweval\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
 		   "skipped=\"%d\">\n",
-		   GATE_NCHECKS, r->failures, skipped);
+		   gate_nchecks(r), r->failures, skipped);
 	buf_printf(&b,
 		   "  <testsuite name=\"shadoweval.check\" tests=\"%d\" failures=\"%d\" "
 		   "errors=\"0\" skipped=\"%d\">\n",
-		   GATE_NCHECKS, r->failures, skipped);
+		   gate_nchecks(r), r->failures, skipped);
 	buf_puts(&b, "    <properties>\n");
 	xml_property(&b, "baseline", r->baseline);
 	xml_property(&b, "current", r->dir);
@@ -370,7 +378,7 @@ int gate_write_junit(const struct gate_report *r, const char *path, struct se_er
 		xml_property(&b, t.data, v.data);
 	}
 	buf_puts(&b, "    </properties>\n");
-	for (int i = 0; i < GATE_NCHECKS; i++) {
+	for (int i = 0; i < gate_nchecks(r); i++) {
 		const struct gate_check *c = &r->checks[i];
 		buf_puts(&b, "    <testcase classname=\"shadoweval.check\"");
 		xml_attr(&b, "name", c->name);
