@@ -116,6 +116,11 @@ void rep_td_text(struct buf *b, const char *s);
 /* A pass rate shaded by its value, n items, and its interval printed. */
 void rep_td_heat(struct buf *b, double rate, double lo, double hi, double n);
 
+/* The judge's section (rep_pw.c): pairwise.csv and agreement.csv, either
+ * NULL when the run folder has none. */
+int rep_section_pairwise(struct buf *b, const struct rep_table *pw, const struct rep_table *agree,
+			 struct se_err *err);
+
 /* Charts (SVG, appended inline). */
 struct rep_point {
 	const char *label;

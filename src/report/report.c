@@ -43,8 +43,8 @@ static const char *const summaries[] = {"models.csv", "tasks.csv", "slots.csv", 
 struct page {
 	struct buf b;
 	const char *dir;
-	struct rep_table models, tasks, slots, pairs, swaps, sweep, pareto;
-	bool have_sweep, have_pareto;
+	struct rep_table models, tasks, slots, pairs, swaps, sweep, pareto, pairwise, agreement;
+	bool have_sweep, have_pareto, have_pairwise, have_agreement;
 	cJSON *man; /* NULL without manifest.json */
 	cJSON *rec; /* recommended.json (from sweep), or NULL */
 };
@@ -329,6 +329,8 @@ static void section_header(struct page *pg)
 		    "<a href=\"#pairs\">Primary vs shadows</a><a href=\"#swaps\">Slot swaps</a>"
 		    "<a href=\"#disagree\">Where they disagree</a>"
 		    "<a href=\"#tasks\">Per task</a><a href=\"#routing\">Routing</a>");
+	if (pg->have_pairwise || pg->have_agreement)
+		buf_puts(b, "<a href=\"#pairwise\">Judge: pairwise</a>");
 	if (pg->have_pareto)
 		buf_puts(b, "<a href=\"#sweep\">Threshold sweep</a>");
 	buf_puts(b, "<a href=\"#method\">How to read</a></nav></header>\n");
@@ -1116,6 +1118,8 @@ static int build(struct page *pg, struct se_err *err)
 	    load_table(pg, "swaps.csv", &pg->swaps, NULL, err) ||
 	    load_table(pg, "sweep.csv", &pg->sweep, &pg->have_sweep, err) ||
 	    load_table(pg, "pareto.csv", &pg->pareto, &pg->have_pareto, err) ||
+	    load_table(pg, "pairwise.csv", &pg->pairwise, &pg->have_pairwise, err) ||
+	    load_table(pg, "agreement.csv", &pg->agreement, &pg->have_agreement, err) ||
 	    load_json(pg, "manifest.json", &pg->man, err) ||
 	    load_json(pg, "recommended.json", &pg->rec, err))
 		return -1;
@@ -1129,6 +1133,9 @@ static int build(struct page *pg, struct se_err *err)
 	buf_printf(b, "</title>\n<style>\n%s</style></head>\n<body><main>\n", css);
 	section_header(pg);
 	if (section_glance(pg, err) || section_models(pg, err) || section_pairs(pg, err) ||
+	    ((pg->have_pairwise || pg->have_agreement) &&
+	     rep_section_pairwise(b, pg->have_pairwise ? &pg->pairwise : NULL,
+				  pg->have_agreement ? &pg->agreement : NULL, err)) ||
 	    section_swaps(pg, err) || section_disagree(pg, err) || section_tasks(pg, err) ||
 	    section_routing(pg, err))
 		return -1;
@@ -1160,6 +1167,8 @@ int rep_write(const char *dir, const char *out, struct se_err *err)
 	rep_table_free(&pg.swaps);
 	rep_table_free(&pg.sweep);
 	rep_table_free(&pg.pareto);
+	rep_table_free(&pg.pairwise);
+	rep_table_free(&pg.agreement);
 	cJSON_Delete(pg.man);
 	cJSON_Delete(pg.rec);
 	return rc;
