@@ -17,8 +17,10 @@
 #include "core/fileio.h"
 #include "engine/cache.h"
 #include "engine/engine.h"
+#include "engine/gencost.h"
 #include "engine/redact.h"
 #include "manifest/manifest.h"
+#include "wire/wire.h"
 
 Test(engine, classifies_curl_and_http_outcomes)
 {
@@ -363,4 +365,80 @@ Test(engine, a_corrupt_cache_entry_is_not_a_miss)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+/* OpenRouter's generation lookup (engine/gencost.h): who is asked, and how
+ * often. */
+Test(engine, generation_lookup_is_for_openrouter_or_an_endpoint_that_asks)
+{
+	struct cfg_endpoint ep = {.base_url = "https://openrouter.ai/api/v1",
+				  .generation_cost = -1};
+	cr_expect(eng_gen_enabled(&ep));
+	ep.base_url = "https://OpenRouter.AI:443/api/v1";
+	cr_expect(eng_gen_enabled(&ep));
+	ep.generation_cost = 0;
+	cr_expect_not(eng_gen_enabled(&ep), "generation_cost: false is off");
+	ep.generation_cost = -1;
+	ep.base_url = "https://openrouter.ai.example.com/v1";
+	cr_expect_not(eng_gen_enabled(&ep));
+	ep.base_url = "http://127.0.0.1:4000/v1";
+	cr_expect_not(eng_gen_enabled(&ep));
+	ep.generation_cost = 1;
+	cr_expect(eng_gen_enabled(&ep), "a gateway that copies the API opts in");
+
+	/* only a 2xx reply with an id and no cost of its own */
+	struct eng_gen g;
+	eng_gen_init(&g);
+	struct wire_reply r;
+	wire_reply_init(&r);
+	cr_expect_not(eng_gen_wanted(&g, &ep, &r, NAN, 200), "no id");
+	snprintf(r.id, sizeof(r.id), "gen-1-abc");
+	cr_expect(eng_gen_wanted(&g, &ep, &r, NAN, 200));
+	cr_expect_str_eq(g.id, "gen-1-abc");
+	cr_expect_not(eng_gen_wanted(&g, &ep, &r, NAN, 502), "an error reply is not billed");
+	cr_expect_not(eng_gen_wanted(&g, &ep, &r, 0.5, 200), "the LiteLLM header said");
+	r.usage.has_cost = true;
+	cr_expect_not(eng_gen_wanted(&g, &ep, &r, NAN, 200), "usage.cost said");
+	ep.generation_cost = 0;
+	r.usage.has_cost = false;
+	cr_expect_not(eng_gen_wanted(&g, &ep, &r, NAN, 200));
+	wire_reply_free(&r);
+	eng_gen_free(&g);
+}
+
+Test(engine, generation_lookup_tries_are_bounded_in_number_and_time)
+{
+	struct cfg_retry rt = {.max_attempts = 1, .base_ms = 100, .max_ms = 250};
+	struct eng_gen g;
+	eng_gen_init(&g);
+	snprintf(g.id, sizeof(g.id), "gen 1/2");
+	CURL *h = curl_easy_init();
+	cr_assert(h);
+	double now = 1000, at = 0;
+	/* a transport error is tried again: 100, 200, then capped at 250 ms */
+	double want[] = {100, 200};
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(eng_gen_setup(&g, h, "http://gw/v1", NULL, NULL, now), 0);
+		cr_assert_eq(eng_gen_done(&g, h, CURLE_COULDNT_CONNECT, &rt, now, &at),
+			     ENG_GEN_AGAIN);
+		cr_expect_eq(at - now, want[i], "try %d", i + 1);
+	}
+	cr_expect_str_eq(g.url.data, "http://gw/v1/generation?id=gen%201%2F2");
+	cr_assert_eq(eng_gen_setup(&g, h, "http://gw/v1", NULL, NULL, now), 0);
+	cr_assert_eq(eng_gen_done(&g, h, CURLE_COULDNT_CONNECT, &rt, now, &at), ENG_GEN_AGAIN);
+	cr_expect_eq(at - now, 250);
+	/* the fourth try is the last */
+	cr_assert_eq(eng_gen_setup(&g, h, "http://gw/v1", NULL, NULL, now), 0);
+	cr_expect_eq(g.attempts, ENG_GEN_ATTEMPTS);
+	cr_expect_eq(eng_gen_done(&g, h, CURLE_COULDNT_CONNECT, &rt, now, &at), ENG_GEN_GIVE_UP);
+	cr_expect(strlen(g.why) > 0);
+	/* and no try starts past the deadline, however few were made */
+	eng_gen_reset(&g);
+	snprintf(g.id, sizeof(g.id), "gen-2");
+	cr_assert_eq(eng_gen_setup(&g, h, "http://gw/v1", NULL, NULL, now), 0);
+	cr_expect_eq(
+	    eng_gen_done(&g, h, CURLE_OPERATION_TIMEDOUT, &rt, now + ENG_GEN_TOTAL_MS, &at),
+	    ENG_GEN_GIVE_UP);
+	curl_easy_cleanup(h);
+	eng_gen_free(&g);
 }

@@ -629,35 +629,21 @@ Test(merge, accepts_an_empty_output_folder)
 	test_rmdir(d[0]);
 }
 
-Test(merge, a_missing_shard_is_an_error_that_names_it_and_leaves_nothing)
-{
-	char *d[2] = {make_shard(1, 4, "1/4"), make_shard(3, 4, "3/4")};
-	struct out o = new_out();
-	struct warnings w;
-	warnings_open(&w);
-	struct mg_opts opts = {NULL, w.fp, false};
-	struct mg_report rep;
-	struct se_err err;
-	int rc = mg_merge((const char *const *)d, 2, o.path, &opts, &rep, &err);
-	warnings_close(&w);
-	cr_assert_eq(rc, -1, "an incomplete shard set was merged");
-	cr_expect_eq(err.kind, SE_INPUT);
-	cr_expect(strstr(err.msg, "2 missing shards: 2/4, 4/4") &&
-		      strstr(err.msg, "--allow-partial"),
-		  "%s", err.msg);
-	cr_expect(!w.text || !strstr(w.text, "missing shard"), "also warned: %s", w.text);
-	cr_expect_neq(access(o.path, F_OK), 0, "a refused merge left %s", o.path);
-	free(w.text);
-	free_out(&o);
-	test_rmdir(d[0]);
-	test_rmdir(d[1]);
-}
-
-/* --allow-partial (issue 15): the same set merged, with a warning */
-Test(merge, warns_about_a_missing_shard_and_marks_the_run_incomplete)
+/* A missing shard is an error that names it and leaves nothing (issue 15);
+ * --allow-partial merges the same set with a warning. */
+Test(merge, a_missing_shard_is_an_error_unless_allowed_then_a_warning_and_incomplete)
 {
 	char *d[2] = {make_shard(1, 3, "1/3"), make_shard(3, 3, "3/3")};
 	struct out o = new_out();
+	struct mg_opts strict = {NULL, NULL, false};
+	struct se_err serr;
+	cr_assert_eq(mg_merge((const char *const *)d, 2, o.path, &strict, NULL, &serr), -1,
+		     "an incomplete shard set was merged");
+	cr_expect_eq(serr.kind, SE_INPUT);
+	cr_expect(strstr(serr.msg, "incomplete shard set: 1 missing shard: 2/3") &&
+		      strstr(serr.msg, "--allow-partial"),
+		  "%s", serr.msg);
+	cr_expect_neq(access(o.path, F_OK), 0, "a refused merge left %s", o.path);
 	struct warnings w;
 	warnings_open(&w);
 	struct mg_opts opts = {NULL, w.fp, true};

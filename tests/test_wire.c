@@ -870,3 +870,63 @@ Test(wire, a_context_length_over_range_states_the_bound)
 	cr_assert_eq(wire_parse_models(b, strlen(b), "models.json", NULL, NULL, &err), -1);
 	cr_assert(strstr(err.msg, "from 0 to 1000000000000000"), "%s", err.msg);
 }
+
+/* ---- the generation id and OpenRouter's generation lookup ---- */
+
+Test(wire, the_generation_id_is_kept_from_a_completion_and_a_stream)
+{
+	struct wire_reply r;
+	struct se_err err;
+	wire_reply_init(&r);
+	size_t len;
+	char *body = read_fixture(FIX "chat_completion.json", &len);
+	cr_assert_eq(wire_parse_completion(body, len, &r, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(r.id, "gen-1754321098-kQ3vT8xLpZ2mNa7RcE1w");
+	free(body);
+	wire_reply_reset(&r);
+	cr_assert_eq(run_stream(FIX "stream_midstream_error.sse", &r, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(r.id, "gen-1754321377-Hq8sYc2LnVw5RtB0kJf6");
+	/* an id that is not a string is accounting, not the answer: ignored */
+	wire_reply_reset(&r);
+	const char *c = "{\"id\":7,\"choices\":[{\"delta\":{\"content\":\"a\"}}]}";
+	cr_assert_eq(wire_apply_chunk(c, strlen(c), &r, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(r.id, "");
+	cr_expect_str_eq(r.content.data, "a");
+	wire_reply_free(&r);
+}
+
+Test(wire, parses_the_generation_lookup_and_names_what_is_wrong)
+{
+	/* OpenRouter's documented reply (GET /api/v1/generation?id=) */
+	static const char ok[] =
+	    "{\"data\":{\"id\":\"gen-3bhGkxlo4XFrqiabUM7NDtwDzWwG\",\"total_cost\":0.0015,"
+	    "\"cache_discount\":0.0002,\"upstream_inference_cost\":0.0012,\"created_at\":"
+	    "\"2024-07-15T23:33:19.433273+00:00\",\"model\":\"sao10k/l3-stheno-8b\",\"streamed\":"
+	    "true,\"cancelled\":false,\"tokens_prompt\":10,\"tokens_completion\":25,"
+	    "\"usage\":0.0015,\"is_byok\":false}}";
+	double cost = -1;
+	struct se_err err;
+	cr_assert_eq(wire_parse_generation(ok, strlen(ok), &cost, &err), 0, "%s", err.msg);
+	cr_expect_float_eq(cost, 0.0015, 1e-18);
+	static const char str[] = "{\"data\":{\"total_cost\":\"2.5e-05\"}}";
+	cr_assert_eq(wire_parse_generation(str, strlen(str), &cost, &err), 0, "%s", err.msg);
+	cr_expect_float_eq(cost, 2.5e-05, 1e-18);
+	static const struct {
+		const char *body, *where, *msg;
+	} bad[] = {
+	    {"{\"data\":{\"total_cost\":-1}}", "data.total_cost", "got a number"},
+	    {"{\"data\":{\"total_cost\":\"free\"}}", "data.total_cost", "got a string"},
+	    {"{\"data\":{\"id\":\"x\"}}", "data.total_cost", "got nothing"},
+	    {"{\"data\":null}", "data", "expected an object"},
+	    {"{\"error\":{\"code\":404,\"message\":\"Not found\"}}", "data", "got nothing"},
+	    {"{\"data\":", "body", "invalid JSON"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cost = 9;
+		cr_expect_eq(wire_parse_generation(bad[i].body, strlen(bad[i].body), &cost, &err),
+			     -1, "%s", bad[i].body);
+		cr_expect_str_eq(err.where, bad[i].where, "%s", bad[i].body);
+		cr_expect(strstr(err.msg, bad[i].msg), "%s: %s", bad[i].body, err.msg);
+		cr_expect_eq(cost, 9, "%s", bad[i].body);
+	}
+}

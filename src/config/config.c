@@ -51,7 +51,8 @@ static const char *const dataset_keys[] = {"path", "format", "expected", NULL};
 static const char *const expected_keys[] = {"field", "regex", NULL};
 static const char *const prompt_keys[] = {"system", "template", NULL};
 static const char *const endpoint_keys[] = {
-	"base_url", "api_key_env", "headers", "max_concurrency", "rpm", "ca_file", NULL};
+	"base_url",	"api_key_env", "headers",	  "max_concurrency",
+    "rpm",	"ca_file",     "generation_cost", NULL};
 static const char *const model_keys[] = {"model", "endpoint", NULL};
 static const char *const routing_keys[] = {"rules", "default", "estimator", NULL};
 static const char *const rule_keys[] = {"task", "metadata", "slot", "complexity", NULL};
@@ -711,6 +712,14 @@ static int parse_endpoint(struct ctx *c, const cJSON *j, const char *jpath, stru
 		ep->ca_file = fio_join(c->cfg->dir, s);
 		if (check_ca_file(c, ep->ca_file, sub))
 			return -1;
+	}
+	const cJSON *gc = cJSON_GetObjectItemCaseSensitive(j, "generation_cost");
+	ep->generation_cost = -1;
+	if (gc) {
+		jsonv_key(sub, jpath, "generation_cost");
+		if (!cJSON_IsBool(gc))
+			return fail(c, sub, "expected true or false, got %s", jtype(gc));
+		ep->generation_cost = cJSON_IsTrue(gc) ? 1 : 0;
 	}
 	return 0;
 }

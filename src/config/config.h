@@ -40,6 +40,10 @@ struct cfg_endpoint {
 	int max_concurrency; /* 0: no per-endpoint limit */
 	int rpm;	     /* requests per minute, 0: unlimited */
 	char *ca_file;	     /* resolved PEM CA bundle for TLS; NULL: the system's */
+	/* "generation_cost": look up a reply's cost by its generation id when it
+	 * carried none (engine/gencost.h): 1 true, 0 false, -1 absent (then:
+	 * when base_url's host is openrouter.ai) */
+	int generation_cost;
 };
 
 struct cfg_model {

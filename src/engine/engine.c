@@ -36,6 +36,7 @@
 #include "dataset/dataset.h"
 #include "engine/cache.h"
 #include "engine/engine.h"
+#include "engine/gencost.h"
 #include "engine/redact.h"
 #include "engine/reply_row.h"
 #include "engine/stop.h"
@@ -138,6 +139,7 @@ struct job {
 	bool pass;	/* set by the worker: the line's pass and cost_usd */
 	double cost;
 	double header_cost; /* LiteLLM's x-litellm-response-cost, NaN when absent */
+	struct eng_gen gen; /* OpenRouter's generation lookup (gencost.h) */
 };
 
 static struct job *job_of(struct eng_wnode *n)
@@ -297,6 +299,7 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 		buf_init(&j->resp);
 		sse_init(&j->sse);
 		wire_reply_init(&j->reply);
+		eng_gen_init(&j->gen);
 	}
 	j->e = e;
 	j->next = NULL;
@@ -311,6 +314,7 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	j->attempts = 0;
 	j->hit = false;
 	j->header_cost = NAN;
+	eng_gen_reset(&j->gen);
 	j->easy = NULL;
 	j->est_cost = job_estimate(e, it, model);
 	buf_reset(&j->body);
@@ -736,9 +740,100 @@ static void h2_cap_check(struct engine *e, CURL *h)
 	curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
 }
 
+/* ---- OpenRouter's generation lookup (gencost.h) ------------------------ */
+
+/* The lookup phase ends: the job finishes with the looked-up cost or, when
+ * no lookup gave it, an unknown one (a failed reply's error says why). */
+static int gen_end(struct engine *e, struct job *j)
+{
+	struct eng_gen *g = &j->gen;
+	g->active = false;
+	char error[sizeof(j->error)];
+	memcpy(error, j->has_error ? j->error : "", j->has_error ? sizeof(error) : 1);
+	if (!isnan(g->cost)) {
+		j->reply.has_gen_cost = true;
+		j->reply.gen_cost = g->cost;
+	} else if (j->status != RES_OK) {
+		size_t l = strnlen(error, sizeof(error) - 1);
+		snprintf(error + l, sizeof(error) - l, "%sgeneration cost lookup: %s (%d %s)",
+			 l ? "; " : "", g->why[0] ? g->why : "interrupted", g->attempts,
+			 g->attempts == 1 ? "try" : "tries");
+	}
+	return job_finish(e, j, j->status, j->latency, error[0] ? error : NULL);
+}
+
+/* Starts the next lookup of the job's reply; one that cannot start ends
+ * the phase. */
+static int gen_start(struct engine *e, struct job *j, double now)
+{
+	struct endpoint *ep = &e->eps[j->endpoint];
+	CURL *h = stopsig_raised() ? NULL : pool_get(e);
+	if (!h)
+		return gen_end(e, j);
+	if (eng_gen_setup(&j->gen, h, e->cfg->endpoints[j->endpoint].base_url, ep->headers,
+			  ep->tls ? ep->cainfo : NULL, now) ||
+	    curl_easy_setopt(h, CURLOPT_PRIVATE, j) != CURLE_OK ||
+	    curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+		pool_put(e, h);
+		return gen_end(e, j);
+	}
+	j->easy = h;
+	j->state = JOB_RUNNING;
+	ep->in_flight++;
+	e->in_flight++;
+	return 0;
+}
+
+/* A lookup ended: the cost, another try later, or the end of the phase. */
+static int gen_done(struct engine *e, struct job *j, CURLcode cc)
+{
+	double now = clock_now_ms(), at = now;
+	enum eng_gen_next next = eng_gen_done(&j->gen, j->easy, cc, &e->cfg->retry, now, &at);
+	curl_multi_remove_handle(e->multi, j->easy);
+	pool_put(e, j->easy);
+	j->easy = NULL;
+	e->eps[j->endpoint].in_flight--;
+	e->in_flight--;
+	if (next == ENG_GEN_AGAIN && !stopsig_raised()) {
+		j->state = JOB_WAITING;
+		heap_push(&e->timers, at, j);
+		return 0;
+	}
+	return gen_end(e, j);
+}
+
+/* attempt_done's last step: a reply without a cost of its own that its
+ * endpoint can look up waits for the lookup (the job stays live: it keeps
+ * its item and its place in the concurrency); any other is finished. */
+static int finish_or_lookup(struct engine *e, struct job *j, enum res_status st, double latency,
+			    const char *error)
+{
+	if (stopsig_raised() || !eng_gen_wanted(&j->gen, &e->cfg->endpoints[j->endpoint], &j->reply,
+						j->header_cost, j->http))
+		return job_finish(e, j, st, latency, error);
+	j->status = st;
+	j->latency = latency;
+	j->has_error = error != NULL;
+	snprintf(j->error, sizeof(j->error), "%s", error ? error : "");
+	j->gen.active = true;
+	return gen_start(e, j, clock_now_ms());
+}
+
+/* A deadline in the heap came: a retry joins the pending queue, a lookup
+ * starts its next try. */
+static int timer_due(struct engine *e, struct job *j, double now)
+{
+	if (j->gen.active)
+		return gen_start(e, j, now);
+	pending_push(e, j);
+	return 0;
+}
+
 /* A transfer ended: classify, then retry, or finish with a line. */
 static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 {
+	if (j->gen.active)
+		return gen_done(e, j, cc);
 	double now = clock_now_ms();
 	long oserr = 0;
 	if (cc != CURLE_OK && !j->too_big) {
@@ -767,6 +862,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 					  &cost_h) == CURLHE_OK
 			     ? eng_header_cost(cost_h->value)
 			     : NAN;
+	eng_gen_note_header(&j->gen, j->easy);
 	j->http = http;
 	double latency = transfer_ms(j, now);
 	double retry_after_ms = ra > 0 ? (double)ra * 1000.0 : -1;
@@ -852,7 +948,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			 "%sa retry would pass --max-cost", error[0] ? "; " : "");
 		st = RES_BUDGET;
 	}
-	return job_finish(e, j, st, latency, error[0] ? error : NULL);
+	return finish_or_lookup(e, j, st, latency, error[0] ? error : NULL);
 }
 
 /* --stop-when-decided: a primary or shadow line of the item is scored. */
@@ -1479,9 +1575,14 @@ static int loop(struct engine *e)
 			struct job *j = e->live;
 			while (j) {
 				struct job *nx = j->live_next;
-				/* a job being scored is finished: its line is kept */
-				if (j->state != JOB_RUNNING && j->state != JOB_SCORING)
+				/* a job being scored is finished: its line is kept;
+				 * so is one waiting to look its cost up again */
+				if (j->state == JOB_WAITING && j->gen.active) {
+					if (gen_end(e, j))
+						return -1;
+				} else if (j->state != JOB_RUNNING && j->state != JOB_SCORING) {
 					job_release(e, j);
+				}
 				j = nx;
 			}
 			e->pend_head = e->pend_tail = NULL;
@@ -1490,7 +1591,8 @@ static int loop(struct engine *e)
 		struct heap_entry t;
 		while (heap_peek(&e->timers, &t) && t.at <= now) {
 			heap_pop(&e->timers, &t);
-			pending_push(e, t.data);
+			if (timer_due(e, t.data, now))
+				return -1;
 		}
 		start_pending(e, now);
 		if (e->o->stop && !e->stop_admit && eng_stop_all_settled(e->o->stop))
@@ -1742,6 +1844,7 @@ out:
 		buf_free(&j->resp);
 		sse_free(&j->sse);
 		wire_reply_free(&j->reply);
+		eng_gen_free(&j->gen);
 		free(j);
 	}
 	for (size_t i = 0; i < e->n_pool; i++)

@@ -24,6 +24,9 @@ double eng_reply_cost(const struct wire_reply *reply, double header_cost,
 	} else if (!isnan(header_cost)) {
 		cost = header_cost;
 		src = RES_COST_LITELLM_HEADER;
+	} else if (reply->has_gen_cost) {
+		cost = reply->gen_cost;
+		src = RES_COST_GENERATION;
 	} else if (u->present && pr && counts) {
 		cost = pricing_cost(pr, u->prompt_tokens, u->completion_tokens, u->cached_tokens);
 		src = RES_COST_PRICING;

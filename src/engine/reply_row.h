@@ -4,8 +4,9 @@
  * latency) and fills those fields; this fills the ones the reply decides:
  * served_model, token counts, the cost and its source (usage.cost as
  * reported, else LiteLLM's x-litellm-response-cost header as
- * litellm_header, else tokens at the pricing file's prices, else unknown:
- * null),
+ * litellm_header, else what OpenRouter's generation lookup told
+ * (reply->gen_cost, engine/gencost.h) as generation, else tokens at the
+ * pricing file's prices, else unknown: null),
  * output and finish_reason, and, for an ok reply, the checks' verdict and
  * their JSON. No network, no I/O and no engine state, so the policy is one
  * function that tests can call alone.
@@ -25,7 +26,8 @@ struct res_row;
 struct wire_reply;
 
 /* The reply's cost: usage.cost as reported, else header_cost (LiteLLM's
- * x-litellm-response-cost, NaN when absent), else tokens at the pricing
+ * x-litellm-response-cost, NaN when absent), else the generation lookup's
+ * (reply->has_gen_cost), else tokens at the pricing
  * file's price for `model`, else NAN (unknown); *source (when not NULL) says
  * which. The loop calls it for the budget, eng_reply_row for the line. */
 double eng_reply_cost(const struct wire_reply *reply, double header_cost,

@@ -19,7 +19,8 @@ static const char *const role_names[] = {"primary", "shadow", "fallback"};
 _Static_assert(sizeof(role_names) / sizeof(role_names[0]) == RES_N_ROLE,
 	       "one name per enum res_role");
 
-static const char *const cost_names[] = {"reported", "pricing", "unknown", "litellm_header"};
+static const char *const cost_names[] = {"reported", "pricing", "unknown", "litellm_header",
+					 "generation"};
 _Static_assert(sizeof(cost_names) / sizeof(cost_names[0]) == RES_N_COST,
 	       "one name per enum res_cost_source");
 

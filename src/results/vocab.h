@@ -37,17 +37,22 @@ enum res_role { RES_PRIMARY = 0, RES_SHADOW, RES_FALLBACK, RES_N_ROLE };
 
 /* reported: usage.cost (OpenRouter); pricing: tokens x the pricing file;
  * unknown: neither (never 0); litellm_header: LiteLLM's proxy's
- * x-litellm-response-cost response header. A gateway's own figure
- * (reported, litellm_header) counts as reported in the summaries. */
+ * x-litellm-response-cost response header; generation: OpenRouter's
+ * generation lookup (GET /generation?id=) for a reply that carried no cost,
+ * a stream cut before its usage chunk. A gateway's own figure (reported,
+ * litellm_header, generation) counts as reported in the summaries. */
 enum res_cost_source {
 	RES_COST_REPORTED = 0,
 	RES_COST_PRICING,
 	RES_COST_UNKNOWN,
 	RES_COST_LITELLM_HEADER,
+	RES_COST_GENERATION,
 	RES_N_COST
 };
-/* The gateway said what the call cost (usage.cost or a cost header). */
-#define RES_COST_FROM_GATEWAY(c) ((c) == RES_COST_REPORTED || (c) == RES_COST_LITELLM_HEADER)
+/* The gateway said what the call cost (usage.cost, a cost header, or its
+ * generation lookup). */
+#define RES_COST_FROM_GATEWAY(c)                                                                   \
+	((c) == RES_COST_REPORTED || (c) == RES_COST_LITELLM_HEADER || (c) == RES_COST_GENERATION)
 
 /* A shadow line's pairwise comparison with its reference (README
  * "results.jsonl"): the outcome, and each order's pick (ab: the reference's

@@ -91,6 +91,7 @@ struct sim_server {
 	struct sim_server_opts o;
 	int port;
 	struct MHD_Response *models;
+	struct sim_gens *gens; /* what each generation cost (gens.c) */
 
 	pthread_t timer;
 	bool timer_started;
@@ -493,6 +494,8 @@ static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection 
 				  pl->fault == SIM_FAULT_RATE_LIMIT ? ra : NULL);
 	}
 	log_request(s, pl, 200);
+	if (pl->fault != SIM_FAULT_ERROR_200)
+		sim_gens_put(s->gens, pl); /* billed, even when the reply is cut */
 	if (pl->fault == SIM_FAULT_ERROR_200) {
 		struct buf b;
 		buf_init(&b);
@@ -661,6 +664,20 @@ static enum MHD_Result handle_chat(struct sim_server *s, struct MHD_Connection *
 	return send_planned(s, c, rq);
 }
 
+/* GET .../generation?id=: OpenRouter's lookup of what a generation cost. */
+static enum MHD_Result handle_generation(struct sim_server *s, struct MHD_Connection *c)
+{
+	if (!authorized(s, c))
+		return queue_error(c, 401, "No auth credentials found", NULL);
+	const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+	struct buf b;
+	buf_init(&b);
+	int status = sim_gens_reply(s->gens, id, &b);
+	if (s->o.verbose)
+		fprintf(stderr, "shadowsim: GET generation status=%d\n", status);
+	return queue_json(c, (unsigned)status, &b, NULL, NULL);
+}
+
 static bool path_is(const char *url, const char *tail)
 {
 	/* Accept ".../v1/<tail>" and ".../api/v1/<tail>". */
@@ -701,6 +718,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return queue_error(c, 405, "Method not allowed", "invalid_request");
 		return handle_chat(s, c, rq);
+	}
+	if (path_is(url, "generation")) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+			return queue_error(c, 405, "Method not allowed", "invalid_request");
+		return handle_generation(s, c);
 	}
 	if (path_is(url, "models")) {
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
@@ -864,6 +886,7 @@ static struct sim_server *server_new(const struct sim_profiles *p, const struct 
 	struct buf models;
 	buf_init(&models);
 	sim_models_body(&models, p);
+	s->gens = sim_gens_new();
 	s->models = MHD_create_response_from_buffer(models.len, models.data, MHD_RESPMEM_MUST_COPY);
 	buf_free(&models);
 	if (!s->models) {
@@ -950,6 +973,7 @@ void sim_server_stop(struct sim_server *s)
 		close(s->lfd);
 	if (s->models)
 		MHD_destroy_response(s->models);
+	sim_gens_free(s->gens);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

@@ -281,6 +281,20 @@ void sim_models_body(struct buf *b, const struct sim_profiles *p);
 /* A price as OpenRouter writes it: a decimal string without exponent. */
 void sim_price_str(double v, char *out, size_t size);
 
+/* ---- generations (gens.c): GET /api/v1/generation?id= ---- */
+
+/* What shadowsim billed for each generation it produced (a 200 reply, a
+ * stream cut by a fault included), for OpenRouter's generation lookup.
+ * Bounded (older entries are dropped: their lookup is a 404); thread-safe. */
+struct sim_gens;
+struct sim_gens *sim_gens_new(void);
+void sim_gens_free(struct sim_gens *g); /* NULL is safe */
+void sim_gens_put(struct sim_gens *g, const struct sim_plan *pl);
+/* The lookup's reply for id into body (OpenRouter's {"data": {"id",
+ * "total_cost", "tokens_prompt", ...}}, or an error body); returns its HTTP
+ * status: 200, 404 for an id not held, 400 for none. */
+int sim_gens_reply(struct sim_gens *g, const char *id, struct buf *body);
+
 /* ---- the front door (door.c): request lines checked before MHD ---- */
 
 /* Checks the start of a request, buf[0..n): 0 when the request line is not

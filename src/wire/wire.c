@@ -416,10 +416,22 @@ static int take_content(const cJSON *obj, const char *path, struct wire_reply *r
 	return 0;
 }
 
+/* The generation id: accounting, like usage, so an "id" that is not a
+ * string, or too long to keep, never makes a reply bad; the first one seen
+ * stays (every chunk of a stream repeats it). */
+static void take_id(const cJSON *root, struct wire_reply *r)
+{
+	const cJSON *v = get(root, "id");
+	if (r->id[0] || !cJSON_IsString(v) || strlen(v->valuestring) >= sizeof(r->id))
+		return;
+	memcpy(r->id, v->valuestring, strlen(v->valuestring) + 1);
+}
+
 /* ---- non-streaming ---- */
 
 static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
 {
+	take_id(root, r);
 	const cJSON *top_err = get(root, "error");
 	if (!absent(top_err))
 		take_error(top_err, r);
@@ -476,6 +488,7 @@ int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, st
 
 static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
 {
+	take_id(root, r);
 	const cJSON *top_err = get(root, "error");
 	if (!absent(top_err))
 		take_error(top_err, r);
@@ -671,6 +684,30 @@ int wire_parse_models(const char *body, size_t len, const char *where, wire_mode
 			}
 		}
 	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- the generation lookup ---- */
+
+int wire_parse_generation(const char *body, size_t len, double *cost, struct se_err *err)
+{
+	cJSON *root;
+	if (parse_object(body, len, NULL, &root, err))
+		return -1;
+	const cJSON *data = get(root, "data");
+	const cJSON *tc = get(data, "total_cost");
+	double v = 0;
+	int rc = 0;
+	if (!cJSON_IsObject(data))
+		rc = jfail(err, NULL, "data", "expected an object, got %s",
+			   data ? jtype(data) : "nothing");
+	else if (!num_or_numstr(tc, &v) || v < 0 || v > WIRE_MAX_COST)
+		rc = jfail(err, NULL, "data.total_cost",
+			   "expected a cost in USD from 0 to %g, got %s", WIRE_MAX_COST,
+			   tc ? jtype(tc) : "nothing");
+	else
+		*cost = v;
 	cJSON_Delete(root);
 	return rc;
 }

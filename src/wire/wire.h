@@ -47,6 +47,13 @@ struct wire_reply {
 	char error_message[512];
 	int n_chunks; /* stream chunks seen */
 	bool done;    /* stream saw data: [DONE] */
+	char id[128]; /* the generation id: the first "id" string seen ("" when none,
+		       * or when it does not fit) */
+	/* Not from the reply's bytes: its cost as OpenRouter's generation
+	 * lookup told it afterwards (engine/gencost.h), for a reply that
+	 * carried none. */
+	bool has_gen_cost;
+	double gen_cost;
 };
 
 void wire_reply_init(struct wire_reply *r);
@@ -85,6 +92,12 @@ int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct 
  * JSON object with an "error" object. Any pointer may be NULL. */
 int wire_parse_error(const char *body, size_t len, int *code, char *message, size_t message_size,
 		     double *retry_after_s);
+
+/* Parses a generation lookup's reply (GET /generation?id=, OpenRouter's
+ * {"data": {"total_cost": <USD>, ...}}) into *cost. total_cost may be a
+ * number or a numeric string, from 0 to 1e6 USD; errors name the JSON path
+ * ("data.total_cost: expected a cost in USD, got a string"). */
+int wire_parse_generation(const char *body, size_t len, double *cost, struct se_err *err);
 
 /* One model of a /models list. Prices in USD per token (per request for
  * `request`); a missing price is -1. */

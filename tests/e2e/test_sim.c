@@ -1895,3 +1895,77 @@ Test(simproc, a_malformed_request_line_gets_a_json_400_not_silence)
 	free(r);
 	cr_assert_eq(simproc_stop(&s), 0);
 }
+
+/* OpenRouter's generation lookup: a reply's id gives what it was billed. */
+static cJSON *lookup(const char *base, const char *id, long *status)
+{
+	char url[400];
+	snprintf(url, sizeof(url), "%s/generation?id=%s", base, id);
+	CURL *h = curl_easy_init();
+	cr_assert(h);
+	struct reply r;
+	reply_init(&r);
+	struct curl_slist *hl = prepare(h, url, NULL, 0, NULL, 0, &r);
+	r.rc = curl_easy_perform(h);
+	finish(h, &r);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(h);
+	cr_assert_eq(r.rc, CURLE_OK, "%s", curl_easy_strerror(r.rc));
+	*status = r.status;
+	cJSON *j = cJSON_ParseWithLength(r.body.data, r.body.len);
+	cr_assert(j, "%.*s", (int)r.body.len, r.body.data);
+	buf_free(&r.body);
+	return j;
+}
+
+Test(sim, generation_lookup_tells_what_a_reply_was_billed_even_when_cut)
+{
+	/* a whole reply: the lookup's total_cost is its usage.cost */
+	struct reply r;
+	reply_init(&r);
+	chat(&sp, "sim/fast", "What is 2+2?", false, 0, &r);
+	struct parsed p;
+	parse_reply(&r, false, &p);
+	cr_assert(p.w.usage.has_cost && p.w.id[0], "%.*s", (int)r.body.len, r.body.data);
+	long status = 0;
+	cJSON *g = lookup(sp.base_url, p.w.id, &status);
+	cr_expect_eq(status, 200);
+	char *text = cJSON_PrintUnformatted(g);
+	double cost = -1;
+	struct se_err err;
+	cr_expect_eq(wire_parse_generation(text, strlen(text), &cost, &err), 0, "%s", err.msg);
+	cr_expect_eq(cost, p.w.usage.cost, "lookup %.17g, usage %.17g", cost, p.w.usage.cost);
+	free(text);
+	cJSON_Delete(g);
+	wire_reply_free(&p.w);
+	buf_free(&r.body);
+
+	/* a stream cut before its usage chunk: billed for the whole answer,
+	 * also under /api/v1 as OpenRouter serves it */
+	reply_init(&r);
+	chat(&sp, "fault/truncate", "hi", true, 0, &r);
+	parse_reply(&r, true, &p);
+	cr_assert(!p.w.usage.present && p.w.id[0]);
+	char api[128];
+	snprintf(api, sizeof(api), "http://127.0.0.1:%d/api/v1", sp.port);
+	g = lookup(api, p.w.id, &status);
+	cr_expect_eq(status, 200);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(g, "data");
+	cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(d, "id")->valuestring, p.w.id);
+	cr_expect(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d, "total_cost")));
+	cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "streamed")));
+	/* the whole answer was billed: more tokens than the cut stream carried */
+	double billed = cJSON_GetObjectItemCaseSensitive(d, "tokens_completion")->valuedouble;
+	cr_expect_gt(billed, (double)p.w.content.len / 4.0, "%g tokens billed", billed);
+	cJSON_Delete(g);
+	wire_reply_free(&p.w);
+	buf_free(&r.body);
+
+	/* an id it never produced, and none */
+	g = lookup(sp.base_url, "gen-0-nothing", &status);
+	cr_expect_eq(status, 404);
+	cJSON_Delete(g);
+	g = lookup(sp.base_url, "", &status);
+	cr_expect_eq(status, 400);
+	cJSON_Delete(g);
+}
