@@ -49,6 +49,54 @@ Test(core, sha256_streaming_equals_one_shot)
 	cr_assert_str_eq(a, b);
 }
 
+/* Lengths around the padding's edges (55/56 bytes into a block, a whole
+ * block, more than one), each against Python's hashlib, with the block
+ * function of the x86 SHA extensions and with the portable one. */
+Test(core, sha256_both_block_functions_match_reference_digests_at_block_edges)
+{
+	static const struct {
+		size_t n;
+		const char *hex;
+	} want[] = {
+	    {55, "8aa994584139d128848eeebc4e815639ba5ab6e6e39574195a63ac4f14f7c43b"},
+	    {56, "ad574708f75c044c9b85de64cb568ee7711ff4f36448c6242f053ba8f6cc2b63"},
+	    {63, "280ed3e8ff1df845b2e7dfe6ac6cee817bef20e783cc65abc41b818b4d2fe076"},
+	    {64, "c6ab9724ade5b6a7a1edfffb12f3aa9181351355af8fd08c919952ad211339dd"},
+	    {65, "788367c73c7ddf4c53f65e68cc0d943e6227ab55b0e78ba63ace822b1c6301c0"},
+	    {119, "3d610547d68216dedf7435a4fb6260353911f6b3fd3f18805ddb8be285d726fe"},
+	    {120, "1f80156a804cb7862ad113e8200e9d74499723e7c7854d5f48776d3148e09656"},
+	    {128, "cc548ca2dec1f6fe4f58b2e27aa9c7521607df1130d140b55a4dad0665302356"},
+	    {300, "4ebe2a8bd5ece93fb899b68e8a5fe64464b2058a5ddca6c079bc907930aa3003"},
+	};
+	unsigned char data[300];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)((i * 31 + 7) & 0xff);
+	for (int portable = 0; portable < 2; portable++) {
+		bool has = sha256_force_portable(portable == 1);
+		cr_log_info("SHA extensions on this CPU: %s; portable only: %d", has ? "yes" : "no",
+			    portable);
+		for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+			char hex[65];
+			sha256_hex(data, want[k].n, hex);
+			cr_expect_str_eq(hex, want[k].hex, "%zu bytes, portable %d", want[k].n,
+					 portable);
+		}
+	}
+	/* and the two agree on every length from 0 to 300, fed in odd pieces */
+	for (size_t n = 0; n <= sizeof(data); n++) {
+		char a[65], b[65];
+		sha256_force_portable(true);
+		sha256_hex(data, n, a);
+		sha256_force_portable(false);
+		struct sha256 s;
+		sha256_init(&s);
+		for (size_t i = 0; i < n; i += 37)
+			sha256_update(&s, data + i, i + 37 <= n ? 37 : n - i);
+		sha256_final_hex(&s, b);
+		cr_assert_str_eq(a, b, "%zu bytes", n);
+	}
+}
+
 Test(core, json_strings_escape_and_parse_back)
 {
 	const char *nasty = "quote\" back\\ nl\n tab\t ctl\x01 utf8 \xc3\xa9 end";

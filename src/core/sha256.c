@@ -1,7 +1,11 @@
-/* sha256.c: SHA-256 (FIPS 180-4); see sha256.h. */
+/* sha256.c: SHA-256 (FIPS 180-4); see sha256.h. The block function is the
+ * portable one below, or the x86 SHA extensions' (sha256_x86.c) where the
+ * CPU has them. */
 #include "core/sha256.h"
 
 #include <string.h>
+
+#include "core/sha256_x86.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -37,6 +41,24 @@ static void compress(uint32_t h[8], const unsigned char *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+static bool portable_only; /* sha256_force_portable, for tests */
+
+static void blocks(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	if (!portable_only && sha256_x86_available()) {
+		sha256_x86_blocks(h, p, n);
+		return;
+	}
+	for (; n > 0; n--, p += 64)
+		compress(h, p);
+}
+
+bool sha256_force_portable(bool on)
+{
+	portable_only = on;
+	return sha256_x86_available();
+}
+
 void sha256_init(struct sha256 *s)
 {
 	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -50,32 +72,36 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
 {
 	const unsigned char *p = data;
 	s->bytes += n;
-	while (n) {
+	if (s->used) {
 		size_t take = 64 - s->used;
 		if (take > n)
 			take = n;
 		memcpy(s->block + s->used, p, take);
 		s->used += take, p += take, n -= take;
-		if (s->used == 64) {
-			compress(s->h, s->block);
-			s->used = 0;
-		}
+		if (s->used < 64)
+			return;
+		blocks(s->h, s->block, 1);
+		s->used = 0;
 	}
+	if (n >= 64) { /* whole blocks straight from the input */
+		blocks(s->h, p, n / 64);
+		p += n / 64 * 64;
+		n %= 64;
+	}
+	memcpy(s->block, p, n);
+	s->used = n;
 }
 
 void sha256_final_hex(struct sha256 *s, char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
 	uint64_t bits = s->bytes * 8;
-	unsigned char pad = 0x80;
-	sha256_update(s, &pad, 1);
-	pad = 0;
-	while (s->used != 56)
-		sha256_update(s, &pad, 1);
-	unsigned char len[8];
+	/* 0x80, zeros up to 56 bytes into a block, the length in bits */
+	unsigned char pad[72] = {0x80};
+	size_t npad = s->used < 56 ? 56 - s->used : 120 - s->used;
 	for (int i = 0; i < 8; i++)
-		len[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(s, len, 8);
+		pad[npad + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(s, pad, npad + 8);
 	for (int i = 0; i < 8; i++)
 		for (int j = 0; j < 4; j++) {
 			unsigned char byte = (unsigned char)(s->h[i] >> (24 - 8 * j));

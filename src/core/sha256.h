@@ -8,6 +8,7 @@
 #ifndef SE_SHA256_H
 #define SE_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,8 @@ void sha256_update(struct sha256 *s, const void *p, size_t n);
 /* Writes 64 lowercase hex digits and a NUL into hex[65]. */
 void sha256_final_hex(struct sha256 *s, char hex[65]);
 void sha256_hex(const void *p, size_t n, char hex[65]);
+/* For tests: true makes every hash use the portable block function even
+ * where the CPU has SHA instructions. Returns whether it has them. */
+bool sha256_force_portable(bool on);
 
 #endif
