@@ -102,6 +102,75 @@ Test(engine_worker, stop_scores_what_is_still_queued)
 	close(o.gate[1]);
 }
 
+/* A batch: scored while the queue had more, flushed once, then handed back
+ * (flushed before the loop sees it) with one wake-up. */
+struct batched {
+	struct order o;
+	int flushes;
+	int flushed[64]; /* in flush order */
+	int n_flushed;
+	bool back[64]; /* set by the loop thread when a node came back */
+};
+
+static void flush_batch(void *ctx, struct eng_wnode *batch)
+{
+	struct batched *b = ctx;
+	b->flushes++;
+	for (struct eng_wnode *n = batch; n; n = n->next) {
+		int seq = ((struct node *)n)->seq;
+		cr_assert_not(b->back[seq], "node %d came back before its flush", seq);
+		b->flushed[b->n_flushed++] = seq;
+	}
+}
+
+static void record_batched(void *ctx, struct eng_wnode *wn)
+{
+	record(&((struct batched *)ctx)->o, wn);
+}
+
+Test(engine_worker, a_queued_batch_is_flushed_once_then_handed_back_in_order, .timeout = 30)
+{
+	struct batched b = {.flushes = 0};
+	cr_assert_eq(pipe(b.o.gate), 0);
+	struct eng_worker w;
+	struct se_err err;
+	cr_assert_eq(eng_worker_start_batched(&w, record_batched, flush_batch, &b, &err), 0);
+	struct node nodes[40];
+	/* all 40 are queued while the first is held: one batch */
+	for (int i = 0; i < 40; i++) {
+		nodes[i].seq = i;
+		eng_worker_push(&w, &nodes[i].n);
+	}
+	cr_assert_eq(write(b.o.gate[1], "x", 1), 1);
+	struct pollfd p = {.fd = eng_worker_fd(&w), .events = POLLIN};
+	cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
+	int got = 0;
+	for (struct eng_wnode *n = eng_worker_done(&w); n; n = n->next) {
+		int seq = ((struct node *)n)->seq;
+		cr_assert_eq(seq, got, "completions out of order");
+		b.back[seq] = true;
+		got++;
+	}
+	cr_assert_eq(got, 40, "the batch came back in pieces");
+	cr_assert_eq(b.flushes, 1);
+	cr_assert_eq(b.n_flushed, 40);
+	for (int i = 0; i < 40; i++)
+		cr_assert_eq(b.flushed[i], i, "flushed out of push order");
+	/* a node pushed on an idle worker is its own batch */
+	nodes[0].seq = 0;
+	b.back[0] = false;
+	eng_worker_push(&w, &nodes[0].n);
+	cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
+	struct eng_wnode *n = eng_worker_done(&w);
+	cr_assert_not_null(n);
+	cr_assert_null(n->next);
+	cr_assert_eq(b.flushes, 2);
+	eng_worker_stop(&w);
+	eng_worker_free(&w);
+	close(b.o.gate[0]);
+	close(b.o.gate[1]);
+}
+
 /* ---- the engine with scoring held back ---- */
 
 #define ITEMS 8

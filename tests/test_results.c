@@ -152,6 +152,62 @@ Test(results, written_rows_read_back, .init = setup, .fini = teardown)
 	cr_assert_eq(st.torn, 0);
 }
 
+static int count_rows(void *ctx, const struct res_rec *row)
+{
+	(void)row;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+static size_t file_lines(void)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	size_t n = 0;
+	int ch;
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
+Test(results, a_batched_writer_writes_whole_lines_on_flush_or_when_full, .init = setup,
+     .fini = teardown)
+{
+	struct res_writer w;
+	struct se_err err;
+	cr_assert_eq(res_writer_open(&w, path, &err), 0);
+	w.batched = true;
+	struct res_row a = sample("i1", "m1"), b = sample("i2", "m2");
+	cr_assert_eq(res_writer_append(&w, &a, &err), 0);
+	cr_assert_eq(res_writer_append(&w, &b, &err), 0);
+	cr_assert_eq(file_lines(), 0, "a batched line was written before the flush");
+	cr_assert_eq(res_writer_flush(&w, &err), 0, "%s", err.msg);
+	cr_assert_eq(file_lines(), 2);
+	cr_assert_eq(res_writer_flush(&w, &err), 0, "an empty flush fails");
+	cr_assert_eq(file_lines(), 2, "a flush wrote a line twice");
+	/* a full buffer is written at once, ending on a whole line */
+	size_t n = 0;
+	while (file_lines() == 2) {
+		cr_assert_eq(res_writer_append(&w, &a, &err), 0);
+		n++;
+		cr_assert_lt(n, 10000, "a full buffer was never written");
+	}
+	cr_assert_eq(file_lines(), 2 + n);
+	struct buf one;
+	buf_init(&one);
+	res_format(&one, &a);
+	cr_assert_eq(n, (RES_WRITER_BATCH_BYTES + one.len - 1) / one.len,
+		     "written before or after the buffer was full");
+	buf_free(&one);
+	res_writer_close(&w);
+	struct res_scan_stats st;
+	long seen = 0;
+	cr_assert_eq(res_scan(path, false, count_rows, &seen, &st, &err), 0, "%s", err.msg);
+	cr_assert_eq(seen, (long)(2 + n));
+	cr_assert_eq(st.torn, 0);
+}
+
 Test(results, torn_last_line_is_skipped_then_cut, .init = setup, .fini = teardown)
 {
 	struct res_writer w;

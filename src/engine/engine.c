@@ -198,6 +198,7 @@ struct engine {
 	struct buf checks;
 	struct buf errtext;   /* the line's error, redacted */
 	bool wk_failed;	      /* a write failed: nothing more is written */
+	bool wk_lost;	      /* a write of results.jsonl failed: the batch is lost */
 	struct se_err wk_err; /* why; read by the loop once a failed job is back */
 	/* command checks' processes (NULL when none); score_job grades with them */
 	struct scr_pool *scorers;
@@ -277,9 +278,11 @@ static CURL *pool_get(struct engine *e)
 	return curl_easy_init();
 }
 
+/* A handle goes back with its options: job_start sets every option it uses
+ * on every start, so no reset (which frees and re-makes the handle's
+ * settings, default CA path included) is needed between transfers. */
 static void pool_put(struct engine *e, CURL *h)
 {
-	curl_easy_reset(h);
 	e->pool = xgrow(e->pool, &e->cap_pool, e->n_pool + 1, sizeof(*e->pool));
 	e->pool[e->n_pool++] = h;
 }
@@ -1081,12 +1084,35 @@ static void score_job(void *ctx, struct eng_wnode *n)
 	j->pass = row.pass; /* for the loop thread (--stop-when-decided) */
 	j->cost = row.cost_usd;
 	if (res_writer_append(&e->w, &row, &e->wk_err)) {
-		e->wk_failed = j->failed = true;
+		e->wk_failed = e->wk_lost = j->failed = true;
 		return;
 	}
 	j->written = true;
 	if (e->o->live)
 		feed_summary(e->o->live, &row, j);
+}
+
+/* Worker thread, after a batch is scored: its lines go to results.jsonl in
+ * one write before the batch goes back to the loop (also after another
+ * failure, a scorer's or the cache's: the lines scored before it are kept,
+ * as they were when each line had its own write); when a write of the
+ * batch failed, none of its lines counts as written. */
+static void flush_scored(void *ctx, struct eng_wnode *batch)
+{
+	struct engine *e = ctx;
+	if (!e->wk_lost) {
+		struct se_err werr;
+		if (res_writer_flush(&e->w, &werr) == 0)
+			return;
+		if (!e->wk_failed)
+			e->wk_err = werr;
+		e->wk_failed = e->wk_lost = true;
+	}
+	for (struct eng_wnode *n = batch; n; n = n->next) {
+		struct job *j = job_of(n);
+		if (j->written)
+			j->written = false, j->failed = true;
+	}
 }
 
 /* Loop thread: takes back every job the worker is done with. Returns -1
@@ -1781,11 +1807,12 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	free(rpath);
 	if (wr)
 		goto out;
+	e->w.batched = true; /* flush_scored writes each batch */
 	if (ds_open_cfg(&e->ds, e->cfg, err))
 		goto out;
 	ds_no_hash(e->ds); /* the caller hashed the file once, before the run */
 	if (scr_pool_start(&e->scorers, &e->cfg->checks, e->cfg->path, err) ||
-	    eng_worker_start(&e->wk, score_job, e, err))
+	    eng_worker_start_batched(&e->wk, score_job, flush_scored, e, err))
 		goto out;
 	if (pipe2(e->pipe, O_NONBLOCK | O_CLOEXEC)) {
 		se_fail_errno(err, NULL, "cannot create the signal pipe");

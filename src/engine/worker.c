@@ -8,6 +8,24 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/* Hands a batch back to the loop: one eventfd write when the completion
+ * list was empty (the loop takes the whole list on each wake-up, so a
+ * non-empty list already has a wake-up pending). Called with mu held. */
+static void hand_back(struct eng_worker *w, struct eng_wnode *head, struct eng_wnode *tail)
+{
+	bool was_empty = !w->out_head;
+	if (w->out_tail)
+		w->out_tail->next = head;
+	else
+		w->out_head = head;
+	w->out_tail = tail;
+	if (was_empty) {
+		uint64_t one = 1;
+		ssize_t r = write(w->efd, &one, sizeof(one));
+		(void)r; /* the counter cannot overflow at one per batch */
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct eng_worker *w = arg;
@@ -16,28 +34,38 @@ static void *worker_main(void *arg)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	struct eng_wnode *held = NULL, *held_tail = NULL; /* scored, not flushed */
+	size_t n_held = 0;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->in_head && !w->closing)
 			pthread_cond_wait(&w->cv, &w->mu);
 		struct eng_wnode *n = w->in_head;
 		if (!n)
-			break; /* closing and nothing left */
+			break; /* closing and nothing left (nothing held either) */
 		w->in_head = n->next;
 		if (!w->in_head)
 			w->in_tail = NULL;
 		pthread_mutex_unlock(&w->mu);
 		n->next = NULL;
 		w->fn(w->ctx, n);
-		pthread_mutex_lock(&w->mu);
-		if (w->out_tail)
-			w->out_tail->next = n;
+		if (held_tail)
+			held_tail->next = n;
 		else
-			w->out_head = n;
-		w->out_tail = n;
-		uint64_t one = 1;
-		ssize_t r = write(w->efd, &one, sizeof(one));
-		(void)r; /* the counter cannot overflow at one per node */
+			held = n;
+		held_tail = n;
+		n_held++;
+		pthread_mutex_lock(&w->mu);
+		if (w->in_head && n_held < ENG_WORKER_BATCH)
+			continue;
+		/* the queue is empty (or the batch full): flush, then hand back */
+		pthread_mutex_unlock(&w->mu);
+		if (w->flush)
+			w->flush(w->ctx, held);
+		pthread_mutex_lock(&w->mu);
+		hand_back(w, held, held_tail);
+		held = held_tail = NULL;
+		n_held = 0;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -51,8 +79,15 @@ void eng_worker_init(struct eng_worker *w)
 
 int eng_worker_start(struct eng_worker *w, eng_work_fn fn, void *ctx, struct se_err *err)
 {
+	return eng_worker_start_batched(w, fn, NULL, ctx, err);
+}
+
+int eng_worker_start_batched(struct eng_worker *w, eng_work_fn fn, eng_flush_fn flush, void *ctx,
+			     struct se_err *err)
+{
 	eng_worker_init(w);
 	w->fn = fn;
+	w->flush = flush;
 	w->ctx = ctx;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0)

@@ -7,6 +7,13 @@
  * curl_multi_poll's extra_fds: the loop frees what it owns (the job, the
  * item) only when the node comes back.
  *
+ * Batched: the worker scores nodes until its queue is empty or
+ * ENG_WORKER_BATCH are scored, calls the flush function once on that batch
+ * (the engine writes the batch's results.jsonl lines in one write), and only
+ * then hands the batch back, with one eventfd write when the completion list
+ * was empty. So a node that comes back has had its flush, and a busy run
+ * costs a write and a wake-up per batch, not per request.
+ *
  * Bounded: eng_worker_push never blocks and never allocates. The bound is
  * the caller's invariant: a node is a live request (it still counts against
  * the concurrency until it comes back), so the queue never holds more than
@@ -31,6 +38,11 @@ struct eng_wnode {
 
 /* Runs on the worker thread, once per node, in push order. */
 typedef void (*eng_work_fn)(void *ctx, struct eng_wnode *n);
+/* Runs on the worker thread after a batch is scored, before it is handed
+ * back: the batch's nodes in push order, linked by next. */
+typedef void (*eng_flush_fn)(void *ctx, struct eng_wnode *batch);
+
+#define ENG_WORKER_BATCH 256 /* nodes scored before a flush, at most */
 
 struct eng_worker {
 	pthread_t th;
@@ -39,10 +51,11 @@ struct eng_worker {
 	struct eng_wnode *in_head, *in_tail;   /* waiting to be scored */
 	struct eng_wnode *out_head, *out_tail; /* scored, not yet taken back */
 	size_t queued;			       /* pushed and not yet taken back */
-	int efd;			       /* readable while out_head is not empty */
+	int efd;			       /* written when out_head turns non-empty */
 	bool closing;
 	bool started;
 	eng_work_fn fn;
+	eng_flush_fn flush; /* NULL: none */
 	void *ctx;
 };
 
@@ -50,6 +63,9 @@ struct eng_worker {
 void eng_worker_init(struct eng_worker *w);
 /* Starts the thread; -1 with err when it cannot (no thread, no eventfd). */
 int eng_worker_start(struct eng_worker *w, eng_work_fn fn, void *ctx, struct se_err *err);
+/* The same, with flush called on each batch (see above). */
+int eng_worker_start_batched(struct eng_worker *w, eng_work_fn fn, eng_flush_fn flush, void *ctx,
+			     struct se_err *err);
 void eng_worker_push(struct eng_worker *w, struct eng_wnode *n);
 /* Takes every finished node back, oldest first (NULL when none). */
 struct eng_wnode *eng_worker_done(struct eng_worker *w);

@@ -186,15 +186,28 @@ int res_writer_open(struct res_writer *w, const char *path, struct se_err *err)
 	if (w->fd < 0)
 		return -1;
 	w->path = xstrdup(path);
+	w->batched = false;
 	buf_init(&w->line);
 	return 0;
 }
 
 int res_writer_append(struct res_writer *w, const struct res_row *row, struct se_err *err)
 {
-	buf_reset(&w->line);
+	if (!w->batched)
+		buf_reset(&w->line);
 	res_format(&w->line, row);
-	return fio_write_full(w->fd, w->line.data, w->line.len, w->path, err);
+	if (w->batched && w->line.len < RES_WRITER_BATCH_BYTES)
+		return 0;
+	return res_writer_flush(w, err);
+}
+
+int res_writer_flush(struct res_writer *w, struct se_err *err)
+{
+	if (w->line.len == 0)
+		return 0;
+	int rc = fio_write_full(w->fd, w->line.data, w->line.len, w->path, err);
+	buf_reset(&w->line); /* written, or lost with the run that failed */
+	return rc;
 }
 
 void res_writer_close(struct res_writer *w)

@@ -91,14 +91,24 @@ void res_row_init(struct res_row *row); /* all unknown */
 /* Appends row as one JSON line, ending in '\n'. */
 void res_format(struct buf *b, const struct res_row *row);
 
+/* results.jsonl's appender. append writes each line at once (one write),
+ * unless `batched` is set: then append only formats the line into the
+ * buffer, written (whole lines, one write) once it holds
+ * RES_WRITER_BATCH_BYTES or on flush, and a line is in the file only after
+ * that write. The engine batches, flushing after each batch its scoring
+ * thread finishes (engine/worker.h); close writes nothing. */
+#define RES_WRITER_BATCH_BYTES (64u << 10)
 struct res_writer {
 	int fd;
 	char *path;
-	struct buf line;
+	struct buf line; /* lines not yet written */
+	bool batched;
 };
 
 int res_writer_open(struct res_writer *w, const char *path, struct se_err *err);
 int res_writer_append(struct res_writer *w, const struct res_row *row, struct se_err *err);
+/* Writes the buffered lines; on a failure they are dropped (err says why). */
+int res_writer_flush(struct res_writer *w, struct se_err *err);
 void res_writer_close(struct res_writer *w);
 
 /* The longest line a reader takes: more than any line `run` writes (a reply
