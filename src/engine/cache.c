@@ -22,7 +22,7 @@
 
 #define APP_ID 0x53455643 /* "SEVC" */
 #define SCHEMA_VERSION 2  /* 2: zsize (version 1 had none, so every text was raw) */
-#define ZLEVEL 3	  /* per-entry compression: fast, about 3x on JSON */
+#define ZLEVEL 1	  /* per-entry compression: the fastest level, about 2.5x on JSON */
 #define READ_LOADS 1024	  /* loads per read transaction, at most */
 
 static const char schema[] =
@@ -48,8 +48,10 @@ struct pend {
 	char *model;
 	struct eng_cache_entry e;
 	int64_t sum;
-	char *body;
+	char *body; /* the text, for loads while it is batched */
 	size_t len;
+	char *z; /* its zstd frame, or NULL when that is not smaller */
+	size_t zlen;
 };
 
 /* a (URL, model) row id known to be committed */
@@ -65,9 +67,10 @@ struct eng_cache {
 	char *dir;
 	char *path;
 	sqlite3_stmt *get, *put, *src_get, *src_put;
+	pthread_mutex_t zmu; /* cz only: stores compress outside mu */
 	ZSTD_CCtx *cz;
 	ZSTD_DCtx *dz;
-	struct buf zbuf; /* a text compressed for put_one, or uncompressed by read_row */
+	struct buf zbuf; /* a text uncompressed by read_row */
 	struct pend *pend;
 	size_t n_pend, cap_pend, pend_bytes;
 	double pend_t0;
@@ -241,6 +244,7 @@ static void cache_free(struct eng_cache *c)
 		free(c->pend[i].url);
 		free(c->pend[i].model);
 		free(c->pend[i].body);
+		free(c->pend[i].z);
 	}
 	free(c->pend);
 	for (size_t i = 0; i < c->n_src; i++) {
@@ -249,6 +253,7 @@ static void cache_free(struct eng_cache *c)
 	}
 	free(c->src);
 	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->zmu);
 	free(c->dir);
 	free(c->path);
 	free(c);
@@ -261,6 +266,7 @@ int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *n
 	bool legacy = eng_cache_legacy_present(dir);
 	struct eng_cache *c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->zmu, NULL);
 	c->cz = ZSTD_createCCtx();
 	c->dz = ZSTD_createDCtx();
 	if (!c->cz || !c->dz) { /* only out of memory, as xalloc.h does */
@@ -375,11 +381,8 @@ static int put_one(struct eng_cache *c, const struct pend *p, struct se_err *err
 	bind_num(st, 5, p->e.latency_ms);
 	bind_num(st, 6, p->e.ttft_ms);
 	sqlite3_bind_int64(st, 7, p->sum);
-	buf_reset(&c->zbuf);
-	buf_reserve(&c->zbuf, ZSTD_compressBound(p->len));
-	size_t z = ZSTD_compress2(c->cz, c->zbuf.data, ZSTD_compressBound(p->len), p->body, p->len);
-	if (!ZSTD_isError(z) && z < p->len) {
-		sqlite3_bind_blob64(st, 8, c->zbuf.data, z, SQLITE_STATIC);
+	if (p->z) {
+		sqlite3_bind_blob64(st, 8, p->z, p->zlen, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)p->len);
 	} else {
 		sqlite3_bind_blob64(st, 8, p->body, p->len, SQLITE_STATIC);
@@ -396,6 +399,7 @@ static void pend_clear(struct eng_cache *c)
 		free(c->pend[i].url);
 		free(c->pend[i].model);
 		free(c->pend[i].body);
+		free(c->pend[i].z);
 	}
 	c->n_pend = 0;
 	c->pend_bytes = 0;
@@ -514,13 +518,43 @@ static int bad_key(struct eng_cache *c, const struct eng_cache_key *k, struct se
 		       k->req, k->sample);
 }
 
-static int store_locked(struct eng_cache *c, const struct eng_cache_key *k,
-			const struct eng_cache_entry *e, const char *body, size_t len, int64_t sum,
-			struct se_err *err)
+/* A store's costly parts, done before the handle's mutex is taken (a load
+ * on the loop's thread never waits for them): the text's checksum and its
+ * zstd frame (kept only when smaller). */
+struct packed {
+	int64_t sum;
+	char *z;
+	size_t zlen;
+};
+
+static void pack(struct eng_cache *c, const char *body, size_t len, struct packed *pk)
 {
-	struct pend p = {.sample = k->sample, .e = *e, .sum = sum, .len = len};
-	if (!req_bytes(k->req, p.req) || k->sample < 0)
+	pk->sum = body_sum(body, len);
+	size_t bound = ZSTD_compressBound(len);
+	pk->z = xmalloc(bound);
+	pthread_mutex_lock(&c->zmu);
+	size_t z = ZSTD_compress2(c->cz, pk->z, bound, body, len);
+	pthread_mutex_unlock(&c->zmu);
+	if (ZSTD_isError(z) || z >= len) {
+		free(pk->z);
+		pk->z = NULL;
+		z = 0;
+	}
+	pk->zlen = z;
+}
+
+/* Takes pk's frame (freed here on a failure). */
+static int store_locked(struct eng_cache *c, const struct eng_cache_key *k,
+			const struct eng_cache_entry *e, const char *body, size_t len,
+			struct packed *pk, struct se_err *err)
+{
+	struct pend p = {
+	    .sample = k->sample, .e = *e, .sum = pk->sum, .len = len, .z = pk->z, .zlen = pk->zlen};
+	pk->z = NULL;
+	if (!req_bytes(k->req, p.req) || k->sample < 0) {
+		free(p.z);
 		return bad_key(c, k, err);
+	}
 	p.url = xstrdup(k->url ? k->url : "");
 	p.model = xstrdup(k->model ? k->model : "");
 	p.body = xmalloc(len ? len : 1);
@@ -543,9 +577,10 @@ int eng_cache_store(struct eng_cache *c, const struct eng_cache_key *k,
 		    const struct eng_cache_entry *e, const char *body, size_t len,
 		    struct se_err *err)
 {
-	int64_t sum = body_sum(body, len); /* outside the lock: the costly part */
+	struct packed pk;
+	pack(c, body, len, &pk); /* outside the lock: the costly part */
 	pthread_mutex_lock(&c->mu);
-	int rc = store_locked(c, k, e, body, len, sum, err);
+	int rc = store_locked(c, k, e, body, len, &pk, err);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -669,7 +704,8 @@ int eng_cache_load(struct eng_cache *c, const struct eng_cache_key *k, struct en
 int eng_cache_add(struct eng_cache *c, const struct eng_cache_key *k,
 		  const struct eng_cache_entry *e, const char *body, size_t len, struct se_err *err)
 {
-	int64_t sum = body_sum(body, len);
+	struct packed pk;
+	pack(c, body, len, &pk);
 	pthread_mutex_lock(&c->mu);
 	struct eng_cache_entry old;
 	const char *b = NULL;
@@ -680,9 +716,10 @@ int eng_cache_add(struct eng_cache *c, const struct eng_cache_key *k,
 			? ENG_CACHE_SAME
 			: ENG_CACHE_CONFLICT;
 	else if (r == ENG_CACHE_MISS)
-		r = store_locked(c, k, e, body, len, sum, err) ? -1 : ENG_CACHE_ADDED;
+		r = store_locked(c, k, e, body, len, &pk, err) ? -1 : ENG_CACHE_ADDED;
 	else
 		r = -1;
+	free(pk.z); /* not stored */
 	sqlite3_reset(c->get);
 	pthread_mutex_unlock(&c->mu);
 	return r;
