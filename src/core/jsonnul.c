@@ -58,8 +58,19 @@ static void put_index(struct buf *p, size_t index)
 	buf_printf(p, "[%zu]", index);
 }
 
+/* Whether the text may hold a NUL at all: a raw NUL byte, or the six
+ * bytes \u0000 (which may also be an escaped backslash followed by
+ * "u0000": the scan below tells them apart). Almost every text has
+ * neither, and then the path-tracking scan is skipped. */
+static bool may_hold_nul(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) || memmem(s, n, "\\u0000", 6);
+}
+
 int jsonnul_find(const char *s, size_t n, char *path, size_t size)
 {
+	if (!may_hold_nul(s, n))
+		return 0;
 	struct level st[JSONNUL_DEPTH];
 	size_t depth = 0, skipped = 0; /* levels past JSONNUL_DEPTH */
 	bool want_key = false;
