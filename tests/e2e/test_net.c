@@ -1,9 +1,11 @@
 /* test_net.c: `shadoweval run` against hostile servers that shadowsim has no
  * fault mode for: a scripted raw TCP server (tests/support/rawsrv.h) on
- * 127.0.0.1 answers each connection with canned bytes. Each test runs the real
+ * 127.0.0.1 answers each connection with canned bytes (and, for the timing of a
+ * slow connection set-up, a SOCKS5 proxy that is its own origin). Each test runs the real
  * binary with a time bound (a hang is a failure, never a wait) and checks the
  * results.jsonl lines it wrote. Nothing here asserts speed.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -736,4 +740,106 @@ Test(net, a_temporary_redirect_names_its_location, .init = setup, .fini = teardo
 	cr_assert(strstr(e, "HTTP 307") &&
 		      strstr(e, "https://elsewhere.example/v1/chat/completions"),
 		  "%s", e);
+}
+
+/* ---- latency leaves out the connection's set-up --------------------------- */
+
+#define SETUP_DELAY_MS 1000
+
+/* Reads exactly n bytes; -1 when the peer is gone first. */
+static int read_full(int fd, void *p, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* A one-connection SOCKS5 proxy that is its own origin server: it answers
+ * the SOCKS handshake only after SETUP_DELAY_MS (a slow connection set-up,
+ * like a TLS handshake on a loaded gateway), then reads the HTTP request
+ * and answers it at once. Runs in a child bounded by alarm(). */
+static void socks_origin(int lfd)
+{
+	alarm(60);
+	int fd = accept(lfd, NULL, NULL);
+	unsigned char b[300];
+	if (fd < 0 || read_full(fd, b, 2) || b[0] != 5 || read_full(fd, b + 2, b[1]))
+		_exit(1);
+	struct timespec ts = {SETUP_DELAY_MS / 1000, (SETUP_DELAY_MS % 1000) * 1000000L};
+	nanosleep(&ts, NULL); /* the delay under test, not a wait for an event */
+	/* no authentication; then CONNECT to an IPv4 address, a name or IPv6 */
+	if (rawsrv_write(fd, "\x05\x00", 2) || read_full(fd, b, 4))
+		_exit(1);
+	size_t rest = b[3] == 1 ? 6 : b[3] == 4 ? 18 : 0;
+	if (b[3] == 3 && read_full(fd, b + 4, 1) == 0)
+		rest = (size_t)b[4] + 2;
+	if (!rest || read_full(fd, b, rest) ||
+	    rawsrv_write(fd, "\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10))
+		_exit(1);
+	/* the HTTP request: headers, then its Content-Length body */
+	char req[8192];
+	size_t n = 0;
+	while (n < sizeof(req) - 1) {
+		ssize_t r = read(fd, req + n, sizeof(req) - 1 - n);
+		if (r <= 0)
+			_exit(1);
+		n += (size_t)r;
+		req[n] = '\0';
+		char *end = strstr(req, "\r\n\r\n");
+		const char *cl = strcasestr(req, "content-length:");
+		if (end && cl && n >= (size_t)(end + 4 - req) + strtoul(cl + 15, NULL, 10))
+			break;
+	}
+	rawsrv_reply(fd, 200, "Content-Type: application/json\r\n", OK_BODY, strlen(OK_BODY));
+	close(fd);
+	_exit(0);
+}
+
+Test(net, latency_is_timed_from_the_request_not_from_the_connection_set_up, .init = setup,
+     .fini = teardown, .timeout = 150)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(lfd, 4), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		socks_origin(lfd);
+	close(lfd);
+	char proxy[64];
+	snprintf(proxy, sizeof(proxy), "socks5://127.0.0.1:%d", ntohs(a.sin_port));
+	/* libcurl takes the proxy from the environment, as for any user */
+	setenv("ALL_PROXY", proxy, 1);
+	unsetenv("NO_PROXY");
+	unsetenv("no_proxy");
+	const char *eval = write_eval("http://127.0.0.1:9/v1", (struct evalopt){.max_attempts = 1});
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct proc_out p = run_eval(eval, tpath("run"), NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unsetenv("ALL_PROXY");
+	int st = 0;
+	waitpid(pid, &st, 0);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the proxy failed (%d)", st);
+	double wall_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	cr_assert_geq(wall_ms, SETUP_DELAY_MS, "the set-up was not slow: %.0f ms", wall_ms);
+	struct rows r;
+	load_rows(tpath("run"), &r);
+	cr_assert_eq(r.n, 1, "%s", p.err);
+	cr_assert_str_eq(str_of(r.v[0], "status"), "ok", "%s", str_of(r.v[0], "error"));
+	/* the reply came at once once the request was sent: the slow set-up is
+	 * not the model's latency (with it, latency_ms >= SETUP_DELAY_MS) */
+	double lat = num_of(r.v[0], "latency_ms");
+	cr_assert(lat >= 0 && lat < SETUP_DELAY_MS / 2, "latency_ms %.1f", lat);
+	rows_free(&r);
+	proc_out_free(&p);
 }
