@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The round constants (FIPS 180-4, 4.2.2), defined in sha256.c. */
+extern const uint32_t sha256_k[64];
+
 /* Whether sha256_x86_blocks may be called on this CPU (checked once). */
 bool sha256_x86_available(void);
 /* Runs the compression function over n 64-byte blocks at p. */
