@@ -16,6 +16,7 @@
 #include "core/esc.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/hash64.h"
 #include "core/heap.h"
 #include "core/jsonnul.h"
 #include "core/jsonv.h"
@@ -585,4 +586,33 @@ Test(core, html_and_markdown_escaping)
 	esc_md_cell(&b, cell, strlen(cell));
 	cr_assert_str_eq(b.data, "91% (9/10) \\[x\\](y) a\\|b \\*c\\* \"q\" &lt;i&gt; ");
 	buf_free(&b);
+}
+
+/* Every byte of every length moves the hash (a word loop that dropped the
+ * tail, or the length, would not), the seed chains without ambiguity, and
+ * the low bits of close ids spread over a small table. */
+Test(core, hash64_sees_every_byte_the_length_and_the_seed)
+{
+	unsigned char s[40] = {0};
+	for (size_t n = 0; n <= sizeof(s); n++) {
+		uint64_t h = hash64(0, s, n);
+		cr_assert_neq(h, hash64(1, s, n), "seed ignored at length %zu", n);
+		if (n < sizeof(s))
+			cr_assert_neq(h, hash64(0, s, n + 1), "zero byte %zu not counted", n);
+		for (size_t i = 0; i < n; i++) {
+			s[i] = 1;
+			cr_assert_neq(hash64(0, s, n), h, "byte %zu of %zu ignored", i, n);
+			s[i] = 0;
+		}
+	}
+	cr_assert_neq(hash64(hash64(0, "ab", 2), "c", 1), hash64(hash64(0, "a", 1), "bc", 2));
+	cr_assert_eq(hash64(7, "item-1", 6), hash64(7, "item-1", 6));
+	static unsigned hit[256];
+	char id[32];
+	for (int i = 0; i < 256 * 16; i++) {
+		int n = snprintf(id, sizeof(id), "item-%07d", i);
+		hit[hash64(0, id, (size_t)n) & 255]++;
+	}
+	for (int b = 0; b < 256; b++)
+		cr_assert(hit[b] > 0 && hit[b] < 48, "bucket %d holds %u of 4096", b, hit[b]);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash64.h"
 #include "core/xalloc.h"
 
 #define RECENT_MIN 1024 /* fingerprints the small table takes at least */
@@ -23,17 +24,7 @@ void ds_ids_free(struct ds_ids *s)
 
 uint64_t ds_ids_fingerprint(const char *id)
 {
-	/* FNV-1a, then a final avalanche so the low bits index the table well */
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *id; id++) {
-		h ^= (unsigned char)*id;
-		h *= 0x100000001b3ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
+	uint64_t h = hash64(0, id, strlen(id));
 	return h ? h : 1;
 }
 

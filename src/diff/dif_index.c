@@ -18,24 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/hash64.h"
 #include "core/xalloc.h"
 
 const char *const dif_kind_names[DIF_NKINDS] = {"a-better", "b-better", "both-pass", "neither"};
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a 64-bit finalizer */
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
 
 /* ---- the scanner: the eight fields pass 1 needs, without a parse tree ---- */
 
@@ -341,7 +327,7 @@ static int add_line(struct dif_index *x, const struct fields *f, uint64_t off, s
 	uint8_t role = (uint8_t)r;
 	if (2 * (x->nitems + 1) > x->hsize)
 		htab_grow(x);
-	uint64_t hash = hash_bytes(f->id.p, f->id.n);
+	uint64_t hash = hash64(0, f->id.p, f->id.n);
 	size_t h = (size_t)hash & (x->hsize - 1);
 	uint32_t item = 0;
 	for (;;) {
@@ -623,8 +609,8 @@ int dif_line_load(const struct dif_index *x, uint32_t cell, struct dif_line *l, 
 	if (l->text.len == 0) /* the file changed under us */
 		return se_fail(err, SE_INPUT, x->path, "results changed while diff read them");
 	int rc = res_parse_line(l->text.data, l->text.len, &l->row, &l->doc, x->path, err);
-	if (rc == 0 && hash_bytes(l->row.item_id, strlen(l->row.item_id)) !=
-			   x->items[x->cells[cell].item].hash)
+	if (rc == 0 &&
+	    hash64(0, l->row.item_id, strlen(l->row.item_id)) != x->items[x->cells[cell].item].hash)
 		rc = se_fail(err, SE_INPUT, x->path, "results changed while diff read them");
 	if (rc) /* name the line: counted only now, on the error path */
 		snprintf(err->where, sizeof(err->where), "%s:%zu", x->path,

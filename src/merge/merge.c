@@ -56,43 +56,12 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "core/hash64.h"
 #include "core/xalloc.h"
 #include "merge/merge.h"
 #include "merge/mg_int.h"
 #include "results/results.h"
 #include "summarize/summarize.h"
-
-/* ---- 64-bit hashes ---- */
-
-static uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-/* Eight bytes at a time, each word mixed before it is folded in; the length
- * is part of the hash, so chaining two strings has no ambiguity. */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	h ^= fmix64(n + 0x9e3779b97f4a7c15ULL);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = (h ^ fmix64(w)) * 0x9e3779b97f4a7c15ULL;
-		h = (h << 31) | (h >> 33);
-		s += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	memcpy(&w, s, n);
-	h = (h ^ fmix64(w ^ 0xa0761d6478bd642fULL)) * 0x9e3779b97f4a7c15ULL;
-	return fmix64(h);
-}
 
 /* ---- the set of pairs seen ---- */
 
@@ -154,7 +123,7 @@ struct join {
 
 static uint64_t item_key(const char *id, size_t len)
 {
-	uint64_t k = hash_bytes(0x27d4eb2f165667c5ULL, id, len);
+	uint64_t k = hash64(0x27d4eb2f165667c5ULL, id, len);
 	return k ? k : 1;
 }
 
@@ -206,12 +175,12 @@ static int on_row(void *ctx, const struct res_rec *row)
 	const struct mg_input *x = &j->in[j->cur];
 	j->lineno = row->line;
 	uint64_t key =
-	    hash_bytes(hash_bytes(0, row->item_id, row->item_id_len), row->model, row->model_len);
+	    hash64(hash64(0, row->item_id, row->item_id_len), row->model, row->model_len);
 	if (row->sample > 0) /* run --repeats: one line per (item, model, sample) */
-		key = hash_bytes(key, (const char *)&row->sample, sizeof(row->sample));
+		key = hash64(key, (const char *)&row->sample, sizeof(row->sample));
 	if (!key)
 		key = 1;
-	uint64_t line = hash_bytes(0x5bd1e995ULL, row->raw, row->raw_len);
+	uint64_t line = hash64(0x5bd1e995ULL, row->raw, row->raw_len);
 	struct seen *s = set_find(&j->set, key);
 	if (s->key) {
 		/* A byte-identical copy from another input is the same result
