@@ -28,17 +28,6 @@
 const char *const dif_cause_names[DIF_NCAUSES] = {"different model", "same model, different answer",
 						  "routing changed, same result"};
 
-static long find_item(const struct dif_index *x, uint64_t hash)
-{
-	if (!x->hsize)
-		return -1;
-	size_t h = (size_t)hash & (x->hsize - 1);
-	for (uint32_t v; (v = x->htab[h]); h = (h + 1) & (x->hsize - 1))
-		if (x->items[v - 1].hash == hash)
-			return v - 1;
-	return -1;
-}
-
 long dif_policy_cell(const struct dif_index *x, uint32_t item)
 {
 	long primary = -1, fallback_ok = -1;
@@ -76,7 +65,7 @@ int dif_baseline_select(const struct dif_index *base, const struct dif_index *cu
 	const char *slot = spec->slot >= 0 ? cur->slots.name[spec->slot] : NULL;
 	for (size_t r = 0; r < cur->nitems; r++) {
 		uint32_t item = cur->order[r];
-		long bi = find_item(base, cur->items[item].hash);
+		long bi = dif_item_find(base, cur->items[item].hash);
 		if (bi < 0) {
 			out->only_cur++;
 			continue;
@@ -117,7 +106,7 @@ int dif_baseline_select(const struct dif_index *base, const struct dif_index *cu
 		push(&out->group[cause], k, (struct dif_hit){item, (uint32_t)bb, (uint32_t)cb});
 	}
 	for (size_t i = 0; i < base->nitems; i++)
-		if (find_item(cur, base->items[i].hash) < 0)
+		if (dif_item_find(cur, base->items[i].hash) < 0)
 			out->only_base++;
 	return 0;
 }

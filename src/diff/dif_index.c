@@ -1,6 +1,6 @@
-/* dif_index.c: diff's pass over results.jsonl (one compact cell per line),
- * the pairing of an A and a B line per item, and reading a line back by its
- * offset; see diff.h.
+/* dif_index.c: diff's index of results.jsonl (one compact cell per line,
+ * from the results reader's fast pass, res_scan_fields), the pairing of an A
+ * and a B line per item, and reading a line back by its offset; see diff.h.
  *
  * Not here: output formats (dif_out.c), prompts and expected answers
  * (dif_data.c), the command line (cli/cmd_diff.c).
@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,358 +21,128 @@
 
 const char *const dif_kind_names[DIF_NKINDS] = {"a-better", "b-better", "both-pass", "neither"};
 
-/* ---- the scanner: the eight fields pass 1 needs, without a parse tree ---- */
-
-struct span {
-	const char *p;
-	size_t n;
-};
-
-enum {
-	F_ID = 1,
-	F_INDEX = 2,
-	F_TASK = 4,
-	F_SLOT = 8,
-	F_MODEL = 16,
-	F_ROLE = 32,
-	F_STATUS = 64,
-	F_PASS = 128,
-	F_ALL = 255
-};
-
-struct fields {
-	struct span id, task, slot, model, role, status;
-	long long index;
-	bool pass;
-	unsigned have;
-};
-
-static const char *skip_ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
-	return p;
-}
-
-/* p at an opening quote: past the closing one, or NULL; *esc when the string
- * holds a backslash escape. */
-static const char *str_end(const char *p, const char *e, bool *esc)
-{
-	p++;
-	*esc = false;
-	while (p <= e) {
-		const char *q = memchr(p, '"', (size_t)(e - p));
-		if (!q)
-			return NULL;
-		const char *bs = memchr(p, '\\', (size_t)(q - p));
-		if (!bs)
-			return q + 1;
-		*esc = true;
-		p = bs;
-		while (p < q)
-			p += *p == '\\' ? 2 : 1;
-		if (p == q)
-			return q + 1; /* the quote was not escaped */
-				      /* p == q + 1: the quote was escaped, look further */
-	}
-	return NULL;
-}
-
-static const char *skip_nested(const char *p, const char *e)
-{
-	int depth = 0;
-	while (p < e) {
-		char c = *p;
-		if (c == '"') {
-			bool esc;
-			p = str_end(p, e, &esc);
-			if (!p)
-				return NULL;
-			continue;
-		}
-		if (c == '{' || c == '[')
-			depth++;
-		else if (c == '}' || c == ']') {
-			if (--depth == 0)
-				return p + 1;
-		}
-		p++;
-	}
-	return NULL;
-}
-
-static unsigned key_bit(const char *k, size_t n)
-{
-#define KEY(lit, bit)                                                                              \
-	if (n == sizeof(lit) - 1 && !memcmp(k, lit, n))                                            \
-		return bit;
-	switch (n) {
-	case 4:
-		KEY("task", F_TASK)
-		KEY("slot", F_SLOT)
-		KEY("role", F_ROLE)
-		KEY("pass", F_PASS)
-		break;
-	case 5:
-		KEY("model", F_MODEL)
-		break;
-	case 6:
-		KEY("status", F_STATUS)
-		break;
-	case 7:
-		KEY("item_id", F_ID)
-		break;
-	case 10:
-		KEY("item_index", F_INDEX)
-		break;
-	}
-#undef KEY
-	return 0;
-}
-
-#define span_is(p, n, lit) ((n) == sizeof(lit) - 1 && !memcmp((p), (lit), (n)))
-
-static void set_span(struct fields *f, unsigned bit, const char *p, size_t n)
-{
-	struct span s = {p, n};
-	switch (bit) {
-	case F_ID:
-		f->id = s;
-		break;
-	case F_TASK:
-		f->task = s;
-		break;
-	case F_SLOT:
-		f->slot = s;
-		break;
-	case F_MODEL:
-		f->model = s;
-		break;
-	case F_ROLE:
-		f->role = s;
-		break;
-	default:
-		f->status = s;
-		break;
-	}
-}
-
-/* 0: the fields are read; 1: leave this line to the results reader (an
- * escaped string, a type or shape the fast path does not vouch for). Stops
- * as soon as the eight fields are seen: `output` comes last. */
-static int scan_line(const char *s, size_t n, struct fields *f)
-{
-	const char *p = s, *e = s + n;
-	memset(f, 0, sizeof(*f));
-	f->index = -1;
-	p = skip_ws(p, e);
-	if (p >= e || *p != '{')
-		return 1;
-	p = skip_ws(p + 1, e);
-	for (;;) {
-		if (p >= e || *p != '"')
-			return 1;
-		bool esc;
-		const char *k = p + 1, *ke = str_end(p, e, &esc);
-		if (!ke || esc)
-			return 1;
-		unsigned bit = key_bit(k, (size_t)(ke - 1 - k));
-		if (bit & f->have)
-			return 1; /* a duplicate key: the reader decides */
-		p = skip_ws(ke, e);
-		if (p >= e || *p != ':')
-			return 1;
-		p = skip_ws(p + 1, e);
-		if (p >= e)
-			return 1;
-		const char *v = p;
-		if (*p == '"') {
-			p = str_end(p, e, &esc);
-			if (!p || (bit && (esc || bit == F_INDEX || bit == F_PASS)))
-				return 1;
-			if (bit)
-				set_span(f, bit, v + 1, (size_t)(p - 1 - (v + 1)));
-		} else if (*p == '{' || *p == '[') {
-			if (bit)
-				return 1;
-			p = skip_nested(p, e);
-			if (!p)
-				return 1;
-		} else {
-			while (p < e && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' &&
-			       *p != '\r' && *p != '\n')
-				p++;
-			size_t vn = (size_t)(p - v);
-			if (vn == 0)
-				return 1;
-			if (bit == F_INDEX) {
-				if (span_is(v, vn, "null"))
-					f->index = -1;
-				else {
-					if (vn > 15)
-						return 1;
-					long long x = 0;
-					for (size_t i = 0; i < vn; i++) {
-						if (v[i] < '0' || v[i] > '9')
-							return 1;
-						x = x * 10 + (v[i] - '0');
-					}
-					f->index = x;
-				}
-			} else if (bit == F_PASS) {
-				if (span_is(v, vn, "true"))
-					f->pass = true;
-				else if (!span_is(v, vn, "false"))
-					return 1;
-			} else if (bit == F_TASK || bit == F_SLOT) {
-				if (!span_is(v, vn, "null"))
-					return 1;
-			} else if (bit) {
-				return 1; /* id, model, role and status must be strings */
-			}
-		}
-		f->have |= bit;
-		if (f->have == F_ALL)
-			return 0;
-		p = skip_ws(p, e);
-		if (p < e && *p == ',') {
-			p = skip_ws(p + 1, e);
-			continue;
-		}
-		if (p < e && *p == '}')
-			break;
-		return 1;
-	}
-	unsigned need = F_ID | F_MODEL | F_ROLE | F_STATUS;
-	if ((f->have & need) != need || skip_ws(p + 1, e) != e)
-		return 1;
-	return 0;
-}
-
 /* ---- building the index ---- */
 
-static void fields_from_row(struct fields *f, const struct res_rec *r)
+static size_t intern(struct strtab *t, const char *s)
 {
-	memset(f, 0, sizeof(*f));
-#define SP(x) ((struct span){(x), (x) ? strlen(x) : 0})
-	f->id = SP(r->item_id);
-	f->task = SP(r->task);
-	f->slot = SP(r->slot);
-	f->model = SP(r->model);
-	f->role = SP(res_role_name(r->role));
-	f->status = SP(res_status_name(r->status));
-#undef SP
-	f->index = r->item_index;
-	f->pass = r->pass;
-	f->have = F_ALL;
+	return strtab_intern(t, s ? s : "", NULL);
 }
 
-static size_t intern_span(struct strtab *t, struct span s, struct buf *tmp)
-{
-	buf_reset(tmp);
-	if (s.p)
-		buf_append(tmp, s.p, s.n);
-	return strtab_intern(t, tmp->data, NULL);
-}
+/* The table's entries: the high 32 bits of the id hash, then the item
+ * number + 1 (never 0: 0 is an empty slot), so most probes end in the table
+ * without reading an item. */
+#define HIGH 0xffffffff00000000ULL
 
 static void htab_grow(struct dif_index *x)
 {
 	size_t size = x->hsize ? x->hsize * 2 : 1024;
-	uint32_t *t = xcalloc(size, sizeof(*t));
+	uint64_t *t = xcalloc(size, sizeof(*t));
 	for (size_t i = 0; i < x->nitems; i++) {
-		size_t h = (size_t)x->items[i].hash & (size - 1);
+		uint64_t hash = x->items[i].hash;
+		size_t h = (size_t)hash & (size - 1);
 		while (t[h])
 			h = (h + 1) & (size - 1);
-		t[h] = (uint32_t)i + 1;
+		t[h] = (hash & HIGH) | (i + 1);
 	}
 	free(x->htab);
 	x->htab = t;
 	x->hsize = size;
 }
 
-/* An error about line `line` of the results. */
-static int line_fail(const struct dif_index *x, size_t line, struct se_err *err, const char *what,
-		     const char *val, size_t n)
+/* The item of the hash, or -1; *slot: where it is or would go. */
+static long find_slot(const struct dif_index *x, uint64_t hash, size_t *slot)
 {
-	(void)val;
-	(void)n;
+	size_t h = (size_t)hash & (x->hsize - 1);
+	for (uint64_t v; (v = x->htab[h]); h = (h + 1) & (x->hsize - 1)) {
+		uint32_t item = (uint32_t)v - 1;
+		if ((v & HIGH) == (hash & HIGH) && x->items[item].hash == hash) {
+			*slot = h;
+			return item;
+		}
+	}
+	*slot = h;
+	return -1;
+}
+
+long dif_item_find(const struct dif_index *x, uint64_t hash)
+{
+	size_t slot;
+	return x->hsize ? find_slot(x, hash, &slot) : -1;
+}
+
+/* An error about line `line` of the results. */
+static int line_fail(const struct dif_index *x, size_t line, struct se_err *err, const char *what)
+{
 	char where[600];
 	snprintf(where, sizeof(where), "%s:%zu", x->path, line);
 	return se_fail(err, SE_INPUT, where, "%s", what);
 }
 
-static int add_line(struct dif_index *x, const struct fields *f, uint64_t off, size_t line,
-		    struct buf *tmp, struct se_err *err)
+/* The item of an id: found or added. */
+static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item, struct se_err *err)
 {
-	/* The vocabulary is results/vocab.h's: enum dif_role follows enum
-	 * res_role, and an unknown status is refused as res_scan refuses it. */
+	uint64_t hash = hash64(0, r->item_id, r->item_id_len);
+	if (x->nitems && x->items[x->last_item].hash == hash) {
+		*item = x->last_item; /* an item's lines are mostly adjacent */
+		return 0;
+	}
+	if (2 * (x->nitems + 1) > x->hsize)
+		htab_grow(x);
+	size_t slot;
+	long found = find_slot(x, hash, &slot);
+	if (found >= 0) {
+		*item = x->last_item = (uint32_t)found;
+		return 0;
+	}
+	if (x->nitems >= UINT32_MAX - 1)
+		return line_fail(x, r->line, err, "too many items");
+	x->items = xgrow(x->items, &x->items_cap, x->nitems + 1, sizeof(*x->items));
+	struct dif_item *it = &x->items[x->nitems];
+	it->hash = hash;
+	it->index = r->item_index;
+	it->task = (uint16_t)intern(&x->tasks, r->task);
+	it->slot = (uint16_t)intern(&x->slots, r->slot);
+	if (x->tasks.n > UINT16_MAX || x->slots.n > UINT16_MAX)
+		return line_fail(x, r->line, err, "too many tasks or slots");
+	*item = x->last_item = (uint32_t)x->nitems++;
+	x->htab[slot] = (hash & HIGH) | (*item + 1);
+	return 0;
+}
+
+/* One line of the results (res_scan_fields' callback). */
+static int add_line(void *ctx, const struct res_rec *r)
+{
+	struct dif_index *x = ctx;
+	/* enum dif_role follows enum res_role (results/vocab.h) */
 	_Static_assert((int)DIF_ROLE_PRIMARY == (int)RES_PRIMARY &&
 			   (int)DIF_ROLE_SHADOW == (int)RES_SHADOW &&
 			   (int)DIF_ROLE_FALLBACK == (int)RES_FALLBACK,
 		       "dif_role follows res_role");
-	int r = res_role_parse(f->role.p, f->role.n);
-	int st = res_status_parse(f->status.p, f->status.n);
-	if (r < 0 || st < 0) {
-		char where[600], known[200];
-		snprintf(where, sizeof(where), "%s:%zu", x->path, line);
-		const struct span *v = r < 0 ? &f->role : &f->status;
-		return se_fail(err, SE_INPUT, where, "%s: unknown %s \"%.*s\" (known: %s)",
-			       r < 0 ? "role" : "status", r < 0 ? "role" : "status",
-			       (int)(v->n > 40 ? 40 : v->n), v->p,
-			       r < 0 ? res_role_list(known, sizeof(known))
-				     : res_status_list(known, sizeof(known)));
-	}
-	uint8_t role = (uint8_t)r;
-	if (2 * (x->nitems + 1) > x->hsize)
-		htab_grow(x);
-	uint64_t hash = hash64(0, f->id.p, f->id.n);
-	size_t h = (size_t)hash & (x->hsize - 1);
 	uint32_t item = 0;
-	for (;;) {
-		uint32_t v = x->htab[h];
-		if (!v) {
-			if (x->nitems >= UINT32_MAX - 1)
-				return line_fail(x, line, err, "too many items", NULL, 0);
-			x->items = xgrow(x->items, &x->items_cap, x->nitems + 1, sizeof(*x->items));
-			struct dif_item *it = &x->items[x->nitems];
-			it->hash = hash;
-			it->index = f->index;
-			it->task = (uint16_t)intern_span(&x->tasks, f->task, tmp);
-			it->slot = (uint16_t)intern_span(&x->slots, f->slot, tmp);
-			if (x->tasks.n > UINT16_MAX || x->slots.n > UINT16_MAX)
-				return line_fail(x, line, err, "too many tasks or slots", NULL, 0);
-			item = (uint32_t)x->nitems++;
-			x->htab[h] = item + 1;
-			break;
-		}
-		if (x->items[v - 1].hash == hash) {
-			item = v - 1;
-			break;
-		}
-		h = (h + 1) & (x->hsize - 1);
-	}
+	if (item_of(x, r, &item, x->load_err))
+		return -1;
 	/* lines mostly alternate among a few models: the last few are cached */
 	size_t model = SIZE_MAX;
 	for (int i = 0; i < 4 && model == SIZE_MAX; i++) {
 		size_t m = x->recent[i];
-		if (m < x->models.n && strlen(x->models.name[m]) == f->model.n &&
-		    !memcmp(x->models.name[m], f->model.p, f->model.n))
+		if (m < x->models.n && strlen(x->models.name[m]) == r->model_len &&
+		    !memcmp(x->models.name[m], r->model, r->model_len))
 			model = m;
 	}
 	if (model == SIZE_MAX) {
-		model = intern_span(&x->models, f->model, tmp);
+		model = intern(&x->models, r->model);
 		x->recent[x->recent_next++ & 3] = model;
 	}
 	if (model >= UINT16_MAX)
-		return line_fail(x, line, err, "too many models", NULL, 0);
-	bool ok = st == RES_OK;
+		return line_fail(x, r->line, x->load_err, "too many models");
+	bool ok = r->status == RES_OK;
 	x->cells = xgrow(x->cells, &x->cells_cap, x->ncells + 1, sizeof(*x->cells));
 	x->cells[x->ncells++] = (struct dif_cell){
-	    .off = off,
+	    .off = r->off,
 	    .item = item,
 	    .model = (uint16_t)model,
-	    .role = role,
-	    .flags = (uint8_t)((ok ? DIF_F_OK : 0) | (ok && f->pass ? DIF_F_PASS : 0)),
+	    .role = (uint8_t)r->role,
+	    .flags = (uint8_t)((ok ? DIF_F_OK : 0) | (ok && r->pass ? DIF_F_PASS : 0)),
 	};
 	return 0;
 }
@@ -409,48 +177,6 @@ static void group(struct dif_index *x)
 	qsort_r(x->order, x->nitems, sizeof(*x->order), cmp_order, x->items);
 }
 
-/* One line (without its newline): the fast path, else the results reader. */
-static int index_line(struct dif_index *x, const char *line, size_t len, bool complete, uint64_t at,
-		      struct buf *tmp, struct se_err *err)
-{
-	if (len && line[len - 1] == '\r')
-		len--;
-	if (len == 0)
-		return 0;
-	struct fields f;
-	/* run --repeats: diff compares one answer per (item, model), sample 0,
-	 * as res_scan hands over; a line naming a sample goes to the reader */
-	bool sampled = memmem(line, len, "\"sample\":", 9) != NULL;
-	if (complete && !sampled && scan_line(line, len, &f) == 0)
-		return add_line(x, &f, at, x->lines, tmp, err);
-	char where[600];
-	snprintf(where, sizeof(where), "%s:%zu", x->path, x->lines);
-	struct res_rec row;
-	cJSON *doc = NULL;
-	if (res_parse_line(line, len, &row, &doc, where, err)) {
-		cJSON_Delete(doc);
-		if (!complete) { /* a crash mid-append: skipped, as res_scan does */
-			x->torn = 1;
-			se_clear(err);
-			return 0;
-		}
-		return -1;
-	}
-	if (row.sample > 0) {
-		cJSON_Delete(doc);
-		return 0;
-	}
-	fields_from_row(&f, &row);
-	int rc = add_line(x, &f, at, x->lines, tmp, err);
-	cJSON_Delete(doc);
-	return rc;
-}
-
-/* The file is read through a moving mmap window (no copy into a buffer; the
- * window is unmapped as it moves, so the pages read do not stay in this
- * process's memory); a line longer than the window widens it. */
-#define WINDOW ((size_t)8 << 20)
-
 int dif_index_load(struct dif_index *x, const char *path, struct se_err *err)
 {
 	memset(x, 0, sizeof(*x));
@@ -462,46 +188,13 @@ int dif_index_load(struct dif_index *x, const char *path, struct se_err *err)
 	x->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (x->fd < 0)
 		return se_fail_errno(err, path, "cannot open results");
-	struct stat st;
-	if (fstat(x->fd, &st) != 0)
-		return se_fail_errno(err, path, "cannot stat results");
-	if (!S_ISREG(st.st_mode))
-		return se_fail(err, SE_INPUT, path, "not a regular file");
-	uint64_t size = (uint64_t)st.st_size, pos = 0;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), window = WINDOW;
-	struct buf tmp;
-	buf_init(&tmp);
-	int rc = 0;
-	while (rc == 0 && pos < size) {
-		uint64_t base = pos - pos % page;
-		size_t len = size - base < window ? (size_t)(size - base) : window;
-		char *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, x->fd, (off_t)base);
-		if (map == MAP_FAILED) {
-			rc = se_fail_errno(err, path, "cannot read results");
-			break;
-		}
-		madvise(map, len, MADV_SEQUENTIAL);
-		const char *p = map + (pos - base), *end = map + len;
-		bool last_window = base + len == size;
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			if (!nl && !last_window)
-				break; /* the line goes on past the window */
-			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			x->lines++;
-			rc = index_line(x, p, n, nl != NULL, pos, &tmp, err);
-			pos += n + (nl ? 1 : 0);
-			p += n + (nl ? 1 : 0);
-			if (rc || x->torn)
-				break;
-		}
-		munmap(map, len);
-		if (x->torn)
-			break;
-		if (rc == 0 && pos < size && pos - pos % page == base)
-			window *= 2; /* not one whole line in the window: widen it */
-	}
-	buf_free(&tmp);
+	/* run --repeats: diff compares one answer per (item, model), sample 0 */
+	struct res_fields sf = {.want = RES_WANT_TASK | RES_WANT_SLOT};
+	x->load_err = err;
+	int rc = res_scan_fields(path, &sf, add_line, x, err);
+	x->load_err = NULL;
+	x->lines = sf.lines;
+	x->torn = sf.torn;
 	if (rc)
 		return -1;
 	group(x);

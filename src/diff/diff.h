@@ -5,12 +5,11 @@
  * Two passes, so that memory does not follow the size of the outputs and the
  * lines of one item need not be adjacent in results.jsonl:
  *
- * 1. dif_index_load streams results.jsonl once and keeps, per line, a 16-byte
- *    cell (byte offset, item, model, role, pass) and, per item, 24 bytes (id
- *    hash, item_index, task, slot). The few fields it needs are read by a
- *    small scanner that stops before `output`; a line it cannot read plainly
- *    (an escaped string, an odd shape, a torn last line) goes through the
- *    results reader (res_parse_line), which also words every error.
+ * 1. dif_index_load streams results.jsonl once through the results reader's
+ *    fast pass (res_scan_fields: every field checked by res_scan's rules
+ *    and messages, no parse tree) and keeps, per line, a 16-byte cell (byte
+ *    offset, item, model, role, pass) and, per item, 24 bytes (id hash,
+ *    item_index, task, slot).
  * 2. dif_select pairs an A line with a B line per item (a sort-free join:
  *    cells are grouped by item with a counting pass) and sorts the compared
  *    items into kinds; dif_line_load then reads one line back by its offset
@@ -61,7 +60,7 @@ struct dif_index {
 	struct strtab models, tasks, slots;
 	struct dif_item *items;
 	size_t nitems, items_cap;
-	uint32_t *htab; /* item number + 1, 0 empty */
+	uint64_t *htab; /* hash's high half | item number + 1; 0 empty */
 	size_t hsize;
 	struct dif_cell *cells;
 	size_t ncells, cells_cap;
@@ -71,11 +70,15 @@ struct dif_index {
 	size_t lines, torn;
 	size_t recent[4]; /* while loading: models of recent lines */
 	unsigned recent_next;
+	struct se_err *load_err; /* while loading */
+	uint32_t last_item;	 /* while loading: the item of the last line */
 };
 
 /* Reads path (a results.jsonl) into x. Errors name file:line. */
 int dif_index_load(struct dif_index *x, const char *path, struct se_err *err);
 void dif_index_free(struct dif_index *x);
+/* The item whose id has this hash64, or -1. */
+long dif_item_find(const struct dif_index *x, uint64_t hash);
 /* The model's number, or -1 when no line names it. */
 long dif_model_find(const struct dif_index *x, const char *name);
 /* Whether any line of the model has the role shadow (the default Bs). */

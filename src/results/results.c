@@ -20,6 +20,7 @@
 #include "core/lines.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
+#include "results/res_int.h"
 
 void res_row_init(struct res_row *row)
 {
@@ -222,17 +223,6 @@ void res_writer_close(struct res_writer *w)
 
 /* ---- reading ---------------------------------------------------------- */
 
-/* How a field is checked. Absent and null mean "unknown" (the default)
- * except for F_REQ fields. */
-enum fkind { F_STR, F_REQ, F_INT, F_NUM, F_BOOL, F_OBJ, F_ROLE, F_STATUS, F_COST, F_PAIRWISE };
-
-struct field {
-	const char *key;
-	enum fkind kind;
-	double lo, hi; /* F_INT, F_NUM: the range, inclusive */
-	size_t off;    /* into struct res_rec */
-};
-
 #define OFF(m) offsetof(struct res_rec, m)
 /* Ranges: wide enough for any value `run` writes, narrow enough that sums
  * and float conversions downstream stay finite. */
@@ -242,7 +232,7 @@ struct field {
 
 /* In the writer's order (res_format), so a line of ours matches at the
  * cursor and costs one comparison per field. */
-static const struct field fields[] = {
+const struct res_field res_field_table[] = {
     {"item_id", F_REQ, 0, 0, OFF(item_id)},
     {"item_index", F_INT, 0, 1e15, OFF(item_index)},
     {"task", F_STR, 0, 0, OFF(task)},
@@ -274,8 +264,9 @@ static const struct field fields[] = {
     {"error", F_STR, 0, 0, OFF(error)},
     {"output", F_STR, 0, 0, OFF(output)},
 };
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-_Static_assert(NFIELDS <= 32, "one bit per field in a uint32_t");
+#define RES_NFIELDS (sizeof(res_field_table) / sizeof(res_field_table[0]))
+_Static_assert(RES_NFIELDS <= 32, "one bit per field in a uint32_t");
+const size_t res_nfields = RES_NFIELDS;
 
 void res_rec_init(struct res_rec *r)
 {
@@ -288,6 +279,17 @@ void res_rec_init(struct res_rec *r)
 	r->cost_usd = NAN;
 	r->score = NAN;
 	r->judge_cost_usd = r->judge_latency_ms = NAN;
+}
+
+void res_field_store(const struct res_field *f, struct res_rec *r, double d)
+{
+	char *at = (char *)r + f->off;
+	if (f->kind == F_NUM)
+		*(double *)at = d;
+	else if (f->off == OFF(http_status) || f->off == OFF(attempts))
+		*(int *)at = (int)d;
+	else
+		*(long *)at = (long)d;
 }
 
 /* A short rendering of a bad value for a message. */
@@ -309,7 +311,8 @@ static void describe(const cJSON *v, char *out, size_t size)
 	}
 }
 
-static int bad_field(struct se_err *err, const char *where, const struct field *f, const cJSON *v)
+static int bad_field(struct se_err *err, const char *where, const struct res_field *f,
+		     const cJSON *v)
 {
 	char got[64], want[96];
 	describe(v, got, sizeof(got));
@@ -383,7 +386,7 @@ static int take_pairwise(const cJSON *o, struct res_rec *r, const char *where, s
 }
 
 /* One field's value into r; -1 with err on a bad value. */
-static int take(const struct field *f, const cJSON *v, struct res_rec *r, const char *where,
+static int take(const struct res_field *f, const cJSON *v, struct res_rec *r, const char *where,
 		struct se_err *err)
 {
 	char *at = (char *)r + f->off;
@@ -413,12 +416,7 @@ static int take(const struct field *f, const cJSON *v, struct res_rec *r, const 
 		if (!cJSON_IsNumber(v) || !isfinite(d) || d < f->lo || d > f->hi ||
 		    (f->kind == F_INT && d != floor(d)))
 			return bad_field(err, where, f, v);
-		if (f->kind == F_NUM)
-			*(double *)at = d;
-		else if (f->off == OFF(http_status) || f->off == OFF(attempts))
-			*(int *)at = (int)d;
-		else
-			*(long *)at = (long)d;
+		res_field_store(f, r, d);
 		return 0;
 	}
 	case F_BOOL:
@@ -473,25 +471,27 @@ static int rec_from_json(const cJSON *o, struct res_rec *r, const char *where, s
 	size_t cur = 0;
 	for (const cJSON *v = o->child; v; v = v->next) {
 		size_t i = cur;
-		if (i >= NFIELDS || strcmp(fields[i].key, v->string)) {
-			for (i = 0; i < NFIELDS && strcmp(fields[i].key, v->string); i++)
+		if (i >= RES_NFIELDS || strcmp(res_field_table[i].key, v->string)) {
+			for (i = 0; i < RES_NFIELDS && strcmp(res_field_table[i].key, v->string);
+			     i++)
 				;
-			if (i == NFIELDS)
+			if (i == RES_NFIELDS)
 				continue;
 		}
 		if (seen & (1u << i))
-			return se_fail(err, SE_INPUT, where, "%s: given twice", fields[i].key);
+			return se_fail(err, SE_INPUT, where, "%s: given twice",
+				       res_field_table[i].key);
 		seen |= 1u << i;
 		cur = i + 1;
-		if (take(&fields[i], v, r, where, err))
+		if (take(&res_field_table[i], v, r, where, err))
 			return -1;
 	}
-	for (size_t i = 0; i < NFIELDS; i++) {
+	for (size_t i = 0; i < RES_NFIELDS; i++) {
 		if (seen & (1u << i))
 			continue;
-		if (fields[i].kind == F_REQ || fields[i].kind == F_ROLE ||
-		    fields[i].kind == F_STATUS)
-			return se_fail(err, SE_INPUT, where, "%s: missing", fields[i].key);
+		if (res_field_table[i].kind == F_REQ || res_field_table[i].kind == F_ROLE ||
+		    res_field_table[i].kind == F_STATUS)
+			return se_fail(err, SE_INPUT, where, "%s: missing", res_field_table[i].key);
 	}
 	if (r->output)
 		r->output_len = strlen(r->output);

@@ -6,7 +6,8 @@
  * chunks, one reused line buffer bounded by RES_MAX_LINE), parses each line
  * with cJSON, checks every field and hands a compact struct res_rec to a
  * callback; it is the only reader of results.jsonl (summarize, sweep, check,
- * merge, report and `run --resume` all use it). A torn last line (no trailing
+ * merge, report and `run --resume` all use it; diff uses its fast pass,
+ * res_scan_fields, which keeps its rules and messages). A torn last line (no trailing
  * newline, and not JSON) is skipped and counted; any other bad line is an
  * error naming file:line and the field.
  *
@@ -166,6 +167,7 @@ struct res_rec {
 	const char *raw;
 	size_t raw_len;
 	size_t line;
+	unsigned long long off; /* res_scan_fields: the line's byte offset in the file */
 };
 
 void res_rec_init(struct res_rec *rec); /* all unknown, strings NULL */
@@ -221,6 +223,37 @@ int res_find_pair(const char *path, const char *item_id, const char *model, size
 struct cJSON;
 int res_parse_line(const char *line, size_t len, struct res_rec *rec, struct cJSON **doc,
 		   const char *where, struct se_err *err);
+
+/* ---- the fast pass (res_fast.c, res_stream.c) ----
+ *
+ * res_scan_fields streams the file through one reused buffer (memory
+ * follows the longest line, not the file) and reads each line with a fast path that
+ * checks every field by the rules above without building a parse tree; a
+ * line the fast path cannot decide (an escaped string it should hand over,
+ * a surrogate escape, an exponent, a bad value of any kind) goes through
+ * the full parse, which also words every error, so the rules and messages
+ * are res_scan's exactly. rec is as res_scan's except: strings are item_id,
+ * model and the wanted ones (RES_WANT_*), the others are NULL; checks is
+ * NULL (no parse tree); raw is not NUL-terminated; off is set. A line with
+ * a pairwise comparison always takes the full parse. */
+#define RES_WANT_TASK 1u
+#define RES_WANT_SLOT 2u
+#define RES_WANT_SERVED_MODEL 4u
+#define RES_WANT_FINISH_REASON 8u
+#define RES_WANT_ERROR 16u
+#define RES_WANT_OUTPUT 32u
+
+struct res_fields {
+	unsigned want;	  /* RES_WANT_* */
+	bool all_samples; /* every sample, as res_scan_samples; else sample 0 */
+	size_t max_line;  /* 0: RES_MAX_LINE */
+	/* after the scan */
+	size_t lines, torn;
+	size_t slow; /* lines read by the full parse */
+};
+
+int res_scan_fields(const char *path, struct res_fields *sf, res_rec_fn fn, void *ctx,
+		    struct se_err *err);
 
 /* For --resume: cuts a torn last line off the file. *dropped is set to 1 when
  * it did. */
