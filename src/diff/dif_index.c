@@ -28,6 +28,14 @@ static size_t intern(struct strtab *t, const char *s)
 	return strtab_intern(t, s ? s : "", NULL);
 }
 
+/* A task or slot name: most items repeat the last item's. */
+static uint16_t intern_last(struct strtab *t, const char *s, uint16_t last)
+{
+	if (last < t->n && !strcmp(t->name[last], s ? s : ""))
+		return last;
+	return (uint16_t)intern(t, s);
+}
+
 /* The table's entries: the high 32 bits of the id hash, then the item
  * number + 1 (never 0: 0 is an empty slot), so most probes end in the table
  * without reading an item. */
@@ -100,8 +108,8 @@ static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item,
 	struct dif_item *it = &x->items[x->nitems];
 	it->hash = hash;
 	it->index = r->item_index;
-	it->task = (uint16_t)intern(&x->tasks, r->task);
-	it->slot = (uint16_t)intern(&x->slots, r->slot);
+	it->task = intern_last(&x->tasks, r->task, x->nitems ? it[-1].task : 0);
+	it->slot = intern_last(&x->slots, r->slot, x->nitems ? it[-1].slot : 0);
 	if (x->tasks.n > UINT16_MAX || x->slots.n > UINT16_MAX)
 		return line_fail(x, r->line, err, "too many tasks or slots");
 	*item = x->last_item = (uint32_t)x->nitems++;
@@ -125,8 +133,7 @@ static int add_line(void *ctx, const struct res_rec *r)
 	size_t model = SIZE_MAX;
 	for (int i = 0; i < 4 && model == SIZE_MAX; i++) {
 		size_t m = x->recent[i];
-		if (m < x->models.n && strlen(x->models.name[m]) == r->model_len &&
-		    !memcmp(x->models.name[m], r->model, r->model_len))
+		if (m < x->models.n && !strcmp(x->models.name[m], r->model))
 			model = m;
 	}
 	if (model == SIZE_MAX) {
