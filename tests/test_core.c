@@ -616,3 +616,16 @@ Test(core, hash64_sees_every_byte_the_length_and_the_seed)
 	for (int b = 0; b < 256; b++)
 		cr_assert(hit[b] > 0 && hit[b] < 48, "bucket %d holds %u of 4096", b, hit[b]);
 }
+
+/* jsonw_strn writes null for no string, as jsonw_str does (diff's jsonl
+ * relies on it for a result without output). */
+Test(core, jsonw_strn_writes_null_for_no_string)
+{
+	struct buf b;
+	buf_init(&b);
+	jsonw_strn(&b, NULL, 0);
+	buf_putc(&b, ',');
+	jsonw_strn(&b, "a\"b", 3);
+	cr_assert_str_eq(b.data, "null,\"a\\\"b\"");
+	buf_free(&b);
+}

@@ -266,6 +266,8 @@ static const char *const odd[] = {
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"output\":\"\\x\"}",
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"output\":"
     "\"\\ud800\"}",
+    "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"output\":"
+    "\"\\uDC00 \\uD7FF\"}",
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"x\":[1,]}",
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"x\":+1}",
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"x\":.5}",

@@ -79,6 +79,10 @@ size_t utf8_count(const char *s, size_t n)
 void jsonw_strn(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	if (!s) {
+		buf_puts(b, "null");
+		return;
+	}
 	const unsigned char *p = (const unsigned char *)s;
 	buf_reserve(b, n + 2);
 	buf_putc(b, '"');

@@ -15,7 +15,7 @@
 #include "core/buf.h"
 
 void jsonw_str(struct buf *b, const char *s);		 /* "..." ; NULL writes null */
-void jsonw_strn(struct buf *b, const char *s, size_t n); /* "..." of n bytes */
+void jsonw_strn(struct buf *b, const char *s, size_t n); /* "..." of n bytes; NULL: null */
 void jsonw_double(struct buf *b, double v);		 /* shortest round-trip, or null */
 /* The text jsonw_double writes, into out: integers without a fraction
  * ("2", not "2.0" or "2e+00"), others in the shortest form that reads back to

@@ -500,10 +500,7 @@ static void json_side(struct buf *b, const struct dif_line *l)
 	jsonw_str(b, r->error);
 	buf_putc(b, ',');
 	jsonw_key(b, "output");
-	if (r->output)
-		jsonw_strn(b, r->output, r->output_len);
-	else
-		buf_puts(b, "null");
+	jsonw_strn(b, r->output, r->output_len);
 	buf_putc(b, '}');
 }
 

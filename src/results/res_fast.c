@@ -12,6 +12,7 @@
  * that breaks a rule makes the line go to the full parse, which words the
  * error, so this file never writes a message.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,17 +44,6 @@ static const char *skip_ws(const char *p, const char *e)
 	return p;
 }
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* p at a backslash: past its escape, or NULL (unknown, cut short, or half of
  * a surrogate pair: the full parse decides those). */
 static const char *escape_end(const char *p, const char *e)
@@ -70,18 +60,15 @@ static const char *escape_end(const char *p, const char *e)
 	case 'r':
 	case 't':
 		return p + 2;
-	case 'u': {
+	case 'u':
 		if (e - p < 6)
 			return NULL;
-		unsigned v = 0;
-		for (int i = 2; i < 6; i++) {
-			int h = hex(p[i]);
-			if (h < 0)
+		for (int i = 2; i < 6; i++)
+			if (!isxdigit((unsigned char)p[i]))
 				return NULL;
-			v = v << 4 | (unsigned)h;
-		}
-		return v >= 0xD800 && v <= 0xDFFF ? NULL : p + 6;
-	}
+		if ((p[2] == 'd' || p[2] == 'D') && (p[3] < '0' || p[3] > '7'))
+			return NULL; /* \uD800 to \uDFFF: half of a surrogate pair */
+		return p + 6;
 	default:
 		return NULL;
 	}
