@@ -69,6 +69,9 @@ static int dump_rec(void *ctx, const struct res_rec *r)
 		   r->http_status, r->attempts, r->latency_ms, r->ttft_ms, r->original_latency_ms,
 		   r->original_ttft_ms, r->prompt_tokens, r->completion_tokens, r->est_tokens,
 		   r->cost_usd, r->score, (int)r->cached, (int)r->pass, (int)r->raw_len, r->raw);
+	buf_printf(d->out, "  judge %a %a pairwise %d %d %d [%s]\n", r->judge_cost_usd,
+		   r->judge_latency_ms, (int)r->pairwise, (int)r->pw_ab, (int)r->pw_ba,
+		   S(r->pw_judge_model));
 	return 0;
 }
 
@@ -246,7 +249,15 @@ static const char *const odd[] = {
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"sample\":2}",
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"x\":"
     "123456789012345678901234567890123456789012345678901234567890123456789}",
+    "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"shadow\",\"status\":\"ok\","
+    "\"judge_cost_usd\":0.25,\"judge_latency_ms\":12,\"pairwise\":null}",
+    "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"shadow\",\"status\":\"ok\",\"pairwise\":"
+    "{\"check\":\"pw\",\"judge_model\":\"j\",\"reference_model\":\"r\",\"ab\":\"a\","
+    "\"ba\":\"a\",\"outcome\":\"a\",\"detail\":\"\"}}",
     /* bad */
+    "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"shadow\",\"status\":\"ok\",\"pairwise\":7}",
+    "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"shadow\",\"status\":\"ok\","
+    "\"judge_cost_usd\":-1}",
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"pass\":\"yes\"}",
     "{\"item_id\":\"\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\"}",
     "{\"item_id\":\"a\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",\"attempts\":1.5}",
