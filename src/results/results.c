@@ -75,9 +75,9 @@ static void format_pairwise(struct buf *b, const struct res_pairwise *p)
 	buf_puts(b, "},");
 }
 
-void res_format(struct buf *b, const struct res_row *r)
+/* Who and what: the item, the configured model and the answer's role. */
+static void put_identity(struct buf *b, const struct res_row *r)
 {
-	buf_putc(b, '{');
 	jsonw_key(b, "item_id");
 	jsonw_str(b, r->item_id);
 	buf_putc(b, ',');
@@ -103,15 +103,16 @@ void res_format(struct buf *b, const struct res_row *r)
 	buf_putc(b, ',');
 	jsonw_key(b, "role");
 	jsonw_str(b, r->role);
-	buf_putc(b, ',');
+}
+
+/* How the request went: status, timing, tokens, cost and the cache. */
+static void put_measures(struct buf *b, const struct res_row *r)
+{
 	jsonw_key(b, "status");
 	jsonw_str(b, r->status);
 	buf_putc(b, ',');
 	jsonw_key(b, "http_status");
-	if (r->http_status > 0)
-		jsonw_long(b, r->http_status);
-	else
-		buf_puts(b, "null");
+	put_long_or_null(b, r->http_status > 0 ? r->http_status : -1);
 	buf_putc(b, ',');
 	jsonw_key(b, "attempts");
 	jsonw_long(b, r->attempts);
@@ -144,7 +145,12 @@ void res_format(struct buf *b, const struct res_row *r)
 		jsonw_key(b, "original_ttft_ms");
 		jsonw_double(b, r->original_ttft_ms);
 	}
-	buf_putc(b, ',');
+}
+
+/* What came back: the verdict of the checks (and of a judge), the error
+ * and the output. */
+static void put_verdict(struct buf *b, const struct res_row *r)
+{
 	jsonw_key(b, "est_tokens");
 	put_long_or_null(b, r->est_tokens);
 	buf_putc(b, ',');
@@ -178,6 +184,16 @@ void res_format(struct buf *b, const struct res_row *r)
 		jsonw_strn(b, r->output, r->output_len ? r->output_len : strlen(r->output));
 	else
 		buf_puts(b, "null");
+}
+
+void res_format(struct buf *b, const struct res_row *r)
+{
+	buf_putc(b, '{');
+	put_identity(b, r);
+	buf_putc(b, ',');
+	put_measures(b, r);
+	buf_putc(b, ',');
+	put_verdict(b, r);
 	buf_puts(b, "}\n");
 }
 
