@@ -526,66 +526,53 @@ static int context_error(struct buf *err_body, const struct sim_model *m, long t
 	return 400;
 }
 
-int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t len,
-		     struct sim_plan *pl, struct buf *err_body)
+/* The models to try: "model" first, then the OpenRouter "models" list (up
+ * to max), each one a model of the profiles. 0 or 400. */
+static int candidate_models(const struct sim_request_ctx *ctx, const cJSON *root, const char **cand,
+			    size_t max, size_t *nc, struct buf *err_body)
 {
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	if (!root)
-		return bad_request(err_body, "Invalid JSON in request body");
-	if (has_nul_escape(body, len)) {
-		cJSON_Delete(root);
-		return bad_request(err_body, "Invalid request: a string contains a NUL character "
-					     "(\\u0000)");
-	}
-	int rc = 0;
 	const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
-	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
-	const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
-	const cJSON *max_tokens = cJSON_GetObjectItemCaseSensitive(root, "max_tokens");
-
-	/* The models to try: "model" first, then the OpenRouter "models" list. */
-	const char *cand[16];
-	size_t nc = 0;
-	if (!cJSON_IsObject(root)) {
-		rc = bad_request(err_body, "Request body must be a JSON object");
-		goto out;
-	}
-	if ((rc = check_request(err_body, root)))
-		goto out;
+	*nc = 0;
 	if (cJSON_IsString(model))
-		cand[nc++] = model->valuestring;
+		cand[(*nc)++] = model->valuestring;
 	const cJSON *it;
 	if (cJSON_IsArray(models))
 		cJSON_ArrayForEach(it, models)
 		{
-			if (nc < sizeof(cand) / sizeof(cand[0]))
-				cand[nc++] = it->valuestring;
+			if (*nc < max)
+				cand[(*nc)++] = it->valuestring;
 		}
-	if (nc == 0) {
-		rc = bad_request(err_body, "No model specified");
-		goto out;
-	}
-	for (size_t i = 0; i < nc; i++) {
+	if (*nc == 0)
+		return bad_request(err_body, "No model specified");
+	for (size_t i = 0; i < *nc; i++) {
 		if (!sim_profiles_find(ctx->profiles, cand[i])) {
 			char msg[400];
 			snprintf(msg, sizeof(msg), "%.300s is not a valid model ID", cand[i]);
-			rc = bad_request(err_body, msg);
-			goto out;
+			return bad_request(err_body, msg);
 		}
 	}
+	return 0;
+}
+
+/* What the request asks for whatever model answers: max_tokens, streaming,
+ * the attempt and sample, and the item its messages name. 0 or 400. */
+static int read_request(const struct sim_request_ctx *ctx, const cJSON *root,
+			const char *first_model, struct sim_plan *pl, struct buf *err_body)
+{
+	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
+	const cJSON *max_tokens = cJSON_GetObjectItemCaseSensitive(root, "max_tokens");
 	if (max_tokens && !cJSON_IsNull(max_tokens)) {
 		/* OpenRouter's own wording, naming the model. */
 		if (!jsonv_integer_in(max_tokens, 1, 1e9)) {
 			char m[400];
 			snprintf(m, sizeof(m), "%.300s: max_tokens must be a positive integer",
-				 cand[0]);
-			rc = bad_request(err_body, m);
-			goto out;
+				 first_model);
+			return bad_request(err_body, m);
 		}
 		pl->max_tokens = (long)max_tokens->valuedouble;
 	}
-	pl->stream = cJSON_IsTrue(stream);
+	pl->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stream"));
 	pl->attempt = ctx->attempt > 0 ? ctx->attempt : 1;
 	pl->sample = ctx->sample > 0 ? ctx->sample : 0;
 	const cJSON *temp = cJSON_GetObjectItemCaseSensitive(root, "temperature");
@@ -598,18 +585,21 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 	pl->item = sim_items_find(ctx->items, pl->key);
 	long pt = (long)messages_chars(messages) / 4;
 	pl->prompt_tokens = pt > 0 ? pt : 1;
+	return 0;
+}
 
-	/* With a fallback list, a model that fails before answering (context
-	 * window, 429, 5xx) hands over to the next, as OpenRouter does; the
-	 * last one's failure is the reply. */
+/* With a fallback list, a model that fails before answering (context
+ * window, 429, 5xx) hands over to the next, as OpenRouter does; the last
+ * one's failure is the reply. 0 or 400. */
+static int pick_model(const struct sim_request_ctx *ctx, const char **cand, size_t nc,
+		      struct sim_plan *pl, struct buf *err_body)
+{
 	for (size_t i = 0; i < nc; i++) {
 		const struct sim_model *m = sim_profiles_find(ctx->profiles, cand[i]);
 		bool last = i + 1 == nc;
 		if (pl->prompt_tokens > m->context_length) {
-			if (last) {
-				rc = context_error(err_body, m, pl->prompt_tokens);
-				goto out;
-			}
+			if (last)
+				return context_error(err_body, m, pl->prompt_tokens);
 			continue;
 		}
 		pl->fault = pick_fault(m, ctx->seed, pl->key, pl->attempt);
@@ -618,7 +608,28 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 		fill_plan(ctx, pl, m, messages);
 		break;
 	}
-out:
+	return 0;
+}
+
+int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t len,
+		     struct sim_plan *pl, struct buf *err_body)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	if (!root)
+		return bad_request(err_body, "Invalid JSON in request body");
+	int rc;
+	const char *cand[16];
+	size_t nc = 0;
+	if (has_nul_escape(body, len))
+		rc = bad_request(err_body, "Invalid request: a string contains a NUL character "
+					   "(\\u0000)");
+	else if (!cJSON_IsObject(root))
+		rc = bad_request(err_body, "Request body must be a JSON object");
+	else if (!(rc = check_request(err_body, root)) &&
+		 !(rc = candidate_models(ctx, root, cand, sizeof(cand) / sizeof(cand[0]), &nc,
+					 err_body)) &&
+		 !(rc = read_request(ctx, root, cand[0], pl, err_body)))
+		rc = pick_model(ctx, cand, nc, pl, err_body);
 	cJSON_Delete(root);
 	return rc;
 }
