@@ -128,55 +128,56 @@ struct run_args {
 	double margin_pts;
 	bool stop_flags; /* --min-items or --margin given */
 	long repeats;	 /* 0: the config's params.n */
-	char **endpoints;
+	const char **endpoints;
 	size_t n_endpoints;
 	struct cli_evalflags ef; /* --set, --routing */
 };
 
-/* Returns 1 when --help was printed, 0 to run, -1 on a usage error. */
-static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *err)
+enum {
+	O_RESUME = 256,
+	O_LIMIT,
+	O_SHARD,
+	O_SHARD_BY,
+	O_SHARD_LIMITS,
+	O_CONC,
+	O_CACHE,
+	O_CACHE_DIR,
+	O_MAX_COST,
+	O_ENDPOINT,
+	O_CORRECTION,
+	O_MAX_ERR,
+	O_STOP,
+	O_MIN_ITEMS,
+	O_MARGIN,
+	O_REPEATS
+};
+
+static const struct option run_opts[] = {
+    {"out", required_argument, NULL, 'o'},
+    {"resume", no_argument, NULL, O_RESUME},
+    {"limit", required_argument, NULL, O_LIMIT},
+    {"shard", required_argument, NULL, O_SHARD},
+    {"shard-by", required_argument, NULL, O_SHARD_BY},
+    {"shard-limits", required_argument, NULL, O_SHARD_LIMITS},
+    {"concurrency", required_argument, NULL, O_CONC},
+    {"cache", required_argument, NULL, O_CACHE},
+    {"cache-dir", required_argument, NULL, O_CACHE_DIR},
+    {"max-cost", required_argument, NULL, O_MAX_COST},
+    {"endpoint", required_argument, NULL, O_ENDPOINT},
+    {"correction", required_argument, NULL, O_CORRECTION},
+    {"max-error-rate", required_argument, NULL, O_MAX_ERR},
+    {"stop-when-decided", no_argument, NULL, O_STOP},
+    {"min-items", required_argument, NULL, O_MIN_ITEMS},
+    {"margin", required_argument, NULL, O_MARGIN},
+    CLI_EVALFLAGS_OPTIONS,
+    {"repeats", required_argument, NULL, O_REPEATS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void run_args_defaults(struct run_args *a, int argc)
 {
-	enum {
-		O_RESUME = 256,
-		O_LIMIT,
-		O_SHARD,
-		O_SHARD_BY,
-		O_SHARD_LIMITS,
-		O_CONC,
-		O_CACHE,
-		O_CACHE_DIR,
-		O_MAX_COST,
-		O_ENDPOINT,
-		O_CORRECTION,
-		O_MAX_ERR,
-		O_STOP,
-		O_MIN_ITEMS,
-		O_MARGIN,
-		O_REPEATS
-	};
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},
-	    {"resume", no_argument, NULL, O_RESUME},
-	    {"limit", required_argument, NULL, O_LIMIT},
-	    {"shard", required_argument, NULL, O_SHARD},
-	    {"shard-by", required_argument, NULL, O_SHARD_BY},
-	    {"shard-limits", required_argument, NULL, O_SHARD_LIMITS},
-	    {"concurrency", required_argument, NULL, O_CONC},
-	    {"cache", required_argument, NULL, O_CACHE},
-	    {"cache-dir", required_argument, NULL, O_CACHE_DIR},
-	    {"max-cost", required_argument, NULL, O_MAX_COST},
-	    {"endpoint", required_argument, NULL, O_ENDPOINT},
-	    {"correction", required_argument, NULL, O_CORRECTION},
-	    {"max-error-rate", required_argument, NULL, O_MAX_ERR},
-	    {"stop-when-decided", no_argument, NULL, O_STOP},
-	    {"min-items", required_argument, NULL, O_MIN_ITEMS},
-	    {"margin", required_argument, NULL, O_MARGIN},
-	    CLI_EVALFLAGS_OPTIONS,
-	    {"repeats", required_argument, NULL, O_REPEATS},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	memset(a, 0, sizeof(*a));
 	a->limit = -1;
 	a->concurrency = DEFAULT_CONCURRENCY;
@@ -189,110 +190,96 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 	a->margin_pts = DEFAULT_MARGIN_PTS;
 	a->endpoints = xcalloc((size_t)argc + 1, sizeof(char *));
 	cli_evalflags_init(&a->ef, argc);
-	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			a->out = optarg;
-			break;
-		case O_RESUME:
-			a->resume = true;
-			break;
-		case O_LIMIT:
-			if (flag_parse_long("--limit", optarg, 0, 1L << 62, &a->limit, err))
-				return -1;
-			break;
-		case O_SHARD:
-			if (shd_parse(optarg, &a->shard_k, &a->shard_n))
-				return se_fail(err, SE_USAGE, "--shard",
-					       "expected K/N with 1 <= K <= N <= %ld, got \"%s\"",
-					       SHD_MAX_N, optarg);
-			break;
-		case O_SHARD_BY:
-			if (shd_scheme_parse(optarg, &a->shard_by))
-				return se_fail(err, SE_USAGE, "--shard-by",
-					       "expected hash or index, got \"%s\"", optarg);
-			break;
-		case O_SHARD_LIMITS:
-			if (shd_limits_parse(optarg, &a->shard_limits))
-				return se_fail(err, SE_USAGE, "--shard-limits",
-					       "expected split or whole, got \"%s\"", optarg);
-			break;
-		case O_CONC:
-			if (flag_parse_long("--concurrency", optarg, 1, 100000, &a->concurrency,
-					    err))
-				return -1;
-			break;
-		case O_CACHE:
-			if (eng_cache_mode_parse(optarg, &a->cache))
-				return se_fail(err, SE_USAGE, "--cache",
-					       "expected use, off, refresh or replay, got \"%s\"",
-					       optarg);
-			break;
-		case O_CACHE_DIR:
-			a->cache_dir = optarg;
-			break;
-		case O_MAX_COST:
-			if (flag_parse_double("--max-cost", optarg, 0, &a->max_cost, err))
-				return -1;
-			break;
-		case O_ENDPOINT:
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return se_fail(err, SE_USAGE, "--endpoint",
-					       "expected NAME=URL, got \"%s\"", optarg);
-			a->endpoints[a->n_endpoints++] = optarg;
-			break;
-		case O_CORRECTION:
-			if (cli_parse_correction(optarg, &a->correction, err))
-				return -1;
-			break;
-		case O_MAX_ERR:
-			if (flag_parse_double("--max-error-rate", optarg, 0, &a->max_error_rate,
-					      err))
-				return -1;
-			if (!(a->max_error_rate > 0 && a->max_error_rate <= 1))
-				return se_fail(
-				    err, SE_USAGE, "--max-error-rate",
-				    "expected a share from 0 (excluded) to 1, got \"%s\"", optarg);
-			break;
-		case O_STOP:
-			a->stop_when_decided = true;
-			break;
-		case O_REPEATS:
-			if (flag_parse_long("--repeats", optarg, 1, 1000, &a->repeats, err))
-				return -1;
-			break;
-		case O_MIN_ITEMS:
-			if (flag_parse_long("--min-items", optarg, 1, 1L << 40, &a->min_items, err))
-				return -1;
-			a->stop_flags = true;
-			break;
-		case O_MARGIN:
-			if (flag_parse_double("--margin", optarg, 0, &a->margin_pts, err))
-				return -1;
-			if (!(a->margin_pts > 0 && a->margin_pts <= 100))
-				return se_fail(err, SE_USAGE, "--margin",
-					       "expected points of pass rate, more than 0 and at "
-					       "most 100, got \"%s\"",
-					       optarg);
-			a->stop_flags = true;
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		case 'h':
-			fputs(run_usage, stdout);
-			return 1;
-		default: {
-			int took = cli_evalflags_take(&a->ef, c, optarg, err);
-			if (took == 1)
-				break;
-			return took ? -1 : flag_bad_option(c, argv, opts, err);
-		}
-		}
+}
+
+/* The flags that choose what is sent, and where: items, shards, endpoints,
+ * concurrency, the cache and the budget. 1 taken, 0 not one of them, -1. */
+static int take_send_flag(struct run_args *a, int c, const char *arg, struct se_err *err)
+{
+	switch (c) {
+	case O_LIMIT:
+		return flag_parse_long("--limit", arg, 0, 1L << 62, &a->limit, err) ? -1 : 1;
+	case O_SHARD:
+		if (shd_parse(arg, &a->shard_k, &a->shard_n))
+			return se_fail(err, SE_USAGE, "--shard",
+				       "expected K/N with 1 <= K <= N <= %ld, got \"%s\"",
+				       SHD_MAX_N, arg);
+		return 1;
+	case O_SHARD_BY:
+		if (shd_scheme_parse(arg, &a->shard_by))
+			return se_fail(err, SE_USAGE, "--shard-by",
+				       "expected hash or index, got \"%s\"", arg);
+		return 1;
+	case O_SHARD_LIMITS:
+		if (shd_limits_parse(arg, &a->shard_limits))
+			return se_fail(err, SE_USAGE, "--shard-limits",
+				       "expected split or whole, got \"%s\"", arg);
+		return 1;
+	case O_CONC:
+		return flag_parse_long("--concurrency", arg, 1, 100000, &a->concurrency, err) ? -1
+											      : 1;
+	case O_CACHE:
+		if (eng_cache_mode_parse(arg, &a->cache))
+			return se_fail(err, SE_USAGE, "--cache",
+				       "expected use, off, refresh or replay, got \"%s\"", arg);
+		return 1;
+	case O_CACHE_DIR:
+		a->cache_dir = arg;
+		return 1;
+	case O_MAX_COST:
+		return flag_parse_double("--max-cost", arg, 0, &a->max_cost, err) ? -1 : 1;
+	case O_ENDPOINT:
+		if (!strchr(arg, '=') || arg[0] == '=')
+			return se_fail(err, SE_USAGE, "--endpoint", "expected NAME=URL, got \"%s\"",
+				       arg);
+		a->endpoints[a->n_endpoints++] = arg;
+		return 1;
 	}
+	return 0;
+}
+
+/* The flags that judge the results and may end the run early: samples,
+ * corrections, the error-rate gate and --stop-when-decided's test. 1 taken,
+ * 0 not one of them, -1. */
+static int take_verdict_flag(struct run_args *a, int c, const char *arg, struct se_err *err)
+{
+	switch (c) {
+	case O_CORRECTION:
+		return cli_parse_correction(arg, &a->correction, err) ? -1 : 1;
+	case O_MAX_ERR:
+		if (flag_parse_double("--max-error-rate", arg, 0, &a->max_error_rate, err))
+			return -1;
+		if (!(a->max_error_rate > 0 && a->max_error_rate <= 1))
+			return se_fail(err, SE_USAGE, "--max-error-rate",
+				       "expected a share from 0 (excluded) to 1, got \"%s\"", arg);
+		return 1;
+	case O_STOP:
+		a->stop_when_decided = true;
+		return 1;
+	case O_REPEATS:
+		return flag_parse_long("--repeats", arg, 1, 1000, &a->repeats, err) ? -1 : 1;
+	case O_MIN_ITEMS:
+		if (flag_parse_long("--min-items", arg, 1, 1L << 40, &a->min_items, err))
+			return -1;
+		a->stop_flags = true;
+		return 1;
+	case O_MARGIN:
+		if (flag_parse_double("--margin", arg, 0, &a->margin_pts, err))
+			return -1;
+		if (!(a->margin_pts > 0 && a->margin_pts <= 100))
+			return se_fail(err, SE_USAGE, "--margin",
+				       "expected points of pass rate, more than 0 and at most 100, "
+				       "got \"%s\"",
+				       arg);
+		a->stop_flags = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The operand and the rules between flags, once all are read. */
+static int check_run_args(struct run_args *a, int argc, char **argv, struct se_err *err)
+{
 	if (optind >= argc)
 		return se_fail(err, SE_USAGE, NULL, "missing EVAL.json");
 	if (optind + 1 < argc)
@@ -308,6 +295,42 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *
 			       "cannot continue a run (--resume): its sequential tests would "
 			       "restart on part of the items; start a new run folder");
 	return 0;
+}
+
+/* Returns 1 when --help was printed, 0 to run, -1 on a usage error. */
+static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *err)
+{
+	run_args_defaults(a, argc);
+	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":o:qh", run_opts, NULL)) != -1) {
+		int took;
+		switch (c) {
+		case 'o':
+			a->out = optarg;
+			break;
+		case O_RESUME:
+			a->resume = true;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 1;
+		default:
+			took = take_send_flag(a, c, optarg, err);
+			if (took == 0)
+				took = take_verdict_flag(a, c, optarg, err);
+			if (took == 0)
+				took = cli_evalflags_take(&a->ef, c, optarg, err);
+			if (took == 1)
+				break;
+			return took ? -1 : flag_bad_option(c, argv, run_opts, err);
+		}
+	}
+	return check_run_args(a, argc, argv, err);
 }
 
 /* Everything one run holds between its three steps; run_free releases it. */
@@ -611,15 +634,11 @@ static void test_hold_prepared(void)
 			;
 }
 
-/* Step 1: everything that can fail before a request is sent. Returns 1 when
- * --help was printed, 0 to run, -1 on an error. Once it returns 0 the folder
- * is locked and its manifest says "running". */
-static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
+/* The config as this run sees it: --set and --routing, --endpoint, the
+ * shard's share of the limits, the API keys and the prices. */
+static int load_run_config(struct run *r, struct se_err *err)
 {
 	struct run_args *a = &r->a;
-	int p = parse_args(argc, argv, a, err);
-	if (p)
-		return p;
 	if (cli_evalflags_load(&a->ef, a->eval, &r->cfg, err))
 		return -1;
 	for (size_t i = 0; i < a->n_endpoints; i++) {
@@ -637,15 +656,25 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 		return -1;
 	if (r->cfg->pricing_path && pricing_load(r->cfg->pricing_path, &r->prices, err))
 		return -1;
-	r->dir = a->out ? xstrdup(a->out) : fio_join("runs", r->cfg->name);
+	return 0;
+}
 
+/* The dataset's identity (hash and stat, for --resume and the end-of-run
+ * warning), and at least one item in it. */
+static int check_dataset(struct run *r, struct se_err *err)
+{
 	const char *ds_path = r->cfg->dataset.path;
 	if (fio_sha256_file(ds_path, r->ds_sha, err))
 		return -1;
 	if (stat(ds_path, &r->ds_st) != 0)
 		return se_fail_errno(err, ds_path, "cannot stat dataset");
-	if (dataset_has_items(r->cfg, err))
-		return -1;
+	return dataset_has_items(r->cfg, err);
+}
+
+/* --stop-when-decided's tests, and the samples per (item, model). */
+static int setup_sampling(struct run *r, struct se_err *err)
+{
+	struct run_args *a = &r->a;
 	if (a->stop_when_decided) {
 		if (r->cfg->n_shadows == 0)
 			return se_fail(err, SE_USAGE, "--stop-when-decided",
@@ -658,21 +687,33 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 	if (a->repeats == 0)
 		a->repeats = r->cfg->params.n > 1 ? r->cfg->params.n : 1;
 	r->stop.repeats = (int)a->repeats;
+	return 0;
+}
 
+/* The run folder, created and locked; one that has results needs --resume. */
+static int open_run_dir(struct run *r, struct se_err *err)
+{
+	r->dir = r->a.out ? xstrdup(r->a.out) : fio_join("runs", r->cfg->name);
 	if (fio_mkdirs(r->dir, err) || lock_run_dir(r->dir, &r->lock_fd, err))
 		return -1;
 	char *rpath = fio_join(r->dir, "results.jsonl");
 	bool has_results = file_nonempty(rpath);
 	free(rpath);
-	if (!a->resume && has_results)
+	if (!r->a.resume && has_results)
 		return se_fail(err, SE_USAGE, NULL,
 			       "run folder %s already has results (use --resume to continue, or -o "
 			       "for a new folder)",
 			       r->dir);
+	return 0;
+}
 
+/* What the manifest says of the run from its start: inputs and flags. */
+static void describe_run(struct run *r)
+{
+	const struct run_args *a = &r->a;
 	struct man_info *mi = &r->mi;
 	mi->cfg = r->cfg;
-	mi->dataset_path = ds_path;
+	mi->dataset_path = r->cfg->dataset.path;
 	mi->dataset_sha256 = r->ds_sha;
 	mi->limit = a->limit;
 	mi->concurrency = (int)a->concurrency;
@@ -684,22 +725,36 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 		mi->shard_limits = shd_limits_name(a->shard_limits);
 	}
 	clock_iso8601(mi->started_at, sizeof(mi->started_at));
+}
+
+/* Step 1: everything that can fail before a request is sent. Returns 1 when
+ * --help was printed, 0 to run, -1 on an error. Once it returns 0 the folder
+ * is locked and its manifest says "running". */
+static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
+{
+	int p = parse_args(argc, argv, &r->a, err);
+	if (p)
+		return p;
+	if (load_run_config(r, err) || check_dataset(r, err) || setup_sampling(r, err) ||
+	    open_run_dir(r, err))
+		return -1;
+	describe_run(r);
 	r->live = summaries_new(r->cfg, r->dir);
-	if (a->resume && resume_prepare(r, err))
+	if (r->a.resume && resume_prepare(r, err))
 		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return se_fail(err, SE_IO, NULL, "curl_global_init failed");
 	r->curl_up = true;
-	raise_fd_limit(a->concurrency);
+	raise_fd_limit(r->a.concurrency);
 	/* From the first "running" manifest on, a stop signal ends the run as
 	 * interrupted (the engine stops at once), never kills it with the
 	 * manifest left "running". Before this point a signal kills the
 	 * process as usual: nothing of the run is written yet. */
 	stopsig_install();
 	r->sig_installed = true;
-	mi->status = "running";
-	fill_manifest(mi, &r->st, r->counts);
-	if (man_write(r->dir, mi, err))
+	r->mi.status = "running";
+	fill_manifest(&r->mi, &r->st, r->counts);
+	if (man_write(r->dir, &r->mi, err))
 		return -1;
 	test_hold_prepared();
 	return 0;
@@ -781,21 +836,21 @@ static int write_stopping(struct run *r, struct se_err *err)
 	return 0;
 }
 
-/* Step 3: the final manifest, the summaries, and the exit status. erc and
- * run_err are what run_send returned. */
-static int run_finish(struct run *r, int erc, const struct se_err *run_err, struct se_err *err)
+/* The disk is full: free run.lock's reserve (keeping the pid), so that the
+ * final manifest has room. */
+static void free_lock_reserve(const struct run *r)
 {
-	struct eng_stats *st = &r->st;
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(r->lock_fd, n) != 0)
+		fprintf(stderr, "shadoweval run: cannot free the reserve in run.lock\n");
+}
+
+/* The manifest's final status and counts; erc is what run_send returned. */
+static void describe_end(struct run *r, int erc)
+{
+	const struct eng_stats *st = &r->st;
 	struct man_info *mi = &r->mi;
-	if (erc == 0)
-		warn_dataset_changed(r);
-	if (erc && se_is_environment(run_err) && r->lock_fd >= 0) {
-		/* the disk is full: free run.lock's reserve (keeping the pid) */
-		char pid[32];
-		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (ftruncate(r->lock_fd, n) != 0)
-			fprintf(stderr, "shadoweval run: cannot free the reserve in run.lock\n");
-	}
 	fill_manifest(mi, st, r->counts);
 	clock_iso8601(mi->ended_at, sizeof(mi->ended_at));
 	mi->status = erc		   ? "failed"
@@ -808,47 +863,47 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 		eng_stop_json(&r->stop, &r->stop_json);
 		mi->stopping_json = r->stop_json.data;
 	}
-	struct se_err man_err;
-	se_clear(&man_err);
-	int mrc = man_write(r->dir, mi, &man_err);
-	size_t errors = st->results_written - st->by_status[RES_OK];
-	if (!r->a.quiet) {
-		double secs = st->elapsed_ms / 1000.0;
-		/* results, then HTTP attempts: the difference is retries (cache hits
-		 * make no request) */
-		fprintf(stderr,
-			"%zu results (%zu cached, %zu errors) from %zu requests in %.1f s "
-			"(%.0f req/s), $%.4f spent, results in %s\n",
-			st->results_written, st->cached, errors, st->requests, secs,
-			secs > 0 ? st->requests / secs : 0.0, st->spent_usd, r->dir);
-	}
-	if (erc) {
-		*err = *run_err;
-		return -1;
-	}
-	if (mrc) {
-		*err = man_err;
-		return -1;
-	}
-	if (r->a.stop_when_decided && write_stopping(r, err))
-		return -1;
-	/* from what the run accumulated: results.jsonl is not read again */
-	if (sum_live_write(r->live, r->dir, r->a.quiet ? NULL : stdout, r->a.correction, err)) {
+}
+
+/* The closing line on stderr: results, then HTTP attempts (the difference
+ * is retries; cache hits make no request). */
+static void print_closing_line(const struct run *r, size_t errors)
+{
+	const struct eng_stats *st = &r->st;
+	double secs = st->elapsed_ms / 1000.0;
+	fprintf(stderr,
+		"%zu results (%zu cached, %zu errors) from %zu requests in %.1f s "
+		"(%.0f req/s), $%.4f spent, results in %s\n",
+		st->results_written, st->cached, errors, st->requests, secs,
+		secs > 0 ? st->requests / secs : 0.0, st->spent_usd, r->dir);
+}
+
+/* The summaries: from what the run accumulated (results.jsonl is not read
+ * again), and with repeated samples the item-level table, which needs every
+ * sample the bounded summaries do not keep, so only then is it read. */
+static int write_summaries(struct run *r, struct se_err *err)
+{
+	FILE *out = r->a.quiet ? NULL : stdout;
+	if (sum_live_write(r->live, r->dir, out, r->a.correction, err)) {
 		/* the results are whole, the summaries are not: say so, so that a
 		 * reader of the folder does not take it for a finished run */
-		mi->status = "failed";
-		man_write(r->dir, mi, NULL);
+		r->mi.status = "failed";
+		man_write(r->dir, &r->mi, NULL);
 		return -1;
 	}
-	/* repeated samples: the item-level table needs every sample, which the
-	 * bounded summaries do not keep, so only then is results.jsonl read */
-	if (r->a.repeats > 1) {
-		char *rpath = fio_join(r->dir, "results.jsonl");
-		int src = sum_write_samples(r->dir, rpath, r->a.quiet ? NULL : stdout, err);
-		free(rpath);
-		if (src)
-			return -1;
-	}
+	if (r->a.repeats <= 1)
+		return 0;
+	char *rpath = fio_join(r->dir, "results.jsonl");
+	int rc = sum_write_samples(r->dir, rpath, out, err);
+	free(rpath);
+	return rc;
+}
+
+/* The exit status of a run that went to its end: interrupted (130), stopped
+ * by the budget or over --max-error-rate (1), or 0. */
+static int run_verdict(const struct run *r, size_t errors, struct se_err *err)
+{
+	const struct eng_stats *st = &r->st;
 	if (st->interrupted)
 		return se_fail(err, SE_INTERRUPT, NULL,
 			       "interrupted: %zu results in %s (--resume continues)",
@@ -867,6 +922,36 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 		    "%g; see the error column of models.csv",
 		    errors, st->results_written, 100.0 * rate, r->a.max_error_rate);
 	return 0;
+}
+
+/* Step 3: the final manifest, the summaries, and the exit status. erc and
+ * run_err are what run_send returned. */
+static int run_finish(struct run *r, int erc, const struct se_err *run_err, struct se_err *err)
+{
+	if (erc == 0)
+		warn_dataset_changed(r);
+	if (erc && se_is_environment(run_err) && r->lock_fd >= 0)
+		free_lock_reserve(r);
+	describe_end(r, erc);
+	struct se_err man_err;
+	se_clear(&man_err);
+	int mrc = man_write(r->dir, &r->mi, &man_err);
+	size_t errors = r->st.results_written - r->st.by_status[RES_OK];
+	if (!r->a.quiet)
+		print_closing_line(r, errors);
+	if (erc) {
+		*err = *run_err;
+		return -1;
+	}
+	if (mrc) {
+		*err = man_err;
+		return -1;
+	}
+	if (r->a.stop_when_decided && write_stopping(r, err))
+		return -1;
+	if (write_summaries(r, err))
+		return -1;
+	return run_verdict(r, errors, err);
 }
 
 int cmd_run(int argc, char **argv, struct se_err *err)
