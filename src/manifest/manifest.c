@@ -44,147 +44,171 @@ static void write_limits(struct buf *b, const struct cfg *cfg)
 	buf_putc(b, '}');
 }
 
-int man_write(const char *dir, const struct man_info *m, struct se_err *err)
+/* ["a", "b"] */
+static void write_strings(struct buf *b, const char *const *v, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		jsonw_str(b, v[i]);
+	}
+	buf_putc(b, ']');
+}
+
+/* What was run on what: the tool, the config and dataset with their
+ * hashes, and the run's status and times. */
+static void write_identity(struct buf *b, const struct man_info *m)
 {
 	const struct cfg *cfg = m->cfg;
+	key(b, "tool", true);
+	jsonw_str(b, "shadoweval");
+	key(b, "version", false);
+	jsonw_str(b, SE_VERSION);
+	key(b, "eval", false);
+	jsonw_str(b, cfg->name);
+	key(b, "config", false);
+	jsonw_str(b, cfg->path);
+	key(b, "config_sha256", false);
+	jsonw_str(b, cfg->sha256);
+	if (cfg->n_overrides) {
+		/* config_sha256 is the effective config's: the file's is kept too */
+		key(b, "config_file_sha256", false);
+		jsonw_str(b, cfg->file_sha256);
+		key(b, "overrides", false);
+		write_strings(b, (const char *const *)cfg->overrides, cfg->n_overrides);
+	}
+	key(b, "dataset", false);
+	jsonw_str(b, m->dataset_path);
+	key(b, "dataset_sha256", false);
+	jsonw_str(b, m->dataset_sha256);
+	key(b, "status", false);
+	jsonw_str(b, m->status);
+	key(b, "started_at", false);
+	jsonw_str(b, m->started_at);
+	key(b, "ended_at", false);
+	jsonw_str(b, m->ended_at[0] ? m->ended_at : NULL);
+}
+
+/* Which part of the dataset, and how: shard, limit, concurrency, cache, and
+ * for a merged run its shards. */
+static void write_scope(struct buf *b, const struct man_info *m)
+{
+	key(b, "shard", false);
+	jsonw_str(b, m->shard);
+	if (m->shard) {
+		key(b, "shard_by", false);
+		jsonw_str(b, m->shard_by);
+		key(b, "shard_limits", false);
+		jsonw_str(b, m->shard_limits);
+		key(b, "endpoint_limits", false);
+		write_limits(b, m->cfg);
+	}
+	key(b, "limit", false);
+	if (m->limit >= 0)
+		jsonw_long(b, m->limit);
+	else
+		buf_puts(b, "null");
+	key(b, "concurrency", false);
+	jsonw_long(b, m->concurrency);
+	key(b, "cache", false);
+	jsonw_str(b, m->cache_mode);
+	if (m->n_merged_from) {
+		key(b, "merged_from", false);
+		write_strings(b, m->merged_from, m->n_merged_from);
+	}
+	if (m->missing_shards) {
+		key(b, "missing_shards", false);
+		jsonw_str(b, m->missing_shards);
+	}
+	if (m->missing_items > 0) {
+		key(b, "missing_items", false);
+		jsonw_long(b, m->missing_items);
+	}
+	if (m->allow_partial) {
+		key(b, "allow_partial", false);
+		buf_puts(b, "true");
+	}
+}
+
+/* Where requests went: endpoints, slots and shadows. */
+static void write_routing(struct buf *b, const struct cfg *cfg)
+{
+	key(b, "endpoints", false);
+	buf_putc(b, '{');
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		jsonw_str(b, cfg->endpoints[i].name);
+		buf_putc(b, ':');
+		jsonw_str(b, cfg->endpoints[i].base_url);
+	}
+	buf_putc(b, '}');
+	key(b, "slots", false);
+	buf_putc(b, '{');
+	for (size_t i = 0; i < cfg->n_slots; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		jsonw_str(b, cfg->slots[i].name);
+		buf_putc(b, ':');
+		jsonw_str(b, cfg->models[cfg->slots[i].model].id);
+	}
+	buf_putc(b, '}');
+	key(b, "shadows", false);
+	if (cfg->shadow_all_slots) {
+		jsonw_str(b, "all-slots");
+	} else {
+		buf_putc(b, '[');
+		for (size_t i = 0; i < cfg->n_shadows; i++) {
+			if (i)
+				buf_puts(b, ", ");
+			jsonw_str(b, cfg->models[cfg->shadows[i]].id);
+		}
+		buf_putc(b, ']');
+	}
+}
+
+/* What came of it: the counts by status and the money spent. */
+static void write_counts(struct buf *b, const struct man_info *m)
+{
+	key(b, "counts", false);
+	buf_putc(b, '{');
+	jsonw_key(b, "items");
+	jsonw_long(b, (long long)m->items);
+	buf_putc(b, ',');
+	jsonw_key(b, "items_not_run");
+	jsonw_long(b, (long long)m->items_not_run);
+	buf_putc(b, ',');
+	jsonw_key(b, "requests");
+	jsonw_long(b, (long long)m->requests);
+	buf_putc(b, ',');
+	jsonw_key(b, "results_written");
+	jsonw_long(b, (long long)m->results_written);
+	buf_putc(b, ',');
+	jsonw_key(b, "by_status");
+	buf_putc(b, '{');
+	for (size_t i = 0; i < m->n_status; i++) {
+		if (i)
+			buf_putc(b, ',');
+		jsonw_str(b, m->by_status[i].name);
+		buf_putc(b, ':');
+		jsonw_long(b, (long long)m->by_status[i].n);
+	}
+	buf_puts(b, "},");
+	jsonw_key(b, "spent_usd");
+	jsonw_double(b, m->spent_usd);
+	buf_putc(b, '}');
+}
+
+int man_write(const char *dir, const struct man_info *m, struct se_err *err)
+{
 	struct buf b;
 	buf_init(&b);
 	buf_putc(&b, '{');
-	key(&b, "tool", true);
-	jsonw_str(&b, "shadoweval");
-	key(&b, "version", false);
-	jsonw_str(&b, SE_VERSION);
-	key(&b, "eval", false);
-	jsonw_str(&b, cfg->name);
-	key(&b, "config", false);
-	jsonw_str(&b, cfg->path);
-	key(&b, "config_sha256", false);
-	jsonw_str(&b, cfg->sha256);
-	if (cfg->n_overrides) {
-		/* config_sha256 is the effective config's: the file's is kept too */
-		key(&b, "config_file_sha256", false);
-		jsonw_str(&b, cfg->file_sha256);
-		key(&b, "overrides", false);
-		buf_putc(&b, '[');
-		for (size_t i = 0; i < cfg->n_overrides; i++) {
-			if (i)
-				buf_puts(&b, ", ");
-			jsonw_str(&b, cfg->overrides[i]);
-		}
-		buf_putc(&b, ']');
-	}
-	key(&b, "dataset", false);
-	jsonw_str(&b, m->dataset_path);
-	key(&b, "dataset_sha256", false);
-	jsonw_str(&b, m->dataset_sha256);
-	key(&b, "status", false);
-	jsonw_str(&b, m->status);
-	key(&b, "started_at", false);
-	jsonw_str(&b, m->started_at);
-	key(&b, "ended_at", false);
-	jsonw_str(&b, m->ended_at[0] ? m->ended_at : NULL);
-	key(&b, "shard", false);
-	jsonw_str(&b, m->shard);
-	if (m->shard) {
-		key(&b, "shard_by", false);
-		jsonw_str(&b, m->shard_by);
-		key(&b, "shard_limits", false);
-		jsonw_str(&b, m->shard_limits);
-		key(&b, "endpoint_limits", false);
-		write_limits(&b, cfg);
-	}
-	key(&b, "limit", false);
-	if (m->limit >= 0)
-		jsonw_long(&b, m->limit);
-	else
-		buf_puts(&b, "null");
-	key(&b, "concurrency", false);
-	jsonw_long(&b, m->concurrency);
-	key(&b, "cache", false);
-	jsonw_str(&b, m->cache_mode);
-	if (m->n_merged_from) {
-		key(&b, "merged_from", false);
-		buf_putc(&b, '[');
-		for (size_t i = 0; i < m->n_merged_from; i++) {
-			if (i)
-				buf_puts(&b, ", ");
-			jsonw_str(&b, m->merged_from[i]);
-		}
-		buf_putc(&b, ']');
-	}
-	if (m->missing_shards) {
-		key(&b, "missing_shards", false);
-		jsonw_str(&b, m->missing_shards);
-	}
-	if (m->missing_items > 0) {
-		key(&b, "missing_items", false);
-		jsonw_long(&b, m->missing_items);
-	}
-	if (m->allow_partial) {
-		key(&b, "allow_partial", false);
-		buf_puts(&b, "true");
-	}
-
-	key(&b, "endpoints", false);
-	buf_putc(&b, '{');
-	for (size_t i = 0; i < cfg->n_endpoints; i++) {
-		if (i)
-			buf_puts(&b, ", ");
-		jsonw_str(&b, cfg->endpoints[i].name);
-		buf_putc(&b, ':');
-		jsonw_str(&b, cfg->endpoints[i].base_url);
-	}
-	buf_putc(&b, '}');
-	key(&b, "slots", false);
-	buf_putc(&b, '{');
-	for (size_t i = 0; i < cfg->n_slots; i++) {
-		if (i)
-			buf_puts(&b, ", ");
-		jsonw_str(&b, cfg->slots[i].name);
-		buf_putc(&b, ':');
-		jsonw_str(&b, cfg->models[cfg->slots[i].model].id);
-	}
-	buf_putc(&b, '}');
-	key(&b, "shadows", false);
-	if (cfg->shadow_all_slots) {
-		jsonw_str(&b, "all-slots");
-	} else {
-		buf_putc(&b, '[');
-		for (size_t i = 0; i < cfg->n_shadows; i++) {
-			if (i)
-				buf_puts(&b, ", ");
-			jsonw_str(&b, cfg->models[cfg->shadows[i]].id);
-		}
-		buf_putc(&b, ']');
-	}
-
-	key(&b, "counts", false);
-	buf_putc(&b, '{');
-	jsonw_key(&b, "items");
-	jsonw_long(&b, (long long)m->items);
-	buf_putc(&b, ',');
-	jsonw_key(&b, "items_not_run");
-	jsonw_long(&b, (long long)m->items_not_run);
-	buf_putc(&b, ',');
-	jsonw_key(&b, "requests");
-	jsonw_long(&b, (long long)m->requests);
-	buf_putc(&b, ',');
-	jsonw_key(&b, "results_written");
-	jsonw_long(&b, (long long)m->results_written);
-	buf_putc(&b, ',');
-	jsonw_key(&b, "by_status");
-	buf_putc(&b, '{');
-	for (size_t i = 0; i < m->n_status; i++) {
-		if (i)
-			buf_putc(&b, ',');
-		jsonw_str(&b, m->by_status[i].name);
-		buf_putc(&b, ':');
-		jsonw_long(&b, (long long)m->by_status[i].n);
-	}
-	buf_puts(&b, "},");
-	jsonw_key(&b, "spent_usd");
-	jsonw_double(&b, m->spent_usd);
-	buf_putc(&b, '}');
+	write_identity(&b, m);
+	write_scope(&b, m);
+	write_routing(&b, m->cfg);
+	write_counts(&b, m);
 	if (m->stopping_json) {
 		key(&b, "stopping", false);
 		buf_puts(&b, m->stopping_json);
