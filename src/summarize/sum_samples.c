@@ -72,6 +72,135 @@ static const char *const header[] = {"scope",	  "model",     "items",	       "sa
 				     "pass_at_1", "pass_at_k", "consistency",  "delta_pass_rate",
 				     "delta_lo",  "delta_hi",  "t_test_p",     NULL};
 
+/* The per-(item, model) counts in name order: cnt[item * nm + model];
+ * prim[item] is the item's primary model (-1: none). */
+struct smp_grid {
+	size_t ni, nm;
+	struct stats_item_count *cnt;
+	long *prim;
+	bool *is_shadow;
+	const char **model_name;	/* in name order */
+	struct stats_item_count *a, *b; /* ni scratch rows each */
+};
+
+static void grid_build(struct smp_grid *g, const struct smp_load *l)
+{
+	uint32_t *irank, *iorder, *mrank, *morder;
+	g->ni = l->items.n;
+	g->nm = l->models.n;
+	ranks(&l->items, &irank, &iorder);
+	ranks(&l->models, &mrank, &morder);
+	g->cnt = xcalloc(g->ni * g->nm + 1, sizeof(*g->cnt));
+	g->prim = xmalloc((g->ni + 1) * sizeof(*g->prim));
+	g->is_shadow = xcalloc(g->nm + 1, sizeof(bool));
+	g->model_name = xcalloc(g->nm + 1, sizeof(*g->model_name));
+	g->a = xmalloc((g->ni + 1) * sizeof(*g->a));
+	g->b = xmalloc((g->ni + 1) * sizeof(*g->b));
+	for (size_t m = 0; m < g->nm; m++)
+		g->model_name[m] = l->models.name[morder[m]];
+	for (size_t i = 0; i < g->ni; i++)
+		g->prim[i] = -1;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct smp_rec *r = &l->r[i];
+		uint32_t it = irank[r->item], m = mrank[r->model];
+		g->cnt[(size_t)it * g->nm + m].k++;
+		g->cnt[(size_t)it * g->nm + m].passed += r->pass;
+		if (r->primary)
+			g->prim[it] = m;
+		else
+			g->is_shadow[m] = true;
+	}
+	free(irank);
+	free(iorder);
+	free(mrank);
+	free(morder);
+}
+
+static void grid_free(struct smp_grid *g)
+{
+	free(g->cnt);
+	free(g->prim);
+	free(g->is_shadow);
+	free(g->model_name);
+	free(g->a);
+	free(g->b);
+}
+
+/* Scope "model": model m's items, samples and per-item pass figures. */
+static void write_model_row(struct smp_grid *g, size_t m, struct sum_csv *csv,
+			    struct sum_line *line, FILE *table)
+{
+	size_t n = 0;
+	long samples = 0;
+	int kmax = 0;
+	for (size_t it = 0; it < g->ni; it++) {
+		const struct stats_item_count *c = &g->cnt[it * g->nm + m];
+		if (!c->k)
+			continue;
+		g->a[n++] = *c;
+		samples += c->k;
+		kmax = c->k > kmax ? c->k : kmax;
+	}
+	double mean, lo, hi;
+	stats_cluster_rate(g->a, n, &mean, &lo, &hi);
+	double p1 = stats_pass_at_k(g->a, n, 1), pk = stats_pass_at_k(g->a, n, kmax);
+	double cons = stats_consistency(g->a, n);
+	sum_line_reset(line);
+	sum_line_str(line, "model");
+	sum_line_str(line, g->model_name[m]);
+	sum_line_long(line, (long long)n);
+	sum_line_long(line, samples);
+	sum_line_long(line, kmax);
+	sum_line_rate(line, mean);
+	sum_line_rate(line, lo);
+	sum_line_rate(line, hi);
+	sum_line_rate(line, p1);
+	sum_line_rate(line, pk);
+	sum_line_rate(line, cons);
+	for (int i = 0; i < 4; i++)
+		sum_line_str(line, "");
+	sum_csv_line(csv, line);
+	if (table)
+		fprintf(table,
+			"  %-32s %6zu items  pass %5.1f%% [%5.1f, %5.1f]  pass@1 %5.1f%%  "
+			"pass@%d %5.1f%%  consistent %5.1f%%\n",
+			g->model_name[m], n, 100 * mean, 100 * lo, 100 * hi, 100 * p1, kmax,
+			100 * pk, 100 * cons);
+}
+
+/* Scope "pair": shadow m against the primary, on the items both answered. */
+static void write_pair_row(struct smp_grid *g, size_t m, struct sum_csv *csv, struct sum_line *line,
+			   FILE *table)
+{
+	size_t n = 0, nm = g->nm;
+	for (size_t it = 0; it < g->ni; it++) {
+		long pm = g->prim[it];
+		if (pm < 0 || (size_t)pm == m || !g->cnt[it * nm + m].k ||
+		    !g->cnt[it * nm + (size_t)pm].k)
+			continue;
+		g->a[n] = g->cnt[it * nm + (size_t)pm];
+		g->b[n++] = g->cnt[it * nm + m];
+	}
+	double d, lo, hi, p;
+	stats_cluster_diff(g->a, g->b, n, &d, &lo, &hi, &p);
+	sum_line_reset(line);
+	sum_line_str(line, "pair");
+	sum_line_str(line, g->model_name[m]);
+	sum_line_long(line, (long long)n);
+	for (int i = 0; i < 8; i++)
+		sum_line_str(line, "");
+	sum_line_rate(line, d);
+	sum_line_rate(line, lo);
+	sum_line_rate(line, hi);
+	sum_line_rate(line, p);
+	sum_csv_line(csv, line);
+	if (table)
+		fprintf(table,
+			"  %-32s %6zu items  vs primary %+5.1f pts [%+5.1f, %+5.1f]  t-test "
+			"p %.3g\n",
+			g->model_name[m], n, 100 * d, 100 * lo, 100 * hi, p);
+}
+
 int sum_write_samples(const char *dir, const char *results_path, FILE *table, struct se_err *err)
 {
 	struct smp_load l = {0};
@@ -80,117 +209,25 @@ int sum_write_samples(const char *dir, const char *results_path, FILE *table, st
 	int rc = res_scan_samples(results_path, false, on_line, &l, NULL, err);
 	if (rc || !l.sampled)
 		goto out;
-	size_t ni = l.items.n, nm = l.models.n;
-	uint32_t *irank, *iorder, *mrank, *morder;
-	ranks(&l.items, &irank, &iorder);
-	ranks(&l.models, &mrank, &morder);
-	/* counts[item * nm + model], in name order; prim[item]: its primary */
-	struct stats_item_count *cnt = xcalloc(ni * nm + 1, sizeof(*cnt));
-	long *prim = xmalloc((ni + 1) * sizeof(*prim));
-	bool *is_shadow = xcalloc(nm + 1, sizeof(bool));
-	for (size_t i = 0; i < ni; i++)
-		prim[i] = -1;
-	for (size_t i = 0; i < l.n; i++) {
-		const struct smp_rec *r = &l.r[i];
-		uint32_t it = irank[r->item], m = mrank[r->model];
-		cnt[(size_t)it * nm + m].k++;
-		cnt[(size_t)it * nm + m].passed += r->pass;
-		if (r->primary)
-			prim[it] = m;
-		else
-			is_shadow[m] = true;
-	}
-	struct stats_item_count *a = xmalloc((ni + 1) * sizeof(*a)),
-				*b = xmalloc((ni + 1) * sizeof(*b));
+	struct smp_grid g;
+	grid_build(&g, &l);
 	struct sum_csv csv;
 	rc = sum_csv_open(&csv, dir, "samples.csv", header, NULL, err);
 	if (rc)
-		goto free_all;
+		goto free_grid;
 	struct sum_line line;
 	sum_line_init(&line);
 	if (table)
 		fprintf(table, "\nsamples: K answers per (item, model), the item as the unit\n");
-	for (size_t m = 0; m < nm; m++) {
-		size_t n = 0;
-		long samples = 0;
-		int kmax = 0;
-		for (size_t it = 0; it < ni; it++) {
-			const struct stats_item_count *c = &cnt[it * nm + m];
-			if (!c->k)
-				continue;
-			a[n++] = *c;
-			samples += c->k;
-			kmax = c->k > kmax ? c->k : kmax;
-		}
-		double mean, lo, hi;
-		stats_cluster_rate(a, n, &mean, &lo, &hi);
-		double p1 = stats_pass_at_k(a, n, 1), pk = stats_pass_at_k(a, n, kmax);
-		double cons = stats_consistency(a, n);
-		sum_line_reset(&line);
-		sum_line_str(&line, "model");
-		sum_line_str(&line, l.models.name[morder[m]]);
-		sum_line_long(&line, (long long)n);
-		sum_line_long(&line, samples);
-		sum_line_long(&line, kmax);
-		sum_line_rate(&line, mean);
-		sum_line_rate(&line, lo);
-		sum_line_rate(&line, hi);
-		sum_line_rate(&line, p1);
-		sum_line_rate(&line, pk);
-		sum_line_rate(&line, cons);
-		for (int i = 0; i < 4; i++)
-			sum_line_str(&line, "");
-		sum_csv_line(&csv, &line);
-		if (table)
-			fprintf(table,
-				"  %-32s %6zu items  pass %5.1f%% [%5.1f, %5.1f]  pass@1 %5.1f%%  "
-				"pass@%d %5.1f%%  consistent %5.1f%%\n",
-				l.models.name[morder[m]], n, 100 * mean, 100 * lo, 100 * hi,
-				100 * p1, kmax, 100 * pk, 100 * cons);
-	}
-	for (size_t m = 0; m < nm; m++) {
-		if (!is_shadow[m])
-			continue;
-		size_t n = 0;
-		for (size_t it = 0; it < ni; it++) {
-			if (prim[it] < 0 || (size_t)prim[it] == m || !cnt[it * nm + m].k ||
-			    !cnt[it * nm + (size_t)prim[it]].k)
-				continue;
-			a[n] = cnt[it * nm + (size_t)prim[it]];
-			b[n++] = cnt[it * nm + m];
-		}
-		double d, lo, hi, p;
-		stats_cluster_diff(a, b, n, &d, &lo, &hi, &p);
-		sum_line_reset(&line);
-		sum_line_str(&line, "pair");
-		sum_line_str(&line, l.models.name[morder[m]]);
-		sum_line_long(&line, (long long)n);
-		for (int i = 0; i < 8; i++)
-			sum_line_str(&line, "");
-		sum_line_rate(&line, d);
-		sum_line_rate(&line, lo);
-		sum_line_rate(&line, hi);
-		sum_line_rate(&line, p);
-		sum_csv_line(&csv, &line);
-		if (table)
-			fprintf(
-			    table,
-			    "  %-32s %6zu items  vs primary %+5.1f pts [%+5.1f, %+5.1f]  t-test "
-			    "p %.3g\n",
-			    l.models.name[morder[m]], n, 100 * d, 100 * lo, 100 * hi, p);
-	}
+	for (size_t m = 0; m < g.nm; m++)
+		write_model_row(&g, m, &csv, &line, table);
+	for (size_t m = 0; m < g.nm; m++)
+		if (g.is_shadow[m])
+			write_pair_row(&g, m, &csv, &line, table);
 	sum_line_free(&line);
 	rc = sum_csv_commit(&csv, err);
-free_all:
-	free(a);
-	free(b);
-	free(cnt);
-	free(prim);
-	free(is_shadow);
-	free(irank);
-	free(iorder);
-	free(mrank);
-	free(morder);
+free_grid:
+	grid_free(&g);
 out:
 	free(l.r);
 	strtab_free(&l.items);
