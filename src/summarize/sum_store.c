@@ -187,11 +187,11 @@ static int cell_key(const struct sum_cell *c)
 	return c->model * RES_N_ROLE + c->role;
 }
 
-int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
+/* Models, tasks and slots renumbered in name order; lines without a task
+ * or slot get the empty name, so every item has one. */
+static void rank_names(struct sum_store *s)
 {
 	size_t ni = s->items.n;
-	s->nitems = ni;
-	/* Lines without a task or slot: the empty name, so every item has one. */
 	for (size_t i = 0; i < ni; i++) {
 		if (s->item_task[i] == SUM_NONE16)
 			s->item_task[i] = (uint16_t)strtab_intern(&s->tasks, "", NULL);
@@ -214,9 +214,13 @@ int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
 	free(mr);
 	free(tr);
 	free(sr);
+}
 
-	/* Items by id, then the cells of each item by (model, role): a
-	 * counting sort, so no second copy of the cells. */
+/* Items by id, then the cells of each item (idx[first[r]..first[r + 1]]):
+ * a counting sort, so no second copy of the cells. */
+static void group_cells(struct sum_store *s)
+{
+	size_t ni = s->items.n;
 	s->order = xmalloc((ni + 1) * sizeof(*s->order));
 	for (size_t i = 0; i < ni; i++)
 		s->order[i] = (uint32_t)i;
@@ -236,49 +240,62 @@ int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
 		s->idx[fill[rank[s->cells[i].item]]++] = (uint32_t)i;
 	free(fill);
 	free(rank);
+}
 
-	for (size_t r = 0; r < ni; r++) {
-		uint32_t *g = s->idx + s->first[r];
-		size_t n = s->first[r + 1] - s->first[r];
-		for (size_t i = 1; i < n; i++) { /* few cells per item */
-			uint32_t v = g[i];
-			size_t j = i;
-			while (j > 0 && cell_key(&s->cells[g[j - 1]]) > cell_key(&s->cells[v])) {
-				g[j] = g[j - 1];
-				j--;
-			}
-			g[j] = v;
+/* The cells of item r by (model, role), with at most one answer per model
+ * and one primary. */
+static int order_item_cells(struct sum_store *s, size_t r, const char *path, struct se_err *err)
+{
+	uint32_t *g = s->idx + s->first[r];
+	size_t n = s->first[r + 1] - s->first[r];
+	for (size_t i = 1; i < n; i++) { /* few cells per item */
+		uint32_t v = g[i];
+		size_t j = i;
+		while (j > 0 && cell_key(&s->cells[g[j - 1]]) > cell_key(&s->cells[v])) {
+			g[j] = g[j - 1];
+			j--;
 		}
-		const struct sum_cell *primary = NULL;
-		for (size_t i = 0; i < n; i++) {
-			const struct sum_cell *c = &s->cells[g[i]];
-			const char *id = s->items.name[s->order[r]];
-			const struct sum_cell *p = i > 0 ? &s->cells[g[i - 1]] : NULL;
-			if (p && p->model == c->model) {
-				/* Even a byte-identical copy: one file never
-				 * holds a pair twice (README "summaries"). */
-				const struct sum_cell *a = p->line < c->line ? p : c;
-				const struct sum_cell *b = a == p ? c : p;
-				return res_fail_duplicate(err, id, s->model_name[c->model],
-							  (enum res_role)b->role, path, b->line,
-							  (enum res_role)a->role, path, a->line);
-			}
-			if (c->role != RES_PRIMARY)
-				continue;
-			if (primary) {
-				char where[600];
-				snprintf(where, sizeof(where), "%s:%u", path,
-					 primary->line > c->line ? primary->line : c->line);
-				return se_fail(
-				    err, SE_INPUT, where,
-				    "item \"%s\" has more than one primary result (lines "
-				    "%u and %u)",
-				    id, primary->line < c->line ? primary->line : c->line,
-				    primary->line > c->line ? primary->line : c->line);
-			}
-			primary = c;
-		}
+		g[j] = v;
 	}
+	const struct sum_cell *primary = NULL;
+	const char *id = s->items.name[s->order[r]];
+	for (size_t i = 0; i < n; i++) {
+		const struct sum_cell *c = &s->cells[g[i]];
+		const struct sum_cell *p = i > 0 ? &s->cells[g[i - 1]] : NULL;
+		if (p && p->model == c->model) {
+			/* Even a byte-identical copy: one file never holds a
+			 * pair twice (README "summaries"). */
+			const struct sum_cell *a = p->line < c->line ? p : c;
+			const struct sum_cell *b = a == p ? c : p;
+			return res_fail_duplicate(err, id, s->model_name[c->model],
+						  (enum res_role)b->role, path, b->line,
+						  (enum res_role)a->role, path, a->line);
+		}
+		if (c->role != RES_PRIMARY)
+			continue;
+		if (primary) {
+			unsigned lo = primary->line < c->line ? primary->line : c->line;
+			unsigned hi = primary->line > c->line ? primary->line : c->line;
+			char where[600];
+			snprintf(where, sizeof(where), "%s:%u", path, hi);
+			return se_fail(err, SE_INPUT, where,
+				       "item \"%s\" has more than one primary result (lines %u and "
+				       "%u)",
+				       id, lo, hi);
+		}
+		primary = c;
+	}
+	return 0;
+}
+
+int sum_store_finish(struct sum_store *s, const char *path, struct se_err *err)
+{
+	s->nitems = s->items.n;
+	rank_names(s);
+	group_cells(s);
+	for (size_t r = 0; r < s->nitems; r++)
+		if (order_item_cells(s, r, path, err))
+			return -1;
 	return 0;
 }
 
