@@ -324,8 +324,9 @@ static void complexity_desc(struct sw_run *r, struct sw_policy *p)
 	p->desc = buf_detach(&b, NULL);
 }
 
-/* Singles and complexity policies, on the partition by threshold grid. */
-static void sweep_complexity(struct sw_run *r, const bool *used)
+/* The threshold grid: the finest step whose policies fit in
+ * --max-policies (the coarsest when none does). Returns its size. */
+static size_t choose_grid(struct sw_run *r, long *grid)
 {
 	const struct sw_store *s = r->s;
 	size_t n = s->ncomplete, U = r->norder;
@@ -333,7 +334,6 @@ static void sweep_complexity(struct sw_run *r, const bool *used)
 	for (size_t k = 0; k < n; k++)
 		est[k] = s->est[s->order[k]];
 	qsort(est, n, sizeof(*est), cmp_long);
-	long *grid = xmalloc((20 + r->n_cur_thr) * sizeof(*grid));
 	static const int steps[] = {5, 10, 20, 25, 50};
 	size_t G = 0;
 	unsigned long long pairs = U * (U - 1) / 2, triples = U * (U - 1) * (U - 2) / 6;
@@ -345,10 +345,32 @@ static void sweep_complexity(struct sw_run *r, const bool *used)
 			break;
 	}
 	free(est);
+	return G;
+}
 
-	/* atom k holds the items with grid[k-1] <= est < grid[k] */
-	uint32_t *atom_of = xmalloc((n + 1) * sizeof(*atom_of));
-	for (size_t k = 0; k < n; k++) {
+/* The complexity sweep's state: the partition by grid atom (atom k holds
+ * the items with grid[k-1] <= est < grid[k]) and the policy budget. */
+struct cx {
+	struct sw_run *r;
+	struct part pt;
+	const long *grid;
+	size_t G, n;
+	size_t *below;	 /* below[g + 1]: items with est < grid[g] */
+	uint8_t *assign; /* slot per atom, G + 1 */
+	long made, cap;
+};
+
+static void cx_init(struct cx *x, struct sw_run *r, const bool *used, const long *grid, size_t G)
+{
+	const struct sw_store *s = r->s;
+	x->r = r;
+	x->grid = grid;
+	x->G = G;
+	x->n = s->ncomplete;
+	x->made = 0;
+	x->cap = r->o->max_policies;
+	uint32_t *atom_of = xmalloc((x->n + 1) * sizeof(*atom_of));
+	for (size_t k = 0; k < x->n; k++) {
 		long e = s->est[s->order[k]];
 		size_t lo = 0, hi = G;
 		while (lo < hi) {
@@ -360,85 +382,125 @@ static void sweep_complexity(struct sw_run *r, const bool *used)
 		}
 		atom_of[k] = (uint32_t)lo;
 	}
-	struct part pt;
-	part_build(&pt, s, used, atom_of, G + 1);
+	part_build(&x->pt, s, used, atom_of, G + 1);
 	free(atom_of);
-	uint8_t *assign = xmalloc(G + 1);
-	/* below[g + 1]: items with est < grid[g]. A band without items makes
-	 * a policy equal to a smaller one that is generated anyway: skipped. */
-	size_t *below = xmalloc((G + 1) * sizeof(*below));
+	x->assign = xmalloc(G + 1);
+	/* A band without items makes a policy equal to a smaller one that is
+	 * generated anyway: skipped. */
+	x->below = xmalloc((G + 1) * sizeof(*x->below));
 	for (size_t g = 0, acc = 0; g <= G; g++) {
-		below[g] = acc;
-		acc += (size_t)pt.a[g * pt.nslots + r->order[0]].n;
+		x->below[g] = acc;
+		acc += (size_t)x->pt.a[g * x->pt.nslots + r->order[0]].n;
 	}
+}
 
-	for (size_t i = 0; i < U; i++) {
+static void cx_free(struct cx *x)
+{
+	free(x->below);
+	free(x->assign);
+	part_free(&x->pt);
+}
+
+/* One slot for every item: "all:SLOT". */
+static void add_singles(struct cx *x)
+{
+	struct sw_run *r = x->r;
+	for (size_t i = 0; i < r->norder; i++) {
 		struct sw_policy *p = add_policy(r, SW_SINGLE);
 		p->nbands = 1;
 		p->band_slot[0] = r->order[i];
-		memset(assign, r->order[i], G + 1);
-		part_eval(&pt, assign, p);
+		memset(x->assign, r->order[i], x->G + 1);
+		part_eval(&x->pt, x->assign, p);
 		struct buf b;
 		buf_init(&b);
-		buf_printf(&b, "all:%s", s->slot_name[r->order[i]]);
+		buf_printf(&b, "all:%s", r->s->slot_name[r->order[i]]);
 		p->desc = buf_detach(&b, NULL);
 	}
+}
 
-	long made = 0, cap = r->o->max_policies;
+/* False once the budget is spent (the sweep is then truncated). */
+static bool cx_room(struct cx *x)
+{
+	if (x->made < x->cap)
+		return true;
+	x->r->complexity_truncated = true;
+	return false;
+}
+
+/* Two bands: slot a below grid[g], slot c from it on. */
+static void add_two_bands(struct cx *x)
+{
+	struct sw_run *r = x->r;
+	size_t U = r->norder;
 	for (size_t a = 0; a < U; a++)
 		for (size_t c = a + 1; c < U; c++)
-			for (size_t g = 0; g < G; g++) {
-				if (below[g + 1] == 0 || below[g + 1] == n)
+			for (size_t g = 0; g < x->G; g++) {
+				if (x->below[g + 1] == 0 || x->below[g + 1] == x->n)
 					continue;
-				if (made >= cap) {
-					r->complexity_truncated = true;
-					goto triples;
-				}
+				if (!cx_room(x))
+					return;
 				struct sw_policy *p = add_policy(r, SW_COMPLEXITY);
 				p->nbands = 2;
 				p->band_slot[0] = r->order[a];
 				p->band_slot[1] = r->order[c];
-				p->thr[0] = grid[g];
-				for (size_t k = 0; k <= G; k++)
-					assign[k] = k <= g ? r->order[a] : r->order[c];
-				part_eval(&pt, assign, p);
+				p->thr[0] = x->grid[g];
+				for (size_t k = 0; k <= x->G; k++)
+					x->assign[k] = k <= g ? r->order[a] : r->order[c];
+				part_eval(&x->pt, x->assign, p);
 				complexity_desc(r, p);
-				made++;
+				x->made++;
 			}
-triples:
+}
+
+/* Three bands a < grid[g1] <= b < grid[g2] <= c, each band non-empty. */
+static void add_three_bands_at(struct cx *x, size_t a, size_t b, size_t c, size_t g1, size_t g2)
+{
+	struct sw_run *r = x->r;
+	struct sw_policy *p = add_policy(r, SW_COMPLEXITY);
+	p->nbands = 3;
+	p->band_slot[0] = r->order[a];
+	p->band_slot[1] = r->order[b];
+	p->band_slot[2] = r->order[c];
+	p->thr[0] = x->grid[g1];
+	p->thr[1] = x->grid[g2];
+	for (size_t k = 0; k <= x->G; k++)
+		x->assign[k] = k <= g1 ? r->order[a] : k <= g2 ? r->order[b] : r->order[c];
+	part_eval(&x->pt, x->assign, p);
+	complexity_desc(r, p);
+	x->made++;
+}
+
+static void add_three_bands(struct cx *x)
+{
+	size_t U = x->r->norder;
+	const size_t *below = x->below;
 	for (size_t a = 0; a < U; a++)
 		for (size_t b = a + 1; b < U; b++)
 			for (size_t c = b + 1; c < U; c++)
-				for (size_t g1 = 0; g1 < G; g1++)
-					for (size_t g2 = g1 + 1; g2 < G; g2++) {
+				for (size_t g1 = 0; g1 < x->G; g1++)
+					for (size_t g2 = g1 + 1; g2 < x->G; g2++) {
 						if (below[g1 + 1] == 0 ||
 						    below[g2 + 1] == below[g1 + 1] ||
-						    below[g2 + 1] == n)
+						    below[g2 + 1] == x->n)
 							continue;
-						if (made >= cap) {
-							r->complexity_truncated = true;
-							goto done;
-						}
-						struct sw_policy *p = add_policy(r, SW_COMPLEXITY);
-						p->nbands = 3;
-						p->band_slot[0] = r->order[a];
-						p->band_slot[1] = r->order[b];
-						p->band_slot[2] = r->order[c];
-						p->thr[0] = grid[g1];
-						p->thr[1] = grid[g2];
-						for (size_t k = 0; k <= G; k++)
-							assign[k] = k <= g1   ? r->order[a]
-								    : k <= g2 ? r->order[b]
-									      : r->order[c];
-						part_eval(&pt, assign, p);
-						complexity_desc(r, p);
-						made++;
+						if (!cx_room(x))
+							return;
+						add_three_bands_at(x, a, b, c, g1, g2);
 					}
-done:
-	free(below);
-	free(assign);
+}
+
+/* Singles and complexity policies, on the partition by threshold grid. */
+static void sweep_complexity(struct sw_run *r, const bool *used)
+{
+	long *grid = xmalloc((20 + r->n_cur_thr) * sizeof(*grid));
+	size_t G = choose_grid(r, grid);
+	struct cx x;
+	cx_init(&x, r, used, grid, G);
+	add_singles(&x);
+	add_two_bands(&x);
+	add_three_bands(&x);
+	cx_free(&x);
 	free(grid);
-	part_free(&pt);
 }
 
 static void task_map_add(struct sw_run *r, struct part *pt, const uint8_t *assign)
