@@ -249,10 +249,10 @@ static void pct_cell(char *out, size_t size, double v)
 		snprintf(out, size, "%.1f", v * 100.0);
 }
 
-void sw_print(const struct sw_run *r, const char *dir, FILE *out)
+/* What was swept: items, slots, the grid and the policy counts. */
+static void print_header(const struct sw_run *r, const char *dir, FILE *out)
 {
 	const struct sw_store *s = r->s;
-	const struct sw_policy *cur = &r->p[0];
 	fprintf(out,
 		"sweep: %zu items simulated, %zu skipped (no result from a needed slot's "
 		"model or no est_tokens)\n",
@@ -277,7 +277,12 @@ void sw_print(const struct sw_run *r, const char *dir, FILE *out)
 		r->complexity_truncated ? ", cut at --max-policies" : "", r->count[SW_TASK_MAP],
 		r->task_greedy ? ", greedy" : "", nf);
 	fprintf(out, "wrote %s/sweep.csv and %s/pareto.csv\n\n", dir, dir);
+}
 
+/* The frontier table, cheapest first, against the current policy. */
+static void print_frontier(const struct sw_run *r, FILE *out)
+{
+	const struct sw_policy *cur = &r->p[0];
 	fprintf(out, "frontier, cheapest first (* recommended, = current)\n");
 	fprintf(out, "    %4s  %-10s  %-20s  %12s  %9s  %9s  %9s  %12s  %s\n", "id", "kind",
 		"pass rate [95% CI]", "USD/1k", "p50 ms", "p95 ms", "delta pts", "USD/1k delta",
@@ -304,7 +309,12 @@ void sw_print(const struct sw_run *r, const char *dir, FILE *out)
 	}
 	free(idx);
 	fputc('\n', out);
+}
 
+/* The recommended policy, its routing block and the caveat. */
+static void print_recommendation(const struct sw_run *r, FILE *out)
+{
+	const struct sw_policy *cur = &r->p[0];
 	if (r->rec < 0) {
 		fprintf(out, "no recommendation: no policy meets the rule (%s)\n", r->rec_rule);
 		return;
@@ -335,4 +345,11 @@ void sw_print(const struct sw_run *r, const char *dir, FILE *out)
 		"optimistic;\n      --holdout F or --folds K measure by how much; confirm it with "
 		"a run on other items\n      (another --shard or dataset) before adopting it\n",
 		r->np, cur->n);
+}
+
+void sw_print(const struct sw_run *r, const char *dir, FILE *out)
+{
+	print_header(r, dir, out);
+	print_frontier(r, out);
+	print_recommendation(r, out);
 }

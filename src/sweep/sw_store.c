@@ -66,34 +66,20 @@ void sw_store_free(struct sw_store *s)
 
 /* ---- manifest ---- */
 
-static int load_manifest(struct sw_store *s, struct se_err *err)
+/* "slots": each slot's model, and the models as columns (slots sharing a
+ * model share its column). */
+static int read_slots(struct sw_store *s, const cJSON *o, struct se_err *err)
 {
 	const char *path = s->manifest_path;
-	char *data = NULL;
-	size_t len = 0;
-	if (fio_read_all(path, &data, &len, err)) {
-		err->kind = SE_INPUT; /* a run folder without its manifest is bad input */
-		return -1;
-	}
-	cJSON *o = cJSON_ParseWithLength(data, len);
-	free(data);
-	int rc = -1;
 	char where[600];
 	const cJSON *slots = cJSON_GetObjectItemCaseSensitive(o, "slots");
-	if (!cJSON_IsObject(o)) {
-		se_fail(err, SE_INPUT, path, "not a shadoweval manifest (not a JSON object)");
-		goto out;
-	}
 	snprintf(where, sizeof(where), "%s: slots", path);
-	if (!cJSON_IsObject(slots) || !slots->child) {
-		se_fail(err, SE_INPUT, where, "expected an object of slot names and models");
-		goto out;
-	}
+	if (!cJSON_IsObject(slots) || !slots->child)
+		return se_fail(err, SE_INPUT, where, "expected an object of slot names and models");
 	size_t n = (size_t)cJSON_GetArraySize(slots);
-	if (n > SW_MAX_SLOTS) {
-		se_fail(err, SE_INPUT, where, "%zu slots, at most %d supported", n, SW_MAX_SLOTS);
-		goto out;
-	}
+	if (n > SW_MAX_SLOTS)
+		return se_fail(err, SE_INPUT, where, "%zu slots, at most %d supported", n,
+			       SW_MAX_SLOTS);
 	s->slot_name = xcalloc(n, sizeof(char *));
 	s->slot_model = xcalloc(n, sizeof(char *));
 	s->slot_col = xcalloc(n, 1);
@@ -101,8 +87,7 @@ static int load_manifest(struct sw_store *s, struct se_err *err)
 	for (const cJSON *e = slots->child; e; e = e->next) {
 		if (!cJSON_IsString(e) || !e->valuestring[0]) {
 			snprintf(where, sizeof(where), "%s: slots.%s", path, e->string);
-			se_fail(err, SE_INPUT, where, "expected a model string");
-			goto out;
+			return se_fail(err, SE_INPUT, where, "expected a model string");
 		}
 		size_t i = s->nslots++;
 		s->slot_name[i] = xstrdup(e->string);
@@ -114,7 +99,13 @@ static int load_manifest(struct sw_store *s, struct se_err *err)
 			s->col_model[s->ncols++] = s->slot_model[i];
 		s->slot_col[i] = (uint8_t)c;
 	}
+	return 0;
+}
 
+/* "shadows": every slot's model answered every item, or the sweep would
+ * guess the missing answers. */
+static int check_full_matrix(const struct sw_store *s, const cJSON *o, struct se_err *err)
+{
 	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(o, "shadows");
 	bool full = cJSON_IsString(sh) && !strcmp(sh->valuestring, "all-slots");
 	const char *missing = NULL;
@@ -131,26 +122,40 @@ static int load_manifest(struct sw_store *s, struct se_err *err)
 			}
 		}
 	}
-	if (!full) {
-		if (missing)
-			se_fail(err, SE_INPUT, path,
-				"not a full-matrix run: no shadow answers for slot \"%s\"; run the "
-				"eval with \"shadow\": \"all-slots\" to sweep it",
-				missing);
-		else
-			se_fail(err, SE_INPUT, path,
-				"not a full-matrix run (\"shadows\" is not \"all-slots\"); run the "
-				"eval with \"shadow\": \"all-slots\" to sweep it");
-		goto out;
+	if (full)
+		return 0;
+	if (missing)
+		return se_fail(err, SE_INPUT, s->manifest_path,
+			       "not a full-matrix run: no shadow answers for slot \"%s\"; run the "
+			       "eval with \"shadow\": \"all-slots\" to sweep it",
+			       missing);
+	return se_fail(err, SE_INPUT, s->manifest_path,
+		       "not a full-matrix run (\"shadows\" is not \"all-slots\"); run the "
+		       "eval with \"shadow\": \"all-slots\" to sweep it");
+}
+
+static int load_manifest(struct sw_store *s, struct se_err *err)
+{
+	const char *path = s->manifest_path;
+	char *data = NULL;
+	size_t len = 0;
+	if (fio_read_all(path, &data, &len, err)) {
+		err->kind = SE_INPUT; /* a run folder without its manifest is bad input */
+		return -1;
 	}
+	cJSON *o = cJSON_ParseWithLength(data, len);
+	free(data);
+	int rc = -1;
+	if (!cJSON_IsObject(o))
+		se_fail(err, SE_INPUT, path, "not a shadoweval manifest (not a JSON object)");
+	else if (!read_slots(s, o, err) && !check_full_matrix(s, o, err))
+		rc = 0;
 	const cJSON *cp = cJSON_GetObjectItemCaseSensitive(o, "config");
 	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "config_sha256");
-	if (cJSON_IsString(cp) && cJSON_IsString(ch) && strlen(ch->valuestring) == 64) {
+	if (rc == 0 && cJSON_IsString(cp) && cJSON_IsString(ch) && strlen(ch->valuestring) == 64) {
 		s->config_path = xstrdup(cp->valuestring);
 		memcpy(s->config_sha, ch->valuestring, 65);
 	}
-	rc = 0;
-out:
 	cJSON_Delete(o);
 	return rc;
 }
