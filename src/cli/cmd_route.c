@@ -190,104 +190,119 @@ static int run_diff(const struct cfg *old, const struct cfg *neu, long limit, bo
 	return rc;
 }
 
-int cmd_route(int argc, char **argv, struct se_err *err)
+enum { O_DIFF = 300, O_ITEMS };
+static const struct option route_opts[] = {
+    {"csv", no_argument, NULL, 'c'},
+    {"limit", required_argument, NULL, 'l'},
+    {"diff", no_argument, NULL, O_DIFF},
+    {"items", no_argument, NULL, O_ITEMS},
+    CLI_EVALFLAGS_OPTIONS,
+    CLI_CACHEFLAG_OPTION,
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct route_args {
+	bool as_csv, diff, items;
+	long limit;
+	int positional;		 /* operands: EVAL.json [OTHER.json] */
+	struct cli_evalflags ef; /* --set, --routing, --cache */
+};
+
+/* The flags, then the operands and the rules between them. Returns 1 when
+ * --help was printed, 0 to go on, -1 on a usage error. */
+static int parse_route_args(int argc, char **argv, struct route_args *a, struct se_err *err)
 {
-	enum { O_DIFF = 300, O_ITEMS };
-	static const struct option opts[] = {
-	    {"csv", no_argument, NULL, 'c'},
-	    {"limit", required_argument, NULL, 'l'},
-	    {"diff", no_argument, NULL, O_DIFF},
-	    {"items", no_argument, NULL, O_ITEMS},
-	    CLI_EVALFLAGS_OPTIONS,
-	    CLI_CACHEFLAG_OPTION,
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int as_csv = 0, c;
-	bool diff = false, items = false;
-	long limit = -1;
-	struct cli_evalflags ef;
-	cli_evalflags_init(&ef, argc);
-	int rc = -1;
+	int c;
 	optind = 0; /* glibc: a full re-scan */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", route_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			as_csv = 1;
+			a->as_csv = true;
 			break;
 		case 'l':
-			if (flag_parse_long("--limit", optarg, 0, 1L << 40, &limit, err))
-				goto out;
+			if (flag_parse_long("--limit", optarg, 0, 1L << 40, &a->limit, err))
+				return -1;
 			break;
 		case O_DIFF:
-			diff = true;
+			a->diff = true;
 			break;
 		case O_ITEMS:
-			items = true;
+			a->items = true;
 			break;
 		case 'h':
 			fputs(route_usage, stdout);
-			rc = 0;
-			goto out;
+			return 1;
 		default: {
-			int took = cli_evalflags_take(&ef, c, optarg, err);
+			int took = cli_evalflags_take(&a->ef, c, optarg, err);
 			if (took == 1)
 				break;
-			if (took == 0)
-				flag_bad_option(c, argv, opts, err);
-			goto out;
+			return took ? -1 : flag_bad_option(c, argv, route_opts, err);
 		}
 		}
 	}
-	if (items && !diff) {
-		se_fail(err, SE_USAGE, "--items", "lists the items of a --diff; add --diff");
-		goto out;
-	}
-	int positional = argc - optind;
-	if (positional < 1 || positional > (diff ? 2 : 1)) {
-		se_fail(err, SE_USAGE, NULL,
-			diff ? "expected EVAL.json and at most one OTHER.json"
-			     : "expected one EVAL.json");
-		goto out;
-	}
-	if (diff && positional == 1 && !cli_evalflags_any(&ef)) {
-		se_fail(err, SE_USAGE, "--diff",
-			"nothing to compare: give OTHER.json, or --set / --routing");
-		goto out;
-	}
-	if (diff) {
-		struct cfg *old, *neu = NULL;
-		if (cfg_load(argv[optind], &old, err))
-			goto out;
-		if (cli_evalflags_load(&ef, argv[optind + positional - 1], &neu, err) ||
-		    cli_check_keys(old, ef.cache, err) || cli_check_keys(neu, ef.cache, err)) {
-			cfg_free(neu);
-			cfg_free(old);
-			goto out;
-		}
-		rc = run_diff(old, neu, limit, items, as_csv, err);
-		cfg_free(neu);
-		cfg_free(old);
-	} else {
-		struct cfg *cfg = NULL;
-		if (cli_evalflags_load(&ef, argv[optind], &cfg, err) ||
-		    cli_check_keys(cfg, ef.cache, err)) {
-			cfg_free(cfg);
-			goto out;
-		}
-		if (as_csv)
-			fputs("id,task,est_tokens,slot,model,rule\n", stdout);
-		else
-			printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot",
-			       "model", "rule");
-		struct route_print ctx = {cfg, as_csv};
-		rc = cli_walk_items(cfg, limit, print_item, &ctx, err);
-		cfg_free(cfg);
-	}
-	if (fflush(stdout) != 0 && rc == 0)
-		rc = se_fail_errno(err, "stdout", "write failed");
-out:
-	cli_evalflags_free(&ef);
+	if (a->items && !a->diff)
+		return se_fail(err, SE_USAGE, "--items", "lists the items of a --diff; add --diff");
+	a->positional = argc - optind;
+	if (a->positional < 1 || a->positional > (a->diff ? 2 : 1))
+		return se_fail(err, SE_USAGE, NULL,
+			       a->diff ? "expected EVAL.json and at most one OTHER.json"
+				       : "expected one EVAL.json");
+	if (a->diff && a->positional == 1 && !cli_evalflags_any(&a->ef))
+		return se_fail(err, SE_USAGE, "--diff",
+			       "nothing to compare: give OTHER.json, or --set / --routing");
+	return 0;
+}
+
+/* route --diff: EVAL.json's policy (old) against OTHER.json's, or against
+ * EVAL.json's after --set/--routing (new). */
+static int route_diff(struct route_args *a, const char *eval, const char *other, struct se_err *err)
+{
+	struct cfg *old, *neu = NULL;
+	if (cfg_load(eval, &old, err))
+		return -1;
+	int rc = -1;
+	if (!cli_evalflags_load(&a->ef, other, &neu, err) &&
+	    !cli_check_keys(old, a->ef.cache, err) && !cli_check_keys(neu, a->ef.cache, err))
+		rc = run_diff(old, neu, a->limit, a->items, a->as_csv, err);
+	cfg_free(neu);
+	cfg_free(old);
 	return rc;
+}
+
+/* route: the policy's pick and reason for every item. */
+static int route_print(struct route_args *a, const char *eval, struct se_err *err)
+{
+	struct cfg *cfg = NULL;
+	if (cli_evalflags_load(&a->ef, eval, &cfg, err) || cli_check_keys(cfg, a->ef.cache, err)) {
+		cfg_free(cfg);
+		return -1;
+	}
+	if (a->as_csv)
+		fputs("id,task,est_tokens,slot,model,rule\n", stdout);
+	else
+		printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot",
+		       "model", "rule");
+	struct route_print ctx = {cfg, a->as_csv};
+	int rc = cli_walk_items(cfg, a->limit, print_item, &ctx, err);
+	cfg_free(cfg);
+	return rc;
+}
+
+int cmd_route(int argc, char **argv, struct se_err *err)
+{
+	struct route_args a = {.limit = -1};
+	cli_evalflags_init(&a.ef, argc);
+	int rc = parse_route_args(argc, argv, &a, err);
+	if (rc == 0) {
+		if (a.diff)
+			rc = route_diff(&a, argv[optind], argv[optind + a.positional - 1], err);
+		else
+			rc = route_print(&a, argv[optind], err);
+		if (fflush(stdout) != 0 && rc == 0)
+			rc = se_fail_errno(err, "stdout", "write failed");
+	}
+	cli_evalflags_free(&a.ef);
+	return rc > 0 ? 0 : rc;
 }

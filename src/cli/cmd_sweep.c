@@ -52,78 +52,72 @@ static void free_slots(struct sw_opts *o)
 	o->n_slots = 0;
 }
 
+static const struct option sweep_opts[] = {
+    {"target-quality", required_argument, NULL, 't'},
+    {"budget", required_argument, NULL, 'b'},
+    {"slots", required_argument, NULL, 's'},
+    {"max-policies", required_argument, NULL, 'm'},
+    {"holdout", required_argument, NULL, 'H'},
+    {"folds", required_argument, NULL, 'F'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One flag of the table into o: 0, 1 when c is none of them, -1 with err. */
+static int take_sweep_flag(struct sw_opts *o, int c, const char *arg, struct se_err *err)
+{
+	switch (c) {
+	case 't':
+		if (flag_parse_double("--target-quality", arg, 0, &o->target_quality, err))
+			return -1;
+		if (o->target_quality > 1)
+			return se_fail(err, SE_USAGE, "--target-quality",
+				       "expected a pass rate from 0 to 1, got \"%s\"", arg);
+		return 0;
+	case 'b':
+		return flag_parse_double("--budget", arg, 0, &o->budget_usd, err);
+	case 's':
+		if (o->n_slots)
+			return se_fail(err, SE_USAGE, "--slots", "given twice");
+		split_slots(arg, o);
+		if (o->n_slots == 0)
+			return se_fail(err, SE_USAGE, "--slots", "expected slot names, got \"%s\"",
+				       arg);
+		return 0;
+	case 'm':
+		return flag_parse_long("--max-policies", arg, 1, 100000000, &o->max_policies, err);
+	case 'H':
+		if (flag_parse_double("--holdout", arg, 0, &o->holdout, err))
+			return -1;
+		if (!(o->holdout > 0 && o->holdout < 1))
+			return se_fail(err, SE_USAGE, "--holdout",
+				       "expected a share between 0 and 1, got \"%s\"", arg);
+		return 0;
+	case 'F':
+		return flag_parse_long("--folds", arg, 2, 1000, &o->folds, err);
+	}
+	return 1;
+}
+
 int cmd_sweep(int argc, char **argv, struct se_err *err)
 {
-	static const struct option opts[] = {
-	    {"target-quality", required_argument, NULL, 't'},
-	    {"budget", required_argument, NULL, 'b'},
-	    {"slots", required_argument, NULL, 's'},
-	    {"max-policies", required_argument, NULL, 'm'},
-	    {"holdout", required_argument, NULL, 'H'},
-	    {"folds", required_argument, NULL, 'F'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct sw_opts o;
 	sw_opts_init(&o);
 	const char *dir = NULL;
 	int rc = -1, c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (flag_parse_double("--target-quality", optarg, 0, &o.target_quality,
-					      err))
-				goto out;
-			if (o.target_quality > 1) {
-				se_fail(err, SE_USAGE, "--target-quality",
-					"expected a pass rate from 0 to 1, got \"%s\"", optarg);
-				goto out;
-			}
-			break;
-		case 'b':
-			if (flag_parse_double("--budget", optarg, 0, &o.budget_usd, err))
-				goto out;
-			break;
-		case 's':
-			if (o.n_slots) {
-				se_fail(err, SE_USAGE, "--slots", "given twice");
-				goto out;
-			}
-			split_slots(optarg, &o);
-			if (o.n_slots == 0) {
-				se_fail(err, SE_USAGE, "--slots", "expected slot names, got \"%s\"",
-					optarg);
-				goto out;
-			}
-			break;
-		case 'm':
-			if (flag_parse_long("--max-policies", optarg, 1, 100000000, &o.max_policies,
-					    err))
-				goto out;
-			break;
-		case 'H':
-			if (flag_parse_double("--holdout", optarg, 0, &o.holdout, err))
-				goto out;
-			if (!(o.holdout > 0 && o.holdout < 1)) {
-				se_fail(err, SE_USAGE, "--holdout",
-					"expected a share between 0 and 1, got \"%s\"", optarg);
-				goto out;
-			}
-			break;
-		case 'F':
-			if (flag_parse_long("--folds", optarg, 2, 1000, &o.folds, err))
-				goto out;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, ":h", sweep_opts, NULL)) != -1) {
+		if (c == 'h') {
 			fputs(usage_text, stdout);
 			rc = 0;
 			goto out;
-		default:
-			flag_bad_option(c, argv, opts, err);
-			goto out;
 		}
+		int took = take_sweep_flag(&o, c, optarg, err);
+		if (took > 0)
+			flag_bad_option(c, argv, sweep_opts, err);
+		if (took)
+			goto out;
 	}
 	if (optind < argc)
 		dir = argv[optind];
