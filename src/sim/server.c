@@ -476,6 +476,89 @@ static void log_request(const struct sim_server *s, const struct sim_plan *pl, u
 		pl->completion_tokens, pl->ttft_ms + pl->gen_ms);
 }
 
+static enum MHD_Result queue_200(struct MHD_Connection *c, struct MHD_Response *r)
+{
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* The endless fault, not streamed: a JSON head, then content for ever. */
+static enum MHD_Result send_endless(struct sim_server *s, struct MHD_Connection *c,
+				    const struct sim_plan *pl)
+{
+	struct sim_endless *e = xcalloc(1, sizeof(*e));
+	e->s = s;
+	buf_init(&e->head);
+	sim_endless_head(&e->head, pl);
+	struct MHD_Response *r = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, SIM_STREAM_BLOCK, endless_reader, e, endless_free);
+	if (!r) {
+		endless_free(e);
+		return MHD_NO;
+	}
+	add_common_headers(r, "application/json", pl->gen_id);
+	return queue_200(c, r);
+}
+
+/* A whole completion, or with the truncate fault its first half. */
+static enum MHD_Result send_completion(struct MHD_Connection *c, const struct sim_plan *pl)
+{
+	struct buf b;
+	buf_init(&b);
+	sim_completion_body(&b, pl);
+	if (pl->fault != SIM_FAULT_TRUNCATE)
+		return queue_json(c, 200, &b, pl, NULL);
+	struct sim_cut *cut = xcalloc(1, sizeof(*cut));
+	cut->body = b;
+	cut->limit = b.len / 2;
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(b.len, SIM_STREAM_BLOCK, cut_reader, cut, cut_free);
+	if (!r) {
+		cut_free(cut);
+		return MHD_NO;
+	}
+	add_common_headers(r, "application/json", pl->gen_id);
+	add_cost_header(r, pl);
+	return queue_200(c, r);
+}
+
+/* A server-sent event stream, paced by stream_reader; it takes the plan
+ * over. The stream faults cut its content short. */
+static enum MHD_Result send_stream(struct sim_server *s, struct MHD_Connection *c,
+				   struct sim_plan *pl)
+{
+	struct sim_stream *st = xcalloc(1, sizeof(*st));
+	st->s = s;
+	st->conn = c;
+	st->plan = *pl;
+	sim_plan_init(pl);
+	st->t0 = clock_now_ms();
+	buf_init(&st->out);
+	switch (st->plan.fault) {
+	case SIM_FAULT_TRUNCATE:
+	case SIM_FAULT_MIDSTREAM:
+		st->n_content = st->plan.n_pieces / 2;
+		break;
+	case SIM_FAULT_MALFORMED:
+		st->n_content = st->plan.n_pieces ? 1 : 0;
+		break;
+	default:
+		st->n_content = st->plan.n_pieces;
+		break;
+	}
+	struct MHD_Response *r = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, SIM_STREAM_BLOCK, stream_reader, st, stream_free);
+	if (!r) {
+		stream_free(st);
+		return MHD_NO;
+	}
+	add_common_headers(r, "text/event-stream", st->plan.gen_id);
+	add_cost_header(r, &st->plan);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	return queue_200(c, r);
+}
+
 /* Sends the reply of a planned request (after any waiting). */
 static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection *c,
 				    struct sim_req *rq)
@@ -502,74 +585,11 @@ static enum MHD_Result send_planned(struct sim_server *s, struct MHD_Connection 
 		sim_fault_body(&b, pl);
 		return queue_json(c, 200, &b, NULL, NULL);
 	}
-	if (!pl->stream && pl->fault == SIM_FAULT_ENDLESS) {
-		struct sim_endless *e = xcalloc(1, sizeof(*e));
-		e->s = s;
-		buf_init(&e->head);
-		sim_endless_head(&e->head, pl);
-		struct MHD_Response *r = MHD_create_response_from_callback(
-		    MHD_SIZE_UNKNOWN, SIM_STREAM_BLOCK, endless_reader, e, endless_free);
-		if (!r) {
-			endless_free(e);
-			return MHD_NO;
-		}
-		add_common_headers(r, "application/json", pl->gen_id);
-		enum MHD_Result ret = MHD_queue_response(c, 200, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
-	if (!pl->stream) {
-		struct buf b;
-		buf_init(&b);
-		sim_completion_body(&b, pl);
-		if (pl->fault != SIM_FAULT_TRUNCATE)
-			return queue_json(c, 200, &b, pl, NULL);
-		struct sim_cut *cut = xcalloc(1, sizeof(*cut));
-		cut->body = b;
-		cut->limit = b.len / 2;
-		struct MHD_Response *r = MHD_create_response_from_callback(
-		    b.len, SIM_STREAM_BLOCK, cut_reader, cut, cut_free);
-		if (!r) {
-			cut_free(cut);
-			return MHD_NO;
-		}
-		add_common_headers(r, "application/json", pl->gen_id);
-		add_cost_header(r, pl);
-		enum MHD_Result ret = MHD_queue_response(c, 200, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
-	struct sim_stream *st = xcalloc(1, sizeof(*st));
-	st->s = s;
-	st->conn = c;
-	st->plan = *pl; /* the stream takes the plan over */
-	sim_plan_init(pl);
-	st->t0 = clock_now_ms();
-	buf_init(&st->out);
-	switch (st->plan.fault) {
-	case SIM_FAULT_TRUNCATE:
-	case SIM_FAULT_MIDSTREAM:
-		st->n_content = st->plan.n_pieces / 2;
-		break;
-	case SIM_FAULT_MALFORMED:
-		st->n_content = st->plan.n_pieces ? 1 : 0;
-		break;
-	default:
-		st->n_content = st->plan.n_pieces;
-		break;
-	}
-	struct MHD_Response *r = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, SIM_STREAM_BLOCK, stream_reader, st, stream_free);
-	if (!r) {
-		stream_free(st);
-		return MHD_NO;
-	}
-	add_common_headers(r, "text/event-stream", st->plan.gen_id);
-	add_cost_header(r, &st->plan);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	enum MHD_Result ret = MHD_queue_response(c, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	if (!pl->stream && pl->fault == SIM_FAULT_ENDLESS)
+		return send_endless(s, c, pl);
+	if (!pl->stream)
+		return send_completion(c, pl);
+	return send_stream(s, c, pl);
 }
 
 static bool authorized(const struct sim_server *s, struct MHD_Connection *c)
