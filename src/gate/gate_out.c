@@ -339,31 +339,19 @@ static void xml_property(struct buf *b, const char *name, const char *value)
 	buf_puts(b, "/>\n");
 }
 
-int gate_write_junit(const struct gate_report *r, const char *path, struct se_err *err)
+/* <properties>: the two runs, what they share, and each model's figures. */
+static void junit_properties(struct buf *b, const struct gate_report *r)
 {
-	int skipped = 0;
-	for (int i = 0; i < gate_nchecks(r); i++)
-		skipped += r->checks[i].verdict == GATE_SKIP;
-	struct buf b, t, v;
-	buf_init(&b);
+	struct buf t, v;
 	buf_init(&t);
 	buf_init(&v);
-	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	buf_printf(&b,
-		   "<testsuites name=\"shadoweval\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
-		   "skipped=\"%d\">\n",
-		   gate_nchecks(r), r->failures, skipped);
-	buf_printf(&b,
-		   "  <testsuite name=\"shadoweval.check\" tests=\"%d\" failures=\"%d\" "
-		   "errors=\"0\" skipped=\"%d\">\n",
-		   gate_nchecks(r), r->failures, skipped);
-	buf_puts(&b, "    <properties>\n");
-	xml_property(&b, "baseline", r->baseline);
-	xml_property(&b, "current", r->dir);
+	buf_puts(b, "    <properties>\n");
+	xml_property(b, "baseline", r->baseline);
+	xml_property(b, "current", r->dir);
 	buf_printf(&t, "%zu", r->paired);
-	xml_property(&b, "paired_items", t.data);
-	xml_property(&b, "dataset", same_word(r->dataset_same, "different"));
-	xml_property(&b, "config", same_word(r->config_same, "different"));
+	xml_property(b, "paired_items", t.data);
+	xml_property(b, "dataset", same_word(r->dataset_same, "different"));
+	xml_property(b, "config", same_word(r->config_same, "different"));
 	struct sum_line l;
 	sum_line_init(&l);
 	for (size_t i = 0; i < r->nmodels; i++) {
@@ -375,53 +363,87 @@ int gate_write_junit(const struct gate_report *r, const char *path, struct se_er
 		buf_printf(&v, "n=%s baseline=%s current=%s delta=%s mcnemar_p=%s p_adjusted=%s",
 			   sum_line_cell(&l, 1), sum_line_cell(&l, 2), sum_line_cell(&l, 3),
 			   sum_line_cell(&l, 4), sum_line_cell(&l, 5), sum_line_cell(&l, 6));
-		xml_property(&b, t.data, v.data);
-	}
-	buf_puts(&b, "    </properties>\n");
-	for (int i = 0; i < gate_nchecks(r); i++) {
-		const struct gate_check *c = &r->checks[i];
-		buf_puts(&b, "    <testcase classname=\"shadoweval.check\"");
-		xml_attr(&b, "name", c->name);
-		if (c->verdict == GATE_PASS) {
-			buf_puts(&b, "/>\n");
-			continue;
-		}
-		buf_puts(&b, ">\n");
-		if (c->verdict == GATE_SKIP) {
-			buf_puts(&b, "      <skipped");
-			xml_attr(&b, "message", c->why);
-			buf_puts(&b, "/>\n");
-		} else {
-			buf_puts(&b, "      <failure type=\"regression\"");
-			xml_attr(&b, "message", c->why);
-			buf_puts(&b, ">");
-			sum_line_reset(&l);
-			check_row(&l, r, (enum gate_check_id)i);
-			buf_reset(&t);
-			for (size_t k = 1; k + 1 < l.n; k++)
-				buf_printf(&t, "%s: %s\n", check_header[k], sum_line_cell(&l, k));
-			xml_text(&b, t.data, false);
-			buf_puts(&b, "</failure>\n");
-		}
-		buf_puts(&b, "    </testcase>\n");
+		xml_property(b, t.data, v.data);
 	}
 	sum_line_free(&l);
+	buf_puts(b, "    </properties>\n");
+	buf_free(&t);
+	buf_free(&v);
+}
 
+/* One <testcase> per check: empty when it passed, else <skipped> or a
+ * <failure> whose text is the check's row. */
+static void junit_testcase(struct buf *b, const struct gate_report *r, int i)
+{
+	const struct gate_check *c = &r->checks[i];
+	buf_puts(b, "    <testcase classname=\"shadoweval.check\"");
+	xml_attr(b, "name", c->name);
+	if (c->verdict == GATE_PASS) {
+		buf_puts(b, "/>\n");
+		return;
+	}
+	buf_puts(b, ">\n");
+	if (c->verdict == GATE_SKIP) {
+		buf_puts(b, "      <skipped");
+		xml_attr(b, "message", c->why);
+		buf_puts(b, "/>\n");
+	} else {
+		buf_puts(b, "      <failure type=\"regression\"");
+		xml_attr(b, "message", c->why);
+		buf_puts(b, ">");
+		struct sum_line l;
+		sum_line_init(&l);
+		check_row(&l, r, (enum gate_check_id)i);
+		struct buf t;
+		buf_init(&t);
+		for (size_t k = 1; k + 1 < l.n; k++)
+			buf_printf(&t, "%s: %s\n", check_header[k], sum_line_cell(&l, k));
+		xml_text(b, t.data, false);
+		buf_free(&t);
+		sum_line_free(&l);
+		buf_puts(b, "</failure>\n");
+	}
+	buf_puts(b, "    </testcase>\n");
+}
+
+/* <system-out>: the text report, as `check` prints it. */
+static void junit_system_out(struct buf *b, const struct gate_report *r)
+{
 	char *text = NULL;
 	size_t text_len = 0;
 	FILE *mem = open_memstream(&text, &text_len);
 	if (mem) {
 		gate_write_text(r, mem);
 		fclose(mem);
-		buf_puts(&b, "    <system-out>");
-		xml_text(&b, text, false);
-		buf_puts(&b, "</system-out>\n");
+		buf_puts(b, "    <system-out>");
+		xml_text(b, text, false);
+		buf_puts(b, "</system-out>\n");
 	}
 	free(text);
+}
+
+int gate_write_junit(const struct gate_report *r, const char *path, struct se_err *err)
+{
+	int skipped = 0;
+	for (int i = 0; i < gate_nchecks(r); i++)
+		skipped += r->checks[i].verdict == GATE_SKIP;
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	buf_printf(&b,
+		   "<testsuites name=\"shadoweval\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+		   "skipped=\"%d\">\n",
+		   gate_nchecks(r), r->failures, skipped);
+	buf_printf(&b,
+		   "  <testsuite name=\"shadoweval.check\" tests=\"%d\" failures=\"%d\" "
+		   "errors=\"0\" skipped=\"%d\">\n",
+		   gate_nchecks(r), r->failures, skipped);
+	junit_properties(&b, r);
+	for (int i = 0; i < gate_nchecks(r); i++)
+		junit_testcase(&b, r, i);
+	junit_system_out(&b, r);
 	buf_puts(&b, "  </testsuite>\n</testsuites>\n");
 	int rc = fio_write_atomic(path, b.data, b.len, err);
 	buf_free(&b);
-	buf_free(&t);
-	buf_free(&v);
 	return rc;
 }
