@@ -612,17 +612,37 @@ static struct rep_forest_row forest_row(const struct rep_table *t, size_t r,
 				       rep_num(t, r, f->cost)};
 }
 
+/* A section around a forest plot of t: its id, title and note, and the
+ * two columns naming a row (a: the scope or slot, b: the model). */
+struct forest_section {
+	const char *id, *title, *note;
+	const char *a, *b;
+};
+
+/* Finds the forest's columns of t, then opens the section. */
+static int forest_open(struct buf *b, const struct rep_table *t, const struct forest_section *fs,
+		       struct forest_cols *fc, struct se_err *err)
+{
+	if (forest_cols(t, fs->a, fs->b, fc, err))
+		return -1;
+	section_open(b, fs->id, fs->title, fs->note);
+	return 0;
+}
+
+static const struct forest_section pairs_section = {
+    "pairs", "Primary vs shadows",
+    "Each shadow against what the routing policy served, on the same items (paired). A "
+    "delta above 0 means the shadow passed more often. A shadow's name links to the items "
+    "where they disagree.",
+    "scope", "shadow"};
+
 static int section_pairs(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *t = &pg->pairs;
 	struct forest_cols fc;
-	if (forest_cols(t, "scope", "shadow", &fc, err))
+	if (forest_open(b, t, &pairs_section, &fc, err))
 		return -1;
-	section_open(b, "pairs", "Primary vs shadows",
-		     "Each shadow against what the routing policy served, on the same items "
-		     "(paired). A delta above 0 means the shadow passed more often. A "
-		     "shadow's name links to the items where they disagree.");
 	struct rep_forest_row *rows = xcalloc(t->nrows + 1, sizeof(*rows));
 	size_t n = 0;
 	for (size_t r = 0; r < t->nrows; r++)
@@ -664,18 +684,20 @@ static const struct rep_tcol swap_cols[] = {
     {.head = "p95 delta", .kind = REP_DMS, .name = "delta_latency_ms_p95", .opt = true},
 };
 
+static const struct forest_section swaps_section = {
+    "swaps", "Slot swaps",
+    "The whole policy with one slot's model replaced by a candidate, against the current "
+    "policy on the same items: what the change would do to production traffic. A "
+    "candidate's name links to the items where it and the policy disagree.",
+    "slot", "candidate"};
+
 static int section_swaps(struct page *pg, struct se_err *err)
 {
 	struct buf *b = &pg->b;
 	const struct rep_table *t = &pg->swaps;
 	struct forest_cols fc;
-	if (forest_cols(t, "slot", "candidate", &fc, err))
+	if (forest_open(b, t, &swaps_section, &fc, err))
 		return -1;
-	section_open(b, "swaps", "Slot swaps",
-		     "The whole policy with one slot's model replaced by a candidate, "
-		     "against the current policy on the same items: what the change would "
-		     "do to production traffic. A candidate's name links to the items where "
-		     "it and the policy disagree.");
 	if (!t->nrows) {
 		buf_puts(b,
 			 "<p class=\"note\">No candidate ran on a slot's items.</p></section>\n");
