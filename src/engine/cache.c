@@ -725,25 +725,40 @@ int eng_cache_add(struct eng_cache *c, const struct eng_cache_key *k,
 	return r;
 }
 
+/* A query over the whole cache (each, stats): the pending writes are
+ * flushed first, so that it sees them. Called with the lock held. */
+static int scan_begin(struct eng_cache *c, sqlite3_stmt **st, const char *sql, struct se_err *err)
+{
+	read_end(c);
+	if (flush_locked(c, err))
+		return -1;
+	return prepare(c, st, sql, err);
+}
+
+/* The next row of a scan: 1, 0 at its end, or -1 with err. */
+static int scan_next(struct eng_cache *c, sqlite3_stmt *st, struct se_err *err)
+{
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		return 1;
+	if (s == SQLITE_DONE)
+		return 0;
+	return db_fail(c, err, s, "reading the cache");
+}
+
 int eng_cache_each(struct eng_cache *c, eng_cache_each_fn fn, void *ctx, struct se_err *err)
 {
 	pthread_mutex_lock(&c->mu);
-	read_end(c);
-	int rc = flush_locked(c, err);
 	sqlite3_stmt *st = NULL;
-	if (!rc)
-		rc = prepare(
-		    c, &st,
-		    "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
-		    "r.ttft_ms, r.sum, r.body, r.zsize FROM responses r JOIN sources s ON s.id = "
-		    "r.source ORDER BY r.req, r.sample",
-		    err);
+	int rc = scan_begin(c, &st,
+			    "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
+			    "r.ttft_ms, r.sum, r.body, r.zsize FROM responses r JOIN sources s ON "
+			    "s.id = r.source ORDER BY r.req, r.sample",
+			    err);
 	while (!rc) {
-		int s = sqlite3_step(st);
-		if (s == SQLITE_DONE)
-			break;
-		if (s != SQLITE_ROW) {
-			rc = db_fail(c, err, s, "reading the cache");
+		int s = scan_next(c, st, err);
+		if (s <= 0) {
+			rc = s;
 			break;
 		}
 		char hex[65] = "";
@@ -784,24 +799,17 @@ int eng_cache_stats(struct eng_cache *c, struct eng_cache_stats *s, struct se_er
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&c->mu);
-	read_end(c);
-	int rc = flush_locked(c, err);
 	sqlite3_stmt *st = NULL;
-	if (!rc)
-		rc = prepare(
-		    c, &st,
-		    "SELECT s.url, s.model, count(*), sum(coalesce(r.zsize, length(r.body))) "
-		    "FROM responses r "
-		    "JOIN sources s ON s.id = r.source GROUP BY r.source "
-		    "ORDER BY s.model, s.url",
-		    err);
+	int rc = scan_begin(c, &st,
+			    "SELECT s.url, s.model, count(*), sum(coalesce(r.zsize, "
+			    "length(r.body))) FROM responses r JOIN sources s ON s.id = r.source "
+			    "GROUP BY r.source ORDER BY s.model, s.url",
+			    err);
 	size_t cap = 0;
 	while (!rc) {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = db_fail(c, err, r, "reading the cache");
+		int r = scan_next(c, st, err);
+		if (r <= 0) {
+			rc = r;
 			break;
 		}
 		if (s->n_sources == cap) {
