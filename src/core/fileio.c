@@ -64,6 +64,42 @@ static int too_big(const char *path, size_t max, struct se_err *err)
 		       cap);
 }
 
+/* Reads fd to its end in chunks, handing each to fn; stops at the first
+ * error (a read, or fn's -1). */
+static int read_chunks(int fd, const char *path,
+		       int (*fn)(void *ctx, const char *p, size_t n, struct se_err *err), void *ctx,
+		       struct se_err *err)
+{
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return se_fail_errno(err, path, "read failed");
+		if (n == 0)
+			return 0;
+		if (fn(ctx, chunk, (size_t)n, err))
+			return -1;
+	}
+}
+
+struct capped {
+	struct buf b;
+	const char *path;
+	size_t max;
+};
+
+static int append_capped(void *ctx, const char *p, size_t n, struct se_err *err)
+{
+	struct capped *c = ctx;
+	/* the file may grow while it is read: the cap holds anyway */
+	if (n > c->max - c->b.len)
+		return too_big(c->path, c->max, err);
+	buf_append(&c->b, p, n);
+	return 0;
+}
+
 int fio_read_all_max(const char *path, size_t max, char **data, size_t *len, struct se_err *err)
 {
 	int fd = fio_open_regular(path, "file", err);
@@ -74,38 +110,28 @@ int fio_read_all_max(const char *path, size_t max, char **data, size_t *len, str
 		close(fd);
 		return too_big(path, max, err);
 	}
-	struct buf b;
-	buf_init(&b);
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			se_fail_errno(err, path, "read failed");
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		/* the file may grow while it is read: the cap holds anyway */
-		if ((size_t)n > max - b.len) {
-			too_big(path, max, err);
-			goto fail;
-		}
-		buf_append(&b, chunk, (size_t)n);
+	struct capped c = {.path = path, .max = max};
+	buf_init(&c.b);
+	int rc = read_chunks(fd, path, append_capped, &c, err);
+	close(fd);
+	if (rc) {
+		buf_free(&c.b);
+		return -1;
 	}
-	close(fd);
-	*data = buf_detach(&b, len);
+	*data = buf_detach(&c.b, len);
 	return 0;
-fail:
-	close(fd);
-	buf_free(&b);
-	return -1;
 }
 
 int fio_read_all(const char *path, char **data, size_t *len, struct se_err *err)
 {
 	return fio_read_all_max(path, FIO_MAX_FILE, data, len, err);
+}
+
+static int hash_chunk(void *ctx, const char *p, size_t n, struct se_err *err)
+{
+	(void)err;
+	sha256_update(ctx, p, n);
+	return 0;
 }
 
 int fio_sha256_file(const char *path, char hex[65], struct se_err *err)
@@ -115,21 +141,10 @@ int fio_sha256_file(const char *path, char hex[65], struct se_err *err)
 		return -1;
 	struct sha256 s;
 	sha256_init(&s);
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			se_fail_errno(err, path, "read failed");
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		sha256_update(&s, chunk, (size_t)n);
-	}
+	int rc = read_chunks(fd, path, hash_chunk, &s, err);
 	close(fd);
+	if (rc)
+		return -1;
 	sha256_final_hex(&s, hex);
 	return 0;
 }
