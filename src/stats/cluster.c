@@ -7,11 +7,27 @@
 
 #include <math.h>
 
+#define CF_TINY 1e-300 /* Lentz: a denominator closer to 0 is taken as this */
+
+/* One step of modified Lentz with the coefficient aa: updates c and d and
+ * returns the factor d * c the fraction's value is multiplied by. */
+static double cf_step(double aa, double *c, double *d)
+{
+	*d = 1.0 + aa * *d;
+	if (fabs(*d) < CF_TINY)
+		*d = CF_TINY;
+	*c = 1.0 + aa / *c;
+	if (fabs(*c) < CF_TINY)
+		*c = CF_TINY;
+	*d = 1.0 / *d;
+	return *d * *c;
+}
+
 /* The continued fraction of the regularized incomplete beta function
  * (modified Lentz; Numerical Recipes 3rd ed., 6.4). */
 static double beta_cf(double a, double b, double x)
 {
-	const double tiny = 1e-300, eps = 1e-16;
+	const double tiny = CF_TINY, eps = 1e-16;
 	double qab = a + b, qap = a + 1.0, qam = a - 1.0;
 	double c = 1.0, d = 1.0 - qab * x / qap;
 	if (fabs(d) < tiny)
@@ -20,24 +36,8 @@ static double beta_cf(double a, double b, double x)
 	double h = d;
 	for (int m = 1; m <= 10000; m++) {
 		int m2 = 2 * m;
-		double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-		d = 1.0 + aa * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1.0 + aa / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		h *= d * c;
-		aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-		d = 1.0 + aa * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1.0 + aa / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		double del = d * c;
+		h *= cf_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d);
+		double del = cf_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
 		h *= del;
 		if (fabs(del - 1.0) < eps)
 			break;
