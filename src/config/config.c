@@ -74,17 +74,8 @@ static const char default_checks[] =
 
 /* ---- errors and JSON paths ---- */
 
-static int fail(struct ctx *c, const char *jpath, const char *fmt, ...) SE_PRINTF(3, 4);
-
-static int fail(struct ctx *c, const char *jpath, const char *fmt, ...)
-{
-	struct jsonv jv = {.file = c->cfg->path, .err = c->err};
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = jsonv_vfail(&jv, jpath, fmt, ap);
-	va_end(ap);
-	return rc;
-}
+/* Fails (SE_INPUT) at "<config file>: jpath"; returns -1. */
+#define fail(c, jpath, ...) jsonv_fail_in((c)->err, (c)->cfg->path, (jpath), __VA_ARGS__)
 
 /* An absent value reads "null" in config messages. */
 static const char *jtype(const cJSON *j)

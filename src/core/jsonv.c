@@ -106,6 +106,16 @@ int jsonv_fail(const struct jsonv *c, const char *path, const char *fmt, ...)
 	return rc;
 }
 
+int jsonv_fail_in(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
+{
+	struct jsonv jv = {.file = file, .err = err};
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = jsonv_vfail(&jv, path, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 bool jsonv_in(const char *const *list, const char *s)
 {
 	for (size_t i = 0; list[i]; i++)

@@ -62,6 +62,9 @@ void jsonv_where(const struct jsonv *c, const char *path, char *out, size_t size
 int jsonv_fail(const struct jsonv *c, const char *path, const char *fmt, ...) SE_PRINTF(3, 4);
 int jsonv_vfail(const struct jsonv *c, const char *path, const char *fmt, va_list ap)
     SE_PRINTF(3, 0);
+/* The same for a caller without a struct jsonv: fails at "<file>: <path>". */
+int jsonv_fail_in(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
+    SE_PRINTF(4, 5);
 
 /* s is one of the names in list (NULL-terminated). */
 bool jsonv_in(const char *const *list, const char *s);

@@ -123,19 +123,6 @@ void wire_build_request(struct buf *b, const char *model, const char *messages_j
 
 /* ---- parsing helpers ---- */
 
-/* Fails with where = "<file>: <path>" (or just path), kind SE_INPUT. */
-static int jfail(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
-    SE_PRINTF(4, 5);
-static int jfail(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
-{
-	struct jsonv jv = {.file = file, .err = err};
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = jsonv_vfail(&jv, path, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static const char *jtype(const cJSON *v)
 {
 	return jsonv_type(v);
@@ -239,10 +226,11 @@ static int parse_object(const char *body, size_t len, const char *file, cJSON **
 	if (jsonnul_find(body, used, jpath, sizeof(jpath))) {
 		/* content "#### 4\u0000hidden" would read as "#### 4" and be scored */
 		cJSON_Delete(root);
-		return jfail(err, file, jpath, "%s", JSONNUL_MSG);
+		return jsonv_fail_in(err, file, jpath, "%s", JSONNUL_MSG);
 	}
 	if (!cJSON_IsObject(root)) {
-		int rc = jfail(err, file, "(root)", "expected an object, got %s", jtype(root));
+		int rc =
+		    jsonv_fail_in(err, file, "(root)", "expected an object, got %s", jtype(root));
 		cJSON_Delete(root);
 		return rc;
 	}
@@ -398,7 +386,8 @@ static int take_string(const cJSON *obj, const char *key, const char *path, char
 	if (absent(v))
 		return 0;
 	if (!cJSON_IsString(v))
-		return jfail(err, NULL, path, "expected a string or null, got %s", jtype(v));
+		return jsonv_fail_in(err, NULL, path, "expected a string or null, got %s",
+				     jtype(v));
 	copy_str(dst, size, v->valuestring);
 	return 0;
 }
@@ -411,7 +400,8 @@ static int take_content(const cJSON *obj, const char *path, struct wire_reply *r
 	if (absent(v))
 		return 0;
 	if (!cJSON_IsString(v))
-		return jfail(err, NULL, path, "expected a string or null, got %s", jtype(v));
+		return jsonv_fail_in(err, NULL, path, "expected a string or null, got %s",
+				     jtype(v));
 	buf_puts(&r->content, v->valuestring);
 	return 0;
 }
@@ -429,29 +419,37 @@ static void take_id(const cJSON *root, struct wire_reply *r)
 
 /* ---- non-streaming ---- */
 
-static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
+/* What every reply object (a completion or a chunk) may carry at its top:
+ * the generation id, an error, and the model that answered. */
+static int top_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
 {
 	take_id(root, r);
 	const cJSON *top_err = get(root, "error");
 	if (!absent(top_err))
 		take_error(top_err, r);
-	if (take_string(root, "model", "model", r->model, sizeof(r->model), err))
+	return take_string(root, "model", "model", r->model, sizeof(r->model), err);
+}
+
+static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
+{
+	if (top_fields(root, r, err))
 		return -1;
 
 	const cJSON *choices = get(root, "choices");
 	if (absent(choices)) {
 		if (!r->error)
-			return jfail(err, NULL, "choices", "missing");
+			return jsonv_fail_in(err, NULL, "choices", "missing");
 	} else if (!cJSON_IsArray(choices)) {
-		return jfail(err, NULL, "choices", "expected an array, got %s", jtype(choices));
+		return jsonv_fail_in(err, NULL, "choices", "expected an array, got %s",
+				     jtype(choices));
 	} else if (cJSON_GetArraySize(choices) == 0) {
 		if (!r->error)
-			return jfail(err, NULL, "choices", "expected at least one choice");
+			return jsonv_fail_in(err, NULL, "choices", "expected at least one choice");
 	} else {
 		const cJSON *c = cJSON_GetArrayItem(choices, 0);
 		if (!cJSON_IsObject(c))
-			return jfail(err, NULL, "choices[0]", "expected an object, got %s",
-				     jtype(c));
+			return jsonv_fail_in(err, NULL, "choices[0]", "expected an object, got %s",
+					     jtype(c));
 		if (take_string(c, "finish_reason", "choices[0].finish_reason", r->finish_reason,
 				sizeof(r->finish_reason), err))
 			return -1;
@@ -461,10 +459,10 @@ static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_
 		const cJSON *m = get(c, "message");
 		if (absent(m)) {
 			if (!r->error)
-				return jfail(err, NULL, "choices[0].message", "missing");
+				return jsonv_fail_in(err, NULL, "choices[0].message", "missing");
 		} else if (!cJSON_IsObject(m)) {
-			return jfail(err, NULL, "choices[0].message", "expected an object, got %s",
-				     jtype(m));
+			return jsonv_fail_in(err, NULL, "choices[0].message",
+					     "expected an object, got %s", jtype(m));
 		} else if (take_content(m, "choices[0].message.content", r, err)) {
 			return -1;
 		}
@@ -488,22 +486,18 @@ int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, st
 
 static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *err)
 {
-	take_id(root, r);
-	const cJSON *top_err = get(root, "error");
-	if (!absent(top_err))
-		take_error(top_err, r);
-	if (take_string(root, "model", "model", r->model, sizeof(r->model), err))
+	if (top_fields(root, r, err))
 		return -1;
 	const cJSON *choices = get(root, "choices");
 	if (!absent(choices)) {
 		if (!cJSON_IsArray(choices))
-			return jfail(err, NULL, "choices", "expected an array, got %s",
-				     jtype(choices));
+			return jsonv_fail_in(err, NULL, "choices", "expected an array, got %s",
+					     jtype(choices));
 		const cJSON *c = cJSON_GetArrayItem(choices, 0);
 		if (c) {
 			if (!cJSON_IsObject(c))
-				return jfail(err, NULL, "choices[0]", "expected an object, got %s",
-					     jtype(c));
+				return jsonv_fail_in(err, NULL, "choices[0]",
+						     "expected an object, got %s", jtype(c));
 			if (take_string(c, "finish_reason", "choices[0].finish_reason",
 					r->finish_reason, sizeof(r->finish_reason), err))
 				return -1;
@@ -513,14 +507,15 @@ static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *
 			const cJSON *d = get(c, "delta");
 			if (!absent(d)) {
 				if (!cJSON_IsObject(d))
-					return jfail(err, NULL, "choices[0].delta",
-						     "expected an object, got %s", jtype(d));
+					return jsonv_fail_in(err, NULL, "choices[0].delta",
+							     "expected an object, got %s",
+							     jtype(d));
 				if (take_content(d, "choices[0].delta.content", r, err))
 					return -1;
 			}
 		}
 	}
-	if (!absent(top_err) && !r->finish_reason[0])
+	if (!absent(get(root, "error")) && !r->finish_reason[0])
 		copy_str(r->finish_reason, sizeof(r->finish_reason), "error");
 	return parse_usage(get(root, "usage"), &r->usage);
 }
@@ -610,9 +605,11 @@ static int get_price(const cJSON *pricing, const char *key, size_t i, const char
 	if (!num_or_numstr(v, &d)) {
 		snprintf(path, sizeof(path), "data[%zu].pricing.%s", i, key);
 		if (cJSON_IsString(v))
-			return jfail(err, file, path, "expected a decimal number, got \"%.64s\"",
-				     v->valuestring);
-		return jfail(err, file, path, "expected a decimal string, got %s", jtype(v));
+			return jsonv_fail_in(err, file, path,
+					     "expected a decimal number, got \"%.64s\"",
+					     v->valuestring);
+		return jsonv_fail_in(err, file, path, "expected a decimal string, got %s",
+				     jtype(v));
 	}
 	if (d >= 0)
 		*out = d;
@@ -625,21 +622,21 @@ static int model_entry(const cJSON *m, size_t i, const char *file, wire_model_fn
 	char path[96];
 	if (!cJSON_IsObject(m)) {
 		snprintf(path, sizeof(path), "data[%zu]", i);
-		return jfail(err, file, path, "expected an object, got %s", jtype(m));
+		return jsonv_fail_in(err, file, path, "expected an object, got %s", jtype(m));
 	}
 	const cJSON *id = get(m, "id");
 	if (!cJSON_IsString(id) || !id->valuestring[0]) {
 		snprintf(path, sizeof(path), "data[%zu].id", i);
-		return jfail(err, file, path, "expected a non-empty string, got %s",
-			     cJSON_IsString(id) ? "\"\""
-			     : id		? jtype(id)
-						: "nothing");
+		return jsonv_fail_in(err, file, path, "expected a non-empty string, got %s",
+				     cJSON_IsString(id) ? "\"\""
+				     : id		? jtype(id)
+							: "nothing");
 	}
 	struct wire_model_price mp = {.id = id->valuestring, .context_length = -1};
 	const cJSON *pricing = get(m, "pricing");
 	if (!absent(pricing) && !cJSON_IsObject(pricing)) {
 		snprintf(path, sizeof(path), "data[%zu].pricing", i);
-		return jfail(err, file, path, "expected an object, got %s", jtype(pricing));
+		return jsonv_fail_in(err, file, path, "expected an object, got %s", jtype(pricing));
 	}
 	if (get_price(pricing, "prompt", i, file, &mp.prompt, err) ||
 	    get_price(pricing, "completion", i, file, &mp.completion, err) ||
@@ -652,10 +649,12 @@ static int model_entry(const cJSON *m, size_t i, const char *file, wire_model_fn
 		    cl->valuedouble > WIRE_MAX_COUNT) {
 			snprintf(path, sizeof(path), "data[%zu].context_length", i);
 			if (cJSON_IsNumber(cl))
-				return jfail(err, file, path,
-					     "expected a token count from 0 to %.0f, got %g",
-					     WIRE_MAX_COUNT, cl->valuedouble);
-			return jfail(err, file, path, "expected a token count, got %s", jtype(cl));
+				return jsonv_fail_in(
+				    err, file, path,
+				    "expected a token count from 0 to %.0f, got %g", WIRE_MAX_COUNT,
+				    cl->valuedouble);
+			return jsonv_fail_in(err, file, path, "expected a token count, got %s",
+					     jtype(cl));
 		}
 		mp.context_length = (long)cl->valuedouble;
 	}
@@ -671,8 +670,8 @@ int wire_parse_models(const char *body, size_t len, const char *where, wire_mode
 	const cJSON *data = get(root, "data");
 	int rc = 0;
 	if (!cJSON_IsArray(data)) {
-		rc = jfail(err, where, "data", "expected an array, got %s",
-			   data ? jtype(data) : "nothing");
+		rc = jsonv_fail_in(err, where, "data", "expected an array, got %s",
+				   data ? jtype(data) : "nothing");
 	} else {
 		size_t i = 0;
 		const cJSON *m;
@@ -700,12 +699,12 @@ int wire_parse_generation(const char *body, size_t len, double *cost, struct se_
 	double v = 0;
 	int rc = 0;
 	if (!cJSON_IsObject(data))
-		rc = jfail(err, NULL, "data", "expected an object, got %s",
-			   data ? jtype(data) : "nothing");
+		rc = jsonv_fail_in(err, NULL, "data", "expected an object, got %s",
+				   data ? jtype(data) : "nothing");
 	else if (!num_or_numstr(tc, &v) || v < 0 || v > WIRE_MAX_COST)
-		rc = jfail(err, NULL, "data.total_cost",
-			   "expected a cost in USD from 0 to %g, got %s", WIRE_MAX_COST,
-			   tc ? jtype(tc) : "nothing");
+		rc = jsonv_fail_in(err, NULL, "data.total_cost",
+				   "expected a cost in USD from 0 to %g, got %s", WIRE_MAX_COST,
+				   tc ? jtype(tc) : "nothing");
 	else
 		*cost = v;
 	cJSON_Delete(root);
