@@ -76,6 +76,12 @@ size_t utf8_count(const char *s, size_t n)
 	return count;
 }
 
+/* RFC 8259's two-character escapes; other bytes below 0x20 are \u00XX. */
+static const char *const short_escape[0x80] = {
+    ['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+    ['\t'] = "\\t", ['\b'] = "\\b", ['\f'] = "\\f",
+};
+
 void jsonw_strn(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -109,32 +115,11 @@ void jsonw_strn(struct buf *b, const char *s, size_t n)
 			}
 			continue;
 		}
-		switch (c) {
-		case '"':
-			buf_puts(b, "\\\"");
-			break;
-		case '\\':
-			buf_puts(b, "\\\\");
-			break;
-		case '\n':
-			buf_puts(b, "\\n");
-			break;
-		case '\r':
-			buf_puts(b, "\\r");
-			break;
-		case '\t':
-			buf_puts(b, "\\t");
-			break;
-		case '\b':
-			buf_puts(b, "\\b");
-			break;
-		case '\f':
-			buf_puts(b, "\\f");
-			break;
-		default: {
+		if (short_escape[c]) {
+			buf_puts(b, short_escape[c]);
+		} else {
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			buf_append(b, esc, 6);
-		}
 		}
 		i++;
 	}
