@@ -43,36 +43,23 @@ struct cache_args {
 	int first; /* argv index of the first operand */
 };
 
-static int parse(int argc, char **argv, struct cache_args *a, bool *help, struct se_err *err)
+static const struct option cache_opts[] = {
+    {"cache-dir", required_argument, NULL, 'd'},
+    {"out", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int take_cache_flag(void *ctx, int c, const char *arg, struct se_err *err)
 {
-	static const struct option opts[] = {
-	    {"cache-dir", required_argument, NULL, 'd'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	a->dir = ENG_CACHE_DIR_DEFAULT;
-	a->out = NULL;
-	*help = false;
-	optind = 0;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			a->dir = optarg;
-			break;
-		case 'o':
-			a->out = optarg;
-			break;
-		case 'h':
-			*help = true;
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
-		}
-	}
-	a->first = optind;
+	struct cache_args *a = ctx;
+	(void)err;
+	if (c == 'd')
+		a->dir = arg;
+	else if (c == 'o')
+		a->out = arg;
+	else
+		return 1;
 	return 0;
 }
 
@@ -122,14 +109,11 @@ static void print_counts(const char *what, const struct eng_bundle_counts *n)
 
 int cmd_cache(int argc, char **argv, struct se_err *err)
 {
-	struct cache_args a = {0};
-	bool help;
-	if (parse(argc, argv, &a, &help, err))
-		return -1;
-	if (help) {
-		fputs(cache_usage, stdout);
-		return 0;
-	}
+	struct cache_args a = {ENG_CACHE_DIR_DEFAULT, NULL, 0};
+	int p = flag_scan(argc, argv, ":o:h", cache_opts, cache_usage, take_cache_flag, &a, err);
+	if (p)
+		return p > 0 ? 0 : -1;
+	a.first = optind;
 	/* getopt has moved the operands last: the subcommand, then bundles */
 	if (a.first >= argc)
 		return se_fail(err, SE_USAGE, NULL,

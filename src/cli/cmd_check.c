@@ -37,84 +37,62 @@ struct check_args {
 	struct gate_opts opts;
 };
 
-static int parse_args(int argc, char **argv, struct check_args *a, int *help, struct se_err *err)
+static const struct option check_opts[] = {
+    {"baseline", required_argument, NULL, 'b'},
+    {"max-pass-drop", required_argument, NULL, 'q'},
+    {"max-cost-increase", required_argument, NULL, 'c'},
+    {"max-p95-increase", required_argument, NULL, 'l'},
+    {"alpha", required_argument, NULL, 'a'},
+    {"correction", required_argument, NULL, 'C'},
+    {"min-win-rate", required_argument, NULL, 'w'},
+    {"junit", required_argument, NULL, 'j'},
+    {"markdown", required_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int take_check_flag(void *ctx, int c, const char *arg, struct se_err *err)
 {
-	static const struct option opts[] = {
-	    {"baseline", required_argument, NULL, 'b'},
-	    {"max-pass-drop", required_argument, NULL, 'q'},
-	    {"max-cost-increase", required_argument, NULL, 'c'},
-	    {"max-p95-increase", required_argument, NULL, 'l'},
-	    {"alpha", required_argument, NULL, 'a'},
-	    {"correction", required_argument, NULL, 'C'},
-	    {"min-win-rate", required_argument, NULL, 'w'},
-	    {"junit", required_argument, NULL, 'j'},
-	    {"markdown", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
+	struct check_args *a = ctx;
+	switch (c) {
+	case 'b':
+		a->baseline = arg;
+		return 0;
+	case 'q':
+		return flag_parse_in("--max-pass-drop", arg, 0, 100, FLAG_CLOSED,
+				     "points from 0 to 100", &a->opts.max_pass_drop, err);
+	case 'c':
+		return flag_parse_double("--max-cost-increase", arg, 0, &a->opts.max_cost_increase,
+					 err);
+	case 'l':
+		return flag_parse_double("--max-p95-increase", arg, 0, &a->opts.max_p95_increase,
+					 err);
+	case 'a':
+		return flag_parse_in("--alpha", arg, 0, 1, FLAG_OPEN, "a level between 0 and 1",
+				     &a->opts.alpha, err);
+	case 'C':
+		return cli_parse_correction(arg, &a->opts.correction, err);
+	case 'w':
+		return flag_parse_in("--min-win-rate", arg, 0, 1, FLAG_OPEN,
+				     "a rate between 0 and 1", &a->opts.min_win_rate, err);
+	case 'j':
+		a->junit = arg;
+		return 0;
+	case 'm':
+		a->markdown = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* Returns 1 when --help was printed, 0 to go on, -1 on a usage error. */
+static int parse_args(int argc, char **argv, struct check_args *a, struct se_err *err)
+{
 	memset(a, 0, sizeof(*a));
 	gate_opts_init(&a->opts);
-	*help = 0;
-	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			a->baseline = optarg;
-			break;
-		case 'q':
-			if (flag_parse_double("--max-pass-drop", optarg, 0, &a->opts.max_pass_drop,
-					      err))
-				return -1;
-			if (a->opts.max_pass_drop > 100)
-				return se_fail(err, SE_USAGE, "--max-pass-drop",
-					       "expected points from 0 to 100, got \"%s\"", optarg);
-			break;
-		case 'c':
-			if (flag_parse_double("--max-cost-increase", optarg, 0,
-					      &a->opts.max_cost_increase, err))
-				return -1;
-			break;
-		case 'l':
-			if (flag_parse_double("--max-p95-increase", optarg, 0,
-					      &a->opts.max_p95_increase, err))
-				return -1;
-			break;
-		case 'a':
-			if (flag_parse_double("--alpha", optarg, 0, &a->opts.alpha, err))
-				return -1;
-			if (a->opts.alpha <= 0 || a->opts.alpha >= 1)
-				return se_fail(err, SE_USAGE, "--alpha",
-					       "expected a level between 0 and 1, got \"%s\"",
-					       optarg);
-			break;
-		case 'C':
-			if (cli_parse_correction(optarg, &a->opts.correction, err))
-				return -1;
-			break;
-		case 'w':
-			if (flag_parse_double("--min-win-rate", optarg, 0, &a->opts.min_win_rate,
-					      err))
-				return -1;
-			if (a->opts.min_win_rate <= 0 || a->opts.min_win_rate >= 1)
-				return se_fail(err, SE_USAGE, "--min-win-rate",
-					       "expected a rate between 0 and 1, got \"%s\"",
-					       optarg);
-			break;
-		case 'j':
-			a->junit = optarg;
-			break;
-		case 'm':
-			a->markdown = optarg;
-			break;
-		case 'h':
-			*help = 1;
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
-		}
-	}
+	int rc = flag_scan(argc, argv, ":h", check_opts, check_usage, take_check_flag, a, err);
+	if (rc)
+		return rc;
 	if (optind >= argc)
 		return se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
 	if (optind + 1 < argc)
@@ -129,13 +107,9 @@ static int parse_args(int argc, char **argv, struct check_args *a, int *help, st
 int cmd_check(int argc, char **argv, struct se_err *err)
 {
 	struct check_args a;
-	int help;
-	if (parse_args(argc, argv, &a, &help, err))
-		return -1;
-	if (help) {
-		fputs(check_usage, stdout);
-		return 0;
-	}
+	int p = parse_args(argc, argv, &a, err);
+	if (p)
+		return p > 0 ? 0 : -1;
 	struct gate_report r;
 	if (gate_compare(a.dir, a.baseline, &a.opts, &r, err))
 		return -1;

@@ -36,43 +36,47 @@ static const char merge_usage[] =
     "  shadoweval merge runs/shard-1 runs/shard-2 -o runs/all\n"
     "  shadoweval merge runs/shard-1 runs/shard-3 -o runs/some --allow-partial\n";
 
+static const struct option merge_opts[] = {
+    {"out", required_argument, NULL, 'o'},
+    {"allow-partial", no_argument, NULL, 'P'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct merge_args {
+	const char *out;
+	bool quiet, partial;
+};
+
+static int take_merge_flag(void *ctx, int c, const char *arg, struct se_err *err)
+{
+	struct merge_args *a = ctx;
+	(void)err;
+	if (c == 'o')
+		a->out = arg;
+	else if (c == 'q')
+		a->quiet = true;
+	else if (c == 'P')
+		a->partial = true;
+	else
+		return 1;
+	return 0;
+}
+
 int cmd_merge(int argc, char **argv, struct se_err *err)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"allow-partial", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *out = NULL;
-	bool quiet = false, partial = false;
-	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'P':
-			partial = true;
-			break;
-		case 'h':
-			fputs(merge_usage, stdout);
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
-		}
-	}
+	struct merge_args a = {NULL, false, false};
+	int rc = flag_scan(argc, argv, ":o:qh", merge_opts, merge_usage, take_merge_flag, &a, err);
+	if (rc)
+		return rc > 0 ? 0 : -1;
+	const char *out = a.out;
+	bool quiet = a.quiet;
 	if (optind >= argc)
 		return se_fail(err, SE_USAGE, NULL, "expected one or more run folders DIR");
 	if (!out)
 		return se_fail(err, SE_USAGE, NULL, "missing -o OUT (the merged run folder)");
-	struct mg_opts o = {quiet ? NULL : stdout, stderr, partial};
+	struct mg_opts o = {quiet ? NULL : stdout, stderr, a.partial};
 	struct mg_report rep;
 	if (mg_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, &o, &rep,
 		     err))

@@ -19,53 +19,38 @@ static const char plan_usage[] =
     "example:\n"
     "  shadoweval plan runs/pilot --delta 5\n";
 
+static const struct option plan_opts[] = {
+    {"delta", required_argument, NULL, 'd'},
+    {"power", required_argument, NULL, 'p'},
+    {"alpha", required_argument, NULL, 'a'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int take_plan_flag(void *ctx, int c, const char *arg, struct se_err *err)
+{
+	struct plan_opts *o = ctx;
+	switch (c) {
+	case 'd':
+		return flag_parse_in("--delta", arg, 0, 100, FLAG_OPEN, "points between 0 and 100",
+				     &o->delta, err);
+	case 'p':
+		return flag_parse_in("--power", arg, 0, 1, FLAG_OPEN,
+				     "a probability between 0 and 1", &o->power, err);
+	case 'a':
+		return flag_parse_in("--alpha", arg, 0, 1, FLAG_OPEN, "a level between 0 and 1",
+				     &o->alpha, err);
+	}
+	return 1;
+}
+
 int cmd_plan(int argc, char **argv, struct se_err *err)
 {
-	static const struct option opts[] = {
-	    {"delta", required_argument, NULL, 'd'},
-	    {"power", required_argument, NULL, 'p'},
-	    {"alpha", required_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct plan_opts o;
 	plan_opts_init(&o);
-	optind = 0;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (flag_parse_double("--delta", optarg, 0, &o.delta, err))
-				return -1;
-			if (!(o.delta > 0 && o.delta < 100))
-				return se_fail(err, SE_USAGE, "--delta",
-					       "expected points between 0 and 100, got \"%s\"",
-					       optarg);
-			break;
-		case 'p':
-			if (flag_parse_double("--power", optarg, 0, &o.power, err))
-				return -1;
-			if (!(o.power > 0 && o.power < 1))
-				return se_fail(err, SE_USAGE, "--power",
-					       "expected a probability between 0 and 1, got \"%s\"",
-					       optarg);
-			break;
-		case 'a':
-			if (flag_parse_double("--alpha", optarg, 0, &o.alpha, err))
-				return -1;
-			if (!(o.alpha > 0 && o.alpha < 1))
-				return se_fail(err, SE_USAGE, "--alpha",
-					       "expected a level between 0 and 1, got \"%s\"",
-					       optarg);
-			break;
-		case 'h':
-			fputs(plan_usage, stdout);
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
-		}
-	}
+	int rc = flag_scan(argc, argv, ":h", plan_opts, plan_usage, take_plan_flag, &o, err);
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	if (optind + 1 != argc)
 		return se_fail(err, SE_USAGE, NULL, "expected one pilot run folder DIR");
 	if (isnan(o.delta))

@@ -22,39 +22,44 @@ static const char usage_text[] =
     "example:\n"
     "  shadoweval report runs/demo -o demo.html\n";
 
+static const struct option report_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"correction", required_argument, NULL, 'C'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct report_args {
+	const char *out;
+	enum stats_correction corr;
+	bool recorrect;
+};
+
+static int take_report_flag(void *ctx, int c, const char *arg, struct se_err *err)
+{
+	struct report_args *a = ctx;
+	switch (c) {
+	case 'o':
+		if (a->out)
+			return se_fail(err, SE_USAGE, "--output", "given twice");
+		a->out = arg;
+		return 0;
+	case 'C':
+		a->recorrect = true;
+		return cli_parse_correction(arg, &a->corr, err);
+	}
+	return 1;
+}
+
 int cmd_report(int argc, char **argv, struct se_err *err)
 {
-	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"correction", required_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *dir = NULL, *out = NULL;
-	enum stats_correction corr = STATS_HOLM;
-	bool recorrect = false;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (out)
-				return se_fail(err, SE_USAGE, "--output", "given twice");
-			out = optarg;
-			break;
-		case 'C':
-			if (cli_parse_correction(optarg, &corr, err))
-				return -1;
-			recorrect = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
-		}
-	}
+	struct report_args a = {NULL, STATS_HOLM, false};
+	int rc = flag_scan(argc, argv, ":o:h", report_opts, usage_text, take_report_flag, &a, err);
+	if (rc)
+		return rc > 0 ? 0 : -1;
+	const char *dir = NULL, *out = a.out;
+	enum stats_correction corr = a.corr;
+	bool recorrect = a.recorrect;
 	if (optind < argc)
 		dir = argv[optind];
 	if (optind + 1 < argc)

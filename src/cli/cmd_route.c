@@ -209,39 +209,33 @@ struct route_args {
 	struct cli_evalflags ef; /* --set, --routing, --cache */
 };
 
+static int take_route_flag(void *ctx, int c, const char *arg, struct se_err *err)
+{
+	struct route_args *a = ctx;
+	switch (c) {
+	case 'c':
+		a->as_csv = true;
+		return 0;
+	case 'l':
+		return flag_parse_long("--limit", arg, 0, 1L << 40, &a->limit, err);
+	case O_DIFF:
+		a->diff = true;
+		return 0;
+	case O_ITEMS:
+		a->items = true;
+		return 0;
+	}
+	int took = cli_evalflags_take(&a->ef, c, arg, err);
+	return took == 1 ? 0 : took == 0 ? 1 : -1;
+}
+
 /* The flags, then the operands and the rules between them. Returns 1 when
  * --help was printed, 0 to go on, -1 on a usage error. */
 static int parse_route_args(int argc, char **argv, struct route_args *a, struct se_err *err)
 {
-	int c;
-	optind = 0; /* glibc: a full re-scan */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", route_opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			a->as_csv = true;
-			break;
-		case 'l':
-			if (flag_parse_long("--limit", optarg, 0, 1L << 40, &a->limit, err))
-				return -1;
-			break;
-		case O_DIFF:
-			a->diff = true;
-			break;
-		case O_ITEMS:
-			a->items = true;
-			break;
-		case 'h':
-			fputs(route_usage, stdout);
-			return 1;
-		default: {
-			int took = cli_evalflags_take(&a->ef, c, optarg, err);
-			if (took == 1)
-				break;
-			return took ? -1 : flag_bad_option(c, argv, route_opts, err);
-		}
-		}
-	}
+	int rc = flag_scan(argc, argv, ":h", route_opts, route_usage, take_route_flag, a, err);
+	if (rc)
+		return rc;
 	if (a->items && !a->diff)
 		return se_fail(err, SE_USAGE, "--items", "lists the items of a --diff; add --diff");
 	a->positional = argc - optind;

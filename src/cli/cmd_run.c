@@ -247,12 +247,10 @@ static int take_verdict_flag(struct run_args *a, int c, const char *arg, struct 
 	case O_CORRECTION:
 		return cli_parse_correction(arg, &a->correction, err) ? -1 : 1;
 	case O_MAX_ERR:
-		if (flag_parse_double("--max-error-rate", arg, 0, &a->max_error_rate, err))
-			return -1;
-		if (!(a->max_error_rate > 0 && a->max_error_rate <= 1))
-			return se_fail(err, SE_USAGE, "--max-error-rate",
-				       "expected a share from 0 (excluded) to 1, got \"%s\"", arg);
-		return 1;
+		return flag_parse_in("--max-error-rate", arg, 0, 1, FLAG_LO_OPEN,
+				     "a share from 0 (excluded) to 1", &a->max_error_rate, err)
+			   ? -1
+			   : 1;
 	case O_STOP:
 		a->stop_when_decided = true;
 		return 1;
@@ -264,13 +262,10 @@ static int take_verdict_flag(struct run_args *a, int c, const char *arg, struct 
 		a->stop_flags = true;
 		return 1;
 	case O_MARGIN:
-		if (flag_parse_double("--margin", arg, 0, &a->margin_pts, err))
+		if (flag_parse_in("--margin", arg, 0, 100, FLAG_LO_OPEN,
+				  "points of pass rate, more than 0 and at most 100",
+				  &a->margin_pts, err))
 			return -1;
-		if (!(a->margin_pts > 0 && a->margin_pts <= 100))
-			return se_fail(err, SE_USAGE, "--margin",
-				       "expected points of pass rate, more than 0 and at most 100, "
-				       "got \"%s\"",
-				       arg);
 		a->stop_flags = true;
 		return 1;
 	}
@@ -297,40 +292,35 @@ static int check_run_args(struct run_args *a, int argc, char **argv, struct se_e
 	return 0;
 }
 
+/* One option of run_opts: 0 taken, 1 not one of them, -1. */
+static int take_run_flag(void *ctx, int c, const char *arg, struct se_err *err)
+{
+	struct run_args *a = ctx;
+	switch (c) {
+	case 'o':
+		a->out = arg;
+		return 0;
+	case O_RESUME:
+		a->resume = true;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	}
+	int took = take_send_flag(a, c, arg, err);
+	if (took == 0)
+		took = take_verdict_flag(a, c, arg, err);
+	if (took == 0)
+		took = cli_evalflags_take(&a->ef, c, arg, err);
+	return took == 1 ? 0 : took == 0 ? 1 : -1;
+}
+
 /* Returns 1 when --help was printed, 0 to run, -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct run_args *a, struct se_err *err)
 {
 	run_args_defaults(a, argc);
-	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":o:qh", run_opts, NULL)) != -1) {
-		int took;
-		switch (c) {
-		case 'o':
-			a->out = optarg;
-			break;
-		case O_RESUME:
-			a->resume = true;
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		case 'h':
-			fputs(run_usage, stdout);
-			return 1;
-		default:
-			took = take_send_flag(a, c, optarg, err);
-			if (took == 0)
-				took = take_verdict_flag(a, c, optarg, err);
-			if (took == 0)
-				took = cli_evalflags_take(&a->ef, c, optarg, err);
-			if (took == 1)
-				break;
-			return took ? -1 : flag_bad_option(c, argv, run_opts, err);
-		}
-	}
-	return check_run_args(a, argc, argv, err);
+	int rc = flag_scan(argc, argv, ":o:qh", run_opts, run_usage, take_run_flag, a, err);
+	return rc ? rc : check_run_args(a, argc, argv, err);
 }
 
 /* Everything one run holds between its three steps; run_free releases it. */

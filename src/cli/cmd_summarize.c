@@ -23,30 +23,26 @@ static const char summarize_usage[] =
     "example:\n"
     "  shadoweval summarize runs/demo --correction bh\n";
 
+static const struct option summarize_opts[] = {
+    {"correction", required_argument, NULL, 'C'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int take_correction(void *ctx, int c, const char *arg, struct se_err *err)
+{
+	if (c != 'C')
+		return 1;
+	return cli_parse_correction(arg, ctx, err);
+}
+
 int cmd_summarize(int argc, char **argv, struct se_err *err)
 {
-	static const struct option opts[] = {
-	    {"correction", required_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	enum stats_correction corr = STATS_HOLM;
-	int c;
-	optind = 0; /* glibc: a full re-scan (the tests call this more than once) */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			if (cli_parse_correction(optarg, &corr, err))
-				return -1;
-			break;
-		case 'h':
-			fputs(summarize_usage, stdout);
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
-		}
-	}
+	int rc = flag_scan(argc, argv, ":h", summarize_opts, summarize_usage, take_correction,
+			   &corr, err);
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	if (optind >= argc)
 		return se_fail(err, SE_USAGE, NULL, "expected one run folder DIR");
 	if (optind + 1 < argc)

@@ -64,16 +64,13 @@ static const struct option sweep_opts[] = {
 };
 
 /* One flag of the table into o: 0, 1 when c is none of them, -1 with err. */
-static int take_sweep_flag(struct sw_opts *o, int c, const char *arg, struct se_err *err)
+static int take_sweep_flag(void *ctx, int c, const char *arg, struct se_err *err)
 {
+	struct sw_opts *o = ctx;
 	switch (c) {
 	case 't':
-		if (flag_parse_double("--target-quality", arg, 0, &o->target_quality, err))
-			return -1;
-		if (o->target_quality > 1)
-			return se_fail(err, SE_USAGE, "--target-quality",
-				       "expected a pass rate from 0 to 1, got \"%s\"", arg);
-		return 0;
+		return flag_parse_in("--target-quality", arg, 0, 1, FLAG_CLOSED,
+				     "a pass rate from 0 to 1", &o->target_quality, err);
 	case 'b':
 		return flag_parse_double("--budget", arg, 0, &o->budget_usd, err);
 	case 's':
@@ -87,12 +84,8 @@ static int take_sweep_flag(struct sw_opts *o, int c, const char *arg, struct se_
 	case 'm':
 		return flag_parse_long("--max-policies", arg, 1, 100000000, &o->max_policies, err);
 	case 'H':
-		if (flag_parse_double("--holdout", arg, 0, &o->holdout, err))
-			return -1;
-		if (!(o->holdout > 0 && o->holdout < 1))
-			return se_fail(err, SE_USAGE, "--holdout",
-				       "expected a share between 0 and 1, got \"%s\"", arg);
-		return 0;
+		return flag_parse_in("--holdout", arg, 0, 1, FLAG_OPEN, "a share between 0 and 1",
+				     &o->holdout, err);
 	case 'F':
 		return flag_parse_long("--folds", arg, 2, 1000, &o->folds, err);
 	}
@@ -104,21 +97,12 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 	struct sw_opts o;
 	sw_opts_init(&o);
 	const char *dir = NULL;
-	int rc = -1, c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", sweep_opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage_text, stdout);
-			rc = 0;
-			goto out;
-		}
-		int took = take_sweep_flag(&o, c, optarg, err);
-		if (took > 0)
-			flag_bad_option(c, argv, sweep_opts, err);
-		if (took)
-			goto out;
+	int rc = flag_scan(argc, argv, ":h", sweep_opts, usage_text, take_sweep_flag, &o, err);
+	if (rc) {
+		rc = rc > 0 ? 0 : -1;
+		goto out;
 	}
+	rc = -1;
 	if (optind < argc)
 		dir = argv[optind];
 	if (optind + 1 < argc) {

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,19 @@ int flag_parse_double(const char *flag, const char *s, double min, double *out, 
 	if (errno || end == s || *end || !isfinite(v) || v < min)
 		return se_fail(err, SE_USAGE, flag, "expected a number >= %g, got \"%s\"", min, s);
 	*out = v;
+	return 0;
+}
+
+int flag_parse_in(const char *flag, const char *s, double lo, double hi, int open, const char *what,
+		  double *out, struct se_err *err)
+{
+	if (flag_parse_double(flag, s, 0, out, err))
+		return -1;
+	double v = *out;
+	bool above = open & FLAG_LO_OPEN ? v > lo : v >= lo;
+	bool below = open & FLAG_HI_OPEN ? v < hi : v <= hi;
+	if (!above || !below)
+		return se_fail(err, SE_USAGE, flag, "expected %s, got \"%s\"", what, s);
 	return 0;
 }
 
@@ -71,4 +85,24 @@ int flag_bad_option(int c, char **argv, const struct option *opts, struct se_err
 			       "unknown option \"%.*s\"; did you mean \"--%s\"?",
 			       (int)strcspn(name, "="), name, close);
 	return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"", name);
+}
+
+int flag_scan(int argc, char **argv, const char *shortopts, const struct option *opts,
+	      const char *usage, flag_take_fn take, void *ctx, struct se_err *err)
+{
+	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		int took = c == ':' || c == '?' ? 1 : take(ctx, c, optarg, err);
+		if (took > 0)
+			return flag_bad_option(c, argv, opts, err);
+		if (took < 0)
+			return -1;
+	}
+	return 0;
 }
