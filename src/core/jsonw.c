@@ -49,19 +49,24 @@ bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+/* Appends the UTF-8 sequence at p (n bytes left), or U+FFFD for an invalid
+ * byte; returns the bytes consumed. */
+static size_t put_utf8_seq(struct buf *b, const unsigned char *p, size_t n)
+{
+	size_t k = utf8_seq(p, n);
+	if (!k) {
+		buf_puts(b, "\xEF\xBF\xBD");
+		return 1;
+	}
+	buf_append(b, p, k);
+	return k;
+}
+
 void utf8_repair(const char *s, size_t n, struct buf *b)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(p + i, n - i);
-		if (k) {
-			buf_append(b, s + i, k);
-			i += k;
-		} else {
-			buf_puts(b, "\xEF\xBF\xBD");
-			i++;
-		}
-	}
+	for (size_t i = 0; i < n;)
+		i += put_utf8_seq(b, p + i, n - i);
 }
 
 size_t utf8_count(const char *s, size_t n)
@@ -79,7 +84,7 @@ size_t utf8_count(const char *s, size_t n)
 /* RFC 8259's two-character escapes; other bytes below 0x20 are \u00XX. */
 static const char *const short_escape[0x80] = {
     ['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
-    ['\t'] = "\\t", ['\b'] = "\\b", ['\f'] = "\\f",
+    ['\t'] = "\\t", ['\b'] = "\\b",  ['\f'] = "\\f",
 };
 
 void jsonw_strn(struct buf *b, const char *s, size_t n)
@@ -105,14 +110,7 @@ void jsonw_strn(struct buf *b, const char *s, size_t n)
 			run = 0;
 		}
 		if (c >= 0x80) {
-			size_t k = utf8_seq(p + i, n - i);
-			if (k) {
-				buf_append(b, p + i, k);
-				i += k;
-			} else {
-				buf_puts(b, "\xEF\xBF\xBD");
-				i++;
-			}
+			i += put_utf8_seq(b, p + i, n - i);
 			continue;
 		}
 		if (short_escape[c]) {
