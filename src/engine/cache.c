@@ -725,62 +725,66 @@ int eng_cache_add(struct eng_cache *c, const struct eng_cache_key *k,
 	return r;
 }
 
-/* A query over the whole cache (each, stats): the pending writes are
- * flushed first, so that it sees them. Called with the lock held. */
-static int scan_begin(struct eng_cache *c, sqlite3_stmt **st, const char *sql, struct se_err *err)
+/* A query over the whole cache (each, stats), one call of row per row:
+ * the pending writes are flushed first, so that it sees them. Stops at the
+ * first row that returns nonzero, and returns that. Called with the lock
+ * held. */
+static int scan_rows(struct eng_cache *c, const char *sql,
+		     int (*row)(struct eng_cache *c, sqlite3_stmt *st, void *ctx,
+				struct se_err *err),
+		     void *ctx, struct se_err *err)
 {
 	read_end(c);
 	if (flush_locked(c, err))
 		return -1;
-	return prepare(c, st, sql, err);
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(c, &st, sql, err);
+	while (!rc) {
+		int s = sqlite3_step(st);
+		if (s == SQLITE_DONE)
+			break;
+		if (s != SQLITE_ROW)
+			rc = db_fail(c, err, s, "reading the cache");
+		else
+			rc = row(c, st, ctx, err);
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
-/* The next row of a scan: 1, 0 at its end, or -1 with err. */
-static int scan_next(struct eng_cache *c, sqlite3_stmt *st, struct se_err *err)
+struct each_ctx {
+	eng_cache_each_fn fn;
+	void *ctx;
+};
+
+static int each_row(struct eng_cache *c, sqlite3_stmt *st, void *ctx, struct se_err *err)
 {
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		return 1;
-	if (s == SQLITE_DONE)
-		return 0;
-	return db_fail(c, err, s, "reading the cache");
+	const struct each_ctx *x = ctx;
+	char hex[65] = "";
+	if (sqlite3_column_bytes(st, 0) == 32)
+		req_hex(sqlite3_column_blob(st, 0), hex);
+	struct eng_cache_key k = {(const char *)sqlite3_column_text(st, 2),
+				  (const char *)sqlite3_column_text(st, 3), hex,
+				  (long)sqlite3_column_int64(st, 1)};
+	if (!hex[0] || !k.url || !k.model)
+		return damaged_entry(c, &k, "its key has the wrong type", err);
+	struct eng_cache_entry e;
+	const char *b;
+	size_t n;
+	if (read_row(c, st, 4, &k, &e, &b, &n, err) != ENG_CACHE_HIT)
+		return -1;
+	return x->fn(x->ctx, &k, &e, b, n, err);
 }
 
 int eng_cache_each(struct eng_cache *c, eng_cache_each_fn fn, void *ctx, struct se_err *err)
 {
+	struct each_ctx x = {fn, ctx};
 	pthread_mutex_lock(&c->mu);
-	sqlite3_stmt *st = NULL;
-	int rc = scan_begin(c, &st,
-			    "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
-			    "r.ttft_ms, r.sum, r.body, r.zsize FROM responses r JOIN sources s ON "
-			    "s.id = r.source ORDER BY r.req, r.sample",
-			    err);
-	while (!rc) {
-		int s = scan_next(c, st, err);
-		if (s <= 0) {
-			rc = s;
-			break;
-		}
-		char hex[65] = "";
-		if (sqlite3_column_bytes(st, 0) == 32)
-			req_hex(sqlite3_column_blob(st, 0), hex);
-		struct eng_cache_key k = {(const char *)sqlite3_column_text(st, 2),
-					  (const char *)sqlite3_column_text(st, 3), hex,
-					  (long)sqlite3_column_int64(st, 1)};
-		if (!hex[0] || !k.url || !k.model) {
-			rc = damaged_entry(c, &k, "its key has the wrong type", err);
-			break;
-		}
-		struct eng_cache_entry e;
-		const char *b;
-		size_t n;
-		if (read_row(c, st, 4, &k, &e, &b, &n, err) != ENG_CACHE_HIT) {
-			rc = -1;
-			break;
-		}
-		rc = fn(ctx, &k, &e, b, n, err);
-	}
-	sqlite3_finalize(st);
+	int rc = scan_rows(c,
+			   "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
+			   "r.ttft_ms, r.sum, r.body, r.zsize FROM responses r JOIN sources s ON "
+			   "s.id = r.source ORDER BY r.req, r.sample",
+			   each_row, &x, err);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -795,39 +799,45 @@ static long long file_size(const char *path, const char *suffix)
 	return stat(p, &sb) == 0 ? (long long)sb.st_size : 0;
 }
 
+struct stats_ctx {
+	struct eng_cache_stats *s;
+	size_t cap;
+};
+
+/* One row per source: its entries and their bytes. */
+static int stats_row(struct eng_cache *c, sqlite3_stmt *st, void *ctx, struct se_err *err)
+{
+	(void)c;
+	(void)err;
+	struct stats_ctx *x = ctx;
+	struct eng_cache_stats *s = x->s;
+	if (s->n_sources == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 8;
+		s->sources = xrealloc(s->sources, x->cap * sizeof(*s->sources));
+	}
+	const char *url = (const char *)sqlite3_column_text(st, 0);
+	const char *model = (const char *)sqlite3_column_text(st, 1);
+	struct eng_cache_source_stats *o = &s->sources[s->n_sources++];
+	o->url = xstrdup(url ? url : "");
+	o->model = xstrdup(model ? model : "");
+	o->entries = sqlite3_column_int64(st, 2);
+	o->bytes = sqlite3_column_int64(st, 3);
+	s->entries += o->entries;
+	s->bytes += o->bytes;
+	return 0;
+}
+
 int eng_cache_stats(struct eng_cache *c, struct eng_cache_stats *s, struct se_err *err)
 {
 	memset(s, 0, sizeof(*s));
+	struct stats_ctx x = {s, 0};
 	pthread_mutex_lock(&c->mu);
+	int rc = scan_rows(c,
+			   "SELECT s.url, s.model, count(*), sum(coalesce(r.zsize, "
+			   "length(r.body))) FROM responses r JOIN sources s ON s.id = r.source "
+			   "GROUP BY r.source ORDER BY s.model, s.url",
+			   stats_row, &x, err);
 	sqlite3_stmt *st = NULL;
-	int rc = scan_begin(c, &st,
-			    "SELECT s.url, s.model, count(*), sum(coalesce(r.zsize, "
-			    "length(r.body))) FROM responses r JOIN sources s ON s.id = r.source "
-			    "GROUP BY r.source ORDER BY s.model, s.url",
-			    err);
-	size_t cap = 0;
-	while (!rc) {
-		int r = scan_next(c, st, err);
-		if (r <= 0) {
-			rc = r;
-			break;
-		}
-		if (s->n_sources == cap) {
-			cap = cap ? 2 * cap : 8;
-			s->sources = xrealloc(s->sources, cap * sizeof(*s->sources));
-		}
-		const char *url = (const char *)sqlite3_column_text(st, 0);
-		const char *model = (const char *)sqlite3_column_text(st, 1);
-		struct eng_cache_source_stats *o = &s->sources[s->n_sources++];
-		o->url = xstrdup(url ? url : "");
-		o->model = xstrdup(model ? model : "");
-		o->entries = sqlite3_column_int64(st, 2);
-		o->bytes = sqlite3_column_int64(st, 3);
-		s->entries += o->entries;
-		s->bytes += o->bytes;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if (!rc)
 		rc = prepare(c, &st, "PRAGMA quick_check", err);
 	if (!rc) {
