@@ -835,12 +835,33 @@ void sim_price_str(double v, char *out, size_t size)
 	}
 }
 
+/* The JSON string "<before><id><after>". */
+static void put_id_str(struct buf *b, const char *before, const char *id, const char *after)
+{
+	struct buf t;
+	buf_init(&t);
+	buf_puts(&t, before);
+	buf_puts(&t, id);
+	buf_puts(&t, after);
+	jsonw_str(b, t.data);
+	buf_free(&t);
+}
+
+/* key_text (the JSON before the value), then the price as OpenRouter
+ * writes it: a decimal string. */
+static void put_price(struct buf *b, const char *key_text, double v)
+{
+	char price[64];
+	sim_price_str(v, price, sizeof(price));
+	buf_puts(b, key_text);
+	jsonw_str(b, price);
+}
+
 void sim_models_body(struct buf *b, const struct sim_profiles *p)
 {
 	buf_puts(b, "{\"data\":[");
 	for (size_t i = 0; i < p->n_models; i++) {
 		const struct sim_model *m = &p->models[i];
-		char price[64];
 		if (i)
 			buf_putc(b, ',');
 		buf_puts(b, "{\"id\":");
@@ -848,11 +869,7 @@ void sim_models_body(struct buf *b, const struct sim_profiles *p)
 		buf_puts(b, ",\"canonical_slug\":");
 		jsonw_str(b, m->id);
 		buf_puts(b, ",\"hugging_face_id\":null,\"name\":");
-		struct buf name;
-		buf_init(&name);
-		buf_printf(&name, "%s (shadowsim)", m->id);
-		jsonw_str(b, name.data);
-		buf_free(&name);
+		put_id_str(b, "", m->id, " (shadowsim)");
 		buf_puts(b, ",\"created\":1700000000,\"description\":");
 		jsonw_str(b, "A simulated model served by shadowsim.");
 		buf_puts(b, ",\"context_length\":");
@@ -860,14 +877,9 @@ void sim_models_body(struct buf *b, const struct sim_profiles *p)
 		buf_puts(b, ",\"architecture\":{\"modality\":\"text->text\",\"input_modalities\":"
 			    "[\"text\"],\"output_modalities\":[\"text\"],\"tokenizer\":\"Other\","
 			    "\"instruct_type\":null},\"pricing\":{\"prompt\":");
-		sim_price_str(m->price_prompt, price, sizeof(price));
-		jsonw_str(b, price);
-		buf_puts(b, ",\"completion\":");
-		sim_price_str(m->price_completion, price, sizeof(price));
-		jsonw_str(b, price);
-		buf_puts(b, ",\"request\":");
-		sim_price_str(m->price_request, price, sizeof(price));
-		jsonw_str(b, price);
+		put_price(b, "", m->price_prompt);
+		put_price(b, ",\"completion\":", m->price_completion);
+		put_price(b, ",\"request\":", m->price_request);
 		buf_puts(b, "},\"top_provider\":{\"context_length\":");
 		jsonw_long(b, m->context_length);
 		buf_puts(b,
@@ -875,11 +887,7 @@ void sim_models_body(struct buf *b, const struct sim_profiles *p)
 			 "\"per_request_limits\":null,\"supported_parameters\":[\"max_tokens\","
 			 "\"temperature\",\"top_p\",\"stop\",\"seed\"],\"default_parameters\":null,"
 			 "\"expiration_date\":null,\"links\":{\"details\":");
-		struct buf det;
-		buf_init(&det);
-		buf_printf(&det, "/api/v1/models/%s/endpoints", m->id);
-		jsonw_str(b, det.data);
-		buf_free(&det);
+		put_id_str(b, "/api/v1/models/", m->id, "/endpoints");
 		buf_puts(b, "}}");
 	}
 	buf_puts(b, "],\"total_count\":");
