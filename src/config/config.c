@@ -715,16 +715,30 @@ static int parse_endpoint(struct ctx *c, const cJSON *j, const char *jpath, stru
 	return 0;
 }
 
+/* A top-level object of named entries (endpoints, slots): present, an
+ * object and not empty. Returns it with its size, or NULL after an error. */
+static const cJSON *named_section(struct ctx *c, const cJSON *root, const char *key,
+				  const char *what, size_t *n)
+{
+	const cJSON *o = need(c, root, "", key);
+	if (!o || want_object(c, o, key))
+		return NULL;
+	*n = (size_t)cJSON_GetArraySize(o);
+	if (*n == 0) {
+		fail(c, key, "expected at least one %s", what);
+		return NULL;
+	}
+	return o;
+}
+
 static int parse_endpoints(struct ctx *c, const cJSON *root)
 {
 	struct cfg *cfg = c->cfg;
 	char jpath[JPATH];
-	const cJSON *e = need(c, root, "", "endpoints");
-	if (!e || want_object(c, e, "endpoints"))
+	size_t n;
+	const cJSON *e = named_section(c, root, "endpoints", "endpoint", &n);
+	if (!e)
 		return -1;
-	size_t n = (size_t)cJSON_GetArraySize(e);
-	if (n == 0)
-		return fail(c, "endpoints", "expected at least one endpoint");
 	cfg->endpoints = xcalloc(n, sizeof(*cfg->endpoints));
 	for (const cJSON *j = e->child; j; j = j->next) {
 		struct cfg_endpoint *ep = &cfg->endpoints[cfg->n_endpoints++];
@@ -742,12 +756,10 @@ static int parse_slots(struct ctx *c, const cJSON *root)
 {
 	struct cfg *cfg = c->cfg;
 	char jpath[JPATH];
-	const cJSON *s = need(c, root, "", "slots");
-	if (!s || want_object(c, s, "slots"))
+	size_t n;
+	const cJSON *s = named_section(c, root, "slots", "slot", &n);
+	if (!s)
 		return -1;
-	size_t n = (size_t)cJSON_GetArraySize(s);
-	if (n == 0)
-		return fail(c, "slots", "expected at least one slot");
 	cfg->slots = xcalloc(n, sizeof(*cfg->slots));
 	for (const cJSON *j = s->child; j; j = j->next) {
 		struct cfg_slot *slot = &cfg->slots[cfg->n_slots++];
