@@ -250,16 +250,26 @@ Test(report, rebuilds_missing_summaries_from_results)
 	test_rmdir(dir);
 }
 
-Test(report, missing_column_names_file_and_column)
+/* The run fixture with its file `name` replaced by the fixture `bad`:
+ * rep_write refuses it as bad input located in that file, with msg_part in
+ * its message (unless NULL). Returns the run folder, for more checks. */
+static char *refused(const char *name, const char *bad, const char *msg_part)
 {
 	char *dir = copy_run(FIX "/run");
-	put(dir, "pairs.csv", FIX "/pairs-no-verdict.csv");
+	put(dir, name, bad);
 	struct se_err err;
 	se_clear(&err);
 	cr_assert_eq(rep_write(dir, NULL, &err), -1);
 	cr_expect_eq(err.kind, SE_INPUT);
-	cr_expect(strstr(err.where, "pairs.csv"), "where: %s", err.where);
-	cr_expect(strstr(err.msg, "\"verdict\""), "msg: %s", err.msg);
+	cr_expect(strstr(err.where, name), "where: %s", err.where);
+	if (msg_part)
+		cr_expect(strstr(err.msg, msg_part), "msg: %s", err.msg);
+	return dir;
+}
+
+Test(report, missing_column_names_file_and_column)
+{
+	char *dir = refused("pairs.csv", FIX "/pairs-no-verdict.csv", "\"verdict\"");
 	cr_expect(!exists(dir, "report.html"), "a report was written anyway");
 	test_rmdir(dir);
 }
@@ -279,27 +289,12 @@ Test(report, finds_columns_by_name_not_position)
 
 Test(report, rejects_a_row_of_another_width)
 {
-	char *dir = copy_run(FIX "/run");
-	put(dir, "models.csv", FIX "/models-short-row.csv");
-	struct se_err err;
-	se_clear(&err);
-	cr_assert_eq(rep_write(dir, NULL, &err), -1);
-	cr_expect_eq(err.kind, SE_INPUT);
-	cr_expect(strstr(err.where, "models.csv"), "where: %s", err.where);
-	cr_expect(strstr(err.msg, "record 3"), "msg: %s", err.msg);
-	test_rmdir(dir);
+	test_rmdir(refused("models.csv", FIX "/models-short-row.csv", "record 3"));
 }
 
 Test(report, rejects_a_manifest_that_is_not_json)
 {
-	char *dir = copy_run(FIX "/run");
-	put(dir, "manifest.json", FIX "/manifest-bad.json");
-	struct se_err err;
-	se_clear(&err);
-	cr_assert_eq(rep_write(dir, NULL, &err), -1);
-	cr_expect_eq(err.kind, SE_INPUT);
-	cr_expect(strstr(err.where, "manifest.json"), "where: %s", err.where);
-	test_rmdir(dir);
+	test_rmdir(refused("manifest.json", FIX "/manifest-bad.json", NULL));
 }
 
 Test(report, page_is_self_contained)

@@ -101,6 +101,26 @@ static char *run_dir_with(char **lines, size_t n)
 	return dir;
 }
 
+/* The same with the fixture's lines but those holding a (and b, unless
+ * NULL); dropped (unless NULL) counts them. */
+static char *run_dir_without(const char *a, const char *b, size_t *dropped)
+{
+	char **lines;
+	size_t n = fixture_lines(&lines), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strstr(lines[i], a) && (!b || strstr(lines[i], b))) {
+			free(lines[i]);
+			continue;
+		}
+		lines[k++] = lines[i];
+	}
+	if (dropped)
+		*dropped = n - k;
+	char *dir = run_dir_with(lines, k);
+	free_lines(lines, k);
+	return dir;
+}
+
 static char *fixture_run(void)
 {
 	char **lines;
@@ -716,20 +736,10 @@ Test(sweep, slots_option_limits_the_simulated_policies)
 
 Test(sweep, items_missing_a_slot_answer_are_skipped_and_counted)
 {
-	char **lines;
-	size_t n = fixture_lines(&lines);
 	/* drop i03's deep answer */
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (strstr(lines[i], "\"item_id\":\"i03\"") && strstr(lines[i], "\"sim/deep\"")) {
-			free(lines[i]);
-			continue;
-		}
-		lines[k++] = lines[i];
-	}
-	cr_assert_eq(k, n - 1);
-	char *dir = run_dir_with(lines, k);
-	free_lines(lines, k);
+	size_t dropped;
+	char *dir = run_dir_without("\"item_id\":\"i03\"", "\"sim/deep\"", &dropped);
+	cr_assert_eq(dropped, 1);
 	struct sw_opts o;
 	sw_opts_init(&o);
 	struct se_err err;
@@ -798,18 +808,7 @@ Test(sweep, run_without_full_matrix_is_an_input_error)
 	test_rmdir(dir);
 
 	/* an all-slots manifest whose results lack every shadow answer */
-	char **lines;
-	size_t n = fixture_lines(&lines);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (strstr(lines[i], "\"role\":\"shadow\"")) {
-			free(lines[i]);
-			continue;
-		}
-		lines[k++] = lines[i];
-	}
-	dir = run_dir_with(lines, k);
-	free_lines(lines, k);
+	dir = run_dir_without("\"role\":\"shadow\"", NULL, NULL);
 	cr_assert_eq(sweep(dir, &o, NULL, &err), -1);
 	cr_assert_eq(err.kind, SE_INPUT);
 	cr_assert(strstr(err.where, "results.jsonl"), "%s", err.where);

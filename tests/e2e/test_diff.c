@@ -13,93 +13,34 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../support/files.h"
+#include "../support/seproc.h"
 #include "../support/simproc.h"
 #include "core/buf.h"
 
 #define FIX "tests/fixtures/run"
 
-static char tmpdir[128];
+static char *tmpdir;
 
 static void make_tmp(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/se-e2e-diff-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir = test_mkdtemp("e2e-diff");
 }
 
 static void rm_tmp(void)
 {
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	test_rmtree(tmpdir);
+	tmpdir = NULL;
 }
 
 static char *tpath(const char *name)
 {
-	static char bufs[8][512];
-	static int k;
-	char *p = bufs[k++ % 8];
-	snprintf(p, 512, "%s/%s", tmpdir, name);
-	return p;
+	return test_path(tmpdir, name);
 }
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b;
-	buf_init(&b);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b, NULL);
-}
-
-struct proc_out {
-	int status;
-	char *out, *err;
-};
 
 static struct proc_out run_se(const char *const *args)
 {
-	static int seq;
-	char outp[512], errp[512];
-	snprintf(outp, sizeof(outp), "%s/stdout.%d", tmpdir, seq);
-	snprintf(errp, sizeof(errp), "%s/stderr.%d", tmpdir, seq++);
-	const char *d = getenv("SE_BIN_DIR");
-	char bin[512];
-	snprintf(bin, sizeof(bin), "%s/shadoweval", d && *d ? d : "build/asan/bin");
-	const char *argv[64];
-	int n = 0;
-	argv[n++] = bin;
-	for (int i = 0; args[i] && n < 62; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	int st = 0;
-	waitpid(pid, &st, 0);
-	struct proc_out r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), read_file(outp),
-			     read_file(errp)};
-	cr_assert(r.out && r.err);
-	return r;
-}
-
-static void proc_out_free(struct proc_out *p)
-{
-	free(p->out);
-	free(p->err);
+	return seproc_run(tmpdir, args);
 }
 
 /* Every model answers right with probability `acc` (seeded). */
@@ -142,7 +83,7 @@ static void expected_kinds(const char *dir, char **a_better, char **b_better)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
-	char *text = read_file(path);
+	char *text = test_slurp(path, NULL);
 	cr_assert_not_null(text);
 	int prim[64], cand[64];
 	char ids[64][32];
@@ -232,7 +173,7 @@ Test(diff, lists_exactly_the_discordant_items_of_a_seeded_run, .timeout = 90)
 	proc_out_free(&p);
 
 	/* the same counts as pairs.csv's overall row */
-	char *pairs = read_file(tpath("run/pairs.csv"));
+	char *pairs = test_slurp(tpath("run/pairs.csv"), NULL);
 	char row[128];
 	const char *at = strstr(pairs, "overall,all,policy,sim/cand,");
 	cr_assert_not_null(at, "%s", pairs);
@@ -314,7 +255,7 @@ static void load_policy(const char *dir, struct policy *p)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
-	char *text = read_file(path);
+	char *text = test_slurp(path, NULL);
 	cr_assert_not_null(text);
 	memset(p, 0, sizeof(*p));
 	char *save = NULL;
@@ -427,7 +368,7 @@ Test(diff, baseline_finds_exactly_the_flipped_items_of_a_routing_change, .timeou
 			    "--markdown", tpath("c.md"), NULL};
 	p = run_se(ck);
 	cr_assert(p.status == 0 || p.status == 1, "check exited %d: %s", p.status, p.err);
-	char *md = read_file(tpath("c.md"));
+	char *md = test_slurp(tpath("c.md"), NULL);
 	cr_assert_not_null(md);
 	char want[128];
 	snprintf(want, sizeof(want), "**Flipped items**: %zu lost a pass, %zu gained one",

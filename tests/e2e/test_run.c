@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../support/files.h"
+#include "../support/seproc.h"
 #include "../support/simproc.h"
 #include "merge/merge.h"
 #include "summarize/summarize.h"
@@ -32,46 +34,22 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char tmpdir[128];
+static char *tmpdir;
 
 static void make_tmp(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/se-e2e-run-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir = test_mkdtemp("e2e-run");
 }
 
 static void rm_tmp(void)
 {
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	test_rmtree(tmpdir);
+	tmpdir = NULL;
 }
 
 static char *tpath(const char *name)
 {
-	static char bufs[8][512];
-	static int k;
-	char *p = bufs[k++ % 8];
-	snprintf(p, 512, "%s/%s", tmpdir, name);
-	return p;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	size_t got = fread(s, 1, (size_t)n, f);
-	fclose(f);
-	s[got] = '\0';
-	if (len)
-		*len = got;
-	return s;
+	return test_path(tmpdir, name);
 }
 
 /* A profiles file: the four models, instant unless latency_ms, and `faults`
@@ -105,73 +83,6 @@ static void sim_up(struct simproc *sp, const char *prof, const char *eval)
 	cr_assert_eq(rc, 0, "shadowsim did not start: %s", sp->error);
 }
 
-struct proc_out {
-	int status; /* exit code, or 128+signal */
-	char *out;
-	char *err;
-};
-
-static void proc_out_free(struct proc_out *p)
-{
-	free(p->out);
-	free(p->err);
-}
-
-static const char *se_bin(void)
-{
-	static char path[512];
-	const char *d = getenv("SE_BIN_DIR");
-	snprintf(path, sizeof(path), "%s/shadoweval", d && *d ? d : "build/asan/bin");
-	return path;
-}
-
-/* A shadoweval child started by se_start, finished by se_finish. */
-struct se_child {
-	pid_t pid;
-	char outp[512], errp[512];
-};
-
-/* Starts shadoweval with args (NULL-terminated, after "shadoweval"), its
- * stdout and stderr going to files in tmpdir. */
-static void se_start(struct se_child *c, const char *const *args)
-{
-	static int seq;
-	snprintf(c->outp, sizeof(c->outp), "%s/stdout.%d", tmpdir, seq);
-	snprintf(c->errp, sizeof(c->errp), "%s/stderr.%d", tmpdir, seq++);
-	const char *argv[64];
-	int n = 0;
-	argv[n++] = se_bin();
-	for (int i = 0; args[i] && n < 62; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	c->pid = fork();
-	cr_assert_geq(c->pid, 0);
-	if (c->pid == 0) {
-		int o = open(c->outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int e = open(c->errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-}
-
-/* Waits for the child to exit and collects its status and output. */
-static struct proc_out se_finish(struct se_child *c)
-{
-	int st = 0;
-	waitpid(c->pid, &st, 0);
-	struct proc_out r;
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	r.out = read_file(c->outp, NULL);
-	r.err = read_file(c->errp, NULL);
-	if (!r.out)
-		r.out = strdup("");
-	if (!r.err)
-		r.err = strdup("");
-	return r;
-}
-
 /* Waits until the file at path holds a whole line (the event a test wants
  * to act on), checking every 5 ms; fails the test if the child exits
  * first. The test's own .timeout bounds the wait. */
@@ -179,7 +90,7 @@ static void wait_for_line(struct se_child *c, const char *path)
 {
 	for (;;) {
 		size_t len = 0;
-		char *text = read_file(path, &len);
+		char *text = test_slurp(path, &len);
 		bool line = text && memchr(text, '\n', len);
 		free(text);
 		if (line)
@@ -198,13 +109,13 @@ static void wait_for_line(struct se_child *c, const char *path)
 static struct proc_out run_se_sig(const char *const *args, int kill_ms, int sig)
 {
 	struct se_child c;
-	se_start(&c, args);
+	seproc_start(&c, tmpdir, args);
 	if (kill_ms > 0) {
 		struct timespec ts = {kill_ms / 1000, (kill_ms % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 		kill(c.pid, sig);
 	}
-	return se_finish(&c);
+	return seproc_finish(&c);
 }
 
 static struct proc_out run_se(const char *const *args)
@@ -223,7 +134,7 @@ static struct rows load_rows(const char *dir)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
 	size_t len = 0;
-	char *s = read_file(path, &len);
+	char *s = test_slurp(path, &len);
 	struct rows r = {calloc(4096, sizeof(cJSON *)), 0};
 	cr_assert_not_null(s, "no %s", path);
 	cr_assert(len == 0 || s[len - 1] == '\n', "results.jsonl does not end with a newline");
@@ -331,7 +242,7 @@ Test(run, writes_one_scored_line_per_item_and_model, .timeout = 60)
 		cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.v[i], "cached")));
 	}
 	rows_free(&r);
-	char *m = read_file(tpath("r/manifest.json"), NULL);
+	char *m = test_slurp(tpath("r/manifest.json"), NULL);
 	cr_assert_not_null(m);
 	cJSON *mo = cJSON_Parse(m);
 	cr_assert_str_eq(sfield(mo, "status"), "complete");
@@ -644,7 +555,7 @@ Test(run, max_cost_stops_sending_and_resume_finishes, .timeout = 90)
 		spent += nfield(r.v[i], "cost_usd");
 	cr_assert_leq(spent, 0.0005);
 	rows_free(&r);
-	char *m = read_file(tpath("r/manifest.json"), NULL);
+	char *m = test_slurp(tpath("r/manifest.json"), NULL);
 	cr_assert_not_null(strstr(m, "\"stopped_by_budget\""));
 	free(m);
 	proc_out_free(&p);
@@ -729,7 +640,7 @@ Test(run, resume_after_sigkill_gives_the_same_pairs, .timeout = 240)
 		char rp[128];
 		snprintf(rp, sizeof(rp), "%s/results.jsonl", dir);
 		size_t len = 0, lines = 0;
-		char *text = read_file(tpath(rp), &len);
+		char *text = test_slurp(tpath(rp), &len);
 		for (size_t i = 0; text && i < len; i++)
 			lines += text[i] == '\n';
 		free(text);
@@ -770,17 +681,17 @@ Test(run, sigint_exits_130_and_resume_completes, .timeout = 90)
 	/* SIGINT once the first result line is written: the run is under way,
 	 * and with 2 requests of 200 ms at a time far from done */
 	struct se_child c;
-	se_start(&c, args);
+	seproc_start(&c, tmpdir, args);
 	wait_for_line(&c, tpath("r/results.jsonl"));
 	kill(c.pid, SIGINT);
-	struct proc_out p = se_finish(&c);
+	struct proc_out p = seproc_finish(&c);
 	cr_assert_eq(p.status, 130, "exit %d: %s", p.status, p.err);
 	cr_assert_not_null(strstr(p.err, "--resume"), "%s", p.err);
 	proc_out_free(&p);
 	struct rows r = load_rows(tpath("r"));
 	cr_assert_lt(assert_unique_pairs(&r), 2 * N_ITEMS);
 	rows_free(&r);
-	char *m = read_file(tpath("r/manifest.json"), NULL);
+	char *m = test_slurp(tpath("r/manifest.json"), NULL);
 	cr_assert_not_null(strstr(m, "\"interrupted\""));
 	free(m);
 	cr_assert_eq(access(tpath("r/models.csv"), F_OK), 0, "summaries are written after SIGINT");
@@ -800,7 +711,7 @@ Test(run, sigint_exits_130_and_resume_completes, .timeout = 90)
 static void assert_same_file(const char *a, const char *b)
 {
 	size_t la = 0, lb = 0;
-	char *x = read_file(a, &la), *y = read_file(b, &lb);
+	char *x = test_slurp(a, &la), *y = test_slurp(b, &lb);
 	cr_assert_not_null(x, "missing %s", a);
 	cr_assert_not_null(y, "missing %s", b);
 	cr_assert(la == lb && !memcmp(x, y, la), "%s and %s differ", a, b);
@@ -879,7 +790,7 @@ static void assert_no_key_in(const char *path)
 		return;
 	}
 	size_t len = 0;
-	char *s = read_file(path, &len);
+	char *s = test_slurp(path, &len);
 	cr_assert_not_null(s);
 	cr_assert_null(memmem(s, len, "TESTKEY", 7), "the API key appears in %s", path);
 	free(s);
@@ -1027,7 +938,7 @@ Test(run, merged_shards_hold_the_pairs_of_one_run, .timeout = 90)
 	}
 	char mpath[600];
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", out);
-	char *text = read_file(mpath, NULL);
+	char *text = test_slurp(mpath, NULL);
 	cr_assert_not_null(text);
 	cJSON *man = cJSON_Parse(text);
 	cr_assert_not_null(man);
@@ -1095,7 +1006,7 @@ Test(pipeline, check_exits_1_on_a_quality_regression_and_0_otherwise, .timeout =
 	cr_assert_eq(p.status, 1, "a regression must exit 1, got %d: %s%s", p.status, p.out, p.err);
 	cr_assert(strstr(p.out, "pass_rate") && strstr(p.out, "FAIL"), "%s", p.out);
 	proc_out_free(&p);
-	char *xml = read_file(junit, NULL);
+	char *xml = test_slurp(junit, NULL);
 	cr_assert_not_null(xml, "no JUnit file");
 	cr_assert(strstr(xml, "<failure"), "%s", xml);
 	free(xml);
@@ -1131,7 +1042,7 @@ Test(pipeline, merge_report_and_sweep_through_the_binary, .timeout = 90)
 	p = run_se(report);
 	cr_assert_eq(p.status, 0, "report exited %d: %s", p.status, p.err);
 	proc_out_free(&p);
-	char *html = read_file(tpath("all/report.html"), NULL);
+	char *html = test_slurp(tpath("all/report.html"), NULL);
 	cr_assert_not_null(html, "no report.html");
 	cr_assert(strstr(html, "sim/cand") && strstr(html, "<svg"), "report lacks models/charts");
 	free(html);
@@ -1357,7 +1268,7 @@ static void task_verdicts(const char *dir, int *n, int *better, int *worse)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/pairs.csv", dir);
-	char *csv = read_file(path, NULL);
+	char *csv = test_slurp(path, NULL);
 	cr_assert_not_null(csv, "no %s", path);
 	*n = *better = *worse = 0;
 	char *save = NULL;
@@ -1417,7 +1328,7 @@ static void family_verdicts(const char *dir, bool *any_raw, bool *any_adj, int *
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/pairs.csv", dir);
-	char *csv = read_file(path, NULL);
+	char *csv = test_slurp(path, NULL);
 	cr_assert_not_null(csv, "no %s", path);
 	*any_raw = *any_adj = false;
 	*rows = 0;
@@ -1468,7 +1379,7 @@ Test(pipeline, holm_keeps_the_family_wise_false_verdict_rate_under_alpha, .timeo
 	simproc_stop(&sp);
 
 	/* one run folder per task */
-	char *all = read_file(tpath("all/results.jsonl"), NULL);
+	char *all = test_slurp(tpath("all/results.jsonl"), NULL);
 	cr_assert_not_null(all);
 	FILE **out = calloc(RUNS, sizeof(*out));
 	for (int t = 0; t < RUNS; t++) {

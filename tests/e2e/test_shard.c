@@ -113,6 +113,17 @@ static void sim_up(struct simproc *sp, const char *eval)
 	cr_assert_eq(simproc_start(sp, prof, eval, NULL), 0, "shadowsim: %s", sp->error);
 }
 
+/* The usual start of a test: N_ITEMS items, the eval over them (endpoint
+ * fields ep_extra), and a shadowsim serving it. Returns the eval's path. */
+static const char *eval_served(struct simproc *sp, const char *ep_extra)
+{
+	const char *items = tp("items.jsonl");
+	write_items(items, 1, N_ITEMS, NULL);
+	const char *eval = write_eval("eval.json", items, ep_extra);
+	sim_up(sp, eval);
+	return eval;
+}
+
 /* Runs a shell command; returns its exit status, output in *out (freed by
  * the caller with buf_free). */
 static int sh(struct buf *out, const char *cmd)
@@ -197,11 +208,8 @@ static void pin_latency(const char *run)
 
 Test(shard, four_parallel_shards_merge_into_the_summaries_of_one_run)
 {
-	const char *items = tp("items.jsonl");
-	write_items(items, 1, N_ITEMS, NULL);
-	const char *eval = write_eval("eval.json", items, "");
 	struct simproc sp;
-	sim_up(&sp, eval);
+	const char *eval = eval_served(&sp, "");
 	run_ok(eval, &sp, tp("whole"), "");
 
 	/* the four shards at once, against the one server */
@@ -315,12 +323,8 @@ static long limit_of(const cJSON *m, const char *ep, const char *key)
  * token bucket sets, whatever the machine's load). */
 Test(shard, split_limits_give_each_shard_its_share_of_rpm_and_concurrency)
 {
-	const char *items = tp("items.jsonl");
-	write_items(items, 1, N_ITEMS, NULL);
-	const char *eval =
-	    write_eval("eval.json", items, ", \"rpm\": 1200, \"max_concurrency\": 10");
 	struct simproc sp;
-	sim_up(&sp, eval);
+	const char *eval = eval_served(&sp, ", \"rpm\": 1200, \"max_concurrency\": 10");
 	double t0 = now_s();
 	run_ok(eval, &sp, tp("split"), "--shard 1/4 --shard-by index --limit 5");
 	double secs = now_s() - t0;
@@ -355,11 +359,8 @@ static int run_status(const char *eval, const struct simproc *sp, const char *ou
 
 Test(shard, resume_refuses_another_scheme_and_reads_an_old_manifest_as_index)
 {
-	const char *items = tp("items.jsonl");
-	write_items(items, 1, N_ITEMS, NULL);
-	const char *eval = write_eval("eval.json", items, "");
 	struct simproc sp;
-	sim_up(&sp, eval);
+	const char *eval = eval_served(&sp, "");
 	run_ok(eval, &sp, tp("r"), "--shard 1/2 --limit 2");
 	struct buf o;
 	int rc =
@@ -402,11 +403,8 @@ static int merge(const char *args, struct buf *o)
 
 Test(shard, merge_refuses_mixed_schemes_and_shared_items_and_lists_missing_items)
 {
-	const char *items = tp("items.jsonl");
-	write_items(items, 1, N_ITEMS, NULL);
-	const char *eval = write_eval("eval.json", items, "");
 	struct simproc sp;
-	sim_up(&sp, eval);
+	const char *eval = eval_served(&sp, "");
 	run_ok(eval, &sp, tp("h1"), "--shard 1/2");
 	run_ok(eval, &sp, tp("h2"), "--shard 2/2");
 	run_ok(eval, &sp, tp("i2"), "--shard 2/2 --shard-by index");
@@ -465,7 +463,7 @@ Test(shard, merge_refuses_mixed_schemes_and_shared_items_and_lists_missing_items
 	free(want);
 
 	/* the dataset edited since: the list is not made up from other items */
-	write_items(items, 1, N_ITEMS + 1, NULL);
+	write_items(tp("items.jsonl"), 1, N_ITEMS + 1, NULL);
 	rc = merge("h1 h2 -o m4", &o);
 	cr_expect_eq(rc, 0, "%s", o.data);
 	cr_expect(strstr(o.data, "cannot list the dataset items no shard holds") &&

@@ -154,51 +154,62 @@ static void compare_all(const char *dir)
 		compare(run_dir, sum_dir, files[i], maxlat);
 }
 
+/* A test's folder, its profiles and the shadowsim serving them. */
+struct sums_case {
+	char *dir, *prof;
+	struct simproc sp;
+};
+
+static void case_start(struct sums_case *c, const char *tag)
+{
+	c->dir = test_mkdtemp(tag);
+	c->prof = write_profiles(c->dir);
+	cr_assert_eq(simproc_start(&c->sp, c->prof, FIX "/eval.json", NULL), 0, "%s", c->sp.error);
+}
+
+static void case_end(struct sums_case *c)
+{
+	simproc_stop(&c->sp);
+	free(c->prof);
+	char rm[600];
+	snprintf(rm, sizeof(rm), "rm -rf %s", c->dir);
+	cr_assert_eq(system(rm), 0);
+	free(c->dir);
+}
+
 Test(summaries, a_run_writes_what_summarize_computes_within_the_stated_error, .timeout = 180)
 {
-	char *dir = test_mkdtemp("sums");
-	char *prof = write_profiles(dir);
-	struct simproc sp;
-	cr_assert_eq(simproc_start(&sp, prof, FIX "/eval.json", NULL), 0, "%s", sp.error);
+	struct sums_case c;
+	case_start(&c, "sums");
+	const char *dir = c.dir;
 	struct buf out;
 	buf_init(&out);
 	int rc = test_sh(&out, "%s/shadoweval run %s/eval.json -o %s/r --quiet --endpoint sim=%s",
-			 test_bin_dir(), FIX, dir, sp.base_url);
+			 test_bin_dir(), FIX, dir, c.sp.base_url);
 	cr_assert_eq(rc, 0, "run: exit %d: %s", rc, out.data ? out.data : "");
 	compare_all(dir);
 	buf_free(&out);
-	simproc_stop(&sp);
-	free(prof);
-	char rm[600];
-	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-	cr_assert_eq(system(rm), 0);
-	free(dir);
+	case_end(&c);
 }
 
 Test(summaries, a_resumed_run_counts_the_earlier_lines_without_reading_them_again, .timeout = 180)
 {
-	char *dir = test_mkdtemp("sumres");
-	char *prof = write_profiles(dir);
-	struct simproc sp;
-	cr_assert_eq(simproc_start(&sp, prof, FIX "/eval.json", NULL), 0, "%s", sp.error);
+	struct sums_case c;
+	case_start(&c, "sumres");
+	const char *dir = c.dir;
 	struct buf out;
 	buf_init(&out);
 	/* stopped by the budget part way, then resumed to the end */
 	int rc = test_sh(&out,
 			 "%s/shadoweval run %s/eval.json -o %s/r --quiet --concurrency 1 "
 			 "--max-cost 0.0005 --endpoint sim=%s",
-			 test_bin_dir(), FIX, dir, sp.base_url);
+			 test_bin_dir(), FIX, dir, c.sp.base_url);
 	cr_assert_eq(rc, 1, "first run: exit %d: %s", rc, out.data ? out.data : "");
 	rc = test_sh(&out,
 		     "%s/shadoweval run %s/eval.json -o %s/r --quiet --resume --endpoint sim=%s",
-		     test_bin_dir(), FIX, dir, sp.base_url);
+		     test_bin_dir(), FIX, dir, c.sp.base_url);
 	cr_assert_eq(rc, 0, "resume: exit %d: %s", rc, out.data ? out.data : "");
 	compare_all(dir);
 	buf_free(&out);
-	simproc_stop(&sp);
-	free(prof);
-	char rm[600];
-	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-	cr_assert_eq(system(rm), 0);
-	free(dir);
+	case_end(&c);
 }

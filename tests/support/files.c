@@ -43,6 +43,15 @@ void test_rmdir(char *dir)
 	free(dir);
 }
 
+void test_rmtree(char *dir)
+{
+	char cmd[1100];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	free(dir);
+}
+
 char *test_read_file(const char *path, size_t *len)
 {
 	char *data = NULL;
@@ -53,6 +62,21 @@ char *test_read_file(const char *path, size_t *len)
 	if (len)
 		*len = l;
 	return data;
+}
+
+char *test_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b;
+	buf_init(&b);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	return buf_detach(&b, len);
 }
 
 void test_write_file(const char *path, const char *text)
@@ -73,7 +97,7 @@ size_t test_count_lines(const char *path)
 	return n;
 }
 
-const char *test_path(const char *dir, const char *name)
+char *test_path(const char *dir, const char *name)
 {
 	static char bufs[8][1024];
 	static int k;

@@ -18,15 +18,20 @@ char *test_mkdtemp(const char *tag);
  * file the program writes is renamed into place, so a leftover means a write
  * that was not atomic. */
 void test_rmdir(char *dir);
+/* Removes dir and everything below it (rm -rf), then frees dir: for the
+ * e2e folders, which hold whole run folders and caches. */
+void test_rmtree(char *dir);
 /* A whole file, NUL-terminated (caller frees); len may be NULL. */
 char *test_read_file(const char *path, size_t *len);
+/* The same, or NULL when it cannot be read (a file a test waits for). */
+char *test_slurp(const char *path, size_t *len);
 /* Writes text to path, created or truncated. */
 void test_write_file(const char *path, const char *text);
 /* The number of '\n' in a file (it must exist). */
 size_t test_count_lines(const char *path);
 /* "dir/name" in one of 8 rotating static buffers: valid until the 8th next
  * call, enough for the paths of one call's arguments. */
-const char *test_path(const char *dir, const char *name);
+char *test_path(const char *dir, const char *name);
 
 /* The folder of the binaries under test: $SE_BIN_DIR, else build/asan/bin. */
 const char *test_bin_dir(void);
