@@ -591,8 +591,8 @@ static int read_request(const struct sim_request_ctx *ctx, const cJSON *root,
 /* With a fallback list, a model that fails before answering (context
  * window, 429, 5xx) hands over to the next, as OpenRouter does; the last
  * one's failure is the reply. 0 or 400. */
-static int pick_model(const struct sim_request_ctx *ctx, const char **cand, size_t nc,
-		      struct sim_plan *pl, struct buf *err_body)
+static int pick_model(const struct sim_request_ctx *ctx, const cJSON *messages, const char **cand,
+		      size_t nc, struct sim_plan *pl, struct buf *err_body)
 {
 	for (size_t i = 0; i < nc; i++) {
 		const struct sim_model *m = sim_profiles_find(ctx->profiles, cand[i]);
@@ -629,7 +629,8 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 		 !(rc = candidate_models(ctx, root, cand, sizeof(cand) / sizeof(cand[0]), &nc,
 					 err_body)) &&
 		 !(rc = read_request(ctx, root, cand[0], pl, err_body)))
-		rc = pick_model(ctx, cand, nc, pl, err_body);
+		rc = pick_model(ctx, cJSON_GetObjectItemCaseSensitive(root, "messages"), cand, nc,
+				pl, err_body);
 	cJSON_Delete(root);
 	return rc;
 }
