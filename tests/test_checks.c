@@ -4,6 +4,7 @@
  * strict-match and flexible-extract on real reference solutions. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -936,4 +937,82 @@ Test(checks, tasks_must_be_a_non_empty_list_of_distinct_names)
 		snprintf(where, sizeof where, "evals/x.json: %s", cases[i][1]);
 		cr_expect_str_eq(err.where, where, "%s", cases[i][0]);
 	}
+}
+
+/* ---- model-graded checks (issue 12) ------------------------------------ */
+
+Test(checks, judge_checks_wait_for_their_grade_and_then_join_combine)
+{
+	struct chk_set set;
+	compile_ok(&set, "{\"checks\":[{\"name\":\"ans\",\"type\":\"contains\"},"
+			 "{\"name\":\"q\",\"type\":\"judge\",\"judge\":\"j/m\"},"
+			 "{\"name\":\"pw\",\"type\":\"pairwise\",\"judge\":\"j/m\"}]}");
+	cr_assert_not_null(chk_judge_of(&set, 1));
+	cr_assert_null(chk_judge_of(&set, 0));
+	cr_assert_null(chk_judge_of(&set, 2), "pairwise is no per-line grade");
+	cr_assert_not_null(chk_pairwise_of(&set));
+	struct chk_outcome out;
+	eval1(&set, "it is 18", "18", &out);
+	/* before grading: only the text check counts */
+	cr_expect(out.pass);
+	cr_expect_float_eq(out.score, 1.0, 1e-12);
+	cr_expect(out.results[1].pending);
+	/* a failing grade joins combine (all): the line fails, half the score */
+	chk_fill_judge(&out, 1, false, false, 2, NULL, "Score: 2", 8, "j/m", 0.5, 12.5, true);
+	chk_combine(&set, &out);
+	cr_expect_not(out.pass);
+	cr_expect_float_eq(out.score, 0.5, 1e-12);
+	struct buf b;
+	buf_init(&b);
+	chk_outcome_json(&out, &b);
+	cr_expect_str_eq(b.data, "{\"ans\":{\"pass\":true,\"detail\":\"\"},\"q\":{\"pass\":false,"
+				 "\"score\":2,\"detail\":\"Score: 2\",\"type\":\"judge\","
+				 "\"judge_model\":\"j/m\",\"cost_usd\":0.5,\"latency_ms\":12.5,"
+				 "\"cached\":true}}");
+	/* an error: pass false, score null, the cause before the reply */
+	chk_fill_judge(&out, 1, true, true, 4, "no match for pattern x", "meh", 3, "j/m", NAN, NAN,
+		       false);
+	chk_combine(&set, &out);
+	cr_expect_not(out.pass);
+	buf_reset(&b);
+	chk_outcome_json(&out, &b);
+	cr_expect_not_null(strstr(b.data, "\"q\":{\"pass\":false,\"score\":null,\"detail\":\"no "
+					  "match for pattern x: meh\""),
+			   "%s", b.data);
+	cr_expect_not_null(strstr(b.data, "\"error\":true}}"), "%s", b.data);
+	buf_free(&b);
+	chk_outcome_free(&out);
+	chk_set_free(&set);
+}
+
+Test(checks, a_set_of_judges_only_verifies_nothing_until_graded)
+{
+	struct chk_set set;
+	compile_one(&set, "{\"type\":\"judge\",\"judge\":\"j/m\"}");
+	struct chk_outcome out;
+	eval1(&set, "x", NULL, &out);
+	cr_expect_not(out.pass, "nothing verified is no pass");
+	chk_fill_judge(&out, 0, false, true, 5, NULL, "Score: 5", 8, "j/m", 0, 1, false);
+	chk_combine(&set, &out);
+	cr_expect(out.pass);
+	chk_outcome_free(&out);
+	chk_set_free(&set);
+}
+
+Test(checks, a_judge_check_with_tasks_applies_to_those_tasks_only)
+{
+	struct chk_set set;
+	compile_one(&set,
+		    "{\"name\":\"q\",\"type\":\"judge\",\"judge\":\"j/m\",\"tasks\":[\"draft\"]}");
+	cr_expect(chk_applies(&set, 0, "draft"));
+	cr_expect_not(chk_applies(&set, 0, "code"));
+	struct chk_item it = {.task = "code"};
+	struct chk_outcome out;
+	chk_eval(&set, &it, "x", 1, &out);
+	cr_expect_eq(out.n, 0, "skipped on another task");
+	/* a grade for a check that is not in the outcome changes nothing */
+	chk_fill_judge(&out, 0, false, true, 5, NULL, "Score: 5", 8, "j/m", 0, 1, false);
+	cr_expect_not(out.pass);
+	chk_outcome_free(&out);
+	chk_set_free(&set);
 }

@@ -49,6 +49,10 @@ static const struct {
     {"unknown_complexity_slot", "a reference to a slot"},
     {"unknown_default_slot", "a reference to a slot"},
     {"unknown_slot_in_rule", "a reference to a slot"},
+    {"judge_model_without_endpoint", "a reference to a slot or a model of the config"},
+    {"judge_unknown_endpoint", "a reference to an endpoint"},
+    {"judge_unknown_placeholder", "the placeholders inside a template"},
+    {"pairwise_twice", "a count of checks by type"},
 };
 
 static bool beyond(const char *path)

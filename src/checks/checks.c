@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "checks/command.h"
+#include "checks/judge.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
@@ -57,14 +58,15 @@ struct chk_check {
 	double weight;
 	char **tasks; /* n_tasks task names; 0: every item */
 	size_t n_tasks;
-	struct chk_cmd *cmd; /* command only */
+	struct chk_cmd *cmd;   /* command only */
+	struct jdg_check *jdg; /* judge and pairwise only */
 };
 
-static const char *const type_names[] = {"exact",     "contains",      "regex",
-					 "not_regex", "regex_extract", "command"};
+static const char *const type_names[] = {"exact",	  "contains", "regex", "not_regex",
+					 "regex_extract", "command",  "judge", "pairwise"};
 /* The types that grade with the item's fields or input (chk_wants_item). */
-static const bool type_wants_item[] = {false, false, false, false, false, true};
-#define TYPES_KNOWN "exact, contains, regex, not_regex, regex_extract, command"
+static const bool type_wants_item[] = {false, false, false, false, false, true, true, true};
+#define TYPES_KNOWN "exact, contains, regex, not_regex, regex_extract, command, judge, pairwise"
 #define KEYS_KNOWN                                                                                 \
 	"name, type, pattern, normalize, ignore, ignore_case, group, select, value, weight, "      \
 	"tasks, "                                                                                  \
@@ -152,6 +154,8 @@ static void check_free(struct chk_check *k)
 		free(k->tasks[j]);
 	free(k->tasks);
 	chk_cmd_free(k->cmd);
+	jdg_free(k->jdg);
+	free(k->jdg);
 	memset(k, 0, sizeof *k);
 }
 
@@ -375,10 +379,34 @@ static int compile_command(const struct cctx *c, const cJSON *obj, struct chk_ch
 	return chk_cmd_parse(obj, c->file, p, &k->cmd, c->err);
 }
 
+/* A judge or pairwise check: its own keys (checks/judge.c), and the
+ * common name and tasks. */
+static int compile_judge(const struct cctx *c, const cJSON *obj, struct chk_check *k)
+{
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(obj, "name");
+	if (nm && f_name(c, nm, k))
+		return -1;
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(obj, "tasks");
+	if (ts && f_tasks(c, ts, k))
+		return -1;
+	char p[JSONV_PATH];
+	path_of(c, NULL, p);
+	k->weight = 1.0;
+	k->jdg = xcalloc(1, sizeof(*k->jdg));
+	return jdg_parse(k->jdg, k->type == CHK_JUDGE ? JDG_JUDGE : JDG_PAIRWISE, obj, c->file, p,
+			 c->err);
+}
+
 static int compile_one(const struct cctx *c, const cJSON *obj, struct chk_check *k)
 {
 	if (!cJSON_IsObject(obj))
 		return fail_at(c, NULL, "check must be an object");
+	const cJSON *ty = cJSON_GetObjectItemCaseSensitive(obj, "type");
+	if (cJSON_IsString(ty) &&
+	    (!strcmp(ty->valuestring, "judge") || !strcmp(ty->valuestring, "pairwise"))) {
+		k->type = !strcmp(ty->valuestring, "judge") ? CHK_JUDGE : CHK_PAIRWISE;
+		return compile_judge(c, obj, k);
+	}
 	const char *unknown = jsonv_unknown_key(obj, check_keys);
 	if (unknown)
 		return fail_at(c, NULL, "unknown key \"%s\" (known: " KEYS_KNOWN ")", unknown);
@@ -482,6 +510,26 @@ static int compile_combine(struct chk_set *set, const cJSON *combine, const cJSO
 	return 0;
 }
 
+/* At most one pairwise check per config: a shadow line has one comparison. */
+static int one_pairwise(const struct chk_set *set, struct cctx *c)
+{
+	size_t first = set->n;
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->checks[i].type != CHK_PAIRWISE)
+			continue;
+		if (first == set->n) {
+			first = i;
+			continue;
+		}
+		c->i = i;
+		return fail_at(c, ".type",
+			       "a second pairwise check (the first is %s[%zu]): at most one per "
+			       "config",
+			       c->path ? c->path : "checks", first);
+	}
+	return 0;
+}
+
 int chk_compile(struct chk_set *set, const cJSON *checks, const cJSON *combine,
 		const cJSON *pass_threshold, const char *file, const char *path, struct se_err *err)
 {
@@ -503,7 +551,7 @@ int chk_compile(struct chk_set *set, const cJSON *checks, const cJSON *combine,
 		if (compile_one(&c, e, &set->checks[c.i]) < 0)
 			goto fail;
 	}
-	if (assign_names(set, file, path, err) < 0)
+	if (assign_names(set, file, path, err) < 0 || one_pairwise(set, &c) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -866,6 +914,13 @@ static void eval_one(const struct chk_check *k, const char *out, size_t n,
 	}
 	case CHK_COMMAND:
 		break; /* chk_eval hands it to the runner */
+	case CHK_JUDGE:
+	case CHK_PAIRWISE:
+		/* graded by a model: the engine fills it in (chk_fill_judge) */
+		r->judge = k->type == CHK_JUDGE;
+		r->pending = true;
+		r->score = NAN;
+		break;
 	}
 	buf_free(&mine);
 }
@@ -896,8 +951,6 @@ void chk_eval(const struct chk_set *set, const struct chk_item *item, const char
 	buf_init(&fix);
 	const char *s = utf8_fix(output, &n, &fix);
 
-	double w_all = 0, w_pass = 0;
-	size_t passed = 0;
 	for (size_t i = 0; i < n_checks; i++) {
 		const struct chk_check *k = &set->checks[i];
 		bool graded = k->type != CHK_COMMAND || (item && item->runner);
@@ -905,6 +958,7 @@ void chk_eval(const struct chk_set *set, const struct chk_item *item, const char
 			continue; /* skipped: absent from the outcome */
 		struct chk_result *r = &out->results[out->n++];
 		r->score = NAN;
+		r->check = i;
 		if (k->type == CHK_COMMAND) {
 			r->name = k->name;
 			r->type = type_names[k->type];
@@ -912,15 +966,27 @@ void chk_eval(const struct chk_set *set, const struct chk_item *item, const char
 		} else {
 			eval_one(k, s, n, expected, n_expected, r);
 		}
+	}
+	buf_free(&fix);
+	chk_combine(set, out);
+}
+
+void chk_combine(const struct chk_set *set, struct chk_outcome *out)
+{
+	double w_all = 0, w_pass = 0;
+	size_t passed = 0, counted = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		const struct chk_check *k = &set->checks[out->results[i].check];
+		if (out->results[i].pending || k->type == CHK_PAIRWISE)
+			continue;
+		counted++;
 		w_all += k->weight;
-		if (r->pass) {
+		if (out->results[i].pass) {
 			passed++;
 			w_pass += k->weight;
 		}
 	}
-	buf_free(&fix);
-
-	if (!out->n) {
+	if (!counted) {
 		/* nothing was verified: neither a pass nor a score */
 		out->pass = false;
 		out->score = 0;
@@ -928,8 +994,8 @@ void chk_eval(const struct chk_set *set, const struct chk_item *item, const char
 	}
 	switch (set->combine) {
 	case CHK_ALL:
-		out->score = (double)passed / (double)out->n;
-		out->pass = passed == out->n;
+		out->score = (double)passed / (double)counted;
+		out->pass = passed == counted;
 		break;
 	case CHK_ANY:
 		out->pass = passed > 0;
@@ -947,6 +1013,8 @@ void chk_outcome_free(struct chk_outcome *out)
 {
 	if (!out)
 		return;
+	for (size_t i = 0; i < out->n && out->results; i++)
+		free(out->results[i].reply);
 	free(out->results);
 	out->results = NULL;
 	out->n = 0;
@@ -980,30 +1048,125 @@ bool chk_wants_item(const struct chk_set *set)
 	return false;
 }
 
+const struct jdg_check *chk_judge_of(const struct chk_set *set, size_t i)
+{
+	return set && i < set->n && set->checks[i].type == CHK_JUDGE ? set->checks[i].jdg : NULL;
+}
+
+struct jdg_check *chk_model_graded(const struct chk_set *set, size_t i)
+{
+	return set && i < set->n ? set->checks[i].jdg : NULL;
+}
+
+const struct jdg_check *chk_pairwise_of(const struct chk_set *set)
+{
+	for (size_t i = 0; set && i < set->n; i++)
+		if (set->checks[i].type == CHK_PAIRWISE)
+			return set->checks[i].jdg;
+	return NULL;
+}
+
+bool chk_applies(const struct chk_set *set, size_t i, const char *task)
+{
+	return set && i < set->n && applies(&set->checks[i], task ? task : "");
+}
+
+void chk_fill_judge(struct chk_outcome *out, size_t i, bool error, bool pass, double score,
+		    const char *why, const char *reply, size_t reply_len, const char *judge_model,
+		    double cost_usd, double latency_ms, bool cached)
+{
+	struct chk_result *r = NULL;
+	for (size_t k = 0; k < out->n && !r; k++)
+		if (out->results[k].check == i && out->results[k].judge)
+			r = &out->results[k];
+	if (!r)
+		return; /* the check does not apply to this item */
+	r->pending = false;
+	r->type = "judge";
+	r->error = error;
+	r->pass = !error && pass;
+	r->score = error ? NAN : score;
+	snprintf(r->detail, sizeof r->detail, "%s", error && why ? why : "");
+	free(r->reply);
+	r->reply = reply ? xstrndup(reply, reply_len) : NULL;
+	r->judge_model = judge_model;
+	r->cost_usd = cost_usd;
+	r->latency_ms = latency_ms;
+	r->cached = cached;
+}
+
+/* A text or command check's fields after "pass": a typed check's score,
+ * the detail, a typed check's type. */
+static void typed_json(const struct chk_result *r, struct buf *b)
+{
+	if (r->type) {
+		jsonw_key(b, "score");
+		jsonw_double(b, r->score);
+		buf_putc(b, ',');
+	}
+	jsonw_key(b, "detail");
+	jsonw_str(b, r->detail);
+	if (r->type) {
+		buf_putc(b, ',');
+		jsonw_key(b, "type");
+		jsonw_str(b, r->type);
+	}
+}
+
+/* A judge check's fields after "pass": score, detail (the reply; the
+ * error's cause before it), type, judge_model, cost_usd, latency_ms, cached. */
+static void judge_json(const struct chk_result *r, struct buf *b)
+{
+	jsonw_key(b, "score");
+	jsonw_double(b, r->score);
+	buf_putc(b, ',');
+	jsonw_key(b, "detail");
+	if (r->error && r->reply) {
+		struct buf d;
+		buf_init(&d);
+		buf_printf(&d, "%s: %s", r->detail, r->reply);
+		jsonw_str(b, d.data);
+		buf_free(&d);
+	} else {
+		jsonw_str(b, r->reply ? r->reply : r->detail);
+	}
+	buf_putc(b, ',');
+	jsonw_key(b, "type");
+	jsonw_str(b, "judge");
+	buf_putc(b, ',');
+	jsonw_key(b, "judge_model");
+	jsonw_str(b, r->judge_model);
+	buf_putc(b, ',');
+	jsonw_key(b, "cost_usd");
+	jsonw_double(b, r->cost_usd);
+	buf_putc(b, ',');
+	jsonw_key(b, "latency_ms");
+	jsonw_double(b, r->latency_ms);
+	buf_putc(b, ',');
+	jsonw_key(b, "cached");
+	jsonw_bool(b, r->cached);
+}
+
 void chk_outcome_json(const struct chk_outcome *out, struct buf *b)
 {
 	buf_putc(b, '{');
+	bool first = true;
 	for (size_t i = 0; out && i < out->n; i++) {
 		const struct chk_result *r = &out->results[i];
-		if (i)
+		if (r->pending && !r->judge)
+			continue; /* pairwise: the line's own field */
+		if (!first)
 			buf_putc(b, ',');
+		first = false;
 		jsonw_str(b, r->name ? r->name : "");
 		buf_puts(b, ":{");
 		jsonw_key(b, "pass");
 		jsonw_bool(b, r->pass);
 		buf_putc(b, ',');
-		if (r->type) {
-			jsonw_key(b, "score");
-			jsonw_double(b, r->score);
-			buf_putc(b, ',');
-		}
-		jsonw_key(b, "detail");
-		jsonw_str(b, r->detail);
-		if (r->type) {
-			buf_putc(b, ',');
-			jsonw_key(b, "type");
-			jsonw_str(b, r->type);
-		}
+		if (r->judge)
+			judge_json(r, b);
+		else
+			typed_json(r, b);
 		if (r->error) {
 			buf_putc(b, ',');
 			jsonw_key(b, "error");

@@ -37,10 +37,23 @@
 struct cJSON;
 struct chk_item;
 
-enum chk_type { CHK_EXACT, CHK_CONTAINS, CHK_REGEX, CHK_NOT_REGEX, CHK_REGEX_EXTRACT, CHK_COMMAND };
+/* CHK_JUDGE and CHK_PAIRWISE are model-graded (checks/judge.h): chk_eval
+ * leaves them pending for the engine, which sends the judge requests and
+ * fills their results in (chk_fill_judge) before chk_combine. */
+enum chk_type {
+	CHK_EXACT,
+	CHK_CONTAINS,
+	CHK_REGEX,
+	CHK_NOT_REGEX,
+	CHK_REGEX_EXTRACT,
+	CHK_COMMAND,
+	CHK_JUDGE,
+	CHK_PAIRWISE
+};
 enum chk_combine { CHK_ALL, CHK_ANY, CHK_WEIGHTED };
 
 struct chk_check; /* opaque: compiled pattern and options */
+struct jdg_check;
 
 struct chk_set {
 	struct chk_check *checks;
@@ -57,6 +70,15 @@ struct chk_result {
 	bool error;	  /* the check could not run (match limit hit...) */
 	double score;	  /* typed checks: their score, NAN when none (null) */
 	char detail[160]; /* extracted value, or the error; "" when none */
+	size_t check;	  /* its index in the set */
+	/* judge and pairwise checks only: */
+	bool judge;		 /* a judge check: the fields below are written */
+	bool pending;		 /* not graded yet: left out of combine */
+	char *reply;		 /* the judge's reply cut to reply_chars (owned), or NULL */
+	const char *judge_model; /* borrowed from the config */
+	double cost_usd;	 /* NAN: unknown */
+	double latency_ms;
+	bool cached;
 };
 /* Sets r->detail to s, cut at a code point boundary. */
 void chk_result_detail(struct chk_result *r, const char *s);
@@ -123,6 +145,25 @@ struct chk_item {
 void chk_eval(const struct chk_set *set, const struct chk_item *item, const char *output, size_t n,
 	      struct chk_outcome *out);
 void chk_outcome_free(struct chk_outcome *out);
+
+/* Model-graded checks. chk_judge_of: check i's judge config, or NULL for
+ * another check. chk_pairwise_of: the set's pairwise check, or NULL.
+ * chk_applies: check i applies to an item of `task` (its "tasks"). */
+const struct jdg_check *chk_judge_of(const struct chk_set *set, size_t i);
+const struct jdg_check *chk_pairwise_of(const struct chk_set *set);
+bool chk_applies(const struct chk_set *set, size_t i, const char *task);
+/* Check i's judge config (judge or pairwise) for the config loader to
+ * resolve its model, or NULL. */
+struct jdg_check *chk_model_graded(const struct chk_set *set, size_t i);
+/* Puts a judge check's grade into the result of check i (none when the
+ * check does not apply to the item; error: the reply or the request failed,
+ * why in `why`); reply (cut by the caller) is copied. */
+void chk_fill_judge(struct chk_outcome *out, size_t i, bool error, bool pass, double score,
+		    const char *why, const char *reply, size_t reply_len, const char *judge_model,
+		    double cost_usd, double latency_ms, bool cached);
+/* Recomputes pass and score from the results, leaving out pending ones and
+ * pairwise (which compares, not grades). chk_eval calls it. */
+void chk_combine(const struct chk_set *set, struct chk_outcome *out);
 /* Details of chk_eval, beyond the summary at the top:
  * - "ignore" regexes delete their matches from the compared sides before the
  *   normalizers run: for exact/contains the output and each expected; for
@@ -158,7 +199,9 @@ bool chk_wants_item(const struct chk_set *set);
 
 /* Appends the outcome's per-check results as a JSON object
  * {"name":{"pass":true,"detail":"18"},...} (the "checks" field of a result);
- * a check that could not run also has "error":true. */
+ * a check that could not run also has "error":true. A judge check also has
+ * score, type, judge_model, cost_usd, latency_ms and cached, its detail the
+ * reply; a pairwise check is not listed (the line's "pairwise" field). */
 void chk_outcome_json(const struct chk_outcome *out, struct buf *b);
 
 /* Applies the named normalizers (bitmask from chk_normalizer_bit) to s; the

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checks/judge.h"
 #include "cli/cli.h"
 #include "cli/evalflags.h"
 #include "cli/walk.h"
@@ -30,7 +31,15 @@ struct model_plan {
 	long as_primary;
 	long as_shadow;
 	long prompt_tokens; /* estimated, over every request to the model */
+	/* as a judge: its requests (one per judged line and judge check, two
+	 * per shadow line and pairwise check) and their estimated tokens */
+	long as_judge;
+	long judge_prompt_tokens;
+	long judge_completion_tokens;
 };
+
+/* A judge prompt's own text (the rubric around the answers), in tokens. */
+#define VALIDATE_JUDGE_FRAME_TOKENS 100
 
 struct plan {
 	const struct cfg *cfg;
@@ -65,6 +74,31 @@ static int shadow_role(const struct cfg *cfg, int model)
 	return 0;
 }
 
+/* The judge requests of an item of `task` with `lines` lines, `shadows` of
+ * them shadow lines: each judge check that applies to the task grades every
+ * line, a pairwise check
+ * compares each shadow line with its reference in both orders. A prompt is
+ * the item's prompt, the answers (the graded max_tokens each) and the
+ * rubric's frame. */
+static void plan_judges(struct plan *p, const char *task, long est, long lines, long shadows)
+{
+	const struct cfg *cfg = p->cfg;
+	long answer =
+	    cfg->params.max_tokens > 0 ? cfg->params.max_tokens : VALIDATE_DEFAULT_COMPLETION;
+	for (size_t i = 0; i < cfg->checks.n; i++) {
+		const struct jdg_check *jc = chk_model_graded(&cfg->checks, i);
+		if (!jc || !chk_applies(&cfg->checks, i, task))
+			continue;
+		bool pw = jc->kind == JDG_PAIRWISE;
+		long n = pw ? 2 * shadows : lines;
+		struct model_plan *mp = &p->models[jc->model];
+		mp->as_judge += n;
+		mp->judge_prompt_tokens +=
+		    n * (est + (pw ? 2 : 1) * answer + VALIDATE_JUDGE_FRAME_TOKENS);
+		mp->judge_completion_tokens += n * jc->max_tokens;
+	}
+}
+
 static int plan_item(void *ctx, const struct ds_item *item, long est,
 		     const struct route_decision *d)
 {
@@ -89,13 +123,16 @@ static int plan_item(void *ctx, const struct ds_item *item, long est,
 	p->per_slot[d->slot]++;
 	p->models[d->model].as_primary++;
 	p->models[d->model].prompt_tokens += est;
+	long shadows = 0;
 	for (size_t i = 0; i < cfg->n_shadows; i++) {
 		int m = cfg->shadows[i];
 		if (m == d->model)
 			continue;
 		p->models[m].as_shadow++;
 		p->models[m].prompt_tokens += est;
+		shadows++;
 	}
+	plan_judges(p, item->task, est, 1 + shadows, shadows);
 	return 0;
 }
 
@@ -118,7 +155,7 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 		       p->items ? 100.0 * (double)p->per_slot[s] / (double)p->items : 0.0);
 
 	printf("\nmodels\n");
-	long requests = 0, primary = 0;
+	long requests = 0, primary = 0, judge = 0;
 	double total = 0;
 	int unpriced = 0;
 	for (size_t m = 0; m < cfg->n_models; m++) {
@@ -132,6 +169,11 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 		if (shadow_role(cfg, (int)m))
 			snprintf(roles + strlen(roles), sizeof(roles) - strlen(roles), "%sshadow",
 				 roles[0] ? ", " : "");
+		if (mp->as_judge)
+			snprintf(roles + strlen(roles), sizeof(roles) - strlen(roles), "%sjudge",
+				 roles[0] ? ", " : "");
+		n += mp->as_judge;
+		judge += mp->as_judge;
 		if (!roles[0])
 			snprintf(roles, sizeof(roles), "fallback only");
 		requests += n;
@@ -141,7 +183,9 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 		if (!n) {
 			snprintf(cost, sizeof(cost), "-");
 		} else if (pr) {
-			double c = pricing_cost(pr, mp->prompt_tokens, completion * n, 0);
+			long own = n - mp->as_judge;
+			double c = pricing_cost(pr, mp->prompt_tokens + mp->judge_prompt_tokens,
+						completion * own + mp->judge_completion_tokens, 0);
 			total += c;
 			snprintf(cost, sizeof(cost), "$%.4f", c);
 		} else {
@@ -150,8 +194,12 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 		}
 		printf("  %-40s %-28s %7ld requests  est. %s\n", cfg->models[m].id, roles, n, cost);
 	}
-	printf("\nrequests   %ld (%ld primary + %ld shadow)\n", requests, primary,
-	       requests - primary);
+	if (judge)
+		printf("\nrequests   %ld (%ld primary + %ld shadow + %ld judge)\n", requests,
+		       primary, requests - primary - judge, judge);
+	else
+		printf("\nrequests   %ld (%ld primary + %ld shadow)\n", requests, primary,
+		       requests - primary);
 	if (!prices)
 		printf("est. cost  unknown (no \"pricing\" file in the config)\n");
 	else

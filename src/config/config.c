@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checks/judge.h"
 #include "core/buf.h"
 #include "core/fileio.h"
 #include "core/jsonnul.h"
@@ -1253,6 +1254,57 @@ static int check_name(struct ctx *c, const char *s)
 	return 0;
 }
 
+/* A judge or pairwise check's "judge": a slot (its model; with
+ * "endpoint", the slot's model string there), else a model string on
+ * "endpoint", on the endpoint that already serves it, or on the only one. */
+static int resolve_judge(struct ctx *c, struct jdg_check *jc, size_t i)
+{
+	struct cfg *cfg = c->cfg;
+	char item[JPATH], jp[JPATH];
+	jsonv_idx(item, "checks", i);
+	int slot = cfg_slot_index(cfg, jc->judge);
+	const char *id = slot >= 0 ? cfg->models[cfg->slots[slot].model].id : jc->judge;
+	int ep = -1;
+	if (jc->endpoint) {
+		jsonv_key(jp, item, "endpoint");
+		ep = endpoint_index(cfg, jc->endpoint);
+		if (ep < 0) {
+			struct buf b;
+			buf_init(&b);
+			endpoint_names(cfg, &b);
+			int rc = fail(c, jp, "unknown endpoint \"%s\" (known: %s)", jc->endpoint,
+				      b.data);
+			buf_free(&b);
+			return rc;
+		}
+	} else if (slot >= 0) {
+		ep = cfg->models[cfg->slots[slot].model].endpoint;
+	} else if (cfg_model_index(cfg, id) >= 0) {
+		ep = cfg->models[cfg_model_index(cfg, id)].endpoint;
+	} else if (cfg->n_endpoints == 1) {
+		ep = 0;
+	} else {
+		jsonv_key(jp, item, "judge");
+		return fail(c, jp,
+			    "\"%s\" is neither a slot nor a model of this config: name its "
+			    "\"endpoint\"",
+			    jc->judge);
+	}
+	jc->slot = slot;
+	jc->model = intern_model(cfg, id, ep);
+	return 0;
+}
+
+static int resolve_judges(struct ctx *c)
+{
+	for (size_t i = 0; i < c->cfg->checks.n; i++) {
+		struct jdg_check *jc = chk_model_graded(&c->cfg->checks, i);
+		if (jc && resolve_judge(c, jc, i))
+			return -1;
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, const cJSON *root)
 {
 	struct cfg *cfg = c->cfg;
@@ -1285,7 +1337,7 @@ static int parse_root(struct ctx *c, const cJSON *root)
 	if (t && want_number(c, t, "timeout_s", 0, true, HUGE_VAL, &cfg->timeout_s))
 		return -1;
 	/* Checks last: they are the most expensive part (regex compilation). */
-	return parse_checks(c, root);
+	return parse_checks(c, root) || resolve_judges(c);
 }
 
 /* The offset of the first byte that does not start a valid UTF-8 sequence. */

@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "checks/checks.h"
+#include "checks/judge.h"
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -37,6 +38,7 @@
 #include "engine/cache.h"
 #include "engine/engine.h"
 #include "engine/gencost.h"
+#include "engine/judging.h"
 #include "engine/redact.h"
 #include "engine/reply_row.h"
 #include "engine/stop.h"
@@ -67,7 +69,9 @@
 
 /* JOB_SCORING: finished by the loop, on the worker thread until it comes
  * back; the loop touches nothing of it but its live-list links. */
-enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_SCORING, JOB_DONE };
+/* JOB_JUDGING: a graded job whose judge requests run; its line waits for
+ * the last of them. */
+enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_SCORING, JOB_JUDGING, JOB_DONE };
 
 struct item {
 	int refs; /* live jobs */
@@ -141,6 +145,20 @@ struct job {
 	double cost;
 	double header_cost; /* LiteLLM's x-litellm-response-cost, NaN when absent */
 	struct eng_gen gen; /* OpenRouter's generation lookup (gencost.h) */
+	bool stream;	    /* the request streams (params.stream; never a judge's) */
+	/* Judging (issue 12). A judge request's parent is the graded job it
+	 * grades, jcheck its check; write_parent: the parent's last, so the
+	 * worker writes the parent's line after reading it. A graded job that
+	 * is judged (judging) has its judge bodies rendered by the worker,
+	 * then waits in JOB_JUDGING; judges_left is the loop's count, grades
+	 * the worker's (one per check, e->cfg->checks.n). */
+	struct job *parent;
+	size_t jcheck;
+	bool write_parent;
+	bool judging;
+	int judges_left;
+	struct eng_grade *grades;
+	struct buf *jbodies;
 };
 
 static struct job *job_of(struct eng_wnode *n)
@@ -221,7 +239,10 @@ struct engine {
 	double last_progress;
 	bool progress_shown;
 	int max_tokens;
-	int reps; /* samples per (item, model), >= 1 */
+	int reps;	 /* samples per (item, model), >= 1 */
+	size_t n_judges; /* judge checks in the config */
+	bool sig_installed;
+	bool loop_over; /* the loop has returned: no new request starts */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -289,28 +310,50 @@ static void pool_put(struct engine *e, CURL *h)
 	e->pool[e->n_pool++] = h;
 }
 
-/* A job from the free list (buffers kept) or a new one; it takes a ref on it.
- * Its cost estimate joins the in-flight estimate once, when it is launched
- * (admit_one, start_fallback), and leaves it once, in job_release. */
-static struct job *job_new(struct engine *e, struct item *it, int model, enum res_role role,
-			   int sample)
+/* A job from the free list (buffers kept) or a new one. */
+static struct job *job_alloc(struct engine *e)
 {
 	struct job *j = e->free_jobs;
 	if (j) {
 		e->free_jobs = j->next;
-	} else {
-		j = xcalloc(1, sizeof(*j));
-		buf_init(&j->body);
-		buf_init(&j->resp);
-		sse_init(&j->sse);
-		wire_reply_init(&j->reply);
-		eng_gen_init(&j->gen);
+		return j;
 	}
+	j = xcalloc(1, sizeof(*j));
+	buf_init(&j->body);
+	buf_init(&j->resp);
+	sse_init(&j->sse);
+	wire_reply_init(&j->reply);
+	eng_gen_init(&j->gen);
+	if (e->n_judges) {
+		size_t n = e->cfg->checks.n;
+		j->grades = xcalloc(n, sizeof(*j->grades));
+		j->jbodies = xcalloc(n, sizeof(*j->jbodies));
+		for (size_t i = 0; i < n; i++)
+			buf_init(&j->jbodies[i]);
+	}
+	return j;
+}
+
+/* The job's cache key, when the cache is read or written. */
+static void job_key(struct engine *e, struct job *j)
+{
+	/* a SHA-256 per request only when the cache is read or written */
+	if (e->o->cache_mode != ENG_CACHE_OFF)
+		eng_cache_key(e->cfg->endpoints[j->endpoint].base_url, e->cfg->models[j->model].id,
+			      j->body.data, j->body.len, j->key);
+	else
+		j->key[0] = '\0';
+}
+
+/* A job's fields for a new request of item `it` to `model`; it takes a
+ * ref on the item. */
+static void job_init(struct engine *e, struct job *j, struct item *it, int model,
+		     enum res_role role, int sample)
+{
 	j->e = e;
 	j->next = NULL;
 	j->item = it;
 	it->refs++;
-	it->open++;
 	j->state = JOB_PENDING;
 	j->role = role;
 	j->model = model;
@@ -321,17 +364,16 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	j->header_cost = NAN;
 	eng_gen_reset(&j->gen);
 	j->easy = NULL;
-	j->est_cost = job_estimate(e, it, model);
-	buf_reset(&j->body);
-	wire_build_request(&j->body, e->cfg->models[model].id, it->messages, it->messages_len,
-			   &e->cfg->params);
+	j->stream = e->cfg->params.stream;
+	j->parent = NULL;
+	j->write_parent = j->judging = false;
+	j->judges_left = 0;
 	j->sample = sample;
-	/* a SHA-256 per request only when the cache is read or written */
-	if (e->o->cache_mode != ENG_CACHE_OFF)
-		eng_cache_key(e->cfg->endpoints[j->endpoint].base_url, e->cfg->models[model].id,
-			      j->body.data, j->body.len, j->key);
-	else
-		j->key[0] = '\0';
+}
+
+/* The job joins the live list (every job, until job_release). */
+static void job_link(struct engine *e, struct job *j)
+{
 	j->live_prev = NULL;
 	j->live_next = e->live;
 	if (e->live)
@@ -339,6 +381,24 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 	e->live = j;
 	e->live_jobs++;
 	e->jobs_total++;
+}
+
+/* A new job of the item, open until its outcome is decided. Its cost
+ * estimate joins the in-flight estimate once, when it is launched
+ * (admit_one, start_fallback, launch_judges), and leaves it once, in
+ * job_release. */
+static struct job *job_new(struct engine *e, struct item *it, int model, enum res_role role,
+			   int sample)
+{
+	struct job *j = job_alloc(e);
+	job_init(e, j, it, model, role, sample);
+	it->open++;
+	j->est_cost = job_estimate(e, it, model);
+	buf_reset(&j->body);
+	wire_build_request(&j->body, e->cfg->models[model].id, it->messages, it->messages_len,
+			   &e->cfg->params);
+	job_key(e, j);
+	job_link(e, j);
 	return j;
 }
 
@@ -374,6 +434,8 @@ static void job_release(struct engine *e, struct job *j)
 		buf_free(&j->resp);
 		buf_init(&j->resp);
 	}
+	for (size_t i = 0; j->grades && i < e->cfg->checks.n; i++)
+		eng_grade_free(&j->grades[i]);
 	j->next = e->free_jobs;
 	e->free_jobs = j;
 }
@@ -448,8 +510,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 		char *ct = NULL;
 		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &ct);
 		snprintf(j->ctype, sizeof(j->ctype), "%s", ct ? ct : "");
-		j->stream_active =
-		    j->e->cfg->params.stream && j->http / 100 == 2 && reply_is_sse(j, ptr, n);
+		j->stream_active = j->stream && j->http / 100 == 2 && reply_is_sse(j, ptr, n);
 		j->code_checked = true;
 	}
 	/* the cap counts every byte received, kept or not: the content of an
@@ -582,6 +643,12 @@ static void start_pending(struct engine *e, double now)
 
 static int job_finish(struct engine *e, struct job *j, enum res_status status, double latency,
 		      const char *error);
+static int judge_finish(struct engine *e, struct job *j);
+static int job_launch(struct engine *e, struct job *j);
+static struct job *judge_job_new(struct engine *e, struct job *p, size_t i, int model);
+static int judge_launch(struct engine *e, struct job *j);
+static int judge_next_fallback(const struct engine *e, const struct job *j);
+static size_t judges_for(const struct engine *e, const char *task);
 
 /* Starts the next fallback of a failed primary or fallback, if any. */
 static int start_fallback(struct engine *e, struct item *it, size_t from, int sample);
@@ -854,6 +921,74 @@ static int timer_due(struct engine *e, struct job *j, double now)
 	return 0;
 }
 
+/* The error text of a non-2xx reply: its error object's message when it
+ * has one (and its retry-after, when the header gave none), and where a
+ * redirect pointed. */
+static void http_error_text(struct engine *e, struct job *j, long http, double *retry_after_ms,
+			    char *error, size_t size)
+{
+	int code = 0;
+	char msg[512] = "";
+	double ra_s = -1;
+	if (wire_parse_error(j->resp.data, j->resp.len, &code, msg, sizeof(msg), &ra_s) == 0) {
+		if (*retry_after_ms < 0 && ra_s >= 0)
+			*retry_after_ms = ra_s * 1000.0;
+		snprintf(error, size, "HTTP %ld: %s", http, msg);
+	} else {
+		snprintf(error, size, "HTTP %ld", http);
+	}
+	char *loc = NULL;
+	if (http >= 300 && http < 400 &&
+	    curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+		/* redirects are never followed (a key must not follow them to
+		 * another host); the target is shown, an echoed key redacted */
+		char where[400];
+		snprintf(where, sizeof(where), "%s", loc);
+		eng_redact_str(&e->redact, where, sizeof(where));
+		size_t l = strlen(error);
+		snprintf(error + l, size - l, "%sredirect to %s (not followed)", l ? ": " : "",
+			 where);
+	}
+}
+
+/* An attempt's outcome: a retry (a deadline in the heap) when its status
+ * is retryable, attempts are left and the budget allows, else the job's
+ * end. A server that asks for a longer wait than retry.max_ms (a
+ * Retry-After of days, a date in 2099) is not retried: the pair ends with
+ * its own status, rather than the run sleeping until it is killed. */
+static int retry_or_finish(struct engine *e, struct job *j, enum res_status st, double latency,
+			   double retry_after_ms, char *error, size_t size, double now)
+{
+	bool retry =
+	    st != RES_OK && eng_status_retryable(st) && j->attempts < e->cfg->retry.max_attempts;
+	if (retry && retry_after_ms > e->cfg->retry.max_ms) {
+		size_t l = strlen(error);
+		snprintf(error + l, size - l,
+			 "%sthe server asked to wait %.0f s (Retry-After), more than retry.max_ms "
+			 "(%d ms): not retried",
+			 l ? "; " : "", retry_after_ms / 1000.0, e->cfg->retry.max_ms);
+		retry = false;
+	}
+	if (retry) {
+		if (stopsig_raised()) {
+			/* interrupted: no line, --resume redoes the pair */
+			job_release(e, j);
+			return 0;
+		}
+		if (!over_budget(e, 0)) {
+			double d =
+			    eng_backoff_ms(&e->cfg->retry, j->attempts, retry_after_ms, &e->rng);
+			j->state = JOB_WAITING;
+			heap_push(&e->timers, now + d, j);
+			return 0;
+		}
+		snprintf(error + strlen(error), size - strlen(error),
+			 "%sa retry would pass --max-cost", error[0] ? "; " : "");
+		st = RES_BUDGET;
+	}
+	return finish_or_lookup(e, j, st, latency, error[0] ? error : NULL);
+}
+
 /* A transfer ended: classify, then retry, or finish with a line. */
 static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 {
@@ -908,32 +1043,10 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			 j->curl_err[0] ? ": " : "", j->curl_err);
 	} else if (st == RES_OK) {
 		/* an empty reply to a stream request is a stream without events */
-		bool sse = j->stream_active || (e->cfg->params.stream && !j->code_checked);
+		bool sse = j->stream_active || (j->stream && !j->code_checked);
 		st = parse_reply(j, sse, error, sizeof(error));
 	} else {
-		int code = 0;
-		char msg[512] = "";
-		double ra_s = -1;
-		if (wire_parse_error(j->resp.data, j->resp.len, &code, msg, sizeof(msg), &ra_s) ==
-		    0) {
-			if (retry_after_ms < 0 && ra_s >= 0)
-				retry_after_ms = ra_s * 1000.0;
-			snprintf(error, sizeof(error), "HTTP %ld: %s", http, msg);
-		} else {
-			snprintf(error, sizeof(error), "HTTP %ld", http);
-		}
-		char *loc = NULL;
-		if (http >= 300 && http < 400 &&
-		    curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
-			/* redirects are never followed (a key must not follow them to
-			 * another host); the target is shown, an echoed key redacted */
-			char where[400];
-			snprintf(where, sizeof(where), "%s", loc);
-			eng_redact_str(&e->redact, where, sizeof(where));
-			size_t l = strlen(error);
-			snprintf(error + l, sizeof(error) - l, "%sredirect to %s (not followed)",
-				 l ? ": " : "", where);
-		}
+		http_error_text(e, j, http, &retry_after_ms, error, sizeof(error));
 	}
 	set_ttft(j, latency);
 	/* the handle goes back to the pool now: a retry waits in the heap */
@@ -943,37 +1056,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	e->eps[j->endpoint].in_flight--;
 	e->in_flight--;
 
-	/* A server that asks for a longer wait than retry.max_ms (a Retry-After
-	 * of days, a date in 2099) is not retried: the pair ends with its own
-	 * status, rather than the run sleeping until it is killed. */
-	bool retry =
-	    st != RES_OK && eng_status_retryable(st) && j->attempts < e->cfg->retry.max_attempts;
-	if (retry && retry_after_ms > e->cfg->retry.max_ms) {
-		size_t l = strlen(error);
-		snprintf(error + l, sizeof(error) - l,
-			 "%sthe server asked to wait %.0f s (Retry-After), more than retry.max_ms "
-			 "(%d ms): not retried",
-			 l ? "; " : "", retry_after_ms / 1000.0, e->cfg->retry.max_ms);
-		retry = false;
-	}
-	if (retry) {
-		if (stopsig_raised()) {
-			/* interrupted: no line, --resume redoes the pair */
-			job_release(e, j);
-			return 0;
-		}
-		if (!over_budget(e, 0)) {
-			double d =
-			    eng_backoff_ms(&e->cfg->retry, j->attempts, retry_after_ms, &e->rng);
-			j->state = JOB_WAITING;
-			heap_push(&e->timers, now + d, j);
-			return 0;
-		}
-		snprintf(error + strlen(error), sizeof(error) - strlen(error),
-			 "%sa retry would pass --max-cost", error[0] ? "; " : "");
-		st = RES_BUDGET;
-	}
-	return finish_or_lookup(e, j, st, latency, error[0] ? error : NULL);
+	return retry_or_finish(e, j, st, latency, retry_after_ms, error, sizeof(error), now);
 }
 
 /* --stop-when-decided: a primary or shadow line of the item is scored. */
@@ -1031,19 +1114,11 @@ static struct chk_item check_item(const struct engine *e, const struct item *it)
 				 .runner = scr_pool_runner(e->scorers)};
 }
 
-/* Worker thread: one finished job's cache entry and results.jsonl line.
- * Touches the job, its item's fixed fields, the read-only config, pricing
- * and redaction set, and the worker's own fields of the engine. */
-static void score_job(void *ctx, struct eng_wnode *n)
+/* Worker thread: a finished request's reply into the cache (use, refresh;
+ * never a cache hit), then every echoed key out of it. -1 when the cache
+ * write failed (the run ends). */
+static int store_reply(struct engine *e, struct job *j)
 {
-	struct engine *e = ctx;
-	struct job *j = job_of(n);
-	const struct cfg *cfg = e->cfg;
-	const struct item *it = j->item;
-	if (e->o->before_score)
-		e->o->before_score(e->o->test_ctx);
-	if (e->wk_failed)
-		return; /* a write failed: the run is ending, nothing more is written */
 	if (j->status == RES_OK && !j->hit &&
 	    (e->o->cache_mode == ENG_CACHE_USE || e->o->cache_mode == ENG_CACHE_REFRESH)) {
 		/* stream: what the stored text is (a JSON body can answer a
@@ -1057,15 +1132,39 @@ static void score_job(void *ctx, struct eng_wnode *n)
 		if (!eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&
 		    eng_cache_store(e->cache, &k, &ce, j->resp.data, j->resp.len, &e->wk_err)) {
 			e->wk_failed = j->failed = true;
-			return;
+			return -1;
 		}
 	}
 	/* whatever the server sent may echo a key: redact before scoring, so
-	 * check details never see it either */
+	 * check details (and judges) never see it either */
 	struct wire_reply *rp = &j->reply;
 	eng_redact_buf(&e->redact, &rp->content);
 	eng_redact_str(&e->redact, rp->model, sizeof(rp->model));
 	eng_redact_str(&e->redact, rp->finish_reason, sizeof(rp->finish_reason));
+	return 0;
+}
+
+/* Worker thread: the judged line's sums over its judge requests (NAN, so
+ * null, when one is unknown). */
+static void judge_sums(const struct engine *e, const struct job *j, struct res_row *row)
+{
+	row->judged = true;
+	row->judge_cost_usd = row->judge_latency_ms = 0;
+	for (size_t i = 0; i < e->cfg->checks.n; i++) {
+		if (!chk_judge_of(&e->cfg->checks, i) ||
+		    !chk_applies(&e->cfg->checks, i, j->item->task))
+			continue;
+		row->judge_cost_usd += j->grades[i].cost_usd;
+		row->judge_latency_ms += j->grades[i].latency_ms;
+	}
+}
+
+/* Worker thread: the job's results.jsonl line (its judge grades in, when
+ * judged), and the run's summaries told. */
+static void write_line(struct engine *e, struct job *j)
+{
+	const struct cfg *cfg = e->cfg;
+	const struct item *it = j->item;
 	const char *error = NULL;
 	buf_reset(&e->errtext);
 	if (j->has_error) {
@@ -1087,7 +1186,7 @@ static void score_job(void *ctx, struct eng_wnode *n)
 	row.http_status = (int)j->http;
 	row.attempts = j->attempts;
 	row.latency_ms = status == RES_BUDGET && j->attempts == 0 ? NAN : j->latency;
-	row.ttft_ms = cfg->params.stream && j->ttft >= 0 ? j->ttft : NAN;
+	row.ttft_ms = j->stream && j->ttft >= 0 ? j->ttft : NAN;
 	row.est_tokens = it->est_tokens;
 	row.cached = j->hit;
 	if (j->hit) {
@@ -1096,12 +1195,15 @@ static void score_job(void *ctx, struct eng_wnode *n)
 	}
 	struct chk_item ci = check_item(e, it);
 	eng_reply_row(&j->reply, status == RES_OK, e->o->pricing, &cfg->checks, &ci,
-		      j->hit ? NAN : j->header_cost, &row, &e->checks);
+		      j->hit ? NAN : j->header_cost, j->judging ? j->grades : NULL, &row,
+		      &e->checks);
 	if (scr_pool_failed(e->scorers, &e->wk_err)) {
 		/* a scorer is gone for good: this line's grade is not known */
 		e->wk_failed = j->failed = true;
 		return;
 	}
+	if (j->judging)
+		judge_sums(e, j, &row);
 	row.error = error;
 	j->pass = row.pass; /* for the loop thread (--stop-when-decided) */
 	j->cost = row.cost_usd;
@@ -1113,6 +1215,90 @@ static void score_job(void *ctx, struct eng_wnode *n)
 	if (e->o->live)
 		feed_summary(e->o->live, &row, j);
 }
+
+/* Worker thread: a judged job's judge prompts (chat messages), one per
+ * judge check, rendered from its (redacted) answer. */
+static void render_judges(struct engine *e, struct job *j)
+{
+	const struct item *it = j->item;
+	struct jdg_input in = {it->task,
+			       it->fields,
+			       it->input ? it->input : "",
+			       (const char *const *)it->expected,
+			       it->n_expected,
+			       j->reply.content.data ? j->reply.content.data : "",
+			       j->reply.content.len,
+			       NULL,
+			       0};
+	for (size_t i = 0; i < e->cfg->checks.n; i++) {
+		const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, i);
+		if (jc && chk_applies(&e->cfg->checks, i, it->task))
+			eng_judge_messages(jc, &in, &j->jbodies[i]);
+	}
+}
+
+/* Worker thread: a judge request's reply read into its parent's grade;
+ * the parent's line is written after its last one. */
+static void judge_scored(struct engine *e, struct job *j)
+{
+	struct job *p = j->parent;
+	const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, j->jcheck);
+	struct eng_grade *g = &p->grades[j->jcheck];
+	const char *id = e->cfg->models[j->model].id;
+	eng_judge_read(jc, j->status == RES_OK,
+		       j->has_error ? j->error : res_status_name(j->status), j->reply.content.data,
+		       j->reply.content.len, g);
+	g->judge_model = id;
+	g->cost_usd =
+	    eng_reply_cost(&j->reply, j->hit ? NAN : j->header_cost, e->o->pricing, id, NULL);
+	g->latency_ms = j->status == RES_BUDGET && j->attempts == 0 ? NAN : j->latency;
+	g->cached = j->hit;
+	if (!j->write_parent)
+		return;
+	p->item_last = j->item_last;
+	write_line(e, p);
+	j->failed = p->failed;
+}
+
+/* Worker thread: one finished job's cache entry, then its line, or (judged)
+ * its judge requests' bodies, or (a judge request) its grade. Touches the
+ * job (and a judge request's parent), its item's fixed fields, the
+ * read-only config, pricing and redaction set, and the worker's own fields
+ * of the engine. */
+static void score_job(void *ctx, struct eng_wnode *n)
+{
+	struct engine *e = ctx;
+	struct job *j = job_of(n);
+	if (e->o->before_score)
+		e->o->before_score(e->o->test_ctx);
+	if (e->wk_failed)
+		return; /* a write failed: the run is ending, nothing more is written */
+	if (store_reply(e, j))
+		return;
+	if (j->parent)
+		judge_scored(e, j);
+	else if (j->judging)
+		render_judges(e, j);
+	else
+		write_line(e, j);
+}
+
+/* Loop thread: a job the worker is done with (its line written or not),
+ * counted and released. */
+static void job_done(struct engine *e, struct job *j)
+{
+	if (j->written) {
+		e->st->results_written++;
+		e->st->by_status[j->status]++;
+		if (j->hit)
+			e->st->cached++;
+		if (j->item->pass && j->sample == 0 && j->status != RES_BUDGET)
+			stop_note(e, j, j->pass, j->cost);
+	}
+	job_release(e, j);
+}
+
+static int launch_judges(struct engine *e, struct job *p);
 
 /* Worker thread, after a batch is scored: its lines go to results.jsonl in
  * one write before the batch goes back to the loop (also after another
@@ -1132,13 +1318,17 @@ static void flush_scored(void *ctx, struct eng_wnode *batch)
 	}
 	for (struct eng_wnode *n = batch; n; n = n->next) {
 		struct job *j = job_of(n);
-		if (j->written)
-			j->written = false, j->failed = true;
+		/* a judge request's batch carries its parent's line */
+		struct job *w = j->write_parent ? j->parent : j;
+		if (w->written)
+			w->written = false, w->failed = j->failed = true;
 	}
 }
 
 /* Loop thread: takes back every job the worker is done with. Returns -1
- * (err set unless `failed` says it already is) when a write failed. */
+ * (err set unless `failed` says it already is) when a write failed. A
+ * judged job back with its judge bodies launches them; a judge request
+ * back after its parent's line releases the parent too. */
 static int take_scored(struct engine *e, bool failed)
 {
 	int rc = 0;
@@ -1152,18 +1342,48 @@ static int take_scored(struct engine *e, bool failed)
 			if (!failed)
 				*e->err = e->wk_err;
 		}
-		if (j->written) {
-			e->st->results_written++;
-			e->st->by_status[j->status]++;
-			if (j->hit)
-				e->st->cached++;
-			if (j->item->pass && j->sample == 0 && j->status != RES_BUDGET)
-				stop_note(e, j, j->pass, j->cost);
+		if (j->judging && !j->failed && !e->wk_failed && !e->st->interrupted &&
+		    !e->loop_over) {
+			if (rc == 0 && launch_judges(e, j))
+				rc = -1;
+		} else {
+			struct job *p = j->write_parent ? j->parent : NULL;
+			job_done(e, j);
+			if (p)
+				job_done(e, p);
 		}
-		job_release(e, j);
 		n = next;
 	}
 	return rc;
+}
+
+/* Loop thread: a judge request's outcome is decided (its cost counted by
+ * job_finish). A failed one hands over to its slot's next fallback, whose
+ * grade then replaces its own. The last of its parent's closes the
+ * parent's place in the item; the worker reads the grade and then writes
+ * the parent's line. */
+static int judge_finish(struct engine *e, struct job *j)
+{
+	struct job *p = j->parent;
+	int fb = judge_next_fallback(e, j);
+	size_t check = j->jcheck, fb_next = j->fb_next + 1;
+	j->write_parent = fb < 0 && --p->judges_left == 0;
+	j->item_last = false;
+	if (j->write_parent) {
+		p->item->open--;
+		j->item_last = p->item->open == 0;
+	}
+	j->state = JOB_SCORING;
+	e->scoring++;
+	eng_worker_push(&e->wk, &j->wnode);
+	if (e->o->on_queued)
+		e->o->on_queued(e->o->test_ctx, eng_worker_queued(&e->wk));
+	/* after the push: the failed grade is read before its replacement's */
+	if (fb < 0)
+		return 0;
+	struct job *nj = judge_job_new(e, p, check, fb);
+	nj->fb_next = fb_next;
+	return judge_launch(e, nj);
 }
 
 /* Loop thread: a job's outcome is decided. Its cost counts against the
@@ -1186,18 +1406,24 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 		if (isfinite(cost))
 			e->st->spent_usd += cost;
 	}
+	if (j->parent)
+		return judge_finish(e, j);
 	enum res_role role = j->role;
 	size_t fb_next = j->fb_next;
 	bool fallback =
 	    role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !stopsig_raised();
 	size_t k;
+	/* an ok answer with judge checks: its line waits for its judges (the
+	 * item stays open until the last of them, judge_finish) */
+	j->judging = status == RES_OK && judges_for(e, it->task) > 0;
 	/* the summaries reduce an item once its last line is in: none is
 	 * when no other job is open and no fallback follows (next_fallback
 	 * is what start_fallback will find) */
 	int sample = j->sample;
-	it->open--;
-	j->item_last =
-	    it->open == 0 && !(fallback && next_fallback(e, it, it->id, fb_next, sample, &k) >= 0);
+	if (!j->judging)
+		it->open--;
+	j->item_last = !j->judging && it->open == 0 &&
+		       !(fallback && next_fallback(e, it, it->id, fb_next, sample, &k) >= 0);
 	j->state = JOB_SCORING;
 	e->scoring++;
 	eng_worker_push(&e->wk, &j->wnode);
@@ -1249,7 +1475,7 @@ static int cache_lookup(struct engine *e, struct job *j)
 	if (got == ENG_CACHE_HIT) {
 		/* a JSON entry can answer a streaming request (the server sent
 		 * JSON), an SSE entry never answers a plain one */
-		if (j->entry.stream && !e->cfg->params.stream) {
+		if (j->entry.stream && !j->stream) {
 			buf_reset(&j->resp);
 		} else {
 			j->hit = true;
@@ -1319,6 +1545,70 @@ static int start_fallback(struct engine *e, struct item *it, size_t from, int sa
 	}
 	e->inflight_est += j->est_cost;
 	return job_launch(e, j);
+}
+
+/* ---- judge requests ------------------------------------------------------ */
+
+/* A judge request of graded job p for check i to `model` (the judge's, or
+ * one of its slot's fallbacks): the prompt the worker rendered; it holds a
+ * ref on the item but no place in its open count (its parent keeps that). */
+static struct job *judge_job_new(struct engine *e, struct job *p, size_t i, int model)
+{
+	const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, i);
+	struct job *j = job_alloc(e);
+	job_init(e, j, p->item, model, p->role, 0);
+	j->stream = false;
+	j->parent = p;
+	j->jcheck = i;
+	eng_judge_body(jc, e->cfg->models[model].id, &p->jbodies[i], &j->body);
+	const struct price *pr = pricing_find(e->o->pricing, e->cfg->models[model].id);
+	j->est_cost = pr ? (double)j->body.len / 4.0 * pr->prompt +
+			       jc->max_tokens * pr->completion + pr->request
+			 : 0;
+	job_key(e, j);
+	job_link(e, j);
+	return j;
+}
+
+/* A new judge request on its way: refused by --max-cost (a check error),
+ * or through the cache and the pending queue like any other. */
+static int judge_launch(struct engine *e, struct job *j)
+{
+	if (over_budget(e, j->est_cost)) {
+		j->est_cost = 0; /* never joined the in-flight estimate */
+		return job_finish(e, j, RES_BUDGET, NAN, "a judge request would pass --max-cost");
+	}
+	e->inflight_est += j->est_cost;
+	return job_launch(e, j);
+}
+
+/* A failed judge request of a slot judge: the model of its slot's next
+ * fallback, which asks instead; -1 when there is none. */
+static int judge_next_fallback(const struct engine *e, const struct job *j)
+{
+	const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, j->jcheck);
+	if (j->status == RES_OK || j->status == RES_BUDGET || jc->slot < 0 || stopsig_raised())
+		return -1;
+	const struct cfg_slot *s = &e->cfg->slots[jc->slot];
+	return j->fb_next < s->n_fallbacks ? s->fallbacks[j->fb_next] : -1;
+}
+
+/* Loop thread: graded job p is back from the worker with its judge bodies:
+ * one request per judge check, each through the cache, the budget and the
+ * pending queue like any other. p waits in JOB_JUDGING. */
+static int launch_judges(struct engine *e, struct job *p)
+{
+	p->state = JOB_JUDGING;
+	p->judges_left = (int)judges_for(e, p->item->task);
+	for (size_t i = 0; i < e->cfg->checks.n; i++) {
+		if (!chk_judge_of(&e->cfg->checks, i) ||
+		    !chk_applies(&e->cfg->checks, i, p->item->task))
+			continue;
+		const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, i);
+		if (judge_launch(e, judge_job_new(e, p, i, jc->model)))
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- admission ----------------------------------------------------------- */
@@ -1609,6 +1899,34 @@ static void progress(struct engine *e, double now, bool force)
 	e->progress_shown = true;
 }
 
+/* SIGINT: stop admitting; in-flight requests get DRAIN_MS to finish,
+ * waiting and pending ones are dropped (--resume redoes them). A job being
+ * scored is finished: its line is kept. A judged job waiting for its judges
+ * stays (a judge request being scored points at it): its line is written
+ * only if all of them finish, else --resume redoes it. */
+static int interrupt(struct engine *e, double now)
+{
+	e->st->interrupted = true;
+	e->stop_admit = true;
+	e->drain_deadline = now + DRAIN_MS;
+	struct job *j = e->live;
+	while (j) {
+		struct job *nx = j->live_next;
+		/* so is one waiting to look its cost up again */
+		if (j->state == JOB_WAITING && j->gen.active) {
+			if (gen_end(e, j))
+				return -1;
+		} else if (j->state != JOB_RUNNING && j->state != JOB_SCORING &&
+			   j->state != JOB_JUDGING) {
+			job_release(e, j);
+		}
+		j = nx;
+	}
+	e->pend_head = e->pend_tail = NULL;
+	e->timers.n = 0;
+	return 0;
+}
+
 /* Room to admit another item. Jobs waiting for the scoring thread hold no
  * connection: they count against a bound of their own (SCORING_PER_CONC
  * times --concurrency), not against the network's, so a slow check or a
@@ -1630,28 +1948,8 @@ static int loop(struct engine *e)
 				     {.fd = eng_worker_fd(&e->wk), .events = CURL_WAIT_POLLIN}};
 	for (;;) {
 		double now = clock_now_ms();
-		if (stopsig_raised() && !e->st->interrupted) {
-			/* stop admitting; in-flight requests get DRAIN_MS to finish,
-			 * waiting and pending ones are dropped (--resume redoes them) */
-			e->st->interrupted = true;
-			e->stop_admit = true;
-			e->drain_deadline = now + DRAIN_MS;
-			struct job *j = e->live;
-			while (j) {
-				struct job *nx = j->live_next;
-				/* a job being scored is finished: its line is kept;
-				 * so is one waiting to look its cost up again */
-				if (j->state == JOB_WAITING && j->gen.active) {
-					if (gen_end(e, j))
-						return -1;
-				} else if (j->state != JOB_RUNNING && j->state != JOB_SCORING) {
-					job_release(e, j);
-				}
-				j = nx;
-			}
-			e->pend_head = e->pend_tail = NULL;
-			e->timers.n = 0;
-		}
+		if (stopsig_raised() && !e->st->interrupted && interrupt(e, now))
+			return -1;
 		struct heap_entry t;
 		while (heap_peek(&e->timers, &t) && t.at <= now) {
 			heap_pop(&e->timers, &t);
@@ -1793,11 +2091,49 @@ static int count_undecided_rest(struct engine *e)
 	return r < 0 ? -1 : 0;
 }
 
-int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
+/* The judge checks that apply to an item of `task` (their "tasks"). */
+static size_t judges_for(const struct engine *e, const char *task)
+{
+	size_t n = 0;
+	for (size_t i = 0; e->n_judges && i < e->cfg->checks.n; i++)
+		if (chk_judge_of(&e->cfg->checks, i) && chk_applies(&e->cfg->checks, i, task))
+			n++;
+	return n;
+}
+
+static size_t count_judges(const struct chk_set *set)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < set->n; i++)
+		if (chk_judge_of(set, i))
+			n++;
+	return n;
+}
+
+/* The free list's jobs, for good (the end of the run). */
+static void jobs_free(struct engine *e)
+{
+	while (e->free_jobs) {
+		struct job *j = e->free_jobs;
+		e->free_jobs = j->next;
+		buf_free(&j->body);
+		buf_free(&j->resp);
+		sse_free(&j->sse);
+		wire_reply_free(&j->reply);
+		eng_gen_free(&j->gen);
+		for (size_t i = 0; j->jbodies && i < e->cfg->checks.n; i++)
+			buf_free(&j->jbodies[i]);
+		free(j->jbodies);
+		free(j->grades);
+		free(j);
+	}
+}
+
+/* The engine's state before anything is opened. */
+static void engine_init(struct engine *e, const struct eng_opts *o, struct eng_stats *st,
+			struct se_err *err)
 {
 	memset(st, 0, sizeof(*st));
-	struct engine eng = {0};
-	struct engine *e = &eng;
 	e->o = o;
 	e->cfg = o->cfg;
 	e->st = st;
@@ -1810,6 +2146,7 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	heap_init(&e->timers);
 	buf_init(&e->msgs);
 	e->reps = o->repeats > 1 ? o->repeats : 1;
+	e->n_judges = count_judges(&o->cfg->checks);
 	e->adm = xcalloc((e->cfg->n_models + 1) * (size_t)e->reps, sizeof(*e->adm));
 	buf_init(&e->checks);
 	buf_init(&e->errtext);
@@ -1820,47 +2157,97 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	e->w.fd = -1;
 	e->t0 = clock_now_ms();
 	e->last_progress = e->t0;
-	int rc = -1;
-	/* SIGINT, SIGTERM (CI cancellation, docker stop) and SIGHUP (a closed
-	 * terminal) end the run: results kept, manifest and summaries written.
-	 * `run` has installed the handler already (core/stopsig.h); a signal
-	 * that came before the loop stops it at its first turn. */
-	bool sig_installed = false;
+}
 
+/* Opens what the run needs: endpoints, the cache, the multi handle,
+ * results.jsonl, the dataset, the worker and the signal pipe. SIGINT,
+ * SIGTERM (CI cancellation, docker stop) and SIGHUP (a closed terminal) end
+ * the run: results kept, manifest and summaries written. `run` has
+ * installed the handler already (core/stopsig.h); a signal that came
+ * before the loop stops it at its first turn. */
+static int engine_open(struct engine *e)
+{
+	const struct eng_opts *o = e->o;
+	if (chk_pairwise_of(&e->cfg->checks))
+		return se_fail(e->err, SE_INPUT, e->cfg->path,
+			       "checks: a \"pairwise\" check is checked and counted by validate, "
+			       "but run does not send pairwise requests yet: remove it to run");
 	if (endpoints_init(e, e->t0))
-		goto out;
+		return -1;
 	if (o->cache_mode != ENG_CACHE_OFF &&
-	    eng_cache_open(&e->cache, o->cache_dir, true, stderr, err))
-		goto out;
+	    eng_cache_open(&e->cache, o->cache_dir, true, stderr, e->err))
+		return -1;
 	e->multi = curl_multi_init();
-	if (!e->multi) {
-		se_fail(err, SE_IO, NULL, "curl_multi_init failed");
-		goto out;
-	}
+	if (!e->multi)
+		return se_fail(e->err, SE_IO, NULL, "curl_multi_init failed");
 	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->conc + 16);
 	h2_cap_init(e);
 	char *rpath = fio_join(o->run_dir, "results.jsonl");
-	int wr = res_writer_open(&e->w, rpath, err);
+	int wr = res_writer_open(&e->w, rpath, e->err);
 	free(rpath);
 	if (wr)
-		goto out;
+		return -1;
 	e->w.batched = true; /* flush_scored writes each batch */
-	if (ds_open_cfg(&e->ds, e->cfg, err))
-		goto out;
+	if (ds_open_cfg(&e->ds, e->cfg, e->err))
+		return -1;
 	ds_no_hash(e->ds); /* the caller hashed the file once, before the run */
-	if (scr_pool_start(&e->scorers, &e->cfg->checks, e->cfg->path, err) ||
-	    eng_worker_start_batched(&e->wk, score_job, flush_scored, e, err))
-		goto out;
-	if (pipe2(e->pipe, O_NONBLOCK | O_CLOEXEC)) {
-		se_fail_errno(err, NULL, "cannot create the signal pipe");
-		goto out;
-	}
+	if (scr_pool_start(&e->scorers, &e->cfg->checks, e->cfg->path, e->err) ||
+	    eng_worker_start_batched(&e->wk, score_job, flush_scored, e, e->err))
+		return -1;
+	if (pipe2(e->pipe, O_NONBLOCK | O_CLOEXEC))
+		return se_fail_errno(e->err, NULL, "cannot create the signal pipe");
 	stopsig_install();
 	stopsig_set_wake_fd(e->pipe[1]);
-	sig_installed = true;
+	e->sig_installed = true;
+	return 0;
+}
 
+/* Everything the engine holds, released (every way out of a run). */
+static void engine_free(struct engine *e)
+{
+	if (e->pipe[0] >= 0)
+		close(e->pipe[0]);
+	if (e->pipe[1] >= 0)
+		close(e->pipe[1]);
+	ds_item_clear(&e->dsi);
+	ds_close(e->ds);
+	if (e->w.fd >= 0)
+		res_writer_close(&e->w);
+	eng_worker_free(&e->wk);
+	jobs_free(e);
+	for (size_t i = 0; i < e->n_pool; i++)
+		curl_easy_cleanup(e->pool[i]);
+	free(e->pool);
+	if (e->multi)
+		curl_multi_cleanup(e->multi);
+	if (e->eps) {
+		for (size_t i = 0; i < e->cfg->n_endpoints; i++) {
+			free(e->eps[i].url);
+			free(e->eps[i].cainfo);
+			curl_slist_free_all(e->eps[i].headers);
+		}
+		free(e->eps);
+	}
+	heap_free(&e->timers);
+	buf_free(&e->msgs);
+	free(e->adm);
+	buf_free(&e->checks);
+	buf_free(&e->errtext);
+	buf_free(&e->evbuf);
+	eng_redact_free(&e->redact);
+}
+
+int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
+{
+	struct engine eng = {0};
+	struct engine *e = &eng;
+	engine_init(e, o, st, err);
+	int rc = -1;
+	if (engine_open(e))
+		goto out;
 	rc = loop(e);
+	e->loop_over = true;
 	if (e->local_errors)
 		fprintf(stderr,
 			"shadoweval: warning: %zu transfers failed on this machine (%s) and were "
@@ -1887,50 +2274,12 @@ out:
 		progress(e, clock_now_ms(), true);
 		fputc('\n', stderr);
 	}
-	if (sig_installed) {
+	if (e->sig_installed) {
 		stopsig_set_wake_fd(-1);
 		stopsig_restore();
 	}
 	st->interrupted = st->interrupted || stopsig_raised();
 	st->elapsed_ms = clock_now_ms() - e->t0;
-	if (e->pipe[0] >= 0)
-		close(e->pipe[0]);
-	if (e->pipe[1] >= 0)
-		close(e->pipe[1]);
-	ds_item_clear(&e->dsi);
-	ds_close(e->ds);
-	if (e->w.fd >= 0)
-		res_writer_close(&e->w);
-	eng_worker_free(&e->wk);
-	while (e->free_jobs) {
-		struct job *j = e->free_jobs;
-		e->free_jobs = j->next;
-		buf_free(&j->body);
-		buf_free(&j->resp);
-		sse_free(&j->sse);
-		wire_reply_free(&j->reply);
-		eng_gen_free(&j->gen);
-		free(j);
-	}
-	for (size_t i = 0; i < e->n_pool; i++)
-		curl_easy_cleanup(e->pool[i]);
-	free(e->pool);
-	if (e->multi)
-		curl_multi_cleanup(e->multi);
-	if (e->eps) {
-		for (size_t i = 0; i < e->cfg->n_endpoints; i++) {
-			free(e->eps[i].url);
-			free(e->eps[i].cainfo);
-			curl_slist_free_all(e->eps[i].headers);
-		}
-		free(e->eps);
-	}
-	heap_free(&e->timers);
-	buf_free(&e->msgs);
-	free(e->adm);
-	buf_free(&e->checks);
-	buf_free(&e->errtext);
-	buf_free(&e->evbuf);
-	eng_redact_free(&e->redact);
+	engine_free(e);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "checks/checks.h"
+#include "engine/judging.h"
 #include "pricing/pricing.h"
 #include "results/results.h"
 #include "results/vocab.h"
@@ -38,7 +39,7 @@ double eng_reply_cost(const struct wire_reply *reply, double header_cost,
 
 void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
 		   const struct chk_set *checks, const struct chk_item *item, double header_cost,
-		   struct res_row *row, struct buf *checks_json)
+		   const struct eng_grade *grades, struct res_row *row, struct buf *checks_json)
 {
 	row->served_model = reply->model[0] ? reply->model : NULL;
 	const struct wire_usage *u = &reply->usage;
@@ -60,6 +61,11 @@ void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing
 	}
 	struct chk_outcome oc = {0};
 	chk_eval(checks, item, reply->content.data, reply->content.len, &oc);
+	for (size_t i = 0; grades && i < checks->n; i++)
+		if (chk_judge_of(checks, i))
+			eng_grade_fill(&oc, i, &grades[i]);
+	if (grades)
+		chk_combine(checks, &oc);
 	chk_outcome_json(&oc, checks_json);
 	row->checks_json = checks_json->data;
 	row->pass = oc.pass;

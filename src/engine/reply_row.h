@@ -37,9 +37,13 @@ double eng_reply_cost(const struct wire_reply *reply, double header_cost,
  * score 0.
  * The row's strings point into reply and checks_json, which must outlive
  * the row. */
+/* grades: one per check of the set (only judge checks' are read), the
+ * judge checks' grades joining the outcome before it is combined; NULL when
+ * the line was not judged. */
+struct eng_grade;
 void eng_reply_row(const struct wire_reply *reply, bool ok, const struct pricing *pricing,
 		   const struct chk_set *checks, const struct chk_item *item, double header_cost,
-		   struct res_row *row, struct buf *checks_json);
+		   const struct eng_grade *grades, struct res_row *row, struct buf *checks_json);
 /* header_cost: the x-litellm-response-cost header of the reply, or NaN
  * (absent, not a finite number >= 0). */
 double eng_header_cost(const char *value);
