@@ -1093,10 +1093,21 @@ static void feed_summary(struct sum_live *live, const struct res_row *row, const
 	r.cost_usd = row->cost_usd;
 	r.cached = row->cached;
 	r.pass = row->pass;
+	/* a judged line: the judge rows and the agreement table read its
+	 * checks object, as summarize reads it from the file */
+	cJSON *checks = NULL;
+	if (row->judged) {
+		r.judge_cost_usd = row->judge_cost_usd;
+		r.judge_latency_ms = row->judge_latency_ms;
+		if (row->checks_json)
+			checks = cJSON_Parse(row->checks_json);
+		r.checks = checks;
+	}
 	/* sample 0 is the item's one answer for every summary; samples.csv
 	 * (written from results.jsonl at the end) is where the rest count */
 	if (row->sample <= 0)
 		sum_live_add(live, &r);
+	cJSON_Delete(checks);
 	if (j->item_last)
 		sum_live_item_done(live, row->item_id);
 }

@@ -232,6 +232,11 @@ Test(judge_e2e, scores_are_recorded_with_their_own_cost_and_latency, .init = set
 		cr_expect_lt(num(l, "latency_ms"), JUDGE_DELAY_MS, "the graded request's own time");
 	}
 	cJSON_Delete(a);
+	/* the run's own summaries have the judge's row, as summarize has */
+	buf_reset(&log);
+	cr_expect_eq(test_sh(&log, "cd '%s' && grep -c '^j/judge,' out/models.csv", dir), 0,
+		     "no judge row in the run's models.csv");
+	cr_expect_eq(atoi(log.data), 1, "%s", log.data);
 	buf_free(&log);
 }
 
