@@ -1670,6 +1670,86 @@ static struct item *item_make(struct engine *e, long est, const struct route_dec
 	return it;
 }
 
+/* The jobs an item still needs, into e->adm: its primary (or, on
+ * --resume, the rest of its fallback chain) and each shadow that differs
+ * from the primary, per sample. Returns how many. */
+static size_t plan_admits(struct engine *e, const struct route_decision *d)
+{
+	const struct cfg *cfg = e->cfg;
+	struct admit *a = e->adm;
+	size_t n = 0;
+	const char *id = e->dsi.id;
+	struct item probe = {.primary_model = d->model, .slot = d->slot};
+	for (int s = 0; s < e->reps; s++) {
+		int pstate = eng_doneset_get_sample(e->o->done, id, cfg->models[d->model].id, s);
+		if (pstate == 0)
+			a[n++] = (struct admit){d->model, RES_PRIMARY, 0, NULL, -1, s};
+		if (pstate == 1) {
+			size_t k;
+			int m = next_fallback(e, &probe, id, 0, s, &k);
+			if (m >= 0)
+				a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL, -1, s};
+		}
+	}
+	for (size_t i = 0; i < cfg->n_shadows; i++) {
+		int m = cfg->shadows[i];
+		bool dup = m == d->model;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = cfg->shadows[k] == m;
+		if (dup)
+			continue;
+		if (e->o->stop && !eng_stop_wants(e->o->stop, i))
+			continue; /* settled: --stop-when-decided */
+		for (int s = 0; s < e->reps; s++)
+			if (!eng_doneset_get_sample(e->o->done, id, cfg->models[m].id, s))
+				a[n++] = (struct admit){m, RES_SHADOW, 0, NULL, (int)i, s};
+	}
+	return n;
+}
+
+/* The item's n planned jobs, created and looked up in the cache; then,
+ * against --max-cost (spent + in-flight estimate + this item's estimate),
+ * either all started (a cache hit answered at once) or none. */
+static int start_admits(struct engine *e, struct item *it, size_t n)
+{
+	struct admit *a = e->adm;
+	double est_cost = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = a[i].job = job_new(e, it, a[i].model, a[i].role, a[i].sample);
+		j->fb_next = a[i].fb_next;
+		int r = cache_lookup(e, j);
+		if (r < 0)
+			rc = -1;
+		if (r == 1)
+			j->est_cost = 0; /* a cache hit is free */
+		est_cost += j->est_cost;
+	}
+	bool over = rc == 0 && over_budget(e, est_cost);
+	if (rc == 0 && !over) {
+		for (size_t i = 0; i < n; i++)
+			e->inflight_est += a[i].job->est_cost;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			if (a[i].job->hit)
+				rc = job_from_cache(e, a[i].job);
+			else
+				pending_push(e, a[i].job);
+		}
+		return rc;
+	}
+	if (over) {
+		e->stop_admit = true;
+		e->st->budget_stopped = true;
+		e->st->items_not_run++;
+		e->jobs_total -= n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].job->est_cost = 0;
+		job_release(e, a[i].job);
+	}
+	return rc;
+}
+
 /* Admits one item whole: every job it still needs. */
 static int admit_one(struct engine *e)
 {
@@ -1687,38 +1767,7 @@ static int admit_one(struct engine *e)
 		return -1;
 	struct route_decision d;
 	route_pick(e->cfg, &e->dsi, est, &d);
-
-	/* the models this item needs: primary (or the rest of its fallback
-	 * chain on --resume) and each shadow that differs from the primary */
-	const struct cfg *cfg = e->cfg;
-	struct admit *a = e->adm;
-	size_t n = 0;
-	const char *id = e->dsi.id;
-	struct item probe = {.primary_model = d.model, .slot = d.slot};
-	for (int s = 0; s < e->reps; s++) {
-		int pstate = eng_doneset_get_sample(e->o->done, id, cfg->models[d.model].id, s);
-		if (pstate == 0)
-			a[n++] = (struct admit){d.model, RES_PRIMARY, 0, NULL, -1, s};
-		if (pstate == 1) {
-			size_t k;
-			int m = next_fallback(e, &probe, id, 0, s, &k);
-			if (m >= 0)
-				a[n++] = (struct admit){m, RES_FALLBACK, k + 1, NULL, -1, s};
-		}
-	}
-	for (size_t i = 0; i < cfg->n_shadows; i++) {
-		int m = cfg->shadows[i];
-		bool dup = m == d.model;
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = cfg->shadows[k] == m;
-		if (dup)
-			continue;
-		if (e->o->stop && !eng_stop_wants(e->o->stop, i))
-			continue; /* settled: --stop-when-decided */
-		for (int s = 0; s < e->reps; s++)
-			if (!eng_doneset_get_sample(e->o->done, id, cfg->models[m].id, s))
-				a[n++] = (struct admit){m, RES_SHADOW, 0, NULL, (int)i, s};
-	}
+	size_t n = plan_admits(e, &d);
 	if (n == 0)
 		return 0; /* --resume: every pair of this item is already written */
 
@@ -1727,46 +1776,10 @@ static int admit_one(struct engine *e)
 	if (e->o->stop) {
 		it->pass = eng_stop_item_new(e->o->stop);
 		for (size_t i = 0; i < n; i++)
-			if (a[i].role != RES_FALLBACK && a[i].sample == 0)
-				it->pass[1 + a[i].shadow] = -1;
+			if (e->adm[i].role != RES_FALLBACK && e->adm[i].sample == 0)
+				it->pass[1 + e->adm[i].shadow] = -1;
 	}
-	double est_cost = 0;
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct job *j = a[i].job = job_new(e, it, a[i].model, a[i].role, a[i].sample);
-		j->fb_next = a[i].fb_next;
-		r = cache_lookup(e, j);
-		if (r < 0)
-			rc = -1;
-		if (r == 1)
-			j->est_cost = 0; /* a cache hit is free */
-		est_cost += j->est_cost;
-	}
-	/* --max-cost: spent + in-flight estimate + this item's estimate */
-	if (rc == 0 && over_budget(e, est_cost)) {
-		e->stop_admit = true;
-		e->st->budget_stopped = true;
-		e->st->items_not_run++;
-		e->jobs_total -= n;
-		for (size_t i = 0; i < n; i++) {
-			a[i].job->est_cost = 0;
-			job_release(e, a[i].job);
-		}
-	} else if (rc == 0) {
-		for (size_t i = 0; i < n; i++)
-			e->inflight_est += a[i].job->est_cost;
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			if (a[i].job->hit)
-				rc = job_from_cache(e, a[i].job);
-			else
-				pending_push(e, a[i].job);
-		}
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			a[i].job->est_cost = 0;
-			job_release(e, a[i].job);
-		}
-	}
+	int rc = start_admits(e, it, n);
 	if (--it->refs == 0)
 		item_free(it);
 	return rc;

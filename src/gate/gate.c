@@ -482,6 +482,36 @@ static int hash_same(const struct gate_run *b, const struct gate_run *c, const c
 	return strcmp(hb, hc) == 0;
 }
 
+/* The notes a report carries on what differs between the two runs or was
+ * left out of the comparison. */
+static void note_differences(struct gate_report *r, const struct gate_run *b,
+			     const struct gate_run *c)
+{
+	if (r->dataset_same == 0)
+		note(
+		    r,
+		    "the dataset differs (dataset_sha256 %.12s in the baseline, %.12s here): items "
+		    "are paired by item_id",
+		    r->base_dataset, r->cur_dataset);
+	else if (r->dataset_same < 0)
+		note(r, "dataset hashes unknown: no manifest.json in %s",
+		     !b->has_manifest ? "the baseline" : "the current run");
+	if (r->only_base || r->only_cur)
+		note(r,
+		     "%zu items only in the baseline and %zu only in the current run: not compared",
+		     r->only_base, r->only_cur);
+	if (r->no_policy)
+		note(
+		    r,
+		    "%zu items in both runs lack a primary or fallback result in one: not compared",
+		    r->no_policy);
+	if (b->s.torn || c->s.torn)
+		note(r, "a torn last line of results.jsonl was ignored (%s)",
+		     b->s.torn && c->s.torn ? "both runs"
+		     : b->s.torn	    ? "baseline"
+					    : "current run");
+}
+
 int gate_compare(const char *dir, const char *baseline, const struct gate_opts *o,
 		 struct gate_report *r, struct se_err *err)
 {
@@ -524,30 +554,7 @@ int gate_compare(const char *dir, const char *baseline, const struct gate_opts *
 			    baseline);
 		goto out;
 	}
-	if (r->dataset_same == 0)
-		note(
-		    r,
-		    "the dataset differs (dataset_sha256 %.12s in the baseline, %.12s here): items "
-		    "are paired by item_id",
-		    r->base_dataset, r->cur_dataset);
-	else if (r->dataset_same < 0)
-		note(r, "dataset hashes unknown: no manifest.json in %s",
-		     !b.has_manifest ? "the baseline" : "the current run");
-	if (r->only_base || r->only_cur)
-		note(r,
-		     "%zu items only in the baseline and %zu only in the current run: not compared",
-		     r->only_base, r->only_cur);
-	if (r->no_policy)
-		note(
-		    r,
-		    "%zu items in both runs lack a primary or fallback result in one: not compared",
-		    r->no_policy);
-	if (b.s.torn || c.s.torn)
-		note(r, "a torn last line of results.jsonl was ignored (%s)",
-		     b.s.torn && c.s.torn ? "both runs"
-		     : b.s.torn		  ? "baseline"
-					  : "current run");
-
+	note_differences(r, &b, &c);
 	check_quality(r, &x.quality);
 	check_cost(r, &x);
 	check_latency(r, &x);
