@@ -19,22 +19,6 @@
 #include "../support/simproc.h"
 #include "core/buf.h"
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert(f, "%s", path);
-	fputs(text, f);
-	cr_assert_eq(fclose(f), 0);
-}
-
-static const char *bin(void)
-{
-	static char path[4096];
-	if (!path[0])
-		cr_assert(realpath(test_bin_dir(), path), "%s", test_bin_dir());
-	return path;
-}
-
 /* dir/eval.json: one endpoint, slot "fast" on model, 3 items; stream on or
  * off; a pricing file when pricing is not NULL. */
 static void write_eval(const char *dir, const char *base_url, const char *model, bool stream,
@@ -42,9 +26,9 @@ static void write_eval(const char *dir, const char *base_url, const char *model,
 {
 	char path[600], text[2048];
 	snprintf(path, sizeof(path), "%s/items.jsonl", dir);
-	write_text(path, "{\"id\": \"i1\", \"prompt\": \"1+4?\", \"expected\": \"5\"}\n"
-			 "{\"id\": \"i2\", \"prompt\": \"2+3?\", \"expected\": \"5\"}\n"
-			 "{\"id\": \"i3\", \"prompt\": \"0+5?\", \"expected\": \"5\"}\n");
+	test_write_file(path, "{\"id\": \"i1\", \"prompt\": \"1+4?\", \"expected\": \"5\"}\n"
+			      "{\"id\": \"i2\", \"prompt\": \"2+3?\", \"expected\": \"5\"}\n"
+			      "{\"id\": \"i3\", \"prompt\": \"0+5?\", \"expected\": \"5\"}\n");
 	char pr[300] = "";
 	if (pricing)
 		snprintf(pr, sizeof(pr), ",\n \"pricing\": \"%s\"", pricing);
@@ -56,7 +40,7 @@ static void write_eval(const char *dir, const char *base_url, const char *model,
 		 " \"retry\": {\"max_attempts\": 1}, \"timeout_s\": 10%s}\n",
 		 base_url, model, stream ? "true" : "false", pr);
 	snprintf(path, sizeof(path), "%s/eval.json", dir);
-	write_text(path, text);
+	test_write_file(path, text);
 }
 
 /* Runs the eval into dir/out (a fresh folder each time). */
@@ -65,7 +49,7 @@ static void run_eval(const char *dir)
 	struct buf out = {0};
 	int rc =
 	    test_sh(&out, "cd '%s' && rm -rf out && '%s/shadoweval' run eval.json -o out --quiet",
-		    dir, bin());
+		    dir, test_bin_abs());
 	cr_assert_eq(rc, 0, "%s", out.data);
 	buf_free(&out);
 }
@@ -128,8 +112,8 @@ Test(cost, litellm_header_is_read_as_its_own_cost_source_streaming_or_not, .time
 	char prof[600], pr[600];
 	snprintf(prof, sizeof(prof), "%s/profiles.json", dir);
 	snprintf(pr, sizeof(pr), "%s/pricing.json", dir);
-	write_text(prof, profiles);
-	write_text(pr, pricing);
+	test_write_file(prof, profiles);
+	test_write_file(pr, pricing);
 	struct simproc sp;
 	cr_assert_eq(simproc_start(&sp, prof, NULL, NULL), 0, "%s", sp.error);
 	for (int stream = 0; stream < 2; stream++) {
@@ -204,11 +188,11 @@ static void write_gen_eval(const char *dir, const char *base_url, const char *mo
 {
 	char path[600], text[2048], opt[64] = "";
 	snprintf(path, sizeof(path), "%s/items.jsonl", dir);
-	write_text(path, n_items == 1
-			     ? "{\"id\": \"i1\", \"prompt\": \"1+4?\", \"expected\": \"5\"}\n"
-			     : "{\"id\": \"i1\", \"prompt\": \"1+4?\", \"expected\": \"5\"}\n"
-			       "{\"id\": \"i2\", \"prompt\": \"2+3?\", \"expected\": \"5\"}\n"
-			       "{\"id\": \"i3\", \"prompt\": \"0+5?\", \"expected\": \"5\"}\n");
+	test_write_file(
+	    path, n_items == 1 ? "{\"id\": \"i1\", \"prompt\": \"1+4?\", \"expected\": \"5\"}\n"
+			       : "{\"id\": \"i1\", \"prompt\": \"1+4?\", \"expected\": \"5\"}\n"
+				 "{\"id\": \"i2\", \"prompt\": \"2+3?\", \"expected\": \"5\"}\n"
+				 "{\"id\": \"i3\", \"prompt\": \"0+5?\", \"expected\": \"5\"}\n");
 	if (gen[0])
 		snprintf(opt, sizeof(opt), ", \"generation_cost\": %s", gen);
 	snprintf(text, sizeof(text),
@@ -220,7 +204,7 @@ static void write_gen_eval(const char *dir, const char *base_url, const char *mo
 		 "\"timeout_s\": 10}\n",
 		 base_url, opt, model, stream ? "true" : "false");
 	snprintf(path, sizeof(path), "%s/eval.json", dir);
-	write_text(path, text);
+	test_write_file(path, text);
 }
 
 /* Runs the eval into dir/out with extra flags. Every reply here is cut, so
@@ -232,7 +216,7 @@ static void run_cut(const char *dir, const char *extra, const char *status)
 	struct buf out = {0};
 	int rc = test_sh(&out,
 			 "cd '%s' && rm -rf out && '%s/shadoweval' run eval.json -o out --quiet %s",
-			 dir, bin(), extra);
+			 dir, test_bin_abs(), extra);
 	cr_expect_eq(rc, 1, "%s", out.data);
 	buf_free(&out);
 	char mpath[600];
@@ -293,7 +277,7 @@ Test(cost, a_cut_reply_gets_its_cost_from_the_generation_endpoint, .timeout = 12
 	char *dir = test_mkdtemp("gen");
 	char prof[600];
 	snprintf(prof, sizeof(prof), "%s/profiles.json", dir);
-	write_text(prof, cut_profiles);
+	test_write_file(prof, cut_profiles);
 	struct simproc sp;
 	cr_assert_eq(simproc_start(&sp, prof, NULL, NULL), 0, "%s", sp.error);
 	for (int stream = 1; stream >= 0; stream--) {

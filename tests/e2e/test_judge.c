@@ -28,22 +28,6 @@
 static char *dir;
 static struct simproc sim;
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert(f, "%s", path);
-	fputs(text, f);
-	cr_assert_eq(fclose(f), 0);
-}
-
-static const char *bin(void)
-{
-	static char path[4096];
-	if (!path[0])
-		cr_assert(realpath(test_bin_dir(), path), "%s", test_bin_dir());
-	return path;
-}
-
 /* What the judge server does with a request. */
 struct jsrv {
 	char log[600];	     /* one line per request answered */
@@ -127,7 +111,7 @@ static void write_eval(const char *judge_url)
 	    " \"retry\": {\"max_attempts\": 1}, \"timeout_s\": 30}\n",
 	    sim.base_url, judge_url);
 	snprintf(path, sizeof(path), "%s/eval.json", dir);
-	write_text(path, text);
+	test_write_file(path, text);
 }
 
 /* Starts the judge server (its log in dir/judge.log) and writes the eval
@@ -144,7 +128,7 @@ static void setup(void)
 	dir = test_mkdtemp("judge");
 	char p[700];
 	snprintf(p, sizeof(p), "%s/profiles.json", dir);
-	write_text(p, profiles);
+	test_write_file(p, profiles);
 	cr_assert_eq(simproc_start(&sim, p, NULL, NULL), 0, "%s", sim.error);
 }
 
@@ -158,7 +142,7 @@ static void teardown(void)
 static int run(const char *out, const char *flags, struct buf *log)
 {
 	return test_sh(log, "cd '%s' && '%s/shadoweval' run eval.json -o %s --quiet %s 2>&1", dir,
-		       bin(), out, flags);
+		       test_bin_abs(), out, flags);
 }
 
 static size_t lines_of(const char *name)
@@ -369,14 +353,14 @@ static int kill_in_judging_then_resume(int sig)
 	 * (one item at a time) when it arrives */
 	struct jsrv js = {.notify_fd = pfd[1], .hold = "question-3"};
 	snprintf(js.hold_file, sizeof(js.hold_file), "%s/hold", dir);
-	write_text(js.hold_file, "");
+	test_write_file(js.hold_file, "");
 	struct rawsrv jg;
 	start_judge(&js, &jg);
 	char cmd[2048];
 	snprintf(cmd, sizeof(cmd),
 		 "cd '%s' && exec '%s/shadoweval' run eval.json -o out --quiet "
 		 "--concurrency 1 --cache use --cache-dir cache >run1.log 2>&1",
-		 dir, bin());
+		 dir, test_bin_abs());
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -430,27 +414,29 @@ Test(judge_e2e, validate_counts_judge_requests_and_their_cost)
 	char *d = test_mkdtemp("judge-validate");
 	char p[700];
 	snprintf(p, sizeof(p), "%s/items.jsonl", d);
-	write_text(p, "{\"id\": \"a\", \"prompt\": \"one!\", \"expected\": \"1\"}\n"
-		      "{\"id\": \"b\", \"prompt\": \"two!\", \"expected\": \"2\"}\n"
-		      "{\"id\": \"c\", \"prompt\": \"six!\", \"expected\": \"3\"}\n"
-		      "{\"id\": \"d\", \"prompt\": \"ten!\", \"expected\": \"4\"}\n");
+	test_write_file(p, "{\"id\": \"a\", \"prompt\": \"one!\", \"expected\": \"1\"}\n"
+			   "{\"id\": \"b\", \"prompt\": \"two!\", \"expected\": \"2\"}\n"
+			   "{\"id\": \"c\", \"prompt\": \"six!\", \"expected\": \"3\"}\n"
+			   "{\"id\": \"d\", \"prompt\": \"ten!\", \"expected\": \"4\"}\n");
 	snprintf(p, sizeof(p), "%s/pricing.json", d);
-	write_text(p,
-		   "{\"data\": [{\"id\": \"p/main\", \"pricing\": {\"prompt\": \"0\", "
-		   "\"completion\": \"0\"}}, {\"id\": \"p/cand\", \"pricing\": {\"prompt\": \"0\", "
-		   "\"completion\": \"0\"}}, {\"id\": \"j/judge\", \"pricing\": {\"prompt\": "
-		   "\"0.001\", \"completion\": \"0\"}}]}\n");
+	test_write_file(
+	    p, "{\"data\": [{\"id\": \"p/main\", \"pricing\": {\"prompt\": \"0\", "
+	       "\"completion\": \"0\"}}, {\"id\": \"p/cand\", \"pricing\": {\"prompt\": \"0\", "
+	       "\"completion\": \"0\"}}, {\"id\": \"j/judge\", \"pricing\": {\"prompt\": "
+	       "\"0.001\", \"completion\": \"0\"}}]}\n");
 	snprintf(p, sizeof(p), "%s/eval.json", d);
-	write_text(p, "{\"name\": \"v\", \"dataset\": {\"path\": \"items.jsonl\"},\n"
-		      " \"endpoints\": {\"gw\": {\"base_url\": \"http://127.0.0.1:9/v1\"}},\n"
-		      " \"slots\": {\"fast\": \"p/main\"}, \"routing\": {\"default\": \"fast\"},\n"
-		      " \"shadow\": [\"p/cand\"], \"pricing\": \"pricing.json\",\n"
-		      " \"params\": {\"max_tokens\": 10},\n"
-		      " \"checks\": [{\"type\": \"judge\", \"judge\": \"j/judge\"},\n"
-		      "   {\"type\": \"pairwise\", \"judge\": \"j/judge\"}]}\n");
+	test_write_file(
+	    p, "{\"name\": \"v\", \"dataset\": {\"path\": \"items.jsonl\"},\n"
+	       " \"endpoints\": {\"gw\": {\"base_url\": \"http://127.0.0.1:9/v1\"}},\n"
+	       " \"slots\": {\"fast\": \"p/main\"}, \"routing\": {\"default\": \"fast\"},\n"
+	       " \"shadow\": [\"p/cand\"], \"pricing\": \"pricing.json\",\n"
+	       " \"params\": {\"max_tokens\": 10},\n"
+	       " \"checks\": [{\"type\": \"judge\", \"judge\": \"j/judge\"},\n"
+	       "   {\"type\": \"pairwise\", \"judge\": \"j/judge\"}]}\n");
 	struct buf out = {0};
-	cr_assert_eq(test_sh(&out, "cd '%s' && '%s/shadoweval' validate eval.json 2>&1", d, bin()),
-		     0, "%s", out.data);
+	cr_assert_eq(
+	    test_sh(&out, "cd '%s' && '%s/shadoweval' validate eval.json 2>&1", d, test_bin_abs()),
+	    0, "%s", out.data);
 	cr_expect_not_null(strstr(out.data, "requests   24 (4 primary + 4 shadow + 16 judge)"),
 			   "%s", out.data);
 	/* 16 judge prompts at 0.001 per token: each is the item's estimate
@@ -483,7 +469,7 @@ Test(judge_e2e, a_slot_judge_falls_back_to_its_slot_fallback, .init = setup, .fi
 		 " \"retry\": {\"max_attempts\": 1}, \"timeout_s\": 30}\n",
 		 sim.base_url, jg.base_url);
 	snprintf(p, sizeof(p), "%s/eval.json", dir);
-	write_text(p, text);
+	test_write_file(p, text);
 	struct buf log = {0};
 	cr_assert_eq(run("out", "", &log), 0, "%s", log.data);
 	rawsrv_stop(&jg);

@@ -35,14 +35,6 @@ static const char profiles[] = "{\"seed\": 5, \"models\": {"
 			       "\"sim/cand\": {\"latency\": {\"ttft_ms\": 0, \"tokens_per_s\": 0}, "
 			       "\"accuracy\": {\"default\": 1.0}, \"output_tokens\": 4}}}\n";
 
-static const char *bin(void)
-{
-	static char path[PATH_MAX];
-	if (!path[0])
-		cr_assert(realpath(test_bin_dir(), path), "%s", test_bin_dir());
-	return path;
-}
-
 /* dir/items.jsonl with n items, and dir/eval.json with checks (JSON). */
 static void write_eval(const char *dir, const char *base_url, int n, const char *shadow,
 		       const char *checks)
@@ -130,7 +122,7 @@ Test(scorer, example_python_scorer_runs_the_items_unit_tests, .timeout = 240)
 	int rc = test_sh(&out,
 			 "'%s/shadoweval' run examples/scorers/code-tests.json --endpoint sim=%s "
 			 "-o '%s/out' --quiet",
-			 bin(), sp.base_url, dir);
+			 test_bin_abs(), sp.base_url, dir);
 	cr_assert_eq(rc, 0, "%s", out.data);
 	struct tally t = {0};
 	size_t n = each_line(test_path(dir, "out/results.jsonl"), tally_line, &t);
@@ -152,7 +144,8 @@ Test(scorer, validate_refuses_a_scorer_that_cannot_run, .timeout = 60)
 	write_eval(dir, "http://127.0.0.1:9/v1", 2, "",
 		   "[{\"name\": \"unit\", \"type\": \"command\", \"argv\": [\"./gone.py\"]}]");
 	struct buf out = {0};
-	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' validate eval.json", dir, bin());
+	int rc =
+	    test_sh(&out, "cd '%s' && '%s/shadoweval' validate eval.json", dir, test_bin_abs());
 	cr_expect_eq(rc, 2, "%s", out.data);
 	cr_expect(strstr(out.data, "eval.json: checks[0].argv[0]"), "%s", out.data);
 	cr_expect(strstr(out.data, "\"./gone.py\" is not an executable file"), "%s", out.data);
@@ -160,7 +153,7 @@ Test(scorer, validate_refuses_a_scorer_that_cannot_run, .timeout = 60)
 	test_write_file(test_path(dir, "gone.py"), "#!/bin/sh\ncat\n");
 	cr_assert_eq(chmod(test_path(dir, "gone.py"), 0755), 0);
 	buf_reset(&out);
-	rc = test_sh(&out, "cd '%s' && '%s/shadoweval' validate eval.json", dir, bin());
+	rc = test_sh(&out, "cd '%s' && '%s/shadoweval' validate eval.json", dir, test_bin_abs());
 	cr_expect_eq(rc, 0, "%s", out.data);
 	buf_free(&out);
 	test_sh(NULL, "rm -rf '%s'", dir);
@@ -191,8 +184,8 @@ Test(scorer, run_fails_naming_the_check_after_max_restarts, .timeout = 120)
 		   "[{\"name\": \"unit\", \"type\": \"command\", \"argv\": [\"sh\", \"crash.sh\"], "
 		   "\"max_restarts\": 1}]");
 	struct buf out = {0};
-	int rc =
-	    test_sh(&out, "cd '%s' && '%s/shadoweval' run eval.json -o out --quiet", dir, bin());
+	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' run eval.json -o out --quiet", dir,
+			 test_bin_abs());
 	cr_expect_eq(rc, 2, "%s", out.data);
 	cr_expect(strstr(out.data, "eval.json: checks[0]"), "%s", out.data);
 	cr_expect(strstr(out.data, "command check \"unit\""), "%s", out.data);

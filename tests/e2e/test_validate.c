@@ -69,19 +69,12 @@ static void write_eval(const char *dir, const char *name, const char *base_url, 
 	write_text(dir, name, text);
 }
 
-static const char *bin(void)
-{
-	static char path[4096];
-	if (!path[0])
-		cr_assert(realpath(test_bin_dir(), path), "%s", test_bin_dir());
-	return path;
-}
-
 /* Runs "cd dir && [env] shadoweval args"; output into out (reset first). */
 static int se(struct buf *out, const char *dir, const char *env, const char *args)
 {
 	buf_reset(out);
-	return test_sh(out, "cd '%s' && %s '%s/shadoweval' %s", dir, env ? env : "", bin(), args);
+	return test_sh(out, "cd '%s' && %s '%s/shadoweval' %s", dir, env ? env : "", test_bin_abs(),
+		       args);
 }
 
 static const char plain_rules[] = "[{\"task\": \"math\", \"slot\": \"deep\"}]";

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,14 @@ const char *test_bin_dir(void)
 {
 	const char *d = getenv("SE_BIN_DIR");
 	return d && *d ? d : "build/asan/bin";
+}
+
+const char *test_bin_abs(void)
+{
+	static char path[PATH_MAX];
+	if (!path[0])
+		cr_assert(realpath(test_bin_dir(), path), "%s", test_bin_dir());
+	return path;
 }
 
 int test_sh(struct buf *out, const char *fmt, ...)

@@ -35,6 +35,8 @@ char *test_path(const char *dir, const char *name);
 
 /* The folder of the binaries under test: $SE_BIN_DIR, else build/asan/bin. */
 const char *test_bin_dir(void);
+/* test_bin_dir as an absolute path (for a command run in another folder). */
+const char *test_bin_abs(void);
 /* Runs a shell command (printf-style) with stdin from /dev/null; its stdout
  * and stderr are appended to out (NUL-terminated; out may be NULL to drop
  * them). Returns the exit status, -1 when it died by a signal. */
