@@ -439,17 +439,25 @@ static void grade_error(struct jdg_grade *g, const char *why, const struct jdg_c
 	snprintf(g->why, sizeof(g->why), "%s%.80s", why, jc ? jc->pattern : "");
 }
 
+/* The capture the pattern takes from the reply (its last match), or false
+ * with the grade's error set when the pattern fails or does not match. */
+static bool reply_capture(const struct jdg_check *jc, const char *reply, size_t n,
+			  struct jdg_grade *g, const char **cap, size_t *len)
+{
+	int r = last_capture(jc, reply ? reply : "", reply ? n : 0, cap, len);
+	if (r > 0)
+		return true;
+	grade_error(g, r < 0 ? "pattern failed on the reply: " : "no match for pattern ", jc);
+	return false;
+}
+
 void jdg_read_score(const struct jdg_check *jc, const char *reply, size_t n, struct jdg_grade *g)
 {
 	memset(g, 0, sizeof(*g));
 	const char *cap = NULL;
 	size_t len = 0;
-	int r = last_capture(jc, reply ? reply : "", reply ? n : 0, &cap, &len);
-	if (r <= 0) {
-		grade_error(g, r < 0 ? "pattern failed on the reply: " : "no match for pattern ",
-			    jc);
+	if (!reply_capture(jc, reply, n, g, &cap, &len))
 		return;
-	}
 	char num[64];
 	snprintf(num, sizeof(num), "%.*s", (int)(len < 63 ? len : 63), cap);
 	char *end = NULL;
@@ -470,12 +478,8 @@ void jdg_read_verdict(const struct jdg_check *jc, const char *reply, size_t n, s
 	g->score = NAN;
 	const char *cap = NULL;
 	size_t len = 0;
-	int r = last_capture(jc, reply ? reply : "", reply ? n : 0, &cap, &len);
-	if (r <= 0) {
-		grade_error(g, r < 0 ? "pattern failed on the reply: " : "no match for pattern ",
-			    jc);
+	if (!reply_capture(jc, reply, n, g, &cap, &len))
 		return;
-	}
 	if (len == 1 && (*cap == 'A' || *cap == 'a'))
 		g->verdict = 'A';
 	else if (len == 1 && (*cap == 'B' || *cap == 'b'))
