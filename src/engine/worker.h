@@ -15,8 +15,9 @@
  * costs a write and a wake-up per batch, not per request.
  *
  * Bounded: eng_worker_push never blocks and never allocates. The bound is
- * the caller's invariant: a node is a live request the loop admitted, and
- * the engine admits no more while the queue is full (engine.c, can_admit).
+ * the caller's invariant: a node is a live request (it still counts against
+ * the concurrency until it comes back), so the queue never holds more than
+ * the requests the loop admitted (engine.c, can_admit).
  *
  * Ownership: a pushed node belongs to the worker until eng_worker_done
  * returns it; the worker owns nothing else. Thread-safety: push, done,
