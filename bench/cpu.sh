@@ -4,7 +4,8 @@
 # and its requests/s, beside wrk's (-t2 -c64, the same request) against
 # the same server. Goal: at least 0.4 of wrk's requests/s. Then a perf
 # profile of the same run: its top entries go to bench/profile.txt (the
-# README's performance section quotes them).
+# README's performance section quotes them), after the samples of each
+# thread. shadowsim's CPU per request in the same run is printed too.
 #
 #   bench/cpu.sh   env: BENCH_CPU_REQS (20000), BENCH_WRK_S (5), BENCH_PERF (1; 0: no profile)
 set -u
@@ -25,7 +26,12 @@ se_run() { # [prefix command...]: the zero-latency run, C = 64
     --concurrency 64 --quiet >/dev/null 2>"$BENCH_TMP/err" ||
     { echo "cpu: run failed: $(tail -3 "$BENCH_TMP/err")" >&2; exit 1; }
 }
+# shadowsim's own CPU over the same run (it shares the 2 cores): utime +
+# stime of its /proc stat, in clock ticks
+sim_ticks() { awk '{ print $14 + $15 }' "/proc/$SIM_PID/stat"; }
+sim0=$(sim_ticks)
 se_run bench_measure "$BENCH_TMP/se.m"
+sim1=$(sim_ticks)
 read -r wall user sys _ <"$BENCH_TMP/se.m"
 cat >"$BENCH_TMP/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -43,6 +49,7 @@ rps=$(bench_fmt "$n / $wall")
 how="BENCH_CPU_REQS=$n bench/cpu.sh: shadoweval run --concurrency 64, $n requests at zero latency; wrk -t2 -c64 -d${wrk_s}s"
 bench_row 3 cpu_us_per_request "$cpu" "" "" "$how"
 bench_row 3 wrk_cpu_us_per_request "$wcpu" "" "" "$how"
+bench_row 3 sim_cpu_us_per_request "$(bench_fmt "($sim1 - $sim0) * 1000000 / $(getconf CLK_TCK) / $n")" "" "" "$how"
 bench_row 3 cpu_per_request_over_wrk_ratio "$(bench_fmt "$cpu / $wcpu")" "" "" "$how"
 bench_row 3 requests_per_s "$rps" "" "" "$how"
 bench_row 3 wrk_requests_per_s "$wrps" "" "" "$how"
@@ -54,13 +61,16 @@ if [ "${BENCH_PERF:-1}" = 1 ]; then
     se_run perf record -q -F 999 -g -o "$BENCH_TMP/perf.data" --
     {
       echo "# perf record -F 999 -g -- shadoweval run --concurrency 64 ($n requests, zero latency)"
+      echo "# samples by thread (perf report --sort pid): the network loop, then the scoring worker"
+      perf report -i "$BENCH_TMP/perf.data" --stdio --no-children --sort pid -g none 2>/dev/null |
+        grep -E '^ +[0-9]' | sed 's/[[:space:]]*$//' | head -4
       echo "# perf report --no-children --sort dso,symbol: the entries over 1% of samples"
       perf report -i "$BENCH_TMP/perf.data" --stdio --no-children --sort dso,symbol \
         --percent-limit 1 -g none 2>/dev/null | grep -E '^ +[0-9]' |
         sed 's/[[:space:]-]*$//' | head -25
     } >bench/profile.txt
     echo "  perf profile: bench/profile.txt"
-    sed -n '3,12p' bench/profile.txt
+    sed -n '2,16p' bench/profile.txt
   else
     echo "  perf profile: perf is missing or not allowed here (kernel.perf_event_paranoid)" >&2
   fi

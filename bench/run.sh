@@ -25,6 +25,7 @@ scripts=(
   bench/shard-scale.sh # the scale model of shards (issue 15)
   bench/sweep.sh       # issue 14: 10,000 policies over 100,000 items under 10 s
   bench/diff.sh        # issue 13: diff's first item on 1,000,000 lines under 1 s
+  bench/judge.sh       # issue 12: graded lines/s with a judge check on versus off
 )
 [ $# -gt 0 ] && scripts=("$@")
 export BENCH_CSV=${BENCH_CSV:-bench/results.csv} BENCH_CMDS=${BENCH_CMDS:-bench/commands.csv}
