@@ -102,6 +102,48 @@ Test(engine_worker, stop_scores_what_is_still_queued)
 	close(o.gate[1]);
 }
 
+/* Deferred (the engine's mode): pushes stay on the loop's side until the
+ * kick, which hands them over in push order; stop kicks what is left. */
+Test(engine_worker, deferred_pushes_wait_for_the_kick_and_keep_their_order, .timeout = 30)
+{
+	struct order o = {.n = 0};
+	cr_assert_eq(pipe(o.gate), 0);
+	struct eng_worker w;
+	struct se_err err;
+	cr_assert_eq(eng_worker_start(&w, record, &o, &err), 0);
+	eng_worker_defer(&w);
+	struct node nodes[13];
+	for (int i = 0; i < 13; i++)
+		nodes[i].seq = i;
+	for (int i = 0; i < 10; i++)
+		eng_worker_push(&w, &nodes[i].n);
+	cr_assert_eq(eng_worker_queued(&w), 10, "a staged node counts as queued");
+	/* the first node scored would hold the worker at the gate with the
+	 * rest in its queue: an empty queue means nothing was handed over */
+	pthread_mutex_lock(&w.mu);
+	bool handed = w.in_head != NULL;
+	pthread_mutex_unlock(&w.mu);
+	cr_assert_not(handed, "a deferred push reached the worker before the kick");
+	cr_assert_eq(write(o.gate[1], "x", 1), 1);
+	eng_worker_kick(&w);
+	int got = 0;
+	struct pollfd p = {.fd = eng_worker_fd(&w), .events = POLLIN};
+	while (got < 10) {
+		cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came after the kick");
+		for (struct eng_wnode *n = eng_worker_done(&w); n; n = n->next)
+			cr_assert_eq(((struct node *)n)->seq, got++, "completions out of order");
+	}
+	for (int i = 10; i < 13; i++)
+		eng_worker_push(&w, &nodes[i].n);
+	eng_worker_stop(&w);
+	cr_assert_eq(o.n, 13, "stop left staged nodes unscored");
+	for (int i = 0; i < 13; i++)
+		cr_assert_eq(o.seen[i], i, "scored out of push order");
+	eng_worker_free(&w);
+	close(o.gate[0]);
+	close(o.gate[1]);
+}
+
 /* A batch: scored while the queue had more, flushed once, then handed back
  * (flushed before the loop sees it) with one wake-up. */
 struct batched {

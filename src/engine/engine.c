@@ -2003,6 +2003,8 @@ static int loop(struct engine *e)
 			timeout = PROGRESS_MS;
 		if (timeout < 0)
 			timeout = 0;
+		/* what this turn finished goes to the worker in one hand-over */
+		eng_worker_kick(&e->wk);
 		int numfds = 0;
 		wfd[0].revents = wfd[1].revents = 0;
 		CURLMcode mc = curl_multi_poll(e->multi, wfd, 2, (int)ceil(timeout), &numfds);
@@ -2211,6 +2213,7 @@ static int engine_open(struct engine *e)
 	if (scr_pool_start(&e->scorers, &e->cfg->checks, e->cfg->path, e->err) ||
 	    eng_worker_start_batched(&e->wk, score_job, flush_scored, e, e->err))
 		return -1;
+	eng_worker_defer(&e->wk); /* the loop kicks once per turn */
 	if (pipe2(e->pipe, O_NONBLOCK | O_CLOEXEC))
 		return se_fail_errno(e->err, NULL, "cannot create the signal pipe");
 	stopsig_install();

@@ -107,18 +107,49 @@ int eng_worker_start_batched(struct eng_worker *w, eng_work_fn fn, eng_flush_fn 
 	return 0;
 }
 
+void eng_worker_defer(struct eng_worker *w)
+{
+	w->defer = true;
+}
+
+/* Appends the list head..tail of n nodes to the worker's queue and wakes
+ * it: one lock, one signal. */
+static void hand_over(struct eng_worker *w, struct eng_wnode *head, struct eng_wnode *tail,
+		      size_t n)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->in_tail)
+		w->in_tail->next = head;
+	else
+		w->in_head = head;
+	w->in_tail = tail;
+	w->queued += n;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 void eng_worker_push(struct eng_worker *w, struct eng_wnode *n)
 {
 	n->next = NULL;
-	pthread_mutex_lock(&w->mu);
-	if (w->in_tail)
-		w->in_tail->next = n;
+	if (!w->defer) {
+		hand_over(w, n, n, 1);
+		return;
+	}
+	if (w->st_tail)
+		w->st_tail->next = n;
 	else
-		w->in_head = n;
-	w->in_tail = n;
-	w->queued++;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+		w->st_head = n;
+	w->st_tail = n;
+	w->n_staged++;
+}
+
+void eng_worker_kick(struct eng_worker *w)
+{
+	if (!w->st_head)
+		return;
+	hand_over(w, w->st_head, w->st_tail, w->n_staged);
+	w->st_head = w->st_tail = NULL;
+	w->n_staged = 0;
 }
 
 struct eng_wnode *eng_worker_done(struct eng_worker *w)
@@ -144,7 +175,7 @@ size_t eng_worker_queued(struct eng_worker *w)
 	pthread_mutex_lock(&w->mu);
 	size_t q = w->queued;
 	pthread_mutex_unlock(&w->mu);
-	return q;
+	return q + w->n_staged;
 }
 
 int eng_worker_fd(const struct eng_worker *w)
@@ -156,6 +187,7 @@ void eng_worker_stop(struct eng_worker *w)
 {
 	if (!w->started)
 		return;
+	eng_worker_kick(w);
 	pthread_mutex_lock(&w->mu);
 	w->closing = true;
 	pthread_cond_signal(&w->cv);
