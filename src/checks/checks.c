@@ -1053,6 +1053,11 @@ const struct jdg_check *chk_judge_of(const struct chk_set *set, size_t i)
 	return set && i < set->n && set->checks[i].type == CHK_JUDGE ? set->checks[i].jdg : NULL;
 }
 
+const char *chk_name(const struct chk_set *set, size_t i)
+{
+	return set && i < set->n ? set->checks[i].name : NULL;
+}
+
 struct jdg_check *chk_model_graded(const struct chk_set *set, size_t i)
 {
 	return set && i < set->n ? set->checks[i].jdg : NULL;

@@ -152,6 +152,8 @@ void chk_outcome_free(struct chk_outcome *out);
 const struct jdg_check *chk_judge_of(const struct chk_set *set, size_t i);
 const struct jdg_check *chk_pairwise_of(const struct chk_set *set);
 bool chk_applies(const struct chk_set *set, size_t i, const char *task);
+/* Check i's name (as in the line's checks object), or NULL out of range. */
+const char *chk_name(const struct chk_set *set, size_t i);
 /* Check i's judge config (judge or pairwise) for the config loader to
  * resolve its model, or NULL. */
 struct jdg_check *chk_model_graded(const struct chk_set *set, size_t i);

@@ -8,6 +8,9 @@
  * or finished: scored, written as one results.jsonl line, and, for a failed
  * primary or fallback, followed by the slot's next fallback. The item's
  * state (refcounted by its jobs) is freed when its last line is written.
+ * With a pairwise check (pairing.h), an ok line of the item waits in the
+ * loop: a shadow's for its reference's answer and then its two judge
+ * requests, the reference's until every shadow line is written.
  *
  * Not here: flag parsing, the manifest and the summaries (cli/cmd_run.c),
  * wire-format and SSE parsing (wire/, sse/), the cache database (cache.c).
@@ -39,6 +42,7 @@
 #include "engine/engine.h"
 #include "engine/gencost.h"
 #include "engine/judging.h"
+#include "engine/pairing.h"
 #include "engine/redact.h"
 #include "engine/reply_row.h"
 #include "engine/stop.h"
@@ -69,8 +73,17 @@
 /* JOB_SCORING: finished by the loop, on the worker thread until it comes
  * back; the loop touches nothing of it but its live-list links. */
 /* JOB_JUDGING: a graded job whose judge requests run; its line waits for
- * the last of them. */
-enum job_state { JOB_PENDING, JOB_RUNNING, JOB_WAITING, JOB_SCORING, JOB_JUDGING, JOB_DONE };
+ * the last of them. JOB_HELD: a paired job back from the worker whose line
+ * waits (a shadow for its reference, a reference for its shadows). */
+enum job_state {
+	JOB_PENDING,
+	JOB_RUNNING,
+	JOB_WAITING,
+	JOB_SCORING,
+	JOB_JUDGING,
+	JOB_HELD,
+	JOB_DONE
+};
 
 struct item {
 	int refs; /* live jobs */
@@ -85,9 +98,11 @@ struct item {
 	size_t n_expected;
 	char *messages;
 	size_t messages_len;
-	signed char *pass; /* --stop-when-decided: engine/stop.h */
-	cJSON *fields;	   /* the item object, when a check grades with it */
-	char *input;	   /* its last user message, likewise */
+	signed char *pass;	/* --stop-when-decided: engine/stop.h */
+	cJSON *fields;		/* the item object, when a check grades with it */
+	char *input;		/* its last user message, likewise */
+	struct eng_pair *pairs; /* per sample, when the pairwise check applies; else NULL */
+	int n_pairs;
 };
 
 struct engine;
@@ -158,6 +173,22 @@ struct job {
 	int judges_left;
 	struct eng_grade *grades;
 	struct buf *jbodies;
+	/* Pairwise (pairing.h). paired: an ok job of a paired item whose line
+	 * the loop writes later (write_now: this worker pass writes it);
+	 * pw_render: this pass renders pwmsgs from its answer and ref's;
+	 * compared: its line gets the pairwise object from pw. A judge
+	 * request's pw_order is 0 (A/B) or 1 (B/A), -1 for a judge check;
+	 * parent_ready: the last judge of a paired parent, which then goes on
+	 * (pair_next) once this is back. */
+	bool paired;
+	bool write_now;
+	bool pw_render;
+	bool compared;
+	bool parent_ready;
+	int pw_order;
+	struct job *ref;
+	struct buf pwmsgs[2];
+	struct eng_pw_order pw[2];
 };
 
 static struct job *job_of(struct eng_wnode *n)
@@ -239,6 +270,11 @@ struct engine {
 	int max_tokens;
 	int reps;	 /* samples per (item, model), >= 1 */
 	size_t n_judges; /* judge checks in the config */
+	/* the pairwise check (NULL when none), its index and name */
+	const struct jdg_check *pw;
+	size_t pw_index;
+	const char *pw_name;
+	struct buf pwdetail; /* the worker's: a line's pairwise detail */
 	bool sig_installed;
 	bool loop_over; /* the loop has returned: no new request starts */
 };
@@ -289,6 +325,9 @@ static void item_free(struct item *it)
 	free(it->pass);
 	cJSON_Delete(it->fields);
 	free(it->input);
+	for (int s = 0; s < it->n_pairs; s++)
+		eng_pair_free(&it->pairs[s]);
+	free(it->pairs);
 	free(it);
 }
 
@@ -322,6 +361,8 @@ static struct job *job_alloc(struct engine *e)
 	sse_init(&j->sse);
 	wire_reply_init(&j->reply);
 	eng_gen_init(&j->gen);
+	buf_init(&j->pwmsgs[0]);
+	buf_init(&j->pwmsgs[1]);
 	if (e->n_judges) {
 		size_t n = e->cfg->checks.n;
 		j->grades = xcalloc(n, sizeof(*j->grades));
@@ -365,6 +406,9 @@ static void job_init(struct engine *e, struct job *j, struct item *it, int model
 	j->stream = e->cfg->params.stream;
 	j->parent = NULL;
 	j->write_parent = j->judging = false;
+	j->paired = j->write_now = j->pw_render = j->compared = j->parent_ready = false;
+	j->pw_order = -1;
+	j->ref = NULL;
 	j->judges_left = 0;
 	j->sample = sample;
 }
@@ -434,6 +478,8 @@ static void job_release(struct engine *e, struct job *j)
 	}
 	for (size_t i = 0; j->grades && i < e->cfg->checks.n; i++)
 		eng_grade_free(&j->grades[i]);
+	eng_pw_order_free(&j->pw[0]);
+	eng_pw_order_free(&j->pw[1]);
 	j->next = e->free_jobs;
 	e->free_jobs = j;
 }
@@ -643,7 +689,12 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 		      const char *error);
 static int judge_finish(struct engine *e, struct job *j);
 static int job_launch(struct engine *e, struct job *j);
-static struct job *judge_job_new(struct engine *e, struct job *p, size_t i, int model);
+static struct job *judge_job_new(struct engine *e, struct job *p, size_t i, int model,
+				 const struct buf *msgs, int order);
+static void worker_push(struct engine *e, struct job *j);
+static bool pair_defers(const struct job *j);
+static void pair_settled(struct engine *e, struct job *j, bool fb_follows);
+static void pair_next(struct engine *e, struct job *j);
 static int judge_launch(struct engine *e, struct job *j);
 static int judge_next_fallback(const struct engine *e, const struct job *j);
 static size_t judges_for(const struct engine *e, const char *task);
@@ -1101,6 +1152,12 @@ static void feed_summary(struct sum_live *live, const struct res_row *row, const
 			checks = cJSON_Parse(row->checks_json);
 		r.checks = checks;
 	}
+	if (row->pairwise) {
+		r.pw_ab = row->pairwise->ab;
+		r.pw_ba = row->pairwise->ba;
+		r.pairwise = res_pw_outcome_of(r.pw_ab, r.pw_ba);
+		r.pw_judge_model = row->pairwise->judge_model;
+	}
 	/* sample 0 is the item's one answer for every summary; samples.csv
 	 * (written from results.jsonl at the end) is where the rest count */
 	if (row->sample <= 0)
@@ -1154,12 +1211,19 @@ static int store_reply(struct engine *e, struct job *j)
 }
 
 /* Worker thread: the judged line's sums over its judge requests (NAN, so
- * null, when one is unknown). */
-static void judge_sums(const struct engine *e, const struct job *j, struct res_row *row)
+ * null, when one is unknown), and its pairwise object (into pw) when it was
+ * compared. */
+static void judge_sums(struct engine *e, const struct job *j, struct res_row *row,
+		       struct res_pairwise *pw)
 {
 	row->judged = true;
 	row->judge_cost_usd = row->judge_latency_ms = 0;
-	for (size_t i = 0; i < e->cfg->checks.n; i++) {
+	if (j->compared) {
+		eng_pw_row(j->pw, e->pw_name, e->cfg->models[j->ref->model].id, pw, &e->pwdetail,
+			   &row->judge_cost_usd, &row->judge_latency_ms);
+		row->pairwise = pw;
+	}
+	for (size_t i = 0; j->judging && i < e->cfg->checks.n; i++) {
 		if (!chk_judge_of(&e->cfg->checks, i) ||
 		    !chk_applies(&e->cfg->checks, i, j->item->task))
 			continue;
@@ -1211,8 +1275,9 @@ static void write_line(struct engine *e, struct job *j)
 		e->wk_failed = j->failed = true;
 		return;
 	}
-	if (j->judging)
-		judge_sums(e, j, &row);
+	struct res_pairwise pw;
+	if (j->judging || j->compared)
+		judge_sums(e, j, &row, &pw);
 	row.error = error;
 	j->pass = row.pass; /* for the loop thread (--stop-when-decided) */
 	j->cost = row.cost_usd;
@@ -1225,20 +1290,24 @@ static void write_line(struct engine *e, struct job *j)
 		feed_summary(e->o->live, &row, j);
 }
 
+/* What a judge prompt shows of item it (the answers are the caller's). */
+static struct jdg_input judge_input(const struct item *it)
+{
+	return (struct jdg_input){.task = it->task,
+				  .fields = it->fields,
+				  .input = it->input ? it->input : "",
+				  .expected = (const char *const *)it->expected,
+				  .n_expected = it->n_expected};
+}
+
 /* Worker thread: a judged job's judge prompts (chat messages), one per
  * judge check, rendered from its (redacted) answer. */
 static void render_judges(struct engine *e, struct job *j)
 {
 	const struct item *it = j->item;
-	struct jdg_input in = {it->task,
-			       it->fields,
-			       it->input ? it->input : "",
-			       (const char *const *)it->expected,
-			       it->n_expected,
-			       j->reply.content.data ? j->reply.content.data : "",
-			       j->reply.content.len,
-			       NULL,
-			       0};
+	struct jdg_input in = judge_input(it);
+	in.a = j->reply.content.data ? j->reply.content.data : "";
+	in.a_len = j->reply.content.len;
 	for (size_t i = 0; i < e->cfg->checks.n; i++) {
 		const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, i);
 		if (jc && chk_applies(&e->cfg->checks, i, it->task))
@@ -1246,21 +1315,44 @@ static void render_judges(struct engine *e, struct job *j)
 	}
 }
 
+/* Worker thread: a compared shadow's two pairwise prompts, from its
+ * answer and its reference's (both redacted by their first pass). */
+static void render_pairwise(struct engine *e, struct job *j)
+{
+	struct jdg_input in = judge_input(j->item);
+	const struct buf *ref = &j->ref->reply.content, *own = &j->reply.content;
+	eng_pw_messages(e->pw, &in, ref->data ? ref->data : "", ref->len,
+			own->data ? own->data : "", own->len, j->pwmsgs);
+}
+
 /* Worker thread: a judge request's reply read into its parent's grade;
  * the parent's line is written after its last one. */
 static void judge_scored(struct engine *e, struct job *j)
 {
 	struct job *p = j->parent;
-	const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, j->jcheck);
-	struct eng_grade *g = &p->grades[j->jcheck];
+	const struct jdg_check *jc = chk_model_graded(&e->cfg->checks, j->jcheck);
 	const char *id = e->cfg->models[j->model].id;
-	eng_judge_read(jc, j->status == RES_OK,
-		       j->has_error ? j->error : res_status_name(j->status), j->reply.content.data,
-		       j->reply.content.len, g);
-	g->judge_model = id;
-	g->cost_usd =
+	bool ok = j->status == RES_OK;
+	const char *why = j->has_error ? j->error : res_status_name(j->status);
+	double cost =
 	    eng_reply_cost(&j->reply, j->hit ? NAN : j->header_cost, e->o->pricing, id, NULL);
-	g->latency_ms = j->status == RES_BUDGET && j->attempts == 0 ? NAN : j->latency;
+	double latency = j->status == RES_BUDGET && j->attempts == 0 ? NAN : j->latency;
+	const char *reply = j->reply.content.data;
+	size_t n = j->reply.content.len;
+	if (j->pw_order >= 0) {
+		struct eng_pw_order *o = &p->pw[j->pw_order];
+		eng_pw_read(jc, j->pw_order, ok, why, reply, n, o);
+		o->judge_model = id;
+		o->cost_usd = cost;
+		o->latency_ms = latency;
+		o->cached = j->hit;
+		return; /* a paired parent's line: the loop writes it (pair_next) */
+	}
+	struct eng_grade *g = &p->grades[j->jcheck];
+	eng_judge_read(jc, ok, why, reply, n, g);
+	g->judge_model = id;
+	g->cost_usd = cost;
+	g->latency_ms = latency;
 	g->cached = j->hit;
 	if (!j->write_parent)
 		return;
@@ -1282,13 +1374,21 @@ static void score_job(void *ctx, struct eng_wnode *n)
 		e->o->before_score(e->o->test_ctx);
 	if (e->wk_failed)
 		return; /* a write failed: the run is ending, nothing more is written */
+	if (j->write_now) {
+		write_line(e, j);
+		return;
+	}
+	if (j->pw_render) {
+		render_pairwise(e, j);
+		return;
+	}
 	if (store_reply(e, j))
 		return;
 	if (j->parent)
 		judge_scored(e, j);
 	else if (j->judging)
 		render_judges(e, j);
-	else
+	else if (!j->paired)
 		write_line(e, j);
 }
 
@@ -1334,10 +1434,50 @@ static void flush_scored(void *ctx, struct eng_wnode *batch)
 	}
 }
 
+static int launch_pairwise(struct engine *e, struct job *p);
+
+/* Loop thread: job j is back from the worker. go: the run goes on (no
+ * failure); new requests start only while the loop runs and no SIGINT
+ * came. A judged job back with its judge bodies launches them, a rendered
+ * shadow its two pairwise requests; a judge request back after its
+ * parent's line releases the parent too, the last of a paired parent's
+ * hands the parent on (pair_next); a paired job back from its first pass
+ * goes on too. Anything else is done. */
+static int job_back(struct engine *e, struct job *j, bool go)
+{
+	bool run = go && !j->failed && !e->wk_failed && !e->loop_over;
+	bool more = run && !e->st->interrupted;
+	if (j->parent) {
+		struct job *p = j->parent;
+		bool w = j->write_parent, ready = j->parent_ready;
+		job_done(e, j);
+		if (w)
+			job_done(e, p);
+		if (ready && run)
+			pair_next(e, p);
+		return 0;
+	}
+	if (j->write_now) {
+		job_done(e, j);
+		return 0;
+	}
+	if (j->pw_render) {
+		j->pw_render = false;
+		if (more)
+			return launch_pairwise(e, j);
+	} else if (j->judging) {
+		if (more)
+			return launch_judges(e, j);
+	} else if (j->paired && run) {
+		pair_next(e, j);
+		return 0;
+	}
+	job_done(e, j);
+	return 0;
+}
+
 /* Loop thread: takes back every job the worker is done with. Returns -1
- * (err set unless `failed` says it already is) when a write failed. A
- * judged job back with its judge bodies launches them; a judge request
- * back after its parent's line releases the parent too. */
+ * (err set unless `failed` says it already is) when a write failed. */
 static int take_scored(struct engine *e, bool failed)
 {
 	int rc = 0;
@@ -1350,16 +1490,8 @@ static int take_scored(struct engine *e, bool failed)
 			if (!failed)
 				*e->err = e->wk_err;
 		}
-		if (j->judging && !j->failed && !e->wk_failed && !e->st->interrupted &&
-		    !e->loop_over) {
-			if (rc == 0 && launch_judges(e, j))
-				rc = -1;
-		} else {
-			struct job *p = j->write_parent ? j->parent : NULL;
-			job_done(e, j);
-			if (p)
-				job_done(e, p);
-		}
+		if (job_back(e, j, rc == 0))
+			rc = -1;
 		n = next;
 	}
 	return rc;
@@ -1375,20 +1507,22 @@ static int judge_finish(struct engine *e, struct job *j)
 	struct job *p = j->parent;
 	int fb = judge_next_fallback(e, j);
 	size_t check = j->jcheck, fb_next = j->fb_next + 1;
-	j->write_parent = fb < 0 && --p->judges_left == 0;
+	int order = j->pw_order;
+	bool last = fb < 0 && --p->judges_left == 0;
+	/* a paired parent goes on in the loop once this grade is read */
+	j->write_parent = last && !p->paired;
+	j->parent_ready = last && p->paired;
 	j->item_last = false;
 	if (j->write_parent) {
 		p->item->open--;
 		j->item_last = p->item->open == 0;
 	}
-	j->state = JOB_SCORING;
-	eng_worker_push(&e->wk, &j->wnode);
-	if (e->o->on_queued)
-		e->o->on_queued(e->o->test_ctx, eng_worker_queued(&e->wk));
+	worker_push(e, j);
 	/* after the push: the failed grade is read before its replacement's */
 	if (fb < 0)
 		return 0;
-	struct job *nj = judge_job_new(e, p, check, fb);
+	struct job *nj = judge_job_new(e, p, check, fb,
+				       order >= 0 ? &p->pwmsgs[order] : &p->jbodies[check], order);
 	nj->fb_next = fb_next;
 	return judge_launch(e, nj);
 }
@@ -1421,20 +1555,22 @@ static int job_finish(struct engine *e, struct job *j, enum res_status status, d
 	    role != RES_SHADOW && status != RES_OK && status != RES_BUDGET && !stopsig_raised();
 	size_t k;
 	/* an ok answer with judge checks: its line waits for its judges (the
-	 * item stays open until the last of them, judge_finish) */
+	 * item stays open until the last of them, judge_finish); one of a
+	 * paired item, for its pairing (pair_next) */
 	j->judging = status == RES_OK && judges_for(e, it->task) > 0;
+	j->paired = status == RES_OK && pair_defers(j);
+	bool later = j->judging || j->paired;
 	/* the summaries reduce an item once its last line is in: none is
 	 * when no other job is open and no fallback follows (next_fallback
 	 * is what start_fallback will find) */
 	int sample = j->sample;
-	if (!j->judging)
+	if (!later)
 		it->open--;
-	j->item_last = !j->judging && it->open == 0 &&
-		       !(fallback && next_fallback(e, it, it->id, fb_next, sample, &k) >= 0);
-	j->state = JOB_SCORING;
-	eng_worker_push(&e->wk, &j->wnode);
-	if (e->o->on_queued)
-		e->o->on_queued(e->o->test_ctx, eng_worker_queued(&e->wk));
+	bool fb_follows = fallback && next_fallback(e, it, it->id, fb_next, sample, &k) >= 0;
+	j->item_last = !later && it->open == 0 && !fb_follows;
+	worker_push(e, j);
+	if (!later)
+		pair_settled(e, j, fb_follows);
 	/* the item stays: this job holds a ref on it until it comes back */
 	if (fallback)
 		return start_fallback(e, it, fb_next, sample);
@@ -1556,17 +1692,20 @@ static int start_fallback(struct engine *e, struct item *it, size_t from, int sa
 /* ---- judge requests ------------------------------------------------------ */
 
 /* A judge request of graded job p for check i to `model` (the judge's, or
- * one of its slot's fallbacks): the prompt the worker rendered; it holds a
+ * one of its slot's fallbacks): the prompt the worker rendered (msgs; order
+ * 0 or 1 for a pairwise one, else -1); it holds a
  * ref on the item but no place in its open count (its parent keeps that). */
-static struct job *judge_job_new(struct engine *e, struct job *p, size_t i, int model)
+static struct job *judge_job_new(struct engine *e, struct job *p, size_t i, int model,
+				 const struct buf *msgs, int order)
 {
-	const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, i);
+	const struct jdg_check *jc = chk_model_graded(&e->cfg->checks, i);
 	struct job *j = job_alloc(e);
 	job_init(e, j, p->item, model, p->role, 0);
 	j->stream = false;
 	j->parent = p;
 	j->jcheck = i;
-	eng_judge_body(jc, e->cfg->models[model].id, &p->jbodies[i], &j->body);
+	j->pw_order = order;
+	eng_judge_body(jc, e->cfg->models[model].id, msgs, &j->body);
 	const struct price *pr = pricing_find(e->o->pricing, e->cfg->models[model].id);
 	j->est_cost = pr ? (double)j->body.len / 4.0 * pr->prompt +
 			       jc->max_tokens * pr->completion + pr->request
@@ -1592,7 +1731,7 @@ static int judge_launch(struct engine *e, struct job *j)
  * fallback, which asks instead; -1 when there is none. */
 static int judge_next_fallback(const struct engine *e, const struct job *j)
 {
-	const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, j->jcheck);
+	const struct jdg_check *jc = chk_model_graded(&e->cfg->checks, j->jcheck);
 	if (j->status == RES_OK || j->status == RES_BUDGET || jc->slot < 0 || stopsig_raised())
 		return -1;
 	const struct cfg_slot *s = &e->cfg->slots[jc->slot];
@@ -1611,10 +1750,164 @@ static int launch_judges(struct engine *e, struct job *p)
 		    !chk_applies(&e->cfg->checks, i, p->item->task))
 			continue;
 		const struct jdg_check *jc = chk_judge_of(&e->cfg->checks, i);
-		if (judge_launch(e, judge_job_new(e, p, i, jc->model)))
+		if (judge_launch(e, judge_job_new(e, p, i, jc->model, &p->jbodies[i], -1)))
 			return -1;
 	}
 	return 0;
+}
+
+/* ---- pairwise (pairing.h) ------------------------------------------------ */
+
+/* Loop thread: j goes to the worker (its first pass, a render or a write). */
+static void worker_push(struct engine *e, struct job *j)
+{
+	j->state = JOB_SCORING;
+	eng_worker_push(&e->wk, &j->wnode);
+	if (e->o->on_queued)
+		e->o->on_queued(e->o->test_ctx, eng_worker_queued(&e->wk));
+}
+
+/* The pairing of j's item and sample, or NULL when the item has none. */
+static struct eng_pair *pair_of(const struct job *j)
+{
+	return j->item->pairs ? &j->item->pairs[j->sample] : NULL;
+}
+
+/* Whether ok job j's line waits for its pairing: a shadow's while a
+ * reference may answer, a reference's while shadows are to be written. */
+static bool pair_defers(const struct job *j)
+{
+	const struct eng_pair *p = pair_of(j);
+	if (!p)
+		return false;
+	return j->role == RES_SHADOW ? p->state != ENG_REF_NONE : p->shadows_left > 0;
+}
+
+/* A paired job's line to the worker; the last shadow line of a held
+ * reference sends the reference's after it (the worker writes in order). */
+static void pair_write(struct engine *e, struct job *j)
+{
+	struct item *it = j->item;
+	it->open--;
+	j->item_last = it->open == 0;
+	j->write_now = true;
+	worker_push(e, j);
+	struct eng_pair *p = pair_of(j);
+	if (j->role == RES_SHADOW && eng_pair_shadow_written(p))
+		pair_write(e, p->ref);
+}
+
+/* An ok shadow with an ok reference: the worker renders both prompts.
+ * After SIGINT no request starts: it is dropped (--resume redoes it). */
+static void pair_render(struct engine *e, struct job *j)
+{
+	if (e->st->interrupted) {
+		job_release(e, j);
+		return;
+	}
+	j->ref = pair_of(j)->ref;
+	j->pw_render = true;
+	worker_push(e, j);
+}
+
+/* The reference's answer is there: rendered for every waiting shadow; its
+ * own line waits for theirs. */
+static void pair_ref_ok(struct engine *e, struct job *r)
+{
+	struct eng_pair *p = pair_of(r);
+	p->state = ENG_REF_OK;
+	p->ref = r;
+	p->ref_held = true;
+	r->state = JOB_HELD;
+	for (size_t i = 0; i < p->n_parked; i++)
+		pair_render(e, p->parked[i]);
+	p->n_parked = 0;
+	if (p->shadows_left == 0) {
+		p->ref_held = false;
+		pair_write(e, r);
+	}
+}
+
+/* Loop thread: paired job j is ready (its own judges done, or none): the
+ * reference waits for its shadows, a compared shadow is written, another
+ * waits for its reference or is compared with it (or, when none answered,
+ * written as not compared). */
+static void pair_next(struct engine *e, struct job *j)
+{
+	struct eng_pair *p = pair_of(j);
+	if (j->role != RES_SHADOW)
+		pair_ref_ok(e, j);
+	else if (j->compared || p->state == ENG_REF_NONE)
+		pair_write(e, j);
+	else if (p->state == ENG_REF_OK)
+		pair_render(e, j);
+	else {
+		j->state = JOB_HELD;
+		eng_pair_park(p, j);
+	}
+}
+
+/* Loop thread: a line of a paired item written by its first pass (failed,
+ * or nothing waits for it). A shadow's counts down its reference's wait; a
+ * failed reference with no fallback to follow leaves the waiting shadows
+ * not compared (after SIGINT they stay unwritten: a fallback would have
+ * followed, and --resume runs it). */
+static void pair_settled(struct engine *e, struct job *j, bool fb_follows)
+{
+	struct eng_pair *p = pair_of(j);
+	if (!p)
+		return;
+	if (j->role == RES_SHADOW) {
+		if (eng_pair_shadow_written(p))
+			pair_write(e, p->ref);
+		return;
+	}
+	if (j->status == RES_OK) {
+		p->state = ENG_REF_OK; /* no shadow line is to come */
+		return;
+	}
+	if (fb_follows || stopsig_raised())
+		return;
+	p->state = ENG_REF_NONE;
+	for (size_t i = 0; i < p->n_parked; i++)
+		pair_write(e, p->parked[i]);
+	p->n_parked = 0;
+}
+
+/* Loop thread: shadow p is back with its two prompts: the A/B and B/A
+ * requests, through the cache, the budget and the pending queue like any
+ * judge request; p waits in JOB_JUDGING. */
+static int launch_pairwise(struct engine *e, struct job *p)
+{
+	p->state = JOB_JUDGING;
+	p->compared = true;
+	p->judges_left = 2;
+	for (int k = 0; k < 2; k++)
+		if (judge_launch(e,
+				 judge_job_new(e, p, e->pw_index, e->pw->model, &p->pwmsgs[k], k)))
+			return -1;
+	return 0;
+}
+
+/* Admission: a pairing per sample when the pairwise check applies to the
+ * item, from its n planned jobs (e->adm). */
+static void pair_plan(struct engine *e, struct item *it, size_t n)
+{
+	if (!e->pw || !chk_applies(&e->cfg->checks, e->pw_index, it->task))
+		return;
+	it->n_pairs = e->reps;
+	it->pairs = xcalloc((size_t)e->reps, sizeof(*it->pairs));
+	for (int s = 0; s < e->reps; s++) {
+		int shadows = 0;
+		bool ref = false;
+		for (size_t i = 0; i < n; i++) {
+			if (e->adm[i].sample != s)
+				continue;
+			shadows += e->adm[i].role == RES_SHADOW;
+			ref = ref || e->adm[i].role != RES_SHADOW;
+		}
+		eng_pair_init(&it->pairs[s], shadows, ref);
+	}
 }
 
 /* ---- admission ----------------------------------------------------------- */
@@ -1767,6 +2060,7 @@ static int admit_one(struct engine *e)
 		return 0; /* --resume: every pair of this item is already written */
 
 	struct item *it = item_make(e, est, &d);
+	pair_plan(e, it, n);
 	it->refs = 1; /* held while the jobs are created */
 	if (e->o->stop) {
 		it->pass = eng_stop_item_new(e->o->stop);
@@ -1922,7 +2216,10 @@ static void progress(struct engine *e, double now, bool force)
  * waiting and pending ones are dropped (--resume redoes them). A job being
  * scored is finished: its line is kept. A judged job waiting for its judges
  * stays (a judge request being scored points at it): its line is written
- * only if all of them finish, else --resume redoes it. */
+ * only if all of them finish, else --resume redoes it. So does a held
+ * paired job (a shadow's render may point at a reference): no new pairwise
+ * request starts (pair_render), so a reference whose shadows are not all
+ * written stays unwritten and --resume redoes it. */
 static int interrupt(struct engine *e, double now)
 {
 	e->st->interrupted = true;
@@ -1936,7 +2233,7 @@ static int interrupt(struct engine *e, double now)
 			if (gen_end(e, j))
 				return -1;
 		} else if (j->state != JOB_RUNNING && j->state != JOB_SCORING &&
-			   j->state != JOB_JUDGING) {
+			   j->state != JOB_JUDGING && j->state != JOB_HELD) {
 			job_release(e, j);
 		}
 		j = nx;
@@ -2139,6 +2436,8 @@ static void jobs_free(struct engine *e)
 		sse_free(&j->sse);
 		wire_reply_free(&j->reply);
 		eng_gen_free(&j->gen);
+		buf_free(&j->pwmsgs[0]);
+		buf_free(&j->pwmsgs[1]);
 		for (size_t i = 0; j->jbodies && i < e->cfg->checks.n; i++)
 			buf_free(&j->jbodies[i]);
 		free(j->jbodies);
@@ -2165,6 +2464,11 @@ static void engine_init(struct engine *e, const struct eng_opts *o, struct eng_s
 	buf_init(&e->msgs);
 	e->reps = o->repeats > 1 ? o->repeats : 1;
 	e->n_judges = count_judges(&o->cfg->checks);
+	e->pw = chk_pairwise_of(&o->cfg->checks);
+	for (size_t i = 0; e->pw && i < o->cfg->checks.n; i++)
+		if (chk_model_graded(&o->cfg->checks, i) == e->pw)
+			e->pw_index = i, e->pw_name = chk_name(&o->cfg->checks, i);
+	buf_init(&e->pwdetail);
 	e->adm = xcalloc((e->cfg->n_models + 1) * (size_t)e->reps, sizeof(*e->adm));
 	buf_init(&e->checks);
 	buf_init(&e->errtext);
@@ -2186,10 +2490,6 @@ static void engine_init(struct engine *e, const struct eng_opts *o, struct eng_s
 static int engine_open(struct engine *e)
 {
 	const struct eng_opts *o = e->o;
-	if (chk_pairwise_of(&e->cfg->checks))
-		return se_fail(e->err, SE_INPUT, e->cfg->path,
-			       "checks: a \"pairwise\" check is checked and counted by validate, "
-			       "but run does not send pairwise requests yet: remove it to run");
 	if (endpoints_init(e, e->t0))
 		return -1;
 	if (o->cache_mode != ENG_CACHE_OFF &&
@@ -2254,6 +2554,7 @@ static void engine_free(struct engine *e)
 	buf_free(&e->checks);
 	buf_free(&e->errtext);
 	buf_free(&e->evbuf);
+	buf_free(&e->pwdetail);
 	eng_redact_free(&e->redact);
 }
 
