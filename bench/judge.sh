@@ -52,7 +52,10 @@ read -r on_lines on_reqs on_wall < <(judge_run on) || exit 1
 [ -n "${on_wall:-}" ] && [ -n "${off_wall:-}" ] || exit 1
 # every line of the "on" run must carry its grade: a judge that silently
 # failed would make judging look free
-graded=$(grep -c '"quality":{"pass":[a-z]*,"score":[0-9]' "$BENCH_TMP/run-on/results.jsonl")
+graded=$(python3 -c '
+import json, sys
+print(sum(isinstance(json.loads(l)["checks"].get("quality", {}).get("score"), (int, float))
+          for l in open(sys.argv[1]) if l.strip()))' "$BENCH_TMP/run-on/results.jsonl")
 if [ "$graded" -ne "$on_lines" ] || [ "$on_lines" -ne "$n" ] || [ "$off_lines" -ne "$n" ]; then
   echo "judge: expected $n lines each way, every \"on\" line judged; got off $off_lines," \
     "on $on_lines, judged $graded" >&2
