@@ -330,6 +330,131 @@ Test(res_fast, raw_nul_bytes_cut_strings_as_the_full_reader_cuts_them, .init = s
 	expect_same("raw NUL bytes");
 }
 
+/* A string of len bytes with mark (n bytes) at byte `at`, quoted. */
+static void marked(struct buf *b, int len, int at, const char *mark, size_t n)
+{
+	buf_putc(b, '"');
+	for (int i = 0; i < len; i++) {
+		if (i == at)
+			buf_append(b, mark, n);
+		buf_putc(b, (char)('a' + i % 26));
+	}
+	if (at == len)
+		buf_append(b, mark, n);
+	buf_putc(b, '"');
+}
+
+/* Two lines: the mark in a wanted string and the output, then in a key (a
+ * key with a NUL sends the whole line to the full parse). */
+static void marked_line(struct buf *b, int len, int at, const char *mark, size_t n)
+{
+	buf_puts(b, "{\"item_id\":\"i\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\","
+		    "\"task\":");
+	marked(b, len, at, mark, n);
+	buf_puts(b, ",\"output\":");
+	marked(b, len, at, mark, n);
+	buf_puts(b,
+		 "}\n{\"item_id\":\"i\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\",");
+	marked(b, len, at, mark, n);
+	buf_puts(b, ":1}\n");
+}
+
+static void write_buf(const struct buf *b)
+{
+	FILE *fp = fopen(path, "wb");
+	cr_assert_not_null(fp);
+	fwrite(b->data, 1, b->len, fp);
+	fclose(fp);
+}
+
+/* Both readers, with the output wanted and not (the two ways a string is
+ * read). */
+static void expect_same_strings(const char *what)
+{
+	static const unsigned wants[] = {WANT_ALL, WANT_DIFF};
+	for (size_t i = 0; i < 2; i++) {
+		struct buf a, f;
+		buf_init(&a);
+		buf_init(&f);
+		outcome(false, wants[i], false, &a, NULL);
+		outcome(true, wants[i], false, &f, NULL);
+		cr_expect_str_eq(f.data, a.data, "%s (want %u)", what, wants[i]);
+		buf_free(&a);
+		buf_free(&f);
+	}
+}
+
+/* Strings of 0 to 40 bytes with a mark at every position (the fast path
+ * reads the first 32 bytes of a string 8 at a time, the rest with memchr):
+ * a raw NUL, escapes, a raw byte; then the bad escapes, a line each (a bad
+ * line ends the read), at the lengths around each 8-byte step. */
+Test(res_fast, strings_with_a_mark_at_every_position_read_as_the_full_reader_reads_them,
+     .init = setup, .fini = teardown)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+	} good[] = {{"\0", 1}, {"\\n", 2}, {"\\\"", 2}, {"\\u0041", 6}, {"\\\\", 2}, {"\x7f", 1}},
+	  bad[] = {{"\\ud800", 6}, {"\\x", 2}, {"\\", 1}};
+	static const int lens[] = {0, 1, 6, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 34, 40};
+	struct buf b;
+	buf_init(&b);
+	for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+		buf_reset(&b);
+		for (int len = 0; len <= 40; len++)
+			for (int at = 0; at <= len; at++)
+				marked_line(&b, len, at, good[k].s, good[k].n);
+		write_buf(&b);
+		expect_same_strings(good[k].s);
+	}
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+			for (int at = 0; at <= lens[l]; at++) {
+				buf_reset(&b);
+				marked_line(&b, lens[l], at, bad[k].s, bad[k].n);
+				write_buf(&b);
+				expect_same_strings(b.data);
+			}
+	buf_free(&b);
+}
+
+/* Integer fields given whole numbers as decimals, with exponents and past
+ * 15 digits (the fast path decides "whole" without floor), and fractions. */
+Test(res_fast, whole_numbers_in_every_spelling_read_as_the_full_reader_reads_them, .init = setup,
+     .fini = teardown)
+{
+	static const char *const nums[] = {"7",
+					   "7.0",
+					   "7.000",
+					   "7.50",
+					   "70e-1",
+					   "0.7e1",
+					   "7.0000000000000001",
+					   "6.9999999999999999",
+					   "1000000.0",
+					   "1000000.5",
+					   "-0.0",
+					   "00.00",
+					   "999.000000000",
+					   "998.0000000000001",
+					   "1e3",
+					   "123456.000000001",
+					   "0.000000000000001",
+					   "100000000000000.0",
+					   "12345678901234.5",
+					   "-1.0"};
+	char line[512];
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		snprintf(
+		    line, sizeof(line),
+		    "{\"item_id\":\"n\",\"model\":\"m\",\"role\":\"primary\",\"status\":\"ok\","
+		    "\"http_status\":%s,\"attempts\":%s,\"prompt_tokens\":%s,\"latency_ms\":%s}\n",
+		    nums[i], nums[i], nums[i], nums[i]);
+		write_file(line);
+		expect_same(line);
+	}
+}
+
 #define BAD "tests/fixtures/results/bad/"
 
 Test(res_fast, every_bad_fixture_gives_the_full_readers_message)

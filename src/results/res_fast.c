@@ -74,29 +74,67 @@ static const char *escape_end(const char *p, const char *e)
 	}
 }
 
-/* p just past an opening quote: the closing quote, or NULL; *esc when the
- * string holds escapes. Short strings (keys, ids, names) byte by byte; the
- * rest of a long one with memchr. */
-static const char *str_close(const char *p, const char *e, bool *esc)
+#define STR_ESC 1u /* the string holds escapes */
+#define STR_NUL 2u /* it may hold a raw NUL (strlen tells) */
+#define ONES 0x0101010101010101ULL
+
+/* The bytes of w that are 0 have their high bit set; above the lowest
+ * such byte a borrow may set more, so only the lowest is exact. */
+static uint64_t zero_bytes(uint64_t w)
 {
-	*esc = false;
-	for (const char *stop = e - p > 32 ? p + 32 : e; p < stop; p++) {
+	return (w - ONES) & ~w & (ONES * 0x80);
+}
+
+/* p just past an opening quote: the closing quote, or NULL; *fl: STR_ESC,
+ * STR_NUL. Short strings (keys, ids, names) eight bytes at a time, looking
+ * for a quote, a backslash and a NUL at once; the rest of a long one with
+ * memchr (and then a NUL is not looked for: STR_NUL). */
+static const char *str_close(const char *p, const char *e, unsigned *fl)
+{
+	*fl = 0;
+	const char *stop = e - p > 32 ? p + 32 : e;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (stop - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t m = zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\'));
+		uint64_t z = zero_bytes(w);
+		if (z && (!m || __builtin_ctzll(z) < __builtin_ctzll(m)))
+			*fl |= STR_NUL;
+		if (!m) {
+			p += 8;
+			continue;
+		}
+		p += __builtin_ctzll(m) / 8;
+		if (*p == '"')
+			return p;
+		*fl |= STR_ESC;
+		if (!(p = escape_end(p, e)))
+			return NULL;
+	}
+#endif
+	for (; p < stop; p++) {
 		if (*p == '"')
 			return p;
 		if (*p == '\\') {
-			*esc = true;
+			*fl |= STR_ESC;
 			if (!(p = escape_end(p, e)))
 				return NULL;
 			p--;
+		} else if (!*p) {
+			*fl |= STR_NUL;
 		}
 	}
+	if (p >= e)
+		return NULL;
+	*fl |= STR_NUL;
 	for (;;) {
 		const char *q = memchr(p, '"', (size_t)(e - p));
 		if (!q)
 			return NULL;
 		const char *b = memchr(p, '\\', (size_t)(q - p));
 		while (b) {
-			*esc = true;
+			*fl |= STR_ESC;
 			p = escape_end(b, e);
 			if (!p)
 				return NULL;
@@ -160,38 +198,63 @@ static const char *number_end(const char *p, const char *e)
 static const double pow10_tab[] = {1e0, 1e1, 1e2,  1e3,	 1e4,  1e5,  1e6,  1e7,
 				   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 
-/* A number's value as strtod gives it; the end, or NULL. */
-static const char *number(const char *p, const char *e, double *out)
+/* Digits from p on, added to *m (which wraps past 19 digits: then unused). */
+static const char *digits_into(const char *p, const char *e, uint64_t *m)
 {
-	const char *q = number_end(p, e);
-	if (!q)
-		return NULL;
-	const char *s = p + (*p == '-');
+	uint64_t v = *m;
+	for (; p < e && is_digit(*p); p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	*m = v;
+	return p;
+}
+
+/* A number's value as strtod gives it, checked by the grammar in the same
+ * pass; *whole, when whole is not NULL (a division: integer fields only):
+ * it is an integer. The end, or NULL. With at most 15 digits and no
+ * exponent the digits are the exact integer m and the value m / 10^k is one
+ * correctly rounded division, an integer exactly when 10^k divides m (a
+ * fraction of at least 10^-k cannot round away below 10^15). */
+static const char *number(const char *p, const char *e, double *out, bool *whole)
+{
+	const char *s = p + (p < e && *p == '-'), *d = s;
 	uint64_t m = 0;
-	int nd = 0, frac = -1;
-	for (; s < q && nd <= 15; s++) {
-		if (*s == '.') {
-			frac = 0;
-			continue;
-		}
-		if (!is_digit(*s))
-			break; /* an exponent */
-		m = m * 10 + (uint64_t)(*s - '0');
-		nd++;
-		frac += frac >= 0;
+	if ((s = digits_into(s, e, &m)) == d)
+		return NULL;
+	size_t nd = (size_t)(s - d), frac = 0;
+	if (s < e && *s == '.') {
+		d = ++s;
+		if ((s = digits_into(s, e, &m)) == d)
+			return NULL;
+		frac = (size_t)(s - d);
+		nd += frac;
 	}
-	if (s == q && nd <= 15) {
-		double d = (double)m;
-		if (frac > 0)
-			d /= pow10_tab[frac];
-		*out = *p == '-' ? -d : d;
+	bool expo = s < e && (*s == 'e' || *s == 'E');
+	if (expo) {
+		s++;
+		if (s < e && (*s == '+' || *s == '-'))
+			s++;
+		d = s;
+		if ((s = digits(s, e)) == d)
+			return NULL;
+	}
+	if (s - p > NUM_MAX || (s < e && !is_end(*s)))
+		return NULL;
+	if (!expo && nd <= 15) {
+		double v = (double)m;
+		if (frac)
+			v /= pow10_tab[frac];
+		*out = *p == '-' ? -v : v;
+		if (whole)
+			*whole = frac == 0 || m % (uint64_t)pow10_tab[frac] == 0;
 	} else {
 		char tmp[NUM_MAX + 2];
-		memcpy(tmp, p, (size_t)(q - p));
-		tmp[q - p] = '\0';
+		memcpy(tmp, p, (size_t)(s - p));
+		tmp[s - p] = '\0';
 		*out = strtod(tmp, NULL);
+		if (whole)
+			*whole = *out == floor(*out);
 	}
-	return q;
+	return s;
 }
 
 /* Any JSON value, checked and skipped. */
@@ -199,10 +262,10 @@ static const char *skip_value(const char *p, const char *e, int depth)
 {
 	if (p >= e)
 		return NULL;
-	bool esc;
+	unsigned fl;
 	switch (*p) {
 	case '"':
-		p = str_close(p + 1, e, &esc);
+		p = str_close(p + 1, e, &fl);
 		return p ? p + 1 : NULL;
 	case 't':
 		return literal(p, e, "true", 4);
@@ -225,7 +288,7 @@ static const char *skip_value(const char *p, const char *e, int depth)
 		return p + 1;
 	for (;;) {
 		if (obj) {
-			if (p >= e || *p != '"' || !(p = str_close(p + 1, e, &esc)))
+			if (p >= e || *p != '"' || !(p = str_close(p + 1, e, &fl)))
 				return NULL;
 			p = skip_ws(p + 1, e);
 			if (p >= e || *p != ':')
@@ -274,8 +337,9 @@ static unsigned want_bit(const struct res_field *f)
 static const char *string_field(const struct res_field *f, const char *p, const char *e,
 				unsigned want, struct res_rec *r, char **scratch)
 {
-	bool esc;
-	const char *q = str_close(p, e, &esc);
+	unsigned fl;
+	const char *q = str_close(p, e, &fl);
+	bool esc = fl & STR_ESC;
 	if (!q)
 		return NULL;
 	size_t n = (size_t)(q - p);
@@ -308,7 +372,7 @@ static const char *string_field(const struct res_field *f, const char *p, const 
 	d[n] = '\0';
 	*scratch += n + 1;
 	*(const char **)((char *)r + f->off) = d;
-	size_t dn = strlen(d); /* a raw NUL ends the string, as in cJSON */
+	size_t dn = fl & STR_NUL ? strlen(d) : n; /* a raw NUL ends it, as in cJSON */
 	if (f->kind == F_REQ) {
 		if (!dn)
 			return NULL;
@@ -338,9 +402,9 @@ static const char *field_value(const struct res_field *f, const char *p, const c
 	case F_INT:
 	case F_NUM: {
 		double d;
-		const char *q = number(p, e, &d);
-		if (!q || !isfinite(d) || d < f->lo || d > f->hi ||
-		    (f->kind == F_INT && d != floor(d)))
+		bool whole = true;
+		const char *q = number(p, e, &d, f->kind == F_INT ? &whole : NULL);
+		if (!q || !isfinite(d) || d < f->lo || d > f->hi || (f->kind == F_INT && !whole))
 			return NULL;
 		res_field_store(f, r, d);
 		return q;
@@ -380,23 +444,53 @@ void res_keys_init(struct res_keys *k)
 	for (size_t i = 0; i < res_nfields; i++) {
 		int n = snprintf(k->pat[i], sizeof(k->pat[i]), "\"%s\":", res_field_table[i].key);
 		k->len[i] = n > 0 && (size_t)n < sizeof(k->pat[i]) ? (unsigned char)n : 0;
+		enum fkind kd = res_field_table[i].kind;
+		if (kd == F_REQ || kd == F_ROLE || kd == F_STATUS)
+			k->required |= 1u << i;
 	}
 }
 
-/* p at a key: past its colon and the space after, with the field's number
- * in *i (res_nfields: unknown), or NULL. The key at the cursor is matched
- * with its quotes and colon in one comparison. */
+/* Whether the kl bytes at p (4 <= kl <= 32, all in the line) equal the
+ * pattern: a few overlapping word compares, no call. */
+static bool pat_eq(const char *p, const char *pat, size_t kl)
+{
+	uint64_t a, b;
+	if (kl < 8) {
+		uint32_t c, d, f, g;
+		memcpy(&c, p, 4);
+		memcpy(&d, pat, 4);
+		memcpy(&f, p + kl - 4, 4);
+		memcpy(&g, pat + kl - 4, 4);
+		return ((c ^ d) | (f ^ g)) == 0;
+	}
+	for (size_t i = 0; i + 8 < kl; i += 8) {
+		memcpy(&a, p + i, 8);
+		memcpy(&b, pat + i, 8);
+		if (a != b)
+			return false;
+	}
+	memcpy(&a, p + kl - 8, 8);
+	memcpy(&b, pat + kl - 8, 8);
+	return a == b;
+}
+
+/* p at a key: past its colon, with the field's number in *i (res_nfields:
+ * unknown), or NULL. A line of ours has its keys in the table's order with
+ * some optional ones left out, so the keys from the cursor on are tried
+ * first, each with its quotes and colon in one comparison. */
 static const char *key_at(const struct res_keys *keys, const char *p, const char *e, size_t cur,
 			  size_t *i)
 {
-	size_t kl = cur < res_nfields ? keys->len[cur] : 0;
-	if (kl && (size_t)(e - p) >= kl && !memcmp(p, keys->pat[cur], kl)) {
-		*i = cur;
-		return p + kl;
+	for (size_t j = cur; j < res_nfields; j++) {
+		size_t kl = keys->len[j];
+		if (kl >= 4 && (size_t)(e - p) >= kl && pat_eq(p, keys->pat[j], kl)) {
+			*i = j;
+			return p + kl;
+		}
 	}
-	bool esc;
+	unsigned fl;
 	const char *k = p + 1, *ke;
-	if (p >= e || *p != '"' || !(ke = str_close(k, e, &esc)) || esc)
+	if (p >= e || *p != '"' || !(ke = str_close(k, e, &fl)) || (fl & STR_ESC))
 		return NULL;
 	size_t n = (size_t)(ke - k);
 	*i = field_at(k, n, cur);
@@ -444,10 +538,5 @@ int res_fast_line(const struct res_keys *keys, const char *line, size_t len, uns
 			return 1;
 		break;
 	}
-	for (size_t i = 0; i < res_nfields; i++) {
-		enum fkind kd = res_field_table[i].kind;
-		if (!(seen & (1u << i)) && (kd == F_REQ || kd == F_ROLE || kd == F_STATUS))
-			return 1;
-	}
-	return 0;
+	return (seen & keys->required) == keys->required ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 #define SE_RES_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "results/results.h"
@@ -33,6 +34,7 @@ void res_field_store(const struct res_field *f, struct res_rec *r, double d);
 struct res_keys {
 	char pat[32][32];
 	unsigned char len[32]; /* 0: not matched this way */
+	uint32_t required;     /* the fields a line must have, one bit each */
 };
 void res_keys_init(struct res_keys *k);
 
