@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/hash64.h"
 #include "diff/diff.h"
 #include "report/report.h"
 #include "results/results.h"
@@ -704,6 +705,115 @@ Test(diff, the_index_agrees_with_the_results_reader)
 		free(t.model[i]);
 		free(t.output[i]);
 	}
+}
+
+/* ---- large runs: the index's arrays past dif_arr.c's 1 MiB threshold ---- */
+
+/* Grows an array of `size`-byte elements one element at a time to n: every
+ * element written keeps its bytes across each move (malloc, then a mapping,
+ * then mremap), and every new element starts zero. */
+static void grow_and_check(size_t size, size_t n)
+{
+	unsigned char *a = NULL;
+	size_t cap = 0;
+	bool zero = true;
+	for (size_t i = 0; i < n; i++) {
+		size_t before = cap;
+		a = dif_arr_grow(a, &cap, i + 1, size);
+		cr_assert_geq(cap, i + 1);
+		for (size_t j = before * size; j < cap * size; j++)
+			zero = zero && a[j] == 0;
+		memset(a + i * size, (int)(i % 251) + 1, size);
+	}
+	cr_assert(zero, "a new element was not zero");
+	size_t bad = n;
+	for (size_t i = 0; i < n && bad == n; i++)
+		for (size_t b = 0; b < size; b++)
+			if (a[i * size + b] != (unsigned char)(i % 251 + 1))
+				bad = i;
+	cr_assert_eq(bad, n, "element %zu of %zu bytes lost its value", bad, size);
+	dif_arr_free(a, cap, size);
+}
+
+Test(diff, large_arrays_keep_their_elements_and_start_zero)
+{
+	grow_and_check(4, (size_t)3 << 20); /* 12 MiB: a mapping grown by mremap */
+	grow_and_check(24, 100000);	    /* an item's size: not a power of two */
+	grow_and_check(16, 1000);	    /* small: malloc only */
+}
+
+/* A run of n items with two lines each (the primary m0, the shadow m1),
+ * item_index counting down so the index must sort; m0 passes unless k % 3
+ * is 0, m1 unless k % 5 is 0. */
+static void write_large_run(const char *path, unsigned n)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (unsigned k = 0; k < n; k++)
+		for (unsigned m = 0; m < 2; m++)
+			fprintf(
+			    f,
+			    "{\"item_id\":\"it-%u\",\"item_index\":%u,\"task\":\"t%u\","
+			    "\"model\":\"m%u\",\"role\":\"%s\",\"status\":\"ok\",\"pass\":%s}\n",
+			    k, n - 1 - k, k % 7, m, m ? "shadow" : "primary",
+			    (m ? k % 5 : k % 3) ? "true" : "false");
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(diff, the_index_of_a_large_run_agrees_with_its_lines)
+{
+	/* 70,000 items: cells, items and the id table all past 1 MiB */
+	const unsigned n = 70000;
+	char *dir = test_mkdtemp("diffbig");
+	write_large_run(test_path(dir, "results.jsonl"), n);
+	struct dif_index x;
+	struct se_err err;
+	cr_assert_eq(dif_index_load(&x, test_path(dir, "results.jsonl"), &err), 0, "%s", err.msg);
+	cr_assert_eq(x.ncells, 2 * n);
+	cr_assert_eq(x.nitems, n);
+	size_t bad = SIZE_MAX;
+	for (size_t c = 0; c < x.ncells && bad == SIZE_MAX; c++) {
+		unsigned k = (unsigned)(c / 2), m = (unsigned)(c % 2);
+		char id[32], task[8], model[8];
+		snprintf(id, sizeof(id), "it-%u", k);
+		snprintf(task, sizeof(task), "t%u", k % 7);
+		snprintf(model, sizeof(model), "m%u", m);
+		const struct dif_cell *cell = &x.cells[c];
+		const struct dif_item *it = &x.items[cell->item];
+		bool pass = m ? k % 5 : k % 3;
+		if (dif_item_find(&x, hash64(0, id, strlen(id))) != (long)cell->item ||
+		    it->index != (int64_t)(n - 1 - k) || strcmp(x.tasks.name[it->task], task) ||
+		    strcmp(x.models.name[cell->model], model) ||
+		    cell->role != (m ? DIF_ROLE_SHADOW : DIF_ROLE_PRIMARY) ||
+		    ((cell->flags & DIF_F_PASS) != 0) != pass)
+			bad = c;
+	}
+	cr_assert_eq(bad, SIZE_MAX, "cell %zu disagrees with its line", bad);
+	for (size_t r = 0; r < n; r++)
+		cr_assert_eq(x.items[x.order[r]].index, (int64_t)r, "order %zu", r);
+
+	/* the kinds, counted from the definition */
+	size_t want[DIF_NKINDS] = {0};
+	for (unsigned k = 0; k < n; k++) {
+		bool pa = k % 3, pb = k % 5;
+		want[pa && !pb	 ? DIF_A_BETTER
+		     : pb && !pa ? DIF_B_BETTER
+		     : pa	 ? DIF_BOTH_PASS
+				 : DIF_NEITHER]++;
+	}
+	struct dif_spec spec = {
+	    .a = DIF_A_PRIMARY, .b = dif_model_find(&x, "m1"), .task = -1, .slot = -1};
+	struct dif_sel sel;
+	cr_assert_eq(dif_select(&x, &spec, &sel, &err), 0, "%s", err.msg);
+	for (int k = 0; k < DIF_NKINDS; k++) {
+		cr_assert_eq(sel.n[k], want[k], "%s", dif_kind_names[k]);
+		for (size_t i = 1; i < sel.n[k]; i++) /* in item_index order */
+			cr_assert_lt(x.items[sel.hit[k][i - 1].item].index,
+				     x.items[sel.hit[k][i].item].index);
+	}
+	dif_sel_free(&sel);
+	dif_index_free(&x);
+	test_rmtree(dir);
 }
 
 /* ---- --baseline (tests/fixtures/diff/base, see make_fixtures.py) ---- */

@@ -49,7 +49,7 @@ long dif_policy_cell(const struct dif_index *x, uint32_t item)
 
 static void push(struct dif_sel *sel, int k, struct dif_hit h)
 {
-	sel->hit[k] = xgrow(sel->hit[k], &sel->cap[k], sel->n[k] + 1, sizeof(*sel->hit[k]));
+	sel->hit[k] = dif_arr_grow(sel->hit[k], &sel->cap[k], sel->n[k] + 1, sizeof(*sel->hit[k]));
 	sel->hit[k][sel->n[k]++] = h;
 	sel->compared++;
 }

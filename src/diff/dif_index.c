@@ -43,8 +43,10 @@ static uint16_t intern_last(struct strtab *t, const char *s, uint16_t last)
 
 static void htab_grow(struct dif_index *x)
 {
-	size_t size = x->hsize ? x->hsize * 2 : 1024;
-	uint64_t *t = xcalloc(size, sizeof(*t));
+	size_t need = x->hsize ? x->hsize * 2 : 1024, cap = 0, size = need;
+	uint64_t *t = dif_arr_grow(NULL, &cap, need, sizeof(*t));
+	while (size <= cap / 2) /* all that was given: fewer probes, fewer rehashes */
+		size *= 2;
 	for (size_t i = 0; i < x->nitems; i++) {
 		uint64_t hash = x->items[i].hash;
 		size_t h = (size_t)hash & (size - 1);
@@ -52,9 +54,10 @@ static void htab_grow(struct dif_index *x)
 			h = (h + 1) & (size - 1);
 		t[h] = (hash & HIGH) | (i + 1);
 	}
-	free(x->htab);
+	dif_arr_free(x->htab, x->hcap, sizeof(*x->htab));
 	x->htab = t;
 	x->hsize = size;
+	x->hcap = cap;
 }
 
 /* The item of the hash, or -1; *slot: where it is or would go. */
@@ -89,11 +92,15 @@ static int line_fail(const struct dif_index *x, size_t line, struct se_err *err,
 /* The item of an id: found or added. */
 static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item, struct se_err *err)
 {
-	uint64_t hash = hash64(0, r->item_id, r->item_id_len);
-	if (x->nitems && x->items[x->last_item].hash == hash) {
-		*item = x->last_item; /* an item's lines are mostly adjacent */
+	/* an item's lines are mostly adjacent: the last id, compared without hashing */
+	if (x->nitems && r->item_id_len == x->last_id.len &&
+	    !memcmp(x->last_id.data, r->item_id, r->item_id_len)) {
+		*item = x->last_item;
 		return 0;
 	}
+	buf_reset(&x->last_id);
+	buf_append(&x->last_id, r->item_id, r->item_id_len);
+	uint64_t hash = hash64(0, r->item_id, r->item_id_len);
 	if (2 * (x->nitems + 1) > x->hsize)
 		htab_grow(x);
 	size_t slot;
@@ -104,7 +111,7 @@ static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item,
 	}
 	if (x->nitems >= UINT32_MAX - 1)
 		return line_fail(x, r->line, err, "too many items");
-	x->items = xgrow(x->items, &x->items_cap, x->nitems + 1, sizeof(*x->items));
+	x->items = dif_arr_grow(x->items, &x->items_cap, x->nitems + 1, sizeof(*x->items));
 	struct dif_item *it = &x->items[x->nitems];
 	it->hash = hash;
 	it->index = r->item_index;
@@ -133,17 +140,19 @@ static int add_line(void *ctx, const struct res_rec *r)
 	size_t model = SIZE_MAX;
 	for (int i = 0; i < 4 && model == SIZE_MAX; i++) {
 		size_t m = x->recent[i];
-		if (m < x->models.n && !strcmp(x->models.name[m], r->model))
+		if (m < x->models.n && x->recent_len[i] == r->model_len &&
+		    !memcmp(x->models.name[m], r->model, r->model_len))
 			model = m;
 	}
 	if (model == SIZE_MAX) {
 		model = intern(&x->models, r->model);
+		x->recent_len[x->recent_next & 3] = r->model_len;
 		x->recent[x->recent_next++ & 3] = model;
 	}
 	if (model >= UINT16_MAX)
 		return line_fail(x, r->line, x->load_err, "too many models");
 	bool ok = r->status == RES_OK;
-	x->cells = xgrow(x->cells, &x->cells_cap, x->ncells + 1, sizeof(*x->cells));
+	x->cells = dif_arr_grow(x->cells, &x->cells_cap, x->ncells + 1, sizeof(*x->cells));
 	x->cells[x->ncells++] = (struct dif_cell){
 	    .off = r->off,
 	    .item = item,
@@ -165,23 +174,35 @@ static int cmp_order(const void *pa, const void *pb, void *ctx)
 	return a < b ? -1 : a > b;
 }
 
+/* Whether the items already are in cmp_order's order (they mostly are:
+ * a run writes its items in dataset order). */
+static bool in_order(const struct dif_item *items, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if ((uint64_t)items[i - 1].index > (uint64_t)items[i].index)
+			return false;
+	return true;
+}
+
 static void group(struct dif_index *x)
 {
-	x->first = xcalloc(x->nitems + 1, sizeof(*x->first));
-	x->idx = xmalloc((x->ncells + 1) * sizeof(*x->idx));
+	x->first = dif_arr_grow(NULL, &x->first_cap, x->nitems + 1, sizeof(*x->first));
+	x->idx = dif_arr_grow(NULL, &x->idx_cap, x->ncells + 1, sizeof(*x->idx));
 	for (size_t c = 0; c < x->ncells; c++)
 		x->first[x->cells[c].item + 1]++;
 	for (size_t i = 0; i < x->nitems; i++)
 		x->first[i + 1] += x->first[i];
-	uint32_t *fill = xmalloc((x->nitems + 1) * sizeof(*fill));
+	size_t fill_cap = 0;
+	uint32_t *fill = dif_arr_grow(NULL, &fill_cap, x->nitems + 1, sizeof(*fill));
 	memcpy(fill, x->first, (x->nitems + 1) * sizeof(*fill));
 	for (size_t c = 0; c < x->ncells; c++)
 		x->idx[fill[x->cells[c].item]++] = (uint32_t)c;
-	free(fill);
-	x->order = xmalloc((x->nitems + 1) * sizeof(*x->order));
+	dif_arr_free(fill, fill_cap, sizeof(*fill));
+	x->order = dif_arr_grow(NULL, &x->order_cap, x->nitems + 1, sizeof(*x->order));
 	for (size_t i = 0; i < x->nitems; i++)
 		x->order[i] = (uint32_t)i;
-	qsort_r(x->order, x->nitems, sizeof(*x->order), cmp_order, x->items);
+	if (!in_order(x->items, x->nitems))
+		qsort_r(x->order, x->nitems, sizeof(*x->order), cmp_order, x->items);
 }
 
 int dif_index_load(struct dif_index *x, const char *path, struct se_err *err)
@@ -189,6 +210,7 @@ int dif_index_load(struct dif_index *x, const char *path, struct se_err *err)
 	memset(x, 0, sizeof(*x));
 	x->fd = -1;
 	x->path = xstrdup(path);
+	buf_init(&x->last_id);
 	strtab_init(&x->models);
 	strtab_init(&x->tasks);
 	strtab_init(&x->slots);
@@ -216,15 +238,16 @@ void dif_index_free(struct dif_index *x)
 		close(x->fd);
 	x->fd = -1;
 	free(x->path);
+	buf_free(&x->last_id);
 	strtab_free(&x->models);
 	strtab_free(&x->tasks);
 	strtab_free(&x->slots);
-	free(x->items);
-	free(x->htab);
-	free(x->cells);
-	free(x->first);
-	free(x->idx);
-	free(x->order);
+	dif_arr_free(x->items, x->items_cap, sizeof(*x->items));
+	dif_arr_free(x->htab, x->hcap, sizeof(*x->htab));
+	dif_arr_free(x->cells, x->cells_cap, sizeof(*x->cells));
+	dif_arr_free(x->first, x->first_cap, sizeof(*x->first));
+	dif_arr_free(x->idx, x->idx_cap, sizeof(*x->idx));
+	dif_arr_free(x->order, x->order_cap, sizeof(*x->order));
 	memset(x, 0, sizeof(*x));
 	x->fd = -1;
 }
@@ -329,7 +352,7 @@ const cJSON *dif_line_checks(const struct dif_line *l)
 void dif_sel_free(struct dif_sel *sel)
 {
 	for (int k = 0; k < DIF_NKINDS; k++)
-		free(sel->hit[k]);
+		dif_arr_free(sel->hit[k], sel->cap[k], sizeof(*sel->hit[k]));
 	memset(sel, 0, sizeof(*sel));
 }
 
@@ -414,7 +437,8 @@ int dif_select(const struct dif_index *x, const struct dif_spec *spec, struct di
 			if (!match)
 				continue;
 		}
-		sel->hit[k] = xgrow(sel->hit[k], &sel->cap[k], sel->n[k] + 1, sizeof(*sel->hit[k]));
+		sel->hit[k] =
+		    dif_arr_grow(sel->hit[k], &sel->cap[k], sel->n[k] + 1, sizeof(*sel->hit[k]));
 		sel->hit[k][sel->n[k]++] = (struct dif_hit){item, (uint32_t)a, (uint32_t)b};
 		sel->compared++;
 	}

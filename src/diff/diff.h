@@ -60,19 +60,28 @@ struct dif_index {
 	struct strtab models, tasks, slots;
 	struct dif_item *items;
 	size_t nitems, items_cap;
-	uint64_t *htab; /* hash's high half | item number + 1; 0 empty */
-	size_t hsize;
+	uint64_t *htab;	    /* hash's high half | item number + 1; 0 empty */
+	size_t hsize, hcap; /* entries used (a power of two), allocated */
 	struct dif_cell *cells;
 	size_t ncells, cells_cap;
 	uint32_t *first; /* item -> first position in idx; nitems + 1 entries */
 	uint32_t *idx;	 /* cell numbers grouped by item */
 	uint32_t *order; /* items sorted by item_index, then first appearance */
+	size_t first_cap, idx_cap, order_cap; /* allocated (dif_arr_grow) */
 	size_t lines, torn;
-	size_t recent[4]; /* while loading: models of recent lines */
+	size_t recent[4];     /* while loading: models of recent lines */
+	size_t recent_len[4]; /* their names' lengths */
+	struct buf last_id;   /* while loading: the item id of the last line */
 	unsigned recent_next;
 	struct se_err *load_err; /* while loading */
 	uint32_t last_item;	 /* while loading: the item of the last line */
 };
+
+/* dif_arr.c: the index's large arrays: at least `need` elements of `size`
+ * bytes, the new ones zero; *cap: how many fit. Aborts when out of memory,
+ * as xgrow does. Freed by dif_arr_free with the same cap and size. */
+void *dif_arr_grow(void *p, size_t *cap, size_t need, size_t size);
+void dif_arr_free(void *p, size_t cap, size_t size);
 
 /* Reads path (a results.jsonl) into x. Errors name file:line. */
 int dif_index_load(struct dif_index *x, const char *path, struct se_err *err);
