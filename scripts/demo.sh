@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # make demo: start shadowsim on a free loopback port, run the demo shadow eval
-# against it, print where the summaries are, stop shadowsim.
+# against it, print where the summaries are, then run the judge eval
+# (evals/judge.json: a judge check and a pairwise check on the summarize and
+# draft items) against the same shadowsim and print its pairwise table, and
+# stop shadowsim.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=${BIN:-bin}
 out=${DEMO_OUT:-runs/demo-$(date -u +%Y%m%d-%H%M%S)}
 log=$(mktemp)
+jlog=$(mktemp)
 sim_pid=
 cleanup() {
   [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-  rm -f "$log"
+  rm -f "$log" "$jlog"
 }
 trap cleanup EXIT
 
@@ -37,3 +41,15 @@ echo
 echo
 echo "demo: results and summaries in $out/ (open report.html in a browser)"
 ls -1 "$out" | sed 's/^/  /'
+
+# The judge eval: same shadowsim (its judge model openai/gpt-4.1 answers the
+# judge and pairwise requests), same dataset; only its pairwise table shown.
+jout="$out-judge"
+echo
+echo "demo: evals/judge.json: a judge grades the summarize and draft answers and"
+echo "  compares the shadow's answer with the primary's in both orders (A/B, B/A)"
+"$bin/shadoweval" run evals/judge.json --endpoint "sim=http://127.0.0.1:$port/v1" \
+  -o "$jout" --concurrency 32 >"$jlog"
+awk '/^pairwise:/,/^$/' "$jlog"
+grep -q '^pairwise:' "$jlog" || { cat "$jlog" >&2; echo "demo: the judge run printed no pairwise table" >&2; exit 2; }
+echo "demo: the judge run's results and summaries (pairwise.csv, agreement.csv) in $jout/"

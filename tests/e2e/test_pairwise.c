@@ -562,3 +562,34 @@ Test(pairwise_e2e, an_unparsable_verdict_is_an_error_never_a_tie, .fini = teardo
 	cr_expect_str_eq(field(row, 2, f, sizeof(f)), "0", "ties: %s", row);
 	buf_free(&log);
 }
+
+/* make demo's second part: evals/judge.json against the demo's shadowsim,
+ * its pairwise table printed, its pairwise.csv comparing the shadow on the
+ * summarize and draft items only (the check's tasks). */
+Test(pairwise_e2e, the_demo_runs_the_judge_eval_and_prints_its_pairwise_table, .fini = teardown,
+     .timeout = 300)
+{
+	dir = test_mkdtemp("pairwise-demo");
+	struct buf log = {0};
+	int rc = test_sh(&log, "BIN='%s' DEMO_OUT='%s/demo' bash scripts/demo.sh 2>&1",
+			 test_bin_abs(), dir);
+	cr_assert_eq(rc, 0, "%s", log.data);
+	const char *t = strstr(log.data, "\npairwise: the judge's verdicts");
+	cr_assert_not_null(t, "%s", log.data);
+	cr_expect_not_null(strstr(t, "\nopenai/gpt-4.1-mini "), "the shadow's row: %s", t);
+	buf_reset(&log);
+	cr_assert_eq(test_sh(&log, "grep -c '\"task\": \"\\(summarize\\|draft\\)\"' "
+				   "datasets/mixed.jsonl"),
+		     0);
+	int judged_items = atoi(log.data);
+	char row[200], f[40];
+	overall_row("demo-judge", "openai/gpt-4.1-mini", row, sizeof(row));
+	int compared = 0;
+	for (int k = 0; k < 4; k++)
+		compared += atoi(field(row, k, f, sizeof(f)));
+	cr_expect_gt(compared, 0, "%s", row);
+	cr_expect_leq(compared, judged_items, "only summarize and draft items: %s", row);
+	cr_expect_geq(atoi(field(row, 4, f, sizeof(f))), 120 - judged_items,
+		      "the other tasks' items are not compared: %s", row);
+	buf_free(&log);
+}
