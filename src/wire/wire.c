@@ -2,7 +2,10 @@
  * speaks them; see wire.h.
  *
  * Builds request bodies by hand (jsonw, no tree: one per request on the hot
- * path) and parses replies with cJSON. Whatever a server sends, a parser
+ * path) and parses replies with cJSON; the two on the network loop,
+ * wire_apply_chunk and wire_parse_completion, first try a strict scan
+ * without a tree (wire_fast.c) and come here when it does not decide, so
+ * results and messages are cJSON's either way. Whatever a server sends, a parser
  * returns 0 or -1 with the JSON path of the first thing it could not use; it
  * never trusts a type it has not checked. It does not decide what a reply
  * means for a run (status classes, retries: engine/) nor parse SSE framing
@@ -22,6 +25,8 @@
 #include "core/jsonnul.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
+#include "wire/wire_fast.h"
+#include "wire/wire_int.h"
 
 /* Token counts above this are not counts: unknown rather than overflow. */
 #define WIRE_MAX_COUNT 1e15
@@ -248,13 +253,10 @@ static bool absent(const cJSON *v)
 	return v == NULL || cJSON_IsNull(v);
 }
 
-/* Copies src into dst[size], cut at a UTF-8 character boundary when too long:
- * a message cut inside a character would be invalid UTF-8 downstream. */
-static void copy_str(char *dst, size_t size, const char *src)
+void wire_copy_strn(char *dst, size_t size, const char *src, size_t n)
 {
 	if (!size)
 		return;
-	size_t n = src ? strlen(src) : 0;
 	if (n >= size) {
 		n = size - 1;
 		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
@@ -265,8 +267,13 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* A decimal number in a string ("0.000003", "2.376e-05"), all of it. */
-static bool parse_decimal(const char *s, double *out)
+/* Copies the C string src into dst[size] (see wire_copy_strn). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	wire_copy_strn(dst, size, src, src ? strlen(src) : 0);
+}
+
+bool wire_parse_decimal(const char *s, double *out)
 {
 	if (!s)
 		return false;
@@ -291,7 +298,7 @@ static bool num_or_numstr(const cJSON *v, double *out)
 		return true;
 	}
 	if (cJSON_IsString(v))
-		return parse_decimal(v->valuestring, out);
+		return wire_parse_decimal(v->valuestring, out);
 	return false;
 }
 
@@ -301,11 +308,19 @@ static bool num_or_numstr(const cJSON *v, double *out)
 static void get_count(const cJSON *obj, const char *key, long *out)
 {
 	const cJSON *v = get(obj, key);
-	*out = 0;
-	if (absent(v))
-		return;
-	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
-	*out = isfinite(d) && d >= 0 && d <= WIRE_MAX_COUNT && d == floor(d) ? (long)d : -1;
+	*out = absent(v) ? 0 : wire_count(cJSON_IsNumber(v) ? v->valuedouble : -1);
+}
+
+long wire_count(double d)
+{
+	return isfinite(d) && d >= 0 && d <= WIRE_MAX_COUNT && d == floor(d) ? (long)d : -1;
+}
+
+void wire_set_cost(struct wire_usage *u, bool ok, double v)
+{
+	u->has_cost = ok && v >= 0 && v <= WIRE_MAX_COST;
+	u->cost = u->has_cost ? v : 0;
+	u->bad_cost = !u->has_cost;
 }
 
 /* Usage is accounting, not the answer: a usage that is not an object, or
@@ -325,11 +340,9 @@ static int parse_usage(const cJSON *u, struct wire_usage *us)
 		n.cached_tokens = -1;
 	const cJSON *cost = get(u, "cost");
 	if (!absent(cost)) {
-		n.has_cost = num_or_numstr(cost, &n.cost) && n.cost >= 0 && n.cost <= WIRE_MAX_COST;
-		if (!n.has_cost) {
-			n.cost = 0;
-			n.bad_cost = true;
-		}
+		double v = 0;
+		bool ok = num_or_numstr(cost, &v); /* before v is read */
+		wire_set_cost(&n, ok, v);
 	}
 	*us = n;
 	return 0;
@@ -474,6 +487,14 @@ static int completion_fields(const cJSON *root, struct wire_reply *r, struct se_
 
 int wire_parse_completion(const char *body, size_t len, struct wire_reply *r, struct se_err *err)
 {
+	if (wire_fast_completion(body, len, r))
+		return 0;
+	return wire_parse_completion_json(body, len, r, err);
+}
+
+int wire_parse_completion_json(const char *body, size_t len, struct wire_reply *r,
+			       struct se_err *err)
+{
 	cJSON *root;
 	if (parse_object(body, len, NULL, &root, err))
 		return -1;
@@ -520,7 +541,9 @@ static int chunk_fields(const cJSON *root, struct wire_reply *r, struct se_err *
 	return parse_usage(get(root, "usage"), &r->usage);
 }
 
-int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct se_err *err)
+/* wire_apply_chunk, with the fast path (wire_fast.c) or without. */
+static int apply_chunk(const char *data, size_t len, struct wire_reply *r, struct se_err *err,
+		       bool fast)
 {
 	size_t a = 0, b = len;
 	while (a < b && isspace((unsigned char)data[a]))
@@ -533,6 +556,8 @@ int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct 
 	}
 	if (r->done)
 		return 0; /* the stream ended at [DONE]: what follows is not read */
+	if (fast && wire_fast_chunk(data, len, r))
+		return 0;
 	cJSON *root;
 	if (parse_object(data, len, NULL, &root, err))
 		return -1;
@@ -540,6 +565,16 @@ int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct 
 	int rc = chunk_fields(root, r, err);
 	cJSON_Delete(root);
 	return rc;
+}
+
+int wire_apply_chunk(const char *data, size_t len, struct wire_reply *r, struct se_err *err)
+{
+	return apply_chunk(data, len, r, err, true);
+}
+
+int wire_apply_chunk_json(const char *data, size_t len, struct wire_reply *r, struct se_err *err)
+{
+	return apply_chunk(data, len, r, err, false);
 }
 
 /* ---- error bodies ---- */
