@@ -275,6 +275,7 @@ struct engine {
 	size_t pw_index;
 	const char *pw_name;
 	struct buf pwdetail; /* the worker's: a line's pairwise detail */
+	struct eng_pair_ops pair_ops;
 	bool sig_installed;
 	bool loop_over; /* the loop has returned: no new request starts */
 };
@@ -1773,34 +1774,37 @@ static struct eng_pair *pair_of(const struct job *j)
 	return j->item->pairs ? &j->item->pairs[j->sample] : NULL;
 }
 
-/* Whether ok job j's line waits for its pairing: a shadow's while a
- * reference may answer, a reference's while shadows are to be written. */
 static bool pair_defers(const struct job *j)
 {
 	const struct eng_pair *p = pair_of(j);
-	if (!p)
-		return false;
-	return j->role == RES_SHADOW ? p->state != ENG_REF_NONE : p->shadows_left > 0;
+	return p && eng_pair_waits(p, j->role == RES_SHADOW);
 }
 
-/* A paired job's line to the worker; the last shadow line of a held
- * reference sends the reference's after it (the worker writes in order). */
-static void pair_write(struct engine *e, struct job *j)
+static const struct eng_pair_ops *pair_ops(struct engine *e);
+
+/* eng_pair_ops.write: a paired job's line to the worker (which writes in
+ * order, so a held reference's line, sent after its last shadow's, comes
+ * after it in the file). */
+static void pair_write(void *ctx, void *job)
 {
+	struct engine *e = ctx;
+	struct job *j = job;
 	struct item *it = j->item;
 	it->open--;
 	j->item_last = it->open == 0;
 	j->write_now = true;
 	worker_push(e, j);
-	struct eng_pair *p = pair_of(j);
-	if (j->role == RES_SHADOW && eng_pair_shadow_written(p))
-		pair_write(e, p->ref);
+	if (j->role == RES_SHADOW)
+		eng_pair_shadow_line(pair_of(j), pair_ops(e));
 }
 
-/* An ok shadow with an ok reference: the worker renders both prompts.
- * After SIGINT no request starts: it is dropped (--resume redoes it). */
-static void pair_render(struct engine *e, struct job *j)
+/* eng_pair_ops.compare: the worker renders both prompts, then
+ * launch_pairwise sends them. After SIGINT no request starts: the shadow
+ * is dropped (--resume redoes it). */
+static void pair_render(void *ctx, void *job)
 {
+	struct engine *e = ctx;
+	struct job *j = job;
 	if (e->st->interrupted) {
 		job_release(e, j);
 		return;
@@ -1810,68 +1814,43 @@ static void pair_render(struct engine *e, struct job *j)
 	worker_push(e, j);
 }
 
-/* The reference's answer is there: rendered for every waiting shadow; its
- * own line waits for theirs. */
-static void pair_ref_ok(struct engine *e, struct job *r)
+/* eng_pair_ops.hold */
+static void pair_hold(void *ctx, void *job)
 {
-	struct eng_pair *p = pair_of(r);
-	p->state = ENG_REF_OK;
-	p->ref = r;
-	p->ref_held = true;
-	r->state = JOB_HELD;
-	for (size_t i = 0; i < p->n_parked; i++)
-		pair_render(e, p->parked[i]);
-	p->n_parked = 0;
-	if (p->shadows_left == 0) {
-		p->ref_held = false;
-		pair_write(e, r);
-	}
+	(void)ctx;
+	((struct job *)job)->state = JOB_HELD;
 }
 
-/* Loop thread: paired job j is ready (its own judges done, or none): the
- * reference waits for its shadows, a compared shadow is written, another
- * waits for its reference or is compared with it (or, when none answered,
- * written as not compared). */
+/* The engine's side of its pairings (set up on first use). */
+static const struct eng_pair_ops *pair_ops(struct engine *e)
+{
+	if (!e->pair_ops.ctx)
+		e->pair_ops = (struct eng_pair_ops){pair_write, pair_render, pair_hold, e};
+	return &e->pair_ops;
+}
+
+/* Loop thread: paired job j is ready (its own judges done, or none). */
 static void pair_next(struct engine *e, struct job *j)
 {
-	struct eng_pair *p = pair_of(j);
-	if (j->role != RES_SHADOW)
-		pair_ref_ok(e, j);
-	else if (j->compared || p->state == ENG_REF_NONE)
-		pair_write(e, j);
-	else if (p->state == ENG_REF_OK)
-		pair_render(e, j);
-	else {
-		j->state = JOB_HELD;
-		eng_pair_park(p, j);
-	}
+	if (j->role == RES_SHADOW)
+		eng_pair_shadow_ready(pair_of(j), j, j->compared, pair_ops(e));
+	else
+		eng_pair_ref_ok(pair_of(j), j, pair_ops(e));
 }
 
 /* Loop thread: a line of a paired item written by its first pass (failed,
- * or nothing waits for it). A shadow's counts down its reference's wait; a
- * failed reference with no fallback to follow leaves the waiting shadows
- * not compared (after SIGINT they stay unwritten: a fallback would have
- * followed, and --resume runs it). */
+ * or nothing waits for it). A failed reference leaves the waiting shadows
+ * not compared only when no fallback is to follow (after SIGINT they stay
+ * unwritten: a fallback would have followed, and --resume runs it). */
 static void pair_settled(struct engine *e, struct job *j, bool fb_follows)
 {
 	struct eng_pair *p = pair_of(j);
 	if (!p)
 		return;
-	if (j->role == RES_SHADOW) {
-		if (eng_pair_shadow_written(p))
-			pair_write(e, p->ref);
-		return;
-	}
-	if (j->status == RES_OK) {
-		p->state = ENG_REF_OK; /* no shadow line is to come */
-		return;
-	}
-	if (fb_follows || stopsig_raised())
-		return;
-	p->state = ENG_REF_NONE;
-	for (size_t i = 0; i < p->n_parked; i++)
-		pair_write(e, p->parked[i]);
-	p->n_parked = 0;
+	if (j->role == RES_SHADOW)
+		eng_pair_shadow_line(p, pair_ops(e));
+	else if (j->status == RES_OK || (!fb_follows && !stopsig_raised()))
+		eng_pair_ref_line(p, j->status == RES_OK, pair_ops(e));
 }
 
 /* Loop thread: shadow p is back with its two prompts: the A/B and B/A

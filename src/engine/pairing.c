@@ -25,19 +25,59 @@ void eng_pair_free(struct eng_pair *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void eng_pair_park(struct eng_pair *p, void *shadow)
+bool eng_pair_waits(const struct eng_pair *p, bool shadow)
 {
-	p->parked = xgrow(p->parked, &p->cap_parked, p->n_parked + 1, sizeof(*p->parked));
-	p->parked[p->n_parked++] = shadow;
+	return shadow ? p->state != ENG_REF_NONE : p->shadows_left > 0;
 }
 
-bool eng_pair_shadow_written(struct eng_pair *p)
+void eng_pair_ref_ok(struct eng_pair *p, void *ref, const struct eng_pair_ops *ops)
+{
+	p->state = ENG_REF_OK;
+	p->ref = ref;
+	p->ref_held = true;
+	ops->hold(ops->ctx, ref);
+	for (size_t i = 0; i < p->n_parked; i++)
+		ops->compare(ops->ctx, p->parked[i]);
+	p->n_parked = 0;
+	if (p->shadows_left == 0) {
+		p->ref_held = false;
+		ops->write(ops->ctx, ref);
+	}
+}
+
+void eng_pair_shadow_ready(struct eng_pair *p, void *shadow, bool compared,
+			   const struct eng_pair_ops *ops)
+{
+	if (compared || p->state == ENG_REF_NONE) {
+		ops->write(ops->ctx, shadow);
+	} else if (p->state == ENG_REF_OK) {
+		ops->compare(ops->ctx, shadow);
+	} else {
+		p->parked = xgrow(p->parked, &p->cap_parked, p->n_parked + 1, sizeof(*p->parked));
+		p->parked[p->n_parked++] = shadow;
+		ops->hold(ops->ctx, shadow);
+	}
+}
+
+void eng_pair_shadow_line(struct eng_pair *p, const struct eng_pair_ops *ops)
 {
 	p->shadows_left--;
 	if (p->shadows_left > 0 || !p->ref_held)
-		return false;
+		return;
 	p->ref_held = false;
-	return true;
+	ops->write(ops->ctx, p->ref);
+}
+
+void eng_pair_ref_line(struct eng_pair *p, bool ok, const struct eng_pair_ops *ops)
+{
+	if (ok) {
+		p->state = ENG_REF_OK; /* no shadow line was to come */
+		return;
+	}
+	p->state = ENG_REF_NONE;
+	for (size_t i = 0; i < p->n_parked; i++)
+		ops->write(ops->ctx, p->parked[i]);
+	p->n_parked = 0;
 }
 
 void eng_pw_messages(const struct jdg_check *jc, const struct jdg_input *in, const char *ref,

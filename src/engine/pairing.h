@@ -40,7 +40,8 @@ enum eng_pair_ref {
 };
 
 /* One (item, sample). `ref` and `parked` are the engine's jobs, opaque
- * here. */
+ * here; the engine runs what the eng_pair_* calls decide (struct
+ * eng_pair_ops), on the loop's thread. */
 struct eng_pair {
 	enum eng_pair_ref state;
 	void *ref;
@@ -51,14 +52,40 @@ struct eng_pair {
 	size_t cap_parked;
 };
 
+/* What the engine does with its jobs when the pairing decides; ctx is the
+ * engine. write: hand job's line to the worker (it calls
+ * eng_pair_shadow_line for a shadow's); compare: send ok shadow to be
+ * compared with p->ref (its prompts rendered, then its two judge
+ * requests); hold: job waits in the pairing. */
+struct eng_pair_ops {
+	void (*write)(void *ctx, void *job);
+	void (*compare)(void *ctx, void *shadow);
+	void (*hold)(void *ctx, void *job);
+	void *ctx;
+};
+
 /* shadows: the shadow jobs of the sample; has_ref: a primary or fallback
  * job of the sample runs (none on --resume when its line is written). */
 void eng_pair_init(struct eng_pair *p, int shadows, bool has_ref);
 void eng_pair_free(struct eng_pair *p);
-void eng_pair_park(struct eng_pair *p, void *shadow);
-/* A shadow line of the pair is handed to the worker: true when that was the
- * last one and the held reference's line is now to be written. */
-bool eng_pair_shadow_written(struct eng_pair *p);
+/* Whether an ok job's line waits for the pairing: a shadow's while a
+ * reference may answer, a reference's while shadow lines are to come. */
+bool eng_pair_waits(const struct eng_pair *p, bool shadow);
+/* The reference's ok answer is ready (its own judges done): every waiting
+ * shadow is compared with it, and its line is held until the last shadow
+ * line is handed over (written at once when none is to come). */
+void eng_pair_ref_ok(struct eng_pair *p, void *ref, const struct eng_pair_ops *ops);
+/* An ok shadow is ready: written once compared (or when no reference will
+ * answer), compared when the reference has answered, else held. */
+void eng_pair_shadow_ready(struct eng_pair *p, void *shadow, bool compared,
+			   const struct eng_pair_ops *ops);
+/* A shadow line of the pair is handed to the worker: the held reference's
+ * line follows the last one. */
+void eng_pair_shadow_line(struct eng_pair *p, const struct eng_pair_ops *ops);
+/* A reference line written by its first pass: ok (nothing waited for it),
+ * or failed with no fallback to follow, which leaves the waiting shadows
+ * not compared: written. */
+void eng_pair_ref_line(struct eng_pair *p, bool ok, const struct eng_pair_ops *ops);
 
 /* ---- the worker's halves ---- */
 

@@ -593,3 +593,75 @@ Test(pairwise_e2e, the_demo_runs_the_judge_eval_and_prints_its_pairwise_table, .
 		      "the other tasks' items are not compared: %s", row);
 	buf_free(&log);
 }
+
+/* dir/eval.json with p/main on a port nobody listens on (every primary
+ * fails at once), and, when fb, a fallback p/fb on shadowsim. */
+static void write_dead_primary_eval(bool fb)
+{
+	char text[3000], p[700];
+	snprintf(text, sizeof(text),
+		 "{\"name\": \"pw\", \"dataset\": {\"path\": \"items.jsonl\"},\n"
+		 " \"endpoints\": {\"sim\": {\"base_url\": \"%s\"}, \"dead\": {\"base_url\": "
+		 "\"http://127.0.0.1:1/v1\"}},\n"
+		 " \"slots\": {\"main\": {\"model\": \"p/main\", \"endpoint\": \"dead\"}},\n"
+		 " \"fallbacks\": {\"main\": [%s]},\n"
+		 " \"routing\": {\"default\": \"main\"},\n"
+		 " \"shadow\": [{\"model\": \"p/cand\", \"endpoint\": \"sim\"}],\n"
+		 " \"params\": {\"max_tokens\": 40},\n"
+		 " \"checks\": [{\"name\": \"vs_primary\", \"type\": \"pairwise\", \"judge\": "
+		 "\"j/true\", \"endpoint\": \"sim\"}],\n"
+		 " \"retry\": {\"max_attempts\": 1}, \"timeout_s\": 30}\n",
+		 sim.base_url, fb ? "{\"model\": \"p/fb\", \"endpoint\": \"sim\"}" : "");
+	snprintf(p, sizeof(p), "%s/eval.json", dir);
+	test_write_file(p, text);
+}
+
+/* The reference is the fallback line that answered the item (written after
+ * the shadow's); with no answer at all, the shadow line is not compared
+ * (no pairwise field) and no judge request is made. */
+Test(pairwise_e2e, the_reference_is_the_answering_fallback_and_none_means_not_compared,
+     .fini = teardown, .timeout = 300)
+{
+	start_sim(MODEL("p/main", "1") "," MODEL("p/fb", "0") "," MODEL("p/cand", "1") "," JUDGE(
+		      "j/true", "1", "0"),
+		  N_SMALL, "{\"model\": \"p/cand\", \"endpoint\": \"sim\"}", "j/true", "sim", NULL);
+	write_dead_primary_eval(true);
+	struct buf log = {0};
+	cr_assert_eq(run("fb", "--concurrency 2", &log), 0, "%s", log.data);
+	cJSON *a = read_lines("fb");
+	cr_assert_eq(cJSON_GetArraySize(a), 3 * N_SMALL, "primary, fallback and shadow lines");
+	int k = 0, shadow_at[N_SMALL + 1] = {0}, fb_at[N_SMALL + 1] = {0};
+	const cJSON *l;
+	cJSON_ArrayForEach(l, a)
+	{
+		int i = atoi(str(l, "item_id") + 1);
+		const char *role = str(l, "role");
+		if (!strcmp(role, "fallback"))
+			fb_at[i] = k;
+		if (!strcmp(role, "shadow")) {
+			shadow_at[i] = k;
+			const cJSON *pw = cJSON_GetObjectItem(l, "pairwise");
+			cr_assert(pw, "item %d: compared with the fallback's answer", i);
+			cr_expect_str_eq(str(pw, "reference_model"), "p/fb");
+			cr_expect_str_eq(str(pw, "outcome"), "win", "p/fb is wrong, p/cand right");
+		}
+		k++;
+	}
+	cJSON_Delete(a);
+	for (int i = 1; i <= N_SMALL; i++)
+		cr_expect_lt(shadow_at[i], fb_at[i], "item %d: the reference line last", i);
+
+	write_dead_primary_eval(false);
+	buf_reset(&log);
+	cr_assert_eq(run("none", "--concurrency 2", &log), 0, "%s", log.data);
+	a = read_lines("none");
+	cr_assert_eq(cJSON_GetArraySize(a), 2 * N_SMALL);
+	cJSON_ArrayForEach(l, a)
+	{
+		cr_expect_null(cJSON_GetObjectItem(l, "pairwise"), "%s: no reference answered",
+			       str(l, "item_id"));
+		cr_expect(isnan(num(l, "judge_cost_usd")), "no judge request");
+	}
+	cJSON_Delete(a);
+	buf_free(&log);
+}
