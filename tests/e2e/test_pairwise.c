@@ -665,3 +665,40 @@ Test(pairwise_e2e, the_reference_is_the_answering_fallback_and_none_means_not_co
 	cJSON_Delete(a);
 	buf_free(&log);
 }
+
+/* --repeats 2: each sample of a shadow is compared with the same sample of
+ * the reference, whose line follows it. */
+Test(pairwise_e2e, each_sample_is_compared_with_its_own_reference_sample, .fini = teardown,
+     .timeout = 300)
+{
+	start_sim(MODEL("p/main", "1") "," MODEL("p/cand", "0") "," JUDGE("j/true", "1", "0"),
+		  N_SMALL, "{\"model\": \"p/cand\", \"endpoint\": \"sim\"}", "j/true", "sim", NULL);
+	struct buf log = {0};
+	cr_assert_eq(run("out", "--concurrency 2 --repeats 2", &log), 0, "%s", log.data);
+	cJSON *a = read_lines("out");
+	cr_assert_eq(cJSON_GetArraySize(a), 2 * 2 * N_SMALL);
+	int shadow_at[N_SMALL + 1][2], ref_at[N_SMALL + 1][2], k = 0;
+	memset(shadow_at, -1, sizeof(shadow_at));
+	memset(ref_at, -1, sizeof(ref_at));
+	const cJSON *l;
+	cJSON_ArrayForEach(l, a)
+	{
+		int i = atoi(str(l, "item_id") + 1), s = (int)num(l, "sample");
+		cr_assert(i >= 1 && i <= N_SMALL && (s == 0 || s == 1), "%s", str(l, "item_id"));
+		if (!strcmp(str(l, "role"), "shadow")) {
+			shadow_at[i][s] = k;
+			const cJSON *pw = cJSON_GetObjectItem(l, "pairwise");
+			cr_expect(pw && !strcmp(str(pw, "outcome"), "loss"), "item %d sample %d", i,
+				  s);
+		} else {
+			ref_at[i][s] = k;
+		}
+		k++;
+	}
+	cJSON_Delete(a);
+	for (int i = 1; i <= N_SMALL; i++)
+		for (int s = 0; s < 2; s++)
+			cr_expect(shadow_at[i][s] >= 0 && shadow_at[i][s] < ref_at[i][s],
+				  "item %d sample %d: the reference line last", i, s);
+	buf_free(&log);
+}
