@@ -522,6 +522,28 @@ Test(diff, filters_select_the_items)
 	recs_free(&r);
 	free(out);
 
+	/* --limit N lists the first N items of the whole listing, across kinds
+	 * (diff keeps only those, and counts the rest) */
+	char *all_out = NULL;
+	struct recs all;
+	cr_assert_eq(diff(FIX "run --format jsonl --b m/x --only all", &all_out, &err), 0);
+	read_jsonl(all_out, &all);
+	cr_assert_gt(all.n, 7);
+	cr_assert_eq(diff(FIX "run --format jsonl --b m/x --only all --limit 7", &out, &err), 0);
+	read_jsonl(out, &r);
+	cr_assert_eq(r.n, 7);
+	cr_assert_neq(strcmp(r.v[0].kind, r.v[6].kind), 0, "the 7 cross a kind");
+	for (size_t i = 0; i < r.n; i++) {
+		cr_assert_str_eq(r.v[i].item_id, all.v[i].item_id);
+		cr_assert_str_eq(r.v[i].kind, all.v[i].kind);
+	}
+	for (int j = 0; j < 5; j++)
+		cr_assert_eq(r.c[0][j], all.c[0][j], "counts are not limited");
+	recs_free(&r);
+	recs_free(&all);
+	free(out);
+	free(all_out);
+
 	cr_assert_eq(diff(FIX "run --format jsonl --b m/x --grep Ответ", &out, &err), 0);
 	read_jsonl(out, &r);
 	assert_ids(&r, "m/x", "b-better", "i02");
@@ -803,14 +825,29 @@ Test(diff, the_index_of_a_large_run_agrees_with_its_lines)
 	}
 	struct dif_spec spec = {
 	    .a = DIF_A_PRIMARY, .b = dif_model_find(&x, "m1"), .task = -1, .slot = -1};
-	struct dif_sel sel;
+	struct dif_sel sel, few;
 	cr_assert_eq(dif_select(&x, &spec, &sel, &err), 0, "%s", err.msg);
 	for (int k = 0; k < DIF_NKINDS; k++) {
 		cr_assert_eq(sel.n[k], want[k], "%s", dif_kind_names[k]);
+		cr_assert_eq(sel.kept[k], want[k], "%s", dif_kind_names[k]);
 		for (size_t i = 1; i < sel.n[k]; i++) /* in item_index order */
 			cr_assert_lt(x.items[sel.hit[k][i - 1].item].index,
 				     x.items[sel.hit[k][i].item].index);
 	}
+	/* as `diff --limit 3` selects: the same counts, the first 3 of each
+	 * listed kind kept, none of the others */
+	spec.keep = 3;
+	spec.count_only = (1u << DIF_BOTH_PASS) | (1u << DIF_NEITHER);
+	cr_assert_eq(dif_select(&x, &spec, &few, &err), 0, "%s", err.msg);
+	cr_assert_eq(few.compared, sel.compared);
+	for (int k = 0; k < DIF_NKINDS; k++) {
+		cr_assert_eq(few.n[k], want[k], "%s", dif_kind_names[k]);
+		size_t kept = spec.count_only & (1u << k) ? 0 : 3;
+		cr_assert_eq(few.kept[k], kept, "%s", dif_kind_names[k]);
+		for (size_t i = 0; i < kept; i++)
+			cr_assert_eq(few.hit[k][i].item, sel.hit[k][i].item);
+	}
+	dif_sel_free(&few);
 	dif_sel_free(&sel);
 	dif_index_free(&x);
 	test_rmtree(dir);

@@ -214,7 +214,15 @@ static int printer_done(struct dif_printer *p, int rc, struct se_err *err)
 static int run_diff(const struct diff_args *args, struct dif_index *x, pcre2_code *re,
 		    struct se_err *err)
 {
-	struct dif_spec spec = {.a = DIF_A_PRIMARY, .b = -1, .task = -1, .slot = -1, .grep = re};
+	/* only what is printed is kept: the kinds --only lists, the first
+	 * --limit of each; the rest is counted */
+	struct dif_spec spec = {.a = DIF_A_PRIMARY,
+				.b = -1,
+				.task = -1,
+				.slot = -1,
+				.grep = re,
+				.keep = args->limit > 0 ? (size_t)args->limit : 0,
+				.count_only = ((1u << DIF_NKINDS) - 1) & ~dif_listed(args->only)};
 	if (args->a && strcmp(args->a, "primary")) {
 		spec.a = dif_model_find(x, args->a);
 		if (spec.a < 0)
@@ -250,7 +258,7 @@ static int run_diff(const struct diff_args *args, struct dif_index *x, pcre2_cod
 	if (nb == 0)
 		rc = se_fail(err, SE_INPUT, x->path,
 			     "no shadow results to compare with (give --b MODEL)");
-	/* every comparison's counts first: 12 bytes per compared item each */
+	/* every comparison's counts first: 12 bytes per kept item each */
 	struct dif_sel *sels = xcalloc(nb + 1, sizeof(*sels));
 	for (size_t i = 0; rc == 0 && i < nb; i++) {
 		spec.b = dif_model_find(x, bs[i]);

@@ -49,8 +49,10 @@ long dif_policy_cell(const struct dif_index *x, uint32_t item)
 
 static void push(struct dif_sel *sel, int k, struct dif_hit h)
 {
-	sel->hit[k] = dif_arr_grow(sel->hit[k], &sel->cap[k], sel->n[k] + 1, sizeof(*sel->hit[k]));
-	sel->hit[k][sel->n[k]++] = h;
+	sel->hit[k] =
+	    dif_arr_grow(sel->hit[k], &sel->cap[k], sel->kept[k] + 1, sizeof(*sel->hit[k]));
+	sel->hit[k][sel->kept[k]++] = h;
+	sel->n[k]++;
 	sel->compared++;
 }
 
@@ -243,7 +245,7 @@ int dif_flips_markdown(const char *dir, const char *baseline, size_t max, struct
 			if (g == DIF_CAUSE_ROUTE)
 				continue;
 			const struct dif_sel *s = &ch.group[g];
-			for (size_t i = 0; i < s->n[k] && shown < max && rc == 0; i++, shown++) {
+			for (size_t i = 0; i < s->kept[k] && shown < max && rc == 0; i++, shown++) {
 				if (dif_line_load(&base, s->hit[k][i].a, &la, err) ||
 				    dif_line_load(&cur, s->hit[k][i].b, &lb, err)) {
 					rc = -1;

@@ -91,7 +91,7 @@ static int items(struct hctx *h, const struct dif_sel *sel, enum dif_kind k, siz
 		 const char *title, struct se_err *err)
 {
 	struct buf *b = h->b;
-	size_t n = sel->n[k] < max ? sel->n[k] : max;
+	size_t n = sel->kept[k] < max ? sel->kept[k] : max;
 	buf_printf(b, "<h4>%s: %zu item%s", title, sel->n[k], sel->n[k] == 1 ? "" : "s");
 	if (n < sel->n[k])
 		buf_printf(b, " (the first %zu shown; <code>shadoweval diff</code> lists all)", n);

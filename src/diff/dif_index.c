@@ -437,10 +437,13 @@ int dif_select(const struct dif_index *x, const struct dif_spec *spec, struct di
 			if (!match)
 				continue;
 		}
-		sel->hit[k] =
-		    dif_arr_grow(sel->hit[k], &sel->cap[k], sel->n[k] + 1, sizeof(*sel->hit[k]));
-		sel->hit[k][sel->n[k]++] = (struct dif_hit){item, (uint32_t)a, (uint32_t)b};
+		sel->n[k]++;
 		sel->compared++;
+		if ((spec->count_only & (1u << k)) || (spec->keep && sel->kept[k] >= spec->keep))
+			continue; /* counted only: never printed */
+		sel->hit[k] =
+		    dif_arr_grow(sel->hit[k], &sel->cap[k], sel->kept[k] + 1, sizeof(*sel->hit[k]));
+		sel->hit[k][sel->kept[k]++] = (struct dif_hit){item, (uint32_t)a, (uint32_t)b};
 	}
 	return 0;
 }

@@ -751,6 +751,16 @@ static size_t listed_kinds(enum dif_only only, enum dif_kind kinds[DIF_NKINDS])
 	return nk;
 }
 
+unsigned dif_listed(enum dif_only only)
+{
+	enum dif_kind kinds[DIF_NKINDS];
+	size_t nk = listed_kinds(only, kinds);
+	unsigned mask = 0;
+	for (size_t i = 0; i < nk; i++)
+		mask |= 1u << kinds[i];
+	return mask;
+}
+
 /* Prints a batch of n loaded items in the chosen format, with their
  * prompts and expected answers when the dataset can be read. */
 static void print_batch(struct dif_printer *p, const char *a_side, const char *b_side,
@@ -812,9 +822,13 @@ int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char
 	while (rc == 0 && done < total) {
 		size_t n = 0;
 		while (n < batch && done + n < total) {
-			while (pos >= sel->n[kinds[ki]]) {
+			while (ki < nk && pos >= sel->kept[kinds[ki]]) {
 				ki++;
 				pos = 0;
+			}
+			if (ki == nk) {
+				total = done + n; /* not kept: a keep smaller than --limit */
+				break;
 			}
 			const struct dif_hit *h = &sel->hit[kinds[ki]][pos++];
 			kk[n] = kinds[ki];

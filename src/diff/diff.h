@@ -101,13 +101,15 @@ enum dif_kind { DIF_A_BETTER, DIF_B_BETTER, DIF_BOTH_PASS, DIF_NEITHER, DIF_NKIN
 extern const char *const dif_kind_names[DIF_NKINDS]; /* "a-better", ... */
 
 struct dif_spec {
-	long a;		  /* a model number, DIF_A_PRIMARY or DIF_A_POLICY */
-	long b;		  /* a model number: its shadow line when a is not a model, else its
-			   * answer (primary, else shadow, else fallback line) */
-	long task;	  /* a task number, or -1 for all */
-	long slot;	  /* a slot number, or -1 for all */
-	const void *grep; /* NULL, or a compiled 8-bit pcre2_code: only items whose
-			   * id or either output matches */
+	long a;		     /* a model number, DIF_A_PRIMARY or DIF_A_POLICY */
+	long b;		     /* a model number: its shadow line when a is not a model, else its
+			      * answer (primary, else shadow, else fallback line) */
+	long task;	     /* a task number, or -1 for all */
+	long slot;	     /* a slot number, or -1 for all */
+	const void *grep;    /* NULL, or a compiled 8-bit pcre2_code: only items whose
+			      * id or either output matches */
+	size_t keep;	     /* 0: every hit is kept; else the first `keep` of each kind */
+	unsigned count_only; /* kinds (bit 1u << kind) only counted, none kept */
 };
 
 struct dif_hit {
@@ -115,8 +117,9 @@ struct dif_hit {
 };
 
 struct dif_sel {
-	struct dif_hit *hit[DIF_NKINDS];
-	size_t n[DIF_NKINDS], cap[DIF_NKINDS];
+	struct dif_hit *hit[DIF_NKINDS]; /* hit[k][0, kept[k]): the first, in item order */
+	size_t n[DIF_NKINDS];		 /* counted */
+	size_t kept[DIF_NKINDS], cap[DIF_NKINDS];
 	size_t compared;
 };
 
@@ -217,6 +220,9 @@ struct dif_printer {
 
 /* The counts of every comparison come first (one call each), then each
  * comparison's items, A better first (one call each). */
+/* The kinds --only lists, one bit (1u << kind) each: what dif_print_items
+ * prints, so the rest need only be counted (dif_spec.count_only). */
+unsigned dif_listed(enum dif_only only);
 void dif_print_counts(struct dif_printer *p, const struct dif_sel *sel, const char *a_side,
 		      const char *b_side);
 int dif_print_items(struct dif_printer *p, const struct dif_sel *sel, const char *a_side,
