@@ -28,12 +28,17 @@ static size_t intern(struct strtab *t, const char *s)
 	return strtab_intern(t, s ? s : "", NULL);
 }
 
-/* A task or slot name: most items repeat the last item's. */
-static uint16_t intern_last(struct strtab *t, const char *s, uint16_t last)
+/* A task or slot name: items mostly repeat one of a few (the last four are
+ * compared before the table is hashed). */
+static uint16_t intern_recent(struct strtab *t, struct dif_recent *r, const char *s)
 {
-	if (last < t->n && !strcmp(t->name[last], s ? s : ""))
-		return last;
-	return (uint16_t)intern(t, s);
+	s = s ? s : "";
+	for (int i = 0; i < 4; i++)
+		if (r->name[i] < t->n && !strcmp(t->name[r->name[i]], s))
+			return r->name[i];
+	uint16_t v = (uint16_t)intern(t, s);
+	r->name[r->next++ & 3] = v;
+	return v;
 }
 
 /* The table's entries: the high 32 bits of the id hash, then the item
@@ -115,8 +120,8 @@ static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item,
 	struct dif_item *it = &x->items[x->nitems];
 	it->hash = hash;
 	it->index = r->item_index;
-	it->task = intern_last(&x->tasks, r->task, x->nitems ? it[-1].task : 0);
-	it->slot = intern_last(&x->slots, r->slot, x->nitems ? it[-1].slot : 0);
+	it->task = intern_recent(&x->tasks, &x->recent_task, r->task);
+	it->slot = intern_recent(&x->slots, &x->recent_slot, r->slot);
 	if (x->tasks.n > UINT16_MAX || x->slots.n > UINT16_MAX)
 		return line_fail(x, r->line, err, "too many tasks or slots");
 	*item = x->last_item = (uint32_t)x->nitems++;

@@ -54,6 +54,12 @@ struct dif_item {
 	uint16_t task, slot;
 };
 
+/* While loading: the last few names interned into a table. */
+struct dif_recent {
+	uint16_t name[4];
+	unsigned next;
+};
+
 struct dif_index {
 	char *path;
 	int fd;
@@ -72,6 +78,7 @@ struct dif_index {
 	size_t recent[4];     /* while loading: models of recent lines */
 	size_t recent_len[4]; /* their names' lengths */
 	struct buf last_id;   /* while loading: the item id of the last line */
+	struct dif_recent recent_task, recent_slot;
 	unsigned recent_next;
 	struct se_err *load_err; /* while loading */
 	uint32_t last_item;	 /* while loading: the item of the last line */
