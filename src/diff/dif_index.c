@@ -28,16 +28,16 @@ static size_t intern(struct strtab *t, const char *s)
 	return strtab_intern(t, s ? s : "", NULL);
 }
 
-/* A task or slot name: items mostly repeat one of a few (the last four are
- * compared before the table is hashed). */
+/* A task or slot name: items mostly repeat one of a few (the last
+ * DIF_RECENT are compared before the table is hashed). */
 static uint16_t intern_recent(struct strtab *t, struct dif_recent *r, const char *s)
 {
 	s = s ? s : "";
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < DIF_RECENT; i++)
 		if (r->name[i] < t->n && !strcmp(t->name[r->name[i]], s))
 			return r->name[i];
 	uint16_t v = (uint16_t)intern(t, s);
-	r->name[r->next++ & 3] = v;
+	r->name[r->next++ & (DIF_RECENT - 1)] = v;
 	return v;
 }
 
@@ -143,7 +143,7 @@ static int add_line(void *ctx, const struct res_rec *r)
 		return -1;
 	/* lines mostly alternate among a few models: the last few are cached */
 	size_t model = SIZE_MAX;
-	for (int i = 0; i < 4 && model == SIZE_MAX; i++) {
+	for (int i = 0; i < DIF_RECENT && model == SIZE_MAX; i++) {
 		size_t m = x->recent[i];
 		if (m < x->models.n && x->recent_len[i] == r->model_len &&
 		    !memcmp(x->models.name[m], r->model, r->model_len))
@@ -151,8 +151,8 @@ static int add_line(void *ctx, const struct res_rec *r)
 	}
 	if (model == SIZE_MAX) {
 		model = intern(&x->models, r->model);
-		x->recent_len[x->recent_next & 3] = r->model_len;
-		x->recent[x->recent_next++ & 3] = model;
+		x->recent_len[x->recent_next & (DIF_RECENT - 1)] = r->model_len;
+		x->recent[x->recent_next++ & (DIF_RECENT - 1)] = model;
 	}
 	if (model >= UINT16_MAX)
 		return line_fail(x, r->line, x->load_err, "too many models");

@@ -55,8 +55,9 @@ struct dif_item {
 };
 
 /* While loading: the last few names interned into a table. */
+#define DIF_RECENT 8 /* names remembered; a power of two */
 struct dif_recent {
-	uint16_t name[4];
+	uint16_t name[DIF_RECENT];
 	unsigned next;
 };
 
@@ -75,9 +76,9 @@ struct dif_index {
 	uint32_t *order; /* items sorted by item_index, then first appearance */
 	size_t first_cap, idx_cap, order_cap; /* allocated (dif_arr_grow) */
 	size_t lines, torn;
-	size_t recent[4];     /* while loading: models of recent lines */
-	size_t recent_len[4]; /* their names' lengths */
-	struct buf last_id;   /* while loading: the item id of the last line */
+	size_t recent[DIF_RECENT];     /* while loading: models of recent lines */
+	size_t recent_len[DIF_RECENT]; /* their names' lengths */
+	struct buf last_id;	       /* while loading: the item id of the last line */
 	struct dif_recent recent_task, recent_slot;
 	unsigned recent_next;
 	struct se_err *load_err; /* while loading */
