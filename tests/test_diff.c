@@ -709,6 +709,7 @@ Test(diff, the_index_agrees_with_the_results_reader)
 	cr_assert_eq(res_scan(FIX "run/results.jsonl", false, truth_row, &t, NULL, &err), 0);
 	cr_assert_eq(x.ncells, t.n);
 	cr_assert_eq(x.nitems, 12);
+	cr_assert_not_null(x.idx, "the fixture's lines are shuffled: grouped through idx");
 	struct dif_line l;
 	dif_line_init(&l);
 	for (size_t c = 0; c < x.ncells; c++) {
@@ -793,6 +794,7 @@ Test(diff, the_index_of_a_large_run_agrees_with_its_lines)
 	cr_assert_eq(dif_index_load(&x, test_path(dir, "results.jsonl"), &err), 0, "%s", err.msg);
 	cr_assert_eq(x.ncells, 2 * n);
 	cr_assert_eq(x.nitems, n);
+	cr_assert_null(x.idx, "an item's lines are adjacent: the cells are grouped already");
 	size_t bad = SIZE_MAX;
 	for (size_t c = 0; c < x.ncells && bad == SIZE_MAX; c++) {
 		unsigned k = (unsigned)(c / 2), m = (unsigned)(c % 2);

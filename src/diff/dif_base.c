@@ -32,7 +32,7 @@ long dif_policy_cell(const struct dif_index *x, uint32_t item)
 {
 	long primary = -1, fallback_ok = -1;
 	for (size_t i = x->first[item]; i < x->first[item + 1]; i++) {
-		uint32_t ci = x->idx[i];
+		uint32_t ci = dif_cell_at(x, i);
 		const struct dif_cell *c = &x->cells[ci];
 		if (c->role == DIF_ROLE_PRIMARY)
 			primary = ci;

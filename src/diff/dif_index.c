@@ -192,17 +192,27 @@ static bool in_order(const struct dif_item *items, size_t n)
 static void group(struct dif_index *x)
 {
 	x->first = dif_arr_grow(NULL, &x->first_cap, x->nitems + 1, sizeof(*x->first));
-	x->idx = dif_arr_grow(NULL, &x->idx_cap, x->ncells + 1, sizeof(*x->idx));
-	for (size_t c = 0; c < x->ncells; c++)
-		x->first[x->cells[c].item + 1]++;
+	/* items are numbered as they first appear, so when each item's lines
+	 * are adjacent the items' numbers step by 0 or 1 and the grouping is
+	 * the cells' own order: no idx */
+	bool adjacent = true;
+	for (size_t c = 0; c < x->ncells; c++) {
+		uint32_t item = x->cells[c].item;
+		x->first[item + 1]++;
+		if (c && item != x->cells[c - 1].item && item != x->cells[c - 1].item + 1)
+			adjacent = false;
+	}
 	for (size_t i = 0; i < x->nitems; i++)
 		x->first[i + 1] += x->first[i];
-	size_t fill_cap = 0;
-	uint32_t *fill = dif_arr_grow(NULL, &fill_cap, x->nitems + 1, sizeof(*fill));
-	memcpy(fill, x->first, (x->nitems + 1) * sizeof(*fill));
-	for (size_t c = 0; c < x->ncells; c++)
-		x->idx[fill[x->cells[c].item]++] = (uint32_t)c;
-	dif_arr_free(fill, fill_cap, sizeof(*fill));
+	if (!adjacent) {
+		x->idx = dif_arr_grow(NULL, &x->idx_cap, x->ncells + 1, sizeof(*x->idx));
+		size_t fill_cap = 0;
+		uint32_t *fill = dif_arr_grow(NULL, &fill_cap, x->nitems + 1, sizeof(*fill));
+		memcpy(fill, x->first, (x->nitems + 1) * sizeof(*fill));
+		for (size_t c = 0; c < x->ncells; c++)
+			x->idx[fill[x->cells[c].item]++] = (uint32_t)c;
+		dif_arr_free(fill, fill_cap, sizeof(*fill));
+	}
 	x->order = dif_arr_grow(NULL, &x->order_cap, x->nitems + 1, sizeof(*x->order));
 	for (size_t i = 0; i < x->nitems; i++)
 		x->order[i] = (uint32_t)i;
@@ -391,11 +401,11 @@ static long answer_of(const struct dif_index *x, size_t lo, size_t hi, long mode
 {
 	long best = -1;
 	for (size_t i = lo; i < hi; i++) {
-		const struct dif_cell *c = &x->cells[x->idx[i]];
+		const struct dif_cell *c = &x->cells[dif_cell_at(x, i)];
 		if (c->model != model)
 			continue;
 		if (best < 0 || c->role < x->cells[best].role)
-			best = x->idx[i];
+			best = dif_cell_at(x, i);
 	}
 	return best;
 }
@@ -413,7 +423,7 @@ int dif_select(const struct dif_index *x, const struct dif_spec *spec, struct di
 		size_t lo = x->first[item], hi = x->first[item + 1];
 		long a = -1, b = -1, primary = -1;
 		for (size_t i = lo; i < hi; i++) {
-			uint32_t ci = x->idx[i];
+			uint32_t ci = dif_cell_at(x, i);
 			const struct dif_cell *c = &x->cells[ci];
 			if (c->role == DIF_ROLE_PRIMARY)
 				primary = ci;

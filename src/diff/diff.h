@@ -72,7 +72,8 @@ struct dif_index {
 	struct dif_cell *cells;
 	size_t ncells, cells_cap;
 	uint32_t *first; /* item -> first position in idx; nitems + 1 entries */
-	uint32_t *idx;	 /* cell numbers grouped by item */
+	uint32_t *idx;	 /* cell numbers grouped by item; NULL: the cells' order is
+			  * grouped already (dif_cell_at) */
 	uint32_t *order; /* items sorted by item_index, then first appearance */
 	size_t first_cap, idx_cap, order_cap; /* allocated (dif_arr_grow) */
 	size_t lines, torn;
@@ -90,6 +91,13 @@ struct dif_index {
  * as xgrow does. Freed by dif_arr_free with the same cap and size. */
 void *dif_arr_grow(void *p, size_t *cap, size_t need, size_t size);
 void dif_arr_free(void *p, size_t cap, size_t size);
+
+/* The cell at position i of the grouping by item (first[item] to
+ * first[item + 1]). */
+static inline uint32_t dif_cell_at(const struct dif_index *x, size_t i)
+{
+	return x->idx ? x->idx[i] : (uint32_t)i;
+}
 
 /* Reads path (a results.jsonl) into x. Errors name file:line. */
 int dif_index_load(struct dif_index *x, const char *path, struct se_err *err);
