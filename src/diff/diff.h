@@ -11,9 +11,10 @@
  *    offset, item, model, role, pass) and, per item, 24 bytes (id hash,
  *    item_index, task, slot).
  * 2. dif_select pairs an A line with a B line per item (a sort-free join:
- *    cells are grouped by item with a counting pass) and sorts the compared
- *    items into kinds; dif_line_load then reads one line back by its offset
- *    (pread) and parses it with the results reader.
+ *    cells are grouped by item with a counting pass, or not at all when each
+ *    item's lines are adjacent) and sorts the compared items into kinds,
+ *    keeping only those to be printed; dif_line_load then reads one line
+ *    back by its offset (pread) and parses it with the results reader.
  *
  * Items are ordered by item_index (then by first appearance). Pass is the
  * summaries' pass: status ok and the checks passed; errors count as failures.
