@@ -591,6 +591,24 @@ Test(pairwise_e2e, the_demo_runs_the_judge_eval_and_prints_its_pairwise_table, .
 	cr_expect_leq(compared, judged_items, "only summarize and draft items: %s", row);
 	cr_expect_geq(atoi(field(row, 4, f, sizeof(f))), 120 - judged_items,
 		      "the other tasks' items are not compared: %s", row);
+	/* a line with both a judge check and a comparison has both: the
+	 * reference's judge grade, and the shadow's grade and verdicts */
+	cJSON *a = read_lines("demo-judge");
+	int both = 0;
+	const cJSON *l;
+	cJSON_ArrayForEach(l, a)
+	{
+		const char *task = str(l, "task");
+		if ((strcmp(task, "summarize") && strcmp(task, "draft")) ||
+		    strcmp(str(l, "status"), "ok"))
+			continue;
+		cr_expect_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(l, "checks"), "quality"),
+				   "%s %s", str(l, "item_id"), str(l, "model"));
+		if (!strcmp(str(l, "role"), "shadow") && cJSON_GetObjectItem(l, "pairwise"))
+			both++;
+	}
+	cJSON_Delete(a);
+	cr_expect_eq(both, compared, "every compared shadow line is also graded");
 	buf_free(&log);
 }
 
