@@ -549,6 +549,45 @@ Test(wire_fast, long_numbers_and_cost_strings_agree)
 	}
 }
 
+/* The string scan steps 8 bytes at a time: a quote, an escape, a control
+ * byte, a NUL or a UTF-8 character at every position around each step of a
+ * content string ends the same way on both paths. */
+Test(wire_fast, special_bytes_at_every_offset_of_the_8_byte_step)
+{
+	static const struct {
+		const char *text;
+		bool fast; /* the fast path decides it */
+	} specials[] = {{"\\\"", true},
+			{"\\\\", true},
+			{"\\n", true},
+			{"\\u00e9", true},
+			{"\\ud83d\\ude00", true},
+			{"\xc3\xa9", true},
+			{"\xf0\x9f\x98\x80", true},
+			{"\x7f", true},
+			{"\x01", false},
+			{"\x1f", false},
+			{"\xff", false},
+			{"\xc3", false},
+			{"\"", false},
+			{"\\u0000", false},
+			{"\\x", false}};
+	for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+		for (size_t at = 0; at < 26; at++) {
+			struct buf b;
+			buf_init(&b);
+			buf_puts(&b, "{\"choices\":[{\"delta\":{\"content\":\"");
+			for (size_t i = 0; i < at; i++)
+				buf_putc(&b, (char)('a' + i % 26));
+			buf_puts(&b, specials[k].text);
+			buf_puts(&b, "tail-of-the-string\"}}]}");
+			same(b.data, b.len);
+			cr_assert_eq(fast_chunk(b.data, b.len), specials[k].fast, "%s", b.data);
+			buf_free(&b);
+		}
+	}
+}
+
 /* Nesting: within the fast path's limit, past it, and past cJSON's. */
 Test(wire_fast, deep_nesting_agrees)
 {

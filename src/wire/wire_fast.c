@@ -124,7 +124,8 @@ static bool scan_value(struct fj *j, enum fj_role role, struct fj_val *out);
 
 static void skip_ws(struct fj *j)
 {
-	while (j->s < j->end && (*j->s == ' ' || *j->s == '\n' || *j->s == '\r' || *j->s == '\t'))
+	while (j->s < j->end && *j->s <= ' ' &&
+	       (*j->s == ' ' || *j->s == '\n' || *j->s == '\r' || *j->s == '\t'))
 		j->s++;
 }
 
@@ -189,13 +190,42 @@ static size_t utf8_len(const unsigned char *s, const unsigned char *end)
 	return n;
 }
 
+#define FJ_ONES 0x0101010101010101ULL
+
+/* Whether the 8 bytes at s are all plain string bytes: ASCII, no control
+ * byte, quote or backslash. With every high bit clear, a subtraction below
+ * borrows into a high bit only at such a byte (the lowest one gets no
+ * borrow from below, so any will show). */
+static bool plain8(const unsigned char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, sizeof(w));
+	uint64_t special = (w - FJ_ONES * 0x20) | ((w ^ (FJ_ONES * '"')) - FJ_ONES) |
+			   ((w ^ (FJ_ONES * '\\')) - FJ_ONES);
+	return ((w | special) & (FJ_ONES * 0x80)) == 0;
+}
+
+/* 1 for a plain string byte (ASCII, not a control byte, '"' or '\\'). */
+static const unsigned char fj_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* The string whose opening quote is at j->s. */
 static bool scan_string(struct fj *j, struct fj_val *out)
 {
 	const unsigned char *s = j->s + 1, *end = j->end, *start = s;
 	bool esc = false;
 	for (;;) {
-		while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+		while (end - s >= 8 && plain8(s))
+			s += 8;
+		while (s < end && fj_plain[*s])
 			s++;
 		if (s >= end || *s < 0x20)
 			return false; /* unterminated, or a raw control byte */
