@@ -268,8 +268,9 @@ struct engine {
 	double last_progress;
 	bool progress_shown;
 	int max_tokens;
-	int reps;	 /* samples per (item, model), >= 1 */
-	size_t n_judges; /* judge checks in the config */
+	int reps;	  /* samples per (item, model), >= 1 */
+	size_t item_jobs; /* the most jobs admit_one makes of one item */
+	size_t n_judges;  /* judge checks in the config */
 	/* the pairwise check (NULL when none), its index and name */
 	const struct jdg_check *pw;
 	size_t pw_index;
@@ -2230,7 +2231,10 @@ static int interrupt(struct engine *e, double now)
  * the CPU-heavy check's p99 shift, for no gain in requests per second). */
 static bool can_admit(const struct engine *e)
 {
-	return e->live_jobs < (size_t)e->conc;
+	/* an item comes whole: admitted when all its jobs fit, so a queue of
+	 * finished jobs never outgrows --concurrency (one item at a time when
+	 * it alone has more jobs than that) */
+	return e->live_jobs == 0 || e->live_jobs + e->item_jobs <= (size_t)e->conc;
 }
 
 static int loop(struct engine *e)
@@ -2425,6 +2429,20 @@ static void jobs_free(struct engine *e)
 	}
 }
 
+/* The distinct models among the shadows: with the primary (or its
+ * fallback) the most models admit_one asks for one item. */
+static size_t count_distinct_shadows(const struct cfg *cfg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_shadows; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = cfg->shadows[k] == cfg->shadows[i];
+		n += !dup;
+	}
+	return n;
+}
+
 /* The engine's state before anything is opened. */
 static void engine_init(struct engine *e, const struct eng_opts *o, struct eng_stats *st,
 			struct se_err *err)
@@ -2442,6 +2460,7 @@ static void engine_init(struct engine *e, const struct eng_opts *o, struct eng_s
 	heap_init(&e->timers);
 	buf_init(&e->msgs);
 	e->reps = o->repeats > 1 ? o->repeats : 1;
+	e->item_jobs = (size_t)e->reps * (1 + count_distinct_shadows(o->cfg));
 	e->n_judges = count_judges(&o->cfg->checks);
 	e->pw = chk_pairwise_of(&o->cfg->checks);
 	for (size_t i = 0; e->pw && i < o->cfg->checks.n; i++)
