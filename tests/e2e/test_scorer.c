@@ -209,6 +209,7 @@ Test(scorer, run_fails_naming_the_check_after_max_restarts, .timeout = 120)
 
 struct gate {
 	const char *fifo;
+	int fd; /* the gate's write end, open until the run ends */
 	bool released;
 	size_t max_queued;
 };
@@ -222,10 +223,13 @@ static void on_queued(void *ctx, size_t queued)
 	 * reply: the loop never waited for it. Open the gate. */
 	if (queued == JOBS && !g->released) {
 		g->released = true;
-		int fd = open(g->fifo, O_WRONLY);
-		cr_assert(fd >= 0);
-		cr_assert_eq(write(fd, "x\n", 2), 2);
-		close(fd);
+		/* O_RDWR: opening a FIFO write-only waits for a reader, and the
+		 * scorer opens the gate only once its first request reaches it,
+		 * which may take this very loop turn; the byte waits in the FIFO
+		 * until then, so the fd stays open until the run ends */
+		g->fd = open(g->fifo, O_RDWR);
+		cr_assert(g->fd >= 0);
+		cr_assert_eq(write(g->fd, "x\n", 2), 2);
 	}
 }
 
@@ -259,7 +263,7 @@ Test(scorer, a_scorer_holding_its_reply_does_not_stall_the_loop, .timeout = 120)
 	struct se_err err;
 	cr_assert_eq(cfg_load(test_path(dir, "eval.json"), &cfg, &err), 0, "%s", err.msg);
 	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
-	struct gate g = {.fifo = test_path(dir, "gate")};
+	struct gate g = {.fifo = test_path(dir, "gate"), .fd = -1};
 	char *fifo = strdup(g.fifo);
 	g.fifo = fifo;
 	struct eng_opts o = {
@@ -276,6 +280,8 @@ Test(scorer, a_scorer_holding_its_reply_does_not_stall_the_loop, .timeout = 120)
 	};
 	struct eng_stats st;
 	cr_assert_eq(eng_run(&o, &st, &err), 0, "%s: %s", err.where, err.msg);
+	if (g.fd >= 0)
+		close(g.fd);
 	cr_assert(g.released, "the loop stopped finishing transfers while the scorer was slow");
 	cr_expect_eq(g.max_queued, JOBS);
 	cr_expect_eq(st.results_written, JOBS);
