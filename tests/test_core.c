@@ -480,6 +480,11 @@ Test(core, jsonnul_finds_escaped_and_raw_nul_with_its_path)
 	    {"{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\\u00000\"}", 0, 1, "b"},
 	    {"{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\"}", 0, 0, ""},
 	    {"{\"a\":[[],{}],\"b\":\"\\u0020\"}", 0, 0, ""},
+	    /* cJSON reads a \u escape with a non-hex digit as NUL */
+	    {"{\"a\":\"4\\uZZZZhidden\"}", 0, 1, "a"},
+	    {"{\"a\":\"\\u00e9\",\"b\":[\"\\u12g4\"]}", 0, 1, "b[0]"},
+	    {"{\"a\":\"\\uABCD\\uabcd\\u0a0F\"}", 0, 0, ""},
+	    {"{\"a\":\"\\\\uZZZZ\"}", 0, 0, ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char path[64] = "unset";

@@ -317,8 +317,7 @@ Test(res_fast, odd_and_bad_lines_read_as_the_full_reader_reads_them, .init = set
 	}
 }
 
-Test(res_fast, raw_nul_bytes_cut_strings_as_the_full_reader_cuts_them, .init = setup,
-     .fini = teardown)
+Test(res_fast, raw_nul_bytes_are_refused_by_both_readers_alike, .init = setup, .fini = teardown)
 {
 	static const char line[] = "{\"item_id\":\"a\0b\",\"model\":\"m\",\"role\":\"primary\","
 				   "\"status\":\"ok\",\"task\":\"t\0u\",\"k\0\":1}\n"

@@ -304,6 +304,30 @@ Test(wire, nul_in_content_is_refused_not_cut)
 	wire_reply_free(&r);
 }
 
+/* The same class through cJSON's lenient \u escapes: a non-hex digit makes
+ * the escape read as NUL ("4\uZZZZhidden" would be "4"), in a whole reply
+ * and in a stream chunk alike. */
+Test(wire, a_non_hex_unicode_escape_is_refused_not_cut)
+{
+	const char *body = "{\"model\":\"m\",\"choices\":[{\"message\":{\"role\":\"assistant\","
+			   "\"content\":\"#### 4\\uZZZZhidden\"},\"finish_reason\":\"stop\"}]}";
+	struct wire_reply r;
+	struct se_err err;
+	se_clear(&err);
+	wire_reply_init(&r);
+	cr_assert_eq(parse_str(body, &r, &err), -1, "a non-hex \\u escape was accepted");
+	cr_expect_str_eq(err.where, "choices[0].message.content");
+	wire_reply_free(&r);
+
+	const char *chunk = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"4\\u00G0x\"}}]}";
+	se_clear(&err);
+	wire_reply_init(&r);
+	cr_assert_eq(wire_apply_chunk(chunk, strlen(chunk), &r, &err), -1);
+	cr_expect_str_eq(err.where, "choices[0].delta.content");
+	cr_expect_eq(r.content.len, 0, "nothing of the chunk was kept");
+	wire_reply_free(&r);
+}
+
 /* ---- streaming ---- */
 
 Test(wire, stream_fixture_accumulates_content_usage_and_done)

@@ -17,9 +17,27 @@ struct level {
 	size_t index; /* array: the current element */
 };
 
-static bool hex4_zero(const char *s, size_t n, size_t i)
+static bool is_hex(char c)
 {
-	return i + 4 <= n && s[i] == '0' && s[i + 1] == '0' && s[i + 2] == '0' && s[i + 3] == '0';
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Whether the four characters after a \u at s[i] decode to NUL in cJSON:
+ * "0000", or anything that is not four hex digits (cJSON 1.7.15's
+ * parse_hex4 returns 0 for a non-hex digit instead of failing, so
+ * "4\uZZZZhidden" would be read as "4"). Fewer than four characters left:
+ * cJSON refuses the text itself. */
+static bool hex4_nul(const char *s, size_t n, size_t i)
+{
+	if (i + 4 > n)
+		return false;
+	bool zero = true;
+	for (size_t k = i; k < i + 4; k++) {
+		if (!is_hex(s[k]))
+			return true;
+		zero = zero && s[k] == '0';
+	}
+	return zero;
 }
 
 /* Scans the string whose opening quote is at s[i]; returns the index just
@@ -33,7 +51,7 @@ static size_t scan_string(const char *s, size_t n, size_t i, bool *nul)
 		if (s[i] == '\0')
 			*nul = true;
 		if (s[i] == '\\' && i + 1 < n) {
-			if (s[i + 1] == 'u' && hex4_zero(s, n, i + 2))
+			if (s[i + 1] == 'u' && hex4_nul(s, n, i + 2))
 				*nul = true;
 			i++;
 		}
@@ -58,18 +76,19 @@ static void put_index(struct buf *p, size_t index)
 	buf_printf(p, "[%zu]", index);
 }
 
-/* Whether the text may hold a NUL at all: a raw NUL byte, or the six
- * bytes \u0000 (which may also be an escaped backslash followed by
- * "u0000": the scan below tells them apart). Almost every text has
- * neither, and then the path-tracking scan is skipped. */
-static bool may_hold_nul(const char *s, size_t n)
+bool jsonnul_maybe(const char *s, size_t n)
 {
-	return memchr(s, '\0', n) || memmem(s, n, "\\u0000", 6);
+	if (memchr(s, '\0', n))
+		return true;
+	for (const char *p = s, *end = s + n; (p = memmem(p, (size_t)(end - p), "\\u", 2)); p += 2)
+		if (hex4_nul(s, n, (size_t)(p - s) + 2))
+			return true;
+	return false;
 }
 
 int jsonnul_find(const char *s, size_t n, char *path, size_t size)
 {
-	if (!may_hold_nul(s, n))
+	if (!jsonnul_maybe(s, n))
 		return 0;
 	struct level st[JSONNUL_DEPTH];
 	size_t depth = 0, skipped = 0; /* levels past JSONNUL_DEPTH */

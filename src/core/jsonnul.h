@@ -13,17 +13,26 @@
 #ifndef SE_JSONNUL_H
 #define SE_JSONNUL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Finds the first string of the JSON text s[0..n), key or value, that holds
- * a NUL character, raw or escaped as \u0000. Returns 1 and writes its path
+ * a NUL character, raw or escaped as \u0000 (or as a \u escape whose four
+ * characters are not all hex digits, which cJSON reads as NUL). Returns 1 and writes its path
  * ("checks[1].value", "items[0]", "(root)"; for a key, the path the key
  * names) to path[size], truncated when long; 0 when there is none. */
 int jsonnul_find(const char *s, size_t n, char *path, size_t size);
 
+/* Whether s[0..n) may hold such a NUL at all: a raw NUL byte, or a \u
+ * escape that decodes to one (which may also be an escaped backslash
+ * followed by "u0000": jsonnul_find tells them apart). Almost no text has
+ * either: a fast first look (memchr, memmem) for readers with a fast path. */
+bool jsonnul_maybe(const char *s, size_t n);
+
 /* The message to give with that path, e.g. se_fail(err, SE_INPUT, where,
  * "%s: %s", path, JSONNUL_MSG). */
 #define JSONNUL_MSG                                                                                \
-	"contains a NUL character (\\u0000), which would cut the text; NUL is not allowed"
+	"contains a NUL character (\\u0000), which would cut the text; NUL is not allowed "        \
+	"(a \\u escape without four hex digits reads as one)"
 
 #endif

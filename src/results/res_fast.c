@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonnul.h"
 #include "results/res_int.h"
 #include "results/vocab.h"
 
@@ -507,6 +508,8 @@ int res_fast_line(const struct res_keys *keys, const char *line, size_t len, uns
 {
 	const char *p = line, *e = line + len;
 	res_rec_init(r);
+	if (jsonnul_maybe(line, len))
+		return 1; /* a NUL, raw or escaped, is the full parse's error */
 	p = skip_ws(p, e);
 	if (p >= e || *p != '{')
 		return 1;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "core/jsonnul.h"
 #include "core/lines.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
@@ -514,6 +515,19 @@ static int rec_from_json(const cJSON *o, struct res_rec *r, const char *where, s
 	return 0;
 }
 
+/* A parsed line's record, refusing a string with a NUL first: cJSON cuts a
+ * string at a NUL, raw or escaped, so "b1\u0000x" would read as "b1". */
+static int line_from_json(const char *line, size_t len, const cJSON *doc, struct res_rec *rec,
+			  const char *where, struct se_err *err)
+{
+	char jpath[200];
+	if (jsonnul_find(line, len, jpath, sizeof(jpath))) {
+		res_rec_init(rec);
+		return se_fail(err, SE_INPUT, where, "%s: %s", jpath, JSONNUL_MSG);
+	}
+	return rec_from_json(doc, rec, where, err);
+}
+
 int res_parse_line(const char *line, size_t len, struct res_rec *rec, cJSON **doc,
 		   const char *where, struct se_err *err)
 {
@@ -522,7 +536,7 @@ int res_parse_line(const char *line, size_t len, struct res_rec *rec, cJSON **do
 		res_rec_init(rec);
 		return se_fail(err, SE_INPUT, where, "invalid JSON in results line");
 	}
-	if (rec_from_json(*doc, rec, where, err))
+	if (line_from_json(line, len, *doc, rec, where, err))
 		return -1;
 	rec->raw = line;
 	rec->raw_len = len;
@@ -591,7 +605,7 @@ static int scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		if (!o)
 			rc = se_fail(err, SE_INPUT, where, "invalid JSON in results line");
 		else
-			rc = rec_from_json(o, &rec, where, err);
+			rc = line_from_json(line, len, o, &rec, where, err);
 		if (!rc && (all_samples || rec.sample == 0)) {
 			line[len] = '\0';
 			rec.raw = line;
