@@ -279,23 +279,26 @@ Test(wire, malformed_completions_fail_with_the_json_path)
 	}
 }
 
-/* Issue 9 item 17: "#### 4\u0000hidden" must not read as "#### 4" (cJSON's
- * strings end at the NUL) and be scored: the reply is refused, naming the
- * field, and the engine records it as bad_response. */
-Test(wire, nul_in_content_is_refused_not_cut)
+/* A whole reply and a stream chunk each holding content that cJSON would
+ * read cut at a NUL: each is refused, naming the field, nothing kept. */
+static void expect_content_refused(const char *content)
 {
-	const char *body = "{\"model\":\"m\",\"choices\":[{\"message\":{\"role\":\"assistant\","
-			   "\"content\":\"#### 4\\u0000hidden\"},\"finish_reason\":\"stop\"}]}";
+	char body[300], chunk[300];
+	snprintf(body, sizeof(body),
+		 "{\"model\":\"m\",\"choices\":[{\"message\":{\"role\":\"assistant\","
+		 "\"content\":\"%s\"},\"finish_reason\":\"stop\"}]}",
+		 content);
+	snprintf(chunk, sizeof(chunk),
+		 "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"}}]}", content);
 	struct wire_reply r;
 	struct se_err err;
 	se_clear(&err);
 	wire_reply_init(&r);
-	cr_assert_eq(parse_str(body, &r, &err), -1, "a NUL in content was accepted");
+	cr_assert_eq(parse_str(body, &r, &err), -1, "content \"%s\" was accepted", content);
 	cr_expect_str_eq(err.where, "choices[0].message.content");
 	cr_expect(strstr(err.msg, "NUL"), "%s", err.msg);
 	wire_reply_free(&r);
 
-	const char *chunk = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"4\\u0000x\"}}]}";
 	se_clear(&err);
 	wire_reply_init(&r);
 	cr_assert_eq(wire_apply_chunk(chunk, strlen(chunk), &r, &err), -1);
@@ -304,28 +307,20 @@ Test(wire, nul_in_content_is_refused_not_cut)
 	wire_reply_free(&r);
 }
 
+/* Issue 9 item 17: "#### 4\u0000hidden" must not read as "#### 4" (cJSON's
+ * strings end at the NUL) and be scored: the reply is refused, naming the
+ * field, and the engine records it as bad_response. */
+Test(wire, nul_in_content_is_refused_not_cut)
+{
+	expect_content_refused("#### 4\\u0000hidden");
+}
+
 /* The same class through cJSON's lenient \u escapes: a non-hex digit makes
- * the escape read as NUL ("4\uZZZZhidden" would be "4"), in a whole reply
- * and in a stream chunk alike. */
+ * the escape read as NUL ("4\uZZZZhidden" would be "4"). */
 Test(wire, a_non_hex_unicode_escape_is_refused_not_cut)
 {
-	const char *body = "{\"model\":\"m\",\"choices\":[{\"message\":{\"role\":\"assistant\","
-			   "\"content\":\"#### 4\\uZZZZhidden\"},\"finish_reason\":\"stop\"}]}";
-	struct wire_reply r;
-	struct se_err err;
-	se_clear(&err);
-	wire_reply_init(&r);
-	cr_assert_eq(parse_str(body, &r, &err), -1, "a non-hex \\u escape was accepted");
-	cr_expect_str_eq(err.where, "choices[0].message.content");
-	wire_reply_free(&r);
-
-	const char *chunk = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"4\\u00G0x\"}}]}";
-	se_clear(&err);
-	wire_reply_init(&r);
-	cr_assert_eq(wire_apply_chunk(chunk, strlen(chunk), &r, &err), -1);
-	cr_expect_str_eq(err.where, "choices[0].delta.content");
-	cr_expect_eq(r.content.len, 0, "nothing of the chunk was kept");
-	wire_reply_free(&r);
+	expect_content_refused("#### 4\\uZZZZhidden");
+	expect_content_refused("4\\u00G0x");
 }
 
 /* ---- streaming ---- */

@@ -158,16 +158,7 @@ static cJSON *read_lines(const char *out)
 {
 	char p[700];
 	snprintf(p, sizeof(p), "%s/%s/results.jsonl", dir, out);
-	char *s = test_read_file(p, NULL);
-	cr_assert(s, "no %s", p);
-	cJSON *a = cJSON_CreateArray();
-	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
-		cJSON *o = cJSON_Parse(line);
-		cr_assert(o, "%s", line);
-		cJSON_AddItemToArray(a, o);
-	}
-	free(s);
-	return a;
+	return test_read_jsonl(p);
 }
 
 static const cJSON *quality(const cJSON *line)

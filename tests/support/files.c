@@ -1,6 +1,7 @@
 /* files.c: temporary folders and file reads for tests; see files.h. */
 #include "files.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <limits.h>
@@ -142,4 +143,18 @@ int test_sh(struct buf *out, const char *fmt, ...)
 		buf_append(out, "", 1);
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+cJSON *test_read_jsonl(const char *path)
+{
+	char *s = test_read_file(path, NULL);
+	cr_assert(s, "no %s", path);
+	cJSON *a = cJSON_CreateArray();
+	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+		cJSON *o = cJSON_Parse(line);
+		cr_assert(o, "%s: %s", path, line);
+		cJSON_AddItemToArray(a, o);
+	}
+	free(s);
+	return a;
 }

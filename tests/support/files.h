@@ -11,6 +11,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+struct cJSON;
+
 /* A new empty folder under $TMPDIR (else /tmp), named se-<tag>-XXXXXX;
  * malloc'd path. */
 char *test_mkdtemp(const char *tag);
@@ -29,6 +31,10 @@ char *test_slurp(const char *path, size_t *len);
 void test_write_file(const char *path, const char *text);
 /* The number of '\n' in a file (it must exist). */
 size_t test_count_lines(const char *path);
+/* Every line of a JSON-lines file, parsed, in file order, as one cJSON
+ * array (the caller deletes it); asserts the file exists and each line
+ * parses. */
+struct cJSON *test_read_jsonl(const char *path);
 /* "dir/name" in one of 8 rotating static buffers: valid until the 8th next
  * call, enough for the paths of one call's arguments. */
 char *test_path(const char *dir, const char *name);
