@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/jsonnul.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
@@ -452,27 +453,6 @@ static int check_message(struct buf *err_body, const cJSON *m, const char *path,
 	return 0;
 }
 
-/* True when the body holds a \u0000 escape in a string: cJSON would cut the
- * string there, so a model ID or a prompt would silently lose its tail. */
-static bool has_nul_escape(const char *s, size_t len)
-{
-	bool in_str = false;
-	for (size_t i = 0; i < len; i++) {
-		if (!in_str) {
-			in_str = s[i] == '"';
-			continue;
-		}
-		if (s[i] == '"') {
-			in_str = false;
-		} else if (s[i] == '\\' && i + 1 < len) {
-			if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
-				return true;
-			i++; /* skip the escaped character */
-		}
-	}
-	return false;
-}
-
 /* The whole body against the chat-completions shape; 0 or 400. */
 static int check_request(struct buf *err_body, const cJSON *root)
 {
@@ -620,9 +600,10 @@ int sim_plan_request(const struct sim_request_ctx *ctx, const char *body, size_t
 	int rc;
 	const char *cand[16];
 	size_t nc = 0;
-	if (has_nul_escape(body, len))
+	char nul_path[200]; /* cJSON cuts a string at a NUL: a model ID would lose its tail */
+	if (jsonnul_find(body, len, nul_path, sizeof(nul_path)))
 		rc = bad_request(err_body, "Invalid request: a string contains a NUL character "
-					   "(\\u0000)");
+					   "(\\u0000, or a \\u escape without four hex digits)");
 	else if (!cJSON_IsObject(root))
 		rc = bad_request(err_body, "Request body must be a JSON object");
 	else if (!(rc = check_request(err_body, root)) &&

@@ -1766,6 +1766,9 @@ Test(sim, malformed_requests_get_400_naming_the_field)
 	    {"{\"model\":\"sim/"
 	     "fa\\u0000st\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
 	     "NUL character"},
+	    {"{\"model\":\"sim/"
+	     "fast\",\"messages\":[{\"role\":\"user\",\"content\":\"4\\uZZZZx\"}]}",
+	     "NUL character"},
 	    {"{\"model\":\"sim/fast\",\"messages\":[{\"role\":\"robot\",\"content\":\"hi\"}]}",
 	     "messages[0].role: expected one of system, developer, user, assistant, tool, got "
 	     "\\\"robot\\\""},
