@@ -9,7 +9,6 @@
  * and compared with what results.jsonl holds, read by the results reader.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <cjson/cJSON.h>
 #include <csv.h>
 #include <fcntl.h>
@@ -655,48 +654,44 @@ Test(diff, unknown_status_names_the_file_and_line)
 /* Issue 10: diff reads through the one results reader: every bad-line
  * fixture of tests/fixtures/results/bad/ fails in diff with the message and
  * file:line that summarize gives. */
+#define BAD_RESULTS "tests/fixtures/results/bad/"
+
+static void fails_as_in_summarize(const char *name, void *ctx)
+{
+	(void)ctx;
+	char *dir = test_mkdtemp("diffsum");
+	char src[600], dst[600];
+	snprintf(src, sizeof(src), "%s%s", BAD_RESULTS, name);
+	snprintf(dst, sizeof(dst), "%s/results.jsonl", dir);
+	size_t size;
+	char *text = test_read_file(src, &size);
+	FILE *f = fopen(dst, "wb");
+	fwrite(text, 1, size, f);
+	fclose(f);
+	free(text);
+	char *out = NULL;
+	struct se_err derr, serr;
+	int drc = diff(dir, &out, &derr);
+	free(out);
+	char *argv[] = {"summarize", dir, NULL};
+	se_clear(&serr);
+	int src_rc = cmd_summarize(2, argv, &serr);
+	cr_expect_eq(drc, src_rc, "%s: diff %d, summarize %d", name, drc, src_rc);
+	if (drc && src_rc) {
+		cr_expect_eq(derr.kind, serr.kind, "%s", name);
+		cr_expect_str_eq(derr.where, serr.where, "%s", name);
+		cr_expect_str_eq(derr.msg, serr.msg, "%s", name);
+	}
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+	free(dir);
+}
+
 Test(diff, every_bad_results_fixture_fails_as_in_summarize)
 {
-	const char *bad = "tests/fixtures/results/bad/";
-	DIR *d = opendir(bad);
-	cr_assert_not_null(d);
-	struct dirent *e;
-	int n = 0;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len < 7 || strcmp(e->d_name + len - 6, ".jsonl"))
-			continue;
-		char *dir = test_mkdtemp("diffsum");
-		char src[600], dst[600];
-		snprintf(src, sizeof(src), "%s%s", bad, e->d_name);
-		snprintf(dst, sizeof(dst), "%s/results.jsonl", dir);
-		size_t size;
-		char *text = test_read_file(src, &size);
-		FILE *f = fopen(dst, "wb");
-		fwrite(text, 1, size, f);
-		fclose(f);
-		free(text);
-		char *out = NULL;
-		struct se_err derr, serr;
-		int drc = diff(dir, &out, &derr);
-		free(out);
-		char *argv[] = {"summarize", dir, NULL};
-		se_clear(&serr);
-		int src_rc = cmd_summarize(2, argv, &serr);
-		cr_expect_eq(drc, src_rc, "%s: diff %d, summarize %d", e->d_name, drc, src_rc);
-		if (drc && src_rc) {
-			cr_expect_eq(derr.kind, serr.kind, "%s", e->d_name);
-			cr_expect_str_eq(derr.where, serr.where, "%s", e->d_name);
-			cr_expect_str_eq(derr.msg, serr.msg, "%s", e->d_name);
-		}
-		char cmd[700];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		cr_assert_eq(system(cmd), 0);
-		free(dir);
-		n++;
-	}
-	closedir(d);
-	cr_expect_geq(n, 19, "only %d bad fixtures", n);
+	size_t n = test_each_file(BAD_RESULTS, ".jsonl", fails_as_in_summarize, NULL);
+	cr_expect_geq(n, 19, "only %zu bad fixtures", n);
 }
 
 /* The fast scanner and the results reader agree on every fixture line. */

@@ -4,7 +4,6 @@
  * every bad one, odd but valid JSON included; and it reads lines of ours
  * without the full parse. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 
 #include "core/buf.h"
 #include "results/results.h"
+#include "support/files.h"
 
 #define WANT_ALL 63u
 #define WANT_DIFF (RES_WANT_TASK | RES_WANT_SLOT)
@@ -456,22 +456,17 @@ Test(res_fast, whole_numbers_in_every_spelling_read_as_the_full_reader_reads_the
 
 #define BAD "tests/fixtures/results/bad/"
 
+static void bad_fixture_same(const char *name, void *ctx)
+{
+	(void)ctx;
+	snprintf(path, sizeof(path), BAD "%s", name);
+	expect_same(name);
+}
+
 Test(res_fast, every_bad_fixture_gives_the_full_readers_message)
 {
-	DIR *d = opendir(BAD);
-	cr_assert_not_null(d);
-	struct dirent *e;
-	int n = 0;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len < 7 || strcmp(e->d_name + len - 6, ".jsonl"))
-			continue;
-		snprintf(path, sizeof(path), BAD "%s", e->d_name);
-		expect_same(e->d_name);
-		n++;
-	}
-	closedir(d);
-	cr_expect_geq(n, 19, "only %d bad fixtures", n);
+	size_t n = test_each_file(BAD, ".jsonl", bad_fixture_same, NULL);
+	cr_expect_geq(n, 19, "only %zu bad fixtures", n);
 }
 
 static int note_off(void *ctx, const struct res_rec *r)

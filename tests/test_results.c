@@ -2,7 +2,6 @@
  * unknowns as null, torn tails skipped on read and cut for resume. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "core/fileio.h"
 #include "results/results.h"
+#include "support/files.h"
 
 static char dir[64];
 static char path[128];
@@ -347,22 +347,17 @@ static int bad_fixture_fails_as_expected(const char *name)
 	return 1;
 }
 
+static void count_unexpected(const char *name, void *ctx)
+{
+	*(int *)ctx += !bad_fixture_fails_as_expected(name);
+}
+
 Test(results, every_bad_fixture_fails_naming_file_line_and_field)
 {
-	DIR *d = opendir(BAD);
-	cr_assert_not_null(d);
-	struct dirent *e;
-	int n = 0, failed = 0;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len < 7 || strcmp(e->d_name + len - 6, ".jsonl"))
-			continue;
-		n++;
-		failed += !bad_fixture_fails_as_expected(e->d_name);
-	}
-	closedir(d);
-	cr_expect_geq(n, 19, "only %d bad fixtures", n);
-	cr_expect_eq(failed, 0, "%d of %d bad fixtures did not fail as expected (see above)",
+	int failed = 0;
+	size_t n = test_each_file(BAD, ".jsonl", count_unexpected, &failed);
+	cr_expect_geq(n, 19, "only %zu bad fixtures", n);
+	cr_expect_eq(failed, 0, "%d of %zu bad fixtures did not fail as expected (see above)",
 		     failed, n);
 }
 

@@ -158,3 +158,21 @@ cJSON *test_read_jsonl(const char *path)
 	free(s);
 	return a;
 }
+
+size_t test_each_file(const char *dir, const char *suffix, void (*fn)(const char *name, void *ctx),
+		      void *ctx)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d, "cannot open %s (tests run from the project root)", dir);
+	size_t n = 0, sl = strlen(suffix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len <= sl || strcmp(e->d_name + len - sl, suffix))
+			continue;
+		fn(e->d_name, ctx);
+		n++;
+	}
+	closedir(d);
+	return n;
+}

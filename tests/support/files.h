@@ -31,6 +31,11 @@ char *test_slurp(const char *path, size_t *len);
 void test_write_file(const char *path, const char *text);
 /* The number of '\n' in a file (it must exist). */
 size_t test_count_lines(const char *path);
+/* Calls fn(name, ctx) for every file of folder dir whose name ends in
+ * suffix (".jsonl"), in readdir's order; returns how many. Asserts the
+ * folder opens (tests run from the project root). */
+size_t test_each_file(const char *dir, const char *suffix, void (*fn)(const char *name, void *ctx),
+		      void *ctx);
 /* Every line of a JSON-lines file, parsed, in file order, as one cJSON
  * array (the caller deletes it); asserts the file exists and each line
  * parses. */
