@@ -42,6 +42,7 @@
 #include "engine/engine.h"
 #include "engine/gencost.h"
 #include "engine/judging.h"
+#include "engine/net.h"
 #include "engine/pairing.h"
 #include "engine/redact.h"
 #include "engine/reply_row.h"
@@ -122,8 +123,9 @@ struct job {
 	int attempts;
 	double est_cost;
 	CURL *easy;
-	struct buf body; /* the request body, the same for every attempt */
-	struct buf resp; /* raw reply: JSON body, error body, or SSE text to cache */
+	struct eng_xfer xfer; /* the transfer on its network lane (net.h) */
+	struct buf body;      /* the request body, the same for every attempt */
+	struct buf resp;      /* raw reply: JSON body, error body, or SSE text to cache */
 	struct sse_parser sse;
 	struct wire_reply reply;
 	bool hit; /* served from the cache */
@@ -220,7 +222,7 @@ struct engine {
 	const struct cfg *cfg;
 	struct eng_stats *st;
 	struct se_err *err;
-	CURLM *multi;
+	struct eng_net net; /* the network threads */
 	struct endpoint *eps;
 	struct ds_reader *ds;
 	struct ds_item dsi;
@@ -240,7 +242,6 @@ struct engine {
 	struct eng_redact redact; /* every secret sent: read-only once the loop starts */
 	struct eng_cache *cache;  /* NULL with --cache off; thread-safe (cache.h) */
 	struct buf msgs;
-	struct buf evbuf; /* on_sse_event: an event with a key redacted */
 	/* The worker thread's own: only score_job touches these while it runs. */
 	struct eng_worker wk;
 	struct res_writer w;
@@ -262,7 +263,6 @@ struct engine {
 	char local_why[96];  /* the last one's cause */
 	int pipe[2];
 	bool stop_admit;
-	bool h2_cap; /* connections per host capped for HTTP/2 (h2_cap_init) */
 	double drain_deadline;
 	double t0;
 	double last_progress;
@@ -449,8 +449,8 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 /* Ends a job's life (its line written, or dropped): back to the free list. */
 static void job_release(struct engine *e, struct job *j)
 {
-	if (j->easy) {
-		curl_multi_remove_handle(e->multi, j->easy);
+	if (j->easy) { /* still on its lane: the lanes are stopped (drop_all) */
+		eng_net_forget(&e->net, &j->xfer);
 		pool_put(e, j->easy);
 		j->easy = NULL;
 		e->eps[j->endpoint].in_flight--;
@@ -507,17 +507,21 @@ static int on_sse_event(void *ctx, const char *data, size_t len)
 	if (j->reply.done)
 		return 1;
 	struct engine *e = j->e;
+	/* runs on the job's network lane: a redacted copy is the event's own */
+	struct buf redacted;
+	buf_init(&redacted);
 	if (eng_redact_has(&e->redact, data, len)) {
 		/* before parsing, so no field is cut inside an echoed key */
-		buf_reset(&e->evbuf);
-		buf_append(&e->evbuf, data, len);
-		eng_redact_buf(&e->redact, &e->evbuf);
-		data = e->evbuf.data;
-		len = e->evbuf.len;
+		buf_append(&redacted, data, len);
+		eng_redact_buf(&e->redact, &redacted);
+		data = redacted.data;
+		len = redacted.len;
 	}
 	size_t before = j->reply.content.len;
 	struct se_err perr;
-	if (wire_apply_chunk(data, len, &j->reply, &perr)) {
+	int bad = wire_apply_chunk(data, len, &j->reply, &perr);
+	buf_free(&redacted);
+	if (bad) {
 		j->parse_failed = true;
 		snprintf(j->parse_err, sizeof(j->parse_err), "%.100s%s%.140s", perr.where,
 			 perr.where[0] ? ": " : "", perr.msg);
@@ -639,7 +643,6 @@ static bool job_start(struct engine *e, struct job *j, double now)
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, &j->attempt_node);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(h, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->curl_err);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->cfg->timeout_s * 1000));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
@@ -656,13 +659,8 @@ static bool job_start(struct engine *e, struct job *j, double now)
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	j->t_start = now;
 	j->state = JOB_RUNNING;
-	if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
-		pool_put(e, h);
-		j->easy = NULL;
-		j->attempts--;
-		e->st->requests--;
-		return false;
-	}
+	j->xfer.easy = h;
+	eng_net_add(&e->net, &j->xfer);
 	ep->in_flight++;
 	e->in_flight++;
 	return true;
@@ -771,7 +769,6 @@ static enum res_status parse_reply(struct job *j, bool stream, char *error, size
  * happening, or happens with nothing else in flight. */
 static int local_failure(struct engine *e, struct job *j, CURLcode cc, long oserr, double now)
 {
-	curl_multi_remove_handle(e->multi, j->easy);
 	pool_put(e, j->easy);
 	j->easy = NULL;
 	e->eps[j->endpoint].in_flight--;
@@ -861,26 +858,23 @@ static void set_ttft(struct job *j, double latency)
  * only waits for the first), so a burst of C transfers over TLS opened
  * about C/2 connections. When every endpoint is https, connections per host
  * are capped at what C streams need at libcurl's 100 per connection, plus
- * 2; the first reply over HTTP/1.x lifts the cap (one request per
- * connection there). */
-static void h2_cap_init(struct engine *e)
+ * 2 (0: no cap); the first reply over HTTP/1.x lifts the cap (one request
+ * per connection there; net.c). */
+static long h2_cap(const struct engine *e)
 {
 	for (size_t i = 0; i < e->cfg->n_endpoints; i++)
 		if (!e->eps[i].tls)
-			return;
-	e->h2_cap = true;
-	curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-			  (long)(e->conc + H2_STREAMS - 1) / H2_STREAMS + 2);
+			return 0;
+	return (long)(e->conc + H2_STREAMS - 1) / H2_STREAMS + 2;
 }
 
-static void h2_cap_check(struct engine *e, CURL *h)
+/* The network threads: two, so that libcurl's per-transfer work and the
+ * socket calls use both cores (net.h), except when every endpoint is
+ * https: an HTTP/2 connection multiplexes the streams of one multi handle
+ * only, and two would open their own connections to the gateway. */
+static size_t net_lanes(const struct engine *e)
 {
-	long v = 0;
-	if (!e->h2_cap || curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &v) != CURLE_OK ||
-	    v == CURL_HTTP_VERSION_2_0 || v == 0)
-		return;
-	e->h2_cap = false;
-	curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+	return h2_cap(e) > 0 || e->conc < 2 ? 1 : ENG_NET_MAX_LANES;
 }
 
 /* ---- OpenRouter's generation lookup (gencost.h) ------------------------ */
@@ -914,13 +908,13 @@ static int gen_start(struct engine *e, struct job *j, double now)
 	if (!h)
 		return gen_end(e, j);
 	if (eng_gen_setup(&j->gen, h, e->cfg->endpoints[j->endpoint].base_url, ep->headers,
-			  ep->tls ? ep->cainfo : NULL, now) ||
-	    curl_easy_setopt(h, CURLOPT_PRIVATE, j) != CURLE_OK ||
-	    curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+			  ep->tls ? ep->cainfo : NULL, now)) {
 		pool_put(e, h);
 		return gen_end(e, j);
 	}
 	j->easy = h;
+	j->xfer.easy = h;
+	eng_net_add(&e->net, &j->xfer);
 	j->state = JOB_RUNNING;
 	ep->in_flight++;
 	e->in_flight++;
@@ -932,7 +926,6 @@ static int gen_done(struct engine *e, struct job *j, CURLcode cc)
 {
 	double now = clock_now_ms(), at = now;
 	enum eng_gen_next next = eng_gen_done(&j->gen, j->easy, cc, &e->cfg->retry, now, &at);
-	curl_multi_remove_handle(e->multi, j->easy);
 	pool_put(e, j->easy);
 	j->easy = NULL;
 	e->eps[j->endpoint].in_flight--;
@@ -1063,7 +1056,6 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			       e->cfg->endpoints[j->endpoint].name, curl_easy_strerror(cc),
 			       j->curl_err[0] ? ": " : "", j->curl_err,
 			       e->cfg->endpoints[j->endpoint].name);
-	h2_cap_check(e, j->easy);
 	long http = 0;
 	curl_off_t ra = -1;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
@@ -1101,7 +1093,6 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	}
 	set_ttft(j, latency);
 	/* the handle goes back to the pool now: a retry waits in the heap */
-	curl_multi_remove_handle(e->multi, j->easy);
 	pool_put(e, j->easy);
 	j->easy = NULL;
 	e->eps[j->endpoint].in_flight--;
@@ -2283,32 +2274,21 @@ static int loop(struct engine *e)
 			timeout = PROGRESS_MS;
 		if (timeout < 0)
 			timeout = 0;
-		/* what this turn finished goes to the worker in one hand-over */
+		/* what this turn started goes to the lanes, and what it finished
+		 * to the worker, each in one hand-over */
+		eng_net_kick(&e->net);
 		eng_worker_kick(&e->wk);
-		int numfds = 0;
-		wfd[0].revents = wfd[1].revents = 0;
-		CURLMcode mc = curl_multi_poll(e->multi, wfd, 2, (int)ceil(timeout), &numfds);
-		if (mc != CURLM_OK)
-			return se_fail(e->err, SE_IO, NULL, "curl_multi_poll failed: %s",
-				       curl_multi_strerror(mc));
+		if (eng_net_wait(&e->net, wfd, 2, (int)ceil(timeout), e->err))
+			return -1;
 		if (wfd[0].revents) {
 			char junk[64];
 			while (read(e->pipe[0], junk, sizeof(junk)) > 0)
 				;
 		}
-		int running = 0;
-		mc = curl_multi_perform(e->multi, &running);
-		if (mc != CURLM_OK)
-			return se_fail(e->err, SE_IO, NULL, "curl_multi_perform failed: %s",
-				       curl_multi_strerror(mc));
-		CURLMsg *msg;
-		int left;
-		while ((msg = curl_multi_info_read(e->multi, &left))) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			struct job *j = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			if (j && attempt_done(e, j, msg->data.result))
+		for (struct eng_xfer *x = eng_net_take(&e->net), *nx; x; x = nx) {
+			nx = x->next;
+			struct job *j = (struct job *)((char *)x - offsetof(struct job, xfer));
+			if (attempt_done(e, j, x->result))
 				return -1;
 		}
 		if (e->cache && eng_cache_tick(e->cache, e->err))
@@ -2470,7 +2450,6 @@ static void engine_init(struct engine *e, const struct eng_opts *o, struct eng_s
 	e->adm = xcalloc((e->cfg->n_models + 1) * (size_t)e->reps, sizeof(*e->adm));
 	buf_init(&e->checks);
 	buf_init(&e->errtext);
-	buf_init(&e->evbuf);
 	eng_redact_init(&e->redact);
 	eng_worker_init(&e->wk);
 	se_clear(&e->wk_err);
@@ -2493,12 +2472,8 @@ static int engine_open(struct engine *e)
 	if (o->cache_mode != ENG_CACHE_OFF &&
 	    eng_cache_open(&e->cache, o->cache_dir, true, stderr, e->err))
 		return -1;
-	e->multi = curl_multi_init();
-	if (!e->multi)
-		return se_fail(e->err, SE_IO, NULL, "curl_multi_init failed");
-	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->conc + 16);
-	h2_cap_init(e);
+	if (eng_net_open(&e->net, net_lanes(e), (long)e->conc + 16, h2_cap(e), e->err))
+		return -1;
 	char *rpath = fio_join(o->run_dir, "results.jsonl");
 	int wr = res_writer_open(&e->w, rpath, e->err);
 	free(rpath);
@@ -2536,8 +2511,7 @@ static void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->n_pool; i++)
 		curl_easy_cleanup(e->pool[i]);
 	free(e->pool);
-	if (e->multi)
-		curl_multi_cleanup(e->multi);
+	eng_net_free(&e->net);
 	if (e->eps) {
 		for (size_t i = 0; i < e->cfg->n_endpoints; i++) {
 			free(e->eps[i].url);
@@ -2551,7 +2525,6 @@ static void engine_free(struct engine *e)
 	free(e->adm);
 	buf_free(&e->checks);
 	buf_free(&e->errtext);
-	buf_free(&e->evbuf);
 	buf_free(&e->pwdetail);
 	eng_redact_free(&e->redact);
 }
@@ -2576,6 +2549,8 @@ int eng_run(const struct eng_opts *o, struct eng_stats *st, struct se_err *err)
 	else if (rc == 0 && o->stop && o->stop->stopped_run && !st->interrupted)
 		rc = count_undecided_rest(e);
 out:
+	/* no transfer moves from here on: one still running is dropped */
+	eng_net_stop(&e->net);
 	/* every line handed to the worker is written before the run ends */
 	eng_worker_stop(&e->wk);
 	if (take_scored(e, rc != 0))

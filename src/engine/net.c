@@ -1,0 +1,288 @@
+/* net.c: the engine's network threads and their two hand-overs (see net.h). */
+#include "engine/net.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* A lane's finished transfers go back to the loop in one piece: one
+ * eventfd write when the list was empty (the loop takes the whole list on
+ * each wake-up, so a non-empty list has a wake-up pending already). */
+static void hand_back(struct eng_net *net, struct eng_xfer *head, struct eng_xfer *tail)
+{
+	pthread_mutex_lock(&net->mu);
+	bool was_empty = !net->out_head;
+	if (net->out_tail)
+		net->out_tail->next = head;
+	else
+		net->out_head = head;
+	net->out_tail = tail;
+	if (was_empty) {
+		uint64_t one = 1;
+		ssize_t r = write(net->efd, &one, sizeof(one));
+		(void)r; /* the counter cannot overflow at one per batch */
+	}
+	pthread_mutex_unlock(&net->mu);
+}
+
+/* The first reply over HTTP/1.x lifts the HTTP/2 connection cap on every
+ * lane (one request per connection there). */
+static void cap_follow(struct eng_lane *l, CURL *done)
+{
+	long v = 0;
+	if (done && curl_easy_getinfo(done, CURLINFO_HTTP_VERSION, &v) == CURLE_OK &&
+	    v != CURL_HTTP_VERSION_2_0 && v != 0)
+		atomic_store(&l->net->h2_lifted, true);
+	if (atomic_load(&l->net->h2_lifted)) {
+		curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+		l->capped = false;
+	}
+}
+
+/* One turn's transfers handed over by the loop join the multi handle; one
+ * that cannot is handed back at once as failed (the engine retries it). */
+static void add_given(struct eng_lane *l, struct eng_xfer *x, struct eng_xfer **done,
+		      struct eng_xfer **done_tail)
+{
+	while (x) {
+		struct eng_xfer *nx = x->next;
+		x->next = NULL;
+		if (curl_multi_add_handle(l->multi, x->easy) != CURLM_OK) {
+			x->result = CURLE_FAILED_INIT;
+			if (*done_tail)
+				(*done_tail)->next = x;
+			else
+				*done = x;
+			*done_tail = x;
+		}
+		x = nx;
+	}
+}
+
+/* One turn of libcurl's work on the lane: every finished transfer is taken
+ * off the multi handle and appended to done. */
+static void lane_perform(struct eng_lane *l, struct eng_xfer **done, struct eng_xfer **done_tail)
+{
+	int running = 0;
+	curl_multi_perform(l->multi, &running);
+	CURLMsg *m;
+	int left;
+	while ((m = curl_multi_info_read(l->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		CURL *h = m->easy_handle;
+		CURLcode rc = m->data.result; /* m is invalid once h is removed */
+		struct eng_xfer *x = NULL;
+		curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
+		if (l->capped)
+			cap_follow(l, h);
+		curl_multi_remove_handle(l->multi, h);
+		if (!x)
+			continue;
+		x->result = rc;
+		x->next = NULL;
+		if (*done_tail)
+			(*done_tail)->next = x;
+		else
+			*done = x;
+		*done_tail = x;
+	}
+}
+
+static void *lane_main(void *arg)
+{
+	struct eng_lane *l = arg;
+	/* stop signals (SIGINT...) go to the loop's thread, which handles them */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		pthread_mutex_lock(&l->mu);
+		struct eng_xfer *given = l->in_head;
+		l->in_head = l->in_tail = NULL;
+		bool closing = l->closing;
+		pthread_mutex_unlock(&l->mu);
+		if (closing)
+			break; /* what was given and not added is forgotten by the loop */
+		struct eng_xfer *done = NULL, *done_tail = NULL;
+		add_given(l, given, &done, &done_tail);
+		if (l->capped)
+			cap_follow(l, NULL);
+		lane_perform(l, &done, &done_tail);
+		if (done)
+			hand_back(l->net, done, done_tail);
+		/* libcurl's own timeouts bound the wait; a kick or a stop wakes it */
+		curl_multi_poll(l->multi, NULL, 0, 1000, NULL);
+	}
+	return NULL;
+}
+
+int eng_net_open(struct eng_net *net, size_t n, long maxconnects, long h2_host_cap,
+		 struct se_err *err)
+{
+	memset(net, 0, sizeof(*net));
+	net->efd = -1;
+	if (n < 1)
+		n = 1;
+	if (n > ENG_NET_MAX_LANES)
+		n = ENG_NET_MAX_LANES;
+	pthread_mutex_init(&net->mu, NULL);
+	atomic_init(&net->h2_lifted, false);
+	net->open = true;
+	net->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (net->efd < 0)
+		return se_fail_errno(err, NULL, "cannot create the network threads' eventfd");
+	for (size_t i = 0; i < n; i++) {
+		struct eng_lane *l = &net->lanes[i];
+		l->net = net;
+		pthread_mutex_init(&l->mu, NULL);
+		net->n++;
+		l->multi = curl_multi_init();
+		if (!l->multi)
+			return se_fail(err, SE_IO, NULL, "curl_multi_init failed");
+		curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+		curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, maxconnects);
+		if (h2_host_cap > 0) {
+			curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, h2_host_cap);
+			l->capped = true;
+		}
+		if (i == 0)
+			continue; /* the loop's own thread runs lane 0 (eng_net_wait) */
+		int pe = pthread_create(&l->th, NULL, lane_main, l);
+		if (pe)
+			return se_fail(err, SE_IO, NULL, "cannot start a network thread: %s",
+				       strerror(pe));
+		l->started = true;
+	}
+	return 0;
+}
+
+void eng_net_add(struct eng_net *net, struct eng_xfer *x)
+{
+	size_t best = 0;
+	for (size_t i = 1; i < net->n; i++)
+		if (net->lanes[i].load < net->lanes[best].load)
+			best = i;
+	struct eng_lane *l = &net->lanes[best];
+	x->lane = (int)best;
+	x->next = NULL;
+	x->result = CURLE_OK;
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	if (l->st_tail)
+		l->st_tail->next = x;
+	else
+		l->st_head = x;
+	l->st_tail = x;
+	l->load++;
+}
+
+void eng_net_kick(struct eng_net *net)
+{
+	for (size_t i = 0; i < net->n; i++) {
+		struct eng_lane *l = &net->lanes[i];
+		if (!l->st_head)
+			continue;
+		if (i == 0) {
+			add_given(l, l->st_head, &net->own_head, &net->own_tail);
+			l->st_head = l->st_tail = NULL;
+			continue;
+		}
+		pthread_mutex_lock(&l->mu);
+		if (l->in_tail)
+			l->in_tail->next = l->st_head;
+		else
+			l->in_head = l->st_head;
+		l->in_tail = l->st_tail;
+		pthread_mutex_unlock(&l->mu);
+		l->st_head = l->st_tail = NULL;
+		curl_multi_wakeup(l->multi);
+	}
+}
+
+int eng_net_wait(struct eng_net *net, struct curl_waitfd *extra, unsigned n_extra, int timeout_ms,
+		 struct se_err *err)
+{
+	struct eng_lane *l = &net->lanes[0];
+	struct curl_waitfd fds[ENG_NET_MAX_EXTRA + 1];
+	if (n_extra > ENG_NET_MAX_EXTRA)
+		n_extra = ENG_NET_MAX_EXTRA;
+	memcpy(fds, extra, n_extra * sizeof(*fds));
+	fds[n_extra] = (struct curl_waitfd){.fd = net->efd, .events = CURL_WAIT_POLLIN};
+	for (unsigned i = 0; i <= n_extra; i++)
+		fds[i].revents = 0;
+	if (net->own_head)
+		timeout_ms = 0; /* a kick failed some: they are due now */
+	CURLMcode mc = curl_multi_poll(l->multi, fds, n_extra + 1, timeout_ms, NULL);
+	if (mc != CURLM_OK)
+		return se_fail(err, SE_IO, NULL, "curl_multi_poll failed: %s",
+			       curl_multi_strerror(mc));
+	for (unsigned i = 0; i < n_extra; i++)
+		extra[i].revents = fds[i].revents;
+	if (l->capped)
+		cap_follow(l, NULL);
+	lane_perform(l, &net->own_head, &net->own_tail);
+	return 0;
+}
+
+struct eng_xfer *eng_net_take(struct eng_net *net)
+{
+	struct eng_xfer *x = net->own_head, *tail = net->own_tail;
+	net->own_head = net->own_tail = NULL;
+	if (net->n > 1) {
+		uint64_t v;
+		ssize_t r = read(net->efd, &v, sizeof(v));
+		(void)r; /* EAGAIN: nothing was signalled, the list may still be set */
+		pthread_mutex_lock(&net->mu);
+		if (tail)
+			tail->next = net->out_head;
+		else
+			x = net->out_head;
+		net->out_head = net->out_tail = NULL;
+		pthread_mutex_unlock(&net->mu);
+	}
+	for (struct eng_xfer *p = x; p; p = p->next)
+		net->lanes[p->lane].load--;
+	return x;
+}
+
+void eng_net_stop(struct eng_net *net)
+{
+	for (size_t i = 0; i < net->n; i++) {
+		struct eng_lane *l = &net->lanes[i];
+		if (!l->started)
+			continue;
+		pthread_mutex_lock(&l->mu);
+		l->closing = true;
+		pthread_mutex_unlock(&l->mu);
+		curl_multi_wakeup(l->multi);
+		pthread_join(l->th, NULL);
+		l->started = false;
+	}
+}
+
+void eng_net_forget(struct eng_net *net, const struct eng_xfer *x)
+{
+	/* one never added (the lane stopped first) is on no multi handle:
+	 * libcurl then leaves it alone */
+	if (x->lane >= 0 && (size_t)x->lane < net->n && net->lanes[x->lane].multi)
+		curl_multi_remove_handle(net->lanes[x->lane].multi, x->easy);
+}
+
+void eng_net_free(struct eng_net *net)
+{
+	if (!net->open)
+		return;
+	eng_net_stop(net);
+	for (size_t i = 0; i < net->n; i++) {
+		struct eng_lane *l = &net->lanes[i];
+		if (l->multi)
+			curl_multi_cleanup(l->multi);
+		pthread_mutex_destroy(&l->mu);
+	}
+	if (net->efd >= 0)
+		close(net->efd);
+	pthread_mutex_destroy(&net->mu);
+	net->open = false;
+}

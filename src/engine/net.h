@@ -1,0 +1,110 @@
+/* net.h: the engine's network lanes, each running transfers on its own
+ * libcurl multi handle.
+ *
+ * The engine's loop decides what to send and what a reply means; the lanes
+ * only move bytes. A lane adds the handles it is given, runs
+ * curl_multi_perform and curl_multi_poll, and hands each finished transfer
+ * back, already removed from its multi handle, with libcurl's result code.
+ * Lane 0 runs on the loop's own thread, inside eng_net_wait (the loop's
+ * only wait); every other lane has a thread of its own. The write callbacks
+ * a handle carries run on its lane's thread: they may touch only the
+ * transfer's own state (and what is read-only during the loop) until it is
+ * handed back, and the hand-over's mutex orders those writes before the
+ * loop's reads.
+ *
+ * Why two: at zero model latency, one thread doing libcurl's per-transfer
+ * work, the socket system calls and the engine's own work ran a core at
+ * 100% (bench/cpu.sh), and when a wave of C replies comes in together one
+ * thread stamps them one after the other. A second lane puts half the
+ * transfers on the other core, as wrk -t2 does. Lane 0 stays on the loop's
+ * thread: a hand-over to a thread costs more than the transfer's own work
+ * (a run with the loop handing every transfer to one lane thread used 40%
+ * more CPU than the loop alone).
+ *
+ * Batched both ways, as the scoring worker (worker.h): eng_net_add only
+ * stages a transfer on the loop's side, eng_net_kick hands each lane its
+ * staged ones under one lock with one curl_multi_wakeup; a lane hands a
+ * turn's finished transfers back under one lock, with one eventfd write
+ * when the list was empty.
+ *
+ * Never allocates after eng_net_open: transfers are intrusive nodes.
+ * Bounded by the caller: a node is a live transfer of the engine's.
+ *
+ * Thread-safety: every function is called from the loop's thread only.
+ */
+#ifndef SE_ENGINE_NET_H
+#define SE_ENGINE_NET_H
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+#define ENG_NET_MAX_LANES 2
+#define ENG_NET_MAX_EXTRA 4 /* the caller's own fds eng_net_wait polls */
+
+/* One transfer, embedded in the caller's job. */
+struct eng_xfer {
+	struct eng_xfer *next;
+	CURL *easy;
+	CURLcode result; /* set by the lane when the transfer is over */
+	int lane;
+};
+
+struct eng_lane {
+	pthread_t th;
+	bool started;
+	CURLM *multi;
+	pthread_mutex_t mu;
+	struct eng_xfer *in_head, *in_tail; /* handed over, not yet added (mu) */
+	bool closing;			    /* (mu) */
+	bool capped;			    /* the lane's own: the HTTP/2 cap is set */
+	/* the loop's own */
+	struct eng_xfer *st_head, *st_tail; /* staged, not kicked */
+	size_t load;			    /* transfers given, not yet taken back */
+	struct eng_net *net;
+};
+
+struct eng_net {
+	struct eng_lane lanes[ENG_NET_MAX_LANES];
+	size_t n;
+	pthread_mutex_t mu;
+	struct eng_xfer *out_head, *out_tail; /* finished, not yet taken (mu) */
+	int efd;			      /* readable when out_head is set */
+	atomic_bool h2_lifted;		      /* a reply came over HTTP/1.x: no cap */
+	struct eng_xfer *own_head, *own_tail; /* lane 0's finished (the loop's) */
+	bool open;
+};
+
+/* Opens n lanes (1 to ENG_NET_MAX_LANES), each with a multi handle that
+ * keeps up to maxconnects idle connections and multiplexes HTTP/2. When
+ * h2_host_cap > 0, each lane opens at most that many connections per host
+ * until a reply comes over HTTP/1.x (engine.c, h2_cap). */
+int eng_net_open(struct eng_net *net, size_t n, long maxconnects, long h2_host_cap,
+		 struct se_err *err);
+/* Stages a transfer on the least loaded lane; it starts at the next kick.
+ * x->easy must be set; CURLOPT_PRIVATE is the lane's. */
+void eng_net_add(struct eng_net *net, struct eng_xfer *x);
+/* Hands every lane its staged transfers and wakes it. */
+void eng_net_kick(struct eng_net *net);
+/* The loop's wait: runs lane 0's transfers on the calling thread (libcurl's
+ * curl_multi_poll then curl_multi_perform) and waits until one of them,
+ * another lane, or one of the caller's extra fds (their revents set) has
+ * something, or timeout_ms passed. */
+int eng_net_wait(struct eng_net *net, struct curl_waitfd *extra, unsigned n_extra, int timeout_ms,
+		 struct se_err *err);
+/* Takes every finished transfer (linked by next, in the order the lanes
+ * gave them back), NULL when none. */
+struct eng_xfer *eng_net_take(struct eng_net *net);
+/* Stops the lanes and waits for them (idempotent): no callback runs after
+ * it, and transfers still running stay on their multi handles. */
+void eng_net_stop(struct eng_net *net);
+/* After eng_net_stop: takes a transfer that never came back off its lane. */
+void eng_net_forget(struct eng_net *net, const struct eng_xfer *x);
+/* Stops the lanes and frees them. */
+void eng_net_free(struct eng_net *net);
+
+#endif
