@@ -4,11 +4,13 @@
  * transfer (and take its timings) while no result has been scored. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -100,6 +102,35 @@ Test(engine_worker, stop_scores_what_is_still_queued)
 	eng_worker_free(&w);
 	close(o.gate[0]);
 	close(o.gate[1]);
+}
+
+/* The worker yields the cores to the network lanes: its nice value is
+ * ENG_WORKER_NICE above the caller's (Linux keeps one per thread), and the
+ * caller's own is left as it was. */
+static void note_nice(void *ctx, struct eng_wnode *wn)
+{
+	(void)wn;
+	errno = 0;
+	*(int *)ctx = getpriority(PRIO_PROCESS, 0);
+	cr_assert_eq(errno, 0);
+}
+
+Test(engine_worker, the_worker_runs_below_the_network_lanes, .timeout = 30)
+{
+	errno = 0;
+	int before = getpriority(PRIO_PROCESS, 0);
+	cr_assert_eq(errno, 0);
+	int seen = -100;
+	struct eng_worker w;
+	struct se_err err;
+	cr_assert_eq(eng_worker_start(&w, note_nice, &seen, &err), 0);
+	struct node one = {.seq = 0};
+	eng_worker_push(&w, &one.n);
+	eng_worker_stop(&w);
+	int want = before + ENG_WORKER_NICE > 19 ? 19 : before + ENG_WORKER_NICE;
+	cr_assert_eq(seen, want, "the worker's nice value: %d, want %d", seen, want);
+	cr_assert_eq(getpriority(PRIO_PROCESS, 0), before, "the caller's nice value moved");
+	eng_worker_free(&w);
 }
 
 /* Deferred (the engine's mode): pushes stay on the loop's side until the

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Hands a batch back to the loop: one eventfd write when the completion
@@ -34,6 +35,13 @@ static void *worker_main(void *arg)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* below the network lanes: a CPU-heavy check competes with the threads
+	 * that time the replies for the cores, and yields to them (the nice
+	 * value is a thread's own on Linux; an error leaves it as it was) */
+	errno = 0;
+	int nice_now = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, 0, nice_now + ENG_WORKER_NICE);
 	struct eng_wnode *held = NULL, *held_tail = NULL; /* scored, not flushed */
 	size_t n_held = 0;
 	pthread_mutex_lock(&w->mu);

@@ -50,6 +50,10 @@ typedef void (*eng_work_fn)(void *ctx, struct eng_wnode *n);
 typedef void (*eng_flush_fn)(void *ctx, struct eng_wnode *batch);
 
 #define ENG_WORKER_BATCH 256 /* nodes scored before a flush, at most */
+/* The worker's nice value over the process's: when the cores are short, a
+ * CPU-heavy check (or a command check's process, which inherits it when
+ * the worker restarts one) waits, not the timing of replies. */
+#define ENG_WORKER_NICE 5
 
 struct eng_worker {
 	pthread_t th;
