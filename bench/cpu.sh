@@ -78,7 +78,7 @@ if [ "${BENCH_PERF:-1}" = 1 ]; then
     se_run perf record -q -F 999 -g -o "$BENCH_TMP/perf.data" --
     {
       echo "# perf record -F 999 -g -- shadoweval run --concurrency 64 ($n requests, zero latency)"
-      echo "# samples by thread (perf report --sort pid): the network loop, then the scoring worker"
+      echo "# samples by thread (perf report --sort pid): the loop with lane 0, lane 1 and the scoring worker, most first"
       perf report -i "$BENCH_TMP/perf.data" --stdio --no-children --sort pid -g none 2>/dev/null |
         grep -E '^ +[0-9]' | sed 's/[[:space:]]*$//' | head -4
       echo "# perf report --no-children --sort dso,symbol: the entries over 1% of samples"
