@@ -1,11 +1,21 @@
 /* net.c: the engine's network threads and their two hand-overs (see net.h). */
 #include "engine/net.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include "core/clock.h"
+
+/* In a lane's epoll set, an fd of ours (the wake-up eventfd, the loop's
+ * own fds) is tagged; libcurl's sockets are not. */
+#define OWN_FD (UINT64_C(1) << 32)
+#define EPOLL_BATCH 256
 
 /* A lane's finished transfers go back to the loop in one piece: one
  * eventfd write when the list was empty (the loop takes the whole list on
@@ -61,12 +71,10 @@ static void add_given(struct eng_lane *l, struct eng_xfer *x, struct eng_xfer **
 	}
 }
 
-/* One turn of libcurl's work on the lane: every finished transfer is taken
- * off the multi handle and appended to done. */
-static void lane_perform(struct eng_lane *l, struct eng_xfer **done, struct eng_xfer **done_tail)
+/* Every finished transfer of the lane, taken off its multi handle and
+ * appended to done. */
+static void lane_collect(struct eng_lane *l, struct eng_xfer **done, struct eng_xfer **done_tail)
 {
-	int running = 0;
-	curl_multi_perform(l->multi, &running);
 	CURLMsg *m;
 	int left;
 	while ((m = curl_multi_info_read(l->multi, &left))) {
@@ -91,6 +99,82 @@ static void lane_perform(struct eng_lane *l, struct eng_xfer **done, struct eng_
 	}
 }
 
+/* ---- libcurl's sockets in a lane's epoll set (its multi_socket API) ---- */
+
+/* libcurl says which sockets it waits on, and for what. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	(void)easy;
+	struct eng_lane *l = userp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	struct epoll_event ev = {.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
+					   ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u),
+				 .data.u64 = (uint64_t)(uint32_t)s};
+	int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(l->epfd, op, s, &ev) != 0)
+		epoll_ctl(l->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
+	if (!socketp)
+		curl_multi_assign(l->multi, s, l); /* known from now on */
+	return 0;
+}
+
+/* libcurl's one timer: when it must be called with CURL_SOCKET_TIMEOUT. */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	(void)multi;
+	struct eng_lane *l = userp;
+	l->deadline = timeout_ms < 0 ? -1 : clock_now_ms() + (double)timeout_ms;
+	return 0;
+}
+
+static int own_fd_add(struct eng_lane *l, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = OWN_FD | (uint32_t)fd};
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* One wait of the lane: the sockets that are ready and libcurl's timer
+ * drive libcurl; the lane's own fds that are ready get their revents (the
+ * wake-up eventfd is drained). */
+static void lane_wait_sockets(struct eng_lane *l, int max_ms, struct curl_waitfd *own,
+			      unsigned n_own)
+{
+	int wait = max_ms;
+	if (l->deadline >= 0) {
+		double d = ceil(l->deadline - clock_now_ms());
+		wait = d <= 0 ? 0 : d < wait ? (int)d : wait;
+	}
+	struct epoll_event ev[EPOLL_BATCH];
+	int n = epoll_wait(l->epfd, ev, EPOLL_BATCH, wait);
+	int running = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t u = ev[i].data.u64;
+		int fd = (int)(uint32_t)u;
+		if (u & OWN_FD) {
+			if (fd == l->wake) {
+				uint64_t v;
+				ssize_t r = read(fd, &v, sizeof(v));
+				(void)r;
+			}
+			for (unsigned k = 0; k < n_own; k++)
+				if (own[k].fd == fd)
+					own[k].revents |= CURL_WAIT_POLLIN;
+			continue;
+		}
+		int mask = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+			   ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+			   ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+		curl_multi_socket_action(l->multi, fd, mask, &running);
+	}
+	if (l->deadline >= 0 && clock_now_ms() >= l->deadline) {
+		l->deadline = -1; /* on_timer sets the next one */
+		curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+}
+
 static void *lane_main(void *arg)
 {
 	struct eng_lane *l = arg;
@@ -110,13 +194,40 @@ static void *lane_main(void *arg)
 		add_given(l, given, &done, &done_tail);
 		if (l->capped)
 			cap_follow(l, NULL);
-		lane_perform(l, &done, &done_tail);
+		/* libcurl's own timeouts bound the wait; a kick or a stop wakes it */
+		lane_wait_sockets(l, 1000, NULL, 0);
+		lane_collect(l, &done, &done_tail);
 		if (done)
 			hand_back(l->net, done, done_tail);
-		/* libcurl's own timeouts bound the wait; a kick or a stop wakes it */
-		curl_multi_poll(l->multi, NULL, 0, 1000, NULL);
 	}
 	return NULL;
+}
+
+/* A wake-up for the lane's thread: a kick or a stop. */
+static void lane_wake(struct eng_lane *l)
+{
+	uint64_t one = 1;
+	ssize_t r = write(l->wake, &one, sizeof(one));
+	(void)r;
+}
+
+/* A lane's epoll set, libcurl's socket and timer callbacks, and (for a lane
+ * with a thread of its own) a wake-up eventfd in the set. */
+static int lane_sockets(struct eng_lane *l, bool own_thread, struct se_err *err)
+{
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return se_fail_errno(err, NULL, "cannot create a network lane's epoll set");
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+	if (!own_thread)
+		return 0;
+	l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->wake < 0 || own_fd_add(l, l->wake))
+		return se_fail_errno(err, NULL, "cannot create a network lane's wake-up");
+	return 0;
 }
 
 int eng_net_open(struct eng_net *net, size_t n, long maxconnects, long h2_host_cap,
@@ -137,6 +248,8 @@ int eng_net_open(struct eng_net *net, size_t n, long maxconnects, long h2_host_c
 	for (size_t i = 0; i < n; i++) {
 		struct eng_lane *l = &net->lanes[i];
 		l->net = net;
+		l->epfd = l->wake = -1;
+		l->deadline = -1;
 		pthread_mutex_init(&l->mu, NULL);
 		net->n++;
 		l->multi = curl_multi_init();
@@ -148,6 +261,8 @@ int eng_net_open(struct eng_net *net, size_t n, long maxconnects, long h2_host_c
 			curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, h2_host_cap);
 			l->capped = true;
 		}
+		if (lane_sockets(l, i > 0, err))
+			return -1;
 		if (i == 0)
 			continue; /* the loop's own thread runs lane 0 (eng_net_wait) */
 		int pe = pthread_create(&l->th, NULL, lane_main, l);
@@ -197,7 +312,7 @@ void eng_net_kick(struct eng_net *net)
 		l->in_tail = l->st_tail;
 		pthread_mutex_unlock(&l->mu);
 		l->st_head = l->st_tail = NULL;
-		curl_multi_wakeup(l->multi);
+		lane_wake(l);
 	}
 }
 
@@ -213,16 +328,23 @@ int eng_net_wait(struct eng_net *net, struct curl_waitfd *extra, unsigned n_extr
 	for (unsigned i = 0; i <= n_extra; i++)
 		fds[i].revents = 0;
 	if (net->own_head)
-		timeout_ms = 0; /* a kick failed some: they are due now */
-	CURLMcode mc = curl_multi_poll(l->multi, fds, n_extra + 1, timeout_ms, NULL);
-	if (mc != CURLM_OK)
-		return se_fail(err, SE_IO, NULL, "curl_multi_poll failed: %s",
-			       curl_multi_strerror(mc));
-	for (unsigned i = 0; i < n_extra; i++)
-		extra[i].revents = fds[i].revents;
+		timeout_ms = 0;			  /* a kick failed some: they are due now */
+	for (unsigned i = 0; i <= n_extra; i++) { /* the loop's fds join the set once */
+		bool known = false;
+		for (unsigned k = 0; k < l->n_own && !known; k++)
+			known = l->own[k] == fds[i].fd;
+		if (known || l->n_own == ENG_NET_MAX_EXTRA + 1)
+			continue;
+		if (own_fd_add(l, fds[i].fd))
+			return se_fail_errno(err, NULL, "cannot watch fd %d", fds[i].fd);
+		l->own[l->n_own++] = fds[i].fd;
+	}
 	if (l->capped)
 		cap_follow(l, NULL);
-	lane_perform(l, &net->own_head, &net->own_tail);
+	lane_wait_sockets(l, timeout_ms, fds, n_extra + 1);
+	for (unsigned i = 0; i < n_extra; i++)
+		extra[i].revents = fds[i].revents;
+	lane_collect(l, &net->own_head, &net->own_tail);
 	return 0;
 }
 
@@ -256,7 +378,7 @@ void eng_net_stop(struct eng_net *net)
 		pthread_mutex_lock(&l->mu);
 		l->closing = true;
 		pthread_mutex_unlock(&l->mu);
-		curl_multi_wakeup(l->multi);
+		lane_wake(l);
 		pthread_join(l->th, NULL);
 		l->started = false;
 	}
@@ -279,6 +401,10 @@ void eng_net_free(struct eng_net *net)
 		struct eng_lane *l = &net->lanes[i];
 		if (l->multi)
 			curl_multi_cleanup(l->multi);
+		if (l->epfd >= 0)
+			close(l->epfd);
+		if (l->wake >= 0)
+			close(l->wake);
 		pthread_mutex_destroy(&l->mu);
 	}
 	if (net->efd >= 0)

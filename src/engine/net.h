@@ -2,9 +2,10 @@
  * libcurl multi handle.
  *
  * The engine's loop decides what to send and what a reply means; the lanes
- * only move bytes. A lane adds the handles it is given, runs
- * curl_multi_perform and curl_multi_poll, and hands each finished transfer
- * back, already removed from its multi handle, with libcurl's result code.
+ * only move bytes. A lane adds the handles it is given, drives them through
+ * libcurl's multi_socket API (its sockets in an epoll set, its one timer),
+ * and hands each finished transfer back, already removed from its multi
+ * handle, with libcurl's result code.
  * Lane 0 runs on the loop's own thread, inside eng_net_wait (the loop's
  * only wait); every other lane has a thread of its own. The write callbacks
  * a handle carries run on its lane's thread: they may touch only the
@@ -21,9 +22,16 @@
  * (a run with the loop handing every transfer to one lane thread used 40%
  * more CPU than the loop alone).
  *
+ * Why sockets: curl_multi_perform visits every transfer of the multi handle
+ * and polls each one's socket, on every turn. At C = 64 and zero latency a
+ * turn finds tens of replies, and the two cost the same CPU per request
+ * (bench/cpu.sh); at C = 4096 with L = 1 s the replies of a wave trickle in
+ * and each turn paid for 2,048 transfers: the same run took 4.4 s of CPU
+ * with curl_multi_perform and 3.2 s with sockets.
+ *
  * Batched both ways, as the scoring worker (worker.h): eng_net_add only
  * stages a transfer on the loop's side, eng_net_kick hands each lane its
- * staged ones under one lock with one curl_multi_wakeup; a lane hands a
+ * staged ones under one lock with one eventfd write; a lane hands a
  * turn's finished transfers back under one lock, with one eventfd write
  * when the list was empty.
  *
@@ -62,6 +70,12 @@ struct eng_lane {
 	struct eng_xfer *in_head, *in_tail; /* handed over, not yet added (mu) */
 	bool closing;			    /* (mu) */
 	bool capped;			    /* the lane's own: the HTTP/2 cap is set */
+	/* libcurl's sockets in an epoll set */
+	int epfd;
+	int wake;			/* an eventfd in the set: a kick or a stop (lanes >= 1) */
+	double deadline;		/* libcurl's timer (clock_now_ms), -1 when none */
+	int own[ENG_NET_MAX_EXTRA + 1]; /* the loop's fds in lane 0's set */
+	unsigned n_own;
 	/* the loop's own */
 	struct eng_xfer *st_head, *st_tail; /* staged, not kicked */
 	size_t load;			    /* transfers given, not yet taken back */
@@ -90,9 +104,9 @@ int eng_net_open(struct eng_net *net, size_t n, long maxconnects, long h2_host_c
 void eng_net_add(struct eng_net *net, struct eng_xfer *x);
 /* Hands every lane its staged transfers and wakes it. */
 void eng_net_kick(struct eng_net *net);
-/* The loop's wait: runs lane 0's transfers on the calling thread (libcurl's
- * curl_multi_poll then curl_multi_perform) and waits until one of them,
- * another lane, or one of the caller's extra fds (their revents set) has
+/* The loop's wait: runs lane 0's transfers on the calling thread and waits
+ * until one of them, another lane, or one of the caller's extra fds (their
+ * revents set; the same fds on every call, at most ENG_NET_MAX_EXTRA) has
  * something, or timeout_ms passed. */
 int eng_net_wait(struct eng_net *net, struct curl_waitfd *extra, unsigned n_extra, int timeout_ms,
 		 struct se_err *err);
