@@ -9,6 +9,25 @@
 
 #define RECENT_MIN 1024 /* fingerprints the small table takes at least */
 #define RECENT_SHARE 64 /* ... or 1/64 of those in the sorted array */
+#define FP_BYTES 6	/* a fingerprint in the sorted array: its low 48 bits */
+#define FP_MASK ((UINT64_C(1) << (8 * FP_BYTES)) - 1)
+
+/* The i-th fingerprint of the sorted array (little-endian, 6 bytes). */
+static uint64_t sorted_at(const struct ds_ids *s, size_t i)
+{
+	const uint8_t *p = s->sorted + i * FP_BYTES;
+	uint64_t v = 0;
+	for (int k = FP_BYTES - 1; k >= 0; k--)
+		v = v << 8 | p[k];
+	return v;
+}
+
+static void sorted_put(struct ds_ids *s, size_t i, uint64_t v)
+{
+	uint8_t *p = s->sorted + i * FP_BYTES;
+	for (int k = 0; k < FP_BYTES; k++, v >>= 8)
+		p[k] = (uint8_t)v;
+}
 
 void ds_ids_init(struct ds_ids *s)
 {
@@ -24,7 +43,7 @@ void ds_ids_free(struct ds_ids *s)
 
 uint64_t ds_ids_fingerprint(const char *id)
 {
-	uint64_t h = hash64(0, id, strlen(id));
+	uint64_t h = hash64(0, id, strlen(id)) & FP_MASK;
 	return h ? h : 1;
 }
 
@@ -38,12 +57,12 @@ static bool in_sorted(const struct ds_ids *s, uint64_t fp)
 	size_t lo = 0, hi = s->n_sorted;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (s->sorted[mid] < fp)
+		if (sorted_at(s, mid) < fp)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < s->n_sorted && s->sorted[lo] == fp;
+	return lo < s->n_sorted && sorted_at(s, lo) == fp;
 }
 
 static uint64_t *slot(const struct ds_ids *s, uint64_t fp)
@@ -69,13 +88,16 @@ static void merge_recent(struct ds_ids *s)
 		if (s->recent[i])
 			s->recent[m++] = s->recent[i];
 	qsort(s->recent, m, sizeof(*s->recent), cmp_u64);
-	s->sorted = xrealloc(s->sorted, (s->n_sorted + m + 1) * sizeof(*s->sorted));
+	s->sorted = xrealloc(s->sorted, (s->n_sorted + m + 1) * FP_BYTES);
 	size_t a = s->n_sorted, b = m, out = s->n_sorted + m;
 	while (b > 0) {
-		if (a > 0 && s->sorted[a - 1] > s->recent[b - 1])
-			s->sorted[--out] = s->sorted[--a];
-		else
-			s->sorted[--out] = s->recent[--b];
+		uint64_t top = a > 0 ? sorted_at(s, a - 1) : 0;
+		if (a > 0 && top > s->recent[b - 1]) {
+			sorted_put(s, --out, top);
+			a--;
+		} else {
+			sorted_put(s, --out, s->recent[--b]);
+		}
 	}
 	s->n_sorted += m;
 	s->n_recent = 0;
