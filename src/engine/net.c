@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/wakefd.h"
 
 /* In a lane's epoll set, an fd of ours (the wake-up eventfd, the loop's
  * own fds) is tagged; libcurl's sockets are not. */
@@ -29,11 +30,8 @@ static void hand_back(struct eng_net *net, struct eng_xfer *head, struct eng_xfe
 	else
 		net->out_head = head;
 	net->out_tail = tail;
-	if (was_empty) {
-		uint64_t one = 1;
-		ssize_t r = write(net->efd, &one, sizeof(one));
-		(void)r; /* the counter cannot overflow at one per batch */
-	}
+	if (was_empty)
+		wakefd_signal(net->efd);
 	pthread_mutex_unlock(&net->mu);
 }
 
@@ -154,11 +152,8 @@ static void lane_wait_sockets(struct eng_lane *l, int max_ms, struct curl_waitfd
 		uint64_t u = ev[i].data.u64;
 		int fd = (int)(uint32_t)u;
 		if (u & OWN_FD) {
-			if (fd == l->wake) {
-				uint64_t v;
-				ssize_t r = read(fd, &v, sizeof(v));
-				(void)r;
-			}
+			if (fd == l->wake)
+				wakefd_drain(fd);
 			for (unsigned k = 0; k < n_own; k++)
 				if (own[k].fd == fd)
 					own[k].revents |= CURL_WAIT_POLLIN;
@@ -206,9 +201,7 @@ static void *lane_main(void *arg)
 /* A wake-up for the lane's thread: a kick or a stop. */
 static void lane_wake(struct eng_lane *l)
 {
-	uint64_t one = 1;
-	ssize_t r = write(l->wake, &one, sizeof(one));
-	(void)r;
+	wakefd_signal(l->wake);
 }
 
 /* A lane's epoll set, libcurl's socket and timer callbacks, and (for a lane
@@ -353,9 +346,7 @@ struct eng_xfer *eng_net_take(struct eng_net *net)
 	struct eng_xfer *x = net->own_head, *tail = net->own_tail;
 	net->own_head = net->own_tail = NULL;
 	if (net->n > 1) {
-		uint64_t v;
-		ssize_t r = read(net->efd, &v, sizeof(v));
-		(void)r; /* EAGAIN: nothing was signalled, the list may still be set */
+		wakefd_drain(net->efd); /* the list may be set without a wake-up */
 		pthread_mutex_lock(&net->mu);
 		if (tail)
 			tail->next = net->out_head;

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/wakefd.h"
+
 /* Hands a batch back to the loop: one eventfd write when the completion
  * list was empty (the loop takes the whole list on each wake-up, so a
  * non-empty list already has a wake-up pending). Called with mu held. */
@@ -20,11 +22,8 @@ static void hand_back(struct eng_worker *w, struct eng_wnode *head, struct eng_w
 	else
 		w->out_head = head;
 	w->out_tail = tail;
-	if (was_empty) {
-		uint64_t one = 1;
-		ssize_t r = write(w->efd, &one, sizeof(one));
-		(void)r; /* the counter cannot overflow at one per batch */
-	}
+	if (was_empty)
+		wakefd_signal(w->efd);
 }
 
 static void *worker_main(void *arg)
@@ -164,9 +163,7 @@ struct eng_wnode *eng_worker_done(struct eng_worker *w)
 {
 	if (w->efd < 0)
 		return NULL;
-	uint64_t junk;
-	ssize_t r = read(w->efd, &junk, sizeof(junk)); /* EAGAIN when none */
-	(void)r;
+	wakefd_drain(w->efd);
 	pthread_mutex_lock(&w->mu);
 	struct eng_wnode *n = w->out_head;
 	w->out_head = w->out_tail = NULL;

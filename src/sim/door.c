@@ -39,6 +39,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/wakefd.h"
 #include "core/xalloc.h"
 #include "sim/sim.h"
 
@@ -286,11 +287,8 @@ static void *door_main(void *arg)
 				accept_all(dr, now);
 			else if (p != (struct pend *)dr) /* not the eventfd */
 				examine(dr, p);
-			else {
-				uint64_t v;
-				ssize_t r = read(dr->wake, &v, sizeof(v));
-				(void)r;
-			}
+			else
+				wakefd_drain(dr->wake);
 		}
 	}
 	return NULL;
@@ -328,9 +326,7 @@ int sim_door_start(struct sim_door **out, const struct sim_door_opts *o, struct 
 
 static void wake(struct sim_door *dr)
 {
-	uint64_t one = 1;
-	ssize_t r = write(dr->wake, &one, sizeof(one));
-	(void)r;
+	wakefd_signal(dr->wake);
 }
 
 void sim_door_closed(struct sim_door *dr)
