@@ -832,8 +832,8 @@ static double transfer_ms(struct job *j, double now)
 
 /* TTFT on libcurl's clock too, from the same start: its time to the first
  * byte, plus what the write callbacks measured from the first body byte
- * to the first content delta (both stamps taken inside
- * curl_multi_perform, as the bytes came). Never past the transfer's end. */
+ * to the first content delta (both stamps taken on the transfer's lane, as
+ * the bytes came). Never past the transfer's end. */
 static void set_ttft(struct job *j, double latency)
 {
 	if (j->t_content < 0)

@@ -18,18 +18,20 @@
  * redacts, runs the checks, builds the row (reply_row.h), stores the cache
  * entry and appends the line, in the order the loop finished them: the
  * file's order is the loop's, as before. The job comes back through a
- * completion eventfd in curl_multi_poll's extra_fds; until then it is live
+ * completion eventfd among the loop's fds (net.h, eng_net_wait); until then
+ * it is live
  * (it holds its item and a place in the concurrency), so the queue is
  * bounded by the concurrency and SIGINT never drops a finished line. A write
  * error on the worker ends the run as before (the loop sees it when the job
  * comes back). The engine's other state is the loop's alone.
  *
- * The loop (STYLE.md "One event loop"): one CURLM. Each turn admits
+ * The loop (STYLE.md "One event loop"): one thread decides; the transfers
+ * run on two network lanes, each a CURLM (net.h). Each turn admits
  * work while in-flight < concurrency and the per-endpoint limits and rpm token
  * buckets allow, pulling items lazily from ds_next, so memory follows the
  * concurrency, never the dataset. Backoff and Retry-After are deadlines in a
  * min-heap, never sleeps. SIGINT sets a flag and writes a self-pipe that sits
- * in curl_multi_poll's extra_fds.
+ * among the loop's fds.
  *
  * The small parts (backoff, timer heap, token bucket, status classes, cache
  * key, the resume set) are exposed here so tests can check them alone.

@@ -4,7 +4,7 @@
  * an intrusive node, scored, formatted and written by one worker thread (in
  * FIFO order, so results.jsonl keeps the order the loop finished them in),
  * then handed back through a completion list whose eventfd sits in
- * curl_multi_poll's extra_fds: the loop frees what it owns (the job, the
+ * the loop's wait (eng_net_wait): the loop frees what it owns (the job, the
  * item) only when the node comes back.
  *
  * Batched: the worker scores nodes until its queue is empty or
@@ -93,7 +93,7 @@ void eng_worker_kick(struct eng_worker *w);
 struct eng_wnode *eng_worker_done(struct eng_worker *w);
 /* Pushed and not yet taken back by eng_worker_done. */
 size_t eng_worker_queued(struct eng_worker *w);
-/* The completion fd, for curl_multi_poll's extra_fds. */
+/* The completion fd, for the loop's wait (eng_net_wait). */
 int eng_worker_fd(const struct eng_worker *w);
 /* Kicks, scores whatever is still queued, then joins the thread; finished nodes
  * stay for eng_worker_done. Safe on a worker that never started. */
