@@ -122,10 +122,11 @@ struct job {
 	size_t fb_next; /* the next fallback index to consider after this job */
 	int attempts;
 	double est_cost;
-	CURL *easy;
-	struct eng_xfer xfer; /* the transfer on its network lane (net.h) */
-	struct buf body;      /* the request body, the same for every attempt */
-	struct buf resp;      /* raw reply: JSON body, error body, or SSE text to cache */
+	/* the transfer on its network lane (net.h); xfer.easy is NULL when
+	 * none runs */
+	struct eng_xfer xfer;
+	struct buf body; /* the request body, the same for every attempt */
+	struct buf resp; /* raw reply: JSON body, error body, or SSE text to cache */
 	struct sse_parser sse;
 	struct wire_reply reply;
 	bool hit; /* served from the cache */
@@ -404,7 +405,7 @@ static void job_init(struct engine *e, struct job *j, struct item *it, int model
 	j->hit = false;
 	j->header_cost = NAN;
 	eng_gen_reset(&j->gen);
-	j->easy = NULL;
+	j->xfer.easy = NULL;
 	j->stream = e->cfg->params.stream;
 	j->parent = NULL;
 	j->write_parent = j->judging = false;
@@ -449,10 +450,10 @@ static struct job *job_new(struct engine *e, struct item *it, int model, enum re
 /* Ends a job's life (its line written, or dropped): back to the free list. */
 static void job_release(struct engine *e, struct job *j)
 {
-	if (j->easy) { /* still on its lane: the lanes are stopped (drop_all) */
+	if (j->xfer.easy) { /* still on its lane: the lanes are stopped (drop_all) */
 		eng_net_forget(&e->net, &j->xfer);
-		pool_put(e, j->easy);
-		j->easy = NULL;
+		pool_put(e, j->xfer.easy);
+		j->xfer.easy = NULL;
 		e->eps[j->endpoint].in_flight--;
 		e->in_flight--;
 	}
@@ -556,9 +557,9 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	size_t n = size * nmemb;
 	if (!j->code_checked) {
 		j->t_first_write = clock_now_ms();
-		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->http);
+		curl_easy_getinfo(j->xfer.easy, CURLINFO_RESPONSE_CODE, &j->http);
 		char *ct = NULL;
-		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &ct);
+		curl_easy_getinfo(j->xfer.easy, CURLINFO_CONTENT_TYPE, &ct);
 		snprintf(j->ctype, sizeof(j->ctype), "%s", ct ? ct : "");
 		j->stream_active = j->stream && j->http / 100 == 2 && reply_is_sse(j, ptr, n);
 		j->code_checked = true;
@@ -636,7 +637,7 @@ static bool job_start(struct engine *e, struct job *j, double now)
 		j->sample_node.next = ep->headers;
 		j->attempt_node.next = &j->sample_node;
 	}
-	j->easy = h;
+	j->xfer.easy = h;
 	curl_easy_setopt(h, CURLOPT_URL, ep->url);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body.data);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body.len);
@@ -659,7 +660,6 @@ static bool job_start(struct engine *e, struct job *j, double now)
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	j->t_start = now;
 	j->state = JOB_RUNNING;
-	j->xfer.easy = h;
 	eng_net_add(&e->net, &j->xfer);
 	ep->in_flight++;
 	e->in_flight++;
@@ -769,8 +769,8 @@ static enum res_status parse_reply(struct job *j, bool stream, char *error, size
  * happening, or happens with nothing else in flight. */
 static int local_failure(struct engine *e, struct job *j, CURLcode cc, long oserr, double now)
 {
-	pool_put(e, j->easy);
-	j->easy = NULL;
+	pool_put(e, j->xfer.easy);
+	j->xfer.easy = NULL;
 	e->eps[j->endpoint].in_flight--;
 	e->in_flight--;
 	j->attempts--;
@@ -808,7 +808,8 @@ static bool is_local_error(CURLcode cc, long oserr)
 static curl_off_t setup_us(struct job *j)
 {
 	curl_off_t pre = 0;
-	if (curl_easy_getinfo(j->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK || pre < 0)
+	if (curl_easy_getinfo(j->xfer.easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK ||
+	    pre < 0)
 		return 0;
 	return pre;
 }
@@ -823,7 +824,7 @@ static curl_off_t setup_us(struct job *j)
 static double transfer_ms(struct job *j, double now)
 {
 	curl_off_t us = 0;
-	if (curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK && us > 0) {
+	if (curl_easy_getinfo(j->xfer.easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK && us > 0) {
 		curl_off_t pre = setup_us(j);
 		return (double)(pre < us ? us - pre : us) / 1000.0;
 	}
@@ -841,7 +842,8 @@ static void set_ttft(struct job *j, double latency)
 	curl_off_t us = 0;
 	double first = -1;
 	if (j->t_first_write >= 0 &&
-	    curl_easy_getinfo(j->easy, CURLINFO_STARTTRANSFER_TIME_T, &us) == CURLE_OK && us > 0) {
+	    curl_easy_getinfo(j->xfer.easy, CURLINFO_STARTTRANSFER_TIME_T, &us) == CURLE_OK &&
+	    us > 0) {
 		curl_off_t pre = setup_us(j);
 		first =
 		    (double)(pre < us ? us - pre : us) / 1000.0 + (j->t_content - j->t_first_write);
@@ -912,7 +914,6 @@ static int gen_start(struct engine *e, struct job *j, double now)
 		pool_put(e, h);
 		return gen_end(e, j);
 	}
-	j->easy = h;
 	j->xfer.easy = h;
 	eng_net_add(&e->net, &j->xfer);
 	j->state = JOB_RUNNING;
@@ -925,9 +926,9 @@ static int gen_start(struct engine *e, struct job *j, double now)
 static int gen_done(struct engine *e, struct job *j, CURLcode cc)
 {
 	double now = clock_now_ms(), at = now;
-	enum eng_gen_next next = eng_gen_done(&j->gen, j->easy, cc, &e->cfg->retry, now, &at);
-	pool_put(e, j->easy);
-	j->easy = NULL;
+	enum eng_gen_next next = eng_gen_done(&j->gen, j->xfer.easy, cc, &e->cfg->retry, now, &at);
+	pool_put(e, j->xfer.easy);
+	j->xfer.easy = NULL;
 	e->eps[j->endpoint].in_flight--;
 	e->in_flight--;
 	if (next == ENG_GEN_AGAIN && !stopsig_raised()) {
@@ -983,7 +984,7 @@ static void http_error_text(struct engine *e, struct job *j, long http, double *
 	}
 	char *loc = NULL;
 	if (http >= 300 && http < 400 &&
-	    curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+	    curl_easy_getinfo(j->xfer.easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
 		/* redirects are never followed (a key must not follow them to
 		 * another host); the target is shown, an echoed key redacted */
 		char where[400];
@@ -1041,7 +1042,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	double now = clock_now_ms();
 	long oserr = 0;
 	if (cc != CURLE_OK && !j->too_big) {
-		curl_easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &oserr);
+		curl_easy_getinfo(j->xfer.easy, CURLINFO_OS_ERRNO, &oserr);
 		if (is_local_error(cc, oserr))
 			return local_failure(e, j, cc, oserr, now);
 	}
@@ -1058,14 +1059,14 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			       e->cfg->endpoints[j->endpoint].name);
 	long http = 0;
 	curl_off_t ra = -1;
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
-	curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &ra);
+	curl_easy_getinfo(j->xfer.easy, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_getinfo(j->xfer.easy, CURLINFO_RETRY_AFTER, &ra);
 	struct curl_header *cost_h = NULL;
-	j->header_cost = curl_easy_header(j->easy, "x-litellm-response-cost", 0, CURLH_HEADER, -1,
-					  &cost_h) == CURLHE_OK
+	j->header_cost = curl_easy_header(j->xfer.easy, "x-litellm-response-cost", 0, CURLH_HEADER,
+					  -1, &cost_h) == CURLHE_OK
 			     ? eng_header_cost(cost_h->value)
 			     : NAN;
-	eng_gen_note_header(&j->gen, j->easy);
+	eng_gen_note_header(&j->gen, j->xfer.easy);
 	j->http = http;
 	double latency = transfer_ms(j, now);
 	double retry_after_ms = ra > 0 ? (double)ra * 1000.0 : -1;
@@ -1093,8 +1094,8 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	}
 	set_ttft(j, latency);
 	/* the handle goes back to the pool now: a retry waits in the heap */
-	pool_put(e, j->easy);
-	j->easy = NULL;
+	pool_put(e, j->xfer.easy);
+	j->xfer.easy = NULL;
 	e->eps[j->endpoint].in_flight--;
 	e->in_flight--;
 
