@@ -38,7 +38,6 @@ LUA
 # shadowsim's own CPU over our runs (it shares the 2 cores): utime + stime
 # of its /proc stat, in clock ticks
 sim_ticks() { awk '{ print $14 + $15 }' "/proc/$SIM_PID/stat"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # Rounds of our run then wrk's, interleaved, each side's median taken: the
 # 2 cores are shared with other work, and one pair taken at different
 # moments gave ratios from 0.27 to 0.42 within 20 minutes.
@@ -58,10 +57,10 @@ for r in $(seq "$rounds"); do
     "$(bench_fmt "($wuser + $wsys) * 1000000 / $wreq") $wrps" >>"$BENCH_TMP/rounds"
   echo "  round $r: $(tail -1 "$BENCH_TMP/rounds") (us/request, requests/s; wrk's)"
 done
-cpu=$(cut -d' ' -f1 "$BENCH_TMP/rounds" | median)
-rps=$(cut -d' ' -f2 "$BENCH_TMP/rounds" | median)
-wcpu=$(cut -d' ' -f3 "$BENCH_TMP/rounds" | median)
-wrps=$(cut -d' ' -f4 "$BENCH_TMP/rounds" | median)
+cpu=$(cut -d' ' -f1 "$BENCH_TMP/rounds" | bench_median)
+rps=$(cut -d' ' -f2 "$BENCH_TMP/rounds" | bench_median)
+wcpu=$(cut -d' ' -f3 "$BENCH_TMP/rounds" | bench_median)
+wrps=$(cut -d' ' -f4 "$BENCH_TMP/rounds" | bench_median)
 
 how="BENCH_CPU_REQS=$n bench/cpu.sh: shadoweval run --concurrency 64, $n requests at zero latency; wrk -t2 -c64 -d${wrk_s}s; medians of $rounds interleaved rounds"
 bench_row 3 cpu_us_per_request "$cpu" "" "" "$how"

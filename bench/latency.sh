@@ -116,7 +116,6 @@ for r in $(seq "$heavy_rounds"); do
   echo "$(bench_fmt "$h99 - $p99") $(bench_fmt "($hu + $hs - $pu - $ps) * 1000 / $n")" >>"$BENCH_TMP/pairs"
   echo "  heavy pair $r: p99 error $p99 ms plain, $h99 ms heavy"
 done
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 how="bench/latency.sh: shadoweval run, $n streamed requests, L=${lat}ms, C=64, with and without two checks \"(?s)^(\\w+\\s?)*\$\", medians of $heavy_rounds alternated pairs"
-bench_row 2 heavy_check_cpu_ms_per_output "$(cut -d' ' -f2 "$BENCH_TMP/pairs" | median)" "" "" "$how"
-bench_row 2 heavy_check_p99_shift_ms "$(cut -d' ' -f1 "$BENCH_TMP/pairs" | median)" "<2" "" "$how"
+bench_row 2 heavy_check_cpu_ms_per_output "$(cut -d' ' -f2 "$BENCH_TMP/pairs" | bench_median)" "" "" "$how"
+bench_row 2 heavy_check_p99_shift_ms "$(cut -d' ' -f1 "$BENCH_TMP/pairs" | bench_median)" "<2" "" "$how"

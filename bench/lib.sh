@@ -63,6 +63,12 @@ bench_row() {
   return 0
 }
 
+# bench_median: the median of the numbers on stdin, one a line (the lower
+# middle one of an even count).
+bench_median() {
+  sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 bench_fmt() {
   printf '%.3f' "$(echo "$1" | bc -l)"
 }
