@@ -89,10 +89,13 @@ static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, st
 	memset(a, 0, sizeof(*a));
 	a->limit = -1;
 	*help = false;
-	int c, v;
+	int c, v, li = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
+		if (flag_value_given(c, li, opts, optarg, err))
+			return -1;
+		li = -1;
 		switch (c) {
 		case O_A:
 			a->a = optarg;

@@ -240,13 +240,16 @@ int cmd_validate(int argc, char **argv, struct se_err *err)
 	};
 	struct cli_evalflags ef;
 	cli_evalflags_init(&ef, argc);
-	int c, rc = -1;
+	int c, li = -1, rc = -1;
 	struct cfg *cfg = NULL;
 	struct pricing *prices = NULL;
 	struct plan p = {0};
 	optind = 0; /* glibc: a full re-scan */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
+		if (flag_value_given(c, li, opts, optarg, err))
+			goto out;
+		li = -1;
 		if (c == 'h') {
 			fputs(validate_usage, stdout);
 			rc = 0;

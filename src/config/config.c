@@ -210,25 +210,12 @@ static int want_number(struct ctx *c, const cJSON *j, const char *jpath, double 
 
 /* ---- whole-file checks before the schema walk ---- */
 
-/* Rejects duplicate keys anywhere in the tree: cJSON keeps both, and which
- * one a lookup returns is not something a config should depend on. */
-static int no_duplicate_keys(struct ctx *c, const cJSON *j, const char *jpath)
+/* Rejects duplicate keys anywhere in the tree (jsonv_duplicate_key). */
+static int no_duplicate_keys(struct ctx *c, const cJSON *root)
 {
-	char child[JPATH];
-	int i = 0;
-	for (const cJSON *k = j->child; k; k = k->next, i++) {
-		if (cJSON_IsObject(j)) {
-			for (const cJSON *prev = j->child; prev != k; prev = prev->next)
-				if (!strcmp(prev->string, k->string))
-					return fail(c, jpath, "duplicate key \"%s\"", k->string);
-			jsonv_key(child, jpath, k->string);
-		} else {
-			jsonv_idx(child, jpath, i);
-		}
-		if ((cJSON_IsObject(k) || cJSON_IsArray(k)) && no_duplicate_keys(c, k, child))
-			return -1;
-	}
-	return 0;
+	char at[JPATH];
+	const char *dup = jsonv_duplicate_key(root, "", at);
+	return dup ? fail(c, at, "duplicate key \"%s\"", dup) : 0;
 }
 
 /* Does s look like a secret rather than a variable name? Checked before the
@@ -1450,7 +1437,7 @@ int cfg_load_with(const char *path, const struct cfg_overrides *ov, struct cfg *
 	cJSON *root = parse_json(&c, data, len);
 	int rc = -1;
 	bool overridden = ov && (ov->routing || ov->n_sets);
-	if (root && !no_duplicate_keys(&c, root, "") &&
+	if (root && !no_duplicate_keys(&c, root) &&
 	    (!overridden || !cfg_overrides_apply(root, ov, err))) {
 		if (overridden)
 			note_overrides(cfg, root, ov);

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* An empty path the user gave is still named: as "" (it would vanish). */
 static void set_where(struct se_err *err, const char *where)
 {
-	if (where)
+	if (where && !*where)
+		snprintf(err->where, sizeof(err->where), "\"\"");
+	else if (where)
 		snprintf(err->where, sizeof(err->where), "%s", where);
 	else
 		err->where[0] = '\0';

@@ -87,17 +87,31 @@ int flag_bad_option(int c, char **argv, const struct option *opts, struct se_err
 	return se_fail(err, SE_USAGE, NULL, "unknown option \"%s\"", name);
 }
 
+int flag_value_given(int c, int longindex, const struct option *opts, const char *arg,
+		     struct se_err *err)
+{
+	if (c == ':' || c == '?' || !arg || *arg)
+		return 0;
+	if (longindex >= 0)
+		return se_fail(err, SE_USAGE, NULL, "--%s needs a value, got an empty one",
+			       opts[longindex].name);
+	return se_fail(err, SE_USAGE, NULL, "-%c needs a value, got an empty one", c);
+}
+
 int flag_scan(int argc, char **argv, const char *shortopts, const struct option *opts,
 	      const char *usage, flag_take_fn take, void *ctx, struct se_err *err)
 {
 	optind = 0; /* glibc: a full re-scan, whatever ran getopt before */
 	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+	int c, li = -1;
+	while ((c = getopt_long(argc, argv, shortopts, opts, &li)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return 1;
 		}
+		if (flag_value_given(c, li, opts, optarg, err))
+			return -1;
+		li = -1;
 		int took = c == ':' || c == '?' ? 1 : take(ctx, c, optarg, err);
 		if (took > 0)
 			return flag_bad_option(c, argv, opts, err);

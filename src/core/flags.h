@@ -29,6 +29,12 @@ int flag_parse_in(const char *flag, const char *s, double lo, double hi, int ope
  * long option of opts (the command's table) as a "did you mean". Returns -1. */
 int flag_bad_option(int c, char **argv, const struct option *opts, struct se_err *err);
 
+/* An option's value must not be empty: `-o ''` would name the current
+ * folder, `--cache-dir ''` too, an empty pattern match everything. For what
+ * getopt_long returned (c, its longindex or -1, optarg): 0, or -1 with err
+ * naming the option. flag_scan applies it to every option. */
+int flag_value_given(int c, int longindex, const struct option *opts, const char *arg,
+		     struct se_err *err);
 /* One option of a command for flag_scan: 0 taken, -1 with err, 1 when c is
  * not one of its options. */
 typedef int (*flag_take_fn)(void *ctx, int c, const char *arg, struct se_err *err);

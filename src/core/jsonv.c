@@ -79,6 +79,30 @@ void jsonv_idx(char out[JSONV_PATH], const char *parent, size_t i)
 	cat3(out, parent, idx, "");
 }
 
+const char *jsonv_duplicate_key(const struct cJSON *v, const char *path, char at[JSONV_PATH])
+{
+	char child[JSONV_PATH];
+	size_t i = 0;
+	for (const cJSON *k = v ? v->child : NULL; k; k = k->next, i++) {
+		if (cJSON_IsObject(v)) {
+			for (const cJSON *prev = v->child; prev != k; prev = prev->next)
+				if (!strcmp(prev->string, k->string)) {
+					snprintf(at, JSONV_PATH, "%s", path);
+					return k->string;
+				}
+			jsonv_key(child, path, k->string);
+		} else {
+			jsonv_idx(child, path, i);
+		}
+		const char *dup = cJSON_IsObject(k) || cJSON_IsArray(k)
+				      ? jsonv_duplicate_key(k, child, at)
+				      : NULL;
+		if (dup)
+			return dup;
+	}
+	return NULL;
+}
+
 void jsonv_where(const struct jsonv *c, const char *path, char *out, size_t size)
 {
 	const char *p = path && *path ? path : "(root)";

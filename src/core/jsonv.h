@@ -66,6 +66,11 @@ int jsonv_vfail(const struct jsonv *c, const char *path, const char *fmt, va_lis
 int jsonv_fail_in(struct se_err *err, const char *file, const char *path, const char *fmt, ...)
     SE_PRINTF(4, 5);
 
+/* The first key given twice in one object anywhere in v, or NULL; path is
+ * v's own path, and at holds the object's. cJSON keeps both copies, and
+ * which one a lookup returns is nothing an input file should decide. */
+const char *jsonv_duplicate_key(const struct cJSON *v, const char *path, char at[JSONV_PATH]);
+
 /* s is one of the names in list (NULL-terminated). */
 bool jsonv_in(const char *const *list, const char *s);
 /* The first key of obj that is not in known (NULL-terminated), or NULL. */

@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "core/fileio.h"
+#include "core/jsonv.h"
 #include "core/jsonnul.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
@@ -234,6 +235,11 @@ int ds_item_from_obj(struct ds_reader *r, cJSON *obj, size_t line, size_t number
 	where_line(r, line, w, sizeof(w));
 	item->obj = obj;
 	item->line = line;
+	char at[JSONV_PATH];
+	const char *dup = jsonv_duplicate_key(obj, "", at);
+	if (dup) /* as in the config and results.jsonl: one value per key */
+		return se_fail(err, SE_INPUT, w, "%s%sduplicate key \"%s\"", at, *at ? ": " : "",
+			       dup);
 	item->index = r->index;
 
 	const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(obj, "prompt");
@@ -252,7 +258,15 @@ int ds_item_from_obj(struct ds_reader *r, cJSON *obj, size_t line, size_t number
 			return se_fail(err, SE_INPUT, w, "\"id\" is empty");
 		item->id = id->valuestring;
 	} else if (cJSON_IsNumber(id)) {
-		jsonw_number_text(id->valuedouble, tmp, sizeof(tmp));
+		/* read through a double: only integers it holds exactly keep
+		 * the text of the file (12345678901234567890 would come back
+		 * rounded, and pair with the wrong item) */
+		double v = id->valuedouble;
+		if (!(fabs(v) <= 9007199254740992.0) || v != floor(v))
+			return se_fail(err, SE_INPUT, w,
+				       "\"id\" is a number that is not an integer of at most "
+				       "2^53 in size; write it as a string");
+		jsonw_number_text(v, tmp, sizeof(tmp));
 		item->id = item->id_buf = xstrdup(tmp);
 	} else if (!id || cJSON_IsNull(id)) {
 		snprintf(tmp, sizeof(tmp), "%zu", number);

@@ -14,9 +14,7 @@
  * Within a group, kinds as in diff.h with A the baseline: a-better is a
  * lost pass, b-better a gained one.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <cjson/cJSON.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,15 +122,11 @@ static bool grep_line(const struct dif_index *x, uint32_t cell, const void *re, 
 {
 	struct dif_line l;
 	dif_line_init(&l);
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
 	int rc = dif_line_load(x, cell, &l, err);
 	if (rc == 0) {
-		const char *id = l.row.item_id, *o = l.row.output;
-		*match =
-		    pcre2_match(re, (PCRE2_SPTR)id, strlen(id), 0, 0, md, NULL) >= 0 ||
-		    (o && pcre2_match(re, (PCRE2_SPTR)o, l.row.output_len, 0, 0, md, NULL) >= 0);
+		const struct dif_line *one = &l;
+		rc = dif_grep_lines(re, &one, 1, match, err);
 	}
-	pcre2_match_data_free(md);
 	dif_line_free(&l);
 	return rc != 0;
 }

@@ -94,6 +94,34 @@ static int line_fail(const struct dif_index *x, size_t line, struct se_err *err,
 	return se_fail(err, SE_INPUT, where, "%s", what);
 }
 
+/* Every line of an item agrees on its task and slot (a line without one
+ * takes the others'), as summarize and sweep require. */
+static int item_agrees(struct dif_index *x, const struct res_rec *r, uint32_t item,
+		       struct se_err *err)
+{
+	struct dif_item *it = &x->items[item];
+	uint16_t task = intern_recent(&x->tasks, &x->recent_task, r->task);
+	uint16_t slot = intern_recent(&x->slots, &x->recent_slot, r->slot);
+	if (x->tasks.n > UINT16_MAX || x->slots.n > UINT16_MAX)
+		return line_fail(x, r->line, err, "too many tasks or slots");
+	const char *what = NULL, *had = NULL, *now = NULL;
+	if (task != it->task && *x->tasks.name[task] && *x->tasks.name[it->task])
+		what = "task", had = x->tasks.name[it->task], now = x->tasks.name[task];
+	else if (slot != it->slot && *x->slots.name[slot] && *x->slots.name[it->slot])
+		what = "slot", had = x->slots.name[it->slot], now = x->slots.name[slot];
+	if (what) {
+		char msg[700];
+		snprintf(msg, sizeof(msg), "item \"%s\": lines disagree on its %s (\"%s\", \"%s\")",
+			 r->item_id, what, had, now);
+		return line_fail(x, r->line, err, msg);
+	}
+	if (!*x->tasks.name[it->task])
+		it->task = task;
+	if (!*x->slots.name[it->slot])
+		it->slot = slot;
+	return 0;
+}
+
 /* The item of an id: found or added. */
 static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item, struct se_err *err)
 {
@@ -101,7 +129,7 @@ static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item,
 	if (x->nitems && r->item_id_len == x->last_id.len &&
 	    !memcmp(x->last_id.data, r->item_id, r->item_id_len)) {
 		*item = x->last_item;
-		return 0;
+		return item_agrees(x, r, *item, err);
 	}
 	buf_reset(&x->last_id);
 	buf_append(&x->last_id, r->item_id, r->item_id_len);
@@ -112,7 +140,7 @@ static int item_of(struct dif_index *x, const struct res_rec *r, uint32_t *item,
 	long found = find_slot(x, hash, &slot);
 	if (found >= 0) {
 		*item = x->last_item = (uint32_t)found;
-		return 0;
+		return item_agrees(x, r, *item, err);
 	}
 	if (x->nitems >= UINT32_MAX - 1)
 		return line_fail(x, r->line, err, "too many items");
@@ -220,6 +248,8 @@ static void group(struct dif_index *x)
 		qsort_r(x->order, x->nitems, sizeof(*x->order), cmp_order, x->items);
 }
 
+static int check_items(const struct dif_index *x, struct se_err *err);
+
 int dif_index_load(struct dif_index *x, const char *path, struct se_err *err)
 {
 	memset(x, 0, sizeof(*x));
@@ -242,7 +272,7 @@ int dif_index_load(struct dif_index *x, const char *path, struct se_err *err)
 	if (rc)
 		return -1;
 	group(x);
-	return 0;
+	return check_items(x, err);
 }
 
 void dif_index_free(struct dif_index *x)
@@ -314,6 +344,48 @@ static size_t line_of(int fd, uint64_t off)
 	return line;
 }
 
+static const enum res_role role_of_cell[] = {
+    [DIF_ROLE_PRIMARY] = RES_PRIMARY, [DIF_ROLE_SHADOW] = RES_SHADOW,
+    [DIF_ROLE_FALLBACK] = RES_FALLBACK};
+
+/* The rules summarize and sweep apply to an item's lines: one line per
+ * (item, model), one primary. Errors name both lines. */
+static int check_items(const struct dif_index *x, struct se_err *err)
+{
+	for (size_t it = 0; it < x->nitems; it++) {
+		for (uint32_t i = x->first[it]; i < x->first[it + 1]; i++) {
+			const struct dif_cell *a = &x->cells[dif_cell_at(x, i)];
+			for (uint32_t j = i + 1; j < x->first[it + 1]; j++) {
+				const struct dif_cell *b = &x->cells[dif_cell_at(x, j)];
+				bool same = a->model == b->model;
+				if (!same && !(a->role == DIF_ROLE_PRIMARY &&
+					       b->role == DIF_ROLE_PRIMARY))
+					continue;
+				size_t la = line_of(x->fd, a->off), lb = line_of(x->fd, b->off);
+				struct dif_line l;
+				dif_line_init(&l);
+				int rc = dif_line_load(x, dif_cell_at(x, i), &l, err);
+				if (rc == 0 && same)
+					rc = res_fail_duplicate(err, l.row.item_id,
+								x->models.name[a->model],
+								role_of_cell[b->role], x->path, lb,
+								role_of_cell[a->role], x->path, la);
+				else if (rc == 0) {
+					char msg[700];
+					snprintf(msg, sizeof(msg),
+						 "item \"%s\" has more than one primary result "
+						 "(lines %zu and %zu)",
+						 l.row.item_id, la, lb);
+					rc = line_fail(x, lb, err, msg);
+				}
+				dif_line_free(&l);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int dif_line_load(const struct dif_index *x, uint32_t cell, struct dif_line *l, struct se_err *err)
 {
 	cJSON_Delete(l->doc);
@@ -371,9 +443,44 @@ void dif_sel_free(struct dif_sel *sel)
 	memset(sel, 0, sizeof(*sel));
 }
 
-static bool grep_text(const pcre2_code *re, const char *s, size_t n, pcre2_match_data *md)
+/* PCRE2's limits for --grep: a pattern that backtracks past them on a line
+ * is an error naming the flag, not a slow silent miss (PCRE2's own default
+ * match limit lets one line take a second). */
+#define DIF_GREP_MATCH_LIMIT 1000000u
+#define DIF_GREP_DEPTH_LIMIT 10000u
+
+int dif_grep_lines(const void *re, const struct dif_line *const *lines, int n, bool *hit,
+		   struct se_err *err)
 {
-	return s && pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	pcre2_match_context *mc = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(mc, DIF_GREP_MATCH_LIMIT);
+	pcre2_set_depth_limit(mc, DIF_GREP_DEPTH_LIMIT);
+	int rc = 0;
+	*hit = false;
+	for (int i = 0; i < n && !*hit && rc == 0; i++) {
+		const struct res_rec *r = &lines[i]->row;
+		/* the item id is the same on every line: matched on the first */
+		const char *text[2] = {i == 0 ? r->item_id : NULL, r->output};
+		size_t len[2] = {i == 0 ? strlen(r->item_id) : 0, r->output_len};
+		for (int t = 0; t < 2 && !*hit && rc == 0; t++) {
+			if (!text[t])
+				continue;
+			int m = pcre2_match(re, (PCRE2_SPTR)text[t], len[t], 0, 0, md, mc);
+			if (m >= 0) {
+				*hit = true;
+			} else if (m != PCRE2_ERROR_NOMATCH) {
+				PCRE2_UCHAR msg[128];
+				pcre2_get_error_message(m, msg, sizeof(msg));
+				rc = se_fail(err, SE_INPUT, "--grep",
+					     "the pattern failed on item \"%s\": %s (simplify it)",
+					     r->item_id, (const char *)msg);
+			}
+		}
+	}
+	pcre2_match_context_free(mc);
+	pcre2_match_data_free(md);
+	return rc;
 }
 
 static int grep_hit(const struct dif_index *x, const pcre2_code *re, uint32_t a, uint32_t b,
@@ -382,15 +489,13 @@ static int grep_hit(const struct dif_index *x, const pcre2_code *re, uint32_t a,
 	struct dif_line la, lb;
 	dif_line_init(&la);
 	dif_line_init(&lb);
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
 	int rc = dif_line_load(x, a, &la, err);
 	if (rc == 0)
 		rc = dif_line_load(x, b, &lb, err);
-	if (rc == 0)
-		*match = grep_text(re, la.row.item_id, strlen(la.row.item_id), md) ||
-			 grep_text(re, la.row.output, la.row.output_len, md) ||
-			 grep_text(re, lb.row.output, lb.row.output_len, md);
-	pcre2_match_data_free(md);
+	if (rc == 0) {
+		const struct dif_line *both[2] = {&la, &lb};
+		rc = dif_grep_lines(re, both, 2, match, err);
+	}
 	dif_line_free(&la);
 	dif_line_free(&lb);
 	return rc;

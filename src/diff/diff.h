@@ -179,6 +179,12 @@ struct dif_line {
 void dif_line_init(struct dif_line *l);
 void dif_line_free(struct dif_line *l);
 int dif_line_load(const struct dif_index *x, uint32_t cell, struct dif_line *l, struct se_err *err);
+/* --grep on lines of one item: *hit when re (an 8-bit pcre2_code) matches
+ * the item's id or any line's output. 0, or -1 with err naming --grep when
+ * the pattern fails on a text (PCRE2's match or depth limit): never a miss
+ * in silence. */
+int dif_grep_lines(const void *re, const struct dif_line *const *lines, int n, bool *hit,
+		   struct se_err *err);
 /* The line's "checks" object, or NULL. */
 const struct cJSON *dif_line_checks(const struct dif_line *l);
 

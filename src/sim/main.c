@@ -74,8 +74,11 @@ static int parse_args(int argc, char **argv, struct sim_args *a, struct se_err *
 	memset(a, 0, sizeof(*a));
 	a->port = -1;
 	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	int c, li = -1;
+	while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
+		if (flag_value_given(c, li, opts, optarg, err))
+			return -1;
+		li = -1;
 		switch (c) {
 		case 'p':
 			if (flag_parse_long("--port", optarg, 0, 65535, &a->port, err))

@@ -48,6 +48,7 @@ struct sw_store {
 	long *est;		  /* -1: unknown */
 	uint32_t *task;		  /* index into tasks, SW_NONE: not seen yet */
 	uint8_t *cur;		  /* the slot the run routed it to, SW_NO_SLOT: unknown */
+	uint32_t *primary_line;	  /* its primary line's number, 0: none yet */
 	struct sw_cell *cells;	  /* [item * ncols + col] */
 	size_t item_cap;
 	size_t lines, torn, ignored;

@@ -55,6 +55,7 @@ void sw_store_free(struct sw_store *s)
 	strtab_free(&s->ids);
 	strtab_free(&s->tasks);
 	free(s->est);
+	free(s->primary_line);
 	free(s->task);
 	free(s->cur);
 	free(s->cells);
@@ -177,11 +178,14 @@ static void grow_items(struct sw_store *s, size_t need)
 	s->task = xgrow(s->task, &cap, need, sizeof(*s->task));
 	cap = old;
 	s->cur = xgrow(s->cur, &cap, need, sizeof(*s->cur));
+	cap = old;
+	s->primary_line = xgrow(s->primary_line, &cap, need, sizeof(*s->primary_line));
 	s->cells = xrealloc(s->cells, cap * s->ncols * sizeof(*s->cells));
 	for (size_t i = old; i < cap; i++) {
 		s->est[i] = -1;
 		s->task[i] = SW_NONE;
 		s->cur[i] = SW_NO_SLOT;
+		s->primary_line[i] = 0;
 	}
 	for (size_t i = old * s->ncols; i < cap * s->ncols; i++)
 		s->cells[i] = (struct sw_cell){NAN, NAN, 0, false};
@@ -242,6 +246,14 @@ static int on_row(void *ctx, const struct res_rec *row)
 			       "item \"%s\": lines disagree on est_tokens (%ld, %ld)", row->item_id,
 			       s->est[it], row->est_tokens);
 
+	if (row->role == RES_PRIMARY) { /* one per item, as summarize requires */
+		if (s->primary_line[it])
+			return se_fail(x->err, SE_INPUT, path,
+				       "item \"%s\" has more than one primary result (lines %u and "
+				       "%zu)",
+				       row->item_id, s->primary_line[it], row->line);
+		s->primary_line[it] = row->line > UINT32_MAX ? UINT32_MAX : (uint32_t)row->line;
+	}
 	if (prio == 0) {
 		s->ignored++;
 		return 0;
