@@ -793,8 +793,16 @@ static int local_failure(struct engine *e, struct job *j, CURLcode cc, long oser
 	return 0;
 }
 
-static bool is_local_error(CURLcode cc, long oserr)
+static bool is_local_error(CURLcode cc, long oserr, CURL *easy)
 {
+	/* libcurl 7.88 fails a reply whose header passes its 100 KB limit as
+	 * out of memory, with or without a message: once the request went out,
+	 * that is the server's reply, recorded and retried like any bad one
+	 * (our own allocations abort, xalloc.h) */
+	long sent = 0;
+	if (cc == CURLE_OUT_OF_MEMORY &&
+	    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0)
+		return false;
 	if (cc == CURLE_OUT_OF_MEMORY || cc == CURLE_FAILED_INIT)
 		return true;
 	if (cc == CURLE_OK || cc == CURLE_OPERATION_TIMEDOUT)
@@ -1043,8 +1051,11 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	long oserr = 0;
 	if (cc != CURLE_OK && !j->too_big) {
 		curl_easy_getinfo(j->xfer.easy, CURLINFO_OS_ERRNO, &oserr);
-		if (is_local_error(cc, oserr))
+		if (is_local_error(cc, oserr, j->xfer.easy))
 			return local_failure(e, j, cc, oserr, now);
+		if (cc == CURLE_OUT_OF_MEMORY && !j->curl_err[0])
+			snprintf(j->curl_err, sizeof(j->curl_err),
+				 "the reply's header is over libcurl's limit (100 KB)");
 	}
 	e->local_fails = 0;
 	/* A certificate that does not verify fails every request alike: the
@@ -1186,10 +1197,13 @@ static int store_reply(struct engine *e, struct job *j)
 		struct eng_cache_entry ce = {j->stream_active, j->latency,
 					     j->ttft >= 0 ? j->ttft : NAN};
 		/* an echoed key never reaches the cache; an escaped one (\u0073k-...)
-		 * cannot be replaced in place, so that reply is not stored */
+		 * cannot be replaced in place, nor one a stream split across
+		 * events (found only in the joined answer), so that reply is not
+		 * stored */
+		bool split = eng_redact_has(&e->redact, j->reply.content.data, j->reply.content.len);
 		eng_redact_buf(&e->redact, &j->resp);
 		struct eng_cache_key k = job_cache_key(e, j);
-		if (!eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&
+		if (!split && !eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&
 		    eng_cache_store(e->cache, &k, &ce, j->resp.data, j->resp.len, &e->wk_err)) {
 			e->wk_failed = j->failed = true;
 			return -1;

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "checks/checks.h"
 #include "engine/judging.h"
@@ -77,6 +78,12 @@ double eng_header_cost(const char *value)
 {
 	if (!value)
 		return NAN;
+	/* a decimal number only: strtod would also read hex, "inf" and "nan" */
+	if (!((*value >= '0' && *value <= '9') || *value == '.'))
+		return NAN;
+	for (const char *c = value; *c && *c != ' ' && *c != '\t'; c++)
+		if (!strchr("0123456789.eE+-", *c))
+			return NAN;
 	char *end;
 	double v = strtod(value, &end);
 	while (*end == ' ' || *end == '\t')

@@ -106,6 +106,12 @@ static void put_identity(struct buf *b, const struct res_row *r)
 	jsonw_str(b, r->role);
 }
 
+/* Ranges: wide enough for any value `run` writes, narrow enough that sums
+ * and float conversions downstream stay finite. */
+#define MAX_MS 1e10		/* about 115 days */
+#define MAX_TOKENS 4294967294.0 /* the summaries keep token counts in 32 bits */
+#define MAX_USD 1e6		/* per request */
+
 /* How the request went: status, timing, tokens, cost and the cache. */
 static void put_measures(struct buf *b, const struct res_row *r)
 {
@@ -187,8 +193,37 @@ static void put_verdict(struct buf *b, const struct res_row *r)
 		buf_puts(b, "null");
 }
 
+/* A count or cost out of the reader's range (res_field_table) is written
+ * as unknown: a reply's 10^15 tokens or a priced cost past MAX_USD must not
+ * make a line that summarize, report and --resume then refuse. */
+static const struct res_row *bounded(const struct res_row *r, struct res_row *copy)
+{
+	bool tokens = r->prompt_tokens > MAX_TOKENS || r->completion_tokens > MAX_TOKENS ||
+		      r->est_tokens > MAX_TOKENS;
+	bool cost = r->cost_usd < 0 || r->cost_usd > MAX_USD;
+	bool judge = r->judge_cost_usd < 0 || r->judge_cost_usd > MAX_USD;
+	if (!tokens && !cost && !judge)
+		return r;
+	*copy = *r;
+	if (copy->prompt_tokens > MAX_TOKENS)
+		copy->prompt_tokens = -1;
+	if (copy->completion_tokens > MAX_TOKENS)
+		copy->completion_tokens = -1;
+	if (copy->est_tokens > MAX_TOKENS)
+		copy->est_tokens = -1;
+	if (cost) {
+		copy->cost_usd = NAN;
+		copy->cost_source = "unknown";
+	}
+	if (judge)
+		copy->judge_cost_usd = NAN;
+	return copy;
+}
+
 void res_format(struct buf *b, const struct res_row *r)
 {
+	struct res_row copy;
+	r = bounded(r, &copy);
 	buf_putc(b, '{');
 	put_identity(b, r);
 	buf_putc(b, ',');
@@ -241,11 +276,6 @@ void res_writer_close(struct res_writer *w)
 /* ---- reading ---------------------------------------------------------- */
 
 #define OFF(m) offsetof(struct res_rec, m)
-/* Ranges: wide enough for any value `run` writes, narrow enough that sums
- * and float conversions downstream stay finite. */
-#define MAX_MS 1e10		/* about 115 days */
-#define MAX_TOKENS 4294967294.0 /* the summaries keep token counts in 32 bits */
-#define MAX_USD 1e6		/* per request */
 
 /* In the writer's order (res_format), so a line of ours matches at the
  * cursor and costs one comparison per field. */

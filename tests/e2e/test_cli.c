@@ -247,3 +247,39 @@ Test(cli, a_far_unknown_flag_gets_no_suggestion)
 	cr_expect(strstr(out.data, "see 'shadoweval route --help'"), "%s", out.data);
 	buf_free(&out);
 }
+
+/* `-o ''` named the current folder (merge wrote its results there) and
+ * `--cache-dir ''` too: every value flag of every command refuses an empty
+ * value, naming the flag. */
+Test(cli, an_empty_value_of_every_value_flag_is_refused_naming_it)
+{
+	char **names = command_names();
+	char *dir = test_mkdtemp("cli");
+	int tried = 0;
+	for (char **cmd = names; *cmd; cmd++) {
+		struct buf help = {0};
+		char args[64];
+		snprintf(args, sizeof(args), "%s --help", *cmd);
+		cr_assert_eq(se(&help, args), 0, "%s", args);
+		char *save = NULL;
+		for (char *line = strtok_r(help.data, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char flag[48];
+			if (!option_line(line, flag, sizeof(flag)) || !takes_value(dir, *cmd, flag))
+				continue;
+			struct buf out = {0};
+			int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s x --%s ''", dir,
+					 bin_abs(), *cmd, flag);
+			char want[96];
+			snprintf(want, sizeof(want), "--%s needs a value, got an empty one", flag);
+			cr_expect_eq(rc, 2, "%s --%s '': exit %d", *cmd, flag, rc);
+			cr_expect(strstr(out.data, want), "%s --%s '': %s", *cmd, flag, out.data);
+			buf_free(&out);
+			tried++;
+		}
+		buf_free(&help);
+	}
+	cr_expect_geq(tried, 20, "only %d value flags found", tried);
+	test_rmdir(dir);
+	free_names(names);
+}
