@@ -631,3 +631,45 @@ Test(dataset, refuses_a_fifo_or_a_device_without_blocking, .timeout = 20)
 	unlink(fifo);
 	rmdir(dir);
 }
+
+/* A numeric id is read through a double: past 2^53 (rounded) or not finite
+ * (1e400) it would not keep the text of the file, so it is refused rather
+ * than renamed; and a duplicate key in a line is refused
+ * as in the config (cJSON keeps both; which one is used is not for the
+ * file to decide). */
+Test(dataset, ids_that_cannot_be_kept_exactly_and_duplicate_keys_are_refused)
+{
+	static const struct {
+		const char *text, *line, *frag;
+	} bad[] = {
+	    {"{\"id\":12345678901234567890,\"prompt\":\"x\"}\n", ":1",
+	     "\"id\" is a number over 2^53 or not finite"},
+	    {"{\"id\":7,\"prompt\":\"x\"}\n{\"id\":1e400,\"prompt\":\"x\"}\n", ":2",
+	     "\"id\" is a number over 2^53 or not finite"},
+	    {"{\"id\":\"a\",\"id\":\"b\",\"prompt\":\"x\"}\n", ":1", "duplicate key \"id\""},
+	    {"{\"prompt\":\"x\",\"messages\":[{\"role\":\"user\",\"role\":\"x\",\"content\":\"c\"}]}\n",
+	     ":1", "messages[0]: duplicate key \"role\""},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *path = write_temp(bad[i].text, strlen(bad[i].text), ".jsonl");
+		char where[600];
+		snprintf(where, sizeof where, "%s%s", path, bad[i].line);
+		expect_file_failure(path, where, bad[i].frag);
+		unlink(path);
+		free(path);
+	}
+	/* a number a double holds exactly keeps its text */
+	const char *ok = "{\"id\":9007199254740992,\"prompt\":\"x\"}\n{\"id\":-3,\"prompt\":\"y\"}\n";
+	char *path = write_temp(ok, strlen(ok), ".jsonl");
+	struct ds_reader *r = open_ds(path, NULL, NULL);
+	struct ds_item it = {0};
+	next_ok(r, &it);
+	cr_expect_str_eq(it.id, "9007199254740992");
+	next_ok(r, &it);
+	cr_expect_str_eq(it.id, "-3");
+	at_end(r, &it);
+	ds_item_clear(&it);
+	ds_close(r);
+	unlink(path);
+	free(path);
+}

@@ -815,3 +815,42 @@ Test(results, readme_lists_exactly_the_pairwise_outcomes_and_picks)
 	expect_same(&ab, RES_N_PICK - 1, res_pw_pick_parse, "README pairwise ab");
 	free(doc);
 }
+
+/* A reply's 10^15 tokens or a cost past the reader's $1M per request were
+ * written as given, and summarize, report and --resume then refused the
+ * folder: a count or cost out of the reader's range is written as unknown,
+ * and the line reads back. */
+Test(results, values_past_the_readers_ranges_are_written_as_unknown, .init = setup,
+     .fini = teardown)
+{
+	struct res_writer w;
+	struct se_err err;
+	cr_assert_eq(res_writer_open(&w, path, &err), 0);
+	struct res_row a = sample("i1", "m1");
+	a.prompt_tokens = 4294967295L; /* one past the bound */
+	a.completion_tokens = 1000000000000000L;
+	a.cost_usd = 1e7;
+	a.cost_source = "reported";
+	struct res_row b = sample("i2", "m1");
+	b.prompt_tokens = 4294967294L; /* the bound itself is kept */
+	b.cost_usd = 1e6;
+	cr_assert_eq(res_writer_append(&w, &a, &err), 0);
+	cr_assert_eq(res_writer_append(&w, &b, &err), 0);
+	res_writer_close(&w);
+	struct collected c = {0};
+	struct res_scan_stats st;
+	cr_assert_eq(res_scan(path, false, collect, &c, &st, &err), 0, "%s: %s", err.where,
+		     err.msg);
+	cr_assert_eq(c.n, 2);
+	cr_expect_eq(c.tokens[0], -1);
+	cr_expect(isnan(c.cost[0]));
+	cr_expect_eq(c.tokens[1], 4294967294L);
+	cr_expect_float_eq(c.cost[1], 1e6, 1e-6);
+	/* and the unknown cost says so */
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	cr_assert(fgets(line, sizeof(line), f));
+	fclose(f);
+	cr_expect(strstr(line, "\"cost_usd\":null,\"cost_source\":\"unknown\""), "%s", line);
+	cr_expect(strstr(line, "\"completion_tokens\":null"), "%s", line);
+}

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1192,4 +1193,69 @@ Test(sweep, recommended_json_names_the_printed_recommendation)
 	cr_expect_eq(cJSON_GetObjectItem(j, "target_quality")->valuedouble, 0.95);
 	cJSON_Delete(j);
 	test_rmdir(dir);
+}
+
+/* A line replaced in a copy of the fixture: the first occurrence of `from`
+ * in line i becomes `to`, and the changed line is added at the end. */
+static char *run_dir_plus(size_t i, const char *from, const char *to)
+{
+	char **lines;
+	size_t n = fixture_lines(&lines);
+	char *p = strstr(lines[i], from);
+	cr_assert(p, "line %zu has no %s", i, from);
+	char *added = NULL;
+	cr_assert(asprintf(&added, "%.*s%s%s", (int)(p - lines[i]), lines[i], to,
+			   p + strlen(from)) > 0);
+	lines = realloc(lines, (n + 1) * sizeof(*lines));
+	lines[n++] = added;
+	char *dir = run_dir_with(lines, n);
+	free_lines(lines, n);
+	return dir;
+}
+
+/* The rules of an item's lines hold in every reader of results.jsonl:
+ * sweep and diff accepted an item with two primary lines (of two models),
+ * and diff also two lines of one (item, model) and lines that disagree on
+ * the item's slot or task, which summarize refuses. */
+Test(sweep, sweep_diff_and_summarize_refuse_the_same_inconsistent_items)
+{
+	static const struct {
+		size_t line;
+		const char *from, *to, *msg;
+	} cases[] = {
+	    /* line 1 is i01's primary (sim/balanced) */
+	    {1, "\"model\":\"sim/balanced\"", "\"model\":\"sim/zz\"", "more than one primary"},
+	    {1, "\"slot\":\"balanced\"", "\"slot\":\"deep\"", "slot"},
+	    {1, "\"task\":\"classify\"", "\"task\":\"reason\"", "task"},
+	    {0, "\"role\":\"shadow\"", "\"role\":\"shadow\"", "two results for model"},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char *dir = run_dir_plus(cases[k].line, cases[k].from, cases[k].to);
+		struct sw_opts o;
+		sw_opts_init(&o);
+		struct se_err err;
+		cr_expect_eq(sweep(dir, &o, NULL, &err), -1, "case %zu: sweep accepted it", k);
+		cr_expect_eq(err.kind, SE_INPUT, "case %zu", k);
+		cr_expect(strstr(err.where, "results.jsonl:"), "case %zu: %s", k, err.where);
+		char *sargv[] = {"summarize", dir, NULL};
+		se_clear(&err);
+		cr_expect_eq(cmd_summarize(2, sargv, &err), -1, "case %zu: summarize", k);
+		char *dargv[] = {"diff", dir, "--format", "jsonl", NULL};
+		se_clear(&err);
+		fflush(stdout);
+		int saved = dup(1), null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		close(null);
+		int drc = cmd_diff(4, dargv, &err);
+		fflush(stdout);
+		dup2(saved, 1);
+		close(saved);
+		cr_expect_eq(drc, -1, "case %zu: diff accepted it", k);
+		cr_expect_eq(err.kind, SE_INPUT, "case %zu", k);
+		cr_expect(strstr(err.msg, cases[k].msg), "case %zu: %s: %s", k, err.where, err.msg);
+		char cmd[700];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		cr_assert_eq(system(cmd), 0);
+		free(dir);
+	}
 }

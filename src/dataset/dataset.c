@@ -258,14 +258,14 @@ int ds_item_from_obj(struct ds_reader *r, cJSON *obj, size_t line, size_t number
 			return se_fail(err, SE_INPUT, w, "\"id\" is empty");
 		item->id = id->valuestring;
 	} else if (cJSON_IsNumber(id)) {
-		/* read through a double: only integers it holds exactly keep
-		 * the text of the file (12345678901234567890 would come back
-		 * rounded, and pair with the wrong item) */
+		/* read through a double: past 2^53 it comes back rounded
+		 * (12345678901234567890 would pair with the wrong item), and
+		 * 1e400 is no number at all */
 		double v = id->valuedouble;
-		if (!(fabs(v) <= 9007199254740992.0) || v != floor(v))
+		if (!(fabs(v) <= 9007199254740992.0))
 			return se_fail(err, SE_INPUT, w,
-				       "\"id\" is a number that is not an integer of at most "
-				       "2^53 in size; write it as a string");
+				       "\"id\" is a number over 2^53 or not finite, which cannot "
+				       "be kept exactly; write it as a string");
 		jsonw_number_text(v, tmp, sizeof(tmp));
 		item->id = item->id_buf = xstrdup(tmp);
 	} else if (!id || cJSON_IsNull(id)) {

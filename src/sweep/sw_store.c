@@ -200,6 +200,21 @@ static int slot_index(const struct sw_store *s, const char *name)
 	return -1;
 }
 
+/* One primary line per item, as summarize requires (of any model: two
+ * models cannot both be the one the policy routed the item to). */
+static int one_primary(struct sw_store *s, const struct res_rec *row, uint32_t it,
+		       const char *path, struct se_err *err)
+{
+	if (row->role != RES_PRIMARY)
+		return 0;
+	if (s->primary_line[it])
+		return se_fail(err, SE_INPUT, path,
+			       "item \"%s\" has more than one primary result (lines %u and %zu)",
+			       row->item_id, s->primary_line[it], row->line);
+	s->primary_line[it] = row->line > UINT32_MAX ? UINT32_MAX : (uint32_t)row->line;
+	return 0;
+}
+
 static int on_row(void *ctx, const struct res_rec *row)
 {
 	struct load_ctx *x = ctx;
@@ -246,14 +261,6 @@ static int on_row(void *ctx, const struct res_rec *row)
 			       "item \"%s\": lines disagree on est_tokens (%ld, %ld)", row->item_id,
 			       s->est[it], row->est_tokens);
 
-	if (row->role == RES_PRIMARY) { /* one per item, as summarize requires */
-		if (s->primary_line[it])
-			return se_fail(x->err, SE_INPUT, path,
-				       "item \"%s\" has more than one primary result (lines %u and "
-				       "%zu)",
-				       row->item_id, s->primary_line[it], row->line);
-		s->primary_line[it] = row->line > UINT32_MAX ? UINT32_MAX : (uint32_t)row->line;
-	}
 	if (prio == 0) {
 		s->ignored++;
 		return 0;
@@ -263,7 +270,7 @@ static int on_row(void *ctx, const struct res_rec *row)
 		c++;
 	if (c == s->ncols) {
 		s->ignored++;
-		return 0;
+		return one_primary(s, row, it, path, x->err);
 	}
 	struct sw_cell *cell = &s->cells[(size_t)it * s->ncols + c];
 	if (cell->have) {
@@ -278,6 +285,8 @@ static int on_row(void *ctx, const struct res_rec *row)
 					  s->results_path, row->line, first_role, s->results_path,
 					  first);
 	}
+	if (one_primary(s, row, it, path, x->err))
+		return -1;
 	cell->have = (uint8_t)prio;
 	bool ok = row->status == RES_OK;
 	cell->pass = ok && row->pass;
