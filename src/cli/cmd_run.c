@@ -336,6 +336,13 @@ struct run {
 	struct man_info mi;
 	struct man_status_count counts[RES_N_STATUS];
 	struct eng_stats st;
+	/* --resume: what the lines already written count and cost, added to
+	 * this invocation's in the manifest (it describes the whole folder) */
+	struct eng_stats prior;
+	/* --resume: the manifest as it was, put back when the resume is
+	 * refused before a request is sent (a refusal changes nothing) */
+	char *prev_manifest;
+	size_t prev_manifest_len;
 	struct sum_live *live; /* the summaries, accumulated as lines are written */
 	struct eng_stop stop;  /* --stop-when-decided */
 	struct buf stop_json;
@@ -357,6 +364,15 @@ static int on_done_row(void *ctx, const struct res_rec *row)
 	struct run *r = ctx;
 	eng_doneset_add_sample(&r->done, row->item_id, row->model, (int)row->sample,
 			       row->status == RES_OK);
+	r->prior.results_written++;
+	r->prior.by_status[row->status]++;
+	r->prior.requests += row->attempts > 0 ? (size_t)row->attempts : 0;
+	if (row->cached)
+		r->prior.cached++;
+	if (isfinite(row->cost_usd))
+		r->prior.spent_usd += row->cost_usd;
+	if (isfinite(row->judge_cost_usd))
+		r->prior.spent_usd += row->judge_cost_usd;
 	if (row->sample == 0)
 		sum_live_add(r->live, row);
 	return 0;
@@ -463,7 +479,8 @@ static int resume_prepare(struct run *r, struct se_err *err)
 		rc = 0;
 		goto out;
 	}
-	if (man_read(r->dir, &m, err))
+	if (man_read(r->dir, &m, err) ||
+	    fio_read_all(mpath, &r->prev_manifest, &r->prev_manifest_len, err))
 		goto out;
 	/* the overrides first: another --set changes the config's hash too,
 	 * and naming the flag is the better answer */
@@ -528,20 +545,22 @@ static void raise_fd_limit(long concurrency)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* The manifest's counts: this invocation's (st) and, after --resume, those
+ * of the lines already in the folder (prior). */
 static void fill_manifest(struct man_info *mi, const struct eng_stats *st,
-			  struct man_status_count *counts)
+			  const struct eng_stats *prior, struct man_status_count *counts)
 {
 	mi->items = st->items;
 	mi->items_not_run = st->items_not_run;
-	mi->requests = st->requests;
-	mi->results_written = st->results_written;
+	mi->requests = prior->requests + st->requests;
+	mi->results_written = prior->results_written + st->results_written;
 	for (int i = 0; i < RES_N_STATUS; i++) {
 		counts[i].name = res_status_name((enum res_status)i);
-		counts[i].n = st->by_status[i];
+		counts[i].n = prior->by_status[i] + st->by_status[i];
 	}
 	mi->by_status = counts;
 	mi->n_status = RES_N_STATUS;
-	mi->spent_usd = st->spent_usd;
+	mi->spent_usd = prior->spent_usd + st->spent_usd;
 }
 
 /* A dataset without a single item would make a run that "succeeds" having
@@ -598,6 +617,7 @@ static void run_free(struct run *r)
 	if (r->lock_fd >= 0)
 		close(r->lock_fd); /* releases the flock */
 	eng_doneset_free(&r->done);
+	free(r->prev_manifest);
 	sum_live_free(r->live);
 	eng_stop_free(&r->stop);
 	buf_free(&r->stop_json);
@@ -743,7 +763,7 @@ static int run_prepare(struct run *r, int argc, char **argv, struct se_err *err)
 	stopsig_install();
 	r->sig_installed = true;
 	r->mi.status = "running";
-	fill_manifest(&r->mi, &r->st, r->counts);
+	fill_manifest(&r->mi, &r->st, &r->prior, r->counts);
 	if (man_write(r->dir, &r->mi, err))
 		return -1;
 	test_hold_prepared();
@@ -841,7 +861,7 @@ static void describe_end(struct run *r, int erc)
 {
 	const struct eng_stats *st = &r->st;
 	struct man_info *mi = &r->mi;
-	fill_manifest(mi, st, r->counts);
+	fill_manifest(mi, st, &r->prior, r->counts);
 	clock_iso8601(mi->ended_at, sizeof(mi->ended_at));
 	mi->status = erc		   ? "failed"
 		     : st->interrupted	   ? "interrupted"
@@ -868,6 +888,20 @@ static void print_closing_line(const struct run *r, size_t errors)
 		secs > 0 ? st->requests / secs : 0.0, st->spent_usd, r->dir);
 }
 
+/* A --resume that sent nothing and wrote nothing, and failed (the lines
+ * already in the folder broke a rule, found before or after the engine
+ * ran): the folder's manifest is put back as it was, so a refused resume
+ * changes nothing. True when it was put back. */
+static bool put_back_manifest(struct run *r, struct se_err *err)
+{
+	if (!r->prev_manifest || r->st.requests || r->st.results_written)
+		return false;
+	char *mpath = fio_join(r->dir, "manifest.json");
+	int rc = fio_write_atomic(mpath, r->prev_manifest, r->prev_manifest_len, err);
+	free(mpath);
+	return rc == 0;
+}
+
 /* The summaries: from what the run accumulated (results.jsonl is not read
  * again), and with repeated samples the item-level table, which needs every
  * sample the bounded summaries do not keep, so only then is it read. */
@@ -877,8 +911,10 @@ static int write_summaries(struct run *r, struct se_err *err)
 	if (sum_live_write(r->live, r->dir, out, r->a.correction, err)) {
 		/* the results are whole, the summaries are not: say so, so that a
 		 * reader of the folder does not take it for a finished run */
-		r->mi.status = "failed";
-		man_write(r->dir, &r->mi, NULL);
+		if (!put_back_manifest(r, NULL)) {
+			r->mi.status = "failed";
+			man_write(r->dir, &r->mi, NULL);
+		}
 		return -1;
 	}
 	if (r->a.repeats <= 1)
@@ -925,7 +961,9 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 	describe_end(r, erc);
 	struct se_err man_err;
 	se_clear(&man_err);
-	int mrc = man_write(r->dir, &r->mi, &man_err);
+	int mrc = erc && put_back_manifest(r, &man_err)
+		      ? 0
+		      : man_write(r->dir, &r->mi, &man_err);
 	size_t errors = r->st.results_written - r->st.by_status[RES_OK];
 	if (!r->a.quiet)
 		print_closing_line(r, errors);

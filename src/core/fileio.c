@@ -160,9 +160,20 @@ static char *tmp_name(const char *path)
 int fio_replace_begin(const char *path, FILE **fp, struct se_err *err)
 {
 	char *tmp = tmp_name(path);
-	*fp = fopen(tmp, "wb");
+	/* a stale NAME.tmp (a crash, or a symlink planted to redirect the
+	 * write out of the folder) is removed, never followed: O_EXCL |
+	 * O_NOFOLLOW create a new file of our own */
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		se_fail_errno(err, tmp, "cannot remove the stale temporary file");
+		free(tmp);
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	*fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (!*fp) {
 		se_fail_errno(err, tmp, "cannot create");
+		if (fd >= 0)
+			close(fd);
 		free(tmp);
 		return -1;
 	}

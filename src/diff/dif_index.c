@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/hash64.h"
 #include "core/xalloc.h"
 
@@ -259,9 +260,9 @@ int dif_index_load(struct dif_index *x, const char *path, struct se_err *err)
 	strtab_init(&x->models);
 	strtab_init(&x->tasks);
 	strtab_init(&x->slots);
-	x->fd = open(path, O_RDONLY | O_CLOEXEC);
+	x->fd = fio_open_regular(path, "results", err); /* a FIFO is refused */
 	if (x->fd < 0)
-		return se_fail_errno(err, path, "cannot open results");
+		return -1;
 	/* run --repeats: diff compares one answer per (item, model), sample 0 */
 	struct res_fields sf = {.want = RES_WANT_TASK | RES_WANT_SLOT};
 	x->load_err = err;

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/xalloc.h"
 #include "report/rep_int.h"
 
@@ -70,9 +72,15 @@ int rep_table_load(const char *path, struct rep_table *t, struct se_err *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->path = xstrdup(path);
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
+	/* a FIFO or a folder in the run folder is refused, never waited on */
+	int fd = fio_open_regular(path, "the summary", err);
+	if (fd < 0)
+		return -1;
+	FILE *fp = fdopen(fd, "rb");
+	if (!fp) {
+		close(fd);
 		return se_fail_errno(err, path, "cannot open");
+	}
 	struct csv_parser p;
 	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI)) {
 		fclose(fp);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/xalloc.h"
 #include "results/res_int.h"
 #include "results/results.h"
@@ -162,9 +163,9 @@ int res_scan_fields(const char *path, struct res_fields *sf, res_rec_fn fn, void
 		    struct se_err *err)
 {
 	sf->lines = sf->torn = sf->slow = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = fio_open_regular(path, "results", err); /* a FIFO is refused, not waited on */
 	if (fd < 0)
-		return se_fail_errno(err, path, "cannot open results");
+		return -1;
 	struct stat st;
 	int rc = 0;
 	if (fstat(fd, &st) != 0)

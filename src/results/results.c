@@ -599,14 +599,21 @@ static int scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		struct res_scan_stats *stats, size_t max_line, bool all_samples, struct se_err *err)
 {
 	struct res_scan_stats local = {0, 0};
-	FILE *fp = fopen(path, "rb");
+	/* a FIFO is refused, not waited on */
+	int fd = fio_open_regular(path, "results", err);
+	if (fd < 0 && missing_ok && err->sys_errno == ENOENT) {
+		se_clear(err);
+		if (stats)
+			*stats = local;
+		return 0;
+	}
+	FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (!fp) {
-		if (missing_ok && errno == ENOENT) {
-			if (stats)
-				*stats = local;
-			return 0;
+		if (fd >= 0) {
+			close(fd);
+			se_fail_errno(err, path, "cannot open results");
 		}
-		return se_fail_errno(err, path, "cannot open results");
+		return -1;
 	}
 	struct lines lr;
 	lines_init(&lr, fp, max_line);
@@ -697,7 +704,7 @@ int res_find_pair(const char *path, const char *item_id, const char *model, size
 int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err)
 {
 	*dropped = 0;
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -707,6 +714,10 @@ int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err)
 	if (fstat(fd, &st) != 0) {
 		close(fd);
 		return se_fail_errno(err, path, "cannot stat results");
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return se_fail(err, SE_INPUT, path, "results is not a regular file");
 	}
 	off_t size = st.st_size;
 	if (size == 0) {
