@@ -835,3 +835,116 @@ Test(runfolder, a_limit_run_still_warns_when_the_dataset_changes, .timeout = 90)
 	simproc_stop(&sp);
 	rm_tmp();
 }
+
+/* ---- the folder's record across --resume (second hostile review) -------- */
+
+/* The manifest's "counts" object, as text. */
+static char *manifest_counts(const char *dir)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	char *text = read_file(path, NULL);
+	cJSON *m = cJSON_Parse(text);
+	cr_assert_not_null(m, "%s", text);
+	char *counts = cJSON_PrintUnformatted(cJSON_GetObjectItem(m, "counts"));
+	cJSON_Delete(m);
+	free(text);
+	return counts;
+}
+
+/* A resume refused for a rule the lines already written break (here a pair
+ * written twice) sends nothing and changes nothing: the manifest is the one
+ * of the finished run, byte for byte, not a "failed" one with zero counts.
+ * And a resume that continues a cut run leaves counts of the whole folder,
+ * as one uninterrupted run would. */
+Test(runfolder, a_refused_resume_keeps_the_manifest_and_a_resumed_one_counts_all,
+     .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "record", fixture("items.jsonl"), NULL, "");
+	run_ok(eval, &sp, tpath("whole"), NULL);
+	char *whole = manifest_counts(tpath("whole"));
+	run_ok(eval, &sp, tpath("r"), NULL);
+	const char *resume[] = {"run",	    eval,	  "-o",	       tpath("r"),
+				"--resume", "--endpoint", ep_arg(&sp), "--quiet", NULL};
+	/* a pair written twice */
+	char *good = read_file(tpath("r/results.jsonl"), NULL);
+	char *nl = strchr(good, '\n');
+	cr_assert_not_null(nl);
+	FILE *f = fopen(tpath("r/results.jsonl"), "a");
+	fwrite(good, 1, (size_t)(nl - good) + 1, f);
+	fclose(f);
+	size_t before_len = 0;
+	char *before = read_file(tpath("r/manifest.json"), &before_len);
+	struct proc_out p = run_se(resume);
+	expect_exit(&p, 2, "results.jsonl", "two results for model");
+	proc_out_free(&p);
+	size_t after_len = 0;
+	char *after = read_file(tpath("r/manifest.json"), &after_len);
+	cr_expect(before_len == after_len && !memcmp(before, after, before_len),
+		  "a refused --resume rewrote the manifest:\n%s", after);
+	free(before);
+	free(after);
+	/* the first half of the lines kept: the resume writes the rest */
+	size_t n = 0;
+	for (char *c = good; *c; c++)
+		n += *c == '\n';
+	char *cut = good;
+	for (size_t k = 0; k < n / 2; k++)
+		cut = strchr(cut, '\n') + 1;
+	f = fopen(tpath("r/results.jsonl"), "w");
+	fwrite(good, 1, (size_t)(cut - good), f);
+	fclose(f);
+	free(good);
+	p = run_se(resume);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_out_free(&p);
+	char *resumed = manifest_counts(tpath("r"));
+	/* costs are the simulator's, the same for the same answers */
+	cr_expect_str_eq(resumed, whole);
+	free(resumed);
+	free(whole);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* A FIFO where a summary or the results should be is refused by the
+ * readers with the file named, never waited on; a NAME.tmp planted as a
+ * symlink is replaced, never written through. */
+Test(runfolder, readers_refuse_a_fifo_and_writers_never_follow_a_tmp_symlink, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "fifo", fixture("items.jsonl"), NULL, "");
+	run_ok(eval, &sp, tpath("r"), NULL);
+	char *results = read_file(tpath("r/results.jsonl"), NULL);
+	cr_assert_eq(unlink(tpath("r/results.jsonl")), 0);
+	cr_assert_eq(mkfifo(tpath("r/results.jsonl"), 0644), 0);
+	static const char *const cmds[] = {"summarize", "diff", "report"};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		const char *args[] = {cmds[i], tpath("r"), NULL};
+		struct proc_out p = run_se(args);
+		expect_exit(&p, 2, "results.jsonl", "FIFO");
+		proc_out_free(&p);
+	}
+	cr_assert_eq(unlink(tpath("r/results.jsonl")), 0);
+	write_file(tpath("r/results.jsonl"), results);
+	free(results);
+	write_file(tpath("victim.txt"), "keep\n");
+	cr_assert_eq(symlink(tpath("victim.txt"), tpath("r/models.csv.tmp")), 0);
+	const char *sum[] = {"summarize", tpath("r"), NULL};
+	struct proc_out p = run_se(sum);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_out_free(&p);
+	char *victim = read_file(tpath("victim.txt"), NULL);
+	cr_expect_str_eq(victim, "keep\n");
+	free(victim);
+	struct stat st;
+	cr_expect(lstat(tpath("r/models.csv"), &st) == 0 && S_ISREG(st.st_mode),
+		  "models.csv is not a regular file");
+	simproc_stop(&sp);
+	rm_tmp();
+}
