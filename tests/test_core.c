@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/csvw.h"
+#include "core/decimal.h"
 #include "core/esc.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -633,4 +634,39 @@ Test(core, jsonw_strn_writes_null_for_no_string)
 	jsonw_strn(&b, "a\"b", 3);
 	cr_assert_str_eq(b.data, "null,\"a\\\"b\"");
 	buf_free(&b);
+}
+
+/* decimal.h: what strtod also takes (hex, spaces, inf, nan) is no number;
+ * a flag, a cost header or a judge's score of "0x10" read as 16. */
+Test(core, decimal_parse_takes_decimals_only)
+{
+	static const struct {
+		const char *s;
+		double v;
+	} good[] = {{"0", 0},	  {"16", 16},	{"-2.5", -2.5}, {"+.5", 0.5},
+		    {"1e3", 1000}, {"2.E-1", 0.2}, {"7.", 7}};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		double v = -1;
+		cr_expect(decimal_parse(good[i].s, &v), "%s", good[i].s);
+		cr_expect_float_eq(v, good[i].v, 1e-12, "%s", good[i].s);
+	}
+	static const char *const bad[] = {"",	 "0x10", " 5", "5 ", "inf", "nan", "infinity",
+					  "1e",	 ".",	 "-",  "1e400", "1,5", "5x", "+-1"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		double v = 42;
+		cr_expect(!decimal_parse(bad[i], &v), "\"%s\" was taken", bad[i]);
+		cr_expect_float_eq(v, 42, 0, "\"%s\" changed the output", bad[i]);
+	}
+}
+
+/* esc_term: a dataset's id cannot clear the screen or split a table row. */
+Test(core, esc_term_shows_control_bytes)
+{
+	struct buf b;
+	buf_init(&b);
+	esc_term(&b, "a\nb\x1b[2J\x07\x7f\tc é", 14);
+	buf_putc(&b, '\0');
+	cr_expect_str_eq(b.data, "a\\x0ab\\x1b[2J\\x07\\x7f\\x09c é");
+	buf_free(&b);
+	cr_expect_str_eq(esc_term_str("x\ry", 0), "x\\x0dy");
 }

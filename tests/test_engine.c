@@ -35,6 +35,10 @@ Test(engine, classifies_curl_and_http_outcomes)
 	cr_assert_eq(eng_classify(CURLE_OK, 401), RES_HTTP_4XX);
 	cr_assert_eq(eng_classify(CURLE_OK, 502), RES_HTTP_5XX);
 	cr_assert_eq(eng_classify(CURLE_OK, 524), RES_HTTP_5XX);
+	cr_assert_eq(eng_classify(CURLE_OK, 599), RES_HTTP_5XX);
+	/* past 599 is no HTTP status: a bad reply, not a server error to retry */
+	cr_assert_eq(eng_classify(CURLE_OK, 600), RES_BAD_RESPONSE);
+	cr_assert_eq(eng_classify(CURLE_OK, 999), RES_BAD_RESPONSE);
 	cr_assert_eq(eng_classify(CURLE_OK, 200), RES_OK);
 	cr_assert_eq(eng_classify(CURLE_OK, 204), RES_OK);
 }

@@ -606,3 +606,14 @@ Test(report, marks_nothing_without_recommended_json)
 	free(html);
 	test_rmdir(dir);
 }
+
+/* A cell read as a number that is none ("abc" where a pass rate goes) was
+ * shown as a dash and the report exited 0: the damaged summary is refused,
+ * naming its record and column, and no page is written. */
+Test(report, rejects_a_cell_that_is_not_a_number_naming_record_and_column)
+{
+	char *dir =
+	    refused("models.csv", FIX "/models-not-a-number.csv", "record 3, column \"pass_rate\"");
+	cr_expect(!exists(dir, "report.html"), "a report was written anyway");
+	test_rmdir(dir);
+}

@@ -854,3 +854,30 @@ Test(results, values_past_the_readers_ranges_are_written_as_unknown, .init = set
 	cr_expect(strstr(line, "\"cost_usd\":null,\"cost_source\":\"unknown\""), "%s", line);
 	cr_expect(strstr(line, "\"completion_tokens\":null"), "%s", line);
 }
+
+/* The README: blank lines are skipped. A line of spaces and tabs is blank
+ * too, for both readers (the full one and the field scanner). */
+Test(results, a_line_of_spaces_and_tabs_is_blank_for_every_reader, .init = setup,
+     .fini = teardown)
+{
+	struct buf b;
+	buf_init(&b);
+	struct res_row a = sample("i1", "m1"), c = sample("i2", "m1");
+	res_format(&b, &a);
+	buf_puts(&b, "  \t \r\n\n");
+	res_format(&b, &c);
+	FILE *f = fopen(path, "wb");
+	fwrite(b.data, 1, b.len, f);
+	fclose(f);
+	buf_free(&b);
+	long rows = 0;
+	struct se_err err;
+	cr_assert_eq(res_scan(path, false, count_rows, &rows, NULL, &err), 0, "%s: %s", err.where,
+		     err.msg);
+	cr_expect_eq(rows, 2);
+	rows = 0;
+	struct res_fields sf = {.want = RES_WANT_TASK};
+	cr_assert_eq(res_scan_fields(path, &sf, count_rows, &rows, &err), 0, "%s: %s", err.where,
+		     err.msg);
+	cr_expect_eq(rows, 2);
+}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/decimal.h"
 #include "core/jsonv.h"
 #include "core/xalloc.h"
 
@@ -460,9 +461,8 @@ void jdg_read_score(const struct jdg_check *jc, const char *reply, size_t n, str
 		return;
 	char num[64];
 	snprintf(num, sizeof(num), "%.*s", (int)(len < 63 ? len : 63), cap);
-	char *end = NULL;
-	double v = strtod(num, &end);
-	if (!len || end == num || *end || !isfinite(v)) {
+	double v = 0;
+	if (!len || !decimal_parse(num, &v)) {
 		grade_error(g, "the pattern's capture is not a number: ", NULL);
 		snprintf(g->why + strlen(g->why), sizeof(g->why) - strlen(g->why), "\"%.40s\"",
 			 num);

@@ -11,6 +11,7 @@
 #include "cli/evalflags.h"
 #include "cli/walk.h"
 #include "config/config.h"
+#include "core/esc.h"
 #include "core/buf.h"
 #include "core/csvw.h"
 #include "core/xalloc.h"
@@ -45,12 +46,14 @@ static void csv_field(FILE *out, const char *s, int last)
 struct route_print {
 	const struct cfg *cfg;
 	int as_csv;
+	long items; /* printed */
 };
 
 static int print_item(void *ctx, const struct ds_item *item, long est,
 		      const struct route_decision *d)
 {
-	const struct route_print *p = ctx;
+	struct route_print *p = ctx;
+	p->items++;
 	const char *slot = p->cfg->slots[d->slot].name;
 	const char *model = p->cfg->models[d->model].id;
 	if (p->as_csv) {
@@ -63,8 +66,9 @@ static int print_item(void *ctx, const struct ds_item *item, long est,
 		csv_field(stdout, model, 0);
 		csv_field(stdout, d->why, 1);
 	} else {
-		printf("%-24s %-10s %8ld  %-10s %-36s %s\n", item->id, item->task, est, slot, model,
-		       d->why);
+		/* an id or a task from the dataset shows its control bytes */
+		printf("%-24s %-10s %8ld  %-10s %-36s %s\n", esc_term_str(item->id, 0),
+		       esc_term_str(item->task, 1), est, slot, model, d->why);
 	}
 	return 0;
 }
@@ -217,7 +221,7 @@ static int take_route_flag(void *ctx, int c, const char *arg, struct se_err *err
 		a->as_csv = true;
 		return 0;
 	case 'l':
-		return flag_parse_long("--limit", arg, 0, 1L << 40, &a->limit, err);
+		return flag_parse_long("--limit", arg, 1, 1L << 40, &a->limit, err);
 	case O_DIFF:
 		a->diff = true;
 		return 0;
@@ -278,8 +282,11 @@ static int route_print(struct route_args *a, const char *eval, struct se_err *er
 	else
 		printf("%-24s %-10s %8s  %-10s %-36s %s\n", "id", "task", "est_tok", "slot",
 		       "model", "rule");
-	struct route_print ctx = {cfg, a->as_csv};
+	struct route_print ctx = {cfg, a->as_csv, 0};
 	int rc = cli_walk_items(cfg, a->limit, print_item, &ctx, err);
+	if (rc == 0 && ctx.items == 0) /* as validate and run */
+		rc = se_fail(err, SE_INPUT, cfg->dataset.path,
+			     "the dataset has no items: nothing to route");
 	cfg_free(cfg);
 	return rc;
 }

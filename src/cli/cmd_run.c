@@ -198,7 +198,7 @@ static int take_send_flag(struct run_args *a, int c, const char *arg, struct se_
 {
 	switch (c) {
 	case O_LIMIT:
-		return flag_parse_long("--limit", arg, 0, 1L << 62, &a->limit, err) ? -1 : 1;
+		return flag_parse_long("--limit", arg, 1, 1L << 62, &a->limit, err) ? -1 : 1;
 	case O_SHARD:
 		if (shd_parse(arg, &a->shard_k, &a->shard_n))
 			return se_fail(err, SE_USAGE, "--shard",
@@ -954,6 +954,16 @@ static int run_verdict(const struct run *r, size_t errors, struct se_err *err)
  * run_err are what run_send returned. */
 static int run_finish(struct run *r, int erc, const struct se_err *run_err, struct se_err *err)
 {
+	struct se_err scope_err;
+	if (erc == 0 && r->st.items == 0 && !r->st.interrupted) {
+		/* the dataset has items (checked first), but none in this run's
+		 * scope: a run that measured nothing is no success */
+		se_fail(&scope_err, SE_INPUT, NULL,
+			"no item of the dataset is in this run's scope (--shard %s selects none)",
+			r->shard[0] ? r->shard : "-");
+		run_err = &scope_err;
+		erc = -1;
+	}
 	if (erc == 0)
 		warn_dataset_changed(r);
 	if (erc && se_is_environment(run_err) && r->lock_fd >= 0)

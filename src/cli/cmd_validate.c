@@ -12,6 +12,7 @@
 #include "cli/evalflags.h"
 #include "cli/walk.h"
 #include "config/config.h"
+#include "core/esc.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "dataset/dataset.h"
@@ -144,7 +145,7 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 	printf("dataset    %s: %ld items\n", cfg->dataset.path, p->items);
 	printf("tasks     ");
 	for (size_t i = 0; i < p->n_tasks; i++)
-		printf(" %s %ld%s", p->tasks[i].task[0] ? p->tasks[i].task : "(none)",
+		printf(" %s %ld%s", p->tasks[i].task[0] ? esc_term_str(p->tasks[i].task, 0) : "(none)",
 		       p->tasks[i].n, i + 1 < p->n_tasks ? "," : "\n");
 	if (!p->n_tasks)
 		printf(" (none)\n");

@@ -89,3 +89,24 @@ void esc_md_cell(struct buf *b, const char *s, size_t n)
 {
 	md_escape(b, s, n, "\\`*_[]|", false);
 }
+
+void esc_term(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
+const char *esc_term_str(const char *s, int slot)
+{
+	static struct buf out[4];
+	struct buf *b = &out[slot & 3];
+	buf_reset(b);
+	esc_term(b, s, strlen(s));
+	buf_putc(b, '\0');
+	return b->data;
+}

@@ -1,8 +1,11 @@
-/* esc.h: the one HTML and markdown escaper, for every page and comment
- * shadoweval writes from untrusted text (model names, item ids, prompts,
- * outputs, paths): the report (report/), `diff` (diff/) and `check
- * --markdown` (gate/).
+/* esc.h: the one HTML, markdown and terminal escaper, for every page,
+ * comment and table shadoweval writes from untrusted text (model names,
+ * item ids, prompts, outputs, paths): the report (report/), `diff` (diff/),
+ * `check --markdown` (gate/), and the tables `route` and `validate` print.
  *
+ * - esc_term: text for a terminal: control bytes (newline, escape, bell,
+ *   DEL...) show as \xNN, so a dataset's id cannot clear the screen or
+ *   split a table row; everything else is copied.
  * - esc_html: text or a double- or single-quoted attribute value: & < > " '
  *   become entities; everything else is copied.
  * - esc_html_pre: the text of a <pre> block inside markdown: as esc_html,
@@ -32,5 +35,9 @@ void esc_html(struct buf *b, const char *s, size_t n);
 void esc_html_pre(struct buf *b, const char *s, size_t n);
 void esc_md_inline(struct buf *b, const char *s, size_t n);
 void esc_md_cell(struct buf *b, const char *s, size_t n);
+void esc_term(struct buf *b, const char *s, size_t n);
+/* esc_term of a NUL-terminated s into a static buffer of `slot` (0 to 3,
+ * for several in one printf): valid until the next call with that slot. */
+const char *esc_term_str(const char *s, int slot);
 
 #endif

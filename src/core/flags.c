@@ -1,14 +1,23 @@
 /* flags.c: flag value parsing shared by the commands and shadowsim. */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/decimal.h"
 #include "core/flags.h"
 #include "core/suggest.h"
+
+/* An integer as a person types it: an optional sign, then a digit (strtol
+ * alone also takes leading spaces). */
+static bool integer_start(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	return *s >= '0' && *s <= '9';
+}
 
 int flag_parse_long(const char *flag, const char *s, long min, long max, long *out,
 		    struct se_err *err)
@@ -16,7 +25,7 @@ int flag_parse_long(const char *flag, const char *s, long min, long max, long *o
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
+	if (!integer_start(s) || errno || end == s || *end || v < min || v > max) {
 		if (max >= (1L << 40)) /* no useful upper bound to show */
 			return se_fail(err, SE_USAGE, flag,
 				       "expected a whole number >= %ld, got \"%s\"", min, s);
@@ -29,10 +38,8 @@ int flag_parse_long(const char *flag, const char *s, long min, long max, long *o
 
 int flag_parse_double(const char *flag, const char *s, double min, double *out, struct se_err *err)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min)
+	double v = 0;
+	if (!decimal_parse(s, &v) || v < min)
 		return se_fail(err, SE_USAGE, flag, "expected a number >= %g, got \"%s\"", min, s);
 	*out = v;
 	return 0;

@@ -29,7 +29,8 @@ bool eng_status_retryable(enum res_status s)
 
 /* Decision: CURLE_OPERATION_TIMEDOUT -> timeout; any other curl error
  * (connect, send, recv, partial file, got nothing) -> network; 429 ->
- * rate_limited; 408 -> timeout; other 4xx -> http_4xx; 5xx -> http_5xx.
+ * rate_limited; 408 -> timeout; other 4xx -> http_4xx; 5xx -> http_5xx;
+ * a code past 599 (no HTTP status: 600, 999) -> bad_response.
  * Anything else with a response (2xx, and 1xx/3xx which curl does not follow
  * here) is handed to the body parsers. */
 enum res_status eng_classify(int curl_code, long http_status)
@@ -44,7 +45,7 @@ enum res_status eng_classify(int curl_code, long http_status)
 		return RES_TIMEOUT;
 	if (http_status >= 400 && http_status < 500)
 		return RES_HTTP_4XX;
-	if (http_status >= 500)
+	if (http_status >= 500 && http_status < 600)
 		return RES_HTTP_5XX;
 	if (http_status < 200 || http_status >= 300)
 		return RES_BAD_RESPONSE;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checks/checks.h"
+#include "core/decimal.h"
 #include "engine/judging.h"
 #include "pricing/pricing.h"
 #include "results/results.h"
@@ -78,15 +79,13 @@ double eng_header_cost(const char *value)
 {
 	if (!value)
 		return NAN;
-	/* a decimal number only: strtod would also read hex, "inf" and "nan" */
-	if (!((*value >= '0' && *value <= '9') || *value == '.'))
+	/* a decimal number, trailing blanks allowed (decimal.h) */
+	char num[64];
+	size_t n = strcspn(value, " \t");
+	if (n >= sizeof(num) || value[n + strspn(value + n, " \t")])
 		return NAN;
-	for (const char *c = value; *c && *c != ' ' && *c != '\t'; c++)
-		if (!strchr("0123456789.eE+-", *c))
-			return NAN;
-	char *end;
-	double v = strtod(value, &end);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	return end == value || *end || !isfinite(v) || v < 0 ? NAN : v;
+	memcpy(num, value, n);
+	num[n] = '\0';
+	double v;
+	return decimal_parse(num, &v) && v >= 0 ? v : NAN;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/decimal.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "report/rep_int.h"
@@ -72,6 +73,7 @@ int rep_table_load(const char *path, struct rep_table *t, struct se_err *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->path = xstrdup(path);
+	t->bad = xcalloc(1, sizeof(*t->bad));
 	/* a FIFO or a folder in the run folder is refused, never waited on */
 	int fd = fio_open_regular(path, "the summary", err);
 	if (fd < 0)
@@ -127,6 +129,7 @@ void rep_table_free(struct rep_table *t)
 	free(t->head);
 	free(t->cells);
 	free(t->path);
+	free(t->bad);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -158,12 +161,20 @@ double rep_num(const struct rep_table *t, size_t row, int col)
 	const char *s = rep_str(t, row, col);
 	if (!*s)
 		return NAN;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno == ERANGE && fabs(v) > 1)
+	double v;
+	if (!decimal_parse(s, &v)) {
+		if (t->bad && !t->bad->seen)
+			*t->bad = (struct rep_badcell){true, row, col};
 		return NAN;
-	if (end == s || *end || !isfinite(v))
-		return NAN;
+	}
 	return v;
+}
+
+int rep_table_check(const struct rep_table *t, struct se_err *err)
+{
+	if (!t->bad || !t->bad->seen)
+		return 0;
+	/* record 1 is the header */
+	return se_fail(err, SE_INPUT, t->path, "record %zu, column \"%s\": \"%.40s\" is not a number",
+		       t->bad->row + 2, t->head[t->bad->col], rep_str(t, t->bad->row, t->bad->col));
 }

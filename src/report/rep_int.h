@@ -16,17 +16,29 @@
 #include "core/err.h"
 
 /* One CSV file in memory: a header row and rows of the same width. */
+/* The first cell rep_num found that is not a number (rows from 0). */
+struct rep_badcell {
+	bool seen;
+	size_t row;
+	int col;
+};
+
 struct rep_table {
 	char *path;  /* for messages */
 	char **head; /* ncols names */
 	size_t ncols;
 	char **cells; /* nrows * ncols, row-major; each a malloc'd string */
 	size_t nrows;
+	struct rep_badcell *bad; /* set by rep_num, read by rep_table_check */
 };
 
 /* Loads path; SE_IO when it cannot be read, SE_INPUT (naming the file and
  * record) when it is not CSV, has no header or a row of another width. */
 int rep_table_load(const char *path, struct rep_table *t, struct se_err *err);
+/* After the page is built: SE_INPUT naming the file, the record and the
+ * column of the first cell read as a number that is none ("abc" in a cost
+ * column), so a damaged summary fails instead of showing "-". */
+int rep_table_check(const struct rep_table *t, struct se_err *err);
 void rep_table_free(struct rep_table *t);
 /* The index of column `name`; -1 and SE_INPUT "missing column" naming the
  * file when it is absent. */

@@ -73,7 +73,7 @@ static int slow_line(struct stream *s, const char *line, size_t len, bool comple
 static int one_line(struct stream *s, const char *line, size_t n, bool complete, uint64_t off)
 {
 	size_t len = n && line[n - 1] == '\r' ? n - 1 : n;
-	if (len == 0)
+	if (res_line_blank(line, len))
 		return 0;
 	struct res_rec rec;
 	cJSON *doc = NULL;

@@ -628,7 +628,7 @@ static int scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		size_t len = n - (complete ? 1 : 0);
 		if (len && line[len - 1] == '\r')
 			len--;
-		if (len == 0)
+		if (res_line_blank(line, len))
 			continue;
 		snprintf(where, sizeof(where), "%s:%zu", path, local.lines);
 		cJSON *o = cJSON_ParseWithLength(line, len);
@@ -699,6 +699,14 @@ int res_find_pair(const char *path, const char *item_id, const char *model, size
 	*line = f.line;
 	*role = f.role;
 	return 0;
+}
+
+bool res_line_blank(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return false;
+	return true;
 }
 
 int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "core/decimal.h"
 #include "core/jsonnul.h"
 #include "core/jsonv.h"
 #include "core/jsonw.h"
@@ -275,17 +276,7 @@ static void copy_str(char *dst, size_t size, const char *src)
 
 bool wire_parse_decimal(const char *s, double *out)
 {
-	if (!s)
-		return false;
-	unsigned char c = (unsigned char)s[0];
-	if (!(isdigit(c) || c == '-' || c == '+' || c == '.'))
-		return false;
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end != '\0' || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
+	return decimal_parse(s, out);
 }
 
 /* A number, or a string holding one; false for anything else. */
