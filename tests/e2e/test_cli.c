@@ -200,11 +200,13 @@ Test(cli, every_help_has_an_example_and_each_value_flag_its_default)
 	free_names(names);
 }
 
-Test(cli, an_unknown_flag_of_every_command_gets_its_closest_flag_and_exit_2)
+/* Calls fn for each long option of each command's --help, in an empty
+ * folder dir; returns how many calls returned true. */
+typedef bool (*option_fn)(const char *dir, const char *cmd, const char *flag);
+static int each_option(const char *dir, option_fn fn)
 {
 	char **names = command_names();
-	char *dir = test_mkdtemp("cli");
-	int tried = 0;
+	int n = 0;
 	for (char **cmd = names; *cmd; cmd++) {
 		struct buf help = {0};
 		char args[64];
@@ -214,29 +216,40 @@ Test(cli, an_unknown_flag_of_every_command_gets_its_closest_flag_and_exit_2)
 		for (char *line = strtok_r(help.data, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
 			char flag[48];
-			if (!option_line(line, flag, sizeof(flag)) || strlen(flag) < 4)
-				continue;
-			/* a typo: two letters swapped ("--lmiit" for "--limit") */
-			char typo[48];
-			snprintf(typo, sizeof(typo), "%s", flag);
-			typo[1] = flag[2];
-			typo[2] = flag[1];
-			struct buf out = {0};
-			int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s --%s=1", dir,
-					 bin_abs(), *cmd, typo);
-			char want[160];
-			snprintf(want, sizeof(want),
-				 "unknown option \"--%s\"; did you mean \"--%s\"?", typo, flag);
-			cr_expect_eq(rc, 2, "%s --%s: exit %d", *cmd, typo, rc);
-			cr_expect(strstr(out.data, want), "%s --%s: %s", *cmd, typo, out.data);
-			buf_free(&out);
-			tried++;
+			if (option_line(line, flag, sizeof(flag)))
+				n += fn(dir, *cmd, flag);
 		}
 		buf_free(&help);
 	}
-	cr_expect_geq(tried, 30);
-	test_rmdir(dir);
 	free_names(names);
+	return n;
+}
+
+static bool closest_flag_for_a_typo(const char *dir, const char *cmd, const char *flag)
+{
+	if (strlen(flag) < 4)
+		return false;
+	/* a typo: two letters swapped ("--lmiit" for "--limit") */
+	char typo[48];
+	snprintf(typo, sizeof(typo), "%s", flag);
+	typo[1] = flag[2];
+	typo[2] = flag[1];
+	struct buf out = {0};
+	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s --%s=1", dir, bin_abs(), cmd, typo);
+	char want[160];
+	snprintf(want, sizeof(want), "unknown option \"--%s\"; did you mean \"--%s\"?", typo,
+		 flag);
+	cr_expect_eq(rc, 2, "%s --%s: exit %d", cmd, typo, rc);
+	cr_expect(strstr(out.data, want), "%s --%s: %s", cmd, typo, out.data);
+	buf_free(&out);
+	return true;
+}
+
+Test(cli, an_unknown_flag_of_every_command_gets_its_closest_flag_and_exit_2)
+{
+	char *dir = test_mkdtemp("cli");
+	cr_expect_geq(each_option(dir, closest_flag_for_a_typo), 30);
+	test_rmdir(dir);
 }
 
 Test(cli, a_far_unknown_flag_gets_no_suggestion)
@@ -251,35 +264,25 @@ Test(cli, a_far_unknown_flag_gets_no_suggestion)
 /* `-o ''` named the current folder (merge wrote its results there) and
  * `--cache-dir ''` too: every value flag of every command refuses an empty
  * value, naming the flag. */
+static bool empty_value_refused(const char *dir, const char *cmd, const char *flag)
+{
+	if (!takes_value(dir, cmd, flag))
+		return false;
+	struct buf out = {0};
+	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s x --%s ''", dir, bin_abs(), cmd,
+			 flag);
+	char want[96];
+	snprintf(want, sizeof(want), "--%s needs a value, got an empty one", flag);
+	cr_expect_eq(rc, 2, "%s --%s '': exit %d", cmd, flag, rc);
+	cr_expect(strstr(out.data, want), "%s --%s '': %s", cmd, flag, out.data);
+	buf_free(&out);
+	return true;
+}
+
 Test(cli, an_empty_value_of_every_value_flag_is_refused_naming_it)
 {
-	char **names = command_names();
 	char *dir = test_mkdtemp("cli");
-	int tried = 0;
-	for (char **cmd = names; *cmd; cmd++) {
-		struct buf help = {0};
-		char args[64];
-		snprintf(args, sizeof(args), "%s --help", *cmd);
-		cr_assert_eq(se(&help, args), 0, "%s", args);
-		char *save = NULL;
-		for (char *line = strtok_r(help.data, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char flag[48];
-			if (!option_line(line, flag, sizeof(flag)) || !takes_value(dir, *cmd, flag))
-				continue;
-			struct buf out = {0};
-			int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s x --%s ''", dir,
-					 bin_abs(), *cmd, flag);
-			char want[96];
-			snprintf(want, sizeof(want), "--%s needs a value, got an empty one", flag);
-			cr_expect_eq(rc, 2, "%s --%s '': exit %d", *cmd, flag, rc);
-			cr_expect(strstr(out.data, want), "%s --%s '': %s", *cmd, flag, out.data);
-			buf_free(&out);
-			tried++;
-		}
-		buf_free(&help);
-	}
+	int tried = each_option(dir, empty_value_refused);
 	cr_expect_geq(tried, 20, "only %d value flags found", tried);
 	test_rmdir(dir);
-	free_names(names);
 }
