@@ -643,15 +643,15 @@ Test(core, decimal_parse_takes_decimals_only)
 	static const struct {
 		const char *s;
 		double v;
-	} good[] = {{"0", 0},	  {"16", 16},	{"-2.5", -2.5}, {"+.5", 0.5},
+	} good[] = {{"0", 0},	   {"16", 16},	   {"-2.5", -2.5}, {"+.5", 0.5},
 		    {"1e3", 1000}, {"2.E-1", 0.2}, {"7.", 7}};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		double v = -1;
 		cr_expect(decimal_parse(good[i].s, &v), "%s", good[i].s);
 		cr_expect_float_eq(v, good[i].v, 1e-12, "%s", good[i].s);
 	}
-	static const char *const bad[] = {"",	 "0x10", " 5", "5 ", "inf", "nan", "infinity",
-					  "1e",	 ".",	 "-",  "1e400", "1,5", "5x", "+-1"};
+	static const char *const bad[] = {"",	"0x10", " 5", "5 ",    "inf", "nan", "infinity",
+					  "1e", ".",	"-",  "1e400", "1,5", "5x",  "+-1"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		double v = 42;
 		cr_expect(!decimal_parse(bad[i], &v), "\"%s\" was taken", bad[i]);

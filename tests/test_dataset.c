@@ -647,7 +647,8 @@ Test(dataset, ids_that_cannot_be_kept_exactly_and_duplicate_keys_are_refused)
 	    {"{\"id\":7,\"prompt\":\"x\"}\n{\"id\":1e400,\"prompt\":\"x\"}\n", ":2",
 	     "\"id\" is a number over 2^53 or not finite"},
 	    {"{\"id\":\"a\",\"id\":\"b\",\"prompt\":\"x\"}\n", ":1", "duplicate key \"id\""},
-	    {"{\"prompt\":\"x\",\"messages\":[{\"role\":\"user\",\"role\":\"x\",\"content\":\"c\"}]}\n",
+	    {"{\"prompt\":\"x\",\"messages\":[{\"role\":\"user\",\"role\":\"x\",\"content\":\"c\"}]"
+	     "}\n",
 	     ":1", "messages[0]: duplicate key \"role\""},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -659,7 +660,8 @@ Test(dataset, ids_that_cannot_be_kept_exactly_and_duplicate_keys_are_refused)
 		free(path);
 	}
 	/* a number a double holds exactly keeps its text */
-	const char *ok = "{\"id\":9007199254740992,\"prompt\":\"x\"}\n{\"id\":-3,\"prompt\":\"y\"}\n";
+	const char *ok =
+	    "{\"id\":9007199254740992,\"prompt\":\"x\"}\n{\"id\":-3,\"prompt\":\"y\"}\n";
 	char *path = write_temp(ok, strlen(ok), ".jsonl");
 	struct ds_reader *r = open_ds(path, NULL, NULL);
 	struct ds_item it = {0};

@@ -857,8 +857,7 @@ Test(results, values_past_the_readers_ranges_are_written_as_unknown, .init = set
 
 /* The README: blank lines are skipped. A line of spaces and tabs is blank
  * too, for both readers (the full one and the field scanner). */
-Test(results, a_line_of_spaces_and_tabs_is_blank_for_every_reader, .init = setup,
-     .fini = teardown)
+Test(results, a_line_of_spaces_and_tabs_is_blank_for_every_reader, .init = setup, .fini = teardown)
 {
 	struct buf b;
 	buf_init(&b);

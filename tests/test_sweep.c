@@ -1204,8 +1204,8 @@ static char *run_dir_plus(size_t i, const char *from, const char *to)
 	char *p = strstr(lines[i], from);
 	cr_assert(p, "line %zu has no %s", i, from);
 	char *added = NULL;
-	cr_assert(asprintf(&added, "%.*s%s%s", (int)(p - lines[i]), lines[i], to,
-			   p + strlen(from)) > 0);
+	cr_assert(
+	    asprintf(&added, "%.*s%s%s", (int)(p - lines[i]), lines[i], to, p + strlen(from)) > 0);
 	lines = realloc(lines, (n + 1) * sizeof(*lines));
 	lines[n++] = added;
 	char *dir = run_dir_with(lines, n);

@@ -971,9 +971,7 @@ static int run_finish(struct run *r, int erc, const struct se_err *run_err, stru
 	describe_end(r, erc);
 	struct se_err man_err;
 	se_clear(&man_err);
-	int mrc = erc && put_back_manifest(r, &man_err)
-		      ? 0
-		      : man_write(r->dir, &r->mi, &man_err);
+	int mrc = erc && put_back_manifest(r, &man_err) ? 0 : man_write(r->dir, &r->mi, &man_err);
 	size_t errors = r->st.results_written - r->st.by_status[RES_OK];
 	if (!r->a.quiet)
 		print_closing_line(r, errors);

@@ -145,7 +145,8 @@ static void print_plan(const struct cfg *cfg, const struct plan *p, const struct
 	printf("dataset    %s: %ld items\n", cfg->dataset.path, p->items);
 	printf("tasks     ");
 	for (size_t i = 0; i < p->n_tasks; i++)
-		printf(" %s %ld%s", p->tasks[i].task[0] ? esc_term_str(p->tasks[i].task, 0) : "(none)",
+		printf(" %s %ld%s",
+		       p->tasks[i].task[0] ? esc_term_str(p->tasks[i].task, 0) : "(none)",
 		       p->tasks[i].n, i + 1 < p->n_tasks ? "," : "\n");
 	if (!p->n_tasks)
 		printf(" (none)\n");

@@ -345,9 +345,9 @@ static size_t line_of(int fd, uint64_t off)
 	return line;
 }
 
-static const enum res_role role_of_cell[] = {
-    [DIF_ROLE_PRIMARY] = RES_PRIMARY, [DIF_ROLE_SHADOW] = RES_SHADOW,
-    [DIF_ROLE_FALLBACK] = RES_FALLBACK};
+static const enum res_role role_of_cell[] = {[DIF_ROLE_PRIMARY] = RES_PRIMARY,
+					     [DIF_ROLE_SHADOW] = RES_SHADOW,
+					     [DIF_ROLE_FALLBACK] = RES_FALLBACK};
 
 /* The rules summarize and sweep apply to an item's lines: one line per
  * (item, model), one primary. Errors name both lines. */
@@ -359,8 +359,8 @@ static int check_items(const struct dif_index *x, struct se_err *err)
 			for (uint32_t j = i + 1; j < x->first[it + 1]; j++) {
 				const struct dif_cell *b = &x->cells[dif_cell_at(x, j)];
 				bool same = a->model == b->model;
-				if (!same && !(a->role == DIF_ROLE_PRIMARY &&
-					       b->role == DIF_ROLE_PRIMARY))
+				if (!same &&
+				    !(a->role == DIF_ROLE_PRIMARY && b->role == DIF_ROLE_PRIMARY))
 					continue;
 				size_t la = line_of(x->fd, a->off), lb = line_of(x->fd, b->off);
 				struct dif_line l;

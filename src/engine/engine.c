@@ -1200,7 +1200,8 @@ static int store_reply(struct engine *e, struct job *j)
 		 * cannot be replaced in place, nor one a stream split across
 		 * events (found only in the joined answer), so that reply is not
 		 * stored */
-		bool split = eng_redact_has(&e->redact, j->reply.content.data, j->reply.content.len);
+		bool split =
+		    eng_redact_has(&e->redact, j->reply.content.data, j->reply.content.len);
 		eng_redact_buf(&e->redact, &j->resp);
 		struct eng_cache_key k = job_cache_key(e, j);
 		if (!split && !eng_redact_escaped(&e->redact, j->resp.data, j->resp.len) &&

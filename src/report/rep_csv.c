@@ -175,6 +175,7 @@ int rep_table_check(const struct rep_table *t, struct se_err *err)
 	if (!t->bad || !t->bad->seen)
 		return 0;
 	/* record 1 is the header */
-	return se_fail(err, SE_INPUT, t->path, "record %zu, column \"%s\": \"%.40s\" is not a number",
-		       t->bad->row + 2, t->head[t->bad->col], rep_str(t, t->bad->row, t->bad->col));
+	return se_fail(err, SE_INPUT, t->path,
+		       "record %zu, column \"%s\": \"%.40s\" is not a number", t->bad->row + 2,
+		       t->head[t->bad->col], rep_str(t, t->bad->row, t->bad->col));
 }

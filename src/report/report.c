@@ -1178,9 +1178,9 @@ int rep_write(const char *dir, const char *out, struct se_err *err)
 	buf_init(&pg.b);
 	char *path = out ? xstrdup(out) : fio_join(dir, "report.html");
 	int rc = build(&pg, err);
-	const struct rep_table *tables[] = {&pg.models, &pg.sweep,    &pg.tasks,	&pg.slots,
-					    &pg.pairs,	&pg.swaps,    &pg.pareto,	&pg.pairwise,
-					    &pg.agreement};
+	const struct rep_table *tables[] = {&pg.models, &pg.sweep,    &pg.tasks,
+					    &pg.slots,	&pg.pairs,    &pg.swaps,
+					    &pg.pareto, &pg.pairwise, &pg.agreement};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && !rc; i++)
 		rc = rep_table_check(tables[i], err);
 	if (!rc)

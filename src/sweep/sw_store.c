@@ -202,8 +202,8 @@ static int slot_index(const struct sw_store *s, const char *name)
 
 /* One primary line per item, as summarize requires (of any model: two
  * models cannot both be the one the policy routed the item to). */
-static int one_primary(struct sw_store *s, const struct res_rec *row, uint32_t it,
-		       const char *path, struct se_err *err)
+static int one_primary(struct sw_store *s, const struct res_rec *row, uint32_t it, const char *path,
+		       struct se_err *err)
 {
 	if (row->role != RES_PRIMARY)
 		return 0;

@@ -237,8 +237,7 @@ static bool closest_flag_for_a_typo(const char *dir, const char *cmd, const char
 	struct buf out = {0};
 	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s --%s=1", dir, bin_abs(), cmd, typo);
 	char want[160];
-	snprintf(want, sizeof(want), "unknown option \"--%s\"; did you mean \"--%s\"?", typo,
-		 flag);
+	snprintf(want, sizeof(want), "unknown option \"--%s\"; did you mean \"--%s\"?", typo, flag);
 	cr_expect_eq(rc, 2, "%s --%s: exit %d", cmd, typo, rc);
 	cr_expect(strstr(out.data, want), "%s --%s: %s", cmd, typo, out.data);
 	buf_free(&out);
@@ -269,8 +268,8 @@ static bool empty_value_refused(const char *dir, const char *cmd, const char *fl
 	if (!takes_value(dir, cmd, flag))
 		return false;
 	struct buf out = {0};
-	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s x --%s ''", dir, bin_abs(), cmd,
-			 flag);
+	int rc =
+	    test_sh(&out, "cd '%s' && '%s/shadoweval' %s x --%s ''", dir, bin_abs(), cmd, flag);
 	char want[96];
 	snprintf(want, sizeof(want), "--%s needs a value, got an empty one", flag);
 	cr_expect_eq(rc, 2, "%s --%s '': exit %d", cmd, flag, rc);

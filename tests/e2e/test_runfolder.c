@@ -857,8 +857,7 @@ static char *manifest_counts(const char *dir)
  * of the finished run, byte for byte, not a "failed" one with zero counts.
  * And a resume that continues a cut run leaves counts of the whole folder,
  * as one uninterrupted run would. */
-Test(runfolder, a_refused_resume_keeps_the_manifest_and_a_resumed_one_counts_all,
-     .timeout = 120)
+Test(runfolder, a_refused_resume_keeps_the_manifest_and_a_resumed_one_counts_all, .timeout = 120)
 {
 	make_tmp();
 	struct simproc sp;
@@ -867,8 +866,8 @@ Test(runfolder, a_refused_resume_keeps_the_manifest_and_a_resumed_one_counts_all
 	run_ok(eval, &sp, tpath("whole"), NULL);
 	char *whole = manifest_counts(tpath("whole"));
 	run_ok(eval, &sp, tpath("r"), NULL);
-	const char *resume[] = {"run",	    eval,	  "-o",	       tpath("r"),
-				"--resume", "--endpoint", ep_arg(&sp), "--quiet", NULL};
+	const char *resume[] = {"run",	      eval,	   "-o",      tpath("r"), "--resume",
+				"--endpoint", ep_arg(&sp), "--quiet", NULL};
 	/* a pair written twice */
 	char *good = read_file(tpath("r/results.jsonl"), NULL);
 	char *nl = strchr(good, '\n');
