@@ -349,6 +349,31 @@ static const enum res_role role_of_cell[] = {[DIF_ROLE_PRIMARY] = RES_PRIMARY,
 					     [DIF_ROLE_SHADOW] = RES_SHADOW,
 					     [DIF_ROLE_FALLBACK] = RES_FALLBACK};
 
+/* The error for cells a (at grouping position i) and b of one item: the
+ * same model twice, or two primaries. Returns -1. */
+static int item_rule_fail(const struct dif_index *x, uint32_t i, const struct dif_cell *a,
+			  const struct dif_cell *b, bool same, struct se_err *err)
+{
+	size_t la = line_of(x->fd, a->off), lb = line_of(x->fd, b->off);
+	struct dif_line l;
+	dif_line_init(&l);
+	if (dif_line_load(x, dif_cell_at(x, i), &l, err) == 0) {
+		if (same) {
+			res_fail_duplicate(err, l.row.item_id, x->models.name[a->model],
+					   role_of_cell[b->role], x->path, lb,
+					   role_of_cell[a->role], x->path, la);
+		} else {
+			char msg[700];
+			snprintf(msg, sizeof(msg),
+				 "item \"%s\" has more than one primary result (lines %zu and %zu)",
+				 l.row.item_id, la, lb);
+			line_fail(x, lb, err, msg);
+		}
+	}
+	dif_line_free(&l);
+	return -1;
+}
+
 /* The rules summarize and sweep apply to an item's lines: one line per
  * (item, model), one primary. Errors name both lines. */
 static int check_items(const struct dif_index *x, struct se_err *err)
@@ -362,25 +387,7 @@ static int check_items(const struct dif_index *x, struct se_err *err)
 				if (!same &&
 				    !(a->role == DIF_ROLE_PRIMARY && b->role == DIF_ROLE_PRIMARY))
 					continue;
-				size_t la = line_of(x->fd, a->off), lb = line_of(x->fd, b->off);
-				struct dif_line l;
-				dif_line_init(&l);
-				int rc = dif_line_load(x, dif_cell_at(x, i), &l, err);
-				if (rc == 0 && same)
-					rc = res_fail_duplicate(err, l.row.item_id,
-								x->models.name[a->model],
-								role_of_cell[b->role], x->path, lb,
-								role_of_cell[a->role], x->path, la);
-				else if (rc == 0) {
-					char msg[700];
-					snprintf(msg, sizeof(msg),
-						 "item \"%s\" has more than one primary result "
-						 "(lines %zu and %zu)",
-						 l.row.item_id, la, lb);
-					rc = line_fail(x, lb, err, msg);
-				}
-				dif_line_free(&l);
-				return -1;
+				return item_rule_fail(x, i, a, b, same, err);
 			}
 		}
 	}
