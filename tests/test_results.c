@@ -880,3 +880,35 @@ Test(results, a_line_of_spaces_and_tabs_is_blank_for_every_reader, .init = setup
 		     err.msg);
 	cr_expect_eq(rows, 2);
 }
+
+/* A whole last line that only lacks its newline is a result every reader
+ * counts: --resume completed it by cutting it, then asked (and paid) for
+ * that answer again. It gets its newline, and the file reads the same. */
+Test(results, a_whole_last_line_without_newline_is_completed_not_cut, .init = setup,
+     .fini = teardown)
+{
+	struct buf b;
+	buf_init(&b);
+	struct res_row a = sample("i1", "m1"), c2 = sample("i2", "m1");
+	res_format(&b, &a);
+	res_format(&b, &c2);
+	b.len--; /* the last newline */
+	FILE *f = fopen(path, "wb");
+	fwrite(b.data, 1, b.len, f);
+	fclose(f);
+	struct se_err err;
+	int dropped = 1;
+	cr_assert_eq(res_drop_torn_tail(path, &dropped, &err), 0, "%s", err.msg);
+	cr_expect_eq(dropped, 0);
+	char *data;
+	size_t len;
+	cr_assert_eq(fio_read_all(path, &data, &len, &err), 0);
+	cr_expect_eq(len, b.len + 1);
+	cr_expect_eq(data[len - 1], '\n');
+	cr_expect(!memcmp(data, b.data, b.len), "the lines changed");
+	free(data);
+	buf_free(&b);
+	struct collected c = {0};
+	cr_assert_eq(res_scan(path, false, collect, &c, NULL, &err), 0);
+	cr_expect_eq(c.n, 2);
+}

@@ -84,6 +84,7 @@ int se_is_environment(const struct se_err *err)
 	case EIO:
 	case EROFS:
 	case ENOMEM:
+	case EBUSY: /* held by another process (a locked cache) */
 		return 1;
 	}
 	return 0;

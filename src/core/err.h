@@ -49,8 +49,9 @@ int se_exit_code(enum se_kind kind);
 
 /* True when the error comes from the machine, not from the input: a full
  * disk or quota (ENOSPC, EDQUOT, EFBIG), an I/O error (EIO), a read-only
- * file system (EROFS), memory (ENOMEM). Retrying elsewhere may work;
- * editing the input will not. */
+ * file system (EROFS), memory (ENOMEM), a file another process holds
+ * locked (EBUSY). Retrying later or elsewhere may work; editing the input
+ * will not. */
 int se_is_environment(const struct se_err *err);
 
 /* The process exit status for an error: se_exit_code(kind), except 3 for an

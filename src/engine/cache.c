@@ -138,9 +138,13 @@ static int db_fail(struct eng_cache *c, struct se_err *err, int rc, const char *
 			       doing, msg, c->path, c->path, c->path, c->dir);
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return se_fail(err, SE_IO, c->path,
-			       "%s: the response cache stayed locked by another process for %d s",
-			       doing, ENG_CACHE_BUSY_MS / 1000);
+		/* the machine's state, not the input's: exit 3 (se_is_environment) */
+		se_fail(err, SE_IO, c->path,
+			"%s: the response cache stayed locked by another process for %d s", doing,
+			ENG_CACHE_BUSY_MS / 1000);
+		if (err)
+			err->sys_errno = EBUSY;
+		return -1;
 	default:
 		break;
 	}

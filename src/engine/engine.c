@@ -974,6 +974,28 @@ static int timer_due(struct engine *e, struct job *j, double now)
 	return 0;
 }
 
+/* Longer than any retry.max_ms, short enough to print: the wait of a
+ * Retry-After too large for libcurl's 64-bit count, or of 1e308 s. */
+#define RETRY_AFTER_MAX_S 1e15
+
+/* The server's Retry-After in ms, -1 when it gave none: libcurl's reading,
+ * and for a count of seconds too long for it (libcurl then reports none, and
+ * the request was retried at once) a wait past any retry.max_ms. */
+static double retry_after_of(CURL *easy)
+{
+	curl_off_t ra = -1;
+	curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra);
+	if (ra > 0)
+		return (double)ra * 1000.0;
+	struct curl_header *h = NULL;
+	if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+		return -1;
+	const char *v = h->value + strspn(h->value, " \t");
+	size_t digits = strspn(v, "0123456789");
+	bool long_count = digits > 18 && !v[digits + strspn(v + digits, " \t")];
+	return long_count ? RETRY_AFTER_MAX_S * 1000.0 : -1;
+}
+
 /* The error text of a non-2xx reply: its error object's message when it
  * has one (and its retry-after, when the header gave none), and where a
  * redirect pointed. */
@@ -984,8 +1006,9 @@ static void http_error_text(struct engine *e, struct job *j, long http, double *
 	char msg[512] = "";
 	double ra_s = -1;
 	if (wire_parse_error(j->resp.data, j->resp.len, &code, msg, sizeof(msg), &ra_s) == 0) {
-		if (*retry_after_ms < 0 && ra_s >= 0)
-			*retry_after_ms = ra_s * 1000.0;
+		if (*retry_after_ms < 0 && ra_s >= 0) /* a wait past any max_ms stays finite */
+			*retry_after_ms =
+			    (ra_s < RETRY_AFTER_MAX_S ? ra_s : RETRY_AFTER_MAX_S) * 1000.0;
 		snprintf(error, size, "HTTP %ld: %s", http, msg);
 	} else {
 		snprintf(error, size, "HTTP %ld", http);
@@ -1069,9 +1092,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			       j->curl_err[0] ? ": " : "", j->curl_err,
 			       e->cfg->endpoints[j->endpoint].name);
 	long http = 0;
-	curl_off_t ra = -1;
 	curl_easy_getinfo(j->xfer.easy, CURLINFO_RESPONSE_CODE, &http);
-	curl_easy_getinfo(j->xfer.easy, CURLINFO_RETRY_AFTER, &ra);
 	struct curl_header *cost_h = NULL;
 	j->header_cost = curl_easy_header(j->xfer.easy, "x-litellm-response-cost", 0, CURLH_HEADER,
 					  -1, &cost_h) == CURLHE_OK
@@ -1080,7 +1101,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	eng_gen_note_header(&j->gen, j->xfer.easy);
 	j->http = http;
 	double latency = transfer_ms(j, now);
-	double retry_after_ms = ra > 0 ? (double)ra * 1000.0 : -1;
+	double retry_after_ms = retry_after_of(j->xfer.easy);
 	char error[700] = "";
 	if (j->too_big)
 		cc = CURLE_OK; /* our own abort: the reply itself is the fault */

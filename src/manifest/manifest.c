@@ -231,30 +231,8 @@ static int copy_str(const cJSON *o, const char *k, char *out, size_t size)
 	return 0;
 }
 
-int man_read(const char *dir, struct man_read *out, struct se_err *err)
-{
-	memset(out, 0, sizeof(*out));
-	char *path = fio_join(dir, "manifest.json");
-	char *data = NULL;
-	size_t len = 0;
-	if (fio_read_all(path, &data, &len, err)) {
-		free(path);
-		return -1;
-	}
-	cJSON *o = cJSON_ParseWithLength(data, len);
-	free(data);
-	int rc = 0;
-	if (!cJSON_IsObject(o) || copy_str(o, "config_sha256", out->config_sha256, 65) ||
-	    copy_str(o, "dataset_sha256", out->dataset_sha256, 65))
-		rc = se_fail(err, SE_INPUT, path,
-			     "not a shadoweval manifest (config_sha256 or dataset_sha256 missing)");
-	copy_str(o, "started_at", out->started_at, sizeof(out->started_at));
-	cJSON_Delete(o);
-	free(path);
-	return rc;
-}
-
-/* dir/manifest.json parsed (caller deletes), or NULL with err set. */
+/* dir/manifest.json parsed (caller deletes), or NULL with err set: not
+ * JSON (with the byte where the parse stopped), or not an object. */
 static cJSON *load(const char *dir, struct se_err *err)
 {
 	char *path = fio_join(dir, "manifest.json");
@@ -263,16 +241,41 @@ static cJSON *load(const char *dir, struct se_err *err)
 	cJSON *o = NULL;
 	if (fio_read_all(path, &data, &len, err) == 0) {
 		o = cJSON_ParseWithLength(data, len);
-		if (!cJSON_IsObject(o)) {
-			cJSON_Delete(o);
-			o = NULL;
+		const char *at = o ? NULL : cJSON_GetErrorPtr(); /* global: read at once */
+		if (!o)
+			se_fail(err, SE_INPUT, path,
+				"not a shadoweval manifest: invalid JSON at byte %zu of %zu",
+				at && at >= data && at <= data + len ? (size_t)(at - data) : len,
+				len);
+		else if (!cJSON_IsObject(o))
 			se_fail(err, SE_INPUT, path,
 				"not a shadoweval manifest (not a JSON object)");
+		if (o && !cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+			o = NULL;
 		}
 	}
 	free(data);
 	free(path);
 	return o;
+}
+
+int man_read(const char *dir, struct man_read *out, struct se_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *o = load(dir, err);
+	if (!o)
+		return -1;
+	char *path = fio_join(dir, "manifest.json");
+	int rc = 0;
+	if (copy_str(o, "config_sha256", out->config_sha256, 65) ||
+	    copy_str(o, "dataset_sha256", out->dataset_sha256, 65))
+		rc = se_fail(err, SE_INPUT, path,
+			     "not a shadoweval manifest (config_sha256 or dataset_sha256 missing)");
+	copy_str(o, "started_at", out->started_at, sizeof(out->started_at));
+	cJSON_Delete(o);
+	free(path);
+	return rc;
 }
 
 static void limit_text(long limit, char *out, size_t size)

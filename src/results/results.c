@@ -709,6 +709,28 @@ bool res_line_blank(const char *line, size_t len)
 	return true;
 }
 
+/* Whether the bytes [from, to) of fd are one whole results line. */
+static bool tail_is_whole(int fd, off_t from, off_t to)
+{
+	size_t n = (size_t)(to - from);
+	if (n > RES_MAX_LINE)
+		return false;
+	char *text = xmalloc(n + 1);
+	bool whole = pread(fd, text, n, from) == (ssize_t)n;
+	if (whole) {
+		struct res_rec rec;
+		res_rec_init(&rec);
+		cJSON *doc = NULL;
+		struct se_err ignored;
+		size_t len = n && text[n - 1] == '\r' ? n - 1 : n;
+		whole = !res_line_blank(text, len) &&
+			res_parse_line(text, len, &rec, &doc, "", &ignored) == 0;
+		cJSON_Delete(doc);
+	}
+	free(text);
+	return whole;
+}
+
 int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err)
 {
 	*dropped = 0;
@@ -752,7 +774,14 @@ int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err)
 		}
 		end = start;
 	}
-	if (keep < size) {
+	if (keep < size && tail_is_whole(fd, keep, size)) {
+		/* a whole line that only lacks its newline is a result (the
+		 * readers count it): completed, not cut and asked again */
+		if (pwrite(fd, "\n", 1, size) != 1) {
+			close(fd);
+			return se_fail_errno(err, path, "cannot complete the last line");
+		}
+	} else if (keep < size) {
 		if (ftruncate(fd, keep) != 0) {
 			close(fd);
 			return se_fail_errno(err, path, "cannot truncate torn line");

@@ -258,8 +258,9 @@ struct res_fields {
 int res_scan_fields(const char *path, struct res_fields *sf, res_rec_fn fn, void *ctx,
 		    struct se_err *err);
 
-/* For --resume: cuts a torn last line off the file. *dropped is set to 1 when
- * it did. */
+/* For --resume: cuts a torn last line (not a whole results line: a crash
+ * mid-append) off the file, *dropped set to 1; a whole line that only lacks
+ * its newline gets one instead, as every reader counts it. */
 int res_drop_torn_tail(const char *path, int *dropped, struct se_err *err);
 
 #endif

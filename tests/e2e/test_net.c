@@ -427,6 +427,29 @@ Test(net, retry_after_in_the_error_body_beyond_max_ms_ends_as_rate_limited, .ini
 	check_gives_up(replies);
 }
 
+/* A count of seconds past 64 bits (libcurl then reports no Retry-After at
+ * all) and 1e308 s in the body were retried at once, as if no wait was
+ * asked: both are waits past any retry.max_ms. */
+Test(net, retry_after_too_long_for_64_bits_ends_as_rate_limited, .init = setup, .fini = teardown)
+{
+	static const char *const replies[] = {
+	    JSON_HEAD("429 Too Many Requests",
+		      "Retry-After: 99999999999999999999999\r\n") "{\"error\":{\"code\":429,"
+								  "\"message\":\"slow down\"}}",
+	    NULL};
+	check_gives_up(replies);
+}
+
+Test(net, retry_after_of_1e308_s_in_the_body_ends_as_rate_limited, .init = setup, .fini = teardown)
+{
+	static const char *const replies[] = {
+	    JSON_HEAD("429 Too Many Requests",
+		      "") "{\"error\":{\"code\":429,\"message\":\"slow down\","
+			  "\"metadata\":{\"retry_after\":1e308}}}",
+	    NULL};
+	check_gives_up(replies);
+}
+
 Test(net, a_short_retry_after_is_still_honoured, .init = setup, .fini = teardown)
 {
 	static const char *const replies[] = {
