@@ -981,12 +981,14 @@ static int timer_due(struct engine *e, struct job *j, double now)
 /* The server's Retry-After in ms, -1 when it gave none: libcurl's reading,
  * and for a count of seconds too long for it (libcurl then reports none, and
  * the request was retried at once) a wait past any retry.max_ms. */
-static double retry_after_of(CURL *easy)
+static double retry_after_of(CURL *easy, long http)
 {
 	curl_off_t ra = -1;
 	curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra);
 	if (ra > 0)
 		return (double)ra * 1000.0;
+	if (http >= 200 && http < 300) /* the usual answer: no header lookup */
+		return -1;
 	struct curl_header *h = NULL;
 	if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
 		return -1;
@@ -1101,7 +1103,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 	eng_gen_note_header(&j->gen, j->xfer.easy);
 	j->http = http;
 	double latency = transfer_ms(j, now);
-	double retry_after_ms = retry_after_of(j->xfer.easy);
+	double retry_after_ms = retry_after_of(j->xfer.easy, http);
 	char error[700] = "";
 	if (j->too_big)
 		cc = CURLE_OK; /* our own abort: the reply itself is the fault */
