@@ -48,6 +48,19 @@ int fio_open_regular(const char *path, const char *what, struct se_err *err)
 	return fd;
 }
 
+FILE *fio_fopen_regular(const char *path, const char *what, struct se_err *err)
+{
+	int fd = fio_open_regular(path, what, err);
+	if (fd < 0)
+		return NULL;
+	FILE *fp = fdopen(fd, "rb");
+	if (!fp) {
+		se_fail_errno(err, path, "cannot open %s", what);
+		close(fd);
+	}
+	return fp;
+}
+
 static void size_text(size_t n, char *out, size_t size)
 {
 	if (n >= (1u << 20) && n % (1u << 20) == 0)

@@ -26,6 +26,8 @@
  * blocking on a FIFO. `what` names the file's role in messages ("dataset").
  * Returns the fd (O_CLOEXEC, blocking) or -1. */
 int fio_open_regular(const char *path, const char *what, struct se_err *err);
+/* The same as a stdio stream ("rb"), or NULL with err set. */
+FILE *fio_fopen_regular(const char *path, const char *what, struct se_err *err);
 
 /* Reads a whole regular file of at most FIO_MAX_FILE bytes into a
  * NUL-terminated malloc'd buffer (caller frees). A non-regular file or a

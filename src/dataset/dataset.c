@@ -16,8 +16,8 @@
 
 #include "config/config.h"
 #include "core/fileio.h"
-#include "core/jsonv.h"
 #include "core/jsonnul.h"
+#include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/xalloc.h"
 
@@ -406,15 +406,9 @@ int ds_open(struct ds_reader **out, const struct cfg_dataset *ds, struct se_err 
 	 * only a regular file is a dataset */
 	char what[600];
 	snprintf(what, sizeof(what), "dataset \"%s\"", r->path);
-	int fd = fio_open_regular(r->path, what, err);
-	if (fd < 0)
+	r->fp = fio_fopen_regular(r->path, what, err);
+	if (!r->fp)
 		goto fail;
-	r->fp = fdopen(fd, "rb");
-	if (!r->fp) {
-		se_fail_errno(err, r->path, "cannot open dataset \"%s\"", r->path);
-		close(fd);
-		goto fail;
-	}
 	struct stat st;
 	r->size =
 	    fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;

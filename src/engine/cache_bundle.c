@@ -354,14 +354,9 @@ static int check_head(struct reader *r, const struct buf *line, struct se_err *e
 int eng_bundle_import(struct eng_cache *c, const char *path, struct eng_bundle_counts *counts,
 		      FILE *note, struct se_err *err)
 {
-	int fd = fio_open_regular(path, "bundle", err);
-	if (fd < 0)
+	struct reader r = {.path = path, .f = fio_fopen_regular(path, "bundle", err)};
+	if (!r.f)
 		return -1;
-	struct reader r = {.path = path, .f = fdopen(fd, "rb")};
-	if (!r.f) {
-		close(fd);
-		return se_fail_errno(err, path, "cannot read the bundle");
-	}
 	r.z = ZSTD_createDCtx();
 	r.in_cap = ZSTD_DStreamInSize();
 	r.in = xmalloc(r.in_cap);

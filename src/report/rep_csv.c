@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/decimal.h"
 #include "core/fileio.h"
@@ -75,14 +74,9 @@ int rep_table_load(const char *path, struct rep_table *t, struct se_err *err)
 	t->path = xstrdup(path);
 	t->bad = xcalloc(1, sizeof(*t->bad));
 	/* a FIFO or a folder in the run folder is refused, never waited on */
-	int fd = fio_open_regular(path, "the summary", err);
-	if (fd < 0)
+	FILE *fp = fio_fopen_regular(path, "the summary", err);
+	if (!fp)
 		return -1;
-	FILE *fp = fdopen(fd, "rb");
-	if (!fp) {
-		close(fd);
-		return se_fail_errno(err, path, "cannot open");
-	}
 	struct csv_parser p;
 	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI)) {
 		fclose(fp);

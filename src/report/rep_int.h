@@ -15,7 +15,6 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-/* One CSV file in memory: a header row and rows of the same width. */
 /* The first cell rep_num found that is not a number (rows from 0). */
 struct rep_badcell {
 	bool seen;
@@ -23,6 +22,7 @@ struct rep_badcell {
 	int col;
 };
 
+/* One CSV file in memory: a header row and rows of the same width. */
 struct rep_table {
 	char *path;  /* for messages */
 	char **head; /* ncols names */

@@ -600,21 +600,15 @@ static int scan(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 {
 	struct res_scan_stats local = {0, 0};
 	/* a FIFO is refused, not waited on */
-	int fd = fio_open_regular(path, "results", err);
-	if (fd < 0 && missing_ok && err->sys_errno == ENOENT) {
+	FILE *fp = fio_fopen_regular(path, "results", err);
+	if (!fp && missing_ok && err->sys_errno == ENOENT) {
 		se_clear(err);
 		if (stats)
 			*stats = local;
 		return 0;
 	}
-	FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
-	if (!fp) {
-		if (fd >= 0) {
-			close(fd);
-			se_fail_errno(err, path, "cannot open results");
-		}
+	if (!fp)
 		return -1;
-	}
 	struct lines lr;
 	lines_init(&lr, fp, max_line);
 	int rc = 0;

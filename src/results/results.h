@@ -202,12 +202,12 @@ int res_scan_samples(const char *path, bool missing_ok, res_rec_fn fn, void *ctx
 int res_scan_max(const char *path, bool missing_ok, res_rec_fn fn, void *ctx,
 		 struct res_scan_stats *stats, size_t max_line, struct se_err *err);
 
-/* The one message for a second line of an (item, model) pair, used by every
- * reader that meets one: where is here_path:here_line, the message names the
- * item, the model, both roles and the other line's file:line. */
 /* A blank line of results.jsonl (nothing but spaces, tabs and a CR),
  * skipped by every reader. */
 bool res_line_blank(const char *line, size_t len);
+/* The one message for a second line of an (item, model) pair, used by every
+ * reader that meets one: where is here_path:here_line, the message names the
+ * item, the model, both roles and the other line's file:line. */
 int res_fail_duplicate(struct se_err *err, const char *item_id, const char *model,
 		       enum res_role here_role, const char *here_path, size_t here_line,
 		       enum res_role there_role, const char *there_path, size_t there_line);
