@@ -68,9 +68,55 @@ static int pick(const char *flag, const char *v, const char *const *names, int n
 	return -1;
 }
 
-static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, struct se_err *err)
+enum { O_A = 256, O_B, O_ONLY, O_TASK, O_SLOT, O_GREP, O_LIMIT, O_FORMAT, O_BASELINE };
+
+/* One option of diff (flag_scan's take). */
+static int take_diff_flag(void *ctx, int c, const char *arg, struct se_err *err)
 {
-	enum { O_A = 256, O_B, O_ONLY, O_TASK, O_SLOT, O_GREP, O_LIMIT, O_FORMAT, O_BASELINE };
+	static const char *const only_names[] = {"discordant", "a-better", "b-better", "all"};
+	static const char *const format_names[] = {"text", "md", "jsonl", "csv"};
+	struct diff_args *a = ctx;
+	int v;
+	switch (c) {
+	case O_A:
+		a->a = arg;
+		return 0;
+	case O_B:
+		a->b = arg;
+		return 0;
+	case O_ONLY:
+		if (pick("--only", arg, only_names, 4, &v, err))
+			return -1;
+		a->only = (enum dif_only)v;
+		a->only_given = true;
+		return 0;
+	case O_BASELINE:
+		a->baseline = arg;
+		return 0;
+	case O_TASK:
+		a->task = arg;
+		return 0;
+	case O_SLOT:
+		a->slot = arg;
+		return 0;
+	case O_GREP:
+		a->grep = arg;
+		return 0;
+	case O_LIMIT:
+		return flag_parse_long("--limit", arg, 0, 1L << 40, &a->limit, err);
+	case O_FORMAT:
+		if (pick("--format", arg, format_names, 4, &v, err))
+			return -1;
+		a->format = (enum dif_format)v;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* 1 when --help was printed, 0 with a filled, -1 on an error. */
+static int parse_args(int argc, char **argv, struct diff_args *a, struct se_err *err)
+{
 	static const struct option opts[] = {
 	    {"a", required_argument, NULL, O_A},
 	    {"b", required_argument, NULL, O_B},
@@ -84,59 +130,11 @@ static int parse_args(int argc, char **argv, struct diff_args *a, bool *help, st
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	static const char *const only_names[] = {"discordant", "a-better", "b-better", "all"};
-	static const char *const format_names[] = {"text", "md", "jsonl", "csv"};
 	memset(a, 0, sizeof(*a));
 	a->limit = -1;
-	*help = false;
-	int c, v, li = -1;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-		if (flag_value_given(c, li, opts, optarg, err))
-			return -1;
-		li = -1;
-		switch (c) {
-		case O_A:
-			a->a = optarg;
-			break;
-		case O_B:
-			a->b = optarg;
-			break;
-		case O_ONLY:
-			if (pick("--only", optarg, only_names, 4, &v, err))
-				return -1;
-			a->only = (enum dif_only)v;
-			a->only_given = true;
-			break;
-		case O_BASELINE:
-			a->baseline = optarg;
-			break;
-		case O_TASK:
-			a->task = optarg;
-			break;
-		case O_SLOT:
-			a->slot = optarg;
-			break;
-		case O_GREP:
-			a->grep = optarg;
-			break;
-		case O_LIMIT:
-			if (flag_parse_long("--limit", optarg, 0, 1L << 40, &a->limit, err))
-				return -1;
-			break;
-		case O_FORMAT:
-			if (pick("--format", optarg, format_names, 4, &v, err))
-				return -1;
-			a->format = (enum dif_format)v;
-			break;
-		case 'h':
-			*help = true;
-			return 0;
-		default:
-			return flag_bad_option(c, argv, opts, err);
-		}
-	}
+	int rc = flag_scan(argc, argv, ":h", opts, usage_text, take_diff_flag, a, err);
+	if (rc)
+		return rc;
 	if (optind < argc)
 		a->dir = argv[optind];
 	if (optind + 1 < argc)
@@ -331,13 +329,9 @@ static int run_baseline(const struct diff_args *args, struct dif_index *x, pcre2
 int cmd_diff(int argc, char **argv, struct se_err *err)
 {
 	struct diff_args args;
-	bool help;
-	if (parse_args(argc, argv, &args, &help, err))
-		return -1;
-	if (help) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	int p = parse_args(argc, argv, &args, err);
+	if (p)
+		return p > 0 ? 0 : -1;
 	pcre2_code *re = NULL;
 	if (args.grep) {
 		int code;

@@ -229,8 +229,7 @@ static int take_route_flag(void *ctx, int c, const char *arg, struct se_err *err
 		a->items = true;
 		return 0;
 	}
-	int took = cli_evalflags_take(&a->ef, c, arg, err);
-	return took == 1 ? 0 : took == 0 ? 1 : -1;
+	return cli_evalflags_scan_take(&a->ef, c, arg, err);
 }
 
 /* The flags, then the operands and the rules between them. Returns 1 when

@@ -242,26 +242,14 @@ int cmd_validate(int argc, char **argv, struct se_err *err)
 	};
 	struct cli_evalflags ef;
 	cli_evalflags_init(&ef, argc);
-	int c, li = -1, rc = -1;
+	int rc = -1;
 	struct cfg *cfg = NULL;
 	struct pricing *prices = NULL;
 	struct plan p = {0};
-	optind = 0; /* glibc: a full re-scan */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-		if (flag_value_given(c, li, opts, optarg, err))
-			goto out;
-		li = -1;
-		if (c == 'h') {
-			fputs(validate_usage, stdout);
-			rc = 0;
-			goto out;
-		}
-		int took = cli_evalflags_take(&ef, c, optarg, err);
-		if (took == 1)
-			continue;
-		if (took == 0)
-			flag_bad_option(c, argv, opts, err);
+	int scanned =
+	    flag_scan(argc, argv, ":h", opts, validate_usage, cli_evalflags_scan_take, &ef, err);
+	if (scanned) {
+		rc = scanned > 0 ? 0 : -1;
 		goto out;
 	}
 	if (optind != argc - 1) {

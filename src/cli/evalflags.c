@@ -45,6 +45,12 @@ int cli_evalflags_take(struct cli_evalflags *f, int c, const char *arg, struct s
 	}
 }
 
+int cli_evalflags_scan_take(void *ctx, int c, const char *arg, struct se_err *err)
+{
+	int took = cli_evalflags_take(ctx, c, arg, err);
+	return took == 1 ? 0 : took == 0 ? 1 : -1;
+}
+
 bool cli_evalflags_any(const struct cli_evalflags *f)
 {
 	return f->ov.routing || f->ov.n_sets;

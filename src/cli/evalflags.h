@@ -50,6 +50,9 @@ void cli_evalflags_free(struct cli_evalflags *f);
 /* For an option getopt_long returned: 1 when it was one of ours (taken),
  * 0 when not, -1 with err on a bad value. */
 int cli_evalflags_take(struct cli_evalflags *f, int c, const char *arg, struct se_err *err);
+/* The same as a flag_take_fn (core/flags.h) with ctx a struct
+ * cli_evalflags: 0 taken, 1 not ours, -1 on a bad value. */
+int cli_evalflags_scan_take(void *ctx, int c, const char *arg, struct se_err *err);
 /* Whether any --set or --routing was given. */
 bool cli_evalflags_any(const struct cli_evalflags *f);
 /* cfg_load_with the overrides. */
