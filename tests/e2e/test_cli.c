@@ -200,6 +200,16 @@ Test(cli, every_help_has_an_example_and_each_value_flag_its_default)
 	free_names(names);
 }
 
+/* `shadoweval cmd tail` in dir exits 2 and says want. */
+static void expect_refused(const char *dir, const char *cmd, const char *tail, const char *want)
+{
+	struct buf out = {0};
+	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s %s", dir, bin_abs(), cmd, tail);
+	cr_expect_eq(rc, 2, "%s %s: exit %d", cmd, tail, rc);
+	cr_expect(out.data && strstr(out.data, want), "%s %s: %s", cmd, tail, out.data);
+	buf_free(&out);
+}
+
 /* Calls fn for each long option of each command's --help, in an empty
  * folder dir; returns how many calls returned true. */
 typedef bool (*option_fn)(const char *dir, const char *cmd, const char *flag);
@@ -234,13 +244,10 @@ static bool closest_flag_for_a_typo(const char *dir, const char *cmd, const char
 	snprintf(typo, sizeof(typo), "%s", flag);
 	typo[1] = flag[2];
 	typo[2] = flag[1];
-	struct buf out = {0};
-	int rc = test_sh(&out, "cd '%s' && '%s/shadoweval' %s --%s=1", dir, bin_abs(), cmd, typo);
-	char want[160];
+	char tail[64], want[160];
+	snprintf(tail, sizeof(tail), "--%s=1", typo);
 	snprintf(want, sizeof(want), "unknown option \"--%s\"; did you mean \"--%s\"?", typo, flag);
-	cr_expect_eq(rc, 2, "%s --%s: exit %d", cmd, typo, rc);
-	cr_expect(strstr(out.data, want), "%s --%s: %s", cmd, typo, out.data);
-	buf_free(&out);
+	expect_refused(dir, cmd, tail, want);
 	return true;
 }
 
@@ -267,14 +274,10 @@ static bool empty_value_refused(const char *dir, const char *cmd, const char *fl
 {
 	if (!takes_value(dir, cmd, flag))
 		return false;
-	struct buf out = {0};
-	int rc =
-	    test_sh(&out, "cd '%s' && '%s/shadoweval' %s x --%s ''", dir, bin_abs(), cmd, flag);
-	char want[96];
+	char tail[64], want[96];
+	snprintf(tail, sizeof(tail), "x --%s ''", flag);
 	snprintf(want, sizeof(want), "--%s needs a value, got an empty one", flag);
-	cr_expect_eq(rc, 2, "%s --%s '': exit %d", cmd, flag, rc);
-	cr_expect(strstr(out.data, want), "%s --%s '': %s", cmd, flag, out.data);
-	buf_free(&out);
+	expect_refused(dir, cmd, tail, want);
 	return true;
 }
 
