@@ -5,8 +5,13 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/runlock.h"
+#include "core/fileio.h"
 #include "merge/merge.h"
 
 static const char merge_usage[] =
@@ -64,6 +69,52 @@ static int take_merge_flag(void *ctx, int c, const char *arg, struct se_err *err
 	return 0;
 }
 
+/* OUT's lock, and what was there before it, to leave no trace of a merge
+ * that failed. */
+struct out_lock {
+	int fd;
+	bool made_dir, made_file;
+};
+
+/* After a failed merge, the lock file and folder it made are removed
+ * (mg_merge has removed what it wrote). */
+static void unlock_out(const char *out, const struct out_lock *ol, bool failed)
+{
+	if (failed && ol->made_file) {
+		char *lp = fio_join(out, "run.lock");
+		if (ol->fd >= 0)
+			unlink(lp);
+		free(lp);
+	}
+	run_lock_release(ol->fd);
+	if (failed && ol->made_dir)
+		rmdir(out);
+}
+
+/* OUT is made (when missing) and locked as a run folder is, so that no
+ * run, summarize or other merge writes into it meanwhile. An OUT that is
+ * not a folder is left to mg_merge, which says so. */
+static int lock_out(const char *out, struct out_lock *ol, struct se_err *err)
+{
+	struct stat st;
+	ol->fd = -1;
+	ol->made_dir = stat(out, &st) != 0;
+	if (!ol->made_dir && !S_ISDIR(st.st_mode)) {
+		ol->made_file = false;
+		return 0;
+	}
+	if (ol->made_dir && fio_mkdirs(out, err))
+		return -1;
+	char *lp = fio_join(out, "run.lock");
+	ol->made_file = access(lp, F_OK) != 0;
+	free(lp);
+	if (run_lock_take(out, "merge", 0, &ol->fd, err)) {
+		unlock_out(out, ol, true);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_merge(int argc, char **argv, struct se_err *err)
 {
 	struct merge_args a = {NULL, false, false};
@@ -78,8 +129,13 @@ int cmd_merge(int argc, char **argv, struct se_err *err)
 		return se_fail(err, SE_USAGE, NULL, "missing -o OUT (the merged run folder)");
 	struct mg_opts o = {quiet ? NULL : stdout, stderr, a.partial};
 	struct mg_report rep;
-	if (mg_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, &o, &rep,
-		     err))
+	struct out_lock ol;
+	if (lock_out(out, &ol, err))
+		return -1;
+	rc = mg_merge((const char *const *)argv + optind, (size_t)(argc - optind), out, &o, &rep,
+		      err);
+	unlock_out(out, &ol, rc != 0);
+	if (rc)
 		return -1;
 	if (!quiet)
 		fprintf(stderr,

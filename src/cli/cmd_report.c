@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/runlock.h"
 #include "core/fileio.h"
 #include "report/report.h"
 #include "summarize/summarize.h"
@@ -70,9 +71,14 @@ int cmd_report(int argc, char **argv, struct se_err *err)
 		return se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
 	if (out && !*out)
 		return se_fail(err, SE_USAGE, "-o", "expects a file name");
-	if (recorrect && sum_run_dir_corr(dir, NULL, corr, err))
+	/* DIR/report.html and re-corrected summaries are the folder's files:
+	 * written under its lock; a page written elsewhere only reads DIR */
+	int lock = -1;
+	if ((!out || recorrect) && run_lock_existing(dir, "report", &lock, err))
 		return -1;
-	if (rep_write(dir, out, err))
+	rc = (recorrect && sum_run_dir_corr(dir, NULL, corr, err)) || rep_write(dir, out, err);
+	run_lock_release(lock);
+	if (rc)
 		return -1;
 	if (out)
 		printf("wrote %s\n", out);

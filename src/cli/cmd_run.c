@@ -11,7 +11,7 @@
  *   results needs --resume (or another -o);
  * - the progress line shows "done/?" until the dataset has been read to its
  *   end (the dataset is streamed, never counted up front);
- * - one run at a time per folder: DIR/run.lock is held (flock) from before
+ * - one run at a time per folder: DIR/run.lock (cli/runlock.h) is held from before
  *   the folder is touched until the process ends, so a second run or
  *   --resume is refused, naming the holder's pid, instead of sending every
  *   request twice into one results.jsonl;
@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -36,6 +35,7 @@
 
 #include "cli/cli.h"
 #include "cli/evalflags.h"
+#include "cli/runlock.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/fileio.h"
@@ -385,56 +385,6 @@ static int on_any_row(void *ctx, const struct res_rec *row)
 	return 0;
 }
 
-/* Takes DIR/run.lock (flock, exclusive, never waiting) for the rest of the
- * process and writes our pid in it; the kernel drops the lock when the
- * process ends, however it ends, so a stale lock file blocks nothing. */
-static int lock_run_dir(const char *dir, int *fd_out, struct se_err *err)
-{
-	char *path = fio_join(dir, "run.lock");
-	int rc = -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		se_fail_errno(err, path, "cannot open the run folder's lock");
-		goto out;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			char pid[32] = "";
-			ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
-			pid[n > 0 ? n : 0] = '\0';
-			pid[strcspn(pid, "\n")] = '\0';
-			se_fail(err, SE_INPUT, dir,
-				"run folder is in use by another shadoweval run (pid %s holds %s); "
-				"wait for it to end, or use another -o",
-				pid[0] ? pid : "unknown", path);
-		} else {
-			se_fail_errno(err, path, "cannot lock the run folder");
-		}
-		close(fd);
-		goto out;
-	}
-	char pid[32];
-	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
-		se_fail_errno(err, path, "cannot write the run folder's lock");
-		close(fd);
-		goto out;
-	}
-	/* Room for the last manifest: when the disk fills during the run,
-	 * run_finish gives these blocks back, so that the manifest can still
-	 * say "failed". Best effort: a file system without fallocate gets none. */
-	if (posix_fallocate(fd, 0, LOCK_RESERVE) != 0 && ftruncate(fd, n) != 0) {
-		se_fail_errno(err, path, "cannot write the run folder's lock");
-		close(fd);
-		goto out;
-	}
-	*fd_out = fd;
-	rc = 0;
-out:
-	free(path);
-	return rc;
-}
-
 /* --resume edits results.jsonl in place (cuts a torn tail, appends): it
  * must be the run's own regular file, not a link to someone else's. The
  * identity is kept so the file cut later is the file checked here. */
@@ -614,8 +564,7 @@ static void run_free(struct run *r)
 		stopsig_restore();
 	if (r->curl_up)
 		curl_global_cleanup();
-	if (r->lock_fd >= 0)
-		close(r->lock_fd); /* releases the flock */
+	run_lock_release(r->lock_fd);
 	eng_doneset_free(&r->done);
 	free(r->prev_manifest);
 	sum_live_free(r->live);
@@ -704,7 +653,7 @@ static int setup_sampling(struct run *r, struct se_err *err)
 static int open_run_dir(struct run *r, struct se_err *err)
 {
 	r->dir = r->a.out ? xstrdup(r->a.out) : fio_join("runs", r->cfg->name);
-	if (fio_mkdirs(r->dir, err) || lock_run_dir(r->dir, &r->lock_fd, err))
+	if (fio_mkdirs(r->dir, err) || run_lock_take(r->dir, "run", LOCK_RESERVE, &r->lock_fd, err))
 		return -1;
 	char *rpath = fio_join(r->dir, "results.jsonl");
 	bool has_results = file_nonempty(rpath);
@@ -846,13 +795,11 @@ static int write_stopping(struct run *r, struct se_err *err)
 	return 0;
 }
 
-/* The disk is full: free run.lock's reserve (keeping the pid), so that the
- * final manifest has room. */
+/* The disk is full: free run.lock's reserve (keeping its line), so that
+ * the final manifest has room. */
 static void free_lock_reserve(const struct run *r)
 {
-	char pid[32];
-	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(r->lock_fd, n) != 0)
+	if (run_lock_drop_reserve(r->lock_fd))
 		fprintf(stderr, "shadoweval run: cannot free the reserve in run.lock\n");
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/runlock.h"
 #include "summarize/summarize.h"
 
 int cli_parse_correction(const char *s, enum stats_correction *out, struct se_err *err)
@@ -48,5 +49,10 @@ int cmd_summarize(int argc, char **argv, struct se_err *err)
 	if (optind + 1 < argc)
 		return se_fail(err, SE_USAGE, NULL, "expected one run folder DIR, got \"%s\"",
 			       argv[optind + 1]);
-	return sum_run_dir_corr(argv[optind], stdout, corr, err);
+	int lock;
+	if (run_lock_existing(argv[optind], "summarize", &lock, err))
+		return -1;
+	rc = sum_run_dir_corr(argv[optind], stdout, corr, err);
+	run_lock_release(lock);
+	return rc;
 }

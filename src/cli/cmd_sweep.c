@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/runlock.h"
 #include "core/xalloc.h"
 #include "sweep/sweep.h"
 
@@ -114,7 +115,11 @@ int cmd_sweep(int argc, char **argv, struct se_err *err)
 		se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
 		goto out;
 	}
+	int lock;
+	if (run_lock_existing(dir, "sweep", &lock, err))
+		goto out;
 	rc = sw_run_dir(dir, &o, stdout, err);
+	run_lock_release(lock);
 out:
 	free_slots(&o);
 	return rc;

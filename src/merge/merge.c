@@ -34,7 +34,8 @@
  *   Pairs are remembered as 64-bit hashes (with a 64-bit hash of the line),
  *   so memory is ~48 bytes per pair, not the lines; N is the physical line
  *   number in the file;
- * - OUT must not exist or be an empty folder; OUT/results.jsonl is written as
+ * - OUT must not exist or be an empty folder (run.lock and stale *.tmp
+ *   files aside: cmd_merge holds OUT's run.lock while merging); OUT/results.jsonl is written as
  *   results.jsonl.tmp, fsync'd and renamed (fio_replace_*), then
  *   manifest.json (man_write: the first input's identity fields, shard null,
  *   earliest started_at, latest ended_at, items/items_not_run/requests/
@@ -289,7 +290,10 @@ static int check_out(const char *out, bool *exists, struct se_err *err)
 		/* "NAME.tmp": an atomic write cut short (SIGKILL, power loss) left
 		 * it; it holds no result, and the next write of NAME truncates it */
 		bool stale_tmp = n > 4 && !strcmp(e->d_name + n - 4, ".tmp");
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !stale_tmp)
+		/* run.lock: merge's own lock on OUT (cli/runlock.h), or one a
+		 * run or merge left behind; it holds no result */
+		bool lock = !strcmp(e->d_name, "run.lock");
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !stale_tmp && !lock)
 			empty = false;
 	}
 	closedir(d);

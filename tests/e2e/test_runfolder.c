@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -426,6 +427,88 @@ Test(runfolder, a_second_run_or_resume_on_a_busy_folder_is_refused_naming_the_pi
 	expect_exit(&p, 0, NULL, NULL);
 	proc_out_free(&p);
 	cr_expect_eq(count_lines(tpath("r/results.jsonl")), 2 * N_ITEMS);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
+/* Every command that writes into a run folder takes its lock: while another
+ * process holds DIR/run.lock, each is refused naming the holder, and the
+ * folder's files stay as they were; a reader (report -o elsewhere) is not
+ * held up. The holder here is the test itself, as a summarize would be. */
+Test(runfolder, every_writer_of_a_run_folder_is_refused_while_another_holds_it, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "lock", fixture("items.jsonl"), NULL, "");
+	run_ok(eval, &sp, tpath("r"), NULL);
+	size_t models_len = 0;
+	char *models = read_file(tpath("r/models.csv"), &models_len);
+	cr_assert_not_null(models);
+
+	int fd = open(tpath("r/run.lock"), O_RDWR | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0, "the finished run still holds its lock");
+	cr_assert_eq(ftruncate(fd, 0), 0);
+	cr_assert_eq(pwrite(fd, "4242 summarize\n", 15, 0), 15);
+	const char *ep = ep_arg(&sp);
+	const char *const writers[][10] = {
+	    {"run", eval, "-o", tpath("r"), "--resume", "--endpoint", ep, "--quiet", NULL},
+	    {"summarize", tpath("r"), NULL},
+	    {"sweep", tpath("r"), NULL},
+	    {"report", tpath("r"), NULL},
+	    {"report", tpath("r"), "--correction", "bh", "-o", tpath("page.html"), NULL},
+	    {"merge", tpath("r"), "-o", tpath("r"), "--quiet", NULL},
+	};
+	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+		struct proc_out p = run_se(writers[i]);
+		cr_expect_eq(p.status, 2, "%s %s: exit %d: %s", writers[i][0], writers[i][1],
+			     p.status, p.err);
+		cr_expect_not_null(
+		    strstr(p.err, "in use by another shadoweval summarize (pid 4242 "), "%s: %s",
+		    writers[i][0], p.err);
+		proc_out_free(&p);
+	}
+	size_t now_len = 0;
+	char *now = read_file(tpath("r/models.csv"), &now_len);
+	cr_expect(now && now_len == models_len && !memcmp(now, models, models_len),
+		  "a refused writer changed models.csv");
+	free(now);
+	cr_expect_neq(access(tpath("r/report.html"), F_OK), 0, "a refused report wrote its page");
+	cr_expect_neq(access(tpath("page.html"), F_OK), 0, "a refused report wrote its page");
+	/* a page written elsewhere only reads the folder */
+	const char *reader[] = {"report", tpath("r"), "-o", tpath("elsewhere.html"), NULL};
+	struct proc_out p = run_se(reader);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	/* a merge into a new folder another process holds leaves nothing */
+	mkdir(tpath("m"), 0755);
+	int mfd = open(tpath("m/run.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_eq(flock(mfd, LOCK_EX | LOCK_NB), 0);
+	cr_assert_eq(pwrite(mfd, "4343 merge\n", 11, 0), 11);
+	const char *merge[] = {"merge", tpath("r"), "-o", tpath("m"), "--quiet", NULL};
+	p = run_se(merge);
+	expect_exit(&p, 2, "in use by another shadoweval merge (pid 4343 ", NULL);
+	proc_out_free(&p);
+	cr_expect_neq(access(tpath("m/results.jsonl"), F_OK), 0, "a refused merge wrote results");
+	close(mfd);
+	close(fd);
+	/* released: the writers go on, and the lock names the last one */
+	const char *summarize[] = {"summarize", tpath("r"), NULL};
+	p = run_se(summarize);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	char *line = read_file(tpath("r/run.lock"), NULL);
+	cr_expect(line && strstr(line, " summarize\n") && atol(line) > 0, "run.lock holds \"%s\"",
+		  line ? line : "(none)");
+	free(line);
+	/* a merge that fails leaves no folder and no lock behind */
+	const char *bad[] = {"merge", tpath("none"), "-o", tpath("m2"), "--quiet", NULL};
+	p = run_se(bad);
+	expect_exit(&p, 2, "no such folder", NULL);
+	proc_out_free(&p);
+	cr_expect_neq(access(tpath("m2"), F_OK), 0, "a failed merge left its folder");
+	free(models);
 	simproc_stop(&sp);
 	rm_tmp();
 }
