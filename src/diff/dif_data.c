@@ -65,7 +65,7 @@ struct dif_ds *dif_ds_open(const char *dir, char **why)
 	d = xcalloc(1, sizeof(*d));
 	snprintf(d->sha256, sizeof(d->sha256), "%s", sha ? sha : "");
 	if (config && cfg_load(config, &d->cfg, &err) == 0)
-		goto out;
+		goto check;
 	d->cfg = NULL;
 	if (!dataset) {
 		*why = why_dup(&err);
@@ -74,6 +74,29 @@ struct dif_ds *dif_ds_open(const char *dir, char **why)
 		goto out;
 	}
 	d->only.path = xstrdup(dataset);
+check:
+	/* The dataset as it is now must be the one the run read: an item's
+	 * prompt and expected answers shown from another version would be
+	 * wrong without a sign. The whole file is hashed as run hashed it. */
+	if (d->sha256[0]) {
+		const char *ds_path = d->cfg ? d->cfg->dataset.path : d->only.path;
+		char hex[65];
+		struct buf b;
+		buf_init(&b);
+		if (fio_sha256_file(ds_path, hex, &err))
+			*why = why_dup(&err);
+		else if (strcmp(hex, d->sha256)) {
+			buf_printf(&b,
+				   "%s: changed since the run (SHA-256 %.12s..., the manifest's "
+				   "%.12s...)",
+				   ds_path, hex, d->sha256);
+			*why = buf_detach(&b, NULL);
+		}
+		if (*why) {
+			dif_ds_free(d);
+			d = NULL;
+		}
+	}
 out:
 	cJSON_Delete(m);
 	free(path);

@@ -227,6 +227,67 @@ Test(diff, lists_exactly_the_discordant_items_of_a_seeded_run, .timeout = 90)
 	rm_tmp();
 }
 
+/* The text with every "from" replaced by "to" (a new string). */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+	size_t n = 0, fl = strlen(from), tl = strlen(to);
+	for (const char *c = text; (c = strstr(c, from)); c += fl)
+		n++;
+	char *out = malloc(strlen(text) + n * tl + 1), *o = out;
+	for (const char *c = text, *hit; *c; c = hit + fl) {
+		hit = strstr(c, from);
+		if (!hit) {
+			strcpy(o, c);
+			return out;
+		}
+		memcpy(o, c, (size_t)(hit - c));
+		o += hit - c;
+		memcpy(o, to, tl);
+		o += tl;
+		*o = '\0';
+	}
+	return out;
+}
+
+/* diff shows each item's prompt and expected answer from the dataset; a
+ * dataset edited after the run (same ids, other prompts) must not lend its
+ * text to the run's answers: diff says so and shows none. */
+Test(diff, a_dataset_changed_since_the_run_lends_no_prompt, .timeout = 90)
+{
+	make_tmp();
+	char *eval = test_slurp(FIX "/eval.json", NULL),
+	     *items = test_slurp(FIX "/items.jsonl", NULL);
+	cr_assert(eval && items);
+	test_write_file(tpath("eval.json"), eval);
+	test_write_file(tpath("items.jsonl"), items);
+	char *pricing = test_slurp(FIX "/pricing.json", NULL);
+	cr_assert_not_null(pricing);
+	test_write_file(tpath("pricing.json"), pricing);
+	free(pricing);
+	run_eval(tpath("eval.json"), profiles("p.json", "0.6", "0.5"), tpath("run"));
+	const char *jl[] = {"diff", tpath("run"), "--format", "jsonl", NULL};
+	struct proc_out p = run_se(jl);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert_not_null(strstr(p.out, "Reply with the number only"), "no prompt shown: %s",
+			   p.out);
+	cr_assert_null(strstr(p.err, "changed since the run"), "%s", p.err);
+	proc_out_free(&p);
+
+	char *edited = replaced(items, "Reply with the number only.", "EDITED AFTER THE RUN.");
+	test_write_file(tpath("items.jsonl"), edited);
+	p = run_se(jl);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect_not_null(strstr(p.err, "items.jsonl: changed since the run"), "%s", p.err);
+	cr_expect_null(strstr(p.out, "EDITED AFTER THE RUN"), "today's prompt shown: %s", p.out);
+	cr_expect_null(strstr(p.out, "Reply with the number only"), "%s", p.out);
+	cr_expect_not_null(strstr(p.out, "a-better"), "the items are still listed: %s", p.out);
+	proc_out_free(&p);
+	free(edited);
+	free(eval);
+	free(items);
+	rm_tmp();
+}
+
 Test(diff, usage_errors_exit_2, .timeout = 30)
 {
 	make_tmp();
