@@ -38,10 +38,12 @@
 #include "cli/runlock.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/esc.h"
 #include "core/fileio.h"
 #include "core/stopsig.h"
 #include "core/xalloc.h"
 #include "dataset/dataset.h"
+#include "dataset/ds_ids.h"
 #include "engine/engine.h"
 #include "engine/stop.h"
 #include "manifest/manifest.h"
@@ -357,11 +359,59 @@ static bool file_nonempty(const char *path)
 	return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+/* --resume: the ids of the items in this run's scope, read as the engine
+ * reads them (the shard's items, the first --limit of those), as
+ * fingerprints (6 bytes an item, held only while the lines are read). */
+static int scope_ids(const struct run *r, struct ds_ids *ids, struct se_err *err)
+{
+	struct ds_reader *rd = NULL;
+	if (ds_open_cfg(&rd, r->cfg, err))
+		return -1;
+	ds_no_hash(rd);
+	struct ds_item it = {0};
+	size_t n = 0;
+	int got = 1;
+	while (got > 0 && (r->a.limit < 0 || n < (size_t)r->a.limit)) {
+		got = ds_next(rd, &it, err);
+		if (got <= 0 || (r->a.shard_n > 0 && shd_of(r->a.shard_by, it.id, it.index,
+							    r->a.shard_n) != r->a.shard_k))
+			continue;
+		n++;
+		ds_ids_add(ids, ds_ids_fingerprint(it.id));
+	}
+	ds_item_clear(&it);
+	ds_close(rd);
+	return got < 0 ? -1 : 0;
+}
+
+/* What on_done_row reads the earlier lines with. */
+struct done_scan {
+	struct run *r;
+	const struct ds_ids *scope;
+	const char *path;
+	struct se_err *err;
+};
+
 /* --resume: an earlier line is skipped by the engine and counted in the
- * summaries, so the end of the run needs no second read of the file. */
+ * summaries, so the end of the run needs no second read of the file. A line
+ * for an item outside the run's scope is not this run's (the dataset and
+ * scope are the manifest's, so the file was added to by hand): it would be
+ * counted as an item of the run. */
 static int on_done_row(void *ctx, const struct res_rec *row)
 {
-	struct run *r = ctx;
+	struct done_scan *ds = ctx;
+	struct run *r = ds->r;
+	if (!ds_ids_has(ds->scope, ds_ids_fingerprint(row->item_id))) {
+		char where[600];
+		snprintf(where, sizeof(where), "%s:%zu", ds->path, row->line);
+		return se_fail(ds->err, SE_INPUT, where,
+			       "item \"%s\" is not in the run's dataset%s (%s); this line is not "
+			       "the run's: remove it, or start a new run folder",
+			       esc_term_str(row->item_id, 0),
+			       r->a.shard_n > 0 || r->a.limit >= 0 ? " or its --shard/--limit scope"
+								   : "",
+			       r->cfg->dataset.path);
+	}
 	eng_doneset_add_sample(&r->done, row->item_id, row->model, (int)row->sample,
 			       row->status == RES_OK);
 	r->prior.results_written++;
@@ -476,7 +526,12 @@ static int resume_prepare(struct run *r, struct se_err *err)
 		if (dropped)
 			fprintf(stderr, "shadoweval run: %s: dropped a torn last line\n", rpath);
 	}
-	rc = res_scan_samples(rpath, true, on_done_row, r, NULL, err);
+	struct ds_ids scope;
+	ds_ids_init(&scope);
+	struct done_scan ds = {r, &scope, rpath, err};
+	rc = scope_ids(r, &scope, err) ? -1
+				       : res_scan_samples(rpath, true, on_done_row, &ds, NULL, err);
+	ds_ids_free(&scope);
 out:
 	free(mpath);
 	free(rpath);

@@ -113,15 +113,15 @@ static size_t recent_limit(const struct ds_ids *s)
 	return l < RECENT_MIN ? RECENT_MIN : l;
 }
 
+bool ds_ids_has(const struct ds_ids *s, uint64_t fp)
+{
+	return in_sorted(s, fp) || (s->recent && *slot(s, fp));
+}
+
 bool ds_ids_add(struct ds_ids *s, uint64_t fp)
 {
-	if (in_sorted(s, fp))
+	if (ds_ids_has(s, fp))
 		return true;
-	if (s->recent) {
-		uint64_t *p = slot(s, fp);
-		if (*p)
-			return true;
-	}
 	if (s->n_recent + 1 > recent_limit(s) || !s->recent) {
 		if (s->n_recent)
 			merge_recent(s);

@@ -33,6 +33,8 @@ void ds_ids_free(struct ds_ids *s);
 uint64_t ds_ids_fingerprint(const char *id);
 /* true when fp is already in the set (nothing added), else adds it. */
 bool ds_ids_add(struct ds_ids *s, uint64_t fp);
+/* true when fp is in the set (nothing added). */
+bool ds_ids_has(const struct ds_ids *s, uint64_t fp);
 /* Fingerprints held. */
 size_t ds_ids_count(const struct ds_ids *s);
 

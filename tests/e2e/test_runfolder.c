@@ -935,6 +935,62 @@ static char *manifest_counts(const char *dir)
 	return counts;
 }
 
+/* The first line of path with its item_id replaced by id, then appended. */
+static void append_line_for(const char *path, const char *id)
+{
+	char *text = read_file(path, NULL);
+	cr_assert_not_null(text);
+	char *at = strstr(text, "\"item_id\":\"");
+	cr_assert_not_null(at);
+	at += strlen("\"item_id\":\"");
+	char *end = strchr(at, '"'), *nl = strchr(text, '\n');
+	FILE *f = fopen(path, "a");
+	fprintf(f, "%.*s%s%.*s\n", (int)(at - text), text, id, (int)(nl - end), end);
+	fclose(f);
+	free(text);
+}
+
+/* A --resume reads the lines already written as the run's own: a line for
+ * an item outside the run's dataset or its --limit scope (added by hand:
+ * the dataset and scope are the manifest's) is refused, naming its line,
+ * instead of being counted as an item of the run. */
+Test(runfolder, resume_refuses_a_line_for_an_item_outside_the_run, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "scope", fixture("items.jsonl"), NULL, "");
+	const char *limit[] = {"--limit", "3", NULL};
+	run_ok(eval, &sp, tpath("r"), limit);
+	const char *resume[] = {"run", eval,	     "-o",	  tpath("r"), "--resume", "--limit",
+				"3",   "--endpoint", ep_arg(&sp), "--quiet",  NULL};
+	char *good = read_file(tpath("r/results.jsonl"), NULL);
+	size_t n = count_lines(tpath("r/results.jsonl"));
+	char line_no[32];
+	snprintf(line_no, sizeof(line_no), "results.jsonl:%zu: ", n + 1);
+	/* an id the dataset does not have */
+	append_line_for(tpath("r/results.jsonl"), "not-in-the-dataset");
+	struct proc_out p = run_se(resume);
+	expect_exit(&p, 2, line_no, "item \"not-in-the-dataset\" is not in the run's dataset");
+	proc_out_free(&p);
+	/* an id of the dataset outside the first 3 items */
+	write_file(tpath("r/results.jsonl"), good);
+	append_line_for(tpath("r/results.jsonl"), "q10");
+	p = run_se(resume);
+	expect_exit(&p, 2, line_no,
+		    "item \"q10\" is not in the run's dataset or its --shard/--limit");
+	proc_out_free(&p);
+	/* the run's own lines resume as before */
+	write_file(tpath("r/results.jsonl"), good);
+	p = run_se(resume);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	cr_expect_eq(count_lines(tpath("r/results.jsonl")), n);
+	free(good);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
 /* A resume refused for a rule the lines already written break (here a pair
  * written twice) sends nothing and changes nothing: the manifest is the one
  * of the finished run, byte for byte, not a "failed" one with zero counts.
