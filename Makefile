@@ -128,8 +128,14 @@ check: $(ASAN_BIN) $(CHECK_BIN)
 # goal by more than 20%.
 bench:
 	@BENCH=1 bash scripts/install-deps.sh
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BIN)/curl-floor
 	@bash bench/run.sh
+# bench/cpu.sh's libcurl floor: a bare libcurl client, release flags (no -I
+# of src/: it uses nothing of shadoweval's).
+$(BIN)/curl-floor: bench/curl-floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(WARN) -O2 -g $< \
+		$(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -lpthread -o $@
 bench-check:
 	@bash bench/check.sh
 
@@ -137,9 +143,9 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
-# C sources and headers of src/ and tests/ (not the fixtures).
+# C sources and headers of src/ and tests/ (not the fixtures), and bench/curl-floor.c.
 FMT_SRC = $(SRC_ALL) $(shell find src -name '*.h' | sort) $(UNIT_SRC) $(E2E_SRC) \
-	  $(TEST_HELPERS) $(wildcard tests/support/*.h)
+	  $(TEST_HELPERS) $(wildcard tests/support/*.h) bench/curl-floor.c
 fmt:
 	clang-format -i $(FMT_SRC)
 # Format, then the layout rules (scripts/check-layout.sh: who includes cli.h,

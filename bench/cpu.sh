@@ -4,7 +4,12 @@
 # and its requests/s, beside wrk's (-t2 -c64, the same request) against
 # the same server, the medians of interleaved rounds. Goal: at least 0.4
 # of wrk's requests/s. shadowsim's own CPU per request over our runs is
-# printed too. Then a perf profile of the same run: its top entries go to
+# printed too, and the libcurl floor: bench/curl-floor.c ($BIN/curl-floor,
+# built by make bench, or compiled into the temporary folder when missing),
+# a bare libcurl client in shadoweval's network structure (two lanes, epoll
+# + multi_socket, the same transfer options) sending the same request, N
+# and C = 64, in the same rounds; its figures have no target. Then a perf
+# profile of the same run: its top entries go to
 # bench/profile.txt (the README's performance section quotes them), after
 # the samples of each thread.
 #
@@ -19,6 +24,13 @@ wrk_s=${BENCH_WRK_S:-2}
 rounds=${BENCH_CPU_ROUNDS:-3}
 command -v wrk >/dev/null || { echo "cpu: wrk is not installed (make bench installs it)" >&2; exit 2; }
 bench_tmp
+floor=$BIN/curl-floor # made by make bench; compiled here when missing
+if [ ! -x "$floor" ]; then
+  floor=$BENCH_TMP/curl-floor
+  echo "  no $BIN/curl-floor: compiling bench/curl-floor.c into $floor"
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 bench/curl-floor.c -lcurl -lpthread -o "$floor" ||
+    { echo "cpu: cannot compile bench/curl-floor.c" >&2; exit 2; }
+fi
 bench_profile "$BENCH_TMP/prof.json" bench/model 0
 bench_sim "$BENCH_TMP/prof.json" || exit 1
 url=http://127.0.0.1:$SIM_PORT/v1
@@ -52,17 +64,23 @@ for r in $(seq "$rounds"); do
   read -r _ wuser wsys _ <"$BENCH_TMP/wrk.rusage"
   wreq=$(bench_wrk_requests "$BENCH_TMP/wrk")
   wrps=$(awk '/^Requests\/sec:/ {print $2}' "$BENCH_TMP/wrk")
-  # cpu_us rps wrk_cpu_us wrk_rps
+  bench_measure "$BENCH_TMP/floor.m" "$floor" "$url/chat/completions" "$n" 64 \
+    >"$BENCH_TMP/floor.out" 2>&1 || { echo "cpu: curl-floor failed: $(tail -3 "$BENCH_TMP/floor.out")" >&2; exit 1; }
+  read -r fwall fuser fsys _ <"$BENCH_TMP/floor.m"
+  # cpu_us rps wrk_cpu_us wrk_rps floor_cpu_us floor_rps
   echo "$(bench_fmt "($user + $sys) * 1000000 / $n") $(bench_fmt "$n / $wall")" \
-    "$(bench_fmt "($wuser + $wsys) * 1000000 / $wreq") $wrps" >>"$BENCH_TMP/rounds"
-  echo "  round $r: $(tail -1 "$BENCH_TMP/rounds") (us/request, requests/s; wrk's)"
+    "$(bench_fmt "($wuser + $wsys) * 1000000 / $wreq") $wrps" \
+    "$(bench_fmt "($fuser + $fsys) * 1000000 / $n") $(bench_fmt "$n / $fwall")" >>"$BENCH_TMP/rounds"
+  echo "  round $r: $(tail -1 "$BENCH_TMP/rounds") (us/request, requests/s; wrk's; the libcurl floor's)"
 done
 cpu=$(cut -d' ' -f1 "$BENCH_TMP/rounds" | bench_median)
 rps=$(cut -d' ' -f2 "$BENCH_TMP/rounds" | bench_median)
 wcpu=$(cut -d' ' -f3 "$BENCH_TMP/rounds" | bench_median)
 wrps=$(cut -d' ' -f4 "$BENCH_TMP/rounds" | bench_median)
+fcpu=$(cut -d' ' -f5 "$BENCH_TMP/rounds" | bench_median)
+frps=$(cut -d' ' -f6 "$BENCH_TMP/rounds" | bench_median)
 
-how="BENCH_CPU_REQS=$n bench/cpu.sh: shadoweval run --concurrency 64, $n requests at zero latency; wrk -t2 -c64 -d${wrk_s}s; medians of $rounds interleaved rounds"
+how="BENCH_CPU_REQS=$n bench/cpu.sh: shadoweval run --concurrency 64, $n requests at zero latency; wrk -t2 -c64 -d${wrk_s}s; curl-floor URL $n 64; medians of $rounds interleaved rounds"
 bench_row 3 cpu_us_per_request "$cpu" "" "" "$how"
 bench_row 3 wrk_cpu_us_per_request "$wcpu" "" "" "$how"
 bench_row 3 sim_cpu_us_per_request "$(bench_fmt "$sim_total * 1000000 / $(getconf CLK_TCK) / ($n * $rounds)")" "" "" "$how"
@@ -70,6 +88,11 @@ bench_row 3 cpu_per_request_over_wrk_ratio "$(bench_fmt "$cpu / $wcpu")" "" "" "
 bench_row 3 requests_per_s "$rps" "" "" "$how"
 bench_row 3 wrk_requests_per_s "$wrps" "" "" "$how"
 bench_row 3 requests_per_s_over_wrk_ratio "$(bench_fmt "$rps / $wrps")" ">=0.4" "" "$how"
+# the libcurl floor: figures without a target
+bench_row 3 libcurl_floor_requests_per_s "$frps" "" "" "$how"
+bench_row 3 libcurl_floor_cpu_us_per_request "$fcpu" "" "" "$how"
+bench_row 3 libcurl_floor_over_wrk_ratio "$(bench_fmt "$frps / $wrps")" "" "" "$how"
+bench_row 3 requests_per_s_over_libcurl_floor_ratio "$(bench_fmt "$rps / $frps")" "" "" "$how"
 
 # Where the CPU goes: perf's flat profile of the same run (self time).
 if [ "${BENCH_PERF:-1}" = 1 ]; then
