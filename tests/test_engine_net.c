@@ -3,7 +3,9 @@
  * result, the transfers are shared between the lanes, a transfer's write
  * callback runs on its own lane's thread (lane 0 on the caller's), and a
  * transfer still running when the lanes stop is let go without a crash or
- * a leak (ASan). */
+ * a leak (ASan). A reply that ended (eng_net_reply_ended) while its body
+ * stays open comes back cut after the grace; one whose body ends at once
+ * comes back from libcurl and leaves its connection for the next. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <pthread.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "engine/net.h"
 #include "support/rawsrv.h"
 
@@ -23,6 +26,7 @@ struct xfer {
 	bool wrote;
 	char body[32];
 	size_t len;
+	struct eng_net *net; /* set: data: [DONE] ends the reply (on_sse) */
 };
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
@@ -164,5 +168,143 @@ Test(engine_net, a_transfer_running_when_the_lanes_stop_is_let_go, .timeout = 60
 	rawsrv_stop(&srv);
 	close(got[0]);
 	close(got[1]);
+	curl_global_cleanup();
+}
+
+/* ---- a reply that ended while its body stays open ------------------------ */
+
+#define SSE_HEAD                                                                                   \
+	"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define DONE_CHUNK "e\r\ndata: [DONE]\n\n\r\n" /* 14 bytes of body */
+#define LAST_CHUNK "0\r\n\r\n"
+
+/* on_body, and the reply ends when its [DONE] came, as engine.c's on_write */
+static size_t on_sse(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct xfer *t = ud;
+	size_t n = on_body(p, size, nmemb, ud);
+	t->body[t->len] = '\0';
+	if (strstr(t->body, "[DONE]"))
+		eng_net_reply_ended(t->net, &t->x);
+	return n;
+}
+
+/* The whole reply, then the body held open (rawsrv's alarm ends it). */
+static void done_then_hold(int fd, const char *req, size_t len, int conn, void *ctx)
+{
+	(void)req, (void)len, (void)conn, (void)ctx;
+	if (rawsrv_write(fd, SSE_HEAD DONE_CHUNK, strlen(SSE_HEAD DONE_CHUNK)) == 0)
+		pause();
+}
+
+/* The whole reply and the body's end, then the next request on the same
+ * connection (keep-alive), until the client closes it. */
+static void done_keepalive(int fd, const char *req, size_t len, int conn, void *ctx)
+{
+	(void)req, (void)len, (void)conn, (void)ctx;
+	static const char reply[] = SSE_HEAD DONE_CHUNK LAST_CHUNK;
+	for (int k = 0; k < 8; k++) {
+		if (rawsrv_write(fd, reply, strlen(reply)))
+			return;
+		char head[4096];
+		size_t got = 0;
+		while (got < sizeof(head) - 1) { /* the next GET: headers only */
+			ssize_t r = read(fd, head + got, sizeof(head) - 1 - got);
+			if (r <= 0)
+				return;
+			got += (size_t)r;
+			head[got] = '\0';
+			if (strstr(head, "\r\n\r\n"))
+				break;
+		}
+	}
+}
+
+static void sse_to(const char *url, struct xfer *t, struct eng_net *net)
+{
+	CURL *h = easy_to(url, t);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sse);
+	t->net = net;
+}
+
+/* Turns the lanes until n transfers came back; each comes back once. */
+static void take_back(struct eng_net *net, int n)
+{
+	struct se_err err;
+	int back = 0;
+	while (back < n) {
+		struct curl_waitfd none[1];
+		cr_assert_eq(eng_net_wait(net, none, 0, 1000, &err), 0, "%s", err.msg);
+		for (struct eng_xfer *x = eng_net_take(net); x; x = x->next) {
+			struct xfer *tx = (struct xfer *)x;
+			tx->back++;
+			back++;
+		}
+	}
+}
+
+Test(engine_net, a_body_held_open_after_the_reply_ended_is_cut_after_the_grace, .timeout = 60)
+{
+	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	struct rawsrv srv;
+	cr_assert_eq(rawsrv_start(&srv, done_then_hold, NULL, 50), 0);
+	struct eng_net net;
+	struct se_err err;
+	cr_assert_eq(eng_net_open(&net, 2, 8, 0, &err), 0, "%s", err.msg);
+	static struct xfer t[2]; /* one on each lane */
+	memset(t, 0, sizeof(t));
+	for (int i = 0; i < 2; i++) {
+		sse_to(srv.base_url, &t[i], &net);
+		eng_net_add(&net, &t[i].x);
+	}
+	eng_net_kick(&net);
+	take_back(&net, 2);
+	double now = clock_now_ms();
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(t[i].back, 1);
+		cr_assert_eq(t[i].x.lane, i);
+		/* not libcurl's timeout (20 s): the lane's cut, a complete reply */
+		cr_assert(t[i].x.cut, "transfer %d was not cut", i);
+		cr_assert_eq(t[i].x.result, CURLE_OK, "%s", curl_easy_strerror(t[i].x.result));
+		cr_assert(strstr(t[i].body, "data: [DONE]"), "read \"%s\"", t[i].body);
+		/* never before the grace (the lower bound is the lane's rule) */
+		cr_assert_geq(now - t[i].x.ended_at, ENG_NET_END_GRACE_MS);
+	}
+	eng_net_free(&net);
+	for (int i = 0; i < 2; i++)
+		curl_easy_cleanup(t[i].x.easy);
+	rawsrv_stop(&srv);
+	curl_global_cleanup();
+}
+
+Test(engine_net, a_body_that_ends_with_its_reply_keeps_the_connection, .timeout = 60)
+{
+	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	struct rawsrv srv;
+	cr_assert_eq(rawsrv_start(&srv, done_keepalive, NULL, 50), 0);
+	struct eng_net net;
+	struct se_err err;
+	cr_assert_eq(eng_net_open(&net, 1, 8, 0, &err), 0, "%s", err.msg);
+	static struct xfer t[3];
+	memset(t, 0, sizeof(t));
+	for (int i = 0; i < 3; i++) { /* one after the other, on one multi handle */
+		sse_to(srv.base_url, &t[i], &net);
+		eng_net_add(&net, &t[i].x);
+		eng_net_kick(&net);
+		take_back(&net, 1);
+		cr_assert_eq(t[i].back, 1);
+		cr_assert_not(t[i].x.cut, "transfer %d was cut", i);
+		cr_assert_not(t[i].x.ended, "transfer %d is still in the ended list", i);
+		cr_assert_eq(t[i].x.result, CURLE_OK, "%s", curl_easy_strerror(t[i].x.result));
+		cr_assert(strstr(t[i].body, "data: [DONE]"), "read \"%s\"", t[i].body);
+		long opened = -1;
+		curl_easy_getinfo(t[i].x.easy, CURLINFO_NUM_CONNECTS, &opened);
+		cr_assert_eq(opened, i == 0 ? 1 : 0, "transfer %d opened %ld connections", i,
+			     opened);
+	}
+	eng_net_free(&net);
+	for (int i = 0; i < 3; i++)
+		curl_easy_cleanup(t[i].x.easy);
+	rawsrv_stop(&srv);
 	curl_global_cleanup();
 }

@@ -586,6 +586,10 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 		snprintf(j->parse_err, sizeof(j->parse_err), "stream event larger than %u bytes",
 			 SSE_MAX_EVENT);
 	}
+	/* the reply is whole: a body the server then holds open is ended by
+	 * the lane after a grace (net.h), and the reply is complete */
+	if (j->reply.done)
+		eng_net_reply_ended(&j->e->net, &j->xfer);
 	return n;
 }
 
@@ -837,6 +841,26 @@ static double transfer_ms(struct job *j, double now)
 		return (double)(pre < us ? us - pre : us) / 1000.0;
 	}
 	return round((now - j->t_start) * 1000.0) / 1000.0;
+}
+
+/* The time of a transfer the lane ended (its body held open after its
+ * reply's end, net.h): libcurl's total time runs to the cut, so the reply's
+ * time is libcurl's time to the first byte plus what the write callbacks
+ * measured from the first body byte to the reply's end, as set_ttft. */
+static double cut_ms(struct job *j)
+{
+	curl_off_t us = 0;
+	double ms;
+	if (j->t_first_write >= 0 &&
+	    curl_easy_getinfo(j->xfer.easy, CURLINFO_STARTTRANSFER_TIME_T, &us) == CURLE_OK &&
+	    us > 0) {
+		curl_off_t pre = setup_us(j);
+		ms = (double)(pre < us ? us - pre : us) / 1000.0 +
+		     (j->xfer.ended_at - j->t_first_write);
+	} else {
+		ms = j->xfer.ended_at - j->t_start;
+	}
+	return round((ms < 0 ? 0 : ms) * 1000.0) / 1000.0;
 }
 
 /* TTFT on libcurl's clock too, from the same start: its time to the first
@@ -1102,7 +1126,7 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			     : NAN;
 	eng_gen_note_header(&j->gen, j->xfer.easy);
 	j->http = http;
-	double latency = transfer_ms(j, now);
+	double latency = j->xfer.cut ? cut_ms(j) : transfer_ms(j, now);
 	double retry_after_ms = retry_after_of(j->xfer.easy, http);
 	char error[700] = "";
 	if (j->too_big)

@@ -49,6 +49,32 @@ static void cap_follow(struct eng_lane *l, CURL *done)
 	}
 }
 
+/* Appends x to a list of finished transfers. */
+static void done_append(struct eng_xfer *x, struct eng_xfer **done, struct eng_xfer **done_tail)
+{
+	x->next = NULL;
+	if (*done_tail)
+		(*done_tail)->next = x;
+	else
+		*done = x;
+	*done_tail = x;
+}
+
+/* Takes x off its lane's list of ended replies. */
+static void ended_unlink(struct eng_lane *l, struct eng_xfer *x)
+{
+	if (x->ended_prev)
+		x->ended_prev->ended_next = x->ended_next;
+	else
+		l->ended_head = x->ended_next;
+	if (x->ended_next)
+		x->ended_next->ended_prev = x->ended_prev;
+	else
+		l->ended_tail = x->ended_prev;
+	x->ended_prev = x->ended_next = NULL;
+	x->ended = false;
+}
+
 /* One turn's transfers handed over by the loop join the multi handle; one
  * that cannot is handed back at once as failed (the engine retries it). */
 static void add_given(struct eng_lane *l, struct eng_xfer *x, struct eng_xfer **done,
@@ -59,11 +85,7 @@ static void add_given(struct eng_lane *l, struct eng_xfer *x, struct eng_xfer **
 		x->next = NULL;
 		if (curl_multi_add_handle(l->multi, x->easy) != CURLM_OK) {
 			x->result = CURLE_FAILED_INIT;
-			if (*done_tail)
-				(*done_tail)->next = x;
-			else
-				*done = x;
-			*done_tail = x;
+			done_append(x, done, done_tail);
 		}
 		x = nx;
 	}
@@ -87,13 +109,37 @@ static void lane_collect(struct eng_lane *l, struct eng_xfer **done, struct eng_
 		curl_multi_remove_handle(l->multi, h);
 		if (!x)
 			continue;
+		if (x->ended) /* the body ended within the grace */
+			ended_unlink(l, x);
 		x->result = rc;
-		x->next = NULL;
-		if (*done_tail)
-			(*done_tail)->next = x;
-		else
-			*done = x;
-		*done_tail = x;
+		done_append(x, done, done_tail);
+	}
+}
+
+/* The deadline of the lane's first ended reply, -1 when none. */
+static double ended_due(const struct eng_lane *l)
+{
+	return l->ended_head ? l->ended_head->ended_at + ENG_NET_END_GRACE_MS : -1;
+}
+
+/* Every transfer whose reply ended ENG_NET_END_GRACE_MS ago and whose body
+ * is still open: taken off the multi handle (libcurl closes its HTTP/1.1
+ * connection, resets its HTTP/2 stream) and appended to done as complete.
+ * Only the list's head is looked at while it is due. */
+static void lane_cut_ended(struct eng_lane *l, struct eng_xfer **done, struct eng_xfer **done_tail)
+{
+	if (!l->ended_head)
+		return;
+	double now = clock_now_ms();
+	while (l->ended_head && ended_due(l) <= now) {
+		struct eng_xfer *x = l->ended_head;
+		ended_unlink(l, x);
+		if (l->capped)
+			cap_follow(l, x->easy);
+		curl_multi_remove_handle(l->multi, x->easy);
+		x->result = CURLE_OK;
+		x->cut = true;
+		done_append(x, done, done_tail);
 	}
 }
 
@@ -141,8 +187,11 @@ static void lane_wait_sockets(struct eng_lane *l, int max_ms, struct curl_waitfd
 			      unsigned n_own)
 {
 	int wait = max_ms;
-	if (l->deadline >= 0) {
-		double d = ceil(l->deadline - clock_now_ms());
+	double due = ended_due(l);
+	if (l->deadline >= 0 && (due < 0 || l->deadline < due))
+		due = l->deadline;
+	if (due >= 0) {
+		double d = ceil(due - clock_now_ms());
 		wait = d <= 0 ? 0 : d < wait ? (int)d : wait;
 	}
 	struct epoll_event ev[EPOLL_BATCH];
@@ -192,6 +241,7 @@ static void *lane_main(void *arg)
 		/* libcurl's own timeouts bound the wait; a kick or a stop wakes it */
 		lane_wait_sockets(l, 1000, NULL, 0);
 		lane_collect(l, &done, &done_tail);
+		lane_cut_ended(l, &done, &done_tail);
 		if (done)
 			hand_back(l->net, done, done_tail);
 	}
@@ -277,6 +327,8 @@ void eng_net_add(struct eng_net *net, struct eng_xfer *x)
 	x->lane = (int)best;
 	x->next = NULL;
 	x->result = CURLE_OK;
+	x->ended_prev = x->ended_next = NULL;
+	x->ended = x->cut = false;
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	if (l->st_tail)
 		l->st_tail->next = x;
@@ -284,6 +336,22 @@ void eng_net_add(struct eng_net *net, struct eng_xfer *x)
 		l->st_head = x;
 	l->st_tail = x;
 	l->load++;
+}
+
+void eng_net_reply_ended(struct eng_net *net, struct eng_xfer *x)
+{
+	if (x->ended || x->lane < 0 || (size_t)x->lane >= net->n)
+		return;
+	struct eng_lane *l = &net->lanes[x->lane];
+	x->ended_at = clock_now_ms();
+	x->ended = true;
+	x->ended_next = NULL;
+	x->ended_prev = l->ended_tail;
+	if (l->ended_tail)
+		l->ended_tail->ended_next = x;
+	else
+		l->ended_head = x;
+	l->ended_tail = x;
 }
 
 void eng_net_kick(struct eng_net *net)
@@ -338,6 +406,7 @@ int eng_net_wait(struct eng_net *net, struct curl_waitfd *extra, unsigned n_extr
 	for (unsigned i = 0; i < n_extra; i++)
 		extra[i].revents = fds[i].revents;
 	lane_collect(l, &net->own_head, &net->own_tail);
+	lane_cut_ended(l, &net->own_head, &net->own_tail);
 	return 0;
 }
 
@@ -375,12 +444,15 @@ void eng_net_stop(struct eng_net *net)
 	}
 }
 
-void eng_net_forget(struct eng_net *net, const struct eng_xfer *x)
+void eng_net_forget(struct eng_net *net, struct eng_xfer *x)
 {
 	/* one never added (the lane stopped first) is on no multi handle:
 	 * libcurl then leaves it alone */
-	if (x->lane >= 0 && (size_t)x->lane < net->n && net->lanes[x->lane].multi)
+	if (x->lane >= 0 && (size_t)x->lane < net->n && net->lanes[x->lane].multi) {
+		if (x->ended)
+			ended_unlink(&net->lanes[x->lane], x);
 		curl_multi_remove_handle(net->lanes[x->lane].multi, x->easy);
+	}
 }
 
 void eng_net_free(struct eng_net *net)

@@ -38,7 +38,17 @@
  * Never allocates after eng_net_open: transfers are intrusive nodes.
  * Bounded by the caller: a node is a live transfer of the engine's.
  *
- * Thread-safety: every function is called from the loop's thread only.
+ * A server may send the whole reply and then hold the body open (a stream's
+ * data: [DONE] without the last chunk): the write callback says when the
+ * reply ended (eng_net_reply_ended), and a body still open a grace time later
+ * is ended by the lane. libcurl's multi_socket API would call a progress
+ * callback of an idle transfer only at its own timers (the overall timeout,
+ * or once a second with a low-speed limit), so the lane keeps the ended
+ * transfers in a list of its own, in deadline order: its wait is bounded by
+ * the first one's deadline, and a turn looks at the list's head only.
+ *
+ * Thread-safety: every function is called from the loop's thread only, but
+ * eng_net_reply_ended (from a transfer's callback, on its lane).
  */
 #ifndef SE_ENGINE_NET_H
 #define SE_ENGINE_NET_H
@@ -54,12 +64,31 @@
 #define ENG_NET_MAX_LANES 2
 #define ENG_NET_MAX_EXTRA 4 /* the caller's own fds eng_net_wait polls */
 
+/* How long a body may stay open after its reply ended (eng_net_reply_ended)
+ * before the lane ends the transfer itself. A healthy server sends the end
+ * of the body (HTTP/1.1's last chunk, HTTP/2's END_STREAM) in the same write
+ * as a stream's data: [DONE], and a transfer that ends on its own keeps its
+ * connection for the next request; one the lane ends loses it (HTTP/1.1).
+ * 500 ms covers the end arriving one TCP retransmission late (Linux's
+ * minimum RTO is 200 ms, plus the round trip of a distant server), so only a
+ * server that really holds the body open loses its connection, and it holds
+ * the request's concurrency slot half a second at most; the reply's latency
+ * is the time its end came, not this. */
+#define ENG_NET_END_GRACE_MS 500.0
+
 /* One transfer, embedded in the caller's job. */
 struct eng_xfer {
 	struct eng_xfer *next;
 	CURL *easy;
 	CURLcode result; /* set by the lane when the transfer is over */
 	int lane;
+	/* its lane's: the reply ended and the body did not (oldest first) */
+	struct eng_xfer *ended_prev, *ended_next;
+	double ended_at; /* clock_now_ms when the reply ended */
+	bool ended;	 /* in its lane's ended list */
+	/* set by the lane when it ended the transfer, ENG_NET_END_GRACE_MS
+	 * after its reply ended (result CURLE_OK): libcurl's times stop there */
+	bool cut;
 };
 
 struct eng_lane {
@@ -76,6 +105,9 @@ struct eng_lane {
 	double deadline;		/* libcurl's timer (clock_now_ms), -1 when none */
 	int own[ENG_NET_MAX_EXTRA + 1]; /* the loop's fds in lane 0's set */
 	unsigned n_own;
+	/* transfers whose reply ended and whose body has not, oldest first (the
+	 * grace is the same for all, so appending keeps them in deadline order) */
+	struct eng_xfer *ended_head, *ended_tail;
 	/* the loop's own */
 	struct eng_xfer *st_head, *st_tail; /* staged, not kicked */
 	size_t load;			    /* transfers given, not yet taken back */
@@ -102,6 +134,13 @@ int eng_net_open(struct eng_net *net, size_t n, long maxconnects, long h2_host_c
 /* Stages a transfer on the least loaded lane; it starts at the next kick.
  * x->easy must be set; CURLOPT_PRIVATE is the lane's. */
 void eng_net_add(struct eng_net *net, struct eng_xfer *x);
+/* From a transfer's write callback (so on its lane's thread): its reply is
+ * complete (a stream's data: [DONE] came), only the end of the body may be
+ * missing. If the transfer is still running ENG_NET_END_GRACE_MS later, its
+ * lane takes it off the multi handle (the connection is closed, or its
+ * HTTP/2 stream reset) and hands it back with CURLE_OK and x->cut set. At
+ * most once per transfer. */
+void eng_net_reply_ended(struct eng_net *net, struct eng_xfer *x);
 /* Hands every lane its staged transfers and wakes it. */
 void eng_net_kick(struct eng_net *net);
 /* The loop's wait: runs lane 0's transfers on the calling thread and waits
@@ -117,7 +156,7 @@ struct eng_xfer *eng_net_take(struct eng_net *net);
  * it, and transfers still running stay on their multi handles. */
 void eng_net_stop(struct eng_net *net);
 /* After eng_net_stop: takes a transfer that never came back off its lane. */
-void eng_net_forget(struct eng_net *net, const struct eng_xfer *x);
+void eng_net_forget(struct eng_net *net, struct eng_xfer *x);
 /* Stops the lanes and frees them. */
 void eng_net_free(struct eng_net *net);
 

@@ -36,6 +36,7 @@ static const char *const fault_names[SIM_FAULT_COUNT] = {
     "usage_negative",
     "usage_string",
     "usage_huge",
+    "done_hang",
 };
 
 const char *sim_fault_name(enum sim_fault f)

@@ -330,12 +330,16 @@ static void cut_free(void *cls)
 }
 
 /* The due time (ms after t0) of event `step`, and whether one exists. Events:
- * 0 keep-alive comment, 1 role chunk, 2.. content pieces, then the tail. */
+ * 0 keep-alive comment, 1 role chunk, 2.. content pieces, then the tail
+ * (finish, usage, [DONE] at step n_content + 4, and for done_hang the end
+ * of the body, stall_ms after [DONE]). */
 static double event_due(const struct sim_stream *st, size_t step)
 {
 	const struct sim_plan *pl = &st->plan;
 	if (step == 0)
 		return 0;
+	if (pl->fault == SIM_FAULT_DONE_HANG && step > st->n_content + 4)
+		return event_due(st, st->n_content + 4) + (double)pl->model->stall_ms;
 	if (step == 1 || pl->n_pieces == 0)
 		return pl->ttft_ms;
 	size_t k = step - 1; /* piece k-1 is the k-th piece */
@@ -391,7 +395,10 @@ static void event_emit(struct sim_stream *st)
 		sim_stream_usage(&st->out, pl);
 	} else if (tail == 2) {
 		buf_puts(&st->out, "data: [DONE]\n\n");
-		st->end = pl->fault != SIM_FAULT_AFTER_DONE;
+		st->end = pl->fault != SIM_FAULT_AFTER_DONE && pl->fault != SIM_FAULT_DONE_HANG;
+	} else if (pl->fault == SIM_FAULT_DONE_HANG) {
+		/* done_hang: nothing more, the body ends (stall_ms after [DONE]) */
+		st->end = 1;
 	} else {
 		/* after_done: one more content chunk, then an invalid event */
 		if (pl->n_pieces > 0)

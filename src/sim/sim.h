@@ -63,6 +63,7 @@ enum sim_fault {
 	SIM_FAULT_USAGE_NEGATIVE,     /* usage: negative tokens and cost */
 	SIM_FAULT_USAGE_STRING,	      /* usage: tokens and cost as words */
 	SIM_FAULT_USAGE_HUGE,	      /* usage: tokens and cost near DBL_MAX */
+	SIM_FAULT_DONE_HANG, /* streams: data: [DONE], then the body ends only after stall_ms */
 	SIM_FAULT_COUNT
 };
 

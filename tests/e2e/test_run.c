@@ -359,6 +359,57 @@ Test(run, midstream_errors_are_stream_errors, .timeout = 90)
 	check_fault(&c);
 }
 
+/* A shadow whose every stream sends its whole answer and data: [DONE], then
+ * holds the body open (done_hang: for stall_ms, 60 s) is complete: its lines
+ * are ok with the answer on the first attempt, and their latency is the
+ * reply's, not timeout_s (30 s here) as it was when the run waited for the
+ * body's end (one attempt, so that a run that waits fails in about 30 s). */
+Test(run, a_stream_held_open_after_done_is_ok_without_waiting_for_the_timeout, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, profiles("sim/cand", "{\"done_hang\": 1.0}", 0, false),
+	       FIX "/eval-stream.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *args[] = {"run",
+			      FIX "/eval-stream.json",
+			      "-o",
+			      tpath("r"),
+			      "--endpoint",
+			      ep,
+			      "--quiet",
+			      "--set",
+			      "timeout_s=30",
+			      "--set",
+			      "retry.max_attempts=1",
+			      NULL};
+	struct proc_out p = run_se(args);
+	cr_assert_eq(p.status, 0, "shadoweval run exited %d: %s", p.status, p.err);
+	proc_out_free(&p);
+	struct rows r = load_rows(tpath("r"));
+	cr_assert_eq(assert_unique_pairs(&r), 2 * N_ITEMS);
+	cr_assert_eq(count_where(&r, "model", "sim/cand"), N_ITEMS);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *model = sfield(r.v[i], "model");
+		cr_assert_str_eq(sfield(r.v[i], "status"), "ok", "%s: %s", model,
+				 sfield(r.v[i], "error"));
+		cr_assert_eq(nfield(r.v[i], "attempts"), 1, "%s: attempts %g", model,
+			     nfield(r.v[i], "attempts"));
+		cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.v[i], "pass")), "%s: output %s", model,
+			  sfield(r.v[i], "output"));
+		cr_assert_str_eq(sfield(r.v[i], "finish_reason"), "stop");
+		cr_assert_gt(nfield(r.v[i], "completion_tokens"), 0, "usage from the last chunk");
+		double lat = nfield(r.v[i], "latency_ms"), ttft = nfield(r.v[i], "ttft_ms");
+		cr_assert(lat >= 0 && lat < 30 * 1000 / 2, "%s: latency_ms %g", model, lat);
+		cr_assert(ttft >= 0 && ttft <= lat, "%s: ttft_ms %g, latency_ms %g", model, ttft,
+			  lat);
+	}
+	rows_free(&r);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
 /* A primary whose streams are all cut: its lines are stream errors (the
  * server closes each cut stream at once, so never a client timeout), and the
  * other models on the same endpoint get through on their first attempt. */

@@ -1620,6 +1620,47 @@ Test(hostile, after_done_fault_sends_events_after_done)
 	buf_free(&r.body);
 }
 
+/* The whole answer and [DONE], then the body stays open for stall_ms: a
+ * client that waits for the body's end meets its own timeout first (1 s
+ * against the default 60 s); with stall_ms 300 the body does end. */
+Test(hostile, done_hang_fault_holds_the_body_open_after_done)
+{
+	for (int hang = 1; hang >= 0; hang--) {
+		char *body =
+		    chat_body(hang ? "hostile/done_hang" : "hostile/done_hang_short", "hi", true);
+		struct reply r;
+		reply_init(&r);
+		request(&hs, "/chat/completions", body, 1, hang ? 1000 : 0, &r);
+		free(body);
+		cr_assert_eq(r.rc, hang ? CURLE_OPERATION_TIMEDOUT : CURLE_OK, "hang=%d: %s", hang,
+			     curl_easy_strerror(r.rc));
+		cr_assert_eq(r.status, 200);
+		/* [DONE] is the last thing sent, after a complete answer */
+		cr_assert_geq(r.body.len, 14);
+		cr_assert_eq(memcmp(r.body.data + r.body.len - 14, "data: [DONE]\n\n", 14), 0, "%s",
+			     r.body.data);
+		struct parsed p;
+		parse_stream(r.body.data, r.body.len, &p);
+		cr_assert_eq(p.errors, 0);
+		cr_assert(p.w.done);
+		cr_assert_str_eq(p.w.finish_reason, "stop");
+		cr_assert_gt(p.w.content.len, 0);
+		wire_reply_free(&p.w);
+		buf_free(&r.body);
+	}
+	/* Without streaming: a normal answer. */
+	struct reply r;
+	reply_init(&r);
+	chat(&hs, "hostile/done_hang", "hi", false, 1, &r);
+	cr_assert_eq(r.rc, CURLE_OK);
+	struct parsed p;
+	parse_completion(r.body.data, r.body.len, &p);
+	cr_assert_eq(p.errors, 0);
+	cr_assert_str_eq(p.w.finish_reason, "stop");
+	wire_reply_free(&p.w);
+	buf_free(&r.body);
+}
+
 Test(hostile, json_when_stream_fault_answers_a_stream_with_a_plain_completion)
 {
 	struct reply r;
