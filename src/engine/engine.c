@@ -1126,7 +1126,13 @@ static int attempt_done(struct engine *e, struct job *j, CURLcode cc)
 			     : NAN;
 	eng_gen_note_header(&j->gen, j->xfer.easy);
 	j->http = http;
-	double latency = j->xfer.cut ? cut_ms(j) : transfer_ms(j, now);
+	/* [DONE] came, then the connection broke before the body's end: the
+	 * reply is whole, as when the lane ends a body held open after it */
+	bool broke_after_done = j->stream_active && j->reply.done && http / 100 == 2 &&
+				(cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR);
+	if (broke_after_done)
+		cc = CURLE_OK;
+	double latency = j->xfer.cut || broke_after_done ? cut_ms(j) : transfer_ms(j, now);
 	double retry_after_ms = retry_after_of(j->xfer.easy, http);
 	char error[700] = "";
 	if (j->too_big)

@@ -329,6 +329,29 @@ Test(net, stream_events_after_done_are_not_read, .init = setup, .fini = teardown
 	proc_out_free(&p);
 }
 
+/* A chunked stream whose connection closes after [DONE], before the body's
+ * last chunk: the reply is whole at [DONE] (as a body held open after it,
+ * which the lane ends), not a stream error. */
+Test(net, a_stream_cut_after_done_is_ok, .init = setup, .fini = teardown)
+{
+#define EVENTS CHUNK("1", "null") CHUNK("", "\"stop\"") "data: [DONE]\n\n"
+	char reply[1024];
+	snprintf(reply, sizeof(reply),
+		 "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n",
+		 strlen(EVENTS), EVENTS);
+#undef EVENTS
+	const char *const replies[] = {reply, NULL};
+	struct rows r;
+	struct proc_out p = run_one(canned, (void *)replies,
+				    (struct evalopt){.stream = true, .max_attempts = 1}, &r, NULL);
+	cr_assert_eq(r.n, 1, "%s", p.err);
+	cr_assert_str_eq(str_of(r.v[0], "status"), "ok", "%s", str_of(r.v[0], "error"));
+	cr_assert_str_eq(str_of(r.v[0], "output"), "1");
+	rows_free(&r);
+	proc_out_free(&p);
+}
+
 /* ---- 22: a JSON body in streaming mode ---------------------------------- */
 
 Test(net, a_json_completion_in_streaming_mode_is_parsed_as_json, .init = setup, .fini = teardown)
