@@ -5,7 +5,9 @@
  * transfer still running when the lanes stop is let go without a crash or
  * a leak (ASan). A reply that ended (eng_net_reply_ended) while its body
  * stays open comes back cut after the grace; one whose body ends at once
- * comes back from libcurl and leaves its connection for the next. */
+ * comes back from libcurl and leaves its connection for the next. A
+ * keep-alive socket stays in its lane's epoll set between requests, and
+ * leaves it when the server closes it. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <pthread.h>
@@ -304,6 +306,65 @@ Test(engine_net, a_body_that_ends_with_its_reply_keeps_the_connection, .timeout 
 	}
 	eng_net_free(&net);
 	for (int i = 0; i < 3; i++)
+		curl_easy_cleanup(t[i].x.easy);
+	rawsrv_stop(&srv);
+	curl_global_cleanup();
+}
+
+/* A keep-alive reply (no "Connection: close"), then the connection closed
+ * by the server while the client keeps it in its pool. */
+static void answer_then_close(int fd, const char *req, size_t len, int conn, void *ctx)
+{
+	(void)req, (void)len, (void)conn, (void)ctx;
+	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+				    "Content-Length: 2\r\n\r\nok";
+	rawsrv_write(fd, reply, strlen(reply));
+}
+
+Test(engine_net, an_idle_socket_stays_watched_until_the_server_closes_it, .timeout = 60)
+{
+	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	struct rawsrv srv;
+	cr_assert_eq(rawsrv_start(&srv, answer_then_close, NULL, 50), 0);
+	struct eng_net net;
+	struct se_err err;
+	cr_assert_eq(eng_net_open(&net, 1, 8, 0, &err), 0, "%s", err.msg);
+	const struct eng_lane *l = &net.lanes[0];
+	static struct xfer t[2];
+	memset(t, 0, sizeof(t));
+	easy_to(srv.base_url, &t[0]);
+	eng_net_add(&net, &t[0].x);
+	eng_net_kick(&net);
+	take_back(&net, 1);
+	cr_assert_eq(t[0].x.result, CURLE_OK, "%s", curl_easy_strerror(t[0].x.result));
+	/* back in libcurl's pool, the one connection stays in the lane's set,
+	 * idle (0x40), its own (0x20): no epoll_ctl for the next request on it */
+	size_t s = l->n_fd_state, n_idle = 0;
+	for (size_t fd = 0; fd < l->n_fd_state; fd++)
+		if (l->fd_state[fd] & 0x40) {
+			s = fd;
+			n_idle++;
+		}
+	cr_assert_eq(n_idle, 1, "%zu idle sockets", n_idle);
+	cr_assert_eq(l->fd_state[s] & 0xe0, 0xe0, "state %#x", l->fd_state[s]);
+	/* the server closes it: the lane takes it out of its set (the event
+	 * is the close; bounded to 10 s of turns) */
+	for (int k = 0; k < 100 && (l->fd_state[s] & 0x80); k++) {
+		struct curl_waitfd none[1];
+		cr_assert_eq(eng_net_wait(&net, none, 0, 100, &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(l->fd_state[s] & 0x80, 0, "the closed idle socket is still watched");
+	/* and the next request gets a new connection */
+	easy_to(srv.base_url, &t[1]);
+	eng_net_add(&net, &t[1].x);
+	eng_net_kick(&net);
+	take_back(&net, 1);
+	cr_assert_eq(t[1].x.result, CURLE_OK, "%s", curl_easy_strerror(t[1].x.result));
+	long opened = -1;
+	curl_easy_getinfo(t[1].x.easy, CURLINFO_NUM_CONNECTS, &opened);
+	cr_assert_eq(opened, 1);
+	eng_net_free(&net);
+	for (int i = 0; i < 2; i++)
 		curl_easy_cleanup(t[i].x.easy);
 	rawsrv_stop(&srv);
 	curl_global_cleanup();
