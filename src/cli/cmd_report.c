@@ -71,10 +71,10 @@ int cmd_report(int argc, char **argv, struct se_err *err)
 		return se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
 	if (out && !*out)
 		return se_fail(err, SE_USAGE, "-o", "expects a file name");
-	/* DIR/report.html and re-corrected summaries are the folder's files:
-	 * written under its lock; a page written elsewhere only reads DIR */
+	/* under DIR's lock, even with -o elsewhere: report writes DIR's
+	 * summaries when one is missing (rep_write), and re-corrects them */
 	int lock = -1;
-	if ((!out || recorrect) && run_lock_existing(dir, "report", &lock, err))
+	if (run_lock_existing(dir, "report", &lock, err))
 		return -1;
 	rc = (recorrect && sum_run_dir_corr(dir, NULL, corr, err)) || rep_write(dir, out, err);
 	run_lock_release(lock);

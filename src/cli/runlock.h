@@ -2,13 +2,14 @@
  *
  * Every command that writes into a run folder holds an exclusive flock on
  * DIR/run.lock while it writes: run (the whole run), summarize (its CSVs),
- * sweep (its CSVs and recommended.json), report (when it writes
- * DIR/report.html or re-corrects the summaries) and merge (its OUT folder).
+ * sweep (its CSVs and recommended.json), report (DIR/report.html, and
+ * the summaries it writes when one is missing or re-corrects, even with -o
+ * elsewhere) and merge (its OUT folder).
  * A second writer is refused at once (never waits), naming the command and
  * pid that hold the folder. The lock ends with its process however it ends,
  * so a leftover file blocks nothing. Commands that only read a folder
- * (check, diff, report -o elsewhere) take no lock: every file a writer
- * replaces is renamed into place whole.
+ * (check, diff) take no lock: every file a writer replaces is renamed
+ * into place whole.
  */
 #ifndef SE_CLI_RUNLOCK_H
 #define SE_CLI_RUNLOCK_H
