@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/outpath.h"
 #include "engine/cache.h"
 #include "engine/cache_bundle.h"
 
@@ -136,6 +137,8 @@ int cmd_cache(int argc, char **argv, struct se_err *err)
 			       sub);
 	if ((is_stats || is_import) && a.out)
 		return se_fail(err, SE_USAGE, "-o", "%s writes no bundle", sub);
+	if (a.out && out_path_check("-o", a.out, (const char *const *)ops, (size_t)n_ops, err))
+		return -1;
 	struct eng_bundle_counts n = {0};
 	if (is_merge) {
 		if (eng_bundle_merge(a.out, ops, (size_t)n_ops, &n, stderr, err))

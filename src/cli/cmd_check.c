@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/outpath.h"
 #include "gate/gate.h"
 
 static const char check_usage[] =
@@ -101,6 +102,12 @@ static int parse_args(int argc, char **argv, struct check_args *a, struct se_err
 	if (!a->baseline)
 		return se_fail(err, SE_USAGE, NULL,
 			       "missing --baseline BASE (the run to compare with)");
+	if (a->junit && a->markdown && !strcmp(a->junit, a->markdown))
+		return se_fail(err, SE_USAGE, "--markdown",
+			       "names the same file as --junit; write elsewhere");
+	if ((a->junit && out_path_check("--junit", a->junit, NULL, 0, err)) ||
+	    (a->markdown && out_path_check("--markdown", a->markdown, NULL, 0, err)))
+		return -1;
 	return 0;
 }
 

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/outpath.h"
 #include "cli/runlock.h"
 #include "core/fileio.h"
 #include "report/report.h"
@@ -52,6 +54,17 @@ static int take_report_flag(void *ctx, int c, const char *arg, struct se_err *er
 	return 1;
 }
 
+/* -o DIR/report.html names the page report writes by default. */
+static bool is_own_page(const char *dir, const char *out)
+{
+	char *page = fio_join(dir, "report.html");
+	struct stat a, b;
+	bool same = strcmp(page, out) == 0 || (stat(page, &a) == 0 && stat(out, &b) == 0 &&
+					       a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	free(page);
+	return same;
+}
+
 int cmd_report(int argc, char **argv, struct se_err *err)
 {
 	struct report_args a = {NULL, STATS_HOLM, false};
@@ -71,6 +84,8 @@ int cmd_report(int argc, char **argv, struct se_err *err)
 		return se_fail(err, SE_USAGE, NULL, "expected a run folder DIR");
 	if (out && !*out)
 		return se_fail(err, SE_USAGE, "-o", "expects a file name");
+	if (out && !is_own_page(dir, out) && out_path_check("-o", out, NULL, 0, err))
+		return -1;
 	/* under DIR's lock, even with -o elsewhere: report writes DIR's
 	 * summaries when one is missing (rep_write), and re-corrects them */
 	int lock = -1;

@@ -512,6 +512,66 @@ Test(runfolder, every_writer_of_a_run_folder_is_refused_while_another_holds_it, 
 	rm_tmp();
 }
 
+/* A named output (report -o, check --junit/--markdown, cache export -o)
+ * never replaces a run folder's or a cache's own file, nor a file the
+ * command reads: each is exit 2 and the file is left as it was. */
+Test(runfolder, a_named_output_never_replaces_a_run_or_cache_file, .timeout = 120)
+{
+	make_tmp();
+	struct simproc sp;
+	sim_up(&sp, 0);
+	const char *eval = write_eval("eval.json", "outs", fixture("items.jsonl"), NULL, "");
+	const char *cache[] = {"--cache", "use", "--cache-dir", tpath("c"), NULL};
+	run_ok(eval, &sp, tpath("r"), cache);
+	run_ok(eval, &sp, tpath("r2"), NULL);
+	const char *guarded[] = {"r/results.jsonl", "r/manifest.json", "r2/models.csv",
+				 "c/cache.sqlite"};
+	char *before[4];
+	size_t len[4];
+	for (int i = 0; i < 4; i++)
+		before[i] = read_file(tpath(guarded[i]), &len[i]);
+	const char *const refused[][12] = {
+	    {"report", tpath("r"), "-o", tpath("r/results.jsonl"), NULL},
+	    {"report", tpath("r"), "-o", tpath("r2/models.csv"), NULL},
+	    {"check", tpath("r"), "--baseline", tpath("r2"), "--junit", tpath("r/manifest.json"),
+	     NULL},
+	    {"check", tpath("r"), "--baseline", tpath("r2"), "--markdown", tpath("r2/models.csv"),
+	     NULL},
+	    {"check", tpath("r"), "--baseline", tpath("r2"), "--junit", tpath("x.txt"),
+	     "--markdown", tpath("x.txt"), NULL},
+	    {"cache", "export", "--cache-dir", tpath("c"), "-o", tpath("c/cache.sqlite"), NULL},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct proc_out p = run_se(refused[i]);
+		cr_expect_eq(p.status, 2, "%s %s: exit %d: %s", refused[i][0], refused[i][1],
+			     p.status, p.err);
+		cr_expect(strstr(p.err, "write elsewhere") || strstr(p.err, "same file"), "%s: %s",
+			  refused[i][0], p.err);
+		proc_out_free(&p);
+	}
+	for (int i = 0; i < 4; i++) {
+		size_t n = 0;
+		char *now = read_file(tpath(guarded[i]), &n);
+		cr_expect(now && n == len[i] && !memcmp(now, before[i], n), "%s was replaced",
+			  guarded[i]);
+		free(now);
+		free(before[i]);
+	}
+	cr_expect_neq(access(tpath("x.txt"), F_OK), 0);
+	/* the page's own name in DIR, and a file elsewhere, are written */
+	const char *own[] = {"report", tpath("r"), "-o", tpath("r/report.html"), NULL};
+	struct proc_out p = run_se(own);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	const char *export[] = {"cache", "export",	 "--cache-dir", tpath("c"),
+				"-o",	 tpath("b.zst"), NULL};
+	p = run_se(export);
+	expect_exit(&p, 0, NULL, NULL);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
 /* ---- --resume and results.jsonl (issue 9: 8) ----------------------------- */
 
 static const char limit3[] = "3";
