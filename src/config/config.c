@@ -1385,6 +1385,22 @@ int cfg_load(const char *path, struct cfg **out, struct se_err *err)
 	return cfg_load_with(path, NULL, out, err);
 }
 
+/* "--set PATH=JSON" as the manifest records it. A value under `endpoints`
+ * may hold a header with a key (`endpoints.x.headers={"X-Api-Key": ...}`):
+ * it is recorded as its SHA-256, which --resume still compares, never as
+ * text (the manifest holds no key and no header). */
+static void record_set(struct buf *b, const char *set)
+{
+	const char *eq = strchr(set, '=');
+	if (!eq || strncmp(set, "endpoints", 9) || (set[9] != '.' && set[9] != '=')) {
+		buf_printf(b, "--set %s", set);
+		return;
+	}
+	char hex[65];
+	sha256_hex(eq + 1, strlen(eq + 1), hex);
+	buf_printf(b, "--set %.*s=(sha256 %s)", (int)(eq - set), set, hex);
+}
+
 /* After the overrides: the effective config's hash, and the flags recorded. */
 static void note_overrides(struct cfg *cfg, const cJSON *root, const struct cfg_overrides *ov)
 {
@@ -1400,7 +1416,7 @@ static void note_overrides(struct cfg *cfg, const cJSON *root, const struct cfg_
 	}
 	for (size_t i = 0; i < ov->n_sets; i++) {
 		buf_reset(&b);
-		buf_printf(&b, "--set %s", ov->sets[i]);
+		record_set(&b, ov->sets[i]);
 		cfg->overrides[cfg->n_overrides++] = xstrdup(b.data);
 	}
 	buf_free(&b);

@@ -318,6 +318,47 @@ static void manifest_field(const char *dir, const char *key, char *out, size_t s
 	cJSON_Delete(o);
 }
 
+/* A --set under `endpoints` may carry a header with a key: the manifest
+ * records its SHA-256, never the text, and --resume still tells it apart. */
+Test(validate, an_endpoint_override_is_recorded_by_its_hash_not_its_key, .timeout = 120)
+{
+	char *dir = test_mkdtemp("val");
+	write_text(dir, "items.jsonl", items);
+	char *prof = profiles(dir);
+	struct simproc sp;
+	cr_assert_eq(simproc_start(&sp, prof, NULL, NULL), 0, "%s", sp.error);
+	write_eval(dir, "eval.json", sp.base_url, NULL, plain_rules, "fast");
+	static const char secret[] = "sk-or-v1-0123456789abcdef0123456789abcdef";
+	struct buf out = {0};
+	cr_assert_eq(se(&out, dir, NULL,
+			"run eval.json -o k --quiet --set 'endpoints.sim.headers={\"X-Api-Key\": "
+			"\"sk-or-v1-0123456789abcdef0123456789abcdef\"}'"),
+		     0, "%s", out.data);
+	char p[512], list[512];
+	snprintf(p, sizeof(p), "%s/k", dir);
+	manifest_field(p, "overrides", list, sizeof(list));
+	cr_expect(!strncmp(list, "--set endpoints.sim.headers=(sha256 ", 36), "%s", list);
+	buf_reset(&out);
+	cr_expect_eq(test_sh(&out, "grep -rl '%s' '%s' || true", secret, p), 0);
+	cr_expect_eq(strlen(out.data), 0, "the key is in %s", out.data);
+	/* another value is another hash: --resume refuses it; the same resumes */
+	cr_expect_eq(se(&out, dir, NULL,
+			"run eval.json -o k --resume --quiet --set 'endpoints.sim.headers="
+			"{\"X-Api-Key\": \"sk-other\"}'"),
+		     2, "%s", out.data);
+	cr_expect_null(strstr(out.data, secret), "%s", out.data);
+	cr_expect_eq(
+	    se(&out, dir, NULL,
+	       "run eval.json -o k --resume --quiet --set 'endpoints.sim.headers={\"X-Api-Key\": "
+	       "\"sk-or-v1-0123456789abcdef0123456789abcdef\"}'"),
+	    0, "%s", out.data);
+	simproc_stop(&sp);
+	buf_free(&out);
+	free(prof);
+	test_sh(NULL, "rm -rf '%s'", dir);
+	free(dir);
+}
+
 Test(validate, the_manifest_records_overrides_and_resume_refuses_another, .timeout = 120)
 {
 	char *dir = test_mkdtemp("val");
