@@ -37,6 +37,7 @@
 #include "cli/evalflags.h"
 #include "cli/runlock.h"
 #include "config/config.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/esc.h"
 #include "core/fileio.h"
@@ -648,6 +649,35 @@ static void test_hold_prepared(void)
 			;
 }
 
+/* --max-cost estimates an item's cost from the pricing file before it is
+ * sent; a model without a price there counts only once its replies report
+ * their cost, so up to --concurrency requests may go out past the budget.
+ * Said once, naming the models (LiteLLM's budgets work so throughout). */
+static void warn_unpriced(const struct run *r)
+{
+	if (r->a.max_cost < 0)
+		return;
+	struct buf names;
+	buf_init(&names);
+	size_t n = 0;
+	for (size_t i = 0; i < r->cfg->n_models; i++) {
+		if (pricing_find(r->prices, r->cfg->models[i].id))
+			continue;
+		if (n++ < 3)
+			buf_printf(&names, "%s%s", n > 1 ? ", " : "",
+				   esc_term_str(r->cfg->models[i].id, 0));
+	}
+	if (n)
+		fprintf(stderr,
+			"shadoweval run: warning: --max-cost: no price for %s%s%s: "
+			"their cost counts once each reply reports it, so up to --concurrency "
+			"requests may be sent past the budget (a pricing file estimates it "
+			"before sending)\n",
+			names.data, n > 3 ? " and others" : "",
+			r->cfg->pricing_path ? " in the pricing file" : " (no pricing file)");
+	buf_free(&names);
+}
+
 /* The config as this run sees it: --set and --routing, --endpoint, the
  * shard's share of the limits, the API keys and the prices. */
 static int load_run_config(struct run *r, struct se_err *err)
@@ -670,6 +700,7 @@ static int load_run_config(struct run *r, struct se_err *err)
 		return -1;
 	if (r->cfg->pricing_path && pricing_load(r->cfg->pricing_path, &r->prices, err))
 		return -1;
+	warn_unpriced(r);
 	return 0;
 }
 
@@ -927,6 +958,15 @@ static int write_summaries(struct run *r, struct se_err *err)
 	return rc;
 }
 
+/* Dollars as the budget message shows them: cents, or 3 significant
+ * digits below a dollar ($0.00287 is not $0.00). */
+static const char *usd_text(double v)
+{
+	static char s[32];
+	snprintf(s, sizeof(s), v >= 1 || v == 0 ? "%.2f" : "%.3g", v);
+	return s;
+}
+
 /* The exit status of a run that went to its end: interrupted (130), stopped
  * by the budget or over --max-error-rate (1), or 0. */
 static int run_verdict(const struct run *r, size_t errors, struct se_err *err)
@@ -938,9 +978,9 @@ static int run_verdict(const struct run *r, size_t errors, struct se_err *err)
 			       st->results_written, r->dir);
 	if (st->budget_stopped)
 		return se_fail(err, SE_FINDING, NULL,
-			       "stopped by --max-cost after $%.2f: %zu of %zu items not run "
+			       "stopped by --max-cost after $%s: %zu of %zu items not run "
 			       "(--resume continues)",
-			       st->spent_usd, st->items_not_run,
+			       usd_text(st->spent_usd), st->items_not_run,
 			       st->items_total ? st->items_total : st->items);
 	double rate = st->results_written ? (double)errors / (double)st->results_written : 0;
 	if (errors && rate >= r->a.max_error_rate)

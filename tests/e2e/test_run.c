@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,42 @@ Test(run, retry_after_is_honoured, .timeout = 90)
 	rm_tmp();
 }
 
+/* --max-cost with a model the pricing file does not price: its cost is
+ * known only from its replies, after they are sent; the run says so,
+ * naming the models, before it sends anything. */
+Test(run, max_cost_without_prices_warns_before_sending, .timeout = 90)
+{
+	make_tmp();
+	char *text = test_slurp(FIX "/eval.json", NULL),
+	     *items = test_slurp(FIX "/items.jsonl", NULL);
+	char *pr = strstr(text, "\"pricing\": \"pricing.json\",");
+	cr_assert(text && items && pr);
+	memmove(pr, pr + strlen("\"pricing\": \"pricing.json\","),
+		strlen(pr + strlen("\"pricing\": \"pricing.json\",")) + 1);
+	test_write_file(tpath("eval.json"), text);
+	test_write_file(tpath("items.jsonl"), items);
+	free(text);
+	free(items);
+	struct simproc sp;
+	sim_up(&sp, profiles(NULL, NULL, 0, false), FIX "/eval.json");
+	char ep[128];
+	snprintf(ep, sizeof(ep), "sim=%s", sp.base_url);
+	const char *args[] = {"run", tpath("eval.json"), "-o",	   tpath("r"), "--endpoint",
+			      ep,    "--max-cost",	 "0.0005", "--quiet",  NULL};
+	struct proc_out p = run_se(args);
+	cr_assert_not_null(strstr(p.err, "warning: --max-cost: no price for sim/"), "%s", p.err);
+	cr_assert_not_null(strstr(p.err, "(no pricing file)"), "%s", p.err);
+	proc_out_free(&p);
+	/* with prices, no warning */
+	const char *priced[] = {"run", FIX "/eval.json", "-o",	   tpath("r2"), "--endpoint",
+				ep,    "--max-cost",	 "0.0005", "--quiet",	NULL};
+	p = run_se(priced);
+	cr_assert_null(strstr(p.err, "no price"), "%s", p.err);
+	proc_out_free(&p);
+	simproc_stop(&sp);
+	rm_tmp();
+}
+
 Test(run, max_cost_stops_sending_and_resume_finishes, .timeout = 90)
 {
 	make_tmp();
@@ -605,6 +642,10 @@ Test(run, max_cost_stops_sending_and_resume_finishes, .timeout = 90)
 	for (size_t i = 0; i < r.n; i++)
 		spent += nfield(r.v[i], "cost_usd");
 	cr_assert_leq(spent, 0.0005);
+	/* the message's amount is the spend, not rounded to $0.00 */
+	double said = atof(strstr(p.err, "after $") + 7);
+	cr_assert(said > 0 && fabs(said - spent) <= 0.006 * spent, "said $%g, spent $%g", said,
+		  spent);
 	rows_free(&r);
 	char *m = test_slurp(tpath("r/manifest.json"), NULL);
 	cr_assert_not_null(strstr(m, "\"stopped_by_budget\""));
