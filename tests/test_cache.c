@@ -12,10 +12,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "core/buf.h"
 #include "core/sha256.h"
 #include "engine/cache.h"
+#include "engine/cache_bundle.h"
+#include "results/results.h"
 #include "engine/engine.h"
 
 static char dir[64];
@@ -544,5 +547,337 @@ Test(cache, a_version_1_database_is_upgraded_in_place_and_keeps_its_entries, .in
 	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 2);
 	cr_assert_eq(raw_int(db, "SELECT count(*) FROM responses"), 2);
 	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	buf_free(&got);
+}
+
+/* ---- out-of-range numbers: damage, wherever they come from --------------- */
+
+/* A row whose latency no results line could hold (-1e308, 1e308, -5) was
+ * served, and the run folder it went to was then refused by summarize: the
+ * row is a damaged entry, like one whose checksum fails, for a load and for
+ * an export alike. */
+Test(cache, a_row_with_an_out_of_range_latency_is_a_damaged_entry, .init = setup, .fini = teardown)
+{
+	static const char *const bad[] = {"latency_ms = -1e308", "latency_ms = 1e308",
+					  "ttft_ms = -5", "latency_ms = 'slow'"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct eng_cache *c = open_dir(true);
+		store(c, "q1", "{\"v\":1}");
+		struct se_err err;
+		cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+		sqlite3 *db = raw_db();
+		char sql[200];
+		snprintf(sql, sizeof(sql), "UPDATE responses SET %s", bad[i]);
+		cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+		c = open_dir(false);
+		struct buf got;
+		buf_init(&got);
+		cr_expect_eq(load(c, "q1", &got), ENG_CACHE_BAD_ENTRY, "%s", bad[i]);
+		cr_expect_eq(got.len, 0);
+		cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+		/* and an export names the entry instead of writing the number on */
+		cr_assert_eq(eng_cache_open_readonly(&c, dir, NULL, &err), 0, "%s", err.msg);
+		char out[300];
+		snprintf(out, sizeof(out), "%s/b.zst", dir);
+		long long n = 0;
+		cr_expect_eq(eng_bundle_export(c, out, &n, &err), -1, "%s", bad[i]);
+		cr_expect_eq(err.kind, SE_INPUT);
+		cr_expect(strstr(err.msg, "damaged cache entry"), "%s", err.msg);
+		eng_cache_close(c, NULL);
+		db = raw_db();
+		cr_assert_eq(sqlite3_exec(db, "DELETE FROM responses", NULL, NULL, NULL),
+			     SQLITE_OK);
+		cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+		buf_free(&got);
+	}
+}
+
+/* An old-layout file with such a latency is not moved: it stays, counted
+ * with the other files that are not entries. */
+Test(cache, an_old_layout_entry_with_an_out_of_range_latency_is_left_in_place, .init = setup,
+     .fini = teardown)
+{
+	char ok[512], neg[512], huge[512], str[512];
+	old_entry("q1", "{\\\"a\\\":1}", ok);
+	old_entry("q2", "x", neg);
+	write_file(neg, "{\"status\":200,\"latency_ms\":-5,\"body\":\"{}\"}");
+	old_entry("q3", "x", huge);
+	write_file(huge, "{\"status\":200,\"latency_ms\":1,\"ttft_ms\":1e308,\"body\":\"{}\"}");
+	old_entry("q4", "x", str);
+	write_file(str, "{\"status\":200,\"latency_ms\":\"5\",\"body\":\"{}\"}");
+	FILE *note = tmpfile();
+	struct eng_cache *c;
+	struct se_err err;
+	cr_assert_eq(eng_cache_open(&c, dir, false, note, &err), 0, "%s", err.msg);
+	const char *said = read_note(note);
+	cr_expect(strstr(said, "moved 1 response-cache entries"), "%s", said);
+	cr_expect(strstr(said, "3 files there are not cache entries"), "%s", said);
+	struct buf t;
+	buf_init(&t);
+	cr_expect_eq(load(c, "q1", &t), ENG_CACHE_HIT);
+	cr_expect_eq(load(c, "q2", &t), ENG_CACHE_MISS);
+	cr_expect_eq(load(c, "q3", &t), ENG_CACHE_MISS);
+	cr_expect_eq(load(c, "q4", &t), ENG_CACHE_MISS);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	cr_expect_eq(access(neg, F_OK), 0);
+	cr_expect_eq(access(huge, F_OK), 0);
+	cr_expect_eq(access(str, F_OK), 0);
+	fclose(note);
+	buf_free(&t);
+}
+
+/* ---- bundles -------------------------------------------------------------- */
+
+/* Writes lines (the header first) as a bundle at DIR/name. */
+static void put_bundle(const char *name, const char *lines, size_t len, char path[300])
+{
+	snprintf(path, 300, "%s/%s", dir, name);
+	size_t cap = ZSTD_compressBound(len);
+	char *z = malloc(cap);
+	size_t n = ZSTD_compress(z, cap, lines, len, 1);
+	cr_assert(!ZSTD_isError(n));
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(z, 1, n, f), n);
+	cr_assert_eq(fclose(f), 0);
+	free(z);
+}
+
+#define HEAD "{\"format\":\"shadoweval-cache-bundle\",\"version\":1}\n"
+
+/* One bundle entry of body "{}" with the given fields spliced in. */
+static void entry_line(struct buf *b, const char *url_json, const char *timing, const char *extra)
+{
+	char req[65], sum[65];
+	key_of("q1", req);
+	sha256_hex("{}", 2, sum);
+	buf_printf(b,
+		   "{\"url\":%s,\"model\":\"m/x\",\"req\":\"%s\",\"sample\":0,\"stream\":false,"
+		   "%s,\"sha256\":\"%s\",\"body\":\"{}\"%s}\n",
+		   url_json, req, timing, sum, extra);
+}
+
+/* Imports DIR/name into DIR's cache: the result, err filled. */
+static int import(const char *path, struct eng_bundle_counts *n, struct se_err *err)
+{
+	struct eng_cache *c;
+	cr_assert_eq(eng_cache_open(&c, dir, true, NULL, err), 0, "%s", err->msg);
+	int rc = eng_bundle_import(c, path, n, NULL, err);
+	struct se_err cerr;
+	eng_cache_close(c, &cerr);
+	return rc;
+}
+
+/* The bundle reader is as strict as every other reader: a number out of the
+ * range a results line holds, a NUL in a string (cJSON cuts the string
+ * there: "http://x\u0000y" was imported as "http://x"), a key given twice,
+ * each is refused naming BUNDLE:LINE and the field. */
+Test(cache, a_bundle_line_out_of_range_with_a_nul_or_a_key_twice_is_refused_by_place, .init = setup,
+     .fini = teardown)
+{
+	static const struct {
+		const char *url, *timing, *extra, *want;
+	} cases[] = {
+	    {"\"http://x\"", "\"latency_ms\":1e308,\"ttft_ms\":null", "",
+	     ":2: latency_ms: expected a number from 0 to 10000000000 or null, got 1e+308"},
+	    {"\"http://x\"", "\"latency_ms\":-5,\"ttft_ms\":null", "",
+	     ":2: latency_ms: expected a number from 0 to 10000000000 or null, got -5"},
+	    {"\"http://x\"", "\"latency_ms\":5,\"ttft_ms\":-1e308", "",
+	     ":2: ttft_ms: expected a number from 0 to 10000000000 or null, got -1e+308"},
+	    {"\"http://x\\u0000y\"", "\"latency_ms\":5,\"ttft_ms\":null", "",
+	     ":2: url: contains a NUL character"},
+	    {"\"http://x\"", "\"latency_ms\":5,\"ttft_ms\":null", ",\"model\":\"m/y\"",
+	     ":2: duplicate key \"model\""},
+	    {"\"http://x\"", "\"latency_ms\":5,\"ttft_ms\":null", ",\"url\":\"http://z\"",
+	     ":2: duplicate key \"url\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, HEAD);
+		entry_line(&b, cases[i].url, cases[i].timing, cases[i].extra);
+		char path[300];
+		put_bundle("b.zst", b.data, b.len, path);
+		struct eng_bundle_counts n = {0};
+		struct se_err err;
+		cr_expect_eq(import(path, &n, &err), -1, "case %zu", i);
+		cr_expect_eq(err.kind, SE_INPUT);
+		char full[2100];
+		snprintf(full, sizeof(full), "%s: %s", err.where, err.msg);
+		cr_expect(strstr(full, cases[i].want), "case %zu: %s", i, full);
+		cr_expect_eq(n.added, 0, "case %zu", i);
+		buf_free(&b);
+	}
+	/* the same line in range is taken */
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, HEAD);
+	entry_line(&b, "\"http://x\"", "\"latency_ms\":10000000000,\"ttft_ms\":0", "");
+	char path[300];
+	put_bundle("ok.zst", b.data, b.len, path);
+	struct eng_bundle_counts n = {0};
+	struct se_err err;
+	cr_assert_eq(import(path, &n, &err), 0, "%s: %s", err.where, err.msg);
+	cr_expect_eq(n.added, 1);
+	buf_free(&b);
+}
+
+/* A header whose version is not a number said "bundle version -1"; it
+ * names what it found. A NUL or a key twice there is refused too. */
+Test(cache, a_bundle_header_with_a_version_that_is_not_a_number_says_so, .init = setup,
+     .fini = teardown)
+{
+	static const struct {
+		const char *head, *want;
+	} cases[] = {
+	    {"{\"format\":\"shadoweval-cache-bundle\",\"version\":\"1\"}\n",
+	     ":1: version: expected a number (this shadoweval reads version 1), got the string "
+	     "\"1\""},
+	    {"{\"format\":\"shadoweval-cache-bundle\"}\n",
+	     ":1: version: expected a number (this shadoweval reads version 1), got nothing"},
+	    {"{\"format\":\"shadoweval-cache-bundle\",\"version\":2}\n",
+	     ":1: bundle version 2; this shadoweval reads version 1"},
+	    {"{\"format\":\"shadoweval-cache-bundle\",\"version\":1,\"version\":2}\n",
+	     ":1: duplicate key \"version\""},
+	    {"{\"format\":\"shadoweval-cache-bundle\",\"version\":1,\"x\":\"a\\u0000\"}\n",
+	     ":1: x: contains a NUL character"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[300];
+		put_bundle("h.zst", cases[i].head, strlen(cases[i].head), path);
+		struct eng_bundle_counts n = {0};
+		struct se_err err;
+		cr_expect_eq(import(path, &n, &err), -1, "case %zu", i);
+		char full[2100];
+		snprintf(full, sizeof(full), "%s: %s", err.where, err.msg);
+		cr_expect(strstr(full, cases[i].want), "case %zu: %s", i, full);
+		cr_expect_null(strstr(full, "-1"), "case %zu: %s", i, full);
+	}
+}
+
+/* A long line was searched for its end again from its start after every
+ * decompressed block: quadratic (200 MB took 18 s). Each byte is searched
+ * once now. */
+Test(cache, a_long_bundle_line_is_read_in_one_pass, .init = setup, .fini = teardown)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, HEAD);
+	buf_puts(&b, "{\"url\":\"");
+	for (size_t i = 0; i < (8u << 20); i++)
+		buf_putc(&b, 'a');
+	buf_puts(&b, "\"}\n");
+	char path[300];
+	put_bundle("long.zst", b.data, b.len, path);
+	struct eng_bundle_counts n = {0};
+	struct se_err err;
+	cr_assert_eq(import(path, &n, &err), -1);
+	cr_expect(strstr(err.msg, "model: expected a string"), "%s", err.msg);
+	cr_expect_eq(n.bytes, (long long)b.len);
+	cr_expect_leq(n.scanned, n.bytes, "%lld bytes searched for %lld read", n.scanned, n.bytes);
+	buf_free(&b);
+}
+
+/* ---- the database file ---------------------------------------------------- */
+
+/* cache stats on a FIFO named cache.sqlite said "disk I/O error" (exit 3):
+ * the database and its -wal and -shm are regular files or absent, checked
+ * before SQLite opens them, by readers and writers alike. */
+Test(cache, a_cache_file_that_is_not_a_regular_file_is_refused_by_name, .init = setup,
+     .fini = teardown)
+{
+	static const char *const names[] = {ENG_CACHE_FILE, ENG_CACHE_FILE "-wal",
+					    ENG_CACHE_FILE "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char path[300], db[300];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(db, sizeof(db), "%s/%s", dir, ENG_CACHE_FILE);
+		if (i) /* an empty database beside it */
+			write_file(db, "");
+		cr_assert_eq(mkfifo(path, 0600), 0);
+		for (int mode = 0; mode < 3; mode++) {
+			struct eng_cache *c = NULL;
+			struct se_err err;
+			int rc = mode == 0   ? eng_cache_open(&c, dir, true, NULL, &err)
+				 : mode == 1 ? eng_cache_open(&c, dir, false, NULL, &err)
+					     : eng_cache_open_readonly(&c, dir, NULL, &err);
+			cr_expect_eq(rc, -1, "%s, mode %d", names[i], mode);
+			cr_expect_eq(err.kind, SE_INPUT, "%s, mode %d", names[i], mode);
+			cr_expect_str_eq(err.where, path);
+			cr_expect(strstr(err.msg, "is a FIFO; expected a regular file"), "%s",
+				  err.msg);
+			if (!rc)
+				eng_cache_close(c, NULL);
+		}
+		unlink(path);
+		unlink(db);
+	}
+}
+
+/* cache stats wrote a schema into an empty cache.sqlite: the commands that
+ * only read open it read-only; an empty file is an empty cache, left as it
+ * is. */
+Test(cache, a_read_only_open_of_an_empty_file_writes_nothing, .init = setup, .fini = teardown)
+{
+	char db[300];
+	snprintf(db, sizeof(db), "%s/%s", dir, ENG_CACHE_FILE);
+	write_file(db, "");
+	struct eng_cache *c;
+	struct se_err err;
+	cr_assert_eq(eng_cache_open_readonly(&c, dir, NULL, &err), 0, "%s", err.msg);
+	struct eng_cache_stats st;
+	cr_assert_eq(eng_cache_stats(c, &st, &err), 0, "%s", err.msg);
+	cr_expect_eq(st.entries, 0);
+	eng_cache_stats_free(&st);
+	char out[300];
+	snprintf(out, sizeof(out), "%s/b.zst", dir);
+	long long n = -1;
+	cr_assert_eq(eng_bundle_export(c, out, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 0);
+	struct buf got;
+	buf_init(&got);
+	cr_expect_eq(load(c, "q1", &got), ENG_CACHE_MISS);
+	cr_expect_neq(eng_cache_store(c, &(struct eng_cache_key){"", "", "00", 0},
+				      &(struct eng_cache_entry){false, NAN, NAN}, "x", 1, &err),
+		      0);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	struct stat sb;
+	cr_assert_eq(stat(db, &sb), 0);
+	cr_expect_eq(sb.st_size, 0, "the empty file was written: %lld bytes",
+		     (long long)sb.st_size);
+	char wal[320];
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	cr_expect_neq(access(wal, F_OK), 0);
+	buf_free(&got);
+}
+
+/* A filled cache read read-only: its entries, and the file unchanged. */
+Test(cache, a_read_only_open_reads_a_filled_cache_without_writing_it, .init = setup,
+     .fini = teardown)
+{
+	struct eng_cache *c = open_dir(true);
+	store(c, "q1", "{\"v\":1}");
+	store(c, "q2", "{\"v\":2}");
+	struct se_err err;
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	char db[300];
+	snprintf(db, sizeof(db), "%s/%s", dir, ENG_CACHE_FILE);
+	cr_assert_eq(chmod(db, 0400), 0); /* root writes it anyway: the size tells */
+	struct stat before, after;
+	cr_assert_eq(stat(db, &before), 0);
+	cr_assert_eq(eng_cache_open_readonly(&c, dir, NULL, &err), 0, "%s", err.msg);
+	struct eng_cache_stats st;
+	cr_assert_eq(eng_cache_stats(c, &st, &err), 0, "%s", err.msg);
+	cr_expect_eq(st.entries, 2);
+	cr_expect_str_eq(st.check, "ok");
+	eng_cache_stats_free(&st);
+	struct buf got;
+	buf_init(&got);
+	cr_expect_eq(load(c, "q2", &got), ENG_CACHE_HIT);
+	cr_assert_eq(eng_cache_close(c, &err), 0, "%s", err.msg);
+	cr_assert_eq(stat(db, &after), 0);
+	cr_expect_eq(after.st_size, before.st_size);
+	cr_expect_eq(after.st_mtime, before.st_mtime);
 	buf_free(&got);
 }

@@ -912,3 +912,91 @@ Test(results, a_whole_last_line_without_newline_is_completed_not_cut, .init = se
 	cr_assert_eq(res_scan(path, false, collect, &c, NULL, &err), 0);
 	cr_expect_eq(c.n, 2);
 }
+
+static int keep_rec(void *ctx, const struct res_rec *row)
+{
+	struct res_rec *out = ctx;
+	*out = *row;
+	out->item_id = out->model = out->task = out->slot = NULL;
+	out->served_model = out->finish_reason = out->error = out->output = NULL;
+	out->checks = NULL;
+	out->pw_judge_model = NULL;
+	return 0;
+}
+
+/* A replay's latency came from the cache: 1e308 or -5 there was written as
+ * original_latency_ms and summarize then refused the folder. Every number
+ * the writer puts in a line is one the reader takes (one range table for
+ * both): out of range, on either side, it is written as null. */
+Test(results, every_number_outside_the_readers_range_is_written_as_null, .init = setup,
+     .fini = teardown)
+{
+	struct res_writer w;
+	struct se_err err;
+	cr_assert_eq(res_writer_open(&w, path, &err), 0);
+	struct res_row a = sample("i1", "m1");
+	a.latency_ms = 1e308;
+	a.ttft_ms = -5;
+	a.cached = true;
+	a.original_latency_ms = -1e308;
+	a.original_ttft_ms = INFINITY;
+	a.score = 1.5;
+	a.judged = true;
+	a.judge_latency_ms = 1e11;
+	a.judge_cost_usd = -0.5;
+	a.attempts = 2000000;
+	a.http_status = 1000;
+	a.item_index = 2000000000000000L;
+	a.sample = 5000000;
+	a.est_tokens = 5000000000L;
+	cr_assert_eq(res_writer_append(&w, &a, &err), 0);
+	res_writer_close(&w);
+	char *text = test_read_file(path, NULL);
+	static const char *const nulls[] = {
+	    "\"latency_ms\":null",	 "\"ttft_ms\":null",  "\"original_latency_ms\":null",
+	    "\"original_ttft_ms\":null", "\"score\":null",    "\"judge_latency_ms\":null",
+	    "\"judge_cost_usd\":null",	 "\"attempts\":null", "\"http_status\":null",
+	    "\"item_index\":null",	 "\"sample\":null",   "\"est_tokens\":null"};
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		cr_expect(strstr(text, nulls[i]), "%s not in %s", nulls[i], text);
+	free(text);
+	struct res_rec r;
+	struct res_scan_stats st;
+	cr_assert_eq(res_scan(path, false, keep_rec, &r, &st, &err), 0, "%s: %s", err.where,
+		     err.msg);
+	cr_expect(isnan(r.latency_ms) && isnan(r.ttft_ms) && isnan(r.original_latency_ms) &&
+		  isnan(r.original_ttft_ms) && isnan(r.score) && isnan(r.judge_latency_ms) &&
+		  isnan(r.judge_cost_usd));
+	cr_expect_eq(r.item_index, -1);
+	cr_expect_eq(r.est_tokens, -1);
+}
+
+/* The bounds themselves are in range: written as given, read back equal. */
+Test(results, numbers_at_the_readers_bounds_are_written_as_given, .init = setup, .fini = teardown)
+{
+	struct res_writer w;
+	struct se_err err;
+	cr_assert_eq(res_writer_open(&w, path, &err), 0);
+	struct res_row a = sample("i1", "m1");
+	a.latency_ms = RES_MAX_MS;
+	a.ttft_ms = 0;
+	a.cached = true;
+	a.original_latency_ms = RES_MAX_MS;
+	a.original_ttft_ms = 0.5;
+	a.judged = true;
+	a.judge_latency_ms = RES_MAX_MS;
+	a.judge_cost_usd = RES_MAX_USD;
+	cr_assert_eq(res_writer_append(&w, &a, &err), 0);
+	res_writer_close(&w);
+	struct res_rec r;
+	struct res_scan_stats st;
+	cr_assert_eq(res_scan(path, false, keep_rec, &r, &st, &err), 0, "%s: %s", err.where,
+		     err.msg);
+	cr_expect_eq(r.latency_ms, RES_MAX_MS);
+	cr_expect_eq(r.ttft_ms, 0);
+	cr_expect_eq(r.original_latency_ms, RES_MAX_MS);
+	cr_expect_eq(r.original_ttft_ms, 0.5);
+	cr_expect_eq(r.judge_latency_ms, RES_MAX_MS);
+	cr_expect_eq(r.judge_cost_usd, RES_MAX_USD);
+	cr_expect_eq(r.attempts, 2);
+}

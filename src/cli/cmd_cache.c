@@ -149,7 +149,8 @@ int cmd_cache(int argc, char **argv, struct se_err *err)
 		return 0;
 	}
 	struct eng_cache *c;
-	if (eng_cache_open(&c, a.dir, is_import, stderr, err))
+	if (is_import ? eng_cache_open(&c, a.dir, true, stderr, err)
+		      : eng_cache_open_readonly(&c, a.dir, stderr, err))
 		return -1;
 	int rc = 0;
 	if (is_stats) {

@@ -48,6 +48,17 @@ int fio_open_regular(const char *path, const char *what, struct se_err *err)
 	return fd;
 }
 
+int fio_regular_or_absent(const char *path, const char *what, struct se_err *err)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? 0 : se_fail_errno(err, path, "cannot stat %s", what);
+	if (!S_ISREG(st.st_mode))
+		return se_fail(err, SE_INPUT, path, "%s is %s; expected a regular file", what,
+			       file_type(st.st_mode));
+	return 0;
+}
+
 FILE *fio_fopen_regular(const char *path, const char *what, struct se_err *err)
 {
 	int fd = fio_open_regular(path, what, err);

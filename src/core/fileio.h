@@ -29,6 +29,11 @@ int fio_open_regular(const char *path, const char *what, struct se_err *err);
 /* The same as a stdio stream ("rb"), or NULL with err set. */
 FILE *fio_fopen_regular(const char *path, const char *what, struct se_err *err);
 
+/* For a file another library opens (SQLite): 0 when path is absent or a
+ * regular file (symbolic links followed); a FIFO, a device or a folder is
+ * SE_INPUT naming the path and its type, as fio_open_regular words it. */
+int fio_regular_or_absent(const char *path, const char *what, struct se_err *err);
+
 /* Reads a whole regular file of at most FIO_MAX_FILE bytes into a
  * NUL-terminated malloc'd buffer (caller frees). A non-regular file or a
  * larger one is SE_INPUT naming the path and the cap. */

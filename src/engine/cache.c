@@ -19,6 +19,7 @@
 #include "core/sha256.h"
 #include "core/xalloc.h"
 #include "engine/cache.h"
+#include "results/results.h"
 
 #define APP_ID 0x53455643 /* "SEVC" */
 #define SCHEMA_VERSION 2  /* 2: zsize (version 1 had none, so every text was raw) */
@@ -76,6 +77,9 @@ struct eng_cache {
 	double pend_t0;
 	struct source *src;
 	size_t n_src, cap_src;
+	bool ro;      /* opened read-only (stats, export): nothing is written */
+	bool empty;   /* ro, and the file has no schema yet: an empty cache */
+	bool v1;      /* ro, and the schema is version 1 (no zsize column) */
 	bool reading; /* a read transaction is open (see read_begin) */
 	double read_t0;
 	size_t read_n;
@@ -181,12 +185,10 @@ static int pragma_int(struct eng_cache *c, const char *sql, long long *v, struct
 
 /* ---- open and close ----------------------------------------------------- */
 
-/* The schema is made once, by whichever process gets the write lock first. */
-static int ensure_schema(struct eng_cache *c, struct se_err *err)
+/* Writers only: a version 1 schema upgraded, none made. */
+static int make_or_upgrade(struct eng_cache *c, long long *ver_out, struct se_err *err)
 {
-	long long app = 0, ver = 0, objs = 0;
-	if (pragma_int(c, "PRAGMA user_version", &ver, err))
-		return -1;
+	long long app = 0, ver = *ver_out, objs = 0;
 	if (ver == 1 && !pragma_int(c, "PRAGMA application_id", &app, err) && app == APP_ID) {
 		if (exec(c, "BEGIN IMMEDIATE", "upgrading the database", err))
 			return -1;
@@ -217,6 +219,33 @@ static int ensure_schema(struct eng_cache *c, struct se_err *err)
 		if (pragma_int(c, "PRAGMA user_version", &ver, err))
 			return -1;
 	}
+	*ver_out = ver;
+	return 0;
+}
+
+/* The schema is made once, by whichever process gets the write lock first. */
+static int ensure_schema(struct eng_cache *c, struct se_err *err)
+{
+	long long app = 0, ver = 0, objs = 0;
+	if (pragma_int(c, "PRAGMA user_version", &ver, err))
+		return -1;
+	/* read-only: none at all (an empty file) is an empty cache, an older
+	 * schema is read as it is; nothing is created or upgraded */
+	if (c->ro && ver == 0) {
+		if (pragma_int(c, "SELECT count(*) FROM sqlite_master", &objs, err))
+			return -1;
+		if (objs == 0) {
+			c->empty = true;
+			return 0;
+		}
+	}
+	if (c->ro && ver == 1 && !pragma_int(c, "PRAGMA application_id", &app, err) &&
+	    app == APP_ID) {
+		c->v1 = true;
+		return 0;
+	}
+	if (!c->ro && make_or_upgrade(c, &ver, err))
+		return -1;
 	if (pragma_int(c, "PRAGMA application_id", &app, err))
 		return -1;
 	if (app != APP_ID || ver != SCHEMA_VERSION)
@@ -263,8 +292,8 @@ static void cache_free(struct eng_cache *c)
 	free(c);
 }
 
-int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *note,
-		   struct se_err *err)
+static int open_cache(struct eng_cache **out, const char *dir, bool create, bool ro, FILE *note,
+		      struct se_err *err)
 {
 	*out = NULL;
 	bool legacy = eng_cache_legacy_present(dir);
@@ -281,6 +310,21 @@ int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *n
 	buf_init(&c->zbuf);
 	c->dir = xstrdup(dir);
 	c->path = fio_join(dir, ENG_CACHE_FILE);
+	/* SQLite would open a FIFO or a device and fail later as an I/O error
+	 * (exit 3), or block: the database and its WAL and shared-memory files
+	 * are regular files, or absent */
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%s%s", c->path, sfx[i]);
+		if (fio_regular_or_absent(p, "a response-cache file", err)) {
+			cache_free(c);
+			return -1;
+		}
+	}
+	/* the commands that only read (stats, export) never write the file,
+	 * except to move an old-layout folder into it */
+	c->ro = ro && !legacy;
 	struct stat sb;
 	if (!create && !legacy && stat(c->path, &sb) != 0) {
 		se_fail(err, SE_INPUT, c->path,
@@ -289,11 +333,13 @@ int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *n
 		cache_free(c);
 		return -1;
 	}
-	if (fio_mkdirs(dir, err)) {
+	if (!c->ro && fio_mkdirs(dir, err)) {
 		cache_free(c);
 		return -1;
 	}
-	int rc = sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	int rc = sqlite3_open_v2(
+	    c->path, &c->db,
+	    c->ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		db_fail(c, err, rc, "opening the database");
 		cache_free(c);
@@ -302,14 +348,30 @@ int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *n
 	sqlite3_busy_timeout(c->db, ENG_CACHE_BUSY_MS);
 	/* WAL: readers never wait for a writer; NORMAL: a crash may lose the
 	 * last transactions, never the database's consistency */
-	if (exec(c, "PRAGMA journal_mode=WAL", "opening the database", err) ||
-	    exec(c, "PRAGMA synchronous=NORMAL", "opening the database", err) ||
-	    ensure_schema(c, err) ||
-	    prepare(c, &c->get,
-		    "SELECT stream, latency_ms, ttft_ms, sum, body, zsize FROM responses "
-		    "WHERE req = ?1 AND sample = ?2",
-		    err) ||
-	    prepare(c, &c->put,
+	if ((!c->ro && (exec(c, "PRAGMA journal_mode=WAL", "opening the database", err) ||
+			exec(c, "PRAGMA synchronous=NORMAL", "opening the database", err))) ||
+	    ensure_schema(c, err)) {
+		cache_free(c);
+		return -1;
+	}
+	if (c->empty) { /* read-only, no schema: nothing to read */
+		*out = c;
+		return 0;
+	}
+	if (prepare(c, &c->get,
+		    c->v1 ? "SELECT stream, latency_ms, ttft_ms, sum, body, NULL FROM responses "
+			    "WHERE req = ?1 AND sample = ?2"
+			  : "SELECT stream, latency_ms, ttft_ms, sum, body, zsize FROM responses "
+			    "WHERE req = ?1 AND sample = ?2",
+		    err)) {
+		cache_free(c);
+		return -1;
+	}
+	if (c->ro) {
+		*out = c;
+		return 0;
+	}
+	if (prepare(c, &c->put,
 		    "INSERT OR REPLACE INTO responses(req, sample, source, stream, latency_ms, "
 		    "ttft_ms, sum, body, zsize) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 		    err) ||
@@ -324,6 +386,17 @@ int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *n
 	}
 	*out = c;
 	return 0;
+}
+
+int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *note,
+		   struct se_err *err)
+{
+	return open_cache(out, dir, create, false, note, err);
+}
+
+int eng_cache_open_readonly(struct eng_cache **out, const char *dir, FILE *note, struct se_err *err)
+{
+	return open_cache(out, dir, false, true, note, err);
 }
 
 const char *eng_cache_db_path(const struct eng_cache *c)
@@ -555,6 +628,10 @@ static int store_locked(struct eng_cache *c, const struct eng_cache_key *k,
 	struct pend p = {
 	    .sample = k->sample, .e = *e, .sum = pk->sum, .len = len, .z = pk->z, .zlen = pk->zlen};
 	pk->z = NULL;
+	if (c->ro) {
+		free(p.z);
+		return se_fail(err, SE_INPUT, c->path, "the cache was opened read-only");
+	}
 	if (!req_bytes(k->req, p.req) || k->sample < 0) {
 		free(p.z);
 		return bad_key(c, k, err);
@@ -591,9 +668,17 @@ int eng_cache_store(struct eng_cache *c, const struct eng_cache_key *k,
 
 /* ---- reading ------------------------------------------------------------ */
 
-static double col_num(sqlite3_stmt *st, int i)
+bool eng_cache_ms_ok(double v)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+	return isnan(v) || (v >= 0 && v <= RES_MAX_MS);
+}
+
+/* A REAL column that may be NULL: false when it holds text or a blob. */
+static bool col_num(sqlite3_stmt *st, int i, double *v)
+{
+	int t = sqlite3_column_type(st, i);
+	*v = t == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+	return t == SQLITE_NULL || t == SQLITE_FLOAT || t == SQLITE_INTEGER;
 }
 
 static int damaged_entry(struct eng_cache *c, const struct eng_cache_key *k, const char *what,
@@ -614,9 +699,19 @@ static int read_row(struct eng_cache *c, sqlite3_stmt *st, int at, const struct 
 {
 	int stream = sqlite3_column_int(st, at);
 	int bt = sqlite3_column_type(st, at + 4);
+	double lat, ttft;
 	if (sqlite3_column_type(st, at) != SQLITE_INTEGER || (stream != 0 && stream != 1) ||
-	    (bt != SQLITE_BLOB && bt != SQLITE_TEXT))
+	    (bt != SQLITE_BLOB && bt != SQLITE_TEXT) || !col_num(st, at + 1, &lat) ||
+	    !col_num(st, at + 2, &ttft))
 		return damaged_entry(c, k, "its fields have the wrong types", err);
+	if (!eng_cache_ms_ok(lat) || !eng_cache_ms_ok(ttft)) {
+		char what[160];
+		snprintf(what, sizeof(what),
+			 "%s %g is out of range (expected a number from 0 to %.0f, or null)",
+			 eng_cache_ms_ok(lat) ? "ttft_ms" : "latency_ms",
+			 eng_cache_ms_ok(lat) ? ttft : lat, RES_MAX_MS);
+		return damaged_entry(c, k, what, err);
+	}
 	const void *b = sqlite3_column_blob(st, at + 4);
 	size_t n = (size_t)sqlite3_column_bytes(st, at + 4);
 	if (!b && n > 0) /* out of memory while reading it */
@@ -638,8 +733,8 @@ static int read_row(struct eng_cache *c, sqlite3_stmt *st, int at, const struct 
 	if (body_sum(b, n) != sqlite3_column_int64(st, at + 3))
 		return damaged_entry(c, k, "its checksum does not match its text", err);
 	e->stream = stream == 1;
-	e->latency_ms = col_num(st, at + 1);
-	e->ttft_ms = col_num(st, at + 2);
+	e->latency_ms = lat;
+	e->ttft_ms = ttft;
 	*body = b;
 	*len = n;
 	return ENG_CACHE_HIT;
@@ -666,6 +761,8 @@ static int load_locked(struct eng_cache *c, const struct eng_cache_key *k,
 		bad_key(c, k, err);
 		return ENG_CACHE_FAILED;
 	}
+	if (c->empty)
+		return ENG_CACHE_MISS;
 	const struct pend *p = pend_find(c, req, k->sample);
 	if (p) {
 		*e = p->e;
@@ -741,6 +838,8 @@ static int scan_rows(struct eng_cache *c, const char *sql,
 	read_end(c);
 	if (flush_locked(c, err))
 		return -1;
+	if (c->empty)
+		return 0;
 	sqlite3_stmt *st = NULL;
 	int rc = prepare(c, &st, sql, err);
 	while (!rc) {
@@ -784,11 +883,15 @@ int eng_cache_each(struct eng_cache *c, eng_cache_each_fn fn, void *ctx, struct 
 {
 	struct each_ctx x = {fn, ctx};
 	pthread_mutex_lock(&c->mu);
-	int rc = scan_rows(c,
-			   "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
-			   "r.ttft_ms, r.sum, r.body, r.zsize FROM responses r JOIN sources s ON "
-			   "s.id = r.source ORDER BY r.req, r.sample",
-			   each_row, &x, err);
+	int rc =
+	    scan_rows(c,
+		      c->v1 ? "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
+			      "r.ttft_ms, r.sum, r.body, NULL FROM responses r JOIN sources s "
+			      "ON s.id = r.source ORDER BY r.req, r.sample"
+			    : "SELECT r.req, r.sample, s.url, s.model, r.stream, r.latency_ms, "
+			      "r.ttft_ms, r.sum, r.body, r.zsize FROM responses r JOIN sources "
+			      "s ON s.id = r.source ORDER BY r.req, r.sample",
+		      each_row, &x, err);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -836,11 +939,15 @@ int eng_cache_stats(struct eng_cache *c, struct eng_cache_stats *s, struct se_er
 	memset(s, 0, sizeof(*s));
 	struct stats_ctx x = {s, 0};
 	pthread_mutex_lock(&c->mu);
-	int rc = scan_rows(c,
-			   "SELECT s.url, s.model, count(*), sum(coalesce(r.zsize, "
-			   "length(r.body))) FROM responses r JOIN sources s ON s.id = r.source "
-			   "GROUP BY r.source ORDER BY s.model, s.url",
-			   stats_row, &x, err);
+	int rc =
+	    scan_rows(c,
+		      c->v1 ? "SELECT s.url, s.model, count(*), sum(length(r.body)) FROM "
+			      "responses r JOIN sources s ON s.id = r.source GROUP BY r.source "
+			      "ORDER BY s.model, s.url"
+			    : "SELECT s.url, s.model, count(*), sum(coalesce(r.zsize, "
+			      "length(r.body))) FROM responses r JOIN sources s ON s.id = "
+			      "r.source GROUP BY r.source ORDER BY s.model, s.url",
+		      stats_row, &x, err);
 	sqlite3_stmt *st = NULL;
 	if (!rc)
 		rc = prepare(c, &st, "PRAGMA quick_check", err);

@@ -76,6 +76,12 @@ struct eng_cache_entry {
 	double ttft_ms;	   /* NAN when unknown */
 };
 
+/* A latency or time to first token the cache takes: NAN (unknown), or a
+ * number from 0 to RES_MAX_MS (results/results.h: the range results.jsonl
+ * accepts). Every reader of cache entries (a database row, a bundle line,
+ * an old-layout file) treats anything else as damage. */
+bool eng_cache_ms_ok(double v);
+
 /* eng_cache_load's results */
 enum {
 	ENG_CACHE_FAILED = -2,	  /* the database failed (damaged, locked, I/O): err says */
@@ -87,9 +93,18 @@ enum {
 /* Opens (create: creating when absent, folder included) DIR's database and
  * migrates an old-layout folder, writing one line about it to note (when
  * not NULL). Without create, a folder without a database is SE_INPUT. A
- * damaged or foreign file is SE_INPUT naming it and how to rebuild it. */
+ * damaged or foreign file is SE_INPUT naming it and how to rebuild it; so
+ * is DIR/cache.sqlite, -wal or -shm that is not a regular file (a FIFO, a
+ * device, a folder), refused before SQLite opens it. */
 int eng_cache_open(struct eng_cache **out, const char *dir, bool create, FILE *note,
 		   struct se_err *err);
+/* The same without create, for the commands that only read (stats,
+ * export): the file is opened read-only (SQLITE_OPEN_READONLY) and never
+ * written: a file without a schema (an empty one) is an empty cache, a
+ * version 1 schema is read as it is. Only an old-layout folder to move in
+ * makes it a writer, as eng_cache_open. Stores on such a handle fail. */
+int eng_cache_open_readonly(struct eng_cache **out, const char *dir, FILE *note,
+			    struct se_err *err);
 /* Writes what is batched and frees the handle (NULL is fine). -1 when the
  * batch could not be written; the handle is freed either way. */
 int eng_cache_close(struct eng_cache *c, struct se_err *err);

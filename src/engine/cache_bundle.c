@@ -13,10 +13,13 @@
 
 #include "core/buf.h"
 #include "core/fileio.h"
+#include "core/jsonnul.h"
+#include "core/jsonv.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
 #include "core/xalloc.h"
 #include "engine/cache_bundle.h"
+#include "results/results.h"
 
 #define FORMAT "shadoweval-cache-bundle"
 #define VERSION 1
@@ -145,32 +148,47 @@ struct reader {
 	bool eof;
 	size_t last_ret;    /* 0 when the last frame ended */
 	struct buf pending; /* decompressed, not yet split */
-	size_t at;
+	size_t at;	    /* the unfinished line starts here */
+	size_t scan;	    /* pending[at, scan) holds no line end: searched once */
 	long line;
+	struct eng_bundle_counts *counts;
 };
 
-/* The next line (without its \n) into out; 0 at the end, -1 on error. */
+/* The next line (without its \n) into out; 0 at the end, -1 on error.
+ * Linear in the bundle: only the bytes not yet searched are searched for a
+ * line end, the buffer grows geometrically, and a line is refused as soon
+ * as its unfinished part passes MAX_LINE (not at its end). */
 static int next_line(struct reader *r, struct buf *out, struct se_err *err)
 {
 	for (;;) {
-		char *nl = r->pending.len > r->at
-			       ? memchr(r->pending.data + r->at, '\n', r->pending.len - r->at)
+		size_t from = r->scan > r->at ? r->scan : r->at;
+		char *nl = r->pending.len > from
+			       ? memchr(r->pending.data + from, '\n', r->pending.len - from)
 			       : NULL;
+		r->counts->scanned +=
+		    (long long)((nl ? (size_t)(nl - r->pending.data) + 1 : r->pending.len) - from);
 		if (nl) {
+			size_t end = (size_t)(nl - r->pending.data);
+			if (end - r->at > MAX_LINE)
+				return se_fail(err, SE_INPUT, r->path,
+					       "line %ld is longer than %u MiB", r->line + 1,
+					       MAX_LINE >> 20);
 			buf_reset(out);
-			buf_append(out, r->pending.data + r->at,
-				   (size_t)(nl - (r->pending.data + r->at)));
-			r->at = (size_t)(nl - r->pending.data) + 1;
+			buf_append(out, r->pending.data + r->at, end - r->at);
+			r->at = r->scan = end + 1;
 			r->line++;
 			return 1;
 		}
+		r->scan = r->pending.len;
 		if (r->pending.len - r->at > MAX_LINE)
 			return se_fail(err, SE_INPUT, r->path, "line %ld is longer than %u MiB",
 				       r->line + 1, MAX_LINE >> 20);
-		/* keep the unfinished line, drop what was consumed */
+		/* keep the unfinished line, drop what was consumed (once per
+		 * line: at is 0 until the line ends) */
 		if (r->at) {
 			memmove(r->pending.data, r->pending.data + r->at, r->pending.len - r->at);
 			r->pending.len -= r->at;
+			r->scan -= r->at;
 			r->at = 0;
 		}
 		if (r->zin.pos == r->zin.size) {
@@ -197,7 +215,7 @@ static int next_line(struct reader *r, struct buf *out, struct se_err *err)
 			continue;
 		}
 		size_t cap = ZSTD_DStreamOutSize();
-		buf_reserve(&r->pending, cap + 1);
+		buf_reserve(&r->pending, cap + 1); /* geometric: see buf.h */
 		ZSTD_outBuffer zout = {r->pending.data + r->pending.len, cap, 0};
 		size_t ret = ZSTD_decompressStream(r->z, &zout, &r->zin);
 		if (ZSTD_isError(ret))
@@ -207,6 +225,7 @@ static int next_line(struct reader *r, struct buf *out, struct se_err *err)
 		r->last_ret = ret;
 		r->pending.len += zout.pos;
 		r->pending.data[r->pending.len] = '\0';
+		r->counts->bytes += (long long)zout.pos;
 	}
 }
 
@@ -236,15 +255,55 @@ static const cJSON *field(const cJSON *o, const char *key, int type)
 	return v && (v->type & 0xff) == type ? v : NULL;
 }
 
-static double num_or_null(const cJSON *o, const char *key, bool *ok)
+/* A timing field: null is unknown (NAN); else a number the cache takes
+ * (eng_cache_ms_ok). On anything else *bad names the field and what it held,
+ * in msg. */
+static double ms_field(const cJSON *o, const char *key, char *msg, size_t size, const char **bad)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (cJSON_IsNull(v))
 		return NAN;
-	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble >= 0)
+	if (cJSON_IsNumber(v) && eng_cache_ms_ok(v->valuedouble))
 		return v->valuedouble;
-	*ok = false;
+	if (!*bad) {
+		char got[40];
+		if (cJSON_IsNumber(v))
+			snprintf(got, sizeof(got), "%.15g", v->valuedouble);
+		else
+			snprintf(got, sizeof(got), "%s", v ? jsonv_type(v) : "nothing");
+		snprintf(msg, size, "%s: expected a number from 0 to %.0f or null, got %s", key,
+			 RES_MAX_MS, got);
+		*bad = msg;
+	}
 	return NAN;
+}
+
+/* What every line must be before its fields are read: a JSON object with
+ * no NUL in any string (cJSON would cut the string there) and no key given
+ * twice (which copy a lookup finds is nothing a file should decide). */
+static cJSON *parse_line(const struct buf *line, const char *where, struct se_err *err)
+{
+	const char *text = line->data ? line->data : "";
+	cJSON *o = cJSON_ParseWithLength(text, line->len);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		se_fail(err, SE_INPUT, where, "not a JSON object");
+		return NULL;
+	}
+	char path[JSONV_PATH];
+	if (jsonnul_find(text, line->len, path, sizeof(path))) {
+		cJSON_Delete(o);
+		se_fail(err, SE_INPUT, where, "%s: %s", path, JSONNUL_MSG);
+		return NULL;
+	}
+	const char *dup = jsonv_duplicate_key(o, "", path);
+	if (dup) {
+		se_fail(err, SE_INPUT, where, "%s%sduplicate key \"%s\"", path, *path ? ": " : "",
+			dup);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* One entry line: checked and added. */
@@ -254,21 +313,20 @@ static int take_line(struct eng_cache *c, struct reader *r, const struct buf *li
 {
 	char where[600];
 	snprintf(where, sizeof(where), "%s:%ld", r->path, r->line);
-	cJSON *o = cJSON_ParseWithLength(line->data ? line->data : "", line->len);
-	if (!cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		return se_fail(err, SE_INPUT, where, "not a JSON object");
-	}
+	cJSON *o = parse_line(line, where, err);
+	if (!o)
+		return -1;
 	const cJSON *url = field(o, "url", cJSON_String), *model = field(o, "model", cJSON_String),
 		    *req = field(o, "req", cJSON_String),
 		    *sample = field(o, "sample", cJSON_Number),
 		    *sum = field(o, "sha256", cJSON_String), *text = field(o, "body", cJSON_String),
 		    *hex = field(o, "body_hex", cJSON_String);
 	const cJSON *stream = cJSON_GetObjectItemCaseSensitive(o, "stream");
-	bool ok = true;
-	struct eng_cache_entry e = {cJSON_IsTrue(stream), num_or_null(o, "latency_ms", &ok),
-				    num_or_null(o, "ttft_ms", &ok)};
-	const char *bad = NULL;
+	const char *bad = NULL, *bad_ms = NULL;
+	char ms_msg[160];
+	struct eng_cache_entry e = {cJSON_IsTrue(stream),
+				    ms_field(o, "latency_ms", ms_msg, sizeof(ms_msg), &bad_ms),
+				    ms_field(o, "ttft_ms", ms_msg, sizeof(ms_msg), &bad_ms)};
 	if (!url)
 		bad = "url: expected a string";
 	else if (!model)
@@ -280,8 +338,8 @@ static int take_line(struct eng_cache *c, struct reader *r, const struct buf *li
 		bad = "sample: expected a whole number from 0";
 	else if (!cJSON_IsBool(stream))
 		bad = "stream: expected true or false";
-	else if (!ok)
-		bad = "latency_ms, ttft_ms: expected a number from 0, or null";
+	else if (bad_ms)
+		bad = bad_ms;
 	else if (!sum || !is_hex64(sum->valuestring))
 		bad = "sha256: expected 64 lowercase hex digits";
 	else if (!text == !hex)
@@ -334,27 +392,44 @@ static int take_line(struct eng_cache *c, struct reader *r, const struct buf *li
 
 static int check_head(struct reader *r, const struct buf *line, struct se_err *err)
 {
-	cJSON *o = cJSON_ParseWithLength(line->data ? line->data : "", line->len);
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "format");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
-	bool ours = cJSON_IsString(f) && !strcmp(f->valuestring, FORMAT);
-	double ver = cJSON_IsNumber(v) ? v->valuedouble : -1;
-	cJSON_Delete(o);
 	char where[600];
 	snprintf(where, sizeof(where), "%s:1", r->path);
+	cJSON *o = cJSON_ParseWithLength(line->data ? line->data : "", line->len);
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "format");
+	bool ours = cJSON_IsString(f) && !strcmp(f->valuestring, FORMAT);
+	cJSON_Delete(o);
 	if (!ours)
 		return se_fail(err, SE_INPUT, where,
 			       "not a shadoweval cache bundle (no \"format\": \"" FORMAT "\")");
-	if (ver != VERSION)
-		return se_fail(err, SE_INPUT, where,
-			       "bundle version %g; this shadoweval reads version %d", ver, VERSION);
-	return 0;
+	o = parse_line(line, where, err);
+	if (!o)
+		return -1;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+	int rc = 0;
+	if (!cJSON_IsNumber(v)) {
+		char got[64];
+		if (cJSON_IsString(v))
+			snprintf(got, sizeof(got), "the string \"%.40s\"", v->valuestring);
+		else
+			snprintf(got, sizeof(got), "%s", v ? jsonv_type(v) : "nothing");
+		rc =
+		    se_fail(err, SE_INPUT, where,
+			    "version: expected a number (this shadoweval reads version %d), got %s",
+			    VERSION, got);
+	} else if (v->valuedouble != VERSION) {
+		rc = se_fail(err, SE_INPUT, where,
+			     "bundle version %.15g; this shadoweval reads version %d",
+			     v->valuedouble, VERSION);
+	}
+	cJSON_Delete(o);
+	return rc;
 }
 
 int eng_bundle_import(struct eng_cache *c, const char *path, struct eng_bundle_counts *counts,
 		      FILE *note, struct se_err *err)
 {
-	struct reader r = {.path = path, .f = fio_fopen_regular(path, "bundle", err)};
+	struct reader r = {
+	    .path = path, .f = fio_fopen_regular(path, "bundle", err), .counts = counts};
 	if (!r.f)
 		return -1;
 	r.z = ZSTD_createDCtx();

@@ -26,6 +26,9 @@ struct eng_bundle_counts {
 	long long added;
 	long long same;
 	long long conflicts;
+	long long bytes;   /* decompressed bytes read */
+	long long scanned; /* of them, searched for a line end: each once (a
+			    * linear read; tests hold it to that) */
 };
 
 /* Writes every entry of c to path (replaced atomically); *n: entries. */

@@ -3,7 +3,9 @@
  * DIR/<first 2 hex>/<64 hex>.json, holding {"status":200,"stream":bool,
  * "latency_ms":..,"ttft_ms":..,"body":"..."}; it did not keep the URL and the
  * model, so moved entries have them empty (their key still hashes both).
- * A file that is not such an entry is left where it is, and counted. */
+ * A file that is not such an entry (a latency or ttft_ms that is not null
+ * or a number from 0 to RES_MAX_MS included: eng_cache_ms_ok) is left where
+ * it is, and counted. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -16,7 +18,6 @@
 #include <cjson/cJSON.h>
 
 #include "core/fileio.h"
-#include "core/jsonr.h"
 #include "core/xalloc.h"
 #include "engine/cache.h"
 
@@ -53,6 +54,15 @@ bool eng_cache_legacy_present(const char *dir)
 	return found;
 }
 
+/* A timing field: absent or null is unknown (NAN); false when it is
+ * anything else than a number the cache takes. */
+static bool old_ms(const cJSON *o, const char *key, double *v)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+	*v = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+	return (!x || cJSON_IsNull(x) || cJSON_IsNumber(x)) && eng_cache_ms_ok(*v);
+}
+
 /* 1: an ok entry (its text in body), 0: not one */
 static int read_old(const char *path, struct eng_cache_entry *e, struct buf *body)
 {
@@ -66,10 +76,9 @@ static int read_old(const char *path, struct eng_cache_entry *e, struct buf *bod
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "body");
 	int ok = 0;
-	if (cJSON_IsNumber(st) && st->valueint == 200 && cJSON_IsString(b)) {
+	if (cJSON_IsNumber(st) && st->valueint == 200 && cJSON_IsString(b) &&
+	    old_ms(o, "latency_ms", &e->latency_ms) && old_ms(o, "ttft_ms", &e->ttft_ms)) {
 		e->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stream"));
-		e->latency_ms = jsonr_num(o, "latency_ms", NAN);
-		e->ttft_ms = jsonr_num(o, "ttft_ms", NAN);
 		buf_puts(body, b->valuestring);
 		ok = 1;
 	}

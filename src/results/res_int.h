@@ -4,6 +4,7 @@
 #ifndef SE_RES_INT_H
 #define SE_RES_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,12 +22,50 @@ struct res_field {
 	size_t off;    /* into struct res_rec */
 };
 
-/* In the writer's order (res_format), so a line of ours matches at the
- * cursor and costs one comparison per field. */
+/* The fields, in the writer's order (res_format), so a line of ours
+ * matches at the cursor and costs one comparison per field; the table is
+ * indexed by these, and the writer takes each number's range from it. */
+enum res_fid {
+	RF_ITEM_ID,
+	RF_ITEM_INDEX,
+	RF_TASK,
+	RF_SLOT,
+	RF_MODEL,
+	RF_SAMPLE,
+	RF_SERVED_MODEL,
+	RF_ROLE,
+	RF_STATUS,
+	RF_HTTP_STATUS,
+	RF_ATTEMPTS,
+	RF_LATENCY_MS,
+	RF_TTFT_MS,
+	RF_PROMPT_TOKENS,
+	RF_COMPLETION_TOKENS,
+	RF_COST_USD,
+	RF_COST_SOURCE,
+	RF_CACHED,
+	RF_ORIGINAL_LATENCY_MS,
+	RF_ORIGINAL_TTFT_MS,
+	RF_EST_TOKENS,
+	RF_FINISH_REASON,
+	RF_PASS,
+	RF_SCORE,
+	RF_CHECKS,
+	RF_JUDGE_COST_USD,
+	RF_JUDGE_LATENCY_MS,
+	RF_PAIRWISE,
+	RF_ERROR,
+	RF_OUTPUT,
+	RF_COUNT
+};
 extern const struct res_field res_field_table[];
 extern const size_t res_nfields; /* at most 32: one bit each in a uint32_t */
 
 /* Stores a checked number of an F_INT or F_NUM field into r. */
+/* v fits field f as the reader takes it: finite, within [lo, hi], and a
+ * whole number for F_INT. */
+bool res_field_fits(const struct res_field *f, double v);
+
 void res_field_store(const struct res_field *f, struct res_rec *r, double d);
 
 /* The keys as a line of ours writes them ("item_id":), matched at the

@@ -41,12 +41,25 @@ void res_row_init(struct res_row *row)
 	row->judge_latency_ms = NAN;
 }
 
-static void put_long_or_null(struct buf *b, long v)
+bool res_field_fits(const struct res_field *f, double v)
 {
-	if (v < 0)
+	return isfinite(v) && v >= f->lo && v <= f->hi && (f->kind != F_INT || v == floor(v));
+}
+
+/* Field fid (an F_INT or F_NUM) as "key":value, or "key":null when v is
+ * unknown (NAN, -1) or outside the range the reader takes: every number a
+ * line of ours holds is one its reader accepts (res_field_table, one
+ * definition for both), whatever a reply, a price or the cache said. */
+static void put_num(struct buf *b, enum res_fid fid, double v)
+{
+	const struct res_field *f = &res_field_table[fid];
+	jsonw_key(b, f->key);
+	if (!res_field_fits(f, v))
 		buf_puts(b, "null");
+	else if (f->kind == F_INT)
+		jsonw_long(b, (long long)v);
 	else
-		jsonw_long(b, v);
+		jsonw_double(b, v);
 }
 
 static void format_pairwise(struct buf *b, const struct res_pairwise *p)
@@ -82,8 +95,7 @@ static void put_identity(struct buf *b, const struct res_row *r)
 	jsonw_key(b, "item_id");
 	jsonw_str(b, r->item_id);
 	buf_putc(b, ',');
-	jsonw_key(b, "item_index");
-	put_long_or_null(b, r->item_index);
+	put_num(b, RF_ITEM_INDEX, (double)r->item_index);
 	buf_putc(b, ',');
 	jsonw_key(b, "task");
 	jsonw_str(b, r->task);
@@ -95,8 +107,7 @@ static void put_identity(struct buf *b, const struct res_row *r)
 	jsonw_str(b, r->model);
 	buf_putc(b, ',');
 	if (r->sample >= 0) {
-		jsonw_key(b, "sample");
-		jsonw_long(b, r->sample);
+		put_num(b, RF_SAMPLE, (double)r->sample);
 		buf_putc(b, ',');
 	}
 	jsonw_key(b, "served_model");
@@ -106,38 +117,25 @@ static void put_identity(struct buf *b, const struct res_row *r)
 	jsonw_str(b, r->role);
 }
 
-/* Ranges: wide enough for any value `run` writes, narrow enough that sums
- * and float conversions downstream stay finite. */
-#define MAX_MS 1e10		/* about 115 days */
-#define MAX_TOKENS 4294967294.0 /* the summaries keep token counts in 32 bits */
-#define MAX_USD 1e6		/* per request */
-
 /* How the request went: status, timing, tokens, cost and the cache. */
 static void put_measures(struct buf *b, const struct res_row *r)
 {
 	jsonw_key(b, "status");
 	jsonw_str(b, r->status);
 	buf_putc(b, ',');
-	jsonw_key(b, "http_status");
-	put_long_or_null(b, r->http_status > 0 ? r->http_status : -1);
+	put_num(b, RF_HTTP_STATUS, r->http_status > 0 ? r->http_status : -1);
 	buf_putc(b, ',');
-	jsonw_key(b, "attempts");
-	jsonw_long(b, r->attempts);
+	put_num(b, RF_ATTEMPTS, r->attempts);
 	buf_putc(b, ',');
-	jsonw_key(b, "latency_ms");
-	jsonw_double(b, r->latency_ms);
+	put_num(b, RF_LATENCY_MS, r->latency_ms);
 	buf_putc(b, ',');
-	jsonw_key(b, "ttft_ms");
-	jsonw_double(b, r->ttft_ms);
+	put_num(b, RF_TTFT_MS, r->ttft_ms);
 	buf_putc(b, ',');
-	jsonw_key(b, "prompt_tokens");
-	put_long_or_null(b, r->prompt_tokens);
+	put_num(b, RF_PROMPT_TOKENS, (double)r->prompt_tokens);
 	buf_putc(b, ',');
-	jsonw_key(b, "completion_tokens");
-	put_long_or_null(b, r->completion_tokens);
+	put_num(b, RF_COMPLETION_TOKENS, (double)r->completion_tokens);
 	buf_putc(b, ',');
-	jsonw_key(b, "cost_usd");
-	jsonw_double(b, r->cost_usd);
+	put_num(b, RF_COST_USD, r->cost_usd);
 	buf_putc(b, ',');
 	jsonw_key(b, "cost_source");
 	jsonw_str(b, r->cost_source ? r->cost_source : "unknown");
@@ -146,11 +144,9 @@ static void put_measures(struct buf *b, const struct res_row *r)
 	jsonw_bool(b, r->cached);
 	if (r->cached) {
 		buf_putc(b, ',');
-		jsonw_key(b, "original_latency_ms");
-		jsonw_double(b, r->original_latency_ms);
+		put_num(b, RF_ORIGINAL_LATENCY_MS, r->original_latency_ms);
 		buf_putc(b, ',');
-		jsonw_key(b, "original_ttft_ms");
-		jsonw_double(b, r->original_ttft_ms);
+		put_num(b, RF_ORIGINAL_TTFT_MS, r->original_ttft_ms);
 	}
 }
 
@@ -158,8 +154,7 @@ static void put_measures(struct buf *b, const struct res_row *r)
  * and the output. */
 static void put_verdict(struct buf *b, const struct res_row *r)
 {
-	jsonw_key(b, "est_tokens");
-	put_long_or_null(b, r->est_tokens);
+	put_num(b, RF_EST_TOKENS, (double)r->est_tokens);
 	buf_putc(b, ',');
 	jsonw_key(b, "finish_reason");
 	jsonw_str(b, r->finish_reason);
@@ -167,18 +162,15 @@ static void put_verdict(struct buf *b, const struct res_row *r)
 	jsonw_key(b, "pass");
 	jsonw_bool(b, r->pass);
 	buf_putc(b, ',');
-	jsonw_key(b, "score");
-	jsonw_double(b, r->score);
+	put_num(b, RF_SCORE, r->score);
 	buf_putc(b, ',');
 	jsonw_key(b, "checks");
 	buf_puts(b, r->checks_json ? r->checks_json : "null");
 	buf_putc(b, ',');
 	if (r->judged) {
-		jsonw_key(b, "judge_cost_usd");
-		jsonw_double(b, r->judge_cost_usd);
+		put_num(b, RF_JUDGE_COST_USD, r->judge_cost_usd);
 		buf_putc(b, ',');
-		jsonw_key(b, "judge_latency_ms");
-		jsonw_double(b, r->judge_latency_ms);
+		put_num(b, RF_JUDGE_LATENCY_MS, r->judge_latency_ms);
 		buf_putc(b, ',');
 	}
 	if (r->pairwise)
@@ -193,30 +185,14 @@ static void put_verdict(struct buf *b, const struct res_row *r)
 		buf_puts(b, "null");
 }
 
-/* A count or cost out of the reader's range (res_field_table) is written
- * as unknown: a reply's 10^15 tokens or a priced cost past MAX_USD must not
- * make a line that summarize, report and --resume then refuse. */
+/* A cost out of the reader's range is written as null by put_num; its
+ * source then says "unknown" too, not "priced" beside a null. */
 static const struct res_row *bounded(const struct res_row *r, struct res_row *copy)
 {
-	bool tokens = r->prompt_tokens > MAX_TOKENS || r->completion_tokens > MAX_TOKENS ||
-		      r->est_tokens > MAX_TOKENS;
-	bool cost = r->cost_usd < 0 || r->cost_usd > MAX_USD;
-	bool judge = r->judge_cost_usd < 0 || r->judge_cost_usd > MAX_USD;
-	if (!tokens && !cost && !judge)
+	if (isnan(r->cost_usd) || res_field_fits(&res_field_table[RF_COST_USD], r->cost_usd))
 		return r;
 	*copy = *r;
-	if (copy->prompt_tokens > MAX_TOKENS)
-		copy->prompt_tokens = -1;
-	if (copy->completion_tokens > MAX_TOKENS)
-		copy->completion_tokens = -1;
-	if (copy->est_tokens > MAX_TOKENS)
-		copy->est_tokens = -1;
-	if (cost) {
-		copy->cost_usd = NAN;
-		copy->cost_source = "unknown";
-	}
-	if (judge)
-		copy->judge_cost_usd = NAN;
+	copy->cost_source = "unknown";
 	return copy;
 }
 
@@ -280,38 +256,41 @@ void res_writer_close(struct res_writer *w)
 /* In the writer's order (res_format), so a line of ours matches at the
  * cursor and costs one comparison per field. */
 const struct res_field res_field_table[] = {
-    {"item_id", F_REQ, 0, 0, OFF(item_id)},
-    {"item_index", F_INT, 0, 1e15, OFF(item_index)},
-    {"task", F_STR, 0, 0, OFF(task)},
-    {"slot", F_STR, 0, 0, OFF(slot)},
-    {"model", F_REQ, 0, 0, OFF(model)},
-    {"sample", F_INT, 0, 1e6, OFF(sample)},
-    {"served_model", F_STR, 0, 0, OFF(served_model)},
-    {"role", F_ROLE, 0, 0, OFF(role)},
-    {"status", F_STATUS, 0, 0, OFF(status)},
-    {"http_status", F_INT, 0, 999, OFF(http_status)},
-    {"attempts", F_INT, 0, 1e6, OFF(attempts)},
-    {"latency_ms", F_NUM, 0, MAX_MS, OFF(latency_ms)},
-    {"ttft_ms", F_NUM, 0, MAX_MS, OFF(ttft_ms)},
-    {"prompt_tokens", F_INT, 0, MAX_TOKENS, OFF(prompt_tokens)},
-    {"completion_tokens", F_INT, 0, MAX_TOKENS, OFF(completion_tokens)},
-    {"cost_usd", F_NUM, 0, MAX_USD, OFF(cost_usd)},
-    {"cost_source", F_COST, 0, 0, OFF(cost_source)},
-    {"cached", F_BOOL, 0, 0, OFF(cached)},
-    {"original_latency_ms", F_NUM, 0, MAX_MS, OFF(original_latency_ms)},
-    {"original_ttft_ms", F_NUM, 0, MAX_MS, OFF(original_ttft_ms)},
-    {"est_tokens", F_INT, 0, MAX_TOKENS, OFF(est_tokens)},
-    {"finish_reason", F_STR, 0, 0, OFF(finish_reason)},
-    {"pass", F_BOOL, 0, 0, OFF(pass)},
-    {"score", F_NUM, 0, 1, OFF(score)},
-    {"checks", F_OBJ, 0, 0, OFF(checks)},
-    {"judge_cost_usd", F_NUM, 0, MAX_USD, OFF(judge_cost_usd)},
-    {"judge_latency_ms", F_NUM, 0, MAX_MS, OFF(judge_latency_ms)},
-    {"pairwise", F_PAIRWISE, 0, 0, 0},
-    {"error", F_STR, 0, 0, OFF(error)},
-    {"output", F_STR, 0, 0, OFF(output)},
+    [RF_ITEM_ID] = {"item_id", F_REQ, 0, 0, OFF(item_id)},
+    [RF_ITEM_INDEX] = {"item_index", F_INT, 0, 1e15, OFF(item_index)},
+    [RF_TASK] = {"task", F_STR, 0, 0, OFF(task)},
+    [RF_SLOT] = {"slot", F_STR, 0, 0, OFF(slot)},
+    [RF_MODEL] = {"model", F_REQ, 0, 0, OFF(model)},
+    [RF_SAMPLE] = {"sample", F_INT, 0, 1e6, OFF(sample)},
+    [RF_SERVED_MODEL] = {"served_model", F_STR, 0, 0, OFF(served_model)},
+    [RF_ROLE] = {"role", F_ROLE, 0, 0, OFF(role)},
+    [RF_STATUS] = {"status", F_STATUS, 0, 0, OFF(status)},
+    [RF_HTTP_STATUS] = {"http_status", F_INT, 0, 999, OFF(http_status)},
+    [RF_ATTEMPTS] = {"attempts", F_INT, 0, 1e6, OFF(attempts)},
+    [RF_LATENCY_MS] = {"latency_ms", F_NUM, 0, RES_MAX_MS, OFF(latency_ms)},
+    [RF_TTFT_MS] = {"ttft_ms", F_NUM, 0, RES_MAX_MS, OFF(ttft_ms)},
+    [RF_PROMPT_TOKENS] = {"prompt_tokens", F_INT, 0, RES_MAX_TOKENS, OFF(prompt_tokens)},
+    [RF_COMPLETION_TOKENS] = {"completion_tokens", F_INT, 0, RES_MAX_TOKENS,
+			      OFF(completion_tokens)},
+    [RF_COST_USD] = {"cost_usd", F_NUM, 0, RES_MAX_USD, OFF(cost_usd)},
+    [RF_COST_SOURCE] = {"cost_source", F_COST, 0, 0, OFF(cost_source)},
+    [RF_CACHED] = {"cached", F_BOOL, 0, 0, OFF(cached)},
+    [RF_ORIGINAL_LATENCY_MS] = {"original_latency_ms", F_NUM, 0, RES_MAX_MS,
+				OFF(original_latency_ms)},
+    [RF_ORIGINAL_TTFT_MS] = {"original_ttft_ms", F_NUM, 0, RES_MAX_MS, OFF(original_ttft_ms)},
+    [RF_EST_TOKENS] = {"est_tokens", F_INT, 0, RES_MAX_TOKENS, OFF(est_tokens)},
+    [RF_FINISH_REASON] = {"finish_reason", F_STR, 0, 0, OFF(finish_reason)},
+    [RF_PASS] = {"pass", F_BOOL, 0, 0, OFF(pass)},
+    [RF_SCORE] = {"score", F_NUM, 0, 1, OFF(score)},
+    [RF_CHECKS] = {"checks", F_OBJ, 0, 0, OFF(checks)},
+    [RF_JUDGE_COST_USD] = {"judge_cost_usd", F_NUM, 0, RES_MAX_USD, OFF(judge_cost_usd)},
+    [RF_JUDGE_LATENCY_MS] = {"judge_latency_ms", F_NUM, 0, RES_MAX_MS, OFF(judge_latency_ms)},
+    [RF_PAIRWISE] = {"pairwise", F_PAIRWISE, 0, 0, 0},
+    [RF_ERROR] = {"error", F_STR, 0, 0, OFF(error)},
+    [RF_OUTPUT] = {"output", F_STR, 0, 0, OFF(output)},
 };
 #define RES_NFIELDS (sizeof(res_field_table) / sizeof(res_field_table[0]))
+_Static_assert(RES_NFIELDS == RF_COUNT, "one entry per res_fid");
 _Static_assert(RES_NFIELDS <= 32, "one bit per field in a uint32_t");
 const size_t res_nfields = RES_NFIELDS;
 

@@ -112,6 +112,16 @@ int res_writer_append(struct res_writer *w, const struct res_row *row, struct se
 int res_writer_flush(struct res_writer *w, struct se_err *err);
 void res_writer_close(struct res_writer *w);
 
+/* The ranges of results.jsonl's numbers, one definition for the writer
+ * (res_format writes a value outside its field's range as null: unknown)
+ * and the reader (which refuses one): wide enough for any value `run`
+ * measures, narrow enough that sums and float conversions downstream stay
+ * finite. The response cache refuses a latency outside RES_MAX_MS as damage
+ * (engine/cache.h), before it can reach a results line. */
+#define RES_MAX_MS 1e10		    /* about 115 days */
+#define RES_MAX_TOKENS 4294967294.0 /* the summaries keep token counts in 32 bits */
+#define RES_MAX_USD 1e6		    /* per request */
+
 /* The longest line a reader takes: more than any line `run` writes (a reply
  * is capped at 64 MiB, and re-escaping at most triples it), so a longer one
  * is damage, reported as file:line before its memory is taken. */

@@ -437,3 +437,60 @@ Test(cache, an_interrupted_run_writes_its_last_batch, .init = setup_slow, .fini 
 	cr_assert(strstr(out.data, want), "%d ok lines: %s", ok, out.data);
 	buf_free(&out);
 }
+
+/* The cache's damage classes through the binary: a bundle entry whose
+ * latency no results line could hold is refused by place (it was imported,
+ * replayed, and the run folder then refused by summarize); a FIFO named
+ * cache.sqlite is exit 2 naming it for every command (it was exit 3, "disk
+ * I/O error"); cache stats leaves an empty cache.sqlite empty. */
+Test(cache, out_of_range_bundles_fifos_and_empty_files_are_input_not_damage_done, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+	struct buf out, lines;
+	buf_init(&out);
+	buf_init(&lines);
+	export_fill(&out, &lines);
+	char *at = strstr(lines.data, "\"latency_ms\":");
+	cr_assert_not_null(at);
+	char *end = strchr(at, ',');
+	struct buf nb;
+	buf_init(&nb);
+	buf_append(&nb, lines.data, (size_t)(at - lines.data));
+	buf_puts(&nb, "\"latency_ms\":1e308");
+	buf_puts(&nb, end);
+	bundle(path_in("big.zst"), &nb);
+	char args[1600];
+	snprintf(args, sizeof(args), "cache import --cache-dir '%s' '%s'", path_in("c2"),
+		 path_in("big.zst"));
+	cr_assert_eq(se(&out, args), 2, "%s", out.data);
+	cr_assert(strstr(out.data, "big.zst:2: latency_ms: expected a number from 0 to "
+				   "10000000000 or null, got 1e+308"),
+		  "%s", out.data);
+	/* a FIFO for the database: every command refuses it by name */
+	mkdir(path_in("f"), 0755);
+	cr_assert_eq(mkfifo(path_in("f/cache.sqlite"), 0600), 0);
+	static const char *const cmds[] = {"stats", "export -o /dev/null", "import /dev/null"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(args, sizeof(args), "cache %s --cache-dir '%s'", cmds[i], path_in("f"));
+		cr_expect_eq(se(&out, args), 2, "%s: %s", args, out.data);
+		cr_expect(strstr(out.data, "f/cache.sqlite: a response-cache file is a FIFO"),
+			  "%s: %s", args, out.data);
+	}
+	cr_expect_eq(run_eval(&out, "r", "replay", "f"), 2, "%s", out.data);
+	cr_expect(strstr(out.data, "f/cache.sqlite: a response-cache file is a FIFO"), "%s",
+		  out.data);
+	/* an empty file: an empty cache, left empty */
+	mkdir(path_in("e"), 0755);
+	FILE *f = fopen(path_in("e/cache.sqlite"), "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(args, sizeof(args), "cache stats --cache-dir '%s'", path_in("e"));
+	cr_expect_eq(se(&out, args), 0, "%s", out.data);
+	cr_expect(strstr(out.data, "entries         0\n"), "%s", out.data);
+	struct stat sb;
+	cr_assert_eq(stat(path_in("e/cache.sqlite"), &sb), 0);
+	cr_expect_eq(sb.st_size, 0);
+	buf_free(&nb);
+	buf_free(&out);
+	buf_free(&lines);
+}
