@@ -736,3 +736,128 @@ Test(merge, command_needs_an_output_and_refuses_a_folder_twice)
 	free_out(&o);
 	test_rmdir(d);
 }
+
+/* dir/manifest.json with the value at path ("counts.requests": keys joined
+ * by dots) replaced by the JSON text raw. */
+static void set_manifest(const char *dir, const char *path, const char *raw)
+{
+	cJSON *m = read_manifest(dir);
+	cJSON *o = m;
+	char key[128];
+	snprintf(key, sizeof(key), "%s", path);
+	char *k = key, *dot;
+	while ((dot = strchr(k, '.'))) {
+		*dot = '\0';
+		o = cJSON_GetObjectItemCaseSensitive(o, k);
+		cr_assert(cJSON_IsObject(o), "%s: no object %s", dir, k);
+		k = dot + 1;
+	}
+	cJSON *v = cJSON_Parse(raw);
+	cr_assert(v, "bad raw JSON %s", raw);
+	if (cJSON_GetObjectItemCaseSensitive(o, k))
+		cJSON_ReplaceItemInObjectCaseSensitive(o, k, v);
+	else
+		cJSON_AddItemToObject(o, k, v);
+	char *text = cJSON_Print(m);
+	write_file(dir, "manifest.json", text, strlen(text));
+	free(text);
+	cJSON_Delete(m);
+}
+
+/* An input manifest's counts were summed whatever they held: requests -5
+ * made the merged count smaller, 2.5 was cut to 2, "x" read as 0, and
+ * spent_usd 1e308 went into the merged manifest. Every field merge reads is
+ * checked by the manifest module's rules: bad input (exit 2) naming
+ * "<folder>/manifest.json: <json path>" and what was found, nothing
+ * written. */
+Test(merge, refuses_bogus_fields_of_an_input_manifest_naming_file_and_path)
+{
+	static const struct {
+		const char *path, *raw, *at, *found;
+	} bad[] = {
+	    {"counts.requests", "-5", "counts.requests", "-5"},
+	    {"counts.requests", "2.5", "counts.requests", "2.5"},
+	    {"counts.requests", "\"x\"", "counts.requests", "\"x\""},
+	    {"counts.requests", "1e300", "counts.requests", "1.0000000000000001e+300"},
+	    {"counts.items", "true", "counts.items", "a boolean"},
+	    {"counts.items_not_run", "-1", "counts.items_not_run", "-1"},
+	    {"counts.results_written", "null", "counts.results_written", "null"},
+	    {"counts.by_status.ok", "-3", "counts.by_status.ok", "-3"},
+	    {"counts.spent_usd", "1e308", "counts.spent_usd", "1e+308"},
+	    {"counts.spent_usd", "-0.5", "counts.spent_usd", "-0.5"},
+	    {"counts", "[]", "counts", "an array"},
+	    {"concurrency", "-8", "concurrency", "-8"},
+	    {"concurrency", "\"8\"", "concurrency", "\"8\""},
+	    {"limit", "-2", "limit", "-2"},
+	    {"limit", "1.5", "limit", "1.5"},
+	    {"started_at", "5", "started_at", "a string, got 5"},
+	    {"ended_at", "[]", "ended_at", "an array"},
+	    {"cache", "{}", "cache", "an object"},
+	    {"status", "\"weird\"", "status", "\"weird\""},
+	    {"status", "1", "status", "1"},
+	    {"shard", "\"5/2\"", "shard", "\"5/2\""},
+	    {"shard", "{\"k\":1,\"n\":2}", "shard", "an object"},
+	    {"slots.fast", "7", "slots.fast", "7"},
+	    {"shadows", "5", "shadows", "5"},
+	    {"eval", "3", "eval", "3"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *d[2] = {make_shard(1, 2, "1/2"), make_shard(2, 2, "2/2")};
+		set_manifest(d[0], bad[i].path, bad[i].raw);
+		struct out o = new_out();
+		struct se_err err;
+		se_clear(&err);
+		cr_expect_eq(mg_merge((const char *const *)d, 2, o.path, NULL, NULL, &err), -1,
+			     "%s = %s was merged", bad[i].path, bad[i].raw);
+		cr_expect_eq(err.kind, SE_INPUT, "%s = %s", bad[i].path, bad[i].raw);
+		char want[512];
+		snprintf(want, sizeof(want), "%s/manifest.json: %s", d[0], bad[i].at);
+		cr_expect_str_eq(err.where, want, "%s = %s", bad[i].path, bad[i].raw);
+		cr_expect(strstr(err.msg, bad[i].found), "%s = %s: %s", bad[i].path, bad[i].raw,
+			  err.msg);
+		cr_expect(!exists(o.path), "%s = %s: output written", bad[i].path, bad[i].raw);
+		free_out(&o);
+		test_rmdir(d[0]);
+		test_rmdir(d[1]);
+	}
+}
+
+/* Each input's count may be within 2^53 while their sum is not: the merged
+ * manifest would hold a count no reader accepts, so the merge is refused
+ * naming the input where the sum passes it. */
+Test(merge, refuses_counts_whose_sum_passes_2_to_the_53)
+{
+	char *d[2] = {make_shard(1, 2, "1/2"), make_shard(2, 2, "2/2")};
+	set_manifest(d[0], "counts.requests", "9007199254740000");
+	set_manifest(d[1], "counts.requests", "9007199254740000");
+	struct out o = new_out();
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(mg_merge((const char *const *)d, 2, o.path, NULL, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	char *want = fio_join(d[1], "manifest.json");
+	cr_expect_str_eq(err.where, want);
+	cr_expect(strstr(err.msg, "counts.requests") && strstr(err.msg, "2^53"), "%s", err.msg);
+	cr_expect(!exists(o.path));
+	free(want);
+	free_out(&o);
+	test_rmdir(d[0]);
+	test_rmdir(d[1]);
+}
+
+/* The same rules hold for every reader of a manifest: run --resume and
+ * gate read it through man_read, which refuses what merge refuses. */
+Test(merge, man_read_applies_the_same_rules)
+{
+	char *d = make_shard(1, 2, "1/2");
+	set_manifest(d, "counts.spent_usd", "-1e308");
+	struct man_read mr;
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(man_read(d, &mr, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	char want[512];
+	snprintf(want, sizeof(want), "%s/manifest.json: counts.spent_usd", d);
+	cr_expect_str_eq(err.where, want);
+	test_rmdir(d);
+}

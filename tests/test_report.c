@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/fileio.h"
@@ -615,5 +617,220 @@ Test(report, rejects_a_cell_that_is_not_a_number_naming_record_and_column)
 	char *dir =
 	    refused("models.csv", FIX "/models-not-a-number.csv", "record 3, column \"pass_rate\"");
 	cr_expect(!exists(dir, "report.html"), "a report was written anyway");
+	test_rmdir(dir);
+}
+
+/* dir/name (a CSV) with the cell of record `record` (the header is 1) in
+ * column `col` replaced by value; every cell written quoted. */
+static void set_cell(const char *dir, const char *name, size_t record, const char *col,
+		     const char *value)
+{
+	char *path = fio_join(dir, name);
+	struct rep_table t;
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_table_load(path, &t, &err), 0, "%s: %s", path, err.msg);
+	int c = rep_col_opt(&t, col);
+	cr_assert(c >= 0 && record >= 2 && record - 2 < t.nrows, "%s: no %s in record %zu", name,
+		  col, record);
+	char **cell = &t.cells[(record - 2) * t.ncols + (size_t)c];
+	free(*cell);
+	*cell = strdup(value);
+	struct buf b;
+	buf_init(&b);
+	for (size_t r = 0; r <= t.nrows; r++)
+		for (size_t k = 0; k < t.ncols; k++) {
+			const char *s = r ? t.cells[(r - 1) * t.ncols + k] : t.head[k];
+			buf_putc(&b, '"');
+			for (; *s; s++)
+				buf_puts(&b, *s == '"' ? "\"\"" : (char[]){*s, 0});
+			buf_puts(&b, k + 1 < t.ncols ? "\"," : "\"\n");
+		}
+	cr_assert_eq(fio_write_atomic(path, b.data, b.len, &err), 0);
+	buf_free(&b);
+	rep_table_free(&t);
+	free(path);
+}
+
+/* A summary's figures were drawn whatever they held: n 2.5 shown as "3",
+ * 1e308 as a 309-digit integer, a pass rate of 1.5, a negative count. Every
+ * cell of a column the summaries write as a figure must be what that
+ * column holds (summarize's sum_col_kind): refused naming the file, the
+ * record and the column, and no page written. */
+Test(report, refuses_figures_a_summary_column_cannot_hold)
+{
+	static const struct {
+		const char *file, *col, *value, *want;
+	} bad[] = {
+	    {"models.csv", "n", "2.5", "a whole number"},
+	    {"models.csv", "n", "1e308", "a whole number"},
+	    {"models.csv", "n", "-1", "a whole number"},
+	    {"models.csv", "errors", "0.5", "a whole number"},
+	    {"models.csv", "pass_rate", "1.5", "a rate from 0 to 1"},
+	    {"models.csv", "pass_rate_lo", "-0.1", "a rate from 0 to 1"},
+	    {"models.csv", "cost_usd_total", "-3", "a USD amount"},
+	    {"models.csv", "cost_usd_per_1k_items", "1e308", "a USD amount"},
+	    {"models.csv", "latency_ms_p95", "-5", "milliseconds"},
+	    {"models.csv", "cost_unknown", "1e300", "a whole number"},
+	    {"tasks.csv", "n", "-2", "a whole number"},
+	    {"tasks.csv", "pass_rate", "7", "a rate from 0 to 1"},
+	    {"slots.csv", "share", "1.2", "a rate from 0 to 1"},
+	    {"slots.csv", "items", "3.5", "a whole number"},
+	    {"pairs.csv", "n", "-7", "a whole number"},
+	    {"pairs.csv", "delta_pass_rate", "2", "a difference of rates"},
+	    {"pairs.csv", "mcnemar_p", "-0.1", "a rate from 0 to 1"},
+	    {"pairs.csv", "delta_cost_usd_per_1k_items", "-1e308", "a finite difference"},
+	    {"swaps.csv", "n_swapped", "1e308", "a whole number"},
+	    {"swaps.csv", "delta_pass_rate_hi", "-1.5", "a difference of rates"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *dir = copy_run(FIX "/run");
+		set_cell(dir, bad[i].file, 2, bad[i].col, bad[i].value);
+		struct se_err err;
+		se_clear(&err);
+		cr_expect_eq(rep_write(dir, NULL, &err), -1, "%s %s=%s shown", bad[i].file,
+			     bad[i].col, bad[i].value);
+		cr_expect_eq(err.kind, SE_INPUT);
+		cr_expect(strstr(err.where, bad[i].file), "where: %s", err.where);
+		char at[128];
+		snprintf(at, sizeof(at), "record 2, column \"%s\"", bad[i].col);
+		cr_expect(strstr(err.msg, at) && strstr(err.msg, bad[i].want) &&
+			      strstr(err.msg, bad[i].value),
+			  "%s %s=%s: %s", bad[i].file, bad[i].col, bad[i].value, err.msg);
+		cr_expect(!exists(dir, "report.html"), "a report was written anyway");
+		test_rmdir(dir);
+	}
+}
+
+/* pairwise.csv (the judge's) is held to the same kinds: n -7 was shown. */
+Test(report, refuses_a_negative_count_in_pairwise_csv)
+{
+	char *dir = copy_run(FIX "/run");
+	char *p = fio_join(dir, "pairwise.csv");
+	test_write_file(p, "scope,scope_value,reference,shadow,n,wins,losses,ties,errors,"
+			   "not_compared,win_rate,win_rate_lo,win_rate_hi,sign_p,verdict,"
+			   "position_consistency\n"
+			   "overall,all,policy,acme/deep-1,-7,1,1,0,0,0,0.5,0.1,0.9,1,"
+			   "no_difference,1\n");
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(rep_write(dir, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.where, "pairwise.csv"), "%s", err.where);
+	cr_expect(strstr(err.msg, "record 2, column \"n\"") && strstr(err.msg, "\"-7\""), "%s",
+		  err.msg);
+	free(p);
+	test_rmdir(dir);
+}
+
+/* dir/name (JSON) with the value at path (keys joined by dots) replaced by
+ * the JSON text raw. */
+static void set_json(const char *dir, const char *name, const char *path, const char *raw)
+{
+	char *file = fio_join(dir, name);
+	size_t len;
+	char *data = test_read_file(file, &len);
+	cJSON *m = cJSON_ParseWithLength(data, len), *o = m;
+	free(data);
+	char key[128];
+	snprintf(key, sizeof(key), "%s", path);
+	char *k = key, *dot;
+	while ((dot = strchr(k, '.'))) {
+		*dot = '\0';
+		o = cJSON_GetObjectItemCaseSensitive(o, k);
+		cr_assert(cJSON_IsObject(o), "%s: no object %s", file, k);
+		k = dot + 1;
+	}
+	cJSON *v = cJSON_Parse(raw);
+	cr_assert(v, "bad raw JSON %s", raw);
+	if (cJSON_GetObjectItemCaseSensitive(o, k))
+		cJSON_ReplaceItemInObjectCaseSensitive(o, k, v);
+	else
+		cJSON_AddItemToObject(o, k, v);
+	char *text = cJSON_Print(m);
+	test_write_file(file, text);
+	free(text);
+	cJSON_Delete(m);
+	free(file);
+}
+
+/* The manifest's fields were shown whatever they held (items 1e308, spent
+ * -1e308 as "-$100,000,...", status "weird", a shard object, shadows 5
+ * dropped): the report applies the rules every manifest reader applies,
+ * naming "manifest.json: <json path>". */
+Test(report, refuses_manifest_fields_run_never_writes)
+{
+	static const struct {
+		const char *path, *raw;
+	} bad[] = {
+	    {"counts.items", "1e308"},
+	    {"counts.items", "2.5"},
+	    {"counts.items_not_run", "-1"},
+	    {"counts.requests", "\"27\""},
+	    {"counts.results_written", "-26"},
+	    {"counts.by_status.timeout", "1.5"},
+	    {"counts.spent_usd", "-1e308"},
+	    {"counts.spent_usd", "\"0.01\""},
+	    {"status", "\"weird\""},
+	    {"status", "null"},
+	    {"shard", "{\"k\":5,\"n\":2}"},
+	    {"shard", "\"5/2\""},
+	    {"shard", "\"0/2\""},
+	    {"shadows", "5"},
+	    {"shadows", "[1]"},
+	    {"slots", "[]"},
+	    {"concurrency", "-8"},
+	    {"limit", "1e308"},
+	    {"started_at", "17"},
+	    {"ended_at", "false"},
+	    {"eval", "{}"},
+	    {"cache", "3"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *dir = copy_run(FIX "/run");
+		set_json(dir, "manifest.json", bad[i].path, bad[i].raw);
+		struct se_err err;
+		se_clear(&err);
+		cr_expect_eq(rep_write(dir, NULL, &err), -1, "%s = %s shown", bad[i].path,
+			     bad[i].raw);
+		cr_expect_eq(err.kind, SE_INPUT);
+		char want[256];
+		snprintf(want, sizeof(want), "manifest.json: %s",
+			 strncmp(bad[i].path, "slots", 5) ? bad[i].path : "slots");
+		cr_expect(strstr(err.where, want), "%s = %s: where %s", bad[i].path, bad[i].raw,
+			  err.where);
+		cr_expect(!exists(dir, "report.html"), "a report was written anyway");
+		test_rmdir(dir);
+	}
+}
+
+/* recommended.json naming no policy of pareto.csv (99999), or not naming
+ * one at all (-1, "<b>", 2.5), was ignored: nothing was marked and the page
+ * said no policy meets the rule. Refused naming recommended.json:
+ * policy_id; null (no recommendation) is still fine. */
+Test(report, refuses_a_recommended_policy_id_it_cannot_mark)
+{
+	static const char *const bad[] = {"99999", "-1", "\"<b>\"", "2.5", "true", "1e308"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *dir = copy_run(FIX "/run");
+		put(dir, "sweep.csv", FIX "/sweep/sweep.csv");
+		put(dir, "pareto.csv", FIX "/sweep/pareto.csv");
+		put(dir, "recommended.json", FIX "/sweep/recommended.json");
+		set_json(dir, "recommended.json", "policy_id", bad[i]);
+		struct se_err err;
+		se_clear(&err);
+		cr_expect_eq(rep_write(dir, NULL, &err), -1, "policy_id %s accepted", bad[i]);
+		cr_expect_eq(err.kind, SE_INPUT);
+		cr_expect(strstr(err.where, "recommended.json: policy_id"), "%s: where %s", bad[i],
+			  err.where);
+		cr_expect(!exists(dir, "report.html"), "a report was written anyway");
+		test_rmdir(dir);
+	}
+	char *dir = copy_run(FIX "/run");
+	put(dir, "sweep.csv", FIX "/sweep/sweep.csv");
+	put(dir, "pareto.csv", FIX "/sweep/pareto.csv");
+	put(dir, "recommended.json", FIX "/sweep/recommended.json");
+	set_json(dir, "recommended.json", "policy_id", "null");
+	free(report_of(dir, NULL));
 	test_rmdir(dir);
 }

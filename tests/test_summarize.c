@@ -610,3 +610,31 @@ Test(summarize, calibration_ab_detects_a_five_point_gap, .timeout = 300)
 	cr_expect_eq(worse, 0);
 	test_rmdir(dir);
 }
+
+/* Every column summarize writes (judged results give every CSV, pairwise and
+ * agreement too) is one sum_col_kind knows: the report checks each cell
+ * against it, so a column added to a writer without a kind fails here. */
+Test(summarize, every_written_column_has_a_kind)
+{
+	static const char *const csvs[] = {"models.csv",   "tasks.csv", "slots.csv",
+					   "pairs.csv",	   "swaps.csv", "pairwise.csv",
+					   "agreement.csv"};
+	char *dir = test_mkdtemp("sumkinds");
+	char *src = test_read_file("tests/fixtures/summarize/judged.jsonl", NULL);
+	test_write_file(test_path(dir, "results.jsonl"), src);
+	free(src);
+	struct se_err err;
+	cr_assert_eq(sum_run_dir(dir, NULL, &err), 0, "%s: %s", err.where, err.msg);
+	for (size_t i = 0; i < sizeof(csvs) / sizeof(csvs[0]); i++) {
+		char *text = test_read_file(test_path(dir, csvs[i]), NULL);
+		char *nl = strchr(text, '\n');
+		cr_assert(nl, "%s: no header", csvs[i]);
+		*nl = '\0';
+		for (char *save = NULL, *c = strtok_r(text, ",", &save); c;
+		     c = strtok_r(NULL, ",", &save))
+			cr_expect_neq(sum_col_kind(c), SUM_COL_UNKNOWN, "%s: column %s has no kind",
+				      csvs[i], c);
+		free(text);
+	}
+	test_rmdir(dir);
+}

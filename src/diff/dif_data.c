@@ -18,6 +18,7 @@
 #include "core/xalloc.h"
 #include "dataset/dataset.h"
 #include "diff/diff.h"
+#include "manifest/manifest.h"
 #include "prompt/prompt.h"
 
 struct dif_ds {
@@ -52,9 +53,13 @@ struct dif_ds *dif_ds_open(const char *dir, char **why)
 	}
 	cJSON *m = cJSON_ParseWithLength(data, len);
 	free(data);
+	struct dif_ds *d = NULL;
+	if (m && man_check(m, path, &err)) { /* the rules every manifest reader applies */
+		*why = why_dup(&err);
+		goto out;
+	}
 	const char *config = jsonr_str(m, "config"), *dataset = jsonr_str(m, "dataset");
 	const char *sha = jsonr_str(m, "dataset_sha256");
-	struct dif_ds *d = NULL;
 	if (!config && !dataset) {
 		struct buf b;
 		buf_init(&b);

@@ -231,33 +231,9 @@ static int copy_str(const cJSON *o, const char *k, char *out, size_t size)
 	return 0;
 }
 
-/* dir/manifest.json parsed (caller deletes), or NULL with err set: not
- * JSON (with the byte where the parse stopped), or not an object. */
 static cJSON *load(const char *dir, struct se_err *err)
 {
-	char *path = fio_join(dir, "manifest.json");
-	char *data = NULL;
-	size_t len = 0;
-	cJSON *o = NULL;
-	if (fio_read_all(path, &data, &len, err) == 0) {
-		o = cJSON_ParseWithLength(data, len);
-		const char *at = o ? NULL : cJSON_GetErrorPtr(); /* global: read at once */
-		if (!o)
-			se_fail(err, SE_INPUT, path,
-				"not a shadoweval manifest: invalid JSON at byte %zu of %zu",
-				at && at >= data && at <= data + len ? (size_t)(at - data) : len,
-				len);
-		else if (!cJSON_IsObject(o))
-			se_fail(err, SE_INPUT, path,
-				"not a shadoweval manifest (not a JSON object)");
-		if (o && !cJSON_IsObject(o)) {
-			cJSON_Delete(o);
-			o = NULL;
-		}
-	}
-	free(data);
-	free(path);
-	return o;
+	return man_load(dir, err);
 }
 
 int man_read(const char *dir, struct man_read *out, struct se_err *err)

@@ -20,6 +20,7 @@
 #include "core/err.h"
 
 struct cfg;
+struct cJSON;
 
 struct man_status_count {
 	const char *name;
@@ -75,8 +76,32 @@ struct man_read {
 	char started_at[32];
 };
 
-/* Reads dir/manifest.json; SE_INPUT naming the file when missing or bad. */
+/* Reads dir/manifest.json (man_load); SE_INPUT naming the file when missing
+ * or bad. */
 int man_read(const char *dir, struct man_read *out, struct se_err *err);
+
+/* The largest count (and USD amount) a manifest may hold: 2^53, beyond which
+ * a JSON number no longer counts by one. */
+#define MAN_COUNT_MAX 9007199254740992.0
+
+/* The statuses a manifest may record (NULL-terminated): man_info's, and
+ * merge's "incomplete". */
+extern const char *const man_statuses[];
+
+/* The rules every reader of a manifest applies (merge, report, gate, diff,
+ * run --resume), in man_check.c: each field present is what man_write writes
+ * (absent fields are fine: older manifests lack some). Counts (counts.items,
+ * items_not_run, requests, results_written, by_status.*, missing_items,
+ * limit, endpoint_limits.*) whole numbers from 0 to 2^53, counts.spent_usd
+ * finite from 0 to 2^53, concurrency whole from 0 to 10^9, strings where
+ * strings are written, status one of man_statuses, shard "K/N" with
+ * 1 <= K <= N or null, shard_by "hash" | "index", shadows "all-slots" or an
+ * array of strings, no key twice. SE_INPUT at "<path>: <json.path>" naming
+ * what was found. */
+int man_check(const struct cJSON *o, const char *path, struct se_err *err);
+/* dir/manifest.json parsed and checked (man_check), or NULL with err set
+ * (missing, not JSON, or breaking a rule). The caller cJSON_Deletes it. */
+struct cJSON *man_load(const char *dir, struct se_err *err);
 
 /* --resume: the flags that decide which requests a run sends (--shard,
  * --shard-by, --limit, each endpoint's URL after --endpoint) must be those of the run

@@ -82,14 +82,10 @@ static int load_one(struct mg_input *x, struct se_err *err)
 		return se_fail(err, SE_INPUT, x->dir, "not a run folder: no manifest.json");
 	if (access(x->results_path, F_OK) != 0)
 		return se_fail(err, SE_INPUT, x->dir, "not a run folder: no results.jsonl");
-	char *data = NULL;
-	size_t len = 0;
-	if (fio_read_all(x->manifest_path, &data, &len, err))
+	/* every field merge reads is checked by the manifest module's rules */
+	x->man = man_load(x->dir, err);
+	if (!x->man)
 		return -1;
-	x->man = cJSON_ParseWithLength(data, len);
-	free(data);
-	if (!cJSON_IsObject(x->man))
-		return se_fail(err, SE_INPUT, x->manifest_path, "not JSON, or not an object");
 	x->eval = jsonr_str(x->man, "eval");
 	x->config_sha256 = jsonr_str(x->man, "config_sha256");
 	x->dataset_sha256 = jsonr_str(x->man, "dataset_sha256");
@@ -169,6 +165,34 @@ static int check_shards(const struct mg_input *in, size_t n, size_t *missing, st
 	return 0;
 }
 
+/* *total += counts.key of x (man_check let it through: whole, or finite
+ * money, from 0 to 2^53); SE_INPUT naming x's manifest and the field when
+ * the sum over the inputs passes 2^53, which no manifest may hold. */
+static int sum(const struct mg_input *x, const cJSON *counts, const char *key, double *total,
+	       struct se_err *err)
+{
+	*total += jsonr_num(counts, key, 0);
+	if (*total <= MAN_COUNT_MAX)
+		return 0;
+	return se_fail(err, SE_INPUT, x->manifest_path,
+		       "counts.%s: the inputs' sum passes 2^53 here (%.17g): not a real count", key,
+		       *total);
+}
+
+/* The sums mg_manifest_write makes stay within what a manifest may hold. */
+static int check_sums(const struct mg_input *in, size_t n, struct se_err *err)
+{
+	static const char *const keys[] = {"items", "items_not_run", "requests", "spent_usd"};
+	double total[4] = {0, 0, 0, 0};
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(in[i].man, "counts");
+		for (size_t k = 0; k < 4; k++)
+			if (sum(&in[i], c, keys[k], &total[k], err))
+				return -1;
+	}
+	return 0;
+}
+
 int mg_inputs_load(struct mg_input *in, size_t n, struct mg_counts *counts, size_t *missing,
 		   struct buf *missing_list, struct se_err *err)
 {
@@ -184,7 +208,7 @@ int mg_inputs_load(struct mg_input *in, size_t n, struct mg_counts *counts, size
 			 in[i].dataset_sha256, err))
 			return -1;
 	}
-	if (check_shards(in, n, missing, missing_list, err))
+	if (check_sums(in, n, err) || check_shards(in, n, missing, missing_list, err))
 		return -1;
 	/* The first manifest's status names, in its order, all listed even at 0. */
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(in[0].man, "counts");
@@ -308,6 +332,7 @@ int mg_manifest_write(const char *out, const struct mg_input *in, size_t n,
 		double conc = jsonr_num(m, "concurrency", 0);
 		if (conc > mi.concurrency)
 			mi.concurrency = (int)conc;
+		/* checked by man_check and mg_inputs_load: whole, sums within 2^53 */
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "counts");
 		mi.items += (size_t)jsonr_num(c, "items", 0);
 		mi.items_not_run += (size_t)jsonr_num(c, "items_not_run", 0);

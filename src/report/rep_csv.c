@@ -16,6 +16,7 @@
 #include "core/fileio.h"
 #include "core/xalloc.h"
 #include "report/rep_int.h"
+#include "summarize/summarize.h"
 
 struct load {
 	struct rep_table *t;
@@ -68,6 +69,31 @@ static void on_record(int c, void *data)
 	l->nrow = 0;
 }
 
+/* Every cell of a column the summaries write as a figure is one that
+ * column can hold (summarize's sum_col_kind: counts whole and >= 0, rates
+ * within [0, 1], money and times finite...); an empty cell is an unknown
+ * figure. Record 1 is the header. */
+static int check_kinds(const struct rep_table *t, struct se_err *err)
+{
+	for (size_t c = 0; c < t->ncols; c++) {
+		enum sum_col_kind k = sum_col_kind(t->head[c]);
+		if (k == SUM_COL_TEXT || k == SUM_COL_UNKNOWN)
+			continue;
+		for (size_t r = 0; r < t->nrows; r++) {
+			const char *s = t->cells[r * t->ncols + c];
+			double v;
+			if (!*s)
+				continue;
+			if (!decimal_parse(s, &v) || !sum_col_ok(k, v))
+				return se_fail(
+				    err, SE_INPUT, t->path,
+				    "record %zu, column \"%s\": expected %s, got \"%.40s\"", r + 2,
+				    t->head[c], sum_col_want(k), s);
+		}
+	}
+	return 0;
+}
+
 int rep_table_load(const char *path, struct rep_table *t, struct se_err *err)
 {
 	memset(t, 0, sizeof(*t));
@@ -109,7 +135,7 @@ int rep_table_load(const char *path, struct rep_table *t, struct se_err *err)
 	if (l.bad_at)
 		return se_fail(err, SE_INPUT, path, "record %zu has %zu fields, the header has %zu",
 			       l.bad_at, l.bad_n, t->ncols);
-	return 0;
+	return check_kinds(t, err);
 }
 
 void rep_table_free(struct rep_table *t)

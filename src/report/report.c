@@ -28,10 +28,12 @@
 
 #include "core/fileio.h"
 #include "core/jsonr.h"
+#include "core/jsonv.h"
 #include "core/strtab.h"
 #include "core/version.h"
 #include "core/xalloc.h"
 #include "diff/diff.h"
+#include "manifest/manifest.h"
 #include "report/rep_int.h"
 #include "report/report.h"
 #include "results/vocab.h"
@@ -979,8 +981,8 @@ static long recommended_row(const struct page *pg, const int *c)
 	const cJSON *id = pg->rec ? cJSON_GetObjectItemCaseSensitive(pg->rec, "policy_id") : NULL;
 	if (!cJSON_IsNumber(id))
 		return -1;
-	char want[32];
-	snprintf(want, sizeof(want), "%d", id->valueint);
+	char want[32]; /* check_recommended: a whole number from 0 to 2^53 */
+	snprintf(want, sizeof(want), "%.0f", id->valuedouble);
 	for (size_t r = 0; r < pg->pareto.nrows; r++)
 		if (!strcmp(rep_str(&pg->pareto, r, c[0]), want))
 			return (long)r;
@@ -1110,6 +1112,65 @@ static int load_json(const struct page *pg, const char *name, cJSON **out, struc
 	return rc;
 }
 
+/* manifest.json, when present, passes the rules every manifest reader
+ * applies (manifest/man_check.c): the counts, money, status and shard the
+ * header shows are what run or merge writes. */
+static int check_manifest(const struct page *pg, struct se_err *err)
+{
+	if (!pg->man)
+		return 0;
+	char *path = fio_join(pg->dir, "manifest.json");
+	int rc = man_check(pg->man, path, err);
+	free(path);
+	return rc;
+}
+
+/* recommended.json, when present: policy_id null (no recommendation) or a
+ * whole number naming a row of pareto.csv (sweep recommends a frontier
+ * policy); rule and description strings or null. */
+static int check_recommended(const struct page *pg, struct se_err *err)
+{
+	if (!pg->rec)
+		return 0;
+	char *path = fio_join(pg->dir, "recommended.json");
+	int rc = 0;
+	static const char *const strs[] = {"rule", "description"};
+	for (size_t i = 0; i < NCOL(strs) && !rc; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(pg->rec, strs[i]);
+		if (v && !cJSON_IsString(v) && !cJSON_IsNull(v))
+			rc = jsonv_fail_in(err, path, strs[i], "expected a string or null, got %s",
+					   jsonv_type(v));
+	}
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(pg->rec, "policy_id");
+	if (!rc && id && !cJSON_IsNull(id)) {
+		char got[64];
+		if (cJSON_IsString(id))
+			snprintf(got, sizeof(got), "\"%.40s\"", id->valuestring);
+		else if (cJSON_IsNumber(id))
+			snprintf(got, sizeof(got), "%.17g", id->valuedouble);
+		else
+			snprintf(got, sizeof(got), "%s", jsonv_type(id));
+		int col = pg->have_pareto ? rep_col_opt(&pg->pareto, "policy_id") : -1;
+		bool named = col < 0; /* no frontier to look in: the id alone is checked */
+		char want[32] = "";
+		if (jsonv_integer_in(id, 0, MAN_COUNT_MAX))
+			snprintf(want, sizeof(want), "%.0f", id->valuedouble);
+		for (size_t r = 0; want[0] && !named && r < pg->pareto.nrows; r++)
+			named = !strcmp(rep_str(&pg->pareto, r, col), want);
+		if (!want[0])
+			rc = jsonv_fail_in(
+			    err, path, "policy_id",
+			    "expected a policy id (a whole number >= 0) or null, got %s", got);
+		else if (!named)
+			rc = jsonv_fail_in(err, path, "policy_id",
+					   "%s names no policy of pareto.csv (the sweep recommends "
+					   "a frontier policy)",
+					   got);
+	}
+	free(path);
+	return rc;
+}
+
 static int load_table(struct page *pg, const char *name, struct rep_table *t, bool *have,
 		      struct se_err *err)
 {
@@ -1143,7 +1204,8 @@ static int build(struct page *pg, struct se_err *err)
 	    load_table(pg, "pairwise.csv", &pg->pairwise, &pg->have_pairwise, err) ||
 	    load_table(pg, "agreement.csv", &pg->agreement, &pg->have_agreement, err) ||
 	    load_json(pg, "manifest.json", &pg->man, err) ||
-	    load_json(pg, "recommended.json", &pg->rec, err))
+	    load_json(pg, "recommended.json", &pg->rec, err) || check_manifest(pg, err) ||
+	    check_recommended(pg, err))
 		return -1;
 
 	struct buf *b = &pg->b;

@@ -20,6 +20,25 @@
 #include "core/strtab.h"
 #include "results/vocab.h"
 
+/* What a column of the summary CSVs holds (sum_kinds.c, the one list the
+ * writers and the readers share): report checks every cell against it. */
+enum sum_col_kind {
+	SUM_COL_UNKNOWN = 0, /* a name no writer writes */
+	SUM_COL_TEXT,	     /* names, verdicts, scopes */
+	SUM_COL_COUNT,	     /* whole, 0 to 2^53 */
+	SUM_COL_RATE,	     /* rates, shares, p-values: 0 to 1 */
+	SUM_COL_DELTA_RATE,  /* a difference of rates, kappa: -1 to 1 */
+	SUM_COL_USD,	     /* money, 0 to 2^53 */
+	SUM_COL_MS,	     /* milliseconds, 0 to 2^53 */
+	SUM_COL_DELTA,	     /* a signed USD or ms difference, within 2^53 */
+	SUM_COL_FLAG,	     /* 0 or 1 */
+};
+enum sum_col_kind sum_col_kind(const char *column);
+/* v (a number read from a cell) is one a column of this kind can hold. */
+bool sum_col_ok(enum sum_col_kind kind, double v);
+/* The kind in words, for messages ("a rate from 0 to 1"). */
+const char *sum_col_want(enum sum_col_kind kind);
+
 /* Writes the CSVs into dir; prints the models and pairs tables to `table`
  * when it is not NULL. Verdicts are adjusted per family with Holm. */
 int sum_run_dir(const char *dir, FILE *table, struct se_err *err);

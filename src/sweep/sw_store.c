@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/fileio.h"
+#include "manifest/manifest.h"
 #include "core/strtab.h"
 #include "core/xalloc.h"
 #include "results/results.h"
@@ -149,7 +150,8 @@ static int load_manifest(struct sw_store *s, struct se_err *err)
 	int rc = -1;
 	if (!cJSON_IsObject(o))
 		se_fail(err, SE_INPUT, path, "not a shadoweval manifest (not a JSON object)");
-	else if (!read_slots(s, o, err) && !check_full_matrix(s, o, err))
+	else if (!man_check(o, path, err) && !read_slots(s, o, err) &&
+		 !check_full_matrix(s, o, err))
 		rc = 0;
 	const cJSON *cp = cJSON_GetObjectItemCaseSensitive(o, "config");
 	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "config_sha256");
