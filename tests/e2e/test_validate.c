@@ -253,6 +253,54 @@ Test(validate, set_and_routing_override_the_config_and_errors_name_the_flag_and_
 	free(dir);
 }
 
+/* An override's JSON text meets the config file's rules: a NUL in a string
+ * (cJSON cut "m/b\u0000zzz" to "m/b" and the run used it), a key given twice,
+ * text that is not UTF-8; in --set values (keys too) and --routing files. */
+Test(validate, overrides_meet_the_config_files_rules_for_json_text)
+{
+	char *dir = test_mkdtemp("val");
+	write_text(dir, "items.jsonl", items);
+	write_eval(dir, "eval.json", "http://127.0.0.1:9/v1", NULL, plain_rules, "fast");
+	write_text(dir, "nul.json", "{\"rules\": [], \"default\": \"deep\\u0000x\"}\n");
+	write_text(dir, "dup.json", "{\"rules\": [], \"default\": \"deep\", \"default\": 1}\n");
+	write_text(dir, "latin1.json",
+		   "{\"rules\": [], \"default\": \"d\xe9"
+		   "ep\"}\n");
+	static const struct {
+		const char *args, *want;
+	} bad[] = {
+	    {"--set 'slots.balanced=\"m/b\\u0000zzz\"'",
+	     "--set: slots.balanced: contains a NUL character"},
+	    {"--set 'name=\"a\\u0000b\"'", "--set: name: contains a NUL character"},
+	    {"--set 'routing.rules[0]={\"task\": \"qa\\u0000\", \"slot\": \"deep\"}'",
+	     "--set: routing.rules[0].task: contains a NUL character"},
+	    {"--set 'slots={\"x\\u0000\": \"m/b\"}'", "--set: slots.x"},
+	    {"--set 'routing.rules=[\"\\u0000\"]'", "--set: routing.rules[0]: contains a NUL"},
+	    {"--set 'routing.rules[0]={\"task\": \"qa\", \"task\": \"math\", \"slot\": "
+	     "\"deep\"}'",
+	     "--set: routing.rules[0]: duplicate key \"task\""},
+	    {"--set \"name=\\\"$(printf 'a\\351')\\\"\"",
+	     "--set: name: invalid JSON: not valid UTF-8"},
+	    {"--routing nul.json", "nul.json: default: contains a NUL character"},
+	    {"--routing dup.json", "dup.json: (root): duplicate key \"default\""},
+	    {"--routing latin1.json", "latin1.json: invalid JSON: not valid UTF-8"},
+	};
+	struct buf out = {0};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char args[512];
+		snprintf(args, sizeof(args), "validate eval.json %s", bad[i].args);
+		const char *want = bad[i].want;
+		cr_expect_eq(se(&out, dir, NULL, args), 2, "%s: %s", args, out.data);
+		cr_expect(strstr(out.data, want), "%s: want \"%s\" in: %s", args, want, out.data);
+	}
+	/* the same values without the NUL are fine */
+	cr_expect_eq(se(&out, dir, NULL, "validate eval.json --set 'name=\"ab\"'"), 0, "%s",
+		     out.data);
+	buf_free(&out);
+	test_sh(NULL, "rm -rf '%s'", dir);
+	free(dir);
+}
+
 Test(validate, route_diff_counts_items_per_old_and_new_slot_and_lists_them)
 {
 	char *dir = test_mkdtemp("val");
