@@ -326,10 +326,15 @@ Test(validate, route_diff_counts_items_per_old_and_new_slot_and_lists_them)
 			"\"qa\", \"slot\": \"balanced\"}'"),
 		     0, "%s", out.data);
 	cr_expect(strstr(out.data, "3 of 8 items change slot or model"), "%s", out.data);
+	/* the CSV has the text's columns: the new rule last */
+	cr_expect(strstr(out.data, "id,task,old_slot,old_model,new_slot,new_model,new_rule\n"),
+		  "%s", out.data);
 	for (int i = 1; i <= 3; i++) {
-		char line[64];
+		char line[128];
 		snprintf(line, sizeof(line),
-			 "\"a%d\",\"qa\",\"fast\",\"sim/fast\",\"balanced\",\"sim/bal\"\n", i);
+			 "\"a%d\",\"qa\",\"fast\",\"sim/fast\",\"balanced\",\"sim/bal\","
+			 "\"routing.rules[1]: task \"\"qa\"\"\"\n",
+			 i);
 		cr_expect(strstr(out.data, line), "missing %s in %s", line, out.data);
 	}
 	cr_expect(!strstr(out.data, "\"m1\""), "%s", out.data);
