@@ -76,6 +76,12 @@ Test(judge, bad_config_names_the_json_path)
 		    "checks[1].template", "not both");
 	expect_fail(JDG_PAIRWISE, "{\"judge\":\"d\",\"pass_threshold\":3}",
 		    "checks[1].pass_threshold", "no threshold");
+	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"pass_threshold\":1e308}",
+		    "checks[1].pass_threshold", "must be a number from -1e9 to 1e9");
+	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"pass_threshold\":-2e9}",
+		    "checks[1].pass_threshold", "not -2e+09");
+	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"pass_threshold\":\"4\"}",
+		    "checks[1].pass_threshold", "must be a number, not a string");
 	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"reply_chars\":-1}", "checks[1].reply_chars",
 		    "whole number");
 	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"params\":{\"temperature\":3}}",

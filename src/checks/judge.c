@@ -230,9 +230,16 @@ static int parse_numbers(const struct pctx *c, struct jdg_check *jc, const cJSON
 		return fail_key(c, "pass_threshold",
 				"a pairwise check has no threshold (it compares two answers)");
 	if (th) {
-		if (!jsonv_number_in(th, -1e9, 1e9))
+		if (!cJSON_IsNumber(th))
 			return fail_key(c, "pass_threshold", "must be a number, not %s",
 					jsonv_type(th));
+		/* a number out of range is no type error ("a number, not a
+		 * number") */
+		if (!jsonv_number_in(th, -1e9, 1e9))
+			return fail_key(c, "pass_threshold",
+					"must be a number from -1e9 to 1e9 (the score the "
+					"judge's pattern extracts), not %g",
+					th->valuedouble);
 		jc->pass_threshold = th->valuedouble;
 	}
 	const cJSON *rc = cJSON_GetObjectItemCaseSensitive(obj, "reply_chars");

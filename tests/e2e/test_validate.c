@@ -301,6 +301,42 @@ Test(validate, overrides_meet_the_config_files_rules_for_json_text)
 	free(dir);
 }
 
+/* Messages echo keys and values as given: control bytes in them show as
+ * \xNN (a newline in a --set key split the message over two lines; an ESC
+ * would drive the terminal), whichever check refuses them; and a number out
+ * of range is no type error ("must be a number, not a number"). */
+Test(validate, messages_escape_control_bytes_and_name_the_range)
+{
+	char *dir = test_mkdtemp("val");
+	write_text(dir, "items.jsonl", items);
+	write_eval(dir, "eval.json", "http://127.0.0.1:9/v1", NULL, plain_rules, "fast");
+	static const struct {
+		const char *args, *want;
+	} cases[] = {
+	    {"--set \"$(printf 'routing.default=\"x\\nY\\033[2J\"')\"",
+	     "unknown slot \"x\\x0aY\\x1b[2J\""},
+	    {"--set \"$(printf 'routing.a\\nb=1')\"", "unknown key \"a\\x0ab\""},
+	    {"--set 'checks=[{\"name\": \"j\", \"type\": \"judge\", \"judge\": \"fast\", "
+	     "\"pass_threshold\": 1e308}]'",
+	     "checks[0].pass_threshold: must be a number from -1e9 to 1e9"},
+	};
+	struct buf out = {0};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char args[512];
+		snprintf(args, sizeof(args), "validate eval.json %s", cases[i].args);
+		cr_expect_eq(se(&out, dir, NULL, args), 2, "%s: %s", args, out.data);
+		cr_expect(strstr(out.data, cases[i].want), "%s: want \"%s\" in: %s", args,
+			  cases[i].want, out.data);
+		/* one line of message, then the --help hint at most */
+		const char *nl = strchr(out.data, '\n');
+		cr_expect(nl && (!nl[1] || !strncmp(nl + 1, "see '", 5)), "%s: %s", args, out.data);
+		cr_expect(!strchr(out.data, '\033'), "%s: a raw ESC", args);
+	}
+	buf_free(&out);
+	test_sh(NULL, "rm -rf '%s'", dir);
+	free(dir);
+}
+
 Test(validate, route_diff_counts_items_per_old_and_new_slot_and_lists_them)
 {
 	char *dir = test_mkdtemp("val");
