@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/esc.h"
 #include "core/suggest.h"
 #include "core/version.h"
 
@@ -67,10 +68,14 @@ int main(int argc, char **argv)
 			return 0;
 		if (err.kind == SE_OK)
 			err.kind = SE_INPUT;
+		/* where and msg echo user text (paths, keys, values): control
+		 * bytes show as \xNN, so a "\n" in a --set key cannot split the
+		 * message or a raw ESC drive the terminal */
 		if (err.where[0])
-			fprintf(stderr, "shadoweval %s: %s: %s\n", argv[1], err.where, err.msg);
+			fprintf(stderr, "shadoweval %s: %s: %s\n", argv[1],
+				esc_term_str(err.where, 0), esc_term_str(err.msg, 1));
 		else
-			fprintf(stderr, "shadoweval %s: %s\n", argv[1], err.msg);
+			fprintf(stderr, "shadoweval %s: %s\n", argv[1], esc_term_str(err.msg, 1));
 		if (err.kind == SE_USAGE)
 			fprintf(stderr, "see 'shadoweval %s --help'\n", argv[1]);
 		return se_exit_status(&err);

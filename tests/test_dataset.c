@@ -259,6 +259,52 @@ Test(dataset, rejects_nul_in_any_string_naming_line_and_field)
 	}
 }
 
+/* An empty id cell is an empty id, refused at its file:line as JSONL's
+ * "id": "" is (it took the record number, so a later id "1" was a duplicate
+ * "first at line 2" of a line with no id); quoted or not, first row or
+ * later. A CSV without an id column still numbers its records. */
+Test(dataset, csv_empty_id_cell_is_refused_as_in_jsonl)
+{
+	static const struct {
+		const char *text, *suffix, *line;
+	} cases[] = {
+	    {"id,prompt\n,first\n1,second\n", ".csv", ":2"},
+	    {"id,prompt\nq1,x\n\"\",y\n", ".csv", ":3"},
+	    {"prompt,id,task\nx,a,t\ny,,t\n", ".csv", ":3"},
+	    {"{\"id\":\"\",\"prompt\":\"x\"}\n", ".jsonl", ":1"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *path = write_temp(cases[i].text, strlen(cases[i].text), cases[i].suffix);
+		char where[600];
+		snprintf(where, sizeof where, "%s%s", path, cases[i].line);
+		struct ds_reader *r = open_ds(path, NULL, NULL);
+		struct ds_item it = {0};
+		struct se_err err = {0};
+		int rc = 0;
+		while ((rc = ds_next(r, &it, &err)) == 1)
+			ds_item_clear(&it);
+		cr_expect_eq(rc, -1, "case %zu", i);
+		cr_expect_str_eq(err.where, where, "case %zu", i);
+		cr_expect_str_eq(err.msg, "\"id\" is empty", "case %zu", i);
+		ds_close(r);
+		unlink(path);
+		free(path);
+	}
+	/* no id column: the record numbers */
+	char *path = write_temp("prompt\nx\ny\n", 11, ".csv");
+	struct ds_reader *r = open_ds(path, NULL, NULL);
+	struct ds_item it = {0};
+	next_ok(r, &it);
+	cr_expect_str_eq(it.id, "1");
+	ds_item_clear(&it);
+	next_ok(r, &it);
+	cr_expect_str_eq(it.id, "2");
+	ds_item_clear(&it);
+	ds_close(r);
+	unlink(path);
+	free(path);
+}
+
 /* The text "\\u0000" (a backslash, then u0000) in a plain CSV cell is no NUL. */
 Test(dataset, csv_text_that_spells_an_escape_is_kept)
 {
@@ -370,7 +416,7 @@ Test(dataset, csv_quoting_crlf_bom_and_metadata_columns)
 
 	next_ok(r, &it);
 	cr_assert_eq(it.line, 7, "the record after a 3-line record and a blank line");
-	cr_assert_str_eq(it.id, "3", "an empty id is the record number");
+	cr_assert_str_eq(it.id, "q3");
 	cr_assert_str_eq(ds_field(&it, "prompt", tmp, sizeof(tmp)), "  spaces kept  ");
 	cr_assert_eq(it.n_expected, 0);
 	cr_assert_str_eq(ds_field(&it, "tier", tmp, sizeof(tmp)), "standard");

@@ -76,6 +76,12 @@ Test(judge, bad_config_names_the_json_path)
 		    "checks[1].template", "not both");
 	expect_fail(JDG_PAIRWISE, "{\"judge\":\"d\",\"pass_threshold\":3}",
 		    "checks[1].pass_threshold", "no threshold");
+	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"pass_threshold\":1e308}",
+		    "checks[1].pass_threshold", "must be a number from -1e9 to 1e9");
+	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"pass_threshold\":-2e9}",
+		    "checks[1].pass_threshold", "not -2e+09");
+	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"pass_threshold\":\"4\"}",
+		    "checks[1].pass_threshold", "must be a number, not a string");
 	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"reply_chars\":-1}", "checks[1].reply_chars",
 		    "whole number");
 	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"params\":{\"temperature\":3}}",
@@ -84,6 +90,38 @@ Test(judge, bad_config_names_the_json_path)
 		    "checks[1].params.top_k", "unknown key");
 	expect_fail(JDG_JUDGE, "{\"judge\":\"d\",\"endpoint\":\"\"}", "checks[1].endpoint",
 		    "endpoint name");
+}
+
+/* A comparison shows both answers: one of them alone, once or twice (or
+ * with the other misspelt), is refused at the template's path, naming the
+ * missing one; both, in either order or repeated, is accepted. */
+Test(judge, pairwise_template_needs_both_answers)
+{
+	static const struct {
+		const char *tmpl, *msg;
+	} bad[] = {
+	    {"{{input}} {{output_a}}", "never shows answer B: add {{output_b}}"},
+	    {"{{output_b}}", "never shows answer A: add {{output_a}}"},
+	    {"{{output_a}} vs {{output_a}}", "never shows answer B: add {{output_b}}"},
+	    {"{{output_b}}{{output_b}}{{expected}}", "never shows answer A: add {{output_a}}"},
+	    {"{{input}} {{expected}}", "add {{output_a}} and {{output_b}}"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char json[256];
+		snprintf(json, sizeof(json), "{\"judge\":\"d\",\"template\":\"%s\"}", bad[i].tmpl);
+		expect_fail(JDG_PAIRWISE, json, "evals/x.json: checks[1].template", bad[i].msg);
+	}
+	static const char *const good[] = {"{{output_a}} {{output_b}}",
+					   "B {{output_b}} A {{output_a}} again {{output_a}}"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char json[256];
+		snprintf(json, sizeof(json), "{\"judge\":\"d\",\"template\":\"%s\"}", good[i]);
+		struct jdg_check jc;
+		struct se_err err;
+		cr_expect_eq(parse_text(&jc, JDG_PAIRWISE, json, &err), 0, "%s: %s", good[i],
+			     err.msg);
+		jdg_free(&jc);
+	}
 }
 
 Test(judge, auto_rubric_follows_the_task)

@@ -715,6 +715,47 @@ Test(merge, rejects_a_folder_that_is_not_a_run)
 	test_rmdir(d[1]);
 }
 
+/* An OUT that cannot be a folder is named as such: a dangling symbolic
+ * link (it was "LINK/run.lock: cannot open the run folder's lock: No such
+ * file or directory"), a plain file, a path through a plain file; nothing
+ * is written, and the link still points nowhere. */
+Test(merge, command_names_an_output_that_is_not_a_folder)
+{
+	char *d = make_shard(1, 1, NULL);
+	struct out o = new_out();
+	char *link = fio_join(o.parent, "link"), *nowhere = fio_join(o.parent, "nowhere");
+	char *file = fio_join(o.parent, "file"), *under = fio_join(file, "sub");
+	cr_assert_eq(symlink(nowhere, link), 0);
+	write_file(o.parent, "file", "x", 1);
+	static const struct {
+		int which;
+		const char *msg;
+	} cases[] = {
+	    {0, "is a symbolic link to nothing (a dangling link), not a folder"},
+	    {1, "output exists and is not a folder"},
+	    {2, "exists and is not a folder"},
+	};
+	const char *outs[] = {link, file, under};
+	const char *wheres[] = {link, file, file};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct se_err err;
+		se_clear(&err);
+		char *argv[] = {"merge", "-q", d, "-o", (char *)outs[cases[i].which], NULL};
+		cr_expect_eq(cmd_merge(5, argv, &err), -1, "case %zu", i);
+		cr_expect_eq(err.kind, SE_INPUT, "case %zu", i);
+		cr_expect_str_eq(err.where, wheres[cases[i].which], "case %zu", i);
+		cr_expect_str_eq(err.msg, cases[i].msg, "case %zu", i);
+	}
+	cr_expect_neq(access(nowhere, F_OK), 0, "the link's target was made");
+	unlink(link);
+	free(link);
+	free(nowhere);
+	free(file);
+	free(under);
+	free_out(&o);
+	test_rmdir(d);
+}
+
 Test(merge, command_needs_an_output_and_refuses_a_folder_twice)
 {
 	char *d = make_shard(1, 1, NULL);

@@ -43,6 +43,7 @@
  *   cohen_kappa_score reproduces.
  */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -359,6 +360,54 @@ Test(stats, mcnemar_sample_size_matches_a_full_scan)
 		cr_expect_eq(n, ref[i].n, "case %zu: n %ld want %ld", i, n, ref[i].n);
 		cr_expect(fabs(got - ref[i].achieved) < 1e-9, "case %zu: power %.15f", i, got);
 	}
+}
+
+/* Larger designs: the same n as power.c's former n-by-n walk from half of
+ * Connor's n (run before the bounded search replaced it, seconds each then),
+ * past the scan's SCAN_STEPS too; and gaps so small that half of the normal
+ * approximation is past max_n (1e22 items, or inf) answer "none" (0) at
+ * once instead of walking every n up to max_n. No timing asserted: the
+ * suite's timeout bounds it. */
+Test(stats, mcnemar_sample_size_is_bounded_for_any_gap, .timeout = 120)
+{
+	static const struct {
+		double psi, delta, power;
+		long n;
+		double achieved;
+	} ref[] = {
+	    {0.2, 0.02, 0.8, 4016, 0.800063450614379},
+	    {0.4, 0.01, 0.8, 31590, 0.800009142036201},
+	    {0.2, 0.005, 0.8, 63180, 0.800003200731975},
+	    {0.3, 0.004, 0.8, 147659, 0.800002450098670},
+	    {0.05, 0.002, 0.9, 132290, 0.900001130393747},
+	    {1.0, 0.005, 0.8, 314142, 0.800001624734725},
+	};
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+		double got;
+		long n =
+		    stats_mcnemar_n(ref[i].psi, ref[i].delta, 0.05, ref[i].power, 10000000, &got);
+		cr_expect_eq(n, ref[i].n, "case %zu: n %ld want %ld", i, n, ref[i].n);
+		cr_expect(fabs(got - ref[i].achieved) < 1e-9, "case %zu: power %.15f", i, got);
+	}
+	/* millions of items: a crossing of the target, found by bisection */
+	double got;
+	long n = stats_mcnemar_n(0.3, 0.001, 0.05, 0.8, 10000000, &got);
+	cr_expect(n > 2000000 && n < 2500000 && got >= 0.8, "n %ld power %g", n, got);
+	struct stats_power *pw = stats_power_new(0.3, 0.001, 0.05);
+	cr_expect(fabs(stats_power_at(pw, n) - got) < 1e-9);
+	cr_expect(stats_power_at(pw, n - 1) < 0.8);
+	stats_power_free(pw);
+	/* gaps no run of 10^7 items detects: 0 at once, whatever the start */
+	static const double tiny[][2] = {{0.3, 1e-10},	{0.3, 1e-11},	  {1.0, 1e-9},
+					 {0.5, 1e-200}, {1e-300, 1e-300}, {0.2, 0.0001}};
+	for (size_t i = 0; i < sizeof(tiny) / sizeof(tiny[0]); i++) {
+		got = 0.0;
+		cr_expect_eq(stats_mcnemar_n(tiny[i][0], tiny[i][1], 0.05, 0.8, 10000000, &got), 0,
+			     "psi %g delta %g", tiny[i][0], tiny[i][1]);
+		cr_expect(isnan(got));
+	}
+	/* and with max_n as large as a long goes */
+	cr_expect_eq(stats_mcnemar_n(0.3, 1e-11, 0.05, 0.8, LONG_MAX, &got), 0);
 }
 
 /* Connor (1987): n = (z_a/2 sqrt(psi) + z_b sqrt(psi - delta^2))^2 / delta^2;

@@ -112,7 +112,7 @@ static int fail_key(const struct pctx *c, const char *key, const char *fmt, ...)
  * {{item.FIELD}}, and for pairwise {{output_a}} / {{output_b}}. */
 static int check_template(const struct pctx *c, enum jdg_kind kind, const char *t)
 {
-	bool has_output = false;
+	bool has_output = false, has_a = false, has_b = false;
 	for (const char *p = strstr(t, "{{"); p; p = strstr(p + 2, "{{")) {
 		const char *e = strstr(p + 2, "}}");
 		if (!e)
@@ -124,9 +124,10 @@ static int check_template(const struct pctx *c, enum jdg_kind kind, const char *
 			  (!strncmp(name, "item.", 5) && name[5]);
 		if (kind == JDG_JUDGE && !strcmp(name, "output"))
 			ok = has_output = true;
-		if (kind == JDG_PAIRWISE &&
-		    (!strcmp(name, "output_a") || !strcmp(name, "output_b")))
-			ok = has_output = true;
+		if (kind == JDG_PAIRWISE && !strcmp(name, "output_a"))
+			ok = has_a = true;
+		if (kind == JDG_PAIRWISE && !strcmp(name, "output_b"))
+			ok = has_b = true;
 		if (!ok)
 			return fail_key(c, "template",
 					kind == JDG_JUDGE
@@ -136,12 +137,20 @@ static int check_template(const struct pctx *c, enum jdg_kind kind, const char *
 					      "output_b, expected, item.FIELD)",
 					name);
 	}
-	if (!has_output)
+	if (kind == JDG_JUDGE && !has_output)
 		return fail_key(c, "template", "%s",
-				kind == JDG_JUDGE
-				    ? "the template never shows the answer: add {{output}}"
-				    : "the template never shows the answers: add {{output_a}} and "
-				      "{{output_b}}");
+				"the template never shows the answer: add {{output}}");
+	/* a comparison needs both answers: with one of them (once or twice)
+	 * the judge would compare an answer with nothing */
+	if (kind == JDG_PAIRWISE && !has_a && !has_b)
+		return fail_key(c, "template", "%s",
+				"the template never shows the answers: add {{output_a}} and "
+				"{{output_b}}");
+	if (kind == JDG_PAIRWISE && (!has_a || !has_b))
+		return fail_key(c, "template",
+				"the template never shows answer %s: add {{output_%s}} (a "
+				"comparison needs both {{output_a}} and {{output_b}})",
+				has_a ? "B" : "A", has_a ? "b" : "a");
 	return 0;
 }
 
@@ -221,9 +230,16 @@ static int parse_numbers(const struct pctx *c, struct jdg_check *jc, const cJSON
 		return fail_key(c, "pass_threshold",
 				"a pairwise check has no threshold (it compares two answers)");
 	if (th) {
-		if (!jsonv_number_in(th, -1e9, 1e9))
+		if (!cJSON_IsNumber(th))
 			return fail_key(c, "pass_threshold", "must be a number, not %s",
 					jsonv_type(th));
+		/* a number out of range is no type error ("a number, not a
+		 * number") */
+		if (!jsonv_number_in(th, -1e9, 1e9))
+			return fail_key(c, "pass_threshold",
+					"must be a number from -1e9 to 1e9 (the score the "
+					"judge's pattern extracts), not %g",
+					th->valuedouble);
 		jc->pass_threshold = th->valuedouble;
 	}
 	const cJSON *rc = cJSON_GetObjectItemCaseSensitive(obj, "reply_chars");

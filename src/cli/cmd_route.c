@@ -27,7 +27,7 @@ static const char route_usage[] =
     "  with --diff, how many items another policy routes differently\n"
     "  --csv          machine-readable: id,task,est_tokens,slot,model,rule; with\n"
     "                 --diff old_slot,old_model,new_slot,new_model,items, and with\n"
-    "                 --items id,task,old_slot,old_model,new_slot,new_model\n"
+    "                 --items id,task,old_slot,old_model,new_slot,new_model,new_rule\n"
     "  --limit N      only the first N items (default: all)\n" CLI_EVALFLAGS_HELP CLI_CACHEFLAG_HELP
     "  --diff         compare EVAL.json's policy (old) with OTHER.json's, or with\n"
     "                 EVAL.json's after --set/--routing (new); the items are\n"
@@ -132,7 +132,8 @@ static int diff_item(void *ctx, const struct ds_item *item, long est,
 		csv_field(stdout, os, 0);
 		csv_field(stdout, om, 0);
 		csv_field(stdout, ns, 0);
-		csv_field(stdout, nm, 1);
+		csv_field(stdout, nm, 0);
+		csv_field(stdout, nd.why, 1);
 	} else {
 		printf("  %-24s %-10s %s (%s) -> %s (%s)   %s\n", item->id, item->task, os, om, ns,
 		       nm, nd.why);
@@ -183,7 +184,7 @@ static int run_diff(const struct cfg *old, const struct cfg *neu, long limit, bo
 	fprintf(as_csv ? stderr : stdout, "route diff: %s -> %s%s\n", old->path, neu->path,
 		neu->n_overrides ? " (with overrides)" : "");
 	if (items)
-		fputs(as_csv ? "id,task,old_slot,old_model,new_slot,new_model\n"
+		fputs(as_csv ? "id,task,old_slot,old_model,new_slot,new_model,new_rule\n"
 			     : "items that change:\n",
 		      stdout);
 	int rc = cli_walk_items(old, limit, diff_item, &x, err);

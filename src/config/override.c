@@ -11,6 +11,9 @@
 
 #include "config/config.h"
 #include "core/fileio.h"
+#include "core/jsonnul.h"
+#include "core/jsonv.h"
+#include "core/jsonw.h"
 #include "core/xalloc.h"
 
 enum { SEG_MAX = 32, KEY_MAX = 256 };
@@ -146,6 +149,34 @@ static int put(cJSON *root, const char *flag, const char *path, const struct seg
 	return 0;
 }
 
+/* The config file's rules for JSON text (config.c parse_json and
+ * no_duplicate_keys) applied to an override's: valid UTF-8, no NUL in a
+ * string (cJSON would cut it there: "m/b\u0000zzz" read as "m/b"), no key
+ * given twice. path is where the value goes ("" for a whole file), for the
+ * message; kind and where as the caller's other errors. */
+static int check_text(enum se_kind kind, const char *where, const char *path, const char *text,
+		      size_t len, const cJSON *value, struct se_err *err)
+{
+	const char *sep = *path ? ": " : "";
+	if (!utf8_valid(text, len))
+		return se_fail(err, kind, where, "%s%sinvalid JSON: not valid UTF-8", path, sep);
+	char rel[JSONV_PATH], full[2 * JSONV_PATH];
+	if (jsonnul_find(text, len, rel, sizeof(rel))) {
+		if (!strcmp(rel, "(root)"))
+			snprintf(full, sizeof(full), "%s", *path ? path : rel);
+		else
+			snprintf(full, sizeof(full), "%s%s%s", path,
+				 *path && rel[0] != '[' ? "." : "", rel);
+		return se_fail(err, kind, where, "%s: %s", full, JSONNUL_MSG);
+	}
+	char at[JSONV_PATH];
+	const char *dup = jsonv_duplicate_key(value, path, at);
+	if (dup)
+		return se_fail(err, kind, where, "%s: duplicate key \"%s\"", *at ? at : "(root)",
+			       dup);
+	return 0;
+}
+
 static int apply_set(cJSON *root, const char *arg, struct se_err *err)
 {
 	const char *flag = "--set";
@@ -163,6 +194,10 @@ static int apply_set(cJSON *root, const char *arg, struct se_err *err)
 		se_fail(err, SE_USAGE, "--set",
 			"%s: the value is not JSON (a string needs quotes: --set '%s=\"text\"')",
 			path, path);
+		goto out;
+	}
+	if (check_text(SE_USAGE, flag, path, eq + 1, strlen(eq + 1), value, err)) {
+		cJSON_Delete(value);
 		goto out;
 	}
 	rc = put(root, flag, path, segs, n, value, err);
@@ -208,7 +243,12 @@ static int apply_routing(cJSON *root, const char *file, struct se_err *err)
 		return se_fail(err, SE_INPUT, where,
 			       "invalid JSON (--routing expects a routing block)");
 	}
+	int bad = check_text(SE_INPUT, file, "", data, len, j, err);
 	free(data);
+	if (bad) {
+		cJSON_Delete(j);
+		return -1;
+	}
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return se_fail(err, SE_INPUT, file,

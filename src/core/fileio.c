@@ -288,6 +288,26 @@ int fio_mkdirs(const char *path, struct se_err *err)
 			free(p);
 			return -1;
 		}
+		/* EEXIST is fine only for a folder (or a link to one): a plain
+		 * file or a dangling link would fail later, at a file inside,
+		 * with "Not a directory" or "No such file" about that file */
+		struct stat st;
+		if (p[0] && stat(p, &st) != 0) {
+			struct stat lst;
+			if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode))
+				se_fail(err, SE_INPUT, p,
+					"is a symbolic link to nothing (a dangling link), not a "
+					"folder");
+			else
+				se_fail_errno(err, p, "cannot create folder");
+			free(p);
+			return -1;
+		}
+		if (p[0] && !S_ISDIR(st.st_mode)) {
+			se_fail(err, SE_INPUT, p, "exists and is not a folder");
+			free(p);
+			return -1;
+		}
 		p[i] = saved;
 	}
 	free(p);

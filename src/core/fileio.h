@@ -60,7 +60,9 @@ int fio_open_append(const char *path, struct se_err *err);
 /* Writes all n bytes (resuming short writes and EINTR). */
 int fio_write_full(int fd, const void *data, size_t n, const char *path, struct se_err *err);
 
-/* mkdir -p for one path (mode 0755). */
+/* mkdir -p for one path (mode 0755). A part that exists must be a folder
+ * (or a link to one): a plain file is "exists and is not a folder", a
+ * dangling link "is a symbolic link to nothing", both SE_INPUT at it. */
 int fio_mkdirs(const char *path, struct se_err *err);
 /* Joins a folder and a relative name into a malloc'd path; an absolute name
  * or an empty folder returns a copy of name. */

@@ -186,9 +186,12 @@ static cJSON *as_list(const char *s, size_t n)
 	return j;
 }
 
+/* Not "id": an empty id cell is an empty id, refused as in JSONL (taking
+ * the record number instead made a later id "1" a duplicate of a line that
+ * has no id). */
 static bool omitted_when_empty(const struct ds_reader *r, const char *name)
 {
-	return !strcmp(name, "id") || !strcmp(name, "task") || !strcmp(name, "metadata") ||
+	return !strcmp(name, "task") || !strcmp(name, "metadata") ||
 	       !strncmp(name, "metadata.", 9) || !strcmp(name, "messages") ||
 	       !strcmp(name, r->expected_field);
 }

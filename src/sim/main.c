@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "core/esc.h"
 #include "core/flags.h"
 #include "sim/sim.h"
 
@@ -136,10 +137,12 @@ static int parse_args(int argc, char **argv, struct sim_args *a, struct se_err *
 
 static int fail(const struct se_err *err)
 {
+	/* control bytes of echoed user text show as \xNN (as shadoweval's) */
 	if (err->where[0])
-		fprintf(stderr, "shadowsim: %s: %s\n", err->where, err->msg);
+		fprintf(stderr, "shadowsim: %s: %s\n", esc_term_str(err->where, 0),
+			esc_term_str(err->msg, 1));
 	else
-		fprintf(stderr, "shadowsim: %s\n", err->msg);
+		fprintf(stderr, "shadowsim: %s\n", esc_term_str(err->msg, 1));
 	if (err->kind == SE_USAGE)
 		fprintf(stderr, "see 'shadowsim --help'\n");
 	return 2;

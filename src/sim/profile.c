@@ -1,9 +1,11 @@
 /* profile.c: shadowsim's profiles file (see sim.h), parsed strictly.
  *
  * Every key is known or an error naming the file and JSON path; numbers are
- * range-checked here so the server never meets a rate above 1 or a negative
- * price. Also the request hash every random choice comes from. It does not
- * read the eval (items.c) nor build replies (reply.c).
+ * range-checked here so the server never meets a rate above 1, a negative
+ * price or a latency that does not end (ttft_ms and stall_ms up to an hour,
+ * tokens_per_s 0 or 0.01..1e9, jitter_frac up to 10; reply.c still
+ * saturates every delay at SIM_MAX_DELAY_MS). Also the request hash every random choice comes from.
+ * It does not read the eval (items.c) nor build replies (reply.c).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -144,10 +146,18 @@ static int parse_latency(const struct jsonv *c, const cJSON *v, const char *path
 					   NULL};
 	if (want_object(c, v, path) || check_keys(c, v, path, keys))
 		return -1;
-	if (get_num(c, v, "ttft_ms", path, 0, 3600e3, &m->ttft_ms) ||
-	    get_num(c, v, "tokens_per_s", path, 0, 1e9, &m->tokens_per_s) ||
-	    get_num(c, v, "jitter_frac", path, 0, 10, &m->jitter_frac))
+	if (get_num(c, v, "ttft_ms", path, 0, SIM_MAX_LATENCY_MS, &m->ttft_ms) ||
+	    get_num(c, v, "tokens_per_s", path, 0, SIM_MAX_TOKENS_PER_S, &m->tokens_per_s) ||
+	    get_num(c, v, "jitter_frac", path, 0, SIM_MAX_JITTER_FRAC, &m->jitter_frac))
 		return -1;
+	/* 0 is instant; a positive rate must be one that ends: 1e-300 tokens a
+	 * second would put the last token past the end of time */
+	if (m->tokens_per_s > 0 && m->tokens_per_s < SIM_MIN_TOKENS_PER_S) {
+		char p[JSONV_PATH];
+		jsonv_key(p, path, "tokens_per_s");
+		return jsonv_fail(c, p, "out of range (expected 0 for instant, or %g..%g)",
+				  SIM_MIN_TOKENS_PER_S, SIM_MAX_TOKENS_PER_S);
+	}
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(v, "jitter");
 	if (j) {
 		char p[JSONV_PATH];
@@ -234,7 +244,7 @@ static int parse_faults(const struct jsonv *c, const cJSON *v, const char *path,
 	if (get_num(c, v, "retry_after_s", path, 0, 1e10, &m->retry_after_s) ||
 	    get_bool(c, v, "retry_after_date", path, &m->retry_after_date) ||
 	    get_bool(c, v, "retry_after_body", path, &m->retry_after_body) ||
-	    get_num(c, v, "stall_ms", path, 0, 3600e3, &stall) ||
+	    get_num(c, v, "stall_ms", path, 0, SIM_MAX_LATENCY_MS, &stall) ||
 	    get_num(c, v, "first_attempts", path, 0, 1000, &first))
 		return -1;
 	m->stall_ms = (long)stall;

@@ -127,6 +127,17 @@ void sim_retry_after(const struct sim_model *m, char *out, size_t size)
 
 /* ---- planning ---- */
 
+/* A delay as the server may wait it: NaN and negatives are 0, anything
+ * above SIM_MAX_DELAY_MS (inf too) is SIM_MAX_DELAY_MS. So the due times
+ * built from it (server.c: ttft + gen + stall) stay finite and convert to a
+ * timespec without overflow, whatever a model struct holds. */
+static double delay_ms(double ms)
+{
+	if (!(ms > 0))
+		return 0;
+	return ms < SIM_MAX_DELAY_MS ? ms : SIM_MAX_DELAY_MS;
+}
+
 /* A multiplicative latency factor: 1 without jitter, mean about 1 otherwise. */
 static double jitter_factor(const struct sim_model *m, uint64_t seed, const char *key, int attempt,
 			    const char *purpose)
@@ -260,11 +271,12 @@ static void fill_plan(const struct sim_request_ctx *ctx, struct sim_plan *pl,
 	pl->cost_completion = (double)pl->completion_tokens * m->price_completion;
 	pl->cost = pl->cost_prompt + pl->cost_completion + m->price_request;
 
-	pl->ttft_ms = m->ttft_ms * jitter_factor(m, ctx->seed, pl->key, pl->attempt, "ttft");
+	pl->ttft_ms =
+	    delay_ms(m->ttft_ms * jitter_factor(m, ctx->seed, pl->key, pl->attempt, "ttft"));
 	pl->gen_ms = 0;
 	if (m->tokens_per_s > 0)
-		pl->gen_ms = (double)pl->completion_tokens * 1000.0 / m->tokens_per_s *
-			     jitter_factor(m, ctx->seed, pl->key, pl->attempt, "tps");
+		pl->gen_ms = delay_ms((double)pl->completion_tokens * 1000.0 / m->tokens_per_s *
+				      jitter_factor(m, ctx->seed, pl->key, pl->attempt, "tps"));
 
 	if (pl->fault == SIM_FAULT_JSON_WHEN_STREAM)
 		pl->stream = false; /* the reply is a whole chat.completion */

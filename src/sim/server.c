@@ -236,7 +236,10 @@ static void *timer_main(void *arg)
 		if (s->wait_head && s->wait_head->deadline < next)
 			next = s->wait_head->deadline;
 		if (next > now) {
-			double at = next;
+			/* at most a day ahead (and never inf or NaN): the
+			 * conversion to a timespec must not overflow; a later
+			 * due time only costs one more turn of this loop */
+			double at = next < now + SIM_MAX_DELAY_MS ? next : now + SIM_MAX_DELAY_MS;
 			struct timespec ts;
 			ts.tv_sec = (time_t)(at / 1000.0);
 			ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000.0) * 1e6);

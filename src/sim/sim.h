@@ -75,6 +75,15 @@ struct sim_task_acc {
 	double p;
 };
 
+/* The bounds of a profile's latency (profile.c) and of any delay the server
+ * computes from them (reply.c: after jitter, each of ttft and generation
+ * saturates at SIM_MAX_DELAY_MS, so every due time is finite). */
+#define SIM_MAX_LATENCY_MS 3600e3 /* ttft_ms, stall_ms */
+#define SIM_MIN_TOKENS_PER_S 0.01 /* tokens_per_s: 0 (instant) or this.. */
+#define SIM_MAX_TOKENS_PER_S 1e9  /* ..to this */
+#define SIM_MAX_JITTER_FRAC 10.0  /* jitter_frac */
+#define SIM_MAX_DELAY_MS 86400e3  /* a day */
+
 struct sim_model {
 	char *id;
 	long context_length;	 /* tokens (chars/4); default 128000 */

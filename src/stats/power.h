@@ -21,8 +21,10 @@ void stats_power_free(struct stats_power *pw);
 double stats_power_at(struct stats_power *pw, long n);
 
 /* The smallest n (<= max_n) whose exact power is >= power, with that power
- * in *achieved; 0 when none up to max_n, -1 on arguments out of range
- * (|delta| > psi: the gap is larger than the discordance allows). */
+ * in *achieved; 0 when none up to max_n (at once when half of the normal
+ * approximation is past max_n, however tiny the gap), -1 on arguments out
+ * of range (|delta| > psi: the gap is larger than the discordance allows).
+ * Bounded work for any arguments (power.c: scan, then double and bisect). */
 long stats_mcnemar_n(double psi, double delta, double alpha, double power, long max_n,
 		     double *achieved);
 /* Connor's normal approximation of the same n (not rounded). */

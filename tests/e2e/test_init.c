@@ -78,6 +78,36 @@ Test(init, the_printed_commands_run_a_shadow_eval)
 	test_rmdir(dir);
 }
 
+/* A target that cannot be a folder is named as such, not through the
+ * temporary file init would write in it ("FILE/eval.json.tmp: cannot
+ * remove the stale temporary file: Not a directory"). */
+Test(init, a_target_that_is_not_a_folder_is_named)
+{
+	char *dir = test_mkdtemp("init-notdir");
+	struct buf out = {0};
+	cr_assert_eq(test_sh(NULL, "cd %s && : > FILE && ln -s nowhere LINK", dir), 0);
+	static const struct {
+		const char *target, *want;
+	} cases[] = {
+	    {"FILE", "/FILE: exists and is not a folder\n"},
+	    {"FILE/sub", "/FILE: exists and is not a folder\n"},
+	    {"LINK", "/LINK: is a symbolic link to nothing (a dangling link), not a folder\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&out);
+		int rc = test_sh(&out, "%s/shadoweval init %s/%s 2>&1", test_bin_dir(), dir,
+				 cases[i].target);
+		cr_expect_eq(rc, 2, "%s: %s", cases[i].target, out.data);
+		cr_expect(strstr(out.data, cases[i].want), "%s: %s", cases[i].target, out.data);
+		cr_expect(!strstr(out.data, ".tmp"), "%s: %s", cases[i].target, out.data);
+	}
+	buf_reset(&out);
+	cr_expect_neq(test_sh(NULL, "test -e %s/nowhere", dir), 0, "the link's target was made");
+	buf_free(&out);
+	test_sh(NULL, "rm -rf %s", dir);
+	free(dir);
+}
+
 Test(init, the_starter_eval_validates_and_routes_every_task)
 {
 	char *dir = test_mkdtemp("init-validate");

@@ -1109,6 +1109,8 @@ Test(simproc, profile_errors_name_the_path_type_and_bound)
 	    {"bad_type.json",
 	     "bad_type.json: models[\"sim/a\"].latency.ttft_ms: expected a number"},
 	    {"bad_root_key.json", "bad_root_key.json: modles: unknown key \"modles\""},
+	    {"bad_tps.json", "bad_tps.json: models[\"m/inf\"].latency.tokens_per_s: out of range "
+			     "(expected 0 for instant, or 0.01..1e+09)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char args[256];

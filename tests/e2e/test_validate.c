@@ -253,6 +253,90 @@ Test(validate, set_and_routing_override_the_config_and_errors_name_the_flag_and_
 	free(dir);
 }
 
+/* An override's JSON text meets the config file's rules: a NUL in a string
+ * (cJSON cut "m/b\u0000zzz" to "m/b" and the run used it), a key given twice,
+ * text that is not UTF-8; in --set values (keys too) and --routing files. */
+Test(validate, overrides_meet_the_config_files_rules_for_json_text)
+{
+	char *dir = test_mkdtemp("val");
+	write_text(dir, "items.jsonl", items);
+	write_eval(dir, "eval.json", "http://127.0.0.1:9/v1", NULL, plain_rules, "fast");
+	write_text(dir, "nul.json", "{\"rules\": [], \"default\": \"deep\\u0000x\"}\n");
+	write_text(dir, "dup.json", "{\"rules\": [], \"default\": \"deep\", \"default\": 1}\n");
+	write_text(dir, "latin1.json",
+		   "{\"rules\": [], \"default\": \"d\xe9"
+		   "ep\"}\n");
+	static const struct {
+		const char *args, *want;
+	} bad[] = {
+	    {"--set 'slots.balanced=\"m/b\\u0000zzz\"'",
+	     "--set: slots.balanced: contains a NUL character"},
+	    {"--set 'name=\"a\\u0000b\"'", "--set: name: contains a NUL character"},
+	    {"--set 'routing.rules[0]={\"task\": \"qa\\u0000\", \"slot\": \"deep\"}'",
+	     "--set: routing.rules[0].task: contains a NUL character"},
+	    {"--set 'slots={\"x\\u0000\": \"m/b\"}'", "--set: slots.x"},
+	    {"--set 'routing.rules=[\"\\u0000\"]'", "--set: routing.rules[0]: contains a NUL"},
+	    {"--set 'routing.rules[0]={\"task\": \"qa\", \"task\": \"math\", \"slot\": "
+	     "\"deep\"}'",
+	     "--set: routing.rules[0]: duplicate key \"task\""},
+	    {"--set \"name=\\\"$(printf 'a\\351')\\\"\"",
+	     "--set: name: invalid JSON: not valid UTF-8"},
+	    {"--routing nul.json", "nul.json: default: contains a NUL character"},
+	    {"--routing dup.json", "dup.json: (root): duplicate key \"default\""},
+	    {"--routing latin1.json", "latin1.json: invalid JSON: not valid UTF-8"},
+	};
+	struct buf out = {0};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char args[512];
+		snprintf(args, sizeof(args), "validate eval.json %s", bad[i].args);
+		const char *want = bad[i].want;
+		cr_expect_eq(se(&out, dir, NULL, args), 2, "%s: %s", args, out.data);
+		cr_expect(strstr(out.data, want), "%s: want \"%s\" in: %s", args, want, out.data);
+	}
+	/* the same values without the NUL are fine */
+	cr_expect_eq(se(&out, dir, NULL, "validate eval.json --set 'name=\"ab\"'"), 0, "%s",
+		     out.data);
+	buf_free(&out);
+	test_sh(NULL, "rm -rf '%s'", dir);
+	free(dir);
+}
+
+/* Messages echo keys and values as given: control bytes in them show as
+ * \xNN (a newline in a --set key split the message over two lines; an ESC
+ * would drive the terminal), whichever check refuses them; and a number out
+ * of range is no type error ("must be a number, not a number"). */
+Test(validate, messages_escape_control_bytes_and_name_the_range)
+{
+	char *dir = test_mkdtemp("val");
+	write_text(dir, "items.jsonl", items);
+	write_eval(dir, "eval.json", "http://127.0.0.1:9/v1", NULL, plain_rules, "fast");
+	static const struct {
+		const char *args, *want;
+	} cases[] = {
+	    {"--set \"$(printf 'routing.default=\"x\\nY\\033[2J\"')\"",
+	     "unknown slot \"x\\x0aY\\x1b[2J\""},
+	    {"--set \"$(printf 'routing.a\\nb=1')\"", "unknown key \"a\\x0ab\""},
+	    {"--set 'checks=[{\"name\": \"j\", \"type\": \"judge\", \"judge\": \"fast\", "
+	     "\"pass_threshold\": 1e308}]'",
+	     "checks[0].pass_threshold: must be a number from -1e9 to 1e9"},
+	};
+	struct buf out = {0};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char args[512];
+		snprintf(args, sizeof(args), "validate eval.json %s", cases[i].args);
+		cr_expect_eq(se(&out, dir, NULL, args), 2, "%s: %s", args, out.data);
+		cr_expect(strstr(out.data, cases[i].want), "%s: want \"%s\" in: %s", args,
+			  cases[i].want, out.data);
+		/* one line of message, then the --help hint at most */
+		const char *nl = strchr(out.data, '\n');
+		cr_expect(nl && (!nl[1] || !strncmp(nl + 1, "see '", 5)), "%s: %s", args, out.data);
+		cr_expect(!strchr(out.data, '\033'), "%s: a raw ESC", args);
+	}
+	buf_free(&out);
+	test_sh(NULL, "rm -rf '%s'", dir);
+	free(dir);
+}
+
 Test(validate, route_diff_counts_items_per_old_and_new_slot_and_lists_them)
 {
 	char *dir = test_mkdtemp("val");
@@ -278,10 +362,15 @@ Test(validate, route_diff_counts_items_per_old_and_new_slot_and_lists_them)
 			"\"qa\", \"slot\": \"balanced\"}'"),
 		     0, "%s", out.data);
 	cr_expect(strstr(out.data, "3 of 8 items change slot or model"), "%s", out.data);
+	/* the CSV has the text's columns: the new rule last */
+	cr_expect(strstr(out.data, "id,task,old_slot,old_model,new_slot,new_model,new_rule\n"),
+		  "%s", out.data);
 	for (int i = 1; i <= 3; i++) {
-		char line[64];
+		char line[128];
 		snprintf(line, sizeof(line),
-			 "\"a%d\",\"qa\",\"fast\",\"sim/fast\",\"balanced\",\"sim/bal\"\n", i);
+			 "\"a%d\",\"qa\",\"fast\",\"sim/fast\",\"balanced\",\"sim/bal\","
+			 "\"routing.rules[1]: task \"\"qa\"\"\"\n",
+			 i);
 		cr_expect(strstr(out.data, line), "missing %s in %s", line, out.data);
 	}
 	cr_expect(!strstr(out.data, "\"m1\""), "%s", out.data);
