@@ -112,7 +112,7 @@ static int check_identity(const cJSON *o, const char *path, struct se_err *err)
 					   "dataset", "dataset_sha256", "started_at",
 					   "cache",   "missing_shards", NULL};
 	for (size_t i = 0; strs[i]; i++)
-		if (opt_str(o, strs[i], false, path, err))
+		if (opt_str(o, strs[i], true, path, err))
 			return -1;
 	if (opt_str(o, "ended_at", true, path, err))
 		return -1;
