@@ -831,7 +831,7 @@ Test(merge, refuses_bogus_fields_of_an_input_manifest_naming_file_and_path)
 	    {"concurrency", "\"8\"", "concurrency", "\"8\""},
 	    {"limit", "-2", "limit", "-2"},
 	    {"limit", "1.5", "limit", "1.5"},
-	    {"started_at", "5", "started_at", "a string, got 5"},
+	    {"started_at", "5", "started_at", "a string or null, got 5"},
 	    {"ended_at", "[]", "ended_at", "an array"},
 	    {"cache", "{}", "cache", "an object"},
 	    {"status", "\"weird\"", "status", "\"weird\""},
