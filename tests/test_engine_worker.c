@@ -244,6 +244,61 @@ Test(engine_worker, a_queued_batch_is_flushed_once_then_handed_back_in_order, .t
 	close(b.o.gate[1]);
 }
 
+/* Each node after the first takes twice the hold: a backlog must come
+ * back in batches of at most two (the first node, scored, then one more
+ * whose scoring took longer than the hold), in order, each flushed before
+ * it came back, never the whole backlog at once. */
+static void record_slow(void *ctx, struct eng_wnode *wn)
+{
+	struct batched *b = ctx;
+	bool first = b->o.n == 0;
+	record(&b->o, wn);
+	if (!first)
+		usleep((useconds_t)(ENG_WORKER_HOLD_MS * 2000.0)); /* the slow check itself */
+}
+
+static void flush_slow(void *ctx, struct eng_wnode *batch)
+{
+	int in_batch = 0;
+	for (struct eng_wnode *n = batch; n; n = n->next)
+		in_batch++;
+	cr_assert_leq(in_batch, 2, "a slow backlog was held back %d nodes at a time", in_batch);
+	flush_batch(ctx, batch);
+}
+
+Test(engine_worker, slow_scoring_hands_nodes_back_without_waiting_for_the_backlog, .timeout = 30)
+{
+	struct batched b = {.flushes = 0};
+	cr_assert_eq(pipe(b.o.gate), 0);
+	struct eng_worker w;
+	struct se_err err;
+	cr_assert_eq(eng_worker_start_batched(&w, record_slow, flush_slow, &b, &err), 0);
+	enum { N = 10 };
+	struct node nodes[N];
+	for (int i = 0; i < N; i++) {
+		nodes[i].seq = i;
+		eng_worker_push(&w, &nodes[i].n);
+	}
+	cr_assert_eq(write(b.o.gate[1], "x", 1), 1); /* all queued: release the first */
+	struct pollfd p = {.fd = eng_worker_fd(&w), .events = POLLIN};
+	int got = 0;
+	while (got < N) {
+		cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
+		for (struct eng_wnode *n = eng_worker_done(&w); n; n = n->next) {
+			int seq = ((struct node *)n)->seq;
+			cr_assert_eq(seq, got, "completions out of order");
+			b.back[seq] = true;
+			got++;
+		}
+	}
+	cr_assert_eq(b.n_flushed, N);
+	cr_assert_geq(b.flushes, N / 2, "%d flushes for %d slow nodes", b.flushes, N);
+	eng_worker_stop(&w);
+	eng_worker_free(&w);
+	close(b.o.gate[0]);
+	close(b.o.gate[1]);
+}
+
 /* ---- the engine with scoring held back ---- */
 
 #define ITEMS 8

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/wakefd.h"
 
 /* Hands a batch back to the loop: one eventfd write when the completion
@@ -43,6 +44,7 @@ static void *worker_main(void *arg)
 		(void)setpriority(PRIO_PROCESS, 0, nice_now + ENG_WORKER_NICE);
 	struct eng_wnode *held = NULL, *held_tail = NULL; /* scored, not flushed */
 	size_t n_held = 0;
+	double held_since = 0; /* when the first held node was scored */
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->in_head && !w->closing)
@@ -56,6 +58,9 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		n->next = NULL;
 		w->fn(w->ctx, n);
+		double now = clock_now_ms();
+		if (n_held == 0)
+			held_since = now;
 		if (held_tail)
 			held_tail->next = n;
 		else
@@ -63,9 +68,10 @@ static void *worker_main(void *arg)
 		held_tail = n;
 		n_held++;
 		pthread_mutex_lock(&w->mu);
-		if (w->in_head && n_held < ENG_WORKER_BATCH)
+		if (w->in_head && n_held < ENG_WORKER_BATCH &&
+		    now - held_since < ENG_WORKER_HOLD_MS)
 			continue;
-		/* the queue is empty (or the batch full): flush, then hand back */
+		/* the queue is empty, the batch full or old: flush, hand back */
 		pthread_mutex_unlock(&w->mu);
 		if (w->flush)
 			w->flush(w->ctx, held);

@@ -7,8 +7,9 @@
  * the loop's wait (eng_net_wait): the loop frees what it owns (the job, the
  * item) only when the node comes back.
  *
- * Batched: the worker scores nodes until its queue is empty or
- * ENG_WORKER_BATCH are scored, calls the flush function once on that batch
+ * Batched: the worker scores nodes until its queue is empty,
+ * ENG_WORKER_BATCH are scored or ENG_WORKER_HOLD_MS have passed since the
+ * batch's first node was scored, calls the flush function once on that batch
  * (the engine writes the batch's results.jsonl lines in one write), and only
  * then hands the batch back, with one eventfd write when the completion list
  * was empty. So a node that comes back has had its flush, and a busy run
@@ -50,6 +51,15 @@ typedef void (*eng_work_fn)(void *ctx, struct eng_wnode *n);
 typedef void (*eng_flush_fn)(void *ctx, struct eng_wnode *batch);
 
 #define ENG_WORKER_BATCH 256 /* nodes scored before a flush, at most */
+/* A batch is flushed and handed back once this long has passed since its
+ * first node was scored, even with more nodes waiting: each node that
+ * comes back frees a concurrency slot, and a slow check that held a whole
+ * backlog back would free the slots all at once, a burst of new requests
+ * whose latency is then the server's queue (bench/latency.sh: a 6 ms
+ * check held 64 nodes for 400 ms, the next 64 requests went out together
+ * and came back 2 to 7 ms late by tcpdump's clock). With slow checks a
+ * batch is two nodes; at zero latency it is still about a hundred. */
+#define ENG_WORKER_HOLD_MS 1.0
 /* The worker's nice value over the process's: when the cores are short, a
  * CPU-heavy check (or a command check's process, which inherits it when
  * the worker restarts one) waits, not the timing of replies. */
