@@ -8,7 +8,8 @@
 # wrk's C/L against the same server at each C is printed beside it (a
 # 3 s run: at L = 1 s a connection whose first request went out late
 # completes only 2 waves in it, so this is no ceiling).
-# At the largest C, one more pair runs BENCH_CONC_LONG_WAVES waves: ours,
+# At the largest C, the libcurl floor (bench/curl-floor.c) runs the same
+# requests, without a target. Then one more pair runs BENCH_CONC_LONG_WAVES waves: ours,
 # and wrk for waves * L seconds. The ramp of C new connections is a cost
 # each run pays once; the longer pair shows the rate with less of it.
 #
@@ -71,6 +72,21 @@ if [ "$c1" -gt "$c0" ]; then
   bench_row 4 mb_per_1000_in_flight "$(bench_fmt "($k1 - $k0) / 1024 / (($c1 - $c0) / 1000)")" "" "" \
     "bench/concurrency.sh: peak RSS at C=$c1 minus C=$c0, per 1,000 in flight"
 fi
+# The libcurl floor at the largest C: bench/curl-floor.c, a bare libcurl
+# client in our network structure, the same WAVES * C requests against the
+# same server (on 1 December 2026 it reached 0.87 to 0.90 at C = 4096: the
+# connections' ramp and libcurl's per-transfer work, with no shadoweval in
+# it). No target: it shows what libcurl itself reaches here.
+bench_floor
+n1=$((waves * c1))
+bench_measure "$BENCH_TMP/floor.m" "$floor" "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$n1" "$c1" \
+  >"$BENCH_TMP/floor.out" 2>&1 || { echo "concurrency: curl-floor failed: $(tail -3 "$BENCH_TMP/floor.out")" >&2; exit 1; }
+read -r fwall _ _ _ <"$BENCH_TMP/floor.m"
+read -r wall1 _ _ _ <"$BENCH_TMP/m$c1"
+how="bench/concurrency.sh: curl-floor URL $n1 $c1 (bench/curl-floor.c), L=${lat}ms, after our run at C=$c1"
+bench_row 4 "libcurl_floor_c_over_l_ratio_c$c1" "$(bench_fmt "($n1 / $fwall) / ($c1 * 1000 / $lat)")" "" "" "$how"
+bench_row 4 "c_over_l_over_libcurl_floor_ratio_c$c1" "$(bench_fmt "$fwall / $wall1")" "" "" "$how"
+
 long=${BENCH_CONC_LONG_WAVES:-10}
 if [ "$long" -gt "$waves" ]; then
   conc_run "$c1" "$long" "_w$long"

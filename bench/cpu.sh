@@ -24,13 +24,7 @@ wrk_s=${BENCH_WRK_S:-2}
 rounds=${BENCH_CPU_ROUNDS:-3}
 command -v wrk >/dev/null || { echo "cpu: wrk is not installed (make bench installs it)" >&2; exit 2; }
 bench_tmp
-floor=$BIN/curl-floor # made by make bench; compiled here when missing
-if [ ! -x "$floor" ]; then
-  floor=$BENCH_TMP/curl-floor
-  echo "  no $BIN/curl-floor: compiling bench/curl-floor.c into $floor"
-  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 bench/curl-floor.c -lcurl -lpthread -o "$floor" ||
-    { echo "cpu: cannot compile bench/curl-floor.c" >&2; exit 2; }
-fi
+bench_floor
 bench_profile "$BENCH_TMP/prof.json" bench/model 0
 bench_sim "$BENCH_TMP/prof.json" || exit 1
 url=http://127.0.0.1:$SIM_PORT/v1

@@ -39,6 +39,18 @@ bench_tmp() {
   BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/se-bench-XXXXXX")
 }
 
+# bench_floor: sets $floor to the libcurl floor, bench/curl-floor.c (a bare
+# libcurl client in shadoweval's network structure): $BIN/curl-floor, made
+# by make bench, or compiled into $BENCH_TMP when missing.
+bench_floor() {
+  floor=$BIN/curl-floor
+  [ -x "$floor" ] && return 0
+  floor=$BENCH_TMP/curl-floor
+  echo "  no $BIN/curl-floor: compiling bench/curl-floor.c into $floor"
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 bench/curl-floor.c -lcurl -lpthread -o "$floor" ||
+    { echo "bench: cannot compile bench/curl-floor.c" >&2; exit 2; }
+}
+
 # met when VALUE satisfies TARGET ("<=1.5"), "not met" otherwise, "-" without one.
 bench_met() {
   local value=$1 target=$2 op num
