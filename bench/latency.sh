@@ -85,8 +85,9 @@ run() {
     2>"$BENCH_TMP/err" || { echo "latency: run failed: $(tail -3 "$BENCH_TMP/err")" >&2; exit 1; }
   read -r l50 l99 <<<"$(bench_pcts "$BENCH_TMP/run/results.jsonl" latency_ms)"
   read -r t50 t99 <<<"$(bench_pcts "$BENCH_TMP/run/results.jsonl" ttft_ms)"
-  echo "$(bench_fmt "$l50 - $lat") $(bench_fmt "$l99 - $lat") $(bench_fmt "$t50 - $lat") $(bench_fmt "$t99 - $lat")" \
+  echo "$(bench_minus "$l50" "$lat") $(bench_minus "$l99" "$lat") $(bench_minus "$t50" "$lat") $(bench_minus "$t99" "$lat")" \
     >"$BENCH_TMP/$name.err"
+  bench_not_ok "$BENCH_TMP/run/results.jsonl" >"$BENCH_TMP/$name.bad"
 }
 
 for c in $concs; do
@@ -94,6 +95,7 @@ for c in $concs; do
   [ "$n" -lt 1000 ] && n=1000
   # rounds of ours then wrk's, each figure the median of its rounds
   : >"$BENCH_TMP/rounds$c"
+  bad=0
   for r in $(seq "$rounds"); do
     run "$n" "$c" "c$c"
     warm "$c"
@@ -101,20 +103,27 @@ for c in $concs; do
       -s "$BENCH_TMP/post.lua" "$url/chat/completions"
     # lat50 lat99 ttft50 ttft99 wrk50 wrk99
     echo "$(<"$BENCH_TMP/c$c.err")" \
-      "$(bench_fmt "$(bench_wrk_pct "$BENCH_TMP/wrk$c" 50%) - $lat")" \
-      "$(bench_fmt "$(bench_wrk_pct "$BENCH_TMP/wrk$c" 99%) - $lat")" >>"$BENCH_TMP/rounds$c"
-    echo "  C=$c round $r: $(tail -1 "$BENCH_TMP/rounds$c") (ms: our p50 p99, TTFT p50 p99; wrk's p50 p99)"
+      "$(bench_minus "$(bench_wrk_pct "$BENCH_TMP/wrk$c" 50%)" "$lat")" \
+      "$(bench_minus "$(bench_wrk_pct "$BENCH_TMP/wrk$c" 99%)" "$lat")" >>"$BENCH_TMP/rounds$c"
+    nb=$(<"$BENCH_TMP/c$c.bad")
+    bad=$((bad + nb))
+    werr=$(grep -E '^ +(Socket errors|Non-2xx)' "$BENCH_TMP/wrk$c" | tr -s ' ' | tr '\n' ';')
+    note=
+    [ "$nb" = 0 ] || note=" $nb of our requests not ok;"
+    [ -z "$werr" ] || note="$note wrk: $werr"
+    echo "  C=$c round $r: $(tail -1 "$BENCH_TMP/rounds$c") (ms: our p50 p99, TTFT p50 p99; wrk's p50 p99)$note"
   done
   col() { cut -d' ' -f"$1" "$BENCH_TMP/rounds$c" | bench_median; }
   l50=$(col 1) l99=$(col 2) t50=$(col 3) t99=$(col 4) w50=$(col 5) w99=$(col 6)
   how="BENCH_LAT_CONCS=$c bench/latency.sh: shadoweval run, $n streamed requests, L=${lat}ms, C=$c; wrk -t2 -c$c -d${wrk_s}s --latency; each after a ${warm_s}s wrk warm-up at C; medians of $rounds alternated rounds"
+  [ "$bad" = 0 ] || how="$how ($bad of our requests not ok)"
   bench_row 2 "latency_err_p50_ms_c$c" "$l50" "" "" "$how"
   bench_row 2 "latency_err_p99_ms_c$c" "$l99" "" "" "$how"
   bench_row 2 "ttft_err_p50_ms_c$c" "$t50" "" "" "$how"
   bench_row 2 "ttft_err_p99_ms_c$c" "$t99" "" "" "$how"
   bench_row 2 "wrk_err_p50_ms_c$c" "$w50" "" "" "$how"
   bench_row 2 "wrk_err_p99_ms_c$c" "$w99" "" "" "$how"
-  if [ "$(echo "$w99 > 0" | bc -l)" = 1 ]; then
+  if [ "$l99" != nan ] && [ "$w99" != nan ] && [ "$(echo "$w99 > 0" | bc -l)" = 1 ]; then
     bench_row 2 "p99_err_over_wrk_ratio_c$c" "$(bench_fmt "$l99 / $w99")" "<=1.5" "" "$how"
   else
     bench_row 2 "p99_err_over_wrk_ratio_c$c" nan "<=1.5" "not met" "$how (wrk's p99 error is $w99 ms: no ratio)"

@@ -77,8 +77,13 @@ bench_row() {
 
 # bench_median: the median of the numbers on stdin, one a line (the lower
 # middle one of an even count).
-bench_median() {
-  sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+bench_median() { # of the numbers read, "nan"s left out ("nan" when none)
+  grep -v '^nan$' | sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "nan" }'
+}
+
+# VALUE minus SUB, formatted; "nan" stays "nan".
+bench_minus() {
+  if [ "$1" = nan ]; then echo nan; else bench_fmt "$1 - $2"; fi
 }
 
 bench_fmt() {
@@ -175,19 +180,25 @@ bench_wrk_requests() {
 bench_pcts() {
   python3 - "$1" "$2" <<'PY'
 import json, sys
-v = sorted(json.loads(l)[sys.argv[2]] for l in open(sys.argv[1]) if l.strip())
-v = [x for x in v if x is not None]
+v = sorted(x for x in (json.loads(l)[sys.argv[2]] for l in open(sys.argv[1]) if l.strip())
+           if x is not None)
 pick = lambda q: v[min(len(v) - 1, int(q * len(v)))]
 print("%.3f %.3f" % (pick(0.50), pick(0.99)) if v else "nan nan")
 PY
 }
 
-# wrk's percentile (50%, 99%) in ms from a report made with --latency.
+# wrk's percentile (50%, 99%) in ms from a report made with --latency
+# ("nan" when the report has none).
 bench_wrk_pct() {
   awk -v p="$2" '$1 == p {
     v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
     if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000
-    printf "%.3f\n", v; exit }' "$1"
+    printf "%.3f\n", v; found = 1; exit } END { if (!found) print "nan" }' "$1"
+}
+
+# The result lines of a run folder's results.jsonl whose status is not ok.
+bench_not_ok() {
+  grep -vc '"status":"ok"' "$1" || true
 }
 
 # Raises the soft open-file limit to the hard one (C = 4096 needs about 8,300
