@@ -1,6 +1,6 @@
 /* server.c: shadowsim's HTTP server on libmicrohttpd (see sim.h).
  *
- * Threads: MHD's internal polling threads (a pool of one epoll loop per core)
+ * Threads: MHD's internal polling threads (a pool of one poll() loop per core)
  * run every handler; one timer thread here wakes connections up. Nothing ever
  * sleeps in a handler: a connection that must wait (latency, a stall, the next
  * token of a stream) is suspended with MHD_suspend_connection and a
@@ -874,8 +874,19 @@ static struct MHD_Daemon *start_daemon(struct sim_server *s, unsigned limit)
 	 * state and leaves the ready list without being cleaned up, so its
 	 * socket stays open until some later event on it (the client giving
 	 * up). A truncated stream must end at once, as a dropped connection. */
-	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
-		flags |= MHD_USE_EPOLL;
+	/* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop drains events
+	 * by calling epoll_wait again, with the blocking timeout, whenever one
+	 * call returned a full batch (128), and only then takes the
+	 * connections the door added (MHD_add_connection). When the wake-up of
+	 * the last add was consumed in that full batch, the second wait
+	 * sleeps with them pending: after a burst of new connections (a wrk
+	 * run at C = 256, then one of shadoweval's), 1 run in 8 had 78 to 256
+	 * requests unread, answered by no reply and a close when the header
+	 * timeout (10 s) came. MHD_USE_POLL waits once a turn and takes added
+	 * connections after it: no stall in 24 such runs, and the same
+	 * requests/s against wrk (bench/sim-bench.sh). */
+	if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
+		flags |= MHD_USE_POLL;
 	else
 		flags |= MHD_USE_AUTO;
 	if (s->o.verbose)

@@ -12,7 +12,7 @@
  *   reply.c    the decisions for one request (hash-seeded, never timing) and
  *              the bytes of every reply: completion, stream chunks, errors,
  *              the /models list, all in OpenRouter's shapes
- *   server.c   the HTTP server (libmicrohttpd, thread pool + epoll) with a
+ *   server.c   the HTTP server (libmicrohttpd, thread pool + poll()) with a
  *              timer thread that resumes suspended connections when their
  *              latency has elapsed
  * main.c parses the command line and owns the process (signals, exit codes).
