@@ -625,6 +625,66 @@ Test(merge, accepts_an_empty_output_folder)
 	char *p = fio_join(o.path, "models.csv");
 	cr_expect(exists(p), "no summaries in the merged folder");
 	free(p);
+	p = fio_join(o.path, "merge.partial");
+	cr_expect_not(exists(p), "a finished merge left its marker");
+	free(p);
+	free_out(&o);
+	test_rmdir(d[0]);
+}
+
+/* A merge killed midway leaves OUT/merge.partial beside what it wrote: the
+ * next merge into OUT clears those files and writes the whole run; a
+ * finished merge leaves no marker. */
+Test(merge, redoes_a_merge_that_did_not_finish)
+{
+	char *d[1] = {make_shard(1, 1, NULL)};
+	struct out o = new_out();
+	cr_assert_eq(mkdir(o.path, 0755), 0);
+	write_file(o.path, "merge.partial", "", 0);
+	write_file(o.path, "results.jsonl", "{\"item_id\":\"torn", 16);
+	write_file(o.path, "manifest.json", "{}", 2);
+	write_file(o.path, "models.csv", "old\n", 4);
+	struct se_err err;
+	se_clear(&err);
+	cr_assert_eq(mg_merge((const char *const *)d, 1, o.path, NULL, NULL, &err), 0, "%s: %s",
+		     err.where, err.msg);
+	struct buf want;
+	buf_init(&want);
+	shard_lines(&want, 1, 1);
+	size_t len;
+	char *got = read_in(o.path, "results.jsonl", &len);
+	cr_expect(len == want.len && !memcmp(got, want.data, len),
+		  "the leftover lines were not replaced:\n%s", got);
+	cJSON *m = read_manifest(o.path);
+	cr_expect_str_eq(jstr(m, "status"), "complete");
+	char *models = read_in(o.path, "models.csv", &len);
+	cr_expect(len > 4 && strncmp(models, "old", 3), "models.csv is the leftover");
+	char *marker = fio_join(o.path, "merge.partial");
+	cr_expect_not(exists(marker), "a finished merge left its marker");
+	free(marker);
+	free(models);
+	cJSON_Delete(m);
+	free(got);
+	buf_free(&want);
+	free_out(&o);
+	test_rmdir(d[0]);
+}
+
+Test(merge, an_unfinished_merge_with_a_subfolder_is_refused)
+{
+	char *d[1] = {make_shard(1, 1, NULL)};
+	struct out o = new_out();
+	cr_assert_eq(mkdir(o.path, 0755), 0);
+	write_file(o.path, "merge.partial", "", 0);
+	char *sub = fio_join(o.path, "notes");
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	struct se_err err;
+	cr_assert_eq(mg_merge((const char *const *)d, 1, o.path, NULL, NULL, &err), -1);
+	cr_expect_eq(err.kind, SE_INPUT);
+	cr_expect(strstr(err.msg, "subfolder (notes)"), "%s", err.msg);
+	cr_expect(exists(sub), "the subfolder was removed");
+	rmdir(sub);
+	free(sub);
 	free_out(&o);
 	test_rmdir(d[0]);
 }

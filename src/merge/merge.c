@@ -35,7 +35,10 @@
  *   so memory is ~48 bytes per pair, not the lines; N is the physical line
  *   number in the file;
  * - OUT must not exist or be an empty folder (run.lock and stale *.tmp
- *   files aside: cmd_merge holds OUT's run.lock while merging); OUT/results.jsonl is written as
+ *   files aside: cmd_merge holds OUT's run.lock while merging), or hold
+ *   merge.partial: a merge that did not finish wrote the rest, and it is
+ *   removed first; OUT/merge.partial is made before anything is written
+ *   and removed last; OUT/results.jsonl is written as
  *   results.jsonl.tmp, fsync'd and renamed (fio_replace_*), then
  *   manifest.json (man_write: the first input's identity fields, shard null,
  *   earliest started_at, latest ended_at, items/items_not_run/requests/
@@ -268,6 +271,40 @@ static int join_results(const struct mg_input *in, size_t n, const char *out_pat
 
 /* OUT must not exist (*exists false) or be an empty folder (stale *.tmp
  * files aside). */
+/* OUT/merge.partial: made once OUT is known to be new or empty, removed as
+ * the merge's last step. A merge killed midway (or one whose summaries
+ * failed) leaves it beside what it wrote, and the next merge into OUT
+ * clears those files and starts over. */
+#define MG_PARTIAL "merge.partial"
+
+/* Removes every regular file of OUT but run.lock: what a merge that did not
+ * finish wrote there (its marker says OUT held nothing else then). */
+static int clear_partial(const char *out, struct se_err *err)
+{
+	DIR *d = opendir(out);
+	if (!d)
+		return se_fail_errno(err, out, "cannot read output folder");
+	struct dirent *e;
+	int rc = 0;
+	while (!rc && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, "run.lock") || !strcmp(e->d_name, MG_PARTIAL))
+			continue;
+		char *p = fio_join(out, e->d_name);
+		if (unlink(p) != 0 && errno != ENOENT)
+			rc = errno == EISDIR
+				 ? se_fail(err, SE_INPUT, out,
+					   "output folder has a subfolder (%s); merge "
+					   "writes into a new or empty folder",
+					   e->d_name)
+				 : se_fail_errno(err, p,
+						 "cannot remove what an unfinished merge left");
+		free(p);
+	}
+	closedir(d);
+	return rc;
+}
+
 static int check_out(const char *out, bool *exists, struct se_err *err)
 {
 	struct stat st;
@@ -284,8 +321,10 @@ static int check_out(const char *out, bool *exists, struct se_err *err)
 	if (!d)
 		return se_fail_errno(err, out, "cannot read output folder");
 	struct dirent *e;
-	bool empty = true;
+	bool empty = true, partial = false;
 	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
 		size_t n = strlen(e->d_name);
 		/* "NAME.tmp": an atomic write cut short (SIGKILL, power loss) left
 		 * it; it holds no result, and the next write of NAME truncates it */
@@ -293,10 +332,14 @@ static int check_out(const char *out, bool *exists, struct se_err *err)
 		/* run.lock: merge's own lock on OUT (cli/runlock.h), or one a
 		 * run or merge left behind; it holds no result */
 		bool lock = !strcmp(e->d_name, "run.lock");
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !stale_tmp && !lock)
+		if (!strcmp(e->d_name, MG_PARTIAL))
+			partial = true;
+		else if (!stale_tmp && !lock)
 			empty = false;
 	}
 	closedir(d);
+	if (partial)
+		return clear_partial(out, err);
 	if (!empty)
 		return se_fail(err, SE_INPUT, out,
 			       "output folder already has results (or other files); merge writes "
@@ -403,6 +446,7 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 	buf_init(&item_list);
 	struct seen_set items = {NULL, 0, 0};
 	char *res_path = fio_join(out, "results.jsonl");
+	char *marker = fio_join(out, MG_PARTIAL);
 	bool out_existed = false, wrote = false;
 	int rc = -1;
 
@@ -423,6 +467,8 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 	if (fio_mkdirs(out, err))
 		goto out;
 	wrote = true;
+	if (fio_write_atomic(marker, "", 0, err))
+		goto out;
 	if (join_results(in, n, res_path, o, &counts, &items, rep, err))
 		goto out;
 	long missing_items = check_items(in, n, &items, o, &item_list);
@@ -437,17 +483,23 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 		goto out;
 	wrote = false; /* from here on a failure leaves the merged run in place */
 	if (sum_run_dir(out, o->table, err))
+		goto out; /* and the marker: the next merge into OUT starts over */
+	if (unlink(marker) != 0 && errno != ENOENT) {
+		se_fail_errno(err, marker, "cannot remove the merge's marker");
 		goto out;
+	}
 	rc = 0;
 out:
 	if (rc && wrote) {
 		char *mp = fio_join(out, "manifest.json");
 		unlink(mp);
 		unlink(res_path);
+		unlink(marker);
 		free(mp);
 		if (!out_existed)
 			rmdir(out);
 	}
+	free(marker);
 	free(res_path);
 	free(items.slot);
 	buf_free(&missing);
