@@ -8,10 +8,15 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
+#include "core/fileio.h"
+#include "dataset/dataset.h"
+#include "shard/scope.h"
 #include "shard/shard.h"
+#include "support/files.h"
 
 Test(shard, hash_scheme_matches_the_documented_formula)
 {
@@ -112,4 +117,46 @@ Test(shard, split_limits_divides_every_endpoint)
 	cr_expect_eq(eps[1].max_concurrency, 1);
 	shd_split_limits(&c, 1); /* one shard: the limits as they are */
 	cr_expect_eq(eps[0].rpm, 150);
+}
+
+/* The scope a run covers: its shard's items, then the first --limit of
+ * those (the limit counts in-scope items, not dataset lines). */
+static int scope_ids(enum shd_scheme by, long k, long n, long limit, int *ids, int max)
+{
+	char *dir = test_mkdtemp("scope");
+	char *path = fio_join(dir, "items.jsonl");
+	char text[2048] = "";
+	for (int i = 0; i < 12; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "{\"id\":\"i%d\",\"prompt\":\"p\",\"expected\":\"e\"}\n", i);
+	test_write_file(path, text);
+	struct cfg_dataset d = {.path = path};
+	struct ds_reader *rd = NULL;
+	struct se_err err = {0};
+	cr_assert_eq(ds_open(&rd, &d, &err), 0, "%s", err.msg);
+	struct shd_scope sc = shd_scope_make(by, k, n, limit);
+	struct ds_item it = {0};
+	int got = 0, r;
+	while ((r = shd_scope_next(&sc, rd, &it, &err)) == 1 && got < max)
+		ids[got++] = atoi(it.id + 1);
+	cr_assert_geq(r, 0, "%s", err.msg);
+	cr_assert_eq(sc.taken, (size_t)got);
+	ds_item_clear(&it);
+	ds_close(rd);
+	free(path);
+	test_rmtree(dir);
+	return got;
+}
+
+Test(shard, a_scope_is_the_shard_then_the_first_limit_of_it)
+{
+	int ids[16];
+	cr_assert_eq(scope_ids(SHD_INDEX, 2, 3, -1, ids, 16), 4);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(ids[i], 1 + 3 * i, "item %d of shard 2/3 is i%d", i, ids[i]);
+	cr_assert_eq(scope_ids(SHD_INDEX, 2, 3, 2, ids, 16), 2);
+	cr_expect(ids[0] == 1 && ids[1] == 4, "--limit 2 of shard 2/3: i%d, i%d", ids[0], ids[1]);
+	cr_assert_eq(scope_ids(SHD_INDEX, 1, 0, 5, ids, 16), 5, "no shard: the first 5");
+	cr_expect_eq(ids[4], 4);
+	cr_assert_eq(scope_ids(SHD_HASH, 1, 1, 0, ids, 16), 0, "--limit 0 takes nothing");
 }

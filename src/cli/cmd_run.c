@@ -50,6 +50,7 @@
 #include "manifest/manifest.h"
 #include "pricing/pricing.h"
 #include "results/results.h"
+#include "shard/scope.h"
 #include "shard/shard.h"
 #include "summarize/summarize.h"
 
@@ -360,8 +361,8 @@ static bool file_nonempty(const char *path)
 	return stat(path, &st) == 0 && st.st_size > 0;
 }
 
-/* --resume: the ids of the items in this run's scope, read as the engine
- * reads them (the shard's items, the first --limit of those), as
+/* --resume: the ids of the items in this run's scope, read by the
+ * engine's rule (shard/scope.h: the shard's items, the first --limit), as
  * fingerprints (6 bytes an item, held only while the lines are read). */
 static int scope_ids(const struct run *r, struct ds_ids *ids, struct se_err *err)
 {
@@ -370,16 +371,10 @@ static int scope_ids(const struct run *r, struct ds_ids *ids, struct se_err *err
 		return -1;
 	ds_no_hash(rd);
 	struct ds_item it = {0};
-	size_t n = 0;
-	int got = 1;
-	while (got > 0 && (r->a.limit < 0 || n < (size_t)r->a.limit)) {
-		got = ds_next(rd, &it, err);
-		if (got <= 0 || (r->a.shard_n > 0 && shd_of(r->a.shard_by, it.id, it.index,
-							    r->a.shard_n) != r->a.shard_k))
-			continue;
-		n++;
+	struct shd_scope sc = shd_scope_make(r->a.shard_by, r->a.shard_k, r->a.shard_n, r->a.limit);
+	int got;
+	while ((got = shd_scope_next(&sc, rd, &it, err)) > 0)
 		ds_ids_add(ids, ds_ids_fingerprint(it.id));
-	}
 	ds_item_clear(&it);
 	ds_close(rd);
 	return got < 0 ? -1 : 0;

@@ -53,7 +53,7 @@
 #include "results/results.h"
 #include "route/route.h"
 #include "scorer/scorer.h"
-#include "shard/shard.h"
+#include "shard/scope.h"
 #include "summarize/summarize.h"
 #include "sse/sse.h"
 #include "wire/wire.h"
@@ -220,6 +220,7 @@ struct endpoint {
 
 struct engine {
 	const struct eng_opts *o;
+	struct shd_scope scope; /* the items admitted: shard and --limit */
 	const struct cfg *cfg;
 	struct eng_stats *st;
 	struct se_err *err;
@@ -1952,21 +1953,14 @@ static void pair_plan(struct engine *e, struct item *it, size_t n)
 
 /* ---- admission ----------------------------------------------------------- */
 
-/* Next in-scope item (after --shard and --limit); 1, 0 at the end, -1. */
+/* Next in-scope item (after --shard and --limit, shard/scope.h); 1, 0 at
+ * the end, -1. */
 static int next_in_scope(struct engine *e)
 {
-	for (;;) {
-		if (e->o->limit >= 0 && e->st->items >= (size_t)e->o->limit)
-			return 0;
-		int r = ds_next(e->ds, &e->dsi, e->err);
-		if (r <= 0)
-			return r;
-		if (e->o->shard_n > 0 &&
-		    shd_of(e->o->shard_by, e->dsi.id, e->dsi.index, e->o->shard_n) != e->o->shard_k)
-			continue;
+	int r = shd_scope_next(&e->scope, e->ds, &e->dsi, e->err);
+	if (r == 1)
 		e->st->items++;
-		return 1;
-	}
+	return r;
 }
 
 static struct item *item_make(struct engine *e, long est, const struct route_decision *d)
@@ -2549,6 +2543,7 @@ static int engine_open(struct engine *e)
 	if (wr)
 		return -1;
 	e->w.batched = true; /* flush_scored writes each batch */
+	e->scope = shd_scope_make(e->o->shard_by, e->o->shard_k, e->o->shard_n, e->o->limit);
 	if (ds_open_cfg(&e->ds, e->cfg, e->err))
 		return -1;
 	ds_no_hash(e->ds); /* the caller hashed the file once, before the run */

@@ -12,8 +12,8 @@
  * within the provider's limits; `whole` leaves them as configured (shards
  * with keys of their own).
  *
- * Pure functions, no state. Not here: reading datasets (engine/), checking
- * merged shards (merge/).
+ * Pure functions, no state; a run's scope over its dataset (its shard and
+ * --limit) is scope.h. Not here: checking merged shards (merge/).
  */
 #ifndef SE_SHARD_H
 #define SE_SHARD_H
