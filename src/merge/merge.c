@@ -21,6 +21,8 @@
  *   manifest's hashes: mg_items.c) is read and the items no input holds are
  *   listed by id: an error as for a missing shard, or with --allow-partial a
  *   warning, counted in the manifest (missing_items), status "incomplete";
+ *   a line for an item the dataset does not have is SE_INPUT naming its
+ *   file:line (with or without --allow-partial);
  * - status: an input whose manifest status is not "complete" (interrupted,
  *   stopped_by_budget, ...) is warned about and makes the merged status
  *   "incomplete";
@@ -161,6 +163,8 @@ static int note_item(struct join *j, const struct res_rec *row)
 	return 0;
 }
 
+/* Whether an input holds the dataset item id; the item is marked as the
+ * dataset's (its `line`, unused in the item set, set to 1). */
 static bool has_item(void *ctx, const char *id)
 {
 	struct seen_set *items = ctx;
@@ -170,7 +174,10 @@ static bool has_item(void *ctx, const char *id)
 	size_t k = (size_t)key & (items->size - 1);
 	while (items->slot[k].key && items->slot[k].key != key)
 		k = (k + 1) & (items->size - 1);
-	return items->slot[k].key == key;
+	if (items->slot[k].key != key)
+		return false;
+	items->slot[k].line = 1;
+	return true;
 }
 
 static int on_row(void *ctx, const struct res_rec *row)
@@ -377,24 +384,40 @@ static int check_distinct(const char *const *dirs, size_t n, struct se_err *err)
 /* A merge of shards lists the dataset items no input holds in list (ids,
  * the first 20); -1 when not checked: no input is a shard, or the dataset
  * cannot be read as the shards read it (warned, with the reason). */
-static long check_items(const struct mg_input *in, size_t n, struct seen_set *items,
-			const struct mg_opts *o, struct buf *list)
+static int check_items(const struct mg_input *in, size_t n, struct seen_set *items,
+		       const struct mg_opts *o, struct buf *list, long *missing_items,
+		       struct se_err *err)
 {
+	*missing_items = -1;
 	bool sharded = false;
 	for (size_t i = 0; i < n; i++)
 		sharded = sharded || in[i].shard;
 	if (!sharded)
-		return -1;
+		return 0;
 	struct buf why;
 	buf_init(&why);
 	size_t missing = 0;
-	long r = -1;
-	if (mg_missing_items(&in[0], has_item, items, &missing, list, &why))
+	bool read = mg_missing_items(&in[0], has_item, items, &missing, list, &why) == 0;
+	if (!read)
 		warn(o, "cannot list the dataset items no shard holds: %s", why.data);
-	else
-		r = (long)missing;
 	buf_free(&why);
-	return r;
+	if (!read)
+		return 0;
+	*missing_items = (long)missing;
+	/* a line for an item the dataset does not have: the dataset is the
+	 * manifests' (same SHA-256), so the file was added to by hand */
+	for (size_t k = 0; k < items->size; k++) {
+		const struct seen *it = &items->slot[k];
+		if (!it->key || it->line)
+			continue;
+		char where[600];
+		snprintf(where, sizeof(where), "%s:%u", in[it->input].results_path, it->lineno);
+		return se_fail(
+		    err, SE_INPUT, where,
+		    "this line's item is not in the run's dataset (the manifests' "
+		    "dataset, unchanged since): results of other items cannot be merged");
+	}
+	return 0;
 }
 
 /* An incomplete shard set (a shard or an item missing) is an error unless
@@ -471,7 +494,9 @@ int mg_merge(const char *const *dirs, size_t n, const char *out, const struct mg
 		goto out;
 	if (join_results(in, n, res_path, o, &counts, &items, rep, err))
 		goto out;
-	long missing_items = check_items(in, n, &items, o, &item_list);
+	long missing_items;
+	if (check_items(in, n, &items, o, &item_list, &missing_items, err))
+		goto out;
 	rep->missing_items = missing_items > 0 ? (size_t)missing_items : 0;
 	if (rep->missing_items)
 		complete = rep->complete = false;

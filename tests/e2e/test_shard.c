@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "../support/files.h"
 #include "../support/simproc.h"
 #include "core/buf.h"
@@ -461,6 +462,31 @@ Test(shard, merge_refuses_mixed_schemes_and_shared_items_and_lists_missing_items
 	cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "allow_partial")));
 	cJSON_Delete(m);
 	free(want);
+
+	/* a line for an item the dataset does not have (added by hand): an
+	 * error naming its file and line, nothing left in OUT */
+	cr_assert_eq(test_sh(NULL,
+			     "cd '%s' && cp -r h2 h2x && head -1 h2/results.jsonl | sed "
+			     "'s/\"item_id\":\"[^\"]*\"/\"item_id\":\"zz-not-in-dataset\"/' "
+			     ">> h2x/results.jsonl",
+			     dir),
+		     0);
+	size_t h2x_lines = 0;
+	char *h2x = NULL;
+	size_t h2x_len = 0;
+	struct se_err rerr;
+	cr_assert_eq(fio_read_all(tp("h2x/results.jsonl"), &h2x, &h2x_len, &rerr), 0);
+	for (size_t i = 0; i < h2x_len; i++)
+		h2x_lines += h2x[i] == '\n';
+	free(h2x);
+	char at[64];
+	snprintf(at, sizeof(at), "h2x/results.jsonl:%zu", h2x_lines);
+	rc = merge("h1 h2x -o m5", &o);
+	cr_expect_eq(rc, 2, "%s", o.data);
+	cr_expect(strstr(o.data, at) && strstr(o.data, "not in the run's dataset"), "wanted %s: %s",
+		  at, o.data);
+	cr_expect_neq(access(tp("m5"), F_OK), 0, "a refused merge left %s", tp("m5"));
+	buf_free(&o);
 
 	/* the dataset edited since: the list is not made up from other items */
 	write_items(tp("items.jsonl"), 1, N_ITEMS + 1, NULL);
