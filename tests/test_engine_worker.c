@@ -201,6 +201,31 @@ static void record_batched(void *ctx, struct eng_wnode *wn)
 	record(&((struct batched *)ctx)->o, wn);
 }
 
+/* Pushes nodes[0..n) with their seq, then releases the first's scoring. */
+static void push_held(struct eng_worker *w, struct batched *b, struct node *nodes, int n)
+{
+	for (int i = 0; i < n; i++) {
+		nodes[i].seq = i;
+		eng_worker_push(w, &nodes[i].n);
+	}
+	cr_assert_eq(write(b->o.gate[1], "x", 1), 1);
+}
+
+/* Waits for completions and takes them back, checking they come in push
+ * order after got and were flushed first; returns the new count. */
+static int take_back(struct eng_worker *w, struct batched *b, int got)
+{
+	struct pollfd p = {.fd = eng_worker_fd(w), .events = POLLIN};
+	cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
+	for (struct eng_wnode *n = eng_worker_done(w); n; n = n->next) {
+		int seq = ((struct node *)n)->seq;
+		cr_assert_eq(seq, got, "completions out of order");
+		b->back[seq] = true;
+		got++;
+	}
+	return got;
+}
+
 Test(engine_worker, a_queued_batch_is_flushed_once_then_handed_back_in_order, .timeout = 30)
 {
 	struct batched b = {.flushes = 0};
@@ -210,20 +235,8 @@ Test(engine_worker, a_queued_batch_is_flushed_once_then_handed_back_in_order, .t
 	cr_assert_eq(eng_worker_start_batched(&w, record_batched, flush_batch, &b, &err), 0);
 	struct node nodes[40];
 	/* all 40 are queued while the first is held: one batch */
-	for (int i = 0; i < 40; i++) {
-		nodes[i].seq = i;
-		eng_worker_push(&w, &nodes[i].n);
-	}
-	cr_assert_eq(write(b.o.gate[1], "x", 1), 1);
-	struct pollfd p = {.fd = eng_worker_fd(&w), .events = POLLIN};
-	cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
-	int got = 0;
-	for (struct eng_wnode *n = eng_worker_done(&w); n; n = n->next) {
-		int seq = ((struct node *)n)->seq;
-		cr_assert_eq(seq, got, "completions out of order");
-		b.back[seq] = true;
-		got++;
-	}
+	push_held(&w, &b, nodes, 40);
+	int got = take_back(&w, &b, 0);
 	cr_assert_eq(got, 40, "the batch came back in pieces");
 	cr_assert_eq(b.flushes, 1);
 	cr_assert_eq(b.n_flushed, 40);
@@ -233,6 +246,7 @@ Test(engine_worker, a_queued_batch_is_flushed_once_then_handed_back_in_order, .t
 	nodes[0].seq = 0;
 	b.back[0] = false;
 	eng_worker_push(&w, &nodes[0].n);
+	struct pollfd p = {.fd = eng_worker_fd(&w), .events = POLLIN};
 	cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
 	struct eng_wnode *n = eng_worker_done(&w);
 	cr_assert_not_null(n);
@@ -275,22 +289,10 @@ Test(engine_worker, slow_scoring_hands_nodes_back_without_waiting_for_the_backlo
 	cr_assert_eq(eng_worker_start_batched(&w, record_slow, flush_slow, &b, &err), 0);
 	enum { N = 10 };
 	struct node nodes[N];
-	for (int i = 0; i < N; i++) {
-		nodes[i].seq = i;
-		eng_worker_push(&w, &nodes[i].n);
-	}
-	cr_assert_eq(write(b.o.gate[1], "x", 1), 1); /* all queued: release the first */
-	struct pollfd p = {.fd = eng_worker_fd(&w), .events = POLLIN};
+	push_held(&w, &b, nodes, N);
 	int got = 0;
-	while (got < N) {
-		cr_assert_eq(poll(&p, 1, 20000), 1, "no completion came");
-		for (struct eng_wnode *n = eng_worker_done(&w); n; n = n->next) {
-			int seq = ((struct node *)n)->seq;
-			cr_assert_eq(seq, got, "completions out of order");
-			b.back[seq] = true;
-			got++;
-		}
-	}
+	while (got < N)
+		got = take_back(&w, &b, got);
 	cr_assert_eq(b.n_flushed, N);
 	cr_assert_geq(b.flushes, N / 2, "%d flushes for %d slow nodes", b.flushes, N);
 	eng_worker_stop(&w);

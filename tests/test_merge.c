@@ -202,6 +202,14 @@ static void free_out(struct out *o)
 	test_rmdir(o->parent);
 }
 
+/* An output folder that exists (empty) before the merge. */
+static struct out new_out_dir(void)
+{
+	struct out o = new_out();
+	cr_assert_eq(mkdir(o.path, 0755), 0);
+	return o;
+}
+
 static char *read_in(const char *dir, const char *name, size_t *len)
 {
 	char *p = fio_join(dir, name);
@@ -259,6 +267,14 @@ static bool exists(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0;
+}
+
+/* A finished merge leaves no merge.partial in OUT. */
+static void expect_no_marker(const char *out)
+{
+	char *p = fio_join(out, "merge.partial");
+	cr_expect_not(exists(p), "a finished merge left its marker");
+	free(p);
 }
 
 Test(merge, joins_shards_into_their_union_byte_for_byte)
@@ -598,8 +614,7 @@ Test(merge, skips_a_torn_last_line_with_a_warning)
 Test(merge, refuses_an_output_folder_that_has_results)
 {
 	char *d[1] = {make_shard(1, 1, NULL)};
-	struct out o = new_out();
-	cr_assert_eq(mkdir(o.path, 0755), 0);
+	struct out o = new_out_dir();
 	write_file(o.path, "results.jsonl", "keep\n", 5);
 	struct se_err err;
 	cr_assert_eq(mg_merge((const char *const *)d, 1, o.path, NULL, NULL, &err), -1);
@@ -617,17 +632,14 @@ Test(merge, refuses_an_output_folder_that_has_results)
 Test(merge, accepts_an_empty_output_folder)
 {
 	char *d[1] = {make_shard(1, 1, NULL)};
-	struct out o = new_out();
-	cr_assert_eq(mkdir(o.path, 0755), 0);
+	struct out o = new_out_dir();
 	struct se_err err;
 	cr_assert_eq(mg_merge((const char *const *)d, 1, o.path, NULL, NULL, &err), 0, "%s",
 		     err.msg);
 	char *p = fio_join(o.path, "models.csv");
 	cr_expect(exists(p), "no summaries in the merged folder");
 	free(p);
-	p = fio_join(o.path, "merge.partial");
-	cr_expect_not(exists(p), "a finished merge left its marker");
-	free(p);
+	expect_no_marker(o.path);
 	free_out(&o);
 	test_rmdir(d[0]);
 }
@@ -638,8 +650,7 @@ Test(merge, accepts_an_empty_output_folder)
 Test(merge, redoes_a_merge_that_did_not_finish)
 {
 	char *d[1] = {make_shard(1, 1, NULL)};
-	struct out o = new_out();
-	cr_assert_eq(mkdir(o.path, 0755), 0);
+	struct out o = new_out_dir();
 	write_file(o.path, "merge.partial", "", 0);
 	write_file(o.path, "results.jsonl", "{\"item_id\":\"torn", 16);
 	write_file(o.path, "manifest.json", "{}", 2);
@@ -659,9 +670,7 @@ Test(merge, redoes_a_merge_that_did_not_finish)
 	cr_expect_str_eq(jstr(m, "status"), "complete");
 	char *models = read_in(o.path, "models.csv", &len);
 	cr_expect(len > 4 && strncmp(models, "old", 3), "models.csv is the leftover");
-	char *marker = fio_join(o.path, "merge.partial");
-	cr_expect_not(exists(marker), "a finished merge left its marker");
-	free(marker);
+	expect_no_marker(o.path);
 	free(models);
 	cJSON_Delete(m);
 	free(got);
@@ -673,8 +682,7 @@ Test(merge, redoes_a_merge_that_did_not_finish)
 Test(merge, an_unfinished_merge_with_a_subfolder_is_refused)
 {
 	char *d[1] = {make_shard(1, 1, NULL)};
-	struct out o = new_out();
-	cr_assert_eq(mkdir(o.path, 0755), 0);
+	struct out o = new_out_dir();
 	write_file(o.path, "merge.partial", "", 0);
 	char *sub = fio_join(o.path, "notes");
 	cr_assert_eq(mkdir(sub, 0755), 0);

@@ -276,8 +276,6 @@ static int join_results(const struct mg_input *in, size_t n, const char *out_pat
 	return rc ? -1 : 0;
 }
 
-/* OUT must not exist (*exists false) or be an empty folder (stale *.tmp
- * files aside). */
 /* OUT/merge.partial: made once OUT is known to be new or empty, removed as
  * the merge's last step. A merge killed midway (or one whose summaries
  * failed) leaves it beside what it wrote, and the next merge into OUT
@@ -312,6 +310,9 @@ static int clear_partial(const char *out, struct se_err *err)
 	return rc;
 }
 
+/* OUT must not exist (*exists false) or be an empty folder (stale *.tmp
+ * files and run.lock aside), or hold merge.partial: then what the
+ * unfinished merge wrote is removed. */
 static int check_out(const char *out, bool *exists, struct se_err *err)
 {
 	struct stat st;
@@ -382,8 +383,10 @@ static int check_distinct(const char *const *dirs, size_t n, struct se_err *err)
 }
 
 /* A merge of shards lists the dataset items no input holds in list (ids,
- * the first 20); -1 when not checked: no input is a shard, or the dataset
- * cannot be read as the shards read it (warned, with the reason). */
+ * the first 20) and counts them in *missing_items: -1 when not checked (no
+ * input is a shard, or the dataset cannot be read as the shards read it:
+ * warned, with the reason). A held item the dataset does not have is
+ * SE_INPUT naming its first line. 0, or -1 with err. */
 static int check_items(const struct mg_input *in, size_t n, struct seen_set *items,
 		       const struct mg_opts *o, struct buf *list, long *missing_items,
 		       struct se_err *err)
@@ -397,12 +400,12 @@ static int check_items(const struct mg_input *in, size_t n, struct seen_set *ite
 	struct buf why;
 	buf_init(&why);
 	size_t missing = 0;
-	bool read = mg_missing_items(&in[0], has_item, items, &missing, list, &why) == 0;
-	if (!read)
+	if (mg_missing_items(&in[0], has_item, items, &missing, list, &why)) {
 		warn(o, "cannot list the dataset items no shard holds: %s", why.data);
-	buf_free(&why);
-	if (!read)
+		buf_free(&why);
 		return 0;
+	}
+	buf_free(&why);
 	*missing_items = (long)missing;
 	/* a line for an item the dataset does not have: the dataset is the
 	 * manifests' (same SHA-256), so the file was added to by hand */
