@@ -150,8 +150,10 @@ static int writer_proc(int w)
 {
 	struct eng_cache *c;
 	struct se_err err;
-	if (eng_cache_open(&c, dir, true, NULL, &err))
+	if (eng_cache_open(&c, dir, true, NULL, &err)) {
+		fprintf(stderr, "writer, opening: %s: %s\n", err.where, err.msg);
 		return 1;
+	}
 	struct buf t;
 	buf_init(&t);
 	char name[32], req[65];
@@ -163,11 +165,15 @@ static int writer_proc(int w)
 		key_of(name, req);
 		struct eng_cache_key k = {"http://127.0.0.1:1/v1", "m/x", req, 0};
 		struct eng_cache_entry e = {false, i, NAN};
-		if (eng_cache_store(c, &k, &e, t.data, t.len, &err))
+		if (eng_cache_store(c, &k, &e, t.data, t.len, &err)) {
+			fprintf(stderr, "writer, storing: %s: %s\n", err.where, err.msg);
 			return 1;
+		}
 		/* many small transactions: the writers interleave */
-		if (i % 5 == 4 && eng_cache_flush(c, &err))
+		if (i % 5 == 4 && eng_cache_flush(c, &err)) {
+			fprintf(stderr, "writer, flushing: %s: %s\n", err.where, err.msg);
 			return 1;
+		}
 	}
 	buf_free(&t);
 	return eng_cache_close(c, &err) ? 1 : 0;
@@ -177,8 +183,10 @@ static int reader_proc(void)
 {
 	struct eng_cache *c;
 	struct se_err err;
-	if (eng_cache_open(&c, dir, true, NULL, &err))
+	if (eng_cache_open(&c, dir, true, NULL, &err)) {
+		fprintf(stderr, "reader, opening: %s: %s\n", err.where, err.msg);
 		return 1;
+	}
 	struct buf got, want;
 	buf_init(&got);
 	buf_init(&want);

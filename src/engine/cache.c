@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 #include <zstd.h>
@@ -223,6 +224,26 @@ static int make_or_upgrade(struct eng_cache *c, long long *ver_out, struct se_er
 	return 0;
 }
 
+/* The database in WAL mode, as every opener asks. Converting a new file
+ * to WAL takes an exclusive lock and, to avoid a deadlock, SQLite answers
+ * SQLITE_BUSY at once instead of calling the busy handler: with several
+ * processes opening one new cache (tests/test_cache.c, 8 at once), 1 run
+ * in 8 had one fail ("stayed locked for 30 s" after 0.02 s), and the
+ * others then met its -wal file deleted as it closed (SQLITE_IOERR_FSTAT).
+ * It is asked again until the busy timeout has passed: none in 260 runs. */
+static int set_wal(struct eng_cache *c, struct se_err *err)
+{
+	double give_up = clock_now_ms() + ENG_CACHE_BUSY_MS;
+	for (;;) {
+		int rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY || clock_now_ms() >= give_up)
+			return db_fail(c, err, rc, "opening the database");
+		usleep(1000);
+	}
+}
+
 /* The schema is made once, by whichever process gets the write lock first. */
 static int ensure_schema(struct eng_cache *c, struct se_err *err)
 {
@@ -348,7 +369,7 @@ static int open_cache(struct eng_cache **out, const char *dir, bool create, bool
 	sqlite3_busy_timeout(c->db, ENG_CACHE_BUSY_MS);
 	/* WAL: readers never wait for a writer; NORMAL: a crash may lose the
 	 * last transactions, never the database's consistency */
-	if ((!c->ro && (exec(c, "PRAGMA journal_mode=WAL", "opening the database", err) ||
+	if ((!c->ro && (set_wal(c, err) ||
 			exec(c, "PRAGMA synchronous=NORMAL", "opening the database", err))) ||
 	    ensure_schema(c, err)) {
 		cache_free(c);
